@@ -1,0 +1,5 @@
+"""Placeholder until the core routes land."""
+
+
+def handler(event: dict, context: object) -> dict:
+    return {"statusCode": 501}
