@@ -1,5 +1,7 @@
-"""Placeholder until the core routes land."""
+"""The OpenAPI document (GET /openapi.json) and Swagger UI (GET /docs), generated from the routes."""
 
+from loyalty.http import docs
+from loyalty.http.app import lambda_handler
 
-def handler(event: dict, context: object) -> dict:
-    return {"statusCode": 501}
+app = docs.app()
+handler = lambda_handler(app)

@@ -1,5 +1,7 @@
-"""Placeholder until the core routes land."""
+"""Purchases, refunds and activities: a thin adapter over the core layer's routes."""
 
+from loyalty.http import earning
+from loyalty.http.app import build, lambda_handler
 
-def handler(event: dict, context: object) -> dict:
-    return {"statusCode": 501}
+app = build(earning.router)
+handler = lambda_handler(app)

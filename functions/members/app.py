@@ -1,5 +1,7 @@
-"""Placeholder until the core routes land."""
+"""Member view, ledger and coupon wallet: a thin adapter over the core layer's routes."""
 
+from loyalty.http import reads
+from loyalty.http.app import build, lambda_handler
 
-def handler(event: dict, context: object) -> dict:
-    return {"statusCode": 501}
+app = build(reads.router)
+handler = lambda_handler(app)

@@ -1,5 +1,7 @@
-"""Placeholder until the core routes land."""
+"""Program documents: a thin adapter over the core layer's routes."""
 
+from loyalty.http import programs
+from loyalty.http.app import build, lambda_handler
 
-def handler(event: dict, context: object) -> dict:
-    return {"statusCode": 501}
+app = build(programs.router)
+handler = lambda_handler(app)

@@ -1,0 +1,49 @@
+"""Time: UTC instants in, program-local calendar out. The only place that does calendar arithmetic."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(at: datetime) -> str:
+    """Stored and returned form: UTC, seconds precision, with offset."""
+    return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(UTC)
+
+
+def local_date(at: datetime, zone: ZoneInfo) -> date:
+    return at.astimezone(zone).date()
+
+
+def month_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def add_months(day: date, months: int) -> date:
+    """Same day `months` later, clamped to the month's end (Jan 31 + 1 month = Feb 28/29)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def end_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def months_back(day: date, count: int) -> list[str]:
+    """Month keys of the `count` months ending with `day`'s month, newest first."""
+    return [month_key(add_months(day.replace(day=1), -i)) for i in range(count)]
+
+
+def days(n: int) -> timedelta:
+    return timedelta(days=n)

@@ -1,0 +1,74 @@
+"""Domain errors. Each carries the contract's code and HTTP status; the HTTP layer only renders them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class LoyaltyError(Exception):
+    code = "internal_error"
+    status = 500
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class ValidationFailed(LoyaltyError):
+    code, status = "validation_error", 422
+
+    @classmethod
+    def field(cls, field: str, message: str) -> ValidationFailed:
+        return cls(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+class Unauthorized(LoyaltyError):
+    code, status = "unauthorized", 401
+
+
+class Forbidden(LoyaltyError):
+    code, status = "forbidden", 403
+
+
+class NotFound(LoyaltyError):
+    code, status = "not_found", 404
+
+
+class IdempotencyConflict(LoyaltyError):
+    code, status = "idempotency_conflict", 409
+
+    def __init__(self, kind: str, ref_id: str) -> None:
+        super().__init__(
+            f"{kind} {ref_id!r} was already used with a different payload",
+            [{"field": f"{kind}_id", "message": "already used with a different payload"}],
+        )
+
+
+class InsufficientPoints(LoyaltyError):
+    code, status = "insufficient_points", 409
+
+    def __init__(self, needed: int, available: int) -> None:
+        super().__init__(f"needs {needed} points, {available} available", [{"needed": needed, "available": available}])
+
+
+class LimitReached(LoyaltyError):
+    code, status = "limit_reached", 409
+
+
+class OutOfStock(LoyaltyError):
+    code, status = "out_of_stock", 409
+
+
+class CouponUnavailable(LoyaltyError):
+    code, status = "coupon_unavailable", 409
+
+
+class ProgramInvalid(LoyaltyError):
+    code, status = "program_invalid", 422
+
+
+class Contention(LoyaltyError):
+    """Optimistic retries exhausted: the member is being written by many requests at once."""
+
+    code, status = "conflict", 409

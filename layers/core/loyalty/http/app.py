@@ -1,0 +1,86 @@
+"""The app factory every HTTP function uses: validation, error shape, observability, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.logging import correlation_paths
+
+from ..errors import LoyaltyError
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+TITLE = "Loyalty engine"
+VERSION = "1.0.0"
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or []}},
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """('body', 'items', 0, 'sku') -> 'items[0].sku'; the source (body/query/path) is implied."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or (str(loc[0]) if loc else "body")
+
+
+def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+
+    @app.exception_handler(LoyaltyError)
+    def _domain(exc: LoyaltyError) -> Response[Any]:
+        if exc.status >= 500:
+            logger.exception("domain failure")
+        return error(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[Any]:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error(
+                400, "validation_error", "the body is not valid JSON", [{"field": "body", "message": "invalid JSON"}]
+            )
+        details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
+        fields = ", ".join(sorted({d["field"] for d in details}))
+        return error(422, "validation_error", f"invalid request: {fields}", details)
+
+    @app.not_found
+    def _no_route(exc: NotFoundError) -> Response[Any]:
+        return error(404, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _crash(exc: Exception) -> Response[Any]:
+        # Never a stack trace to the client; the log has it, with the correlation id.
+        logger.exception("unhandled error")
+        return error(500, "internal_error", "internal error")
+
+    return app
+
+
+def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler

@@ -1,0 +1,71 @@
+"""Earning: purchases, refunds (server) and activities (server and member)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from .. import clock
+from ..schemas import Activity, ActivityMe, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
+from ..store import Store
+from ..usecases import earn
+from .app import metrics
+from .deps import store
+from .identity import member_id
+from .params import MemberId, ProgramId
+
+router = APIGatewayHttpRouter()
+MEMBER = "/programs/<program_id>/members/<member_id>"
+DOC: dict[int, Any] = {
+    200: {"description": "a repeat of an earlier request with the same id: the first result"},
+    404: {"description": "unknown program, member or order"},
+    409: {"description": "idempotency_conflict or limit_reached"},
+}
+
+
+def _write(
+    use_case: Callable[[Store, str, str, Any, datetime], tuple[bool, dict[str, Any]]],
+    model: type[BaseModel],
+    program_id: str,
+    who: str,
+    body: BaseModel,
+) -> Response[Any]:
+    """201 with the result the first time, 200 with the same result on a repeat."""
+    created, result = use_case(store(), program_id, who, body, clock.now())
+    if created and result.get("points_earned"):
+        metrics.add_metric(name="PointsEarned", unit=MetricUnit.Count, value=result["points_earned"])
+    return Response(
+        status_code=201 if created else 200,
+        content_type=content_types.APPLICATION_JSON,
+        body=model.model_validate(result).model_dump(mode="json"),
+    )
+
+
+@router.post(f"{MEMBER}/purchases", status_code=201, summary="Credit a paid order", tags=["earning"], responses=DOC)
+def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Response[PurchaseResult]:
+    return _write(earn.purchase, PurchaseResult, program_id, member_id, body)
+
+
+@router.post(f"{MEMBER}/refunds", status_code=201, summary="Refund (part of) an order", tags=["earning"], responses=DOC)
+def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response[RefundResult]:
+    return _write(earn.refund, RefundResult, program_id, member_id, body)
+
+
+@router.post(f"{MEMBER}/activities", status_code=201, summary="Behaviour points", tags=["earning"], responses=DOC)
+def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Response[ActivityResult]:
+    return _write(earn.activity, ActivityResult, program_id, member_id, body)
+
+
+@router.post(
+    "/programs/<program_id>/me/activities", status_code=201, summary="My behaviour points", tags=["me"], responses=DOC
+)
+def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
+    return _write(
+        earn.activity, ActivityResult, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True))
+    )

@@ -1,0 +1,46 @@
+"""Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .. import clock
+from ..schemas import Enrol, EnrolMe, MemberView
+from ..usecases import members
+from .app import metrics
+from .deps import store
+from .identity import member_id
+from .params import ProgramId
+
+router = APIGatewayHttpRouter()
+DOC: dict[int, Any] = {
+    200: {"description": "already enrolled: the member, unchanged"},
+    404: {"description": "unknown program"},
+}
+
+
+def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
+    created, view = members.enrol(store(), program_id, body, clock.now())
+    if created:
+        metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=201 if created else 200,
+        content_type=content_types.APPLICATION_JSON,
+        body=MemberView.model_validate(view).model_dump(mode="json"),
+    )
+
+
+@router.post(
+    "/programs/<program_id>/members", status_code=201, summary="Enrol a member", tags=["members"], responses=DOC
+)
+def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
+    return _enrol(program_id, body)
+
+
+@router.post("/programs/<program_id>/me", status_code=201, summary="Enrol myself", tags=["me"], responses=DOC)
+def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
+    return _enrol(program_id, Enrol(member_id=member_id(router), **body.model_dump(exclude_unset=True)))

@@ -1,0 +1,12 @@
+"""Path and query parameters shared by the routers, validated and documented once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from ..program import Id
+
+ProgramId = Annotated[Id, Path(description="program id")]
+MemberId = Annotated[Id, Path(description="member id")]

@@ -1,0 +1,65 @@
+"""The member aggregate as the domain sees it (storage shape lives in store.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Stage = Literal["new", "active", "at_risk", "dormant", "recalled"]
+EntryType = Literal["welcome", "earn", "activity", "bonus", "redeem", "reverse", "expire", "adjust"]
+
+
+class Profile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    program_id: str
+    member_id: str
+    version: int = 0  # optimistic lock: every write moves it by one
+    enrolled_at: datetime
+    birthday: str | None = None
+    channel: str | None = None
+    lifecycle_stage: Stage = "new"
+    tier_id: str | None = None
+    tier_since: datetime | None = None
+    buckets: dict[str, int] = Field(default_factory=dict)  # expires_on -> points
+    lifetime_earned: int = 0
+    ledger_seq: int = 0  # number of ledger entries written; the next entry's sequence
+    spend_by_month: dict[str, int] = Field(default_factory=dict)  # YYYY-MM (program time) -> minor
+    orders_by_month: dict[str, int] = Field(default_factory=dict)
+    orders_total: int = 0
+    last_purchase_at: datetime | None = None
+    last_activity_at: datetime | None = None
+    activity_day: str | None = None  # the program-local day activity_counts belong to
+    activity_counts: dict[str, int] = Field(default_factory=dict)
+    win_back_until: datetime | None = None
+    paid_cards: dict[str, datetime] = Field(default_factory=dict)  # plan id -> active_until
+
+    @property
+    def balance(self) -> int:
+        return sum(self.buckets.values())
+
+
+class LedgerEntry(BaseModel):
+    entry_id: str
+    type: EntryType
+    points: int  # signed: credits positive, debits negative
+    balance_after: int
+    at: datetime
+    ref: str | None = None
+
+
+class Coupon(BaseModel):
+    coupon_id: str
+    template_id: str
+    name: str
+    status: Literal["available", "used", "expired"] = "available"
+    kind: str
+    value_minor: int = 0
+    percent_off: int | None = None
+    max_off_minor: int | None = None
+    min_spend_minor: int = 0
+    valid_from: datetime
+    valid_until: datetime
+    source: str

@@ -1,0 +1,265 @@
+"""The program document: the rule engine as data (shared/API.md, "The program document").
+
+Structure is checked by pydantic; `problems()` adds the cross-field rules pydantic cannot see
+(thresholds increasing, references to coupon templates that exist, ...). Both report every problem.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+Minor = Annotated[int, Field(ge=0, le=10**12)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
+Factor = Annotated[Decimal, Field(ge=1, le=100, max_digits=6, decimal_places=3)]
+
+
+class Doc(BaseModel):
+    # Unknown keys are refused: a typo in a rule must not silently switch the rule off.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Grant(Doc):
+    points: int = Field(0, ge=0, le=10**9)
+    coupons: list[Id] = Field(default_factory=list, max_length=20)
+
+
+class EarnRule(Doc):
+    points_per_unit: int = Field(ge=0, le=10**6)
+    unit_minor: int = Field(gt=0, le=10**9)
+    min_order_minor: Minor = 0
+
+
+class PointValue(Doc):
+    """What points are worth at checkout: `points` points = `worth_minor` money."""
+
+    points: int = Field(gt=0, le=10**9)
+    worth_minor: int = Field(gt=0, le=10**9)
+
+
+class Expiry(Doc):
+    policy: Literal["rolling_months", "never"] = "rolling_months"
+    months: int = Field(12, ge=1, le=120)
+
+
+class ActivityRule(Doc):
+    points: int = Field(ge=0, le=10**6)
+    daily_cap: int | None = Field(None, ge=1, le=1000)
+
+
+class Multiplier(Doc):
+    """A calendar multiplier; with no condition it always applies."""
+
+    id: Id
+    factor: Factor
+    day_of_month: int | None = Field(None, ge=1, le=31)
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] | None = None  # ISO: 1 = Monday
+
+
+class PointsConfig(Doc):
+    earn: EarnRule
+    value: PointValue = PointValue(points=100, worth_minor=100)
+    expiry: Expiry = Expiry()
+    activities: dict[Id, ActivityRule] = Field(default_factory=dict)
+    multipliers: list[Multiplier] = Field(default_factory=list, max_length=50)
+    stacking: Literal["max", "multiply"] = "max"
+
+
+class CouponTemplate(Doc):
+    name: Name
+    kind: Literal["amount_off", "percent_off", "free_shipping", "gift"]
+    value_minor: Minor = 0
+    percent_off: int | None = Field(None, ge=1, le=100)
+    max_off_minor: Minor | None = None
+    min_spend_minor: Minor = 0
+    valid_days: int = Field(ge=1, le=3660)
+
+
+class Level(Doc):
+    id: Id
+    name: Name
+    threshold: int = Field(ge=0, le=10**12)
+    earn_multiplier: Factor = Decimal(1)
+    on_upgrade: Grant | None = None
+    every_month: Grant | None = None
+
+
+class Review(Doc):
+    every_months: int = Field(1, ge=1, le=24)
+    grace_reviews: int = Field(0, ge=0, le=12)
+
+
+class Tiers(Doc):
+    metric: Literal["spend", "orders"]
+    window_months: int = Field(ge=1, le=36)
+    review: Review = Review()
+    levels: list[Level] = Field(min_length=1, max_length=20)
+
+
+class Reward(Doc):
+    id: Id
+    name: Name
+    cost_points: int = Field(gt=0, le=10**9)
+    grant: Grant = Grant()
+    fulfilment: Literal["coupon", "goods", "service", "donation"] = "coupon"
+    cash_minor: Minor = 0
+    stock: int | None = Field(None, ge=0, le=10**9)
+    per_member_limit: int | None = Field(None, ge=1, le=10**6)
+
+
+class FirstOrder(Doc):
+    within_days: int = Field(ge=1, le=365)
+    points: int = Field(ge=0, le=10**9)
+
+
+class ChurnWarning(Doc):
+    after_days: int = Field(ge=1, le=3650)
+    coupons: list[Id] = Field(default_factory=list, max_length=20)
+    earn_multiplier: Factor = Decimal(1)
+    multiplier_days: int = Field(0, ge=0, le=365)
+
+
+class Recall(Doc):
+    after_days: int = Field(ge=1, le=3650)
+    coupons: list[Id] = Field(default_factory=list, max_length=20)
+
+
+class Birthday(Doc):
+    coupons: list[Id] = Field(default_factory=list, max_length=20)
+    points: int = Field(0, ge=0, le=10**9)
+    earn_multiplier: Factor = Decimal(1)  # applies to purchases in the birthday month
+
+
+class Lifecycle(Doc):
+    welcome: Grant | None = None
+    first_order: FirstOrder | None = None
+    churn_warning: ChurnWarning | None = None
+    recall: Recall | None = None
+    birthday: Birthday | None = None
+
+
+class PaidCardPlan(Doc):
+    id: Id
+    name: Name
+    kind: Literal["identity", "light"]
+    price_minor: int = Field(gt=0, le=10**12)
+    period_months: int = Field(ge=1, le=60)
+    cycle_months: int | None = Field(None, ge=1, le=60)
+    on_purchase: Grant | None = None
+    every_cycle: Grant | None = None
+    earn_multiplier: Factor = Decimal(1)
+    scene: Id | None = None
+
+
+class Program(Doc):
+    name: Name
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+    timezone: str = "UTC"
+    points: PointsConfig
+    coupons: dict[Id, CouponTemplate] = Field(default_factory=dict)
+    tiers: Tiers | None = None
+    rewards: list[Reward] = Field(default_factory=list, max_length=500)
+    lifecycle: Lifecycle = Lifecycle()
+    paid_cards: list[PaidCardPlan] = Field(default_factory=list, max_length=50)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def level(self, level_id: str | None) -> Level | None:
+        if self.tiers is None or level_id is None:
+            return None
+        return next((lvl for lvl in self.tiers.levels if lvl.id == level_id), None)
+
+    def reward(self, reward_id: str) -> Reward | None:
+        return next((r for r in self.rewards if r.id == reward_id), None)
+
+
+Problem = dict[str, str]  # {"field": "tiers.levels[1].threshold", "message": "..."}
+
+
+def problems(program: Program) -> list[Problem]:
+    """Every cross-field problem of a structurally valid program."""
+    found: list[Problem] = []
+
+    def add(field: str, message: str) -> None:
+        found.append({"field": field, "message": message})
+
+    def coupons_exist(field: str, ids: list[str]) -> None:
+        for i, coupon_id in enumerate(ids):
+            if coupon_id not in program.coupons:
+                add(f"{field}[{i}]", f"unknown coupon template {coupon_id!r}")
+
+    def grant_ok(field: str, grant: Grant | None) -> None:
+        if grant is not None:
+            coupons_exist(f"{field}.coupons", grant.coupons)
+
+    def unique(field: str, ids: list[str]) -> None:
+        seen: set[str] = set()
+        for i, item_id in enumerate(ids):
+            if item_id in seen:
+                add(f"{field}[{i}].id", f"duplicate id {item_id!r}")
+            seen.add(item_id)
+
+    for template_id, template in program.coupons.items():
+        field = f"coupons.{template_id}"
+        if template.kind == "amount_off" and template.value_minor <= 0:
+            add(f"{field}.value_minor", "an amount_off coupon needs value_minor > 0")
+        if template.kind == "percent_off" and template.percent_off is None:
+            add(f"{field}.percent_off", "a percent_off coupon needs percent_off")
+
+    unique("points.multipliers", [m.id for m in program.points.multipliers])
+
+    if program.tiers is not None:
+        levels = program.tiers.levels
+        unique("tiers.levels", [lvl.id for lvl in levels])
+        if levels[0].threshold != 0:
+            add("tiers.levels[0].threshold", "the first level's threshold must be 0 so every member has a tier")
+        for i in range(1, len(levels)):
+            if levels[i].threshold <= levels[i - 1].threshold:
+                add(f"tiers.levels[{i}].threshold", "thresholds must increase from one level to the next")
+        for i, lvl in enumerate(levels):
+            grant_ok(f"tiers.levels[{i}].on_upgrade", lvl.on_upgrade)
+            grant_ok(f"tiers.levels[{i}].every_month", lvl.every_month)
+
+    unique("rewards", [r.id for r in program.rewards])
+    for i, reward in enumerate(program.rewards):
+        grant_ok(f"rewards[{i}].grant", reward.grant)
+        if reward.fulfilment == "coupon" and not reward.grant.coupons:
+            add(f"rewards[{i}].grant.coupons", "a coupon reward must grant at least one coupon")
+
+    life = program.lifecycle
+    grant_ok("lifecycle.welcome", life.welcome)
+    for name in ("churn_warning", "recall", "birthday"):
+        stage = getattr(life, name)
+        if stage is not None:
+            coupons_exist(f"lifecycle.{name}.coupons", stage.coupons)
+    if life.churn_warning and life.recall and life.recall.after_days <= life.churn_warning.after_days:
+        add("lifecycle.recall.after_days", "recall must come after the churn warning")
+
+    unique("paid_cards", [p.id for p in program.paid_cards])
+    for i, plan in enumerate(program.paid_cards):
+        grant_ok(f"paid_cards[{i}].on_purchase", plan.on_purchase)
+        grant_ok(f"paid_cards[{i}].every_cycle", plan.every_cycle)
+        if plan.kind == "identity":
+            if plan.cycle_months is None and plan.every_cycle is not None:
+                add(f"paid_cards[{i}].cycle_months", "every_cycle needs cycle_months")
+            if plan.cycle_months is not None and plan.period_months % plan.cycle_months:
+                add(f"paid_cards[{i}].cycle_months", "period_months must be a whole number of cycles")
+        elif plan.every_cycle is not None:
+            add(f"paid_cards[{i}].every_cycle", "a light card gives a one-time pack only (on_purchase)")
+    return found

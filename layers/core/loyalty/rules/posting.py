@@ -1,0 +1,106 @@
+"""One write to a member: the new profile plus the ledger entries and coupons it creates.
+
+Every change of points goes through `credit`/`debit`, which keep the invariant the table relies on:
+each ledger entry carries the balance after it, so the profile's balance is the sum of the ledger.
+A change starts by expiring due buckets, so no write ever builds on points that have expired.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from .. import clock
+from ..member import Coupon, EntryType, LedgerEntry, Profile
+from ..program import Grant, Program
+from . import buckets
+
+
+def coupon_id(source: str, template_id: str, index: int) -> str:
+    """Derived from what issued it, so issuing the same thing twice yields the same id."""
+    digest = hashlib.sha256(f"{source}|{template_id}|{index}".encode()).hexdigest()[:20]
+    return f"cpn-{digest}"
+
+
+def issue_coupon(program: Program, template_id: str, at: datetime, source: str, index: int = 0) -> Coupon:
+    template = program.coupons[template_id]
+    start = at.astimezone(program.zone)
+    # Valid through the end of the last local day, which is what a member reads on the coupon.
+    last_day = (start + clock.days(template.valid_days - 1)).date()
+    until = datetime.combine(last_day, time(23, 59, 59), tzinfo=program.zone)
+    return Coupon(
+        coupon_id=coupon_id(source, template_id, index),
+        template_id=template_id,
+        name=template.name,
+        kind=template.kind,
+        value_minor=template.value_minor,
+        percent_off=template.percent_off,
+        max_off_minor=template.max_off_minor,
+        min_spend_minor=template.min_spend_minor,
+        valid_from=at,
+        valid_until=until.astimezone(clock.UTC),
+        source=source,
+    )
+
+
+@dataclass
+class Change:
+    program: Program
+    profile: Profile
+    today: date
+    entries: list[LedgerEntry] = field(default_factory=list)
+    coupons: list[Coupon] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, program: Program, current: Profile, at: datetime) -> Change:
+        profile = current.model_copy(deep=True, update={"version": current.version + 1})
+        change = cls(program=program, profile=profile, today=clock.local_date(at, program.zone))
+        live, expired = buckets.split_expired(profile.buckets, change.today)
+        if expired:
+            profile.buckets = live
+            change._entry("expire", -buckets.total(expired), at, f"expiry:{max(expired)}")
+        return change
+
+    @property
+    def balance(self) -> int:
+        return buckets.total(self.profile.buckets)
+
+    def _entry(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
+        self.profile.ledger_seq += 1
+        self.entries.append(
+            LedgerEntry(
+                entry_id=f"{self.profile.ledger_seq:012d}",
+                type=type_,
+                points=points,
+                balance_after=self.balance,
+                at=at,
+                ref=ref,
+            )
+        )
+
+    def credit(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
+        if points <= 0:
+            return
+        earned_on = clock.local_date(at, self.program.zone)
+        expiry = buckets.expires_on(earned_on, self.program.points.expiry)
+        self.profile.buckets = buckets.add(self.profile.buckets, expiry, points)
+        self.profile.lifetime_earned += points
+        self._entry(type_, points, at, ref)
+
+    def debit(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
+        if points <= 0:
+            return
+        self.profile.buckets = buckets.take(self.profile.buckets, points)
+        self._entry(type_, -points, at, ref)
+
+    def grant(self, grant: Grant | None, type_: EntryType, at: datetime, source: str) -> None:
+        """Points and coupons of a grant (welcome pack, upgrade gift, ...), all traced to `source`."""
+        if grant is None:
+            return
+        self.credit(type_, grant.points, at, source)
+        self.give_coupons(grant.coupons, at, source)
+
+    def give_coupons(self, template_ids: list[str], at: datetime, source: str) -> None:
+        for index, template_id in enumerate(template_ids):
+            self.coupons.append(issue_coupon(self.program, template_id, at, source, index))

@@ -1,0 +1,184 @@
+"""Request and response bodies of the public contract (shared/API.md).
+
+The HTTP routes declare these, so the OpenAPI document is generated from them, and the use cases take
+them, so a rule never sees unvalidated input.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from .program import Id
+
+Amount = Annotated[int, Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
+Birthday = Annotated[str, StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
+
+
+class Body(BaseModel):
+    # A misspelt field is an error naming it, not a silently ignored value.
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnrolMe(Body):
+    birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
+    channel: Id | None = None
+
+
+class Enrol(EnrolMe):
+    member_id: Id
+    enrolled_at: AwareDatetime | None = Field(
+        None, description="original enrolment, when migrating an existing member base (no welcome pack)"
+    )
+
+
+class OrderItem(Body):
+    sku: Id
+    category: Id | None = None
+    amount_minor: Annotated[int, Field(ge=0, le=10**12)]
+
+
+class Purchase(Body):
+    order_id: Id
+    amount_minor: Amount
+    paid_at: AwareDatetime | None = None
+    items: list[OrderItem] | None = Field(None, max_length=500)
+    store_id: Id | None = None
+    scene: Id | None = Field(None, description="the order's scene, for scene cards")
+
+
+class Refund(Body):
+    refund_id: Id
+    order_id: Id
+    amount_minor: Amount
+    refunded_at: AwareDatetime | None = None
+
+
+class ActivityMe(Body):
+    activity_id: Id
+    type: Id
+
+
+class Activity(ActivityMe):
+    at: AwareDatetime | None = None
+
+
+# ---- responses -----------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: list[dict[str, Any]] = []
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class ProgramSaved(BaseModel):
+    program_id: str
+    version: int
+    warnings: list[dict[str, str]] = []
+
+
+class TierProgress(BaseModel):
+    metric: Literal["spend", "orders"]
+    value: int
+    next_tier: str | None
+    needed: int
+
+
+class TierView(BaseModel):
+    id: str
+    name: str
+    since: datetime | None
+    progress: TierProgress
+
+
+class Expiring(BaseModel):
+    points: int
+    expires_on: str
+
+
+class PointsView(BaseModel):
+    balance: int
+    lifetime_earned: int
+    expiring: list[Expiring]
+
+
+class CardView(BaseModel):
+    plan_id: str
+    active_until: datetime
+
+
+class MemberView(BaseModel):
+    program_id: str
+    member_id: str
+    enrolled_at: datetime
+    last_purchase_at: datetime | None
+    lifecycle_stage: Literal["new", "active", "at_risk", "dormant", "recalled"]
+    tier: TierView | None
+    points: PointsView
+    paid_cards: list[CardView]
+    birthday: str | None = None
+    channel: str | None = None
+
+
+class CouponView(BaseModel):
+    coupon_id: str
+    template_id: str
+    name: str
+    status: Literal["available", "used", "expired"]
+    kind: str
+    value_minor: int
+    min_spend_minor: int
+    valid_from: datetime
+    valid_until: datetime
+    source: str
+    percent_off: int | None = None
+    max_off_minor: int | None = None
+
+
+class Coupons(BaseModel):
+    coupons: list[CouponView]
+
+
+class LedgerEntryView(BaseModel):
+    entry_id: str
+    type: str
+    points: int
+    balance_after: int
+    at: datetime
+    ref: str | None
+
+
+class Ledger(BaseModel):
+    entries: list[LedgerEntryView]
+    next_cursor: str | None
+
+
+class PurchaseResult(BaseModel):
+    order_id: str
+    points_earned: int
+    breakdown: dict[str, Any]
+    balance: int
+    tier: str | None
+    tier_changed: bool
+    coupons: list[CouponView] = []
+
+
+class RefundResult(BaseModel):
+    refund_id: str
+    order_id: str
+    points_reversed: int
+    balance: int
+    points_unrecovered: int = Field(0, description="points already spent, so not taken back")
+
+
+class ActivityResult(BaseModel):
+    activity_id: str
+    points_earned: int
+    balance: int

@@ -1,0 +1,335 @@
+"""Data access: the only module that knows the table's keys and item shapes.
+
+Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
+  PROGRAM#{pid}            CONFIG                  current program document and version
+  PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
+  MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
+  MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
+  MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
+  REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
+
+Everything about one member shares a partition, so a member read is one Query or GetItem and a member
+write is one TransactWriteItems. References live in their own partitions so an order id is unique in
+the whole program, not just per member, at no extra round trip (they join the same transaction).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from .member import Coupon, LedgerEntry, Profile
+from .rules.posting import Change
+
+_ser = TypeSerializer()
+_de = TypeDeserializer()
+
+# Bounded, adaptive client-side retries for throttling; our own loop handles optimistic-lock races.
+_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=2, read_timeout=5)
+
+
+class Stale(Exception):
+    """The write lost an optimistic race (version moved, or DynamoDB reported a transaction conflict)."""
+
+
+class RefExists(Exception):
+    """The idempotency reference is already there; `item` is what the first request stored."""
+
+    def __init__(self, item: dict[str, Any]) -> None:
+        super().__init__("reference exists")
+        self.item = item
+
+
+@dataclass
+class Ref:
+    kind: str  # purchase, refund, activity, redemption, payment...
+    ref_id: str
+    member_id: str
+    request_hash: str
+    response: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)  # facts later writes need (an order's points)
+
+
+@dataclass
+class RefUpdate:
+    """Set fields on an existing reference, guarded by the values they had when read."""
+
+    kind: str
+    ref_id: str
+    set: dict[str, Any]
+    expect: dict[str, Any]
+
+
+@dataclass
+class MemberWrite:
+    change: Change
+    expected_version: int | None  # None: the member must not exist yet
+    ref: Ref | None = None
+    ref_updates: list[RefUpdate] = field(default_factory=list)
+
+
+def _member_pk(pid: str, mid: str) -> str:
+    return f"MEMBER#{pid}#{mid}"
+
+
+def _ref_key(pid: str, kind: str, ref_id: str) -> dict[str, str]:
+    return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
+
+
+def _program_pk(pid: str) -> str:
+    return f"PROGRAM#{pid}"
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _ser.serialize(v) for k, v in item.items()}
+
+
+def _load(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_de.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; everything we store as a number is an integer."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "to_integral_value"):
+        return int(value)
+    return value
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return _dump({"pk": pk, "sk": sk})
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(_load(key), separators=(",", ":")).encode()).decode()
+
+
+def decode_cursor(cursor: str, pk: str, prefix: str) -> dict[str, Any] | None:
+    """The ExclusiveStartKey behind a cursor, or None when it is not one of ours for this partition."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if not isinstance(key, dict) or set(key) != {"pk", "sk"} or key["pk"] != pk:
+        return None
+    if not isinstance(key["sk"], str) or not key["sk"].startswith(prefix):
+        return None
+    return _dump(key)
+
+
+class Store:
+    def __init__(self, table_name: str | None = None, client: Any = None) -> None:
+        self.table = table_name or os.environ["TABLE_NAME"]
+        self.client = client or boto3.client("dynamodb", config=_CONFIG)
+
+    # ---- programs -------------------------------------------------------------------------------
+
+    def get_program(self, pid: str) -> tuple[dict[str, Any], int] | None:
+        got = self.client.get_item(TableName=self.table, Key=_key(_program_pk(pid), "CONFIG"), ConsistentRead=True)
+        if "Item" not in got:
+            return None
+        item = _load(got["Item"])
+        return json.loads(item["doc"]), item["version"]
+
+    def put_program(self, pid: str, doc: dict[str, Any], version: int, at: str) -> None:
+        """Write version `version` (history + current) if the current one is still `version - 1`."""
+        body = {"program_id": pid, "version": version, "doc": json.dumps(doc, separators=(",", ":")), "saved_at": at}
+        current: dict[str, Any] = {
+            "Put": {
+                "TableName": self.table,
+                "Item": _dump({"pk": _program_pk(pid), "sk": "CONFIG", **body}),
+                "ConditionExpression": "attribute_not_exists(pk)" if version == 1 else "version = :prev",
+            }
+        }
+        if version > 1:
+            current["Put"]["ExpressionAttributeValues"] = _dump({":prev": version - 1})
+        history = {
+            "Put": {
+                "TableName": self.table,
+                "Item": _dump({"pk": _program_pk(pid), "sk": f"CONFIG#v{version:06d}", **body}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        if self._transact([current, history]) is not None:
+            raise Stale()
+
+    # ---- members: reads -------------------------------------------------------------------------
+
+    def get_member(self, pid: str, mid: str) -> Profile | None:
+        got = self.client.get_item(TableName=self.table, Key=_key(_member_pk(pid, mid), "PROFILE"), ConsistentRead=True)
+        return Profile.model_validate(_load(got["Item"])) if "Item" in got else None
+
+    def get_member_and_ref(
+        self, pid: str, mid: str, kind: str, ref_id: str
+    ) -> tuple[Profile | None, dict[str, Any] | None]:
+        """Profile and one reference in a single round trip (BatchGetItem, strongly consistent)."""
+        ref_key = _ref_key(pid, kind, ref_id)
+        keys = [_key(_member_pk(pid, mid), "PROFILE"), _dump(ref_key)]
+        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        items: list[dict[str, Any]] = []
+        while request:
+            got = self.client.batch_get_item(RequestItems=request)
+            items += [_load(i) for i in got["Responses"].get(self.table, [])]
+            request = got.get("UnprocessedKeys") or {}
+        profile = next((i for i in items if i["sk"] == "PROFILE"), None)
+        ref = next((i for i in items if i["pk"] == ref_key["pk"]), None)
+        return (Profile.model_validate(profile) if profile else None), ref
+
+    def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
+        got = self.client.get_item(TableName=self.table, Key=_dump(_ref_key(pid, kind, ref_id)), ConsistentRead=True)
+        return _load(got["Item"]) if "Item" in got else None
+
+    def ledger(
+        self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
+        items, last = self._query(_member_pk(pid, mid), "LEDGER#", limit, cursor, newest_first=True)
+        return [LedgerEntry.model_validate(i) for i in items], last
+
+    def coupons(self, pid: str, mid: str) -> list[Coupon]:
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = self._query(_member_pk(pid, mid), "COUPON#", 500, start, newest_first=False)
+            items += page
+            if start is None:
+                return [Coupon.model_validate(i) for i in items]
+
+    def ledger_cursor(self, pid: str, mid: str, cursor: str) -> dict[str, Any] | None:
+        return decode_cursor(cursor, _member_pk(pid, mid), "LEDGER#")
+
+    encode_cursor = staticmethod(encode_cursor)
+
+    def _query(
+        self, pk: str, prefix: str, limit: int, start: dict[str, Any] | None, newest_first: bool
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": _dump({":pk": pk, ":prefix": prefix}),
+            "ScanIndexForward": not newest_first,
+            "Limit": limit,
+        }
+        if start:
+            args["ExclusiveStartKey"] = start
+        got = self.client.query(**args)
+        return [_load(i) for i in got["Items"]], got.get("LastEvaluatedKey")
+
+    # ---- members: the one write -----------------------------------------------------------------
+
+    def commit(self, write: MemberWrite) -> None:
+        """Profile, ledger entries, coupons and references in one transaction, or nothing."""
+        profile = write.change.profile
+        pid, mid = profile.program_id, profile.member_id
+        pk = _member_pk(pid, mid)
+        items: list[dict[str, Any]] = []
+
+        profile_put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": _dump({"pk": pk, "sk": "PROFILE", "type": "member", **profile.model_dump(mode="json")}),
+        }
+        if write.expected_version is None:
+            profile_put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            profile_put["ConditionExpression"] = "version = :v"
+            profile_put["ExpressionAttributeValues"] = _dump({":v": write.expected_version})
+        items.append({"Put": profile_put})
+
+        ref_index = None
+        if write.ref is not None:
+            ref = write.ref
+            ref_index = len(items)
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _dump(
+                            {
+                                **_ref_key(pid, ref.kind, ref.ref_id),
+                                "type": "ref",
+                                "member_id": ref.member_id,
+                                "request_hash": ref.request_hash,
+                                "response": json.dumps(ref.response, separators=(",", ":")),
+                                **ref.data,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        for upd in write.ref_updates:
+            names = {f"#s{i}": k for i, k in enumerate(upd.set)} | {f"#e{i}": k for i, k in enumerate(upd.expect)}
+            values = {f":s{i}": v for i, v in enumerate(upd.set.values())} | {
+                f":e{i}": v for i, v in enumerate(upd.expect.values())
+            }
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _dump(_ref_key(pid, upd.kind, upd.ref_id)),
+                        "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(upd.set))),
+                        "ConditionExpression": " AND ".join(f"#e{i} = :e{i}" for i in range(len(upd.expect))),
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": _dump(values),
+                    }
+                }
+            )
+        for entry in write.change.entries:
+            item = {"pk": pk, "sk": f"LEDGER#{entry.entry_id}", "type": "ledger", **entry.model_dump(mode="json")}
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _dump(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        for coupon in write.change.coupons:
+            item = {"pk": pk, "sk": f"COUPON#{coupon.coupon_id}", "type": "coupon", **coupon.model_dump(mode="json")}
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _dump(item),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+
+        reasons = self._transact(items)
+        if reasons is None:
+            return
+        if ref_index is not None and reasons[ref_index].get("Code") == "ConditionalCheckFailed":
+            old = reasons[ref_index].get("Item")
+            existing = _load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id)  # type: ignore[union-attr]
+            if existing is not None:
+                raise RefExists(existing)
+        raise Stale()
+
+    def _transact(self, items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Run a transaction; None when it committed, the cancellation reasons when a condition or a
+        concurrent transaction stopped it (callers decide whether that is a lost race or a duplicate)."""
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons") or [{}] * len(items)
+                return reasons
+            if code in ("TransactionConflictException", "ConditionalCheckFailedException"):
+                return [{}] * len(items)
+            raise
+        return None

@@ -1,0 +1,130 @@
+"""Enrolment and the member's own reads (view, ledger, coupon wallet)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .. import clock
+from ..errors import NotFound, ValidationFailed
+from ..member import Profile
+from ..program import Program
+from ..rules import buckets, tiers
+from ..rules.posting import Change
+from ..schemas import Enrol
+from ..store import MemberWrite, Stale, Store
+from . import programs
+
+
+def missing(member_id: str) -> NotFound:
+    return NotFound(
+        f"member {member_id!r} is not enrolled in this program", [{"field": "member_id", "message": "unknown member"}]
+    )
+
+
+def existing(store: Store, program_id: str, member_id: str) -> Profile:
+    profile = store.get_member(program_id, member_id)
+    if profile is None:
+        raise missing(member_id)
+    return profile
+
+
+def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bool, dict[str, Any]]:
+    """(created, member view). One transaction; a repeat finds the member and grants nothing again.
+
+    A member migrated with `enrolled_at` is not new to the brand, so gets no welcome pack.
+    """
+    program = programs.load(store, program_id)
+    if body.enrolled_at is not None and body.enrolled_at > now:
+        raise ValidationFailed.field("enrolled_at", "must not be in the future")
+    first = program.tiers.levels[0].id if program.tiers else None
+    enrolled_at = body.enrolled_at or now
+    fresh = Profile(
+        program_id=program_id,
+        member_id=body.member_id,
+        enrolled_at=enrolled_at,
+        birthday=body.birthday,
+        channel=body.channel,
+        tier_id=first,
+        tier_since=enrolled_at if first else None,
+        last_activity_at=enrolled_at,
+        lifecycle_stage="new" if body.enrolled_at is None else "active",
+    )
+    change = Change.start(program, fresh, now)
+    if body.enrolled_at is None:
+        change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}")
+    try:
+        store.commit(MemberWrite(change=change, expected_version=None))
+    except Stale:
+        return False, view(program, existing(store, program_id, body.member_id), now)
+    return True, view(program, change.profile, now)
+
+
+def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
+    """The member view of the contract. Expired buckets are left out even before the sweep runs."""
+    today = clock.local_date(now, program.zone)
+    live, _ = buckets.split_expired(profile.buckets, today)
+    tier = None
+    level = program.level(profile.tier_id)
+    if program.tiers is not None and level is not None:
+        value = tiers.metric(program.tiers, profile, today)
+        tier = {
+            "id": level.id,
+            "name": level.name,
+            "since": profile.tier_since,
+            "progress": tiers.progress(program.tiers, level.id, value),
+        }
+    return {
+        "program_id": profile.program_id,
+        "member_id": profile.member_id,
+        "enrolled_at": profile.enrolled_at,
+        "last_purchase_at": profile.last_purchase_at,
+        "lifecycle_stage": profile.lifecycle_stage,
+        "birthday": profile.birthday,
+        "channel": profile.channel,
+        "tier": tier,
+        "points": {
+            "balance": buckets.total(live),
+            "lifetime_earned": profile.lifetime_earned,
+            "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
+        },
+        "paid_cards": [
+            {"plan_id": plan, "active_until": until}
+            for plan, until in sorted(profile.paid_cards.items())
+            if until > now
+        ],
+    }
+
+
+def member_view(store: Store, program_id: str, member_id: str, now: datetime) -> dict[str, Any]:
+    program = programs.load(store, program_id)
+    return view(program, existing(store, program_id, member_id), now)
+
+
+def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    programs.load(store, program_id)
+    start = None
+    if cursor:
+        start = store.ledger_cursor(program_id, member_id, cursor)
+        if start is None:
+            raise ValidationFailed.field("cursor", "not a cursor this ledger returned")
+    entries, last = store.ledger(program_id, member_id, limit, start)
+    if not entries and start is None:
+        existing(store, program_id, member_id)  # an empty first page: unknown member, or really empty
+    return {
+        "entries": [e.model_dump() for e in entries],
+        "next_cursor": store.encode_cursor(last) if last else None,
+    }
+
+
+def coupons(store: Store, program_id: str, member_id: str, status: str | None, now: datetime) -> dict[str, Any]:
+    programs.load(store, program_id)
+    wallet = store.coupons(program_id, member_id)
+    if not wallet:
+        existing(store, program_id, member_id)
+    out = []
+    for coupon in wallet:
+        shown = "expired" if coupon.status == "available" and coupon.valid_until < now else coupon.status
+        if status is None or shown == status:
+            out.append({**coupon.model_dump(), "status": shown})
+    return {"coupons": out}

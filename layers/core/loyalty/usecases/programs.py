@@ -1,0 +1,79 @@
+"""Program documents: validate, version, and serve them from a short per-container cache."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from .. import clock
+from ..errors import Contention, NotFound, ProgramInvalid
+from ..program import Program, problems
+from ..store import Stale, Store
+from .writes import ATTEMPTS, backoff
+
+_cache: dict[tuple[str, str], tuple[float, Program]] = {}
+
+
+def ttl() -> float:
+    return float(os.environ.get("PROGRAM_CACHE_TTL_SECONDS", "10"))
+
+
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('tiers', 'levels', 1, 'threshold') -> 'tiers.levels[1].threshold'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate(doc: Any) -> Program:
+    """The program, or ProgramInvalid listing every problem found."""
+    try:
+        program = Program.model_validate(doc)
+    except ValidationError as exc:
+        details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in exc.errors(include_url=False)]
+        raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
+    found = problems(program)
+    if found:
+        raise ProgramInvalid(f"the program document has {len(found)} problem(s)", found)
+    return program
+
+
+def save(store: Store, program_id: str, doc: Any) -> dict[str, Any]:
+    validate(doc)
+    for attempt in range(ATTEMPTS):
+        current = store.get_program(program_id)
+        version = (current[1] if current else 0) + 1
+        try:
+            store.put_program(program_id, doc, version, clock.iso(clock.now()))
+        except Stale:
+            backoff(attempt)
+            continue
+        _cache.pop((store.table, program_id), None)
+        return {"program_id": program_id, "version": version, "warnings": []}
+    raise Contention("the program is being saved concurrently; retry")
+
+
+def document(store: Store, program_id: str) -> dict[str, Any]:
+    current = store.get_program(program_id)
+    if current is None:
+        raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
+    doc, version = current
+    return {**doc, "program_id": program_id, "version": version}
+
+
+def load(store: Store, program_id: str) -> Program:
+    """The current program, at most `PROGRAM_CACHE_TTL_SECONDS` old (a warm container reads it rarely)."""
+    key = (store.table, program_id)
+    hit = _cache.get(key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    current = store.get_program(program_id)
+    if current is None:
+        raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
+    program = Program.model_validate(current[0])
+    _cache[key] = (time.monotonic() + ttl(), program)
+    return program

@@ -1,0 +1,78 @@
+"""The exactly-once write loop every member write goes through.
+
+1 strongly consistent read + 1 transaction on the happy path. The transaction carries the request's
+reference item (`attribute_not_exists`), so a duplicate, however concurrent, cannot commit twice: it
+finds the reference and answers with the first result, or 409 when the payload differs. A lost
+optimistic race (profile version moved) is retried a bounded number of times with jittered backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from ..errors import Contention, IdempotencyConflict, LoyaltyError
+from ..store import MemberWrite, Ref, RefExists, Stale, Store
+
+T = TypeVar("T")
+ATTEMPTS = 30
+
+
+def request_hash(program_id: str, member_id: str, body: BaseModel) -> str:
+    """Fingerprint of what the client sent (defaults it left out do not count)."""
+    payload = {"program": program_id, "member": member_id, "body": body.model_dump(mode="json", exclude_unset=True)}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def backoff(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+
+
+def replay(item: dict[str, Any], digest: str, kind: str, ref_id: str) -> dict[str, Any]:
+    if item.get("request_hash") != digest:
+        raise IdempotencyConflict(kind, ref_id)
+    return json.loads(item["response"])
+
+
+def once(
+    store: Store,
+    program_id: str,
+    ref: tuple[str, str, str],
+    body: BaseModel,
+    read: Callable[[], T],
+    build: Callable[[T], tuple[MemberWrite, dict[str, Any], dict[str, Any]]],
+) -> tuple[bool, dict[str, Any]]:
+    """Run `build` on a fresh `read` until its write commits. Returns (first_time, response).
+
+    `ref` is (kind, id, member_id); `build` returns (write, response, facts to keep on the reference).
+    """
+    kind, ref_id, member_id = ref
+    digest = request_hash(program_id, member_id, body)
+    for attempt in range(ATTEMPTS):
+        state = read()
+        try:
+            write, response, data = build(state)
+        except LoyaltyError:
+            # A rule refused it (cap reached, over-refund...): if this is a retry of a request that
+            # already succeeded, the first result wins over the refusal.
+            done = store.get_ref(program_id, kind, ref_id)
+            if done is not None:
+                return False, replay(done, digest, kind, ref_id)
+            raise
+        write.ref = Ref(
+            kind=kind, ref_id=ref_id, member_id=member_id, request_hash=digest, response=response, data=data
+        )
+        try:
+            store.commit(write)
+            return True, response
+        except RefExists as exists:
+            return False, replay(exists.item, digest, kind, ref_id)
+        except Stale:
+            backoff(attempt)
+    raise Contention("too many concurrent writes to this member; retry the request")
