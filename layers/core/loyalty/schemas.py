@@ -6,14 +6,17 @@ them, so a rule never sees unvalidated input.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from .program import Id
 
-Amount = Annotated[int, Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
+# Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
+Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
+# Any offset is accepted; the engine stores and returns UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(lambda at: at.astimezone(UTC))]
 Birthday = Annotated[str, StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 
 
@@ -29,7 +32,7 @@ class EnrolMe(Body):
 
 class Enrol(EnrolMe):
     member_id: Id
-    enrolled_at: AwareDatetime | None = Field(
+    enrolled_at: Instant | None = Field(
         None, description="original enrolment, when migrating an existing member base (no welcome pack)"
     )
 
@@ -37,13 +40,13 @@ class Enrol(EnrolMe):
 class OrderItem(Body):
     sku: Id
     category: Id | None = None
-    amount_minor: Annotated[int, Field(ge=0, le=10**12)]
+    amount_minor: Annotated[int, Strict(), Field(ge=0, le=10**12)]
 
 
 class Purchase(Body):
     order_id: Id
     amount_minor: Amount
-    paid_at: AwareDatetime | None = None
+    paid_at: Instant | None = None
     items: list[OrderItem] | None = Field(None, max_length=500)
     store_id: Id | None = None
     scene: Id | None = Field(None, description="the order's scene, for scene cards")
@@ -53,7 +56,7 @@ class Refund(Body):
     refund_id: Id
     order_id: Id
     amount_minor: Amount
-    refunded_at: AwareDatetime | None = None
+    refunded_at: Instant | None = None
 
 
 class ActivityMe(Body):
@@ -62,7 +65,7 @@ class ActivityMe(Body):
 
 
 class Activity(ActivityMe):
-    at: AwareDatetime | None = None
+    at: Instant | None = None
 
 
 # ---- responses -----------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import AwareDatetime
-
 from .. import clock
 from ..errors import NotFound, ValidationFailed
 from ..member import Profile
@@ -21,12 +19,12 @@ from .writes import once
 FUTURE_SLACK = timedelta(minutes=5)
 
 
-def event_time(value: AwareDatetime | None, field: str, now: datetime) -> datetime:
+def event_time(value: datetime | None, field: str, now: datetime) -> datetime:
     if value is None:
         return now
     if value > now + FUTURE_SLACK:
         raise ValidationFailed.field(field, "must not be in the future")
-    return value.astimezone(clock.UTC)
+    return value
 
 
 def purchase(
