@@ -1,0 +1,57 @@
+"""DynamoDB round trips per operation, counted at the botocore layer: the floor the design promises.
+
+Warm containers (program document cached), happy paths. No Scan anywhere.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from loyalty.http import deps
+from tests.handlers.conftest import Api
+from tests.support import program
+
+M = "/programs/demo/members/m1"
+
+
+@pytest.fixture
+def calls(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    monkeypatch.setenv("PROGRAM_CACHE_TTL_SECONDS", "300")
+    seen: Counter[str] = Counter()
+
+    def count(model: Any, **_: Any) -> None:
+        seen[model.name] += 1
+
+    events = deps.store().client.meta.events
+    events.register("before-call.dynamodb", count)
+    yield seen
+    events.unregister("before-call.dynamodb", count)
+
+
+def measure(calls: Counter[str], api: Api, fn: str, method: str, path: str, body: Any = None, **kw: Any) -> dict[str, int]:
+    calls.clear()
+    status, reply = api.call(fn, method, path, body, **kw)
+    assert status < 300, reply
+    return dict(calls)
+
+
+def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
+    api.call("programs", "PUT", "/programs/demo", program("demo"))
+    api.call("members", "GET", "/programs/demo/members/nobody")  # warms the program cache
+    assert measure(calls, api, "enroll", "POST", "/programs/demo/members", {"member_id": "m1"}) == {"TransactWriteItems": 1}
+    purchase = {"order_id": "o1", "amount_minor": 120000}
+    assert measure(calls, api, "earn", "POST", f"{M}/purchases", purchase) == {"GetItem": 1, "TransactWriteItems": 1}
+    # A repeat: the read, the transaction that finds the reference (its old image comes back with the
+    # cancellation), and nothing else.
+    assert measure(calls, api, "earn", "POST", f"{M}/purchases", purchase) == {"GetItem": 1, "TransactWriteItems": 1}
+    refund = {"refund_id": "r1", "order_id": "o1", "amount_minor": 100}
+    assert measure(calls, api, "earn", "POST", f"{M}/refunds", refund) == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    activity = {"activity_id": "a1", "type": "check_in"}
+    assert measure(calls, api, "earn", "POST", f"{M}/activities", activity) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert measure(calls, api, "members", "GET", M) == {"GetItem": 1}
+    assert measure(calls, api, "members", "GET", f"{M}/ledger") == {"Query": 1}
+    assert measure(calls, api, "members", "GET", f"{M}/coupons") == {"Query": 1}
