@@ -71,9 +71,8 @@ class DynamoDBLocal:
         probe = client(self.endpoint)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(
-                    f"DynamoDB Local exited: {self.process.stderr.read().decode()[-2000:] if self.process.stderr else ''}"
-                )
+                err = self.process.stderr.read().decode()[-2000:] if self.process.stderr else ""
+                raise SystemExit(f"DynamoDB Local exited: {err}")
             try:
                 probe.list_tables()
                 return self
