@@ -32,7 +32,9 @@ def calls(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     events.unregister("before-call.dynamodb", count)
 
 
-def measure(calls: Counter[str], api: Api, fn: str, method: str, path: str, body: Any = None, **kw: Any) -> dict[str, int]:
+def measure(
+    calls: Counter[str], api: Api, fn: str, method: str, path: str, body: Any = None, **kw: Any
+) -> dict[str, int]:
     calls.clear()
     status, reply = api.call(fn, method, path, body, **kw)
     assert status < 300, reply
@@ -42,7 +44,9 @@ def measure(calls: Counter[str], api: Api, fn: str, method: str, path: str, body
 def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("demo"))
     api.call("members", "GET", "/programs/demo/members/nobody")  # warms the program cache
-    assert measure(calls, api, "enroll", "POST", "/programs/demo/members", {"member_id": "m1"}) == {"TransactWriteItems": 1}
+    assert measure(calls, api, "enroll", "POST", "/programs/demo/members", {"member_id": "m1"}) == {
+        "TransactWriteItems": 1
+    }
     purchase = {"order_id": "o1", "amount_minor": 120000}
     assert measure(calls, api, "earn", "POST", f"{M}/purchases", purchase) == {"GetItem": 1, "TransactWriteItems": 1}
     # A repeat: the read, the transaction that finds the reference (its old image comes back with the

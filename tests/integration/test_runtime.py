@@ -1,0 +1,95 @@
+"""The local runtime as the contract describes it: routes, auth, Invoke API, table, data on disk."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+
+from local.dynamodb import client, free_port
+from local.stack import Stack, put_program, start
+from tests.integration.conftest import Client
+from tests.support import jwt, program
+
+
+def test_table_is_created_from_the_template(stack: Stack) -> None:
+    table = client(stack.ddb.endpoint).describe_table(TableName="LoyaltyTable")["Table"]
+    assert {k["AttributeName"] for k in table["KeySchema"]} == {"pk", "sk"}
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "gsi1" and index["Projection"]["ProjectionType"] == "KEYS_ONLY"
+    assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+
+
+def test_member_routes_need_a_token_and_reach_only_the_caller(api: Client, pid: str) -> None:
+    assert api.call("GET", f"/programs/{pid}/me") == (401, {"message": "Unauthorized"})
+    assert api.call("GET", f"/programs/{pid}/me", token="not-a-jwt")[0] == 401
+    status, me = api.call("POST", f"/programs/{pid}/me", {"birthday": "1990-02-03"}, token=jwt("alice"))
+    assert status == 201 and me["member_id"] == "alice"
+    status, view = api.call("GET", f"/programs/{pid}/me", token=jwt("alice"))
+    assert status == 200 and view["member_id"] == "alice" and view["points"]["balance"] == 100
+    # bob's token reads bob, never alice
+    assert api.call("GET", f"/programs/{pid}/me", token=jwt("bob"))[0] == 404
+
+
+def test_unknown_route_is_404(api: Client) -> None:
+    assert api.call("GET", "/nowhere")[0] == 404
+    assert api.call("DELETE", "/programs/x")[0] == 404
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{",
+        b"[]",
+        b'{"order_id": "o1"}',
+        b'{"order_id": "o1", "amount_minor": -5}',
+        b'{"order_id": "o1", "amount_minor": 1, "x": 1}',
+    ],
+)
+def test_bad_input_is_4xx_and_writes_nothing(api: Client, pid: str, raw: bytes) -> None:
+    api.call("POST", f"/programs/{pid}/members", {"member_id": "m1"})
+    status, body = api.call("POST", f"/programs/{pid}/members/m1/purchases", raw=raw)
+    assert status in (400, 422) and body["error"]["code"] == "validation_error", body
+    assert body["error"]["details"], body
+    status, page = api.call("GET", f"/programs/{pid}/members/m1/ledger")
+    assert [e["type"] for e in page["entries"]] == ["welcome"]
+
+
+def test_openapi_and_docs_are_served(api: Client) -> None:
+    status, doc = api.call("GET", "/openapi.json")
+    assert status == 200 and "/programs/{program_id}/members/{member_id}/purchases" in doc["paths"]
+
+
+def test_invoke_api_runs_functions_by_logical_id(stack: Stack, pid: str) -> None:
+    lam = boto3.client(
+        "lambda",
+        endpoint_url=stack.invoke_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    event = json.loads((Path(__file__).parents[2] / "events" / "programs-get.json").read_text())
+    event["pathParameters"]["program_id"] = pid
+    event["rawPath"] = event["requestContext"]["http"]["path"] = f"/programs/{pid}"
+    reply = lam.invoke(FunctionName="ProgramsFunction", Payload=json.dumps(event))
+    result = json.loads(reply["Payload"].read())
+    assert reply["StatusCode"] == 200 and result["statusCode"] == 200
+    assert json.loads(result["body"])["program_id"] == pid
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.invoke(FunctionName="NoSuchFunction", Payload=b"{}")
+
+
+def test_data_is_kept_on_disk_between_restarts(tmp_path: Path) -> None:
+    first = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, data_dir=tmp_path, containers=1)
+    try:
+        assert put_program(first.api_url, "kept", program("points-only"))[0] == 200
+    finally:
+        first.stop()
+    second = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, data_dir=tmp_path, containers=1)
+    try:
+        status, doc = Client(second.api_url).call("GET", "/programs/kept")
+        assert status == 200 and doc["name"] == "Points only"
+    finally:
+        second.stop()
