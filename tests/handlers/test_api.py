@@ -290,3 +290,23 @@ def test_openapi_lists_every_contract_route(api: Api) -> None:
     assert expected <= served
     status, html = api.call("docs", "GET", "/docs")
     assert status == 200 and "swagger" in str(html).lower()
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        ("[" * 100000 + "]" * 100000, 400),  # deeper than json can parse without recursing away
+        ('{"a":' * 5000 + "1" + "}" * 5000, 400),
+        ('{"order_id": "o1", "amount_minor": 1, "store_id": "' + "x" * (1024 * 1024) + '"}', 413),
+        ('{"order_id": "o1", "amount_minor": 1e400}', 422),
+        ('{"order_id": "\\ud800", "amount_minor": 1}', 422),
+    ],
+)
+def test_hostile_bodies_are_refused_cleanly(api: Api, demo: str, raw: str, status: int) -> None:
+    enrol(api)
+    before = api.items()
+    got, reply = api.call("earn", "POST", f"{M}/purchases", raw_body=raw)
+    assert_error(got, reply, status, "validation_error")
+    assert api.items() == before
+    got, reply = api.call("programs", "PUT", "/programs/demo", raw_body=raw)
+    assert got in (400, 413, 422), reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +15,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 
 from ..errors import LoyaltyError
+from . import guard
 
 # A request that records no business metric is normal here, not a warning.
 warnings.filterwarnings("ignore", "No application metrics to publish")
@@ -28,11 +30,13 @@ VERSION = "1.0.0"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
 def error(status: int, code: str, message: str, details: list[dict[str, Any]] | None = None) -> Response[Any]:
     return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message, "details": details or []}},
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=error_body(code, message, details)
     )
 
 
@@ -85,6 +89,11 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        refused = guard.problem(event["body"]) if isinstance(event.get("body"), str) else None
+        if refused:
+            status, message = refused
+            body = error_body("validation_error", message, [{"field": "body", "message": message}])
+            return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
         if event.get("body"):
             # JSON in, whatever the client's content-type says (curl's default is a form type, and
             # Powertools would otherwise parse the body as a form).
