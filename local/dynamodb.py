@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import socket
 import subprocess
 import time
@@ -67,6 +68,7 @@ class DynamoDBLocal:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             args += ["-dbPath", str(self.data_dir)]
         self.process = subprocess.Popen(args, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        atexit.register(self.stop)  # never leave a JVM behind when the caller dies or forgets
         deadline = time.monotonic() + timeout
         probe = client(self.endpoint)
         while time.monotonic() < deadline:
