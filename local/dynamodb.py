@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -67,13 +68,16 @@ class DynamoDBLocal:
         else:
             self.data_dir.mkdir(parents=True, exist_ok=True)
             args += ["-dbPath", str(self.data_dir)]
-        self.process = subprocess.Popen(args, cwd=path.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its output goes to a file: a pipe nobody reads would block the JVM once full.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(args, cwd=path.parent, stdout=self.log, stderr=subprocess.STDOUT)
         atexit.register(self.stop)  # never leave a JVM behind when the caller dies or forgets
         deadline = time.monotonic() + timeout
         probe = client(self.endpoint)
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode()[-2000:] if self.process.stderr else ""
+                self.log.seek(0)
+                err = self.log.read().decode(errors="replace")[-2000:]
                 raise SystemExit(f"DynamoDB Local exited: {err}")
             try:
                 probe.list_tables()
