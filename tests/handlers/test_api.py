@@ -310,3 +310,17 @@ def test_hostile_bodies_are_refused_cleanly(api: Api, demo: str, raw: str, statu
     assert api.items() == before
     got, reply = api.call("programs", "PUT", "/programs/demo", raw_body=raw)
     assert got in (400, 413, 422), reply
+
+
+@pytest.mark.parametrize(
+    ("kind", "body"),
+    [
+        ("purchases", {"order_id": "o1", "amount_minor": 100}),
+        ("refunds", {"refund_id": "r1", "order_id": "o1", "amount_minor": 100}),
+        ("activities", {"activity_id": "a1", "type": "check_in"}),
+    ],
+)
+def test_writes_for_an_unknown_member_are_404(api: Api, demo: str, kind: str, body: dict) -> None:
+    status, reply = api.call("earn", "POST", f"/programs/demo/members/ghost/{kind}", body)
+    assert_error(status, reply, 404, "not_found", "member_id")
+    assert api.items() == 2  # the program's two items, nothing else

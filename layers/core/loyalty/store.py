@@ -286,27 +286,12 @@ class Store:
                     }
                 }
             )
-        for entry in write.change.entries:
-            item = {"pk": pk, "sk": f"LEDGER#{entry.entry_id}", "type": "ledger", **entry.model_dump(mode="json")}
+        created = [(f"LEDGER#{e.entry_id}", "ledger", e) for e in write.change.entries]
+        created += [(f"COUPON#{c.coupon_id}", "coupon", c) for c in write.change.coupons]
+        for sk, kind, model in created:
+            item = _dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
             items.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _dump(item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
-        for coupon in write.change.coupons:
-            item = {"pk": pk, "sk": f"COUPON#{coupon.coupon_id}", "type": "coupon", **coupon.model_dump(mode="json")}
-            items.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _dump(item),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
+                {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
             )
 
         reasons = self._transact(items)

@@ -33,9 +33,7 @@ def purchase(
     program = programs.load(store, program_id)
     paid_at = event_time(body.paid_at, "paid_at", now)
 
-    def build(profile: Profile | None) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
-        if profile is None:
-            raise members.missing(member_id)
+    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
         change = Change.start(program, profile, now)
         day = clock.local_date(paid_at, program.zone)
         factors = earning.multipliers(program, profile, paid_at, day, body.scene)
@@ -96,7 +94,7 @@ def purchase(
         program_id,
         ("order", body.order_id, member_id),
         body,
-        lambda: store.get_member(program_id, member_id),
+        lambda: members.existing(store, program_id, member_id),
         build,
     )
 
@@ -163,9 +161,7 @@ def activity(
     program = programs.load(store, program_id)
     at = event_time(body.at, "at", now)
 
-    def build(profile: Profile | None) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
-        if profile is None:
-            raise members.missing(member_id)
+    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
         day = clock.local_date(at, program.zone).isoformat()
         points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
         change = Change.start(program, profile, now)
@@ -185,6 +181,6 @@ def activity(
         program_id,
         ("activity", body.activity_id, member_id),
         body,
-        lambda: store.get_member(program_id, member_id),
+        lambda: members.existing(store, program_id, member_id),
         build,
     )
