@@ -82,8 +82,9 @@ class Change:
     def credit(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
         if points <= 0:
             return
-        earned_on = clock.local_date(at, self.program.zone)
-        expiry = buckets.expires_on(earned_on, self.program.points.expiry)
+        # Points count as earned when credited, so a late-synced old order never creates points
+        # that are born expired.
+        expiry = buckets.expires_on(self.today, self.program.points.expiry)
         self.profile.buckets = buckets.add(self.profile.buckets, expiry, points)
         self.profile.lifetime_earned += points
         self._entry(type_, points, at, ref)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import NotFound, ValidationFailed
+from ..errors import Contention, NotFound, ValidationFailed
 from ..member import Profile
 from ..program import Program
 from ..rules import buckets, tiers
@@ -14,6 +14,7 @@ from ..rules.posting import Change
 from ..schemas import Enrol
 from ..store import MemberWrite, Stale, Store
 from . import programs
+from .writes import ATTEMPTS, backoff
 
 
 def missing(member_id: str) -> NotFound:
@@ -53,11 +54,17 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bo
     change = Change.start(program, fresh, now)
     if body.enrolled_at is None:
         change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}")
-    try:
-        store.commit(MemberWrite(change=change, expected_version=None))
-    except Stale:
-        return False, view(program, existing(store, program_id, body.member_id), now)
-    return True, view(program, change.profile, now)
+    for attempt in range(ATTEMPTS):
+        try:
+            store.commit(MemberWrite(change=change, expected_version=None))
+            return True, view(program, change.profile, now)
+        except Stale:
+            # Already enrolled, or another enrolment of the same member is committing right now.
+            current = store.get_member(program_id, body.member_id)
+            if current is not None:
+                return False, view(program, current, now)
+            backoff(attempt)
+    raise Contention("the member is being enrolled concurrently; retry")
 
 
 def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
