@@ -35,6 +35,7 @@ class Profile(BaseModel):
     activity_counts: dict[str, int] = Field(default_factory=dict)
     win_back_until: datetime | None = None
     paid_cards: dict[str, datetime] = Field(default_factory=dict)  # plan id -> active_until
+    redeemed: dict[str, int] = Field(default_factory=dict)  # reward id -> quantity, for per_member_limit
 
     @property
     def balance(self) -> int:
@@ -63,3 +64,5 @@ class Coupon(BaseModel):
     valid_from: datetime
     valid_until: datetime
     source: str
+    used_at: datetime | None = None
+    used_order_id: str | None = None

@@ -40,6 +40,7 @@ class PointValue(Doc):
 
     points: int = Field(gt=0, le=10**9)
     worth_minor: int = Field(gt=0, le=10**9)
+    max_order_share_percent: int = Field(50, ge=1, le=100)  # deduction at checkout covers at most this
 
 
 class Expiry(Doc):

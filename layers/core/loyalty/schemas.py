@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
 
 from .program import Id
 
@@ -66,6 +75,32 @@ class ActivityMe(Body):
 
 class Activity(ActivityMe):
     at: Instant | None = None
+
+
+class Deduction(Body):
+    order_id: Id
+    order_amount_minor: Amount
+    points: Annotated[int, Strict(), Field(ge=1, le=10**9)]
+
+
+class Redeem(Body):
+    """Either a reward from the program (`reward_id`, `quantity`) or points off an order (`deduction`)."""
+
+    redemption_id: Id
+    reward_id: Id | None = None
+    quantity: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
+    deduction: Deduction | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Redeem:
+        if (self.reward_id is None) == (self.deduction is None):
+            raise ValueError("give exactly one of reward_id or deduction")
+        return self
+
+
+class CouponUseBody(Body):
+    order_id: Id
+    order_amount_minor: Amount
 
 
 # ---- responses -----------------------------------------------------------------------------------
@@ -185,3 +220,22 @@ class ActivityResult(BaseModel):
     activity_id: str
     points_earned: int
     balance: int
+
+
+class RedemptionResult(BaseModel):
+    redemption_id: str
+    points_spent: int
+    balance: int
+    coupons: list[CouponView] = []
+    reward_id: str | None = None
+    quantity: int = 1
+    fulfilment: Literal["coupon", "goods", "service", "donation", "deduction"]
+    cash_minor: int = Field(0, description="money the member still pays for a points + cash reward, for the till")
+    deduction_minor: int = Field(0, description="money off the order for a deduction at checkout")
+
+
+class CouponUseResult(BaseModel):
+    coupon_id: str
+    discount_minor: int
+    order_id: str
+    kind: str

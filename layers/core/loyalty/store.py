@@ -38,7 +38,12 @@ _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeou
 
 
 class Stale(Exception):
-    """The write lost an optimistic race (version moved, or DynamoDB reported a transaction conflict)."""
+    """The write did not commit: a condition failed or DynamoDB reported a transaction conflict.
+    `failed` names the guards whose condition failed ("profile", "stock", "coupon", ...)."""
+
+    def __init__(self, failed: set[str] | None = None) -> None:
+        super().__init__(f"write not committed: {sorted(failed or [])}")
+        self.failed = failed or set()
 
 
 class RefExists(Exception):
@@ -70,11 +75,31 @@ class RefUpdate:
 
 
 @dataclass
+class StockTake:
+    """Take `quantity` from one shard of a reward's stock; the shard holds `allotment` in all."""
+
+    reward_id: str
+    shard: int
+    quantity: int
+    allotment: int
+
+
+@dataclass
+class CouponUse:
+    member_id: str
+    coupon_id: str
+    order_id: str
+    at: str
+
+
+@dataclass
 class MemberWrite:
-    change: Change
+    change: Change | None  # None: the write leaves the profile as it is (a coupon used at a till)
     expected_version: int | None  # None: the member must not exist yet
     ref: Ref | None = None
     ref_updates: list[RefUpdate] = field(default_factory=list)
+    stock: StockTake | None = None
+    coupon_use: CouponUse | None = None
 
 
 def _member_pk(pid: str, mid: str) -> str:
@@ -83,6 +108,11 @@ def _member_pk(pid: str, mid: str) -> str:
 
 def _ref_key(pid: str, kind: str, ref_id: str) -> dict[str, str]:
     return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
+
+
+def _stock_key(pid: str, reward_id: str, shard: int) -> dict[str, str]:
+    """Stock is split over shards so that a popular reward is not one hot item (README)."""
+    return {"pk": f"STOCK#{pid}#{reward_id}#{shard}", "sk": "STOCK"}
 
 
 def _program_pk(pid: str) -> str:
@@ -163,7 +193,7 @@ class Store:
             }
         }
         if self._transact([current, history]) is not None:
-            raise Stale()
+            raise Stale({"program"})
 
     # ---- members: reads -------------------------------------------------------------------------
 
@@ -190,6 +220,11 @@ class Store:
     def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key=_dump(_ref_key(pid, kind, ref_id)), ConsistentRead=True)
         return _load(got["Item"]) if "Item" in got else None
+
+    def get_coupon(self, pid: str, mid: str, coupon_id: str) -> Coupon | None:
+        key = _key(_member_pk(pid, mid), f"COUPON#{coupon_id}")
+        got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
+        return Coupon.model_validate(_load(got["Item"])) if "Item" in got else None
 
     def ledger(
         self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None
@@ -228,53 +263,62 @@ class Store:
 
     # ---- members: the one write -----------------------------------------------------------------
 
-    def commit(self, write: MemberWrite) -> None:
-        """Profile, ledger entries, coupons and references in one transaction, or nothing."""
-        profile = write.change.profile
-        pid, mid = profile.program_id, profile.member_id
-        pk = _member_pk(pid, mid)
+    def commit(self, write: MemberWrite, pid: str) -> None:
+        """Profile, ledger entries, coupons, references and guards in one transaction, or nothing."""
         items: list[dict[str, Any]] = []
+        labels: list[str] = []
 
-        profile_put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": _dump({"pk": pk, "sk": "PROFILE", "type": "member", **profile.model_dump(mode="json")}),
-        }
-        if write.expected_version is None:
-            profile_put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            profile_put["ConditionExpression"] = "version = :v"
-            profile_put["ExpressionAttributeValues"] = _dump({":v": write.expected_version})
-        items.append({"Put": profile_put})
+        def add(label: str, item: dict[str, Any]) -> None:
+            labels.append(label)
+            items.append(item)
 
-        ref_index = None
+        if write.change is not None:
+            profile = write.change.profile
+            pk = _member_pk(pid, profile.member_id)
+            put: dict[str, Any] = {
+                "TableName": self.table,
+                "Item": _dump({"pk": pk, "sk": "PROFILE", "type": "member", **profile.model_dump(mode="json")}),
+            }
+            if write.expected_version is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "version = :v"
+                put["ExpressionAttributeValues"] = _dump({":v": write.expected_version})
+            add("profile", {"Put": put})
+            created = [(f"LEDGER#{e.entry_id}", "ledger", e) for e in write.change.entries]
+            created += [(f"COUPON#{c.coupon_id}", "coupon", c) for c in write.change.coupons]
+            for sk, kind, model in created:
+                item = _dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
+                cond = "attribute_not_exists(pk)"
+                add(kind, {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": cond}})
+
         if write.ref is not None:
             ref = write.ref
-            ref_index = len(items)
-            items.append(
+            item = {
+                **_ref_key(pid, ref.kind, ref.ref_id),
+                "type": "ref",
+                "member_id": ref.member_id,
+                "request_hash": ref.request_hash,
+                "response": json.dumps(ref.response, separators=(",", ":")),
+                **ref.data,
+            }
+            add(
+                "ref",
                 {
                     "Put": {
                         "TableName": self.table,
-                        "Item": _dump(
-                            {
-                                **_ref_key(pid, ref.kind, ref.ref_id),
-                                "type": "ref",
-                                "member_id": ref.member_id,
-                                "request_hash": ref.request_hash,
-                                "response": json.dumps(ref.response, separators=(",", ":")),
-                                **ref.data,
-                            }
-                        ),
+                        "Item": _dump(item),
                         "ConditionExpression": "attribute_not_exists(pk)",
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
-                }
+                },
             )
         for upd in write.ref_updates:
             names = {f"#s{i}": k for i, k in enumerate(upd.set)} | {f"#e{i}": k for i, k in enumerate(upd.expect)}
-            values = {f":s{i}": v for i, v in enumerate(upd.set.values())} | {
-                f":e{i}": v for i, v in enumerate(upd.expect.values())
-            }
-            items.append(
+            values = {f":s{i}": v for i, v in enumerate(upd.set.values())}
+            values |= {f":e{i}": v for i, v in enumerate(upd.expect.values())}
+            add(
+                "ref_update",
                 {
                     "Update": {
                         "TableName": self.table,
@@ -284,25 +328,53 @@ class Store:
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": _dump(values),
                     }
-                }
+                },
             )
-        created = [(f"LEDGER#{e.entry_id}", "ledger", e) for e in write.change.entries]
-        created += [(f"COUPON#{c.coupon_id}", "coupon", c) for c in write.change.coupons]
-        for sk, kind, model in created:
-            item = _dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
-            items.append(
-                {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+        if write.stock is not None:
+            take = write.stock
+            add(
+                "stock",
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _dump(_stock_key(pid, take.reward_id, take.shard)),
+                        "UpdateExpression": "SET taken = if_not_exists(taken, :zero) + :q",
+                        "ConditionExpression": "attribute_not_exists(taken) OR taken <= :room",
+                        "ExpressionAttributeValues": _dump(
+                            {":zero": 0, ":q": take.quantity, ":room": take.allotment - take.quantity}
+                        ),
+                    }
+                },
+            )
+        if write.coupon_use is not None:
+            use = write.coupon_use
+            add(
+                "coupon",
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _key(_member_pk(pid, use.member_id), f"COUPON#{use.coupon_id}"),
+                        "UpdateExpression": "SET #st = :used, used_at = :at, used_order_id = :order",
+                        "ConditionExpression": "#st = :available",
+                        "ExpressionAttributeNames": {"#st": "status"},
+                        "ExpressionAttributeValues": _dump(
+                            {":used": "used", ":available": "available", ":at": use.at, ":order": use.order_id}
+                        ),
+                    }
+                },
             )
 
         reasons = self._transact(items)
         if reasons is None:
             return
-        if ref_index is not None and reasons[ref_index].get("Code") == "ConditionalCheckFailed":
-            old = reasons[ref_index].get("Item")
-            existing = _load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id)  # type: ignore[union-attr]
+        failed = {label for label, r in zip(labels, reasons, strict=False) if r.get("Code") == "ConditionalCheckFailed"}
+        if "ref" in failed and write.ref is not None:
+            index = labels.index("ref")
+            old = reasons[index].get("Item")
+            existing = _load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id)
             if existing is not None:
                 raise RefExists(existing)
-        raise Stale()
+        raise Stale(failed)
 
     def _transact(self, items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """Run a transaction; None when it committed, the cancellation reasons when a condition or a

@@ -29,6 +29,12 @@ DOC: dict[int, Any] = {
 }
 
 
+def created_or_repeated(created: bool, result: dict[str, Any], model: type[BaseModel]) -> Response[Any]:
+    """201 with the result the first time, 200 with the same result on a repeat."""
+    body = model.model_validate(result).model_dump(mode="json")
+    return Response(status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=body)
+
+
 def _write(
     use_case: Callable[[Store, str, str, Any, datetime], tuple[bool, dict[str, Any]]],
     model: type[BaseModel],
@@ -36,15 +42,10 @@ def _write(
     who: str,
     body: BaseModel,
 ) -> Response[Any]:
-    """201 with the result the first time, 200 with the same result on a repeat."""
     created, result = use_case(store(), program_id, who, body, clock.now())
     if created and result.get("points_earned"):
         metrics.add_metric(name="PointsEarned", unit=MetricUnit.Count, value=result["points_earned"])
-    return Response(
-        status_code=201 if created else 200,
-        content_type=content_types.APPLICATION_JSON,
-        body=model.model_validate(result).model_dump(mode="json"),
-    )
+    return created_or_repeated(created, result, model)
 
 
 @router.post(f"{MEMBER}/purchases", status_code=201, summary="Credit a paid order", tags=["earning"], responses=DOC)

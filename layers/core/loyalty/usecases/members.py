@@ -56,7 +56,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bo
         change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}")
     for attempt in range(ATTEMPTS):
         try:
-            store.commit(MemberWrite(change=change, expected_version=None))
+            store.commit(MemberWrite(change=change, expected_version=None), program_id)
             return True, view(program, change.profile, now)
         except Stale:
             # Already enrolled, or another enrolment of the same member is committing right now.

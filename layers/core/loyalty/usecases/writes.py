@@ -47,6 +47,7 @@ def once(
     body: BaseModel,
     read: Callable[[], T],
     build: Callable[[T], tuple[MemberWrite, dict[str, Any], dict[str, Any]]],
+    on_stale: Callable[[set[str], MemberWrite], None] | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Run `build` on a fresh `read` until its write commits. Returns (first_time, response).
 
@@ -69,10 +70,16 @@ def once(
             kind=kind, ref_id=ref_id, member_id=member_id, request_hash=digest, response=response, data=data
         )
         try:
-            store.commit(write)
+            store.commit(write, program_id)
             return True, response
         except RefExists as exists:
             return False, replay(exists.item, digest, kind, ref_id)
-        except Stale:
+        except Stale as stale:
+            if on_stale is not None:
+                on_stale(stale.failed, write)
+            if stale.failed - {"profile", "stock"}:
+                # A guard that a retry cannot fix (a coupon already used...): read again and let the
+                # rules say why, without waiting.
+                continue
             backoff(attempt)
     raise Contention("too many concurrent writes to this member; retry the request")

@@ -1,0 +1,62 @@
+"""Spending points and using coupons: costs, limits, stock shards, checkout deduction, discounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..errors import CouponUnavailable, LimitReached
+from ..member import Coupon, Profile
+from ..program import PointValue, Reward
+
+STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
+
+
+def check_limit(reward: Reward, profile: Profile, quantity: int) -> None:
+    if reward.per_member_limit is None:
+        return
+    used = profile.redeemed.get(reward.id, 0)
+    if used + quantity > reward.per_member_limit:
+        raise LimitReached(
+            f"reward {reward.id!r} is limited to {reward.per_member_limit} per member ({used} redeemed)",
+            [{"field": "quantity", "limit": reward.per_member_limit, "redeemed": used}],
+        )
+
+
+def allotments(stock: int) -> list[int]:
+    """How a reward's stock is split over its shards; empty shards are left out of the draw."""
+    shards = min(STOCK_SHARDS, max(stock, 1))
+    return [stock // shards + (1 if i < stock % shards else 0) for i in range(shards)]
+
+
+def deduction(value: PointValue, order_amount_minor: int, points: int) -> tuple[int, int]:
+    """(points used, money off) when paying part of an order with points at the stable value.
+
+    The money off is capped by the program's share of the order, and only the points that buy the
+    money off are charged (never a point for a fraction of a cent)."""
+    cap = order_amount_minor * value.max_order_share_percent // 100
+    off = min(points * value.worth_minor // value.points, cap)
+    used = -(-off * value.points // value.worth_minor)  # ceiling: the points that buy `off`
+    return used, off
+
+
+def discount(coupon: Coupon, order_amount_minor: int, now: datetime) -> int:
+    """The money a coupon takes off an order; CouponUnavailable says why it cannot be used."""
+    if coupon.status != "available":
+        raise CouponUnavailable(f"coupon is {coupon.status}", [{"field": "coupon_id", "status": coupon.status}])
+    if now < coupon.valid_from:
+        raise CouponUnavailable(
+            "coupon is not valid yet", [{"field": "coupon_id", "valid_from": coupon.valid_from.isoformat()}]
+        )
+    if now > coupon.valid_until:
+        raise CouponUnavailable("coupon has expired", [{"field": "coupon_id", "status": "expired"}])
+    if order_amount_minor < coupon.min_spend_minor:
+        raise CouponUnavailable(
+            f"order is below the coupon's minimum spend of {coupon.min_spend_minor}",
+            [{"field": "order_amount_minor", "min_spend_minor": coupon.min_spend_minor}],
+        )
+    if coupon.kind == "amount_off":
+        return min(coupon.value_minor, order_amount_minor)
+    if coupon.kind == "percent_off":
+        off = order_amount_minor * (coupon.percent_off or 0) // 100
+        return min(off, coupon.max_off_minor) if coupon.max_off_minor is not None else off
+    return 0  # free_shipping and gift: the till applies the benefit; no money off the order

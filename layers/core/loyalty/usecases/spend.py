@@ -1,0 +1,105 @@
+"""Spending: redemptions (rewards and checkout deduction) and coupons used at a till, exactly once."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from .. import clock
+from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
+from ..member import Profile
+from ..rules import spending
+from ..rules.posting import Change
+from ..schemas import CouponUseBody, Redeem
+from ..store import CouponUse, MemberWrite, StockTake, Store
+from . import members, programs
+from .writes import once
+
+
+def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: datetime) -> tuple[bool, dict[str, Any]]:
+    """Points leave the earliest-expiring buckets first; stock, the member's limit and the spend
+    commit together or not at all (409 insufficient_points / out_of_stock / limit_reached)."""
+    program = programs.load(store, program_id)
+    reward = program.reward(body.reward_id) if body.reward_id else None
+    if body.reward_id and reward is None:
+        raise NotFound(f"reward {body.reward_id!r} not found", [{"field": "reward_id", "message": "unknown reward"}])
+    ref = f"redemption:{body.redemption_id}"
+    empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
+
+    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+        change = Change.start(program, profile, now)
+        stock = None
+        if reward is None:
+            assert body.deduction is not None
+            cost, off = spending.deduction(
+                program.points.value, body.deduction.order_amount_minor, body.deduction.points
+            )
+            change.debit("redeem", cost, now, ref)
+            result = {"fulfilment": "deduction", "deduction_minor": off}
+        else:
+            spending.check_limit(reward, profile, body.quantity)
+            cost = reward.cost_points * body.quantity
+            change.debit("redeem", cost, now, ref)
+            change.give_coupons(reward.grant.coupons * body.quantity, now, ref)
+            change.profile.redeemed[reward.id] = profile.redeemed.get(reward.id, 0) + body.quantity
+            if reward.stock is not None:
+                shards = [i for i, n in enumerate(spending.allotments(reward.stock)) if n >= body.quantity]
+                left = [i for i in shards if i not in empty_shards]
+                if not left:
+                    raise OutOfStock(f"reward {reward.id!r} is out of stock", [{"field": "reward_id"}])
+                shard = random.choice(left)
+                stock = StockTake(reward.id, shard, body.quantity, spending.allotments(reward.stock)[shard])
+            result = {
+                "reward_id": reward.id,
+                "quantity": body.quantity,
+                "fulfilment": reward.fulfilment,
+                "cash_minor": reward.cash_minor * body.quantity,
+            }
+        response = {
+            "redemption_id": body.redemption_id,
+            "points_spent": cost,
+            "balance": change.balance,
+            "coupons": [c.model_dump(mode="json") for c in change.coupons],
+            **result,
+        }
+        return MemberWrite(change=change, expected_version=profile.version, stock=stock), response, {}
+
+    def on_stale(failed: set[str], write: MemberWrite) -> None:
+        if "stock" in failed and write.stock is not None:
+            empty_shards.add(write.stock.shard)
+
+    return once(
+        store,
+        program_id,
+        ("redemption", body.redemption_id, member_id),
+        body,
+        lambda: members.existing(store, program_id, member_id),
+        build,
+        on_stale,
+    )
+
+
+def use_coupon(
+    store: Store, program_id: str, member_id: str, coupon_id: str, body: CouponUseBody, now: datetime
+) -> tuple[bool, dict[str, Any]]:
+    """Marks the coupon used exactly once: two tills at once get one success and one 409."""
+    programs.load(store, program_id)
+
+    def read() -> Any:
+        coupon = store.get_coupon(program_id, member_id, coupon_id)
+        if coupon is None:
+            raise NotFound(f"coupon {coupon_id!r} not found for this member", [{"field": "coupon_id"}])
+        return coupon
+
+    def build(coupon: Any) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+        off = spending.discount(coupon, body.order_amount_minor, now)
+        use = CouponUse(member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now))
+        response = {"coupon_id": coupon_id, "discount_minor": off, "order_id": body.order_id, "kind": coupon.kind}
+        return MemberWrite(change=None, expected_version=None, coupon_use=use), response, {}
+
+    try:
+        return once(store, program_id, ("coupon_use", coupon_id, member_id), body, read, build)
+    except IdempotencyConflict:
+        # The coupon was used on another order: for a till that is "used", not a payload mix-up.
+        raise CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}]) from None
