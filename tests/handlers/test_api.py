@@ -323,4 +323,4 @@ def test_hostile_bodies_are_refused_cleanly(api: Api, demo: str, raw: str, statu
 def test_writes_for_an_unknown_member_are_404(api: Api, demo: str, kind: str, body: dict) -> None:
     status, reply = api.call("earn", "POST", f"/programs/demo/members/ghost/{kind}", body)
     assert_error(status, reply, 404, "not_found", "member_id")
-    assert api.items() == 2  # the program's two items, nothing else
+    assert api.items() == 3  # the program (current, version 1, registry entry), nothing else

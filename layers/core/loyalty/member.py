@@ -35,6 +35,8 @@ class Profile(BaseModel):
     activity_counts: dict[str, int] = Field(default_factory=dict)
     win_back_until: datetime | None = None
     paid_cards: dict[str, datetime] = Field(default_factory=dict)  # plan id -> active_until
+    due_days: dict[str, str] = Field(default_factory=dict)  # scheduled kind -> day due (the DUE items)
+    reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
     redeemed: dict[str, int] = Field(default_factory=dict)  # reward id -> quantity, for per_member_limit
 
     @property
@@ -66,3 +68,13 @@ class Coupon(BaseModel):
     source: str
     used_at: datetime | None = None
     used_order_id: str | None = None
+
+
+class Notice(BaseModel):
+    """Something to tell the member through a touch channel (kept as an item; the stream announces it)."""
+
+    notice_id: str
+    kind: Literal["points_expiring"]
+    at: datetime
+    points: int = 0
+    expires_on: str | None = None

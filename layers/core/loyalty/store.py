@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -115,6 +116,17 @@ def _stock_key(pid: str, reward_id: str, shard: int) -> dict[str, str]:
     return {"pk": f"STOCK#{pid}#{reward_id}#{shard}", "sk": "STOCK"}
 
 
+DUE_SHARDS = 16  # one busy day spreads over this many index partitions
+
+
+def due_shard(mid: str) -> int:
+    return int(hashlib.sha256(mid.encode()).hexdigest()[:8], 16) % DUE_SHARDS
+
+
+def _due_pk(pid: str, kind: str, day: str, shard: int) -> str:
+    return f"DUE#{pid}#{kind}#{day}#{shard}"
+
+
 def _program_pk(pid: str) -> str:
     return f"PROGRAM#{pid}"
 
@@ -185,6 +197,12 @@ class Store:
         }
         if version > 1:
             current["Put"]["ExpressionAttributeValues"] = _dump({":prev": version - 1})
+        registry = {
+            "Put": {
+                "TableName": self.table,
+                "Item": _dump({"pk": "PROGRAMS", "sk": f"PROGRAM#{pid}", "type": "program"}),
+            }
+        }
         history = {
             "Put": {
                 "TableName": self.table,
@@ -192,7 +210,7 @@ class Store:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
-        if self._transact([current, history]) is not None:
+        if self._transact([current, history, registry] if version == 1 else [current, history]) is not None:
             raise Stale({"program"})
 
     # ---- members: reads -------------------------------------------------------------------------
@@ -216,6 +234,32 @@ class Store:
         profile = next((i for i in items if i["sk"] == "PROFILE"), None)
         ref = next((i for i in items if i["pk"] == ref_key["pk"]), None)
         return (Profile.model_validate(profile) if profile else None), ref
+
+    def program_ids(self) -> list[str]:
+        """Every program (one small partition of registry items; sweeps start here, never with a Scan)."""
+        ids: list[str] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = self._query("PROGRAMS", "PROGRAM#", 1000, start, newest_first=False)
+            ids += [item["sk"].removeprefix("PROGRAM#") for item in page]
+            if start is None:
+                return ids
+
+    def due_members(
+        self, pid: str, kind: str, day: str, shard: int, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[str], dict[str, Any] | None]:
+        """One page of members due for `kind` on `day` in one shard of the sparse index."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": _dump({":pk": _due_pk(pid, kind, day, shard)}),
+            "Limit": limit,
+        }
+        if start:
+            args["ExclusiveStartKey"] = start
+        got = self.client.query(**args)
+        return [_load(i)["gsi1sk"] for i in got["Items"]], got.get("LastEvaluatedKey")
 
     def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key=_dump(_ref_key(pid, kind, ref_id)), ConsistentRead=True)
@@ -273,6 +317,7 @@ class Store:
             items.append(item)
 
         if write.change is not None:
+            moves = write.change.due_moves()  # before the profile is written: it records them
             profile = write.change.profile
             pk = _member_pk(pid, profile.member_id)
             put: dict[str, Any] = {
@@ -287,10 +332,22 @@ class Store:
             add("profile", {"Put": put})
             created = [(f"LEDGER#{e.entry_id}", "ledger", e) for e in write.change.entries]
             created += [(f"COUPON#{c.coupon_id}", "coupon", c) for c in write.change.coupons]
+            created += [(f"NOTICE#{n.notice_id}", "notice", n) for n in write.change.notices]
             for sk, kind, model in created:
                 item = _dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
                 cond = "attribute_not_exists(pk)"
                 add(kind, {"Put": {"TableName": self.table, "Item": item, "ConditionExpression": cond}})
+            for kind, day in moves.items():
+                # The sparse, key-only index: only a member due for something has a DUE item in it.
+                key = {"pk": pk, "sk": f"DUE#{kind}"}
+                if day is None:
+                    add("due", {"Delete": {"TableName": self.table, "Key": _dump(key)}})
+                    continue
+                gsi = {
+                    "gsi1pk": _due_pk(pid, kind, day[:10], due_shard(profile.member_id)),
+                    "gsi1sk": profile.member_id,
+                }
+                add("due", {"Put": {"TableName": self.table, "Item": _dump({**key, **gsi, "type": "due", "day": day})}})
 
         if write.ref is not None:
             ref = write.ref

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from .. import clock
-from ..member import Coupon, EntryType, LedgerEntry, Profile
+from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile
 from ..program import Grant, Program
-from . import buckets
+from . import buckets, due
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -49,18 +49,36 @@ class Change:
     program: Program
     profile: Profile
     today: date
+    at: datetime
     entries: list[LedgerEntry] = field(default_factory=list)
     coupons: list[Coupon] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime) -> Change:
         profile = current.model_copy(deep=True, update={"version": current.version + 1})
-        change = cls(program=program, profile=profile, today=clock.local_date(at, program.zone))
+        change = cls(program=program, profile=profile, today=clock.local_date(at, program.zone), at=at)
         live, expired = buckets.split_expired(profile.buckets, change.today)
         if expired:
             profile.buckets = live
             change._entry("expire", -buckets.total(expired), at, f"expiry:{max(expired)}")
         return change
+
+    def due(self) -> dict[str, str | None]:
+        """The days this member is next due for each scheduled kind (None: not due)."""
+        p = self.profile
+        expire = due.expire_day(p.buckets)
+        return {
+            "expire": expire.isoformat() if expire else None,
+            "remind": due.remind_day(p.buckets, self.today, p.reminded, p.due_days.get("remind")),
+        }
+
+    def due_moves(self) -> dict[str, str | None]:
+        """The due days this change moved, recorded on the profile; the store rewrites only those
+        index items (a day of None removes the member from that kind's index)."""
+        moved = {kind: day for kind, day in self.due().items() if self.profile.due_days.get(kind) != day}
+        self.profile.due_days = {k: v for k, v in {**self.profile.due_days, **moved}.items() if v}
+        return moved
 
     @property
     def balance(self) -> int:

@@ -1,0 +1,77 @@
+"""The points sweep on DynamoDB Local, invoked through the Lambda Invoke API like a schedule would."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+
+from local.dynamodb import client
+from local.stack import Stack, put_program
+from loyalty.schemas import Enrol, Purchase
+from loyalty.store import Store
+from loyalty.usecases import earn, members
+from tests.integration.conftest import Client
+from tests.support import program
+
+T0 = datetime(2026, 1, 10, 15, tzinfo=UTC)  # New York time; points credited in January expire on 2026-02-28 (months: 1)
+
+
+def scheduled(at: datetime) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "000000000000",
+        "time": at.isoformat().replace("+00:00", "Z"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+
+
+def invoke(stack: Stack, at: datetime) -> dict[str, int]:
+    lam = boto3.client(
+        "lambda",
+        endpoint_url=stack.invoke_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    reply = lam.invoke(FunctionName="ExpirePointsFunction", Payload=json.dumps(scheduled(at)))
+    assert "FunctionError" not in reply, reply["Payload"].read()
+    return json.loads(reply["Payload"].read())
+
+
+def test_sweep_expires_reminds_and_repeats_as_a_no_op(stack: Stack, api: Client) -> None:
+    doc = program("points-only")
+    doc["points"]["expiry"] = {"policy": "rolling_months", "months": 1}
+    pid = f"x-{uuid.uuid4().hex[:10]}"
+    assert put_program(api.base, pid, doc)[0] == 200
+    store = Store("LoyaltyTable", client(stack.ddb.endpoint))
+    members.enrol(store, pid, Enrol(member_id="m1"), T0)  # 50 welcome points, expire 2026-02-28
+    earn.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=1000), datetime(2026, 2, 3, tzinfo=UTC))
+    # February's 10 points (no first-order bonus: more than 7 days after enrolment) expire 2026-03-31.
+
+    reminded = invoke(stack, datetime(2026, 2, 5, 1, tzinfo=UTC))
+    assert reminded.get("remind") == 1 and not reminded.get("expire")
+    notices = store._query(f"MEMBER#{pid}#m1", "NOTICE#", 10, None, newest_first=False)[0]
+    assert [(n["points"], n["expires_on"]) for n in notices] == [(50, "2026-02-28")]
+    assert invoke(stack, datetime(2026, 2, 5, 1, tzinfo=UTC)).get("remind", 0) == 0  # same time: nothing
+
+    first = invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    assert first.get("expire") == 1
+    ledger = api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"]
+    assert (ledger[0]["type"], ledger[0]["points"], ledger[0]["balance_after"]) == ("expire", -50, 10)
+    again = invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    assert again.get("expire", 0) == 0 and again.get("remind", 0) == 0
+    assert api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"] == ledger
+
+    late = invoke(stack, datetime(2026, 4, 3, 12, tzinfo=UTC))  # a missed day is caught up (lookback)
+    assert late.get("expire") == 1
+    entries = api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"]
+    assert (entries[0]["type"], entries[0]["balance_after"]) == ("expire", 0)
