@@ -59,3 +59,16 @@ def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
     assert measure(calls, api, "members", "GET", M) == {"GetItem": 1}
     assert measure(calls, api, "members", "GET", f"{M}/ledger") == {"Query": 1}
     assert measure(calls, api, "members", "GET", f"{M}/coupons") == {"Query": 1}
+
+
+def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
+    api.call("programs", "PUT", "/programs/demo", program("points-only"))
+    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 1000000})
+    redeem = {"redemption_id": "r1", "reward_id": "coffee"}
+    assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", redeem) == {"GetItem": 1, "TransactWriteItems": 1}
+    goods = {"redemption_id": "r2", "reward_id": "mug"}  # with stock: the shard joins the same transaction
+    assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", goods) == {"GetItem": 1, "TransactWriteItems": 1}
+    coupon = api.call("members", "GET", f"{M}/coupons")[1]["coupons"][0]["coupon_id"]
+    use = {"order_id": "t1", "order_amount_minor": 1000}
+    assert measure(calls, api, "redeem", "POST", f"{M}/coupons/{coupon}/use", use) == {"GetItem": 1, "TransactWriteItems": 1}
