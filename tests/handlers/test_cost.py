@@ -71,4 +71,7 @@ def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
     assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", goods) == {"GetItem": 1, "TransactWriteItems": 1}
     coupon = api.call("members", "GET", f"{M}/coupons")[1]["coupons"][0]["coupon_id"]
     use = {"order_id": "t1", "order_amount_minor": 1000}
-    assert measure(calls, api, "redeem", "POST", f"{M}/coupons/{coupon}/use", use) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert measure(calls, api, "redeem", "POST", f"{M}/coupons/{coupon}/use", use) == {
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
