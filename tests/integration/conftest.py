@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
 
 from local.dynamodb import free_port
@@ -45,6 +46,17 @@ def stack() -> Iterator[Stack]:
     running = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, containers=8)
     yield running
     running.stop()
+
+
+def lambda_client(stack: Stack) -> Any:
+    """boto3's Lambda client pointed at the runtime's Invoke API, as a developer would use it."""
+    return boto3.client(
+        "lambda",
+        endpoint_url=stack.invoke_url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
 
 
 @pytest.fixture(scope="session")

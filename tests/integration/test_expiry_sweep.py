@@ -7,14 +7,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
 from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase
 from loyalty.store import Store
 from loyalty.usecases import earn, members
-from tests.integration.conftest import Client
+from tests.integration.conftest import Client, lambda_client
 from tests.support import program
 
 T0 = datetime(2026, 1, 10, 15, tzinfo=UTC)  # New York time; points credited in January expire on 2026-02-28 (months: 1)
@@ -35,13 +33,7 @@ def scheduled(at: datetime) -> dict[str, Any]:
 
 
 def invoke(stack: Stack, at: datetime) -> dict[str, int]:
-    lam = boto3.client(
-        "lambda",
-        endpoint_url=stack.invoke_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    lam = lambda_client(stack)
     reply = lam.invoke(FunctionName="ExpirePointsFunction", Payload=json.dumps(scheduled(at)))
     assert "FunctionError" not in reply, reply["Payload"].read()
     return json.loads(reply["Payload"].read())

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import boto3
 import pytest
 
 from local.dynamodb import client, free_port
 from local.stack import Stack, put_program, start
-from tests.integration.conftest import Client
+from tests.integration.conftest import Client, lambda_client
 from tests.support import jwt, program
 
 
@@ -63,13 +62,7 @@ def test_openapi_and_docs_are_served(api: Client) -> None:
 
 
 def test_invoke_api_runs_functions_by_logical_id(stack: Stack, pid: str) -> None:
-    lam = boto3.client(
-        "lambda",
-        endpoint_url=stack.invoke_url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    lam = lambda_client(stack)
     event = json.loads((Path(__file__).parents[2] / "events" / "programs-get.json").read_text())
     event["pathParameters"]["program_id"] = pid
     event["rawPath"] = event["requestContext"]["http"]["path"] = f"/programs/{pid}"
