@@ -89,3 +89,12 @@ def test_ledger_sums_to_the_balance_and_no_bucket_goes_negative(ops: list[tuple[
         assert entry.balance_after == running
     assert running == profile.balance
     assert [int(e.entry_id) for e in entries] == list(range(1, len(entries) + 1))
+
+
+def test_member_view_never_shows_expired_points() -> None:
+    from loyalty.usecases.members import view
+
+    profile = Profile(program_id="p", member_id="m", enrolled_at=START, buckets={"2026-01-31": 40, "2027-03-31": 10})
+    shown = view(PROGRAM, profile, datetime(2026, 2, 1, 1, tzinfo=UTC))  # 09:00 in Shanghai: Jan 31 is over
+    assert shown["points"]["balance"] == 10
+    assert shown["points"]["expiring"] == [{"points": 10, "expires_on": "2027-03-31"}]
