@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from ..errors import LimitReached, ValidationFailed
 from ..member import Profile
@@ -48,17 +49,14 @@ def combined(program: Program, factors: dict[str, Decimal]) -> Decimal:
     return result
 
 
-def floor(value: Decimal) -> int:
-    return int(value.to_integral_value(rounding=ROUND_FLOOR))
-
-
 def purchase_points(program: Program, amount_minor: int, factor: Decimal) -> tuple[int, int]:
     """(base, earned). Rounded down once, at the end, so 19.99 at 1 point per unit earns 19."""
     rule = program.points.earn
     if amount_minor < rule.min_order_minor:
         return 0, 0
-    base = Decimal(amount_minor * rule.points_per_unit) / rule.unit_minor
-    return floor(base), floor(base * factor)
+    raw = amount_minor * rule.points_per_unit
+    # Exact fractions: a Decimal division first (10 / 3 = 3.33...3) would floor 3.33...3 x 3 to 9, not 10.
+    return raw // rule.unit_minor, int(Fraction(raw) * Fraction(factor) // rule.unit_minor)
 
 
 def first_order_bonus(program: Program, profile: Profile, paid_at: datetime) -> int:
