@@ -3,16 +3,38 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
+import socket
 import threading
-import urllib.request
+from pathlib import Path
+from typing import NoReturn
 
-from .stack import put_program, start
-from .template import ROOT
+from .stack import Stack, load_demo, start
+from .template import ROOT, TEMPLATE
 
 DEMO_ID = "demo-coffee"
+DEMO_FILE = ROOT / "programs" / "demo.json"
+
+
+def _taken(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _interrupt(*_: object) -> NoReturn:
+    raise KeyboardInterrupt  # SIGTERM stops the runtime the same orderly way as Ctrl-C
+
+
+def banner(stack: Stack, data_dir: Path | None) -> None:
+    print(f"DynamoDB Local   {stack.ddb.endpoint}   data: {data_dir or 'in memory'}")
+    print(f"                 tables: {', '.join(stack.template.tables())}")
+    print(f"HTTP API         {stack.api_url}")
+    for fn in stack.runtime.functions.values():
+        for route in fn.routes:
+            print(f"  {route.method:<6} {route.path:<58} -> {fn.name} [{route.auth}]")
+    print(f"Lambda Invoke    {stack.invoke_url}/2015-03-31/functions/{{FunctionName}}/invocations")
+    print(f"  functions: {', '.join(stack.runtime.functions)}")
 
 
 def main() -> None:
@@ -21,36 +43,35 @@ def main() -> None:
     parser.add_argument("--lambda-port", type=int, default=int(os.environ.get("LAMBDA_PORT", "3001")))
     parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("DDB_PORT", "8000")))
     parser.add_argument("--in-memory", action="store_true", help="keep no data on disk")
+    parser.add_argument("--template", type=Path, default=TEMPLATE, help="the SAM template (default: template.yaml)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args()
 
+    # Fail before starting anything, with the way out in the message.
+    for port, what, flag in (
+        (args.api_port, "HTTP API", "API_PORT / --api-port"),
+        (args.lambda_port, "Lambda Invoke API", "LAMBDA_PORT / --lambda-port"),
+    ):
+        if _taken(port):
+            raise SystemExit(f"port {port} for the {what} is taken: is another `python -m local` running? ({flag})")
+
+    signal.signal(signal.SIGTERM, _interrupt)
     data_dir = None if args.in_memory else ROOT / ".local" / "dynamodb"
-    stack = start(args.api_port, args.lambda_port, args.ddb_port, data_dir, verbose=not args.quiet)
-    print(f"DynamoDB Local  {stack.ddb.endpoint}  data: {data_dir or 'in memory'}")
-    print(f"HTTP API        {stack.api_url}   (OpenAPI {stack.api_url}/openapi.json, Swagger UI {stack.api_url}/docs)")
-    for fn in stack.runtime.functions.values():
-        for route in fn.routes:
-            print(f"  {route.method:<6} {route.path:<58} {fn.name} [{route.auth}]")
-    print(f"Lambda Invoke   {stack.invoke_url}   functions: {', '.join(stack.runtime.functions)}")
-
+    stack = None
     try:
-        urllib.request.urlopen(f"{stack.api_url}/programs/{DEMO_ID}", timeout=60)
-        print(f"demo program    {DEMO_ID} already loaded")
-    except urllib.error.HTTPError as err:
-        if err.code != 404:
-            raise
-        status, body = put_program(stack.api_url, DEMO_ID, json.loads((ROOT / "programs" / "demo.json").read_text()))
-        print(f"demo program    {DEMO_ID} loaded from programs/demo.json: {status} {body}")
-    print("ready; Ctrl-C stops")
-
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
+        print("starting DynamoDB Local...", flush=True)
+        ports = (args.api_port, args.lambda_port, args.ddb_port)
+        stack = start(*ports, data_dir, verbose=not args.quiet, template_path=args.template)
+        banner(stack, data_dir)
+        print(f"demo program     {load_demo(stack.api_url, DEMO_ID, DEMO_FILE)}")
+        print("ready; Ctrl-C stops", flush=True)
+        threading.Event().wait()
     except KeyboardInterrupt:
-        pass
+        print("stopping...", flush=True)
     finally:
-        stack.stop()
+        if stack is not None:
+            stack.stop()
+    print("stopped")
 
 
 if __name__ == "__main__":

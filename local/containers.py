@@ -16,6 +16,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -23,10 +24,10 @@ from .template import Function
 
 
 class FakeContext:
-    def __init__(self, function: str, timeout: int) -> None:
+    def __init__(self, function: str, timeout: int, memory: int = 128) -> None:
         self.function_name = function
         self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 512
+        self.memory_limit_in_mb = memory
         self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
         self.aws_request_id = str(uuid.uuid4())
         self.log_group_name = f"/aws/lambda/{function}"
@@ -56,7 +57,7 @@ def _serve(function: Function, env: dict[str, str], conn: Connection) -> None:
         except EOFError:
             return
         try:
-            conn.send(("ok", handler(event, FakeContext(function.name, function.timeout))))
+            conn.send(("ok", handler(event, FakeContext(function.name, function.timeout, function.memory))))
         except Exception as exc:
             traceback.print_exc()
             conn.send(
@@ -143,14 +144,16 @@ class Runtime:
     def __init__(self, functions: dict[str, Function], env: dict[str, str], limit: int = 8) -> None:
         self.functions = functions
         self.pools = {name: Pool(fn, {**fn.env, **env}, limit) for name, fn in functions.items()}
+        self.settle: Callable[[], None] = lambda: None  # drains the queues; set by the stack
 
     def invoke(self, name: str, event: Any) -> tuple[str, Any]:
-        result = self.pools[name].invoke(event)
-        self.after_invoke(name)
-        return result
+        return self.pools[name].invoke(event)
 
-    def after_invoke(self, name: str) -> None:
-        """Hook for scheduled functions: drain the work their run queued before answering (none yet)."""
+    def invoke_and_settle(self, name: str, event: Any) -> tuple[str, Any]:
+        """An invoke that returns only after all the work it queued has been processed."""
+        result = self.invoke(name, event)
+        self.settle()
+        return result
 
     def stop(self) -> None:
         for pool in self.pools.values():

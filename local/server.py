@@ -6,7 +6,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import threading
 import time
+import traceback
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -101,6 +103,18 @@ def http_event(
     return event
 
 
+def http_response(result: Any) -> tuple[int, bytes, dict[str, str], list[str] | None]:
+    """A handler's result as API Gateway (payload v2.0) writes it: a response dict, or anything else as 200 JSON."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return 200, json.dumps(result).encode(), {}, None
+    payload = result.get("body") or ""
+    data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
+    headers = {k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (result.get("headers") or {}).items()}
+    for k, v in (result.get("multiValueHeaders") or {}).items():
+        headers[k] = ",".join(map(str, v))
+    return int(result["statusCode"]), data, headers, result.get("cookies")
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: LocalServer
     protocol_version = "HTTP/1.1"
@@ -160,7 +174,9 @@ class ApiServer(LocalServer):
         if found is None:
             return req._reply(404, b'{"message":"Not Found"}')
         route, params = found
-        headers = {k.lower(): v for k, v in req.headers.items()}
+        headers: dict[str, str] = {}
+        for key, value in req.headers.items():  # repeated headers are comma-joined, as API Gateway does
+            headers[key.lower()] = f"{headers[key.lower()]},{value}" if key.lower() in headers else value
         claims = None
         if route.auth == "jwt":
             claims = jwt_claims(headers.get("authorization"))
@@ -170,22 +186,15 @@ class ApiServer(LocalServer):
         started = time.monotonic()
         try:
             status, result = self.runtime.invoke(route.function, event)
-        except Exception:
-            return req._reply(502, b'{"message":"Internal Server Error"}')
-        if self.verbose:
-            print(f"{req.command} {req.path} -> {route.function} {(time.monotonic() - started) * 1000:.0f} ms")
-        if status != "ok":
+            if self.verbose:
+                print(f"{req.command} {req.path} -> {route.function} {(time.monotonic() - started) * 1000:.0f} ms")
+            if status != "ok":  # the container printed the traceback; the client gets API Gateway's answer
+                return req._reply(500, b'{"message":"Internal Server Error"}')
+            reply = http_response(result)
+        except Exception:  # a dead container or a malformed response: the console gets the why, never the client
+            traceback.print_exc()
             return req._reply(500, b'{"message":"Internal Server Error"}')
-        if not isinstance(result, dict) or "statusCode" not in result:
-            return req._reply(200, json.dumps(result).encode())
-        payload = result.get("body") or ""
-        data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode()
-        headers_out = {
-            k: ",".join(v) if isinstance(v, list) else str(v) for k, v in (result.get("headers") or {}).items()
-        }
-        for k, v in (result.get("multiValueHeaders") or {}).items():
-            headers_out[k] = ",".join(map(str, v))
-        req._reply(int(result["statusCode"]), data, headers_out, result.get("cookies"))
+        req._reply(*reply)
 
 
 class InvokeServer(LocalServer):
@@ -210,7 +219,16 @@ class InvokeServer(LocalServer):
                 b'{"Type":"User","message":"Could not parse request body into json"}',
                 {"x-amzn-ErrorType": "InvalidRequestContentException"},
             )
-        status, result = self.runtime.invoke(name, event)
-        if status != "ok":
-            return req._reply(200, json.dumps(result).encode(), {"X-Amz-Function-Error": "Unhandled"})
-        req._reply(200, json.dumps(result).encode())
+        self._invoke(req, name, event)
+
+    def _invoke(self, req: _Handler, name: str, event: Any) -> None:
+        kind = req.headers.get("x-amz-invocation-type", "RequestResponse")
+        if kind == "DryRun":
+            return req._reply(204, b"")
+        if kind == "Event":  # asynchronous: accepted now, run (and settled) in the background as Lambda would
+            threading.Thread(target=self.runtime.invoke_and_settle, args=(name, event), daemon=True).start()
+            return req._reply(202, b"")
+        status, result = self.runtime.invoke_and_settle(name, event)
+        # A function error is still a 200 for the Invoke API; the header tells the caller it failed.
+        headers = {} if status == "ok" else {"X-Amz-Function-Error": "Unhandled"}
+        return req._reply(200, json.dumps(result).encode(), headers)

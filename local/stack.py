@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import threading
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .containers import Runtime
 from .dynamodb import DynamoDBLocal, client, create_tables_from_template
+from .queues import LocalQueues
 from .server import ApiServer, InvokeServer
-from .template import Template, load_template
+from .template import TEMPLATE, Template, load_template
 
 
 def handler_env(ddb_endpoint: str) -> dict[str, str]:
@@ -23,6 +25,8 @@ def handler_env(ddb_endpoint: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # Powertools v3: no EMF blobs on the console locally (the template's namespace stays set).
+        "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }
 
@@ -32,6 +36,7 @@ class Stack:
     template: Template
     ddb: DynamoDBLocal
     runtime: Runtime
+    queues: LocalQueues
     api: ApiServer
     invoke: InvokeServer
     threads: list[threading.Thread] = field(default_factory=list)
@@ -49,6 +54,7 @@ class Stack:
             server.shutdown()
             server.server_close()
         self.runtime.stop()
+        self.queues.stop()
         self.ddb.stop()
 
 
@@ -60,18 +66,27 @@ def start(
     env: dict[str, str] | None = None,
     containers: int = 8,
     verbose: bool = False,
+    template_path: Path = TEMPLATE,
+    ddb_jvm_args: Sequence[str] = (),
 ) -> Stack:
-    template = load_template()
-    ddb = DynamoDBLocal(port=ddb_port, data_dir=data_dir).start()
+    template = load_template(template_path)
+    ddb = DynamoDBLocal(port=ddb_port, data_dir=data_dir, jvm_args=ddb_jvm_args).start()
+    queues = None
     try:
         create_tables_from_template(client(ddb.endpoint), template)
-        runtime = Runtime(template.functions(), {**handler_env(ddb.endpoint), **(env or {})}, limit=containers)
+        queues = LocalQueues(template)
+        template.refs.update(queues.urls)  # !Ref WorkQueue is the queue's URL, as in AWS
+        local_env = {**handler_env(ddb.endpoint), "AWS_ENDPOINT_URL_SQS": queues.endpoint, **(env or {})}
+        runtime = Runtime(template.functions(), local_env, limit=containers)
+        runtime.settle = lambda: queues.drain(runtime)
         api = ApiServer(api_port, runtime, verbose)
         invoke = InvokeServer(lambda_port, runtime, verbose)
     except BaseException:
+        if queues:
+            queues.stop()
         ddb.stop()
         raise
-    stack = Stack(template, ddb, runtime, api, invoke)
+    stack = Stack(template, ddb, runtime, queues, api, invoke)
     for server in (api, invoke):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
@@ -92,3 +107,24 @@ def put_program(api_url: str, program_id: str, document: dict[str, object]) -> t
             return resp.status, json.loads(resp.read())
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}")
+
+
+def load_demo(api_url: str, program_id: str, document: Path) -> str:
+    """Load a program through the API unless it is already there; a line saying what happened.
+    Never raises: a demo that cannot load (bad document, placeholder handlers) must not stop the runtime."""
+    if not document.is_file():
+        return f"{document.name} not found, nothing loaded"
+    try:
+        with urllib.request.urlopen(f"{api_url}/programs/{program_id}", timeout=60) as resp:
+            resp.read()
+        return f"{program_id} already loaded"
+    except urllib.error.HTTPError as err:
+        if err.code != 404:
+            return f"{program_id}: GET answered {err.code} {err.read()[:200]!r}; not loaded"
+    except OSError as err:
+        return f"{program_id}: GET failed ({err}); not loaded"
+    try:
+        status, body = put_program(api_url, program_id, json.loads(document.read_text()))
+    except (OSError, ValueError) as err:
+        return f"{program_id}: PUT failed ({err}); not loaded"
+    return f"{program_id} loaded from {document.name}: {status} {json.dumps(body)[:300]}"

@@ -13,6 +13,23 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
 
 
+# Local values of the pseudo parameters: the region and the dummy account the runtime's credentials imply.
+PSEUDO_PARAMETERS = {
+    "AWS::Region": "us-east-1",
+    "AWS::AccountId": "000000000000",
+    "AWS::Partition": "aws",
+    "AWS::StackName": "local",
+    "AWS::StackId": "arn:aws:cloudformation:us-east-1:000000000000:stack/local/local",
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::NoValue": "",
+}
+ARN_FORMATS = {
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:us-east-1:000000000000:table/{name}",
+    "AWS::SQS::Queue": "arn:aws:sqs:us-east-1:000000000000:{name}",
+    "AWS::Serverless::Function": "arn:aws:lambda:us-east-1:000000000000:function:{name}",
+}
+
+
 class _CfnLoader(yaml.SafeLoader):
     """Understands CloudFormation's short tags (!Ref, !GetAtt, !Sub...) as their long forms."""
 
@@ -59,12 +76,21 @@ class Function:
     env: dict[str, str]
     layer_dirs: list[Path]
     routes: list[Route]
+    memory: int = 128  # MemorySize, for the fake context
+
+
+@dataclass
+class SqsSource:
+    function: str
+    queue: str  # logical id
+    batch_size: int
 
 
 @dataclass
 class Template:
     raw: dict[str, Any]
     path: Path
+    refs: dict[str, str] = field(default_factory=dict)  # local values of !Ref (a queue's URL...)
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -74,17 +100,53 @@ class Template:
         param = self.raw.get("Parameters", {}).get(name)
         return None if param is None else str(param.get("Default", ""))
 
-    def resolve(self, value: Any) -> str:
+    def resolve(self, value: Any) -> str:  # noqa: PLR0911 - one return per intrinsic function
         """A best-effort local value: tables are named by logical id, parameters take their default."""
-        if isinstance(value, dict) and "Ref" in value:
-            ref = value["Ref"]
-            return self.parameter(ref) if self.parameter(ref) is not None else str(ref)  # type: ignore[return-value]
-        if isinstance(value, dict) and "Fn::GetAtt" in value:
-            return ".".join(value["Fn::GetAtt"])
-        if isinstance(value, dict) and "Fn::Sub" in value:
-            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-            return re.sub(r"\$\{([^}]+)\}", lambda m: self.resolve({"Ref": m.group(1)}), text)
+        if isinstance(value, dict) and len(value) == 1:
+            ((fn, arg),) = value.items()
+            if fn == "Ref":
+                if arg in self.refs:
+                    return self.refs[arg]
+                if arg in PSEUDO_PARAMETERS:
+                    return PSEUDO_PARAMETERS[arg]
+                default = self.parameter(arg)
+                return default if default is not None else str(arg)
+            if fn == "Fn::GetAtt":
+                name, attr = arg if isinstance(arg, list) else str(arg).split(".", 1)
+                return self._attribute(name, attr)
+            if fn == "Fn::Sub":
+                text, names = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+                return re.sub(r"\$\{(!?)([^}]+)\}", lambda m: self._sub(m.group(1), m.group(2), names), text)
+            if fn == "Fn::Join":
+                return str(arg[0]).join(self.resolve(item) for item in arg[1])
+            if fn == "Fn::Select" and isinstance(arg[1], list):
+                return self.resolve(arg[1][int(self.resolve(arg[0]))])
+            if fn == "Fn::If":
+                return self.resolve(arg[1])  # conditions are not evaluated locally: the "true" branch
+        if isinstance(value, bool):
+            return str(value).lower()  # as CloudFormation renders a YAML boolean
         return str(value)
+
+    def _sub(self, bang: str, name: str, names: dict[str, Any]) -> str:
+        if bang:
+            return "${" + name + "}"  # ${!Literal} is Sub's escape for a literal ${Literal}
+        if name in names:
+            return self.resolve(names[name])
+        if "." in name and not name.startswith("AWS::"):
+            return self.resolve({"Fn::GetAtt": name.split(".", 1)})
+        return self.resolve({"Ref": name})
+
+    def _attribute(self, name: str, attr: str) -> str:
+        """ARNs shaped like AWS's for the resources handlers may be given; `Name.Attr` otherwise."""
+        kind = self.resources.get(name, {}).get("Type", "")
+        arn = ARN_FORMATS.get(kind)
+        if attr == "Arn" and arn:
+            return arn.format(name=name)
+        if attr == "StreamArn" and kind == "AWS::DynamoDB::Table":
+            return ARN_FORMATS[kind].format(name=name) + "/stream/local"
+        if attr == "QueueName" and kind == "AWS::SQS::Queue":
+            return name
+        return f"{name}.{attr}"
 
     def tables(self) -> dict[str, dict[str, Any]]:
         return {
@@ -92,6 +154,23 @@ class Template:
             for name, r in self.resources.items()
             if r.get("Type") == "AWS::DynamoDB::Table"
         }
+
+    def queues(self) -> dict[str, dict[str, Any]]:
+        return {
+            name: r.get("Properties", {}) for name, r in self.resources.items() if r.get("Type") == "AWS::SQS::Queue"
+        }
+
+    def sqs_sources(self) -> list[SqsSource]:
+        """Event source mappings: which function consumes which queue, in batches of how many."""
+        out = []
+        for name, res in self.resources.items():
+            if res.get("Type") != "AWS::Serverless::Function":
+                continue
+            for event in res.get("Properties", {}).get("Events", {}).values():
+                if event.get("Type") == "SQS":
+                    queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
+                    out.append(SqsSource(name, queue, int(event["Properties"].get("BatchSize", 10))))
+        return out
 
     def jwt_authorizers(self) -> set[str]:
         names: set[str] = set()
@@ -129,6 +208,7 @@ class Template:
                 env=env,
                 layer_dirs=[d for d in layers if d is not None],
                 routes=routes,
+                memory=int(props.get("MemorySize", glob.get("MemorySize", 128))),
             )
         return out
 

@@ -1,6 +1,5 @@
-"""ExpirePointsFunction: the scheduled points sweep (expiry and expiry reminders)."""
+"""ExpirePointsFunction: plans the points sweep (expiry and expiry reminders) for the run's time."""
 
-from loyalty.jobs import scheduled_handler
-from loyalty.usecases import sweeps
+from loyalty.jobs import planner
 
-handler = scheduled_handler(sweeps.points)
+handler = planner(["expire", "remind"])

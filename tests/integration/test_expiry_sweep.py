@@ -32,7 +32,7 @@ def scheduled(at: datetime) -> dict[str, Any]:
     }
 
 
-def invoke(stack: Stack, at: datetime) -> dict[str, int]:
+def invoke(stack: Stack, at: datetime) -> dict[str, Any]:
     lam = lambda_client(stack)
     reply = lam.invoke(FunctionName="ExpirePointsFunction", Payload=json.dumps(scheduled(at)))
     assert "FunctionError" not in reply, reply["Payload"].read()
@@ -46,24 +46,30 @@ def test_sweep_expires_reminds_and_repeats_as_a_no_op(stack: Stack, api: Client)
     assert put_program(api.base, pid, doc)[0] == 200
     store = Store("LoyaltyTable", client(stack.ddb.endpoint))
     members.enrol(store, pid, Enrol(member_id="m1"), T0)  # 50 welcome points, expire 2026-02-28
-    earn.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=1000), datetime(2026, 2, 3, tzinfo=UTC))
     # February's 10 points (no first-order bonus: more than 7 days after enrolment) expire 2026-03-31.
 
-    reminded = invoke(stack, datetime(2026, 2, 5, 1, tzinfo=UTC))
-    assert reminded.get("remind") == 1 and not reminded.get("expire")
-    notices = store._query(f"MEMBER#{pid}#m1", "NOTICE#", 10, None, newest_first=False)[0]
-    assert [(n["points"], n["expires_on"]) for n in notices] == [(50, "2026-02-28")]
-    assert invoke(stack, datetime(2026, 2, 5, 1, tzinfo=UTC)).get("remind", 0) == 0  # same time: nothing
+    def notices() -> list[dict[str, Any]]:
+        return store._query(f"MEMBER#{pid}#m1", "NOTICE#", 10, None, newest_first=False)[0]
 
-    first = invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
-    assert first.get("expire") == 1
-    ledger = api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"]
-    assert (ledger[0]["type"], ledger[0]["points"], ledger[0]["balance_after"]) == ("expire", -50, 10)
-    again = invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
-    assert again.get("expire", 0) == 0 and again.get("remind", 0) == 0
-    assert api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"] == ledger
+    def ledger() -> list[dict[str, Any]]:
+        return api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"]
 
-    late = invoke(stack, datetime(2026, 4, 3, 12, tzinfo=UTC))  # a missed day is caught up (lookback)
-    assert late.get("expire") == 1
-    entries = api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]["entries"]
-    assert (entries[0]["type"], entries[0]["balance_after"]) == ("expire", 0)
+    dead_before = stack.queues.depth("WorkDeadLetterQueue")
+    planned = invoke(stack, datetime(2026, 1, 30, 12, tzinfo=UTC))  # 30 days before 2026-02-28
+    assert planned["planned"] > 0 and stack.queues.depth("WorkQueue") == 0  # the invoke waited for the work
+    assert [(n["points"], n["expires_on"]) for n in notices()] == [(50, "2026-02-28")]
+    invoke(stack, datetime(2026, 1, 30, 12, tzinfo=UTC))  # the same time again: nothing more
+    assert len(notices()) == 1
+    earn.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=1000), datetime(2026, 2, 3, tzinfo=UTC))
+
+    invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    after = ledger()
+    assert (after[0]["type"], after[0]["points"], after[0]["balance_after"]) == ("expire", -50, 10)
+    # settling the expiry made the next bucket's reminder due, and it went out in the same run
+    assert [(n["points"], n["expires_on"]) for n in notices()] == [(50, "2026-02-28"), (10, "2026-03-31")]
+    invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    assert ledger() == after and len(notices()) == 2
+
+    invoke(stack, datetime(2026, 4, 3, 12, tzinfo=UTC))  # a missed day is caught up (lookback)
+    assert (ledger()[0]["type"], ledger()[0]["balance_after"]) == ("expire", 0)
+    assert stack.queues.depth("WorkDeadLetterQueue") == dead_before

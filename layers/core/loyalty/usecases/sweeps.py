@@ -1,27 +1,20 @@
-"""Scheduled points work: expire buckets whose date has passed, announce buckets about to expire.
+"""What a scheduled kind does to one due member (engine.py finds the members).
 
-A run reads only members that are due (the sparse DUE index, day by day, shard by shard), never the
-whole table. Each member is settled by the same version-guarded write as any other, so a run
-repeated for the same time finds nothing left to do and changes nothing.
+Each member is settled by the same version-guarded write as any other, so a run repeated for the same
+time finds nothing left to do and changes nothing.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from .. import clock
 from ..member import Notice
 from ..program import Program
 from ..rules import due
 from ..rules.posting import Change
-from ..store import DUE_SHARDS, MemberWrite, Stale, Store
-from . import programs
+from ..store import MemberWrite, Stale, Store
 from .writes import ATTEMPTS, backoff
-
-LOOKBACK_DAYS = 7  # a run also picks up what a missed run left on the days before
-PAGE = 100
 
 Settle = Callable[[Change], None]
 
@@ -31,14 +24,17 @@ def _unchanged(change: Change) -> bool:
     return not (change.entries or change.notices) and all(planned.get(k) == v for k, v in change.due().items())
 
 
-def settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime, apply: Settle) -> bool:
-    """Apply `apply` to the member as of `at`; True when something was written."""
+def settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime) -> bool:
+    """Bring the member up to date as of `at` for every scheduled kind at once, whichever index found
+    it: settling one kind can make another due (an expiry makes the next bucket's reminder due), and a
+    run repeated for the same time must find nothing left. True when something was written."""
     for attempt in range(ATTEMPTS):
         profile = store.get_member(program_id, member_id)
         if profile is None:
             return False
-        change = Change.start(program, profile, at)  # expires what is due, whatever the kind
-        apply(change)
+        change = Change.start(program, profile, at)  # expires what is due
+        for apply in KINDS.values():
+            apply(change)
         if _unchanged(change):
             return False
         try:
@@ -68,25 +64,5 @@ def _remind(change: Change) -> None:
     p.reminded = day
 
 
+# Each kind has its own DUE index entries; settling applies them all (in this order).
 KINDS: dict[str, Settle] = {"expire": _nothing, "remind": _remind}
-
-
-def points(store: Store, at: datetime) -> dict[str, int]:
-    """The points sweep for the run time `at`: every program, each kind, days due up to today."""
-    stats: Counter[str] = Counter()
-    for program_id in store.program_ids():
-        program = programs.load(store, program_id)
-        today = clock.local_date(at, program.zone)
-        days = [(today - timedelta(days=n)).isoformat() for n in range(LOOKBACK_DAYS, -1, -1)]
-        for kind, apply in KINDS.items():
-            for day in days:
-                for shard in range(DUE_SHARDS):
-                    start = None
-                    while True:
-                        members, start = store.due_members(program_id, kind, day, shard, PAGE, start)
-                        stats["members_read"] += len(members)
-                        for member_id in members:
-                            stats[kind] += settle(store, program, program_id, member_id, at, apply)
-                        if start is None:
-                            break
-    return dict(stats)
