@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from .. import clock
 from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile
 from ..program import Grant, Program
-from . import buckets, due
+from . import buckets, due, lifecycle
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -68,9 +68,11 @@ class Change:
         """The days this member is next due for each scheduled kind (None: not due)."""
         p = self.profile
         expire = due.expire_day(p.buckets)
+        churn = lifecycle.churn_day(self.program, p)
         return {
             "expire": expire.isoformat() if expire else None,
             "remind": due.remind_day(p.buckets, self.today, p.reminded, p.due_days.get("remind")),
+            "churn": churn.isoformat() if churn else None,
         }
 
     def due_moves(self) -> dict[str, str | None]:

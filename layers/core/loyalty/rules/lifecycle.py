@@ -1,0 +1,50 @@
+"""The member lifecycle: new -> active on a purchase; idle members get the churn warning (at_risk) and
+later the recall offer (recalled, or dormant when the program has no recall offer). A purchase moves
+the member back to active, and the idle clock restarts from that purchase."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from .. import clock
+from ..member import Profile
+from ..program import Program
+
+if TYPE_CHECKING:  # posting uses churn_day; a runtime import would be circular
+    from .posting import Change
+
+WARNABLE = ("new", "active")
+RECALLABLE = ("new", "active", "at_risk")
+
+
+def idle_since(program: Program, profile: Profile) -> date:
+    return clock.local_date(profile.last_purchase_at or profile.enrolled_at, program.zone)
+
+
+def churn_day(program: Program, profile: Profile) -> date | None:
+    """The day this member is next due for a churn step, or None."""
+    warning, recall = program.lifecycle.churn_warning, program.lifecycle.recall
+    since = idle_since(program, profile)
+    if warning and profile.lifecycle_stage in WARNABLE:
+        return since + timedelta(days=warning.after_days)
+    if recall and profile.lifecycle_stage in RECALLABLE:
+        return since + timedelta(days=recall.after_days)
+    return None
+
+
+def churn_step(change: Change) -> None:
+    """Apply the step the member is due for today, if any. Coupon ids derive from the idle period, so
+    the same period never issues twice."""
+    program, p = change.program, change.profile
+    warning, recall = program.lifecycle.churn_warning, program.lifecycle.recall
+    since = idle_since(program, p)
+    idle = (change.today - since).days
+    if recall and idle >= recall.after_days and p.lifecycle_stage in RECALLABLE:
+        p.lifecycle_stage = "recalled" if recall.coupons else "dormant"
+        change.give_coupons(recall.coupons, change.at, f"recall:{since}")
+    elif warning and idle >= warning.after_days and p.lifecycle_stage in WARNABLE:
+        p.lifecycle_stage = "at_risk"
+        change.give_coupons(warning.coupons, change.at, f"churn_warning:{since}")
+        if warning.multiplier_days:
+            p.win_back_until = change.at + timedelta(days=warning.multiplier_days)
