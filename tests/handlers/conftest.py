@@ -14,7 +14,7 @@ from loyalty.http import deps
 from tests.support import Context, http_event, load_function, program
 from tests.tables import create_tables
 
-FUNCTIONS = ("programs", "enroll", "earn", "members", "redeem", "docs")
+FUNCTIONS = ("programs", "enroll", "earn", "members", "redeem", "evaluate_tier", "docs")
 
 
 class Api:

@@ -36,6 +36,8 @@ class Profile(BaseModel):
     win_back_until: datetime | None = None
     paid_cards: dict[str, datetime] = Field(default_factory=dict)  # plan id -> active_until
     due_days: dict[str, str] = Field(default_factory=dict)  # scheduled kind -> day due (the DUE items)
+    last_review: str | None = None  # the program-local day of the last tier review
+    below_reviews: int = 0  # consecutive reviews under the current tier's threshold
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
     redeemed: dict[str, int] = Field(default_factory=dict)  # reward id -> quantity, for per_member_limit
 
@@ -78,3 +80,10 @@ class Notice(BaseModel):
     at: datetime
     points: int = 0
     expires_on: str | None = None
+
+
+class TierChange(BaseModel):
+    at: datetime
+    from_tier: str | None
+    to_tier: str
+    reason: Literal["upgrade", "review"]

@@ -98,6 +98,10 @@ class Redeem(Body):
         return self
 
 
+class TierEvaluation(Body):
+    at: Instant | None = Field(None, description="evaluate as of this time (default: now)")
+
+
 class CouponUseBody(Body):
     order_id: Id
     order_amount_minor: Amount
@@ -239,3 +243,12 @@ class CouponUseResult(BaseModel):
     discount_minor: int
     order_id: str
     kind: str
+
+
+class TierEvaluationResult(BaseModel):
+    tier: str | None
+    tier_changed: bool
+    from_: str | None = Field(alias="from", serialization_alias="from")
+    to: str | None
+
+    model_config = ConfigDict(populate_by_name=True)

@@ -333,6 +333,8 @@ class Store:
             created = [(f"LEDGER#{e.entry_id}", "ledger", e) for e in write.change.entries]
             created += [(f"COUPON#{c.coupon_id}", "coupon", c) for c in write.change.coupons]
             created += [(f"NOTICE#{n.notice_id}", "notice", n) for n in write.change.notices]
+            changes = enumerate(write.change.tier_changes)
+            created += [(f"TIER#{t.at.isoformat()}#{i}", "tier_change", t) for i, t in changes]
             for sk, kind, model in created:
                 item = _dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
                 cond = "attribute_not_exists(pk)"

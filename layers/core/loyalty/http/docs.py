@@ -6,10 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from . import earning, enrolment, programs, reads, spending
+from . import earning, enrolment, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
-ROUTERS = (programs.router, enrolment.router, earning.router, reads.router, spending.router)
+ROUTERS = (programs.router, enrolment.router, earning.router, reads.router, spending.router, tiers.router)
 
 
 def app() -> APIGatewayHttpResolver:

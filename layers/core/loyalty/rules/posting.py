@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from .. import clock
-from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile
-from ..program import Grant, Program
-from . import buckets, due, lifecycle
+from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
+from ..program import Grant, Level, Program
+from . import buckets, due, lifecycle, tiers
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -53,6 +53,7 @@ class Change:
     entries: list[LedgerEntry] = field(default_factory=list)
     coupons: list[Coupon] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    tier_changes: list[TierChange] = field(default_factory=list)
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime) -> Change:
@@ -64,12 +65,22 @@ class Change:
             change._entry("expire", -buckets.total(expired), at, f"expiry:{max(expired)}")
         return change
 
+    def move_tier(self, level: Level, reason: str, source: str) -> None:
+        """Every tier change goes through here, so each leaves a history item."""
+        p = self.profile
+        self.tier_changes.append(TierChange(at=self.at, from_tier=p.tier_id, to_tier=level.id, reason=reason))  # type: ignore[arg-type]
+        p.tier_id, p.tier_since = level.id, self.at
+        if reason == "upgrade":
+            self.grant(level.on_upgrade, "bonus", self.at, source)
+
     def due(self) -> dict[str, str | None]:
         """The days this member is next due for each scheduled kind (None: not due)."""
         p = self.profile
         expire = due.expire_day(p.buckets)
         churn = lifecycle.churn_day(self.program, p)
+        review = tiers.next_review(self.program, p)
         return {
+            "tier_review": review.isoformat() if review else None,
             "expire": expire.isoformat() if expire else None,
             "remind": due.remind_day(p.buckets, self.today, p.reminded, p.due_days.get("remind")),
             "churn": churn.isoformat() if churn else None,

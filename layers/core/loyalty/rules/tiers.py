@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .. import clock
 from ..member import Profile
-from ..program import Level, Tiers
+from ..program import Level, Program, Tiers
+
+if TYPE_CHECKING:  # posting uses next_review; a runtime import would be circular
+    from .posting import Change
 
 
 def metric(tiers: Tiers, profile: Profile, today: date) -> int:
@@ -50,3 +54,34 @@ def prune_months(per_month: dict[str, int], today: date, keep: int) -> dict[str,
     """Drop months no window can reach any more, so the profile item stays small."""
     recent = set(clock.months_back(today, keep))
     return {m: v for m, v in per_month.items() if m in recent and v}
+
+
+def next_review(program: Program, profile: Profile) -> date | None:
+    """`every_months` after the last review (or after the member reached its tier, the first time)."""
+    if program.tiers is None:
+        return None
+    last = profile.last_review or clock.local_date(profile.tier_since or profile.enrolled_at, program.zone).isoformat()
+    return clock.add_months(date.fromisoformat(last), program.tiers.review.every_months)
+
+
+def review(change: Change) -> None:
+    """Upgrade at once whenever the metric allows; at a due review, a member under its tier's threshold
+    `grace_reviews + 1` reviews in a row drops one level (never two at once)."""
+    program, p = change.program, change.profile
+    if program.tiers is None:
+        return
+    value = metric(program.tiers, p, change.today)
+    for level in upgrades(program.tiers, p.tier_id, value):
+        change.move_tier(level, "upgrade", f"upgrade:{level.id}:review:{change.today}")
+    due_day = next_review(program, p)
+    if due_day is None or change.today < due_day:
+        return
+    p.last_review = change.today.isoformat()
+    index = index_of(program.tiers, p.tier_id)
+    if value >= program.tiers.levels[index].threshold:
+        p.below_reviews = 0
+        return
+    p.below_reviews += 1
+    if p.below_reviews > program.tiers.review.grace_reviews and index > 0:
+        change.move_tier(program.tiers.levels[index - 1], "review", f"review:{change.today}")
+        p.below_reviews = 0

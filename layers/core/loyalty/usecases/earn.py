@@ -60,8 +60,7 @@ def purchase(
             p.spend_by_month = tiers.prune_months(p.spend_by_month, today, keep)
             p.orders_by_month = tiers.prune_months(p.orders_by_month, today, keep)
             for level in tiers.upgrades(program.tiers, p.tier_id, tiers.metric(program.tiers, p, today)):
-                p.tier_id, p.tier_since = level.id, now
-                change.grant(level.on_upgrade, "bonus", now, f"upgrade:{level.id}:{body.order_id}")
+                change.move_tier(level, "upgrade", f"upgrade:{level.id}:{body.order_id}")
 
         response = {
             "order_id": body.order_id,

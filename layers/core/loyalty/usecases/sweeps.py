@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ..member import Notice
 from ..program import Program
-from ..rules import due, lifecycle
+from ..rules import due, lifecycle, tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store
 from .writes import ATTEMPTS, backoff
@@ -65,4 +65,9 @@ def _remind(change: Change) -> None:
 
 
 # Each kind has its own DUE index entries; settling applies them all (in this order).
-KINDS: dict[str, Settle] = {"expire": _nothing, "remind": _remind, "churn": lifecycle.churn_step}
+KINDS: dict[str, Settle] = {
+    "expire": _nothing,
+    "remind": _remind,
+    "churn": lifecycle.churn_step,
+    "tier_review": tiers.review,
+}

@@ -1,0 +1,30 @@
+"""Tier evaluation on demand (POST .../tier-evaluations): the same review the schedule runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..errors import Contention
+from ..rules import tiers
+from ..rules.posting import Change
+from ..store import MemberWrite, Stale, Store
+from . import members, programs
+from .writes import ATTEMPTS, backoff
+
+
+def evaluate(store: Store, program_id: str, member_id: str, at: datetime) -> dict[str, Any]:
+    """Upgrades apply at once; a downgrade only at a due review, so asking twice counts once."""
+    program = programs.load(store, program_id)
+    for attempt in range(ATTEMPTS):
+        profile = members.existing(store, program_id, member_id)
+        change = Change.start(program, profile, at)
+        tiers.review(change)
+        before, after = profile.tier_id, change.profile.tier_id
+        try:
+            store.commit(MemberWrite(change=change, expected_version=profile.version), program_id)
+        except Stale:
+            backoff(attempt)
+            continue
+        return {"tier": after, "tier_changed": before != after, "from": before, "to": after}
+    raise Contention("too many concurrent writes to this member; retry the request")
