@@ -36,6 +36,7 @@ class Profile(BaseModel):
     win_back_until: datetime | None = None
     paid_cards: dict[str, datetime] = Field(default_factory=dict)  # plan id -> active_until
     due_days: dict[str, str] = Field(default_factory=dict)  # scheduled kind -> day due (the DUE items)
+    benefits_month: str | None = None  # the last program-local month whose benefits were issued
     last_review: str | None = None  # the program-local day of the last tier review
     below_reviews: int = 0  # consecutive reviews under the current tier's threshold
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from .. import clock
 from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
 from ..program import Grant, Level, Program
-from . import buckets, due, lifecycle, tiers
+from . import benefits, buckets, due, lifecycle, tiers
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -79,7 +79,9 @@ class Change:
         expire = due.expire_day(p.buckets)
         churn = lifecycle.churn_day(self.program, p)
         review = tiers.next_review(self.program, p)
+        gifts = benefits.benefits_day(self.program, p, self.today)
         return {
+            "benefits": gifts.isoformat() if gifts else None,
             "tier_review": review.isoformat() if review else None,
             "expire": expire.isoformat() if expire else None,
             "remind": due.remind_day(p.buckets, self.today, p.reminded, p.due_days.get("remind")),

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ..member import Notice
 from ..program import Program
-from ..rules import due, lifecycle, tiers
+from ..rules import benefits, due, lifecycle, tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store
 from .writes import ATTEMPTS, backoff
@@ -70,4 +70,5 @@ KINDS: dict[str, Settle] = {
     "remind": _remind,
     "churn": lifecycle.churn_step,
     "tier_review": tiers.review,
+    "benefits": benefits.issue,  # after the review: a month's benefits follow the tier it ends with
 }

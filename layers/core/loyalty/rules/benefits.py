@@ -1,0 +1,44 @@
+"""Periodic benefits: each tier's `every_month` grant and the birthday-month gift, once per month.
+
+The period is the program-local month. Coupon ids derive from (benefit, period), and the profile
+records the last month settled, so a month never issues twice however often a run repeats."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from .. import clock
+from ..member import Profile
+from ..program import Grant, Program
+
+if TYPE_CHECKING:  # posting uses benefits_day; a runtime import would be circular
+    from .posting import Change
+
+
+def has_benefits(program: Program) -> bool:
+    tiers = program.tiers.levels if program.tiers else []
+    return any(level.every_month for level in tiers) or program.lifecycle.birthday is not None
+
+
+def benefits_day(program: Program, profile: Profile, today: date) -> date | None:
+    """Today when this month is not settled yet, else the first day of next month."""
+    if not has_benefits(program):
+        return None
+    if profile.benefits_month != clock.month_key(today):
+        return today
+    return clock.add_months(today.replace(day=1), 1)
+
+
+def issue(change: Change) -> None:
+    program, p = change.program, change.profile
+    period = clock.month_key(change.today)
+    if not has_benefits(program) or p.benefits_month == period:
+        return
+    level = program.level(p.tier_id)
+    if level is not None and level.every_month is not None:
+        change.grant(level.every_month, "bonus", change.at, f"tier:{level.id}:{period}")
+    gift = program.lifecycle.birthday
+    if gift and p.birthday and p.birthday[-5:-3] == f"{change.today.month:02d}":
+        change.grant(Grant(points=gift.points, coupons=gift.coupons), "bonus", change.at, f"birthday:{period}")
+    p.benefits_month = period
