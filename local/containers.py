@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import multiprocessing as mp
 import os
+import signal
 import sys
 import threading
 import time
@@ -40,6 +41,8 @@ class FakeContext:
 
 def _serve(function: Function, env: dict[str, str], conn: Connection) -> None:
     """The body of one container: import the handler once, then serve invocations one by one."""
+    # Ctrl-C reaches the whole process group; the runtime stops its containers itself, quietly.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.update(env)
     for path in [function.code_dir, *function.layer_dirs]:
         sys.path.insert(0, str(path))
