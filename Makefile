@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 REGION ?= us-east-1
 
-.PHONY: dev test unit lint format build bench deps clean
+.PHONY: dev test unit lint format build bench bench-engine deps clean
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -51,6 +51,10 @@ build: $(SAM_VENV)/.ok
 
 bench: deps
 	$(BIN)/python -m bench
+
+# Seeds 10k and 100k members into DynamoDB Local: several minutes.
+bench-engine: deps
+	$(BIN)/python -m bench.engine
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .local
