@@ -1,10 +1,12 @@
+"""Create the template's tables on any DynamoDB endpoint (moto or DynamoDB Local), as the runtime does."""
+
+from __future__ import annotations
+
 from typing import Any
 
+from local.dynamodb import create_tables_from_template
+from local.template import load_template
 
-def create_tables(client: Any) -> None:  # TEMPORARY until local.dynamodb lands
-    client.create_table(
-        TableName="LoyaltyTable",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk")],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
+
+def create_tables(client: Any) -> None:
+    create_tables_from_template(client, load_template())

@@ -27,6 +27,8 @@ class Doc(BaseModel):
 class Grant(Doc):
     points: int = Field(0, ge=0, le=10**9)
     coupons: list[Id] = Field(default_factory=list, max_length=20)
+    # For periodic benefits: how many members may receive it per program-local month, program-wide.
+    budget: int | None = Field(None, ge=1, le=10**9)
 
 
 class EarnRule(Doc):

@@ -351,6 +351,19 @@ class Store:
                 }
                 add("due", {"Put": {"TableName": self.table, "Item": _dump({**key, **gsi, "type": "due", "day": day})}})
 
+        for key, limit in write.change.budget_takes if write.change is not None else []:
+            add(
+                f"budget:{key}",
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _dump({"pk": f"BUDGET#{pid}#{key}", "sk": "BUDGET"}),
+                        "UpdateExpression": "SET taken = if_not_exists(taken, :zero) + :one",
+                        "ConditionExpression": "attribute_not_exists(taken) OR taken < :limit",
+                        "ExpressionAttributeValues": _dump({":zero": 0, ":one": 1, ":limit": limit}),
+                    }
+                },
+            )
         if write.ref is not None:
             ref = write.ref
             item = {

@@ -37,8 +37,10 @@ def issue(change: Change) -> None:
         return
     level = program.level(p.tier_id)
     if level is not None and level.every_month is not None:
-        change.grant(level.every_month, "bonus", change.at, f"tier:{level.id}:{period}")
+        change.grant(level.every_month, "bonus", change.at, f"tier:{level.id}:{period}", budget=f"tier:{level.id}")
     gift = program.lifecycle.birthday
     if gift and p.birthday and p.birthday[-5:-3] == f"{change.today.month:02d}":
-        change.grant(Grant(points=gift.points, coupons=gift.coupons), "bonus", change.at, f"birthday:{period}")
+        change.grant(
+            Grant(points=gift.points, coupons=gift.coupons), "bonus", change.at, f"birthday:{period}"
+        )  # no budget field
     p.benefits_month = period

@@ -54,11 +54,14 @@ class Change:
     coupons: list[Coupon] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     tier_changes: list[TierChange] = field(default_factory=list)
+    budget_takes: list[tuple[str, int]] = field(default_factory=list)  # (budget key, its limit)
+    exhausted: set[str] = field(default_factory=set)  # budget keys found spent by an earlier attempt
 
     @classmethod
-    def start(cls, program: Program, current: Profile, at: datetime) -> Change:
+    def start(cls, program: Program, current: Profile, at: datetime, exhausted: set[str] | None = None) -> Change:
         profile = current.model_copy(deep=True, update={"version": current.version + 1})
         change = cls(program=program, profile=profile, today=clock.local_date(at, program.zone), at=at)
+        change.exhausted = exhausted or set()
         live, expired = buckets.split_expired(profile.buckets, change.today)
         if expired:
             profile.buckets = live
@@ -128,10 +131,19 @@ class Change:
         self.profile.buckets = buckets.take(self.profile.buckets, points)
         self._entry(type_, -points, at, ref)
 
-    def grant(self, grant: Grant | None, type_: EntryType, at: datetime, source: str) -> None:
-        """Points and coupons of a grant (welcome pack, upgrade gift, ...), all traced to `source`."""
+    def grant(
+        self, grant: Grant | None, type_: EntryType, at: datetime, source: str, budget: str | None = None
+    ) -> None:
+        """Points and coupons of a grant (welcome pack, upgrade gift, ...), all traced to `source`.
+        A grant with a budget takes one from its monthly budget in the same transaction, or is skipped
+        once that budget is spent."""
         if grant is None:
             return
+        if grant.budget is not None and budget is not None:
+            key = f"{budget}:{clock.month_key(self.today)}"
+            if key in self.exhausted:
+                return
+            self.budget_takes.append((key, grant.budget))
         self.credit(type_, grant.points, at, source)
         self.give_coupons(grant.coupons, at, source)
 

@@ -28,11 +28,12 @@ def settle(store: Store, program: Program, program_id: str, member_id: str, at: 
     """Bring the member up to date as of `at` for every scheduled kind at once, whichever index found
     it: settling one kind can make another due (an expiry makes the next bucket's reminder due), and a
     run repeated for the same time must find nothing left. True when something was written."""
+    exhausted: set[str] = set()
     for attempt in range(ATTEMPTS):
         profile = store.get_member(program_id, member_id)
         if profile is None:
             return False
-        change = Change.start(program, profile, at)  # expires what is due
+        change = Change.start(program, profile, at, exhausted)  # expires what is due
         for apply in KINDS.values():
             apply(change)
         if _unchanged(change):
@@ -40,7 +41,11 @@ def settle(store: Store, program: Program, program_id: str, member_id: str, at: 
         try:
             store.commit(MemberWrite(change=change, expected_version=profile.version), program_id)
             return True
-        except Stale:
+        except Stale as stale:
+            spent = {label.removeprefix("budget:") for label in stale.failed if label.startswith("budget:")}
+            if spent:
+                exhausted |= spent  # settle the member without what the budget can no longer pay for
+                continue
             backoff(attempt)
     return False  # contended: the member stays due and the next run settles it
 
