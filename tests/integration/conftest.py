@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from local.dynamodb import free_port
 from local.stack import Stack, put_program, start
@@ -49,13 +50,15 @@ def stack() -> Iterator[Stack]:
 
 
 def lambda_client(stack: Stack) -> Any:
-    """boto3's Lambda client pointed at the runtime's Invoke API, as a developer would use it."""
+    """boto3's Lambda client pointed at the runtime's Invoke API, as a developer would use it. A
+    scheduled invoke returns only after its queued work is done, so: a long read timeout, no retries."""
     return boto3.client(
         "lambda",
         endpoint_url=stack.invoke_url,
         region_name="us-east-1",
         aws_access_key_id="x",
         aws_secret_access_key="x",
+        config=Config(read_timeout=900, retries={"max_attempts": 1}),
     )
 
 
