@@ -42,7 +42,9 @@ class Client:
         return lambda method, path, body=None: self.call(method, path, body, token=jwt(sub))
 
 
-@pytest.fixture(scope="session")
+# One stack per test module: a scheduled run plans work for every program in the table, so modules
+# must not see each other's programs (moto's SQS also slows down with thousands of queued messages).
+@pytest.fixture(scope="module")
 def stack() -> Iterator[Stack]:
     running = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, containers=8)
     yield running
@@ -62,7 +64,7 @@ def lambda_client(stack: Stack) -> Any:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def api(stack: Stack) -> Client:
     return Client(stack.api_url)
 
