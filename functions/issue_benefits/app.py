@@ -1,5 +1,6 @@
-"""IssueBenefitsFunction: plans the monthly tier benefits and birthday gifts for the run's time."""
+"""IssueBenefitsFunction: plans the monthly tier benefits, birthday gifts and paid-card cycles for the
+run's time."""
 
 from loyalty.jobs import planner
 
-handler = planner(["benefits"])
+handler = planner(["benefits", "cards"])

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty.errors import LimitReached, ValidationFailed
-from loyalty.member import Profile
+from loyalty.member import Card, Profile
 from loyalty.program import Program
 from loyalty.rules import earning
 from tests.support import program
@@ -36,6 +36,10 @@ def with_(**changes: Any) -> Program:
 
 def earn_rule(**rule: int) -> Program:
     return with_(points=DEMO_DOC["points"] | {"earn": DEMO_DOC["points"]["earn"] | rule})
+
+
+def card(plan_id: str, until: datetime) -> Card:
+    return Card(plan_id=plan_id, active_from=AT - timedelta(days=60), active_until=until, months=3)
 
 
 def member(**kw: Any) -> Profile:
@@ -174,29 +178,31 @@ def test_the_birthday_multiplier_does_not_apply_in_other_months() -> None:
 
 
 def test_an_active_paid_card_multiplier_applies() -> None:
-    assert found(member(paid_cards={"plus-quarter": AT + timedelta(days=30)})) == {"card:plus-quarter": Decimal("1.5")}
+    assert found(member(paid_cards={"plus-quarter": card("plus-quarter", AT + timedelta(days=30))})) == {
+        "card:plus-quarter": Decimal("1.5")
+    }
 
 
 def test_an_ended_paid_card_gives_nothing() -> None:
-    assert found(member(paid_cards={"plus-quarter": AT})) == {}
+    assert found(member(paid_cards={"plus-quarter": card("plus-quarter", AT)})) == {}
 
 
 def test_a_scene_card_applies_to_its_scene_only() -> None:
-    holder = member(paid_cards={"delivery": AT + timedelta(days=5)})
+    holder = member(paid_cards={"delivery": card("delivery", AT + timedelta(days=5))})
     assert found(holder, scene="delivery") == {"card:delivery": Decimal("2.5")}
     assert found(holder, scene="dine-in") == {}
     assert found(holder) == {}
 
 
 def test_a_card_not_held_gives_nothing() -> None:
-    assert found(member(paid_cards={"someone-elses": AT + timedelta(days=5)})) == {}
+    assert found(member(paid_cards={"someone-elses": card("someone-elses", AT + timedelta(days=5))})) == {}
 
 
 EVERYTHING = member(
     tier_id="gold",
     win_back_until=AT + timedelta(days=1),
     birthday="03-20",
-    paid_cards={"plus-quarter": AT + timedelta(days=30)},
+    paid_cards={"plus-quarter": card("plus-quarter", AT + timedelta(days=30))},
 )
 
 

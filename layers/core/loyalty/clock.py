@@ -36,6 +36,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
+def add_months_at(at: datetime, months: int, zone: ZoneInfo) -> datetime:
+    """The same local time `months` later on the program's calendar, day clamped to the month's end."""
+    local = at.astimezone(zone)
+    day = add_months(local.date(), months)
+    return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=zone).astimezone(UTC)
+
+
 def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 

@@ -64,6 +64,12 @@ class CouponUnavailable(LoyaltyError):
     code, status = "coupon_unavailable", 409
 
 
+class RefundNotAllowed(LoyaltyError):
+    """A card payment that cannot be refunded (window closed, refunded already, a later extension)."""
+
+    code, status = "refund_not_allowed", 409
+
+
 class ProgramInvalid(LoyaltyError):
     code, status = "program_invalid", 422
 

@@ -11,6 +11,33 @@ Stage = Literal["new", "active", "at_risk", "dormant", "recalled"]
 EntryType = Literal["welcome", "earn", "activity", "bonus", "redeem", "reverse", "expire", "adjust"]
 
 
+class CardPayment(BaseModel):
+    """One payment on a card: the span of the card's months it bought and the benefits it brought,
+    kept until its refund window closes (a refund takes back exactly these)."""
+
+    payment_id: str
+    amount_minor: int
+    paid_at: datetime
+    offset: int  # the card's months before this payment: it bought months [offset, offset + months)
+    months: int
+    points: int = 0
+    coupon_ids: list[str] = Field(default_factory=list)
+    refunded: bool = False
+
+
+class Card(BaseModel):
+    """A paid card of one plan. Its end is `active_from` plus `months` on the program-local calendar,
+    always counted from the start so that Jan 31 + 1 + 1 month ends on Mar 31, not Mar 28."""
+
+    plan_id: str
+    active_from: datetime
+    active_until: datetime
+    months: int
+    cycles_issued: int = 0  # cycles whose every_cycle grant was issued
+    payments: list[CardPayment] = Field(default_factory=list)
+    expiry_noticed: datetime | None = None  # the end the expiring-soon notice was sent for
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -34,7 +61,7 @@ class Profile(BaseModel):
     activity_day: str | None = None  # the program-local day activity_counts belong to
     activity_counts: dict[str, int] = Field(default_factory=dict)
     win_back_until: datetime | None = None
-    paid_cards: dict[str, datetime] = Field(default_factory=dict)  # plan id -> active_until
+    paid_cards: dict[str, Card] = Field(default_factory=dict)  # plan id -> the card, while active
     due_days: dict[str, str] = Field(default_factory=dict)  # scheduled kind -> day due (the DUE items)
     benefits_month: str | None = None  # the last program-local month whose benefits were issued
     last_review: str | None = None  # the program-local day of the last tier review
@@ -71,16 +98,24 @@ class Coupon(BaseModel):
     source: str
     used_at: datetime | None = None
     used_order_id: str | None = None
+    discount_minor: int | None = None  # what the coupon took off the order it was used on
+    scene: str | None = None  # a scene card's coupon is good only on orders of that scene
+    revoked_at: datetime | None = None  # taken back by a card refund (it then shows as expired)
 
 
 class Notice(BaseModel):
     """Something to tell the member through a touch channel (kept as an item; the stream announces it)."""
 
     notice_id: str
-    kind: Literal["points_expiring"]
+    kind: Literal[
+        "points_expiring", "card_purchased", "card_cycle_issued", "card_expiring", "card_expired", "card_refunded"
+    ]
     at: datetime
     points: int = 0
     expires_on: str | None = None
+    plan_id: str | None = None
+    active_until: datetime | None = None
+    coupon_ids: list[str] = Field(default_factory=list)
 
 
 class TierChange(BaseModel):

@@ -156,7 +156,19 @@ class PaidCardPlan(Doc):
     on_purchase: Grant | None = None
     every_cycle: Grant | None = None
     earn_multiplier: Factor = Decimal(1)
-    scene: Id | None = None
+    scene: Id | None = None  # a scene card's perks apply only to orders of this scene
+    refund_days: int = Field(7, ge=0, le=365)  # a payment can be refunded this many days after it
+
+    @property
+    def cycles(self) -> int:
+        """Cycles one payment buys (0: no cycle benefits)."""
+        if self.kind != "identity" or self.every_cycle is None or not self.cycle_months:
+            return 0
+        return self.period_months // self.cycle_months
+
+
+# A card refund revokes a payment's unused coupons in one transaction (at most 100 items).
+MAX_COUPONS_PER_PAYMENT = 80
 
 
 class Program(Doc):
@@ -169,6 +181,8 @@ class Program(Doc):
     rewards: list[Reward] = Field(default_factory=list, max_length=500)
     lifecycle: Lifecycle = Lifecycle()
     paid_cards: list[PaidCardPlan] = Field(default_factory=list, max_length=50)
+    # What a member's order is worth on average: paid-card prices are checked against it.
+    expected_average_order_minor: Minor | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -190,6 +204,9 @@ class Program(Doc):
 
     def reward(self, reward_id: str) -> Reward | None:
         return next((r for r in self.rewards if r.id == reward_id), None)
+
+    def card_plan(self, plan_id: str) -> PaidCardPlan | None:
+        return next((p for p in self.paid_cards if p.id == plan_id), None)
 
 
 Problem = dict[str, str]  # {"field": "tiers.levels[1].threshold", "message": "..."}
@@ -263,6 +280,16 @@ def problems(program: Program) -> list[Problem]:
                 add(f"paid_cards[{i}].cycle_months", "every_cycle needs cycle_months")
             if plan.cycle_months is not None and plan.period_months % plan.cycle_months:
                 add(f"paid_cards[{i}].cycle_months", "period_months must be a whole number of cycles")
-        elif plan.every_cycle is not None:
-            add(f"paid_cards[{i}].every_cycle", "a light card gives a one-time pack only (on_purchase)")
+        else:
+            if plan.every_cycle is not None:
+                add(f"paid_cards[{i}].every_cycle", "a light card gives a one-time pack only (on_purchase)")
+            if plan.earn_multiplier != 1:
+                add(f"paid_cards[{i}].earn_multiplier", "a light card has no perks while active")
+        issued = len(plan.on_purchase.coupons if plan.on_purchase else [])
+        issued += plan.cycles * len(plan.every_cycle.coupons if plan.every_cycle else [])
+        if issued > MAX_COUPONS_PER_PAYMENT:
+            add(
+                f"paid_cards[{i}].every_cycle",
+                f"one payment would issue {issued} coupons, more than {MAX_COUPONS_PER_PAYMENT}",
+            )
     return found

@@ -105,6 +105,20 @@ class TierEvaluation(Body):
 class CouponUseBody(Body):
     order_id: Id
     order_amount_minor: Amount
+    scene: Id | None = Field(None, description="the order's scene: a scene card's coupons need theirs")
+
+
+class CardPurchase(Body):
+    payment_id: Id
+    plan_id: Id
+    amount_paid_minor: Amount
+    paid_at: Instant | None = None
+
+
+class CardRefund(Body):
+    refund_id: Id
+    payment_id: Id | None = Field(None, description="the payment to refund (default: the card's latest)")
+    refunded_at: Instant | None = None
 
 
 # ---- responses -----------------------------------------------------------------------------------
@@ -154,6 +168,9 @@ class PointsView(BaseModel):
 class CardView(BaseModel):
     plan_id: str
     active_until: datetime
+    active_from: datetime | None = None
+    kind: Literal["identity", "light"] | None = None
+    cycles_issued: int = 0
 
 
 class MemberView(BaseModel):
@@ -243,6 +260,48 @@ class CouponUseResult(BaseModel):
     discount_minor: int
     order_id: str
     kind: str
+
+
+class CardPurchaseResult(BaseModel):
+    card: CardView
+    coupons: list[CouponView]
+    payment_id: str
+    extended: bool = Field(description="the payment extended a card of the same plan that was active")
+    points_granted: int = 0
+    balance: int
+
+
+class CardRefundResult(BaseModel):
+    refund_id: str
+    payment_id: str
+    plan_id: str
+    refund_minor: int = Field(description="the money to give back: the payment net of benefits already used")
+    used_minor: int = Field(description="face value of the payment's benefits already used")
+    points_reversed: int
+    coupons_revoked: list[str]
+    card: CardView | None = Field(description="the card after the refund; null when it ended")
+    balance: int
+
+
+class RoiRow(BaseModel):
+    redemption_rate_percent: int
+    benefits_cost_minor: int
+    net_minor: int = Field(description="price minus the cost of the benefits redeemed")
+    roi_percent: int | None = Field(description="net over cost; null when the benefits cost nothing")
+
+
+class PlanRoi(BaseModel):
+    plan_id: str
+    price_minor: int
+    benefits_face_minor: int = Field(description="face value of everything one payment brings")
+    rows: list[RoiRow]
+
+
+class RoiTable(BaseModel):
+    program_id: str
+    version: int
+    plans: list[PlanRoi]
+    warnings: list[dict[str, str]] = []
 
 
 class TierEvaluationResult(BaseModel):

@@ -91,6 +91,15 @@ class CouponUse:
     coupon_id: str
     order_id: str
     at: str
+    discount_minor: int = 0
+
+
+@dataclass
+class CouponRevoke:
+    """Unused coupons taken back (a card refund): they end at `at`, if still unused when committed."""
+
+    coupon_ids: list[str]
+    at: str
 
 
 @dataclass
@@ -101,6 +110,7 @@ class MemberWrite:
     ref_updates: list[RefUpdate] = field(default_factory=list)
     stock: StockTake | None = None
     coupon_use: CouponUse | None = None
+    revoke: CouponRevoke | None = None
 
 
 def _member_pk(pid: str, mid: str) -> str:
@@ -270,6 +280,20 @@ class Store:
         got = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True)
         return Coupon.model_validate(_load(got["Item"])) if "Item" in got else None
 
+    def get_coupons(self, pid: str, mid: str, coupon_ids: list[str]) -> list[Coupon]:
+        """Some of a member's coupons by id, strongly consistent (BatchGetItem, 100 keys a call)."""
+        pk = _member_pk(pid, mid)
+        items: list[dict[str, Any]] = []
+        ids = sorted(set(coupon_ids))
+        for at in range(0, len(ids), 100):
+            keys = [_key(pk, f"COUPON#{cid}") for cid in ids[at : at + 100]]
+            request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                got = self.client.batch_get_item(RequestItems=request)
+                items += [_load(i) for i in got["Responses"].get(self.table, [])]
+                request = got.get("UnprocessedKeys") or {}
+        return [Coupon.model_validate(i) for i in items]
+
     def ledger(
         self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
@@ -426,15 +450,39 @@ class Store:
                     "Update": {
                         "TableName": self.table,
                         "Key": _key(_member_pk(pid, use.member_id), f"COUPON#{use.coupon_id}"),
-                        "UpdateExpression": "SET #st = :used, used_at = :at, used_order_id = :order",
+                        "UpdateExpression": (
+                            "SET #st = :used, used_at = :at, used_order_id = :order, discount_minor = :off"
+                        ),
                         "ConditionExpression": "#st = :available",
                         "ExpressionAttributeNames": {"#st": "status"},
                         "ExpressionAttributeValues": _dump(
-                            {":used": "used", ":available": "available", ":at": use.at, ":order": use.order_id}
+                            {
+                                ":used": "used",
+                                ":available": "available",
+                                ":at": use.at,
+                                ":order": use.order_id,
+                                ":off": use.discount_minor,
+                            }
                         ),
                     }
                 },
             )
+        if write.revoke is not None and write.change is not None:
+            pk = _member_pk(pid, write.change.profile.member_id)
+            for coupon_id in write.revoke.coupon_ids:
+                add(
+                    "coupon",
+                    {
+                        "Update": {
+                            "TableName": self.table,
+                            "Key": _key(pk, f"COUPON#{coupon_id}"),
+                            "UpdateExpression": "SET valid_until = :at, revoked_at = :at",
+                            "ConditionExpression": "#st = :available",
+                            "ExpressionAttributeNames": {"#st": "status"},
+                            "ExpressionAttributeValues": _dump({":at": write.revoke.at, ":available": "available"}),
+                        }
+                    },
+                )
 
         reasons = self._transact(items)
         if reasons is None:

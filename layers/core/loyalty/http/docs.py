@@ -6,10 +6,18 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from . import earning, enrolment, programs, reads, spending, tiers
+from . import cards, earning, enrolment, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
-ROUTERS = (programs.router, enrolment.router, earning.router, reads.router, spending.router, tiers.router)
+ROUTERS = (
+    programs.router,
+    enrolment.router,
+    earning.router,
+    reads.router,
+    spending.router,
+    tiers.router,
+    cards.router,
+)
 
 
 def app() -> APIGatewayHttpResolver:

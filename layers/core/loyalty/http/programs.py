@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
 
-from ..schemas import ProgramSaved
+from ..rules import pricing
+from ..schemas import ProgramSaved, RoiTable
 from ..usecases import programs
 from .deps import store
 from .params import ProgramId
@@ -23,6 +26,22 @@ ERRORS: dict[int, Any] = {
 )
 def put_program(program_id: ProgramId, document: dict[str, Any]) -> ProgramSaved:
     return ProgramSaved.model_validate(programs.save(store(), program_id, document))
+
+
+@router.get(
+    "/programs/<program_id>/paid-cards/roi",
+    summary="What each card plan nets at 30/50/80% redemption of its benefits",
+    tags=["programs"],
+    responses=ERRORS,
+)
+def card_roi(
+    program_id: ProgramId,
+    rates: Annotated[
+        list[Annotated[int, Field(ge=0, le=100)]] | None,
+        Query(description="redemption rates in percent (default 30, 50, 80)", max_length=10),
+    ] = None,
+) -> RoiTable:
+    return RoiTable.model_validate(programs.roi(store(), program_id, tuple(rates or pricing.RATES)))
 
 
 @router.get(

@@ -9,6 +9,7 @@ from fractions import Fraction
 from ..errors import LimitReached, ValidationFailed
 from ..member import Profile
 from ..program import Program
+from . import cards
 
 
 def multipliers(
@@ -31,10 +32,8 @@ def multipliers(
     birthday = program.lifecycle.birthday
     if birthday and profile.birthday and profile.birthday[-5:-3] == f"{day.month:02d}":
         found["birthday"] = birthday.earn_multiplier
-    for plan in program.paid_cards:
-        until = profile.paid_cards.get(plan.id)
-        if until and at < until and (plan.scene is None or plan.scene == scene):
-            found[f"card:{plan.id}"] = plan.earn_multiplier
+    for plan in cards.perks(program, profile, at, scene):
+        found[f"card:{plan.id}"] = plan.earn_multiplier
     return {k: v for k, v in found.items() if v != 1}
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from .. import clock
 from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
 from ..program import Grant, Level, Program
-from . import benefits, buckets, due, lifecycle, tiers
+from . import benefits, buckets, cards, due, lifecycle, tiers
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -23,7 +23,9 @@ def coupon_id(source: str, template_id: str, index: int) -> str:
     return f"cpn-{digest}"
 
 
-def issue_coupon(program: Program, template_id: str, at: datetime, source: str, index: int = 0) -> Coupon:
+def issue_coupon(
+    program: Program, template_id: str, at: datetime, source: str, index: int = 0, scene: str | None = None
+) -> Coupon:
     template = program.coupons[template_id]
     start = at.astimezone(program.zone)
     # Valid through the end of the last local day, which is what a member reads on the coupon.
@@ -41,6 +43,7 @@ def issue_coupon(program: Program, template_id: str, at: datetime, source: str, 
         valid_from=at,
         valid_until=until.astimezone(clock.UTC),
         source=source,
+        scene=scene,
     )
 
 
@@ -83,7 +86,9 @@ class Change:
         churn = lifecycle.churn_day(self.program, p)
         review = tiers.next_review(self.program, p)
         gifts = benefits.benefits_day(self.program, p, self.today)
+        card = cards.next_day(self.program, p)
         return {
+            "cards": card.isoformat() if card else None,
             "benefits": gifts.isoformat() if gifts else None,
             "tier_review": review.isoformat() if review else None,
             "expire": expire.isoformat() if expire else None,
@@ -132,21 +137,30 @@ class Change:
         self._entry(type_, -points, at, ref)
 
     def grant(
-        self, grant: Grant | None, type_: EntryType, at: datetime, source: str, budget: str | None = None
-    ) -> None:
-        """Points and coupons of a grant (welcome pack, upgrade gift, ...), all traced to `source`.
-        A grant with a budget takes one from its monthly budget in the same transaction, or is skipped
-        once that budget is spent."""
+        self,
+        grant: Grant | None,
+        type_: EntryType,
+        at: datetime,
+        source: str,
+        budget: str | None = None,
+        scene: str | None = None,
+    ) -> list[Coupon]:
+        """Points and coupons of a grant (welcome pack, upgrade gift, ...), all traced to `source`;
+        returns the coupons issued. A grant with a budget takes one from its monthly budget in the same
+        transaction, or is skipped once that budget is spent."""
         if grant is None:
-            return
+            return []
         if grant.budget is not None and budget is not None:
             key = f"{budget}:{clock.month_key(self.today)}"
             if key in self.exhausted:
-                return
+                return []
             self.budget_takes.append((key, grant.budget))
         self.credit(type_, grant.points, at, source)
-        self.give_coupons(grant.coupons, at, source)
+        return self.give_coupons(grant.coupons, at, source, scene)
 
-    def give_coupons(self, template_ids: list[str], at: datetime, source: str) -> None:
-        for index, template_id in enumerate(template_ids):
-            self.coupons.append(issue_coupon(self.program, template_id, at, source, index))
+    def give_coupons(
+        self, template_ids: list[str], at: datetime, source: str, scene: str | None = None
+    ) -> list[Coupon]:
+        issued = [issue_coupon(self.program, t, at, source, i, scene) for i, t in enumerate(template_ids)]
+        self.coupons += issued
+        return issued

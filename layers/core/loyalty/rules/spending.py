@@ -39,10 +39,14 @@ def deduction(value: PointValue, order_amount_minor: int, points: int) -> tuple[
     return used, off
 
 
-def discount(coupon: Coupon, order_amount_minor: int, now: datetime) -> int:
+def discount(coupon: Coupon, order_amount_minor: int, now: datetime, scene: str | None = None) -> int:
     """The money a coupon takes off an order; CouponUnavailable says why it cannot be used."""
     if coupon.status != "available":
         raise CouponUnavailable(f"coupon is {coupon.status}", [{"field": "coupon_id", "status": coupon.status}])
+    if coupon.scene is not None and scene != coupon.scene:
+        raise CouponUnavailable(
+            f"coupon is for {coupon.scene!r} orders only", [{"field": "scene", "required": coupon.scene}]
+        )
     if now < coupon.valid_from:
         raise CouponUnavailable(
             "coupon is not valid yet", [{"field": "coupon_id", "valid_from": coupon.valid_from.isoformat()}]

@@ -7,8 +7,8 @@ from typing import Any
 
 from .. import clock
 from ..errors import Contention, NotFound, ValidationFailed
-from ..member import Profile
-from ..program import Program
+from ..member import Card, Profile
+from ..program import PaidCardPlan, Program
 from ..rules import buckets, tiers
 from ..rules.posting import Change
 from ..schemas import Enrol
@@ -96,10 +96,20 @@ def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
             "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
         },
         "paid_cards": [
-            {"plan_id": plan, "active_until": until}
-            for plan, until in sorted(profile.paid_cards.items())
-            if until > now
+            card_view(program.card_plan(plan_id), card)
+            for plan_id, card in sorted(profile.paid_cards.items())
+            if card.active_until > now  # ended, even before the sweep has run
         ],
+    }
+
+
+def card_view(plan: PaidCardPlan | None, card: Card) -> dict[str, Any]:
+    return {
+        "plan_id": card.plan_id,
+        "active_from": card.active_from,
+        "active_until": card.active_until,
+        "kind": plan.kind if plan else None,
+        "cycles_issued": card.cycles_issued,
     }
 
 

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid
 from ..program import Program, problems
+from ..rules import pricing
 from ..store import Stale, Store
 from .writes import ATTEMPTS, backoff
 
@@ -43,7 +44,7 @@ def validate(doc: Any) -> Program:
 
 
 def save(store: Store, program_id: str, doc: Any) -> dict[str, Any]:
-    validate(doc)
+    program = validate(doc)
     for attempt in range(ATTEMPTS):
         current = store.get_program(program_id)
         version = (current[1] if current else 0) + 1
@@ -53,7 +54,7 @@ def save(store: Store, program_id: str, doc: Any) -> dict[str, Any]:
             backoff(attempt)
             continue
         _cache.pop((store.table, program_id), None)
-        return {"program_id": program_id, "version": version, "warnings": []}
+        return {"program_id": program_id, "version": version, "warnings": pricing.warnings(program)}
     raise Contention("the program is being saved concurrently; retry")
 
 
@@ -63,6 +64,18 @@ def document(store: Store, program_id: str) -> dict[str, Any]:
         raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
     doc, version = current
     return {**doc, "program_id": program_id, "version": version}
+
+
+def roi(store: Store, program_id: str, rates: tuple[int, ...]) -> dict[str, Any]:
+    """The paid-card return table of the current program, with its pricing warnings."""
+    doc = document(store, program_id)
+    program = Program.model_validate({k: v for k, v in doc.items() if k not in ("program_id", "version")})
+    return {
+        "program_id": program_id,
+        "version": doc["version"],
+        "plans": pricing.roi(program, rates),
+        "warnings": pricing.warnings(program),
+    }
 
 
 def load(store: Store, program_id: str) -> Program:

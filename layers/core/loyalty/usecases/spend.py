@@ -93,8 +93,10 @@ def use_coupon(
         return coupon
 
     def build(coupon: Any) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
-        off = spending.discount(coupon, body.order_amount_minor, now)
-        use = CouponUse(member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now))
+        off = spending.discount(coupon, body.order_amount_minor, now, body.scene)
+        use = CouponUse(
+            member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
+        )
         response = {"coupon_id": coupon_id, "discount_minor": off, "order_id": body.order_id, "kind": coupon.kind}
         return MemberWrite(change=None, expected_version=None, coupon_use=use), response, {}
 

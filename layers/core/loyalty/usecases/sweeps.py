@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from ..member import Notice
+from ..member import Notice, Profile
 from ..program import Program
-from ..rules import benefits, due, lifecycle, tiers
+from ..rules import benefits, cards, due, lifecycle, tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store
 from .writes import ATTEMPTS, backoff
@@ -19,9 +19,11 @@ from .writes import ATTEMPTS, backoff
 Settle = Callable[[Change], None]
 
 
-def _unchanged(change: Change) -> bool:
+def _unchanged(change: Change, before: Profile) -> bool:
     planned = change.profile.due_days
-    return not (change.entries or change.notices) and all(planned.get(k) == v for k, v in change.due().items())
+    if change.entries or change.notices or change.coupons or any(planned.get(k) != v for k, v in change.due().items()):
+        return False
+    return change.profile.model_dump(exclude={"version"}) == before.model_dump(exclude={"version"})
 
 
 def settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime) -> bool:
@@ -36,7 +38,7 @@ def settle(store: Store, program: Program, program_id: str, member_id: str, at: 
         change = Change.start(program, profile, at, exhausted)  # expires what is due
         for apply in KINDS.values():
             apply(change)
-        if _unchanged(change):
+        if _unchanged(change, profile):
             return False
         try:
             store.commit(MemberWrite(change=change, expected_version=profile.version), program_id)
@@ -76,4 +78,5 @@ KINDS: dict[str, Settle] = {
     "churn": lifecycle.churn_step,
     "tier_review": tiers.review,
     "benefits": benefits.issue,  # after the review: a month's benefits follow the tier it ends with
+    "cards": cards.settle,  # paid-card cycles, the expiring-soon notice, the end of a card
 }

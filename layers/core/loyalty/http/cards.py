@@ -1,0 +1,52 @@
+"""Paid cards (server only: a member cannot confirm its own payment): purchase and refund."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .. import clock
+from ..program import Id
+from ..schemas import CardPurchase, CardPurchaseResult, CardRefund, CardRefundResult
+from ..usecases import cards
+from .app import metrics
+from .deps import store
+from .earning import MEMBER, created_or_repeated
+from .params import MemberId, ProgramId
+
+router = APIGatewayHttpRouter()
+PlanId = Annotated[Id, Path(description="card plan id")]
+DOC: dict[int, Any] = {
+    200: {"description": "a repeat of an earlier request with the same id: the first result"},
+    404: {"description": "unknown program, member, card plan, or no active card of the plan"},
+    409: {"description": "idempotency_conflict, or refund_not_allowed (window closed, refunded, extended since)"},
+    422: {"description": "validation_error: amount_paid_minor is not the plan's price, or a bad field"},
+}
+
+
+@router.post(
+    f"{MEMBER}/paid-cards", status_code=201, summary="Confirm a card payment", tags=["paid cards"], responses=DOC
+)
+def purchase(program_id: ProgramId, member_id: MemberId, body: CardPurchase) -> Response[CardPurchaseResult]:
+    created, result = cards.purchase(store(), program_id, member_id, body, clock.now())
+    if created:
+        metrics.add_metric(name="CardRevenue", unit=MetricUnit.Count, value=body.amount_paid_minor)
+    return created_or_repeated(created, result, CardPurchaseResult)
+
+
+@router.post(
+    f"{MEMBER}/paid-cards/<plan_id>/refund",
+    status_code=201,
+    summary="Refund a card payment",
+    tags=["paid cards"],
+    responses=DOC,
+)
+def refund(program_id: ProgramId, member_id: MemberId, plan_id: PlanId, body: CardRefund) -> Response[CardRefundResult]:
+    created, result = cards.refund(store(), program_id, member_id, plan_id, body, clock.now())
+    if created:
+        metrics.add_metric(name="CardRefunded", unit=MetricUnit.Count, value=result["refund_minor"])
+    return created_or_repeated(created, result, CardRefundResult)
