@@ -62,7 +62,7 @@ def test_extension_counts_months_from_the_start_so_month_ends_do_not_drift() -> 
     extended: list[bool] = []
     second = datetime(2026, 2, 20, tzinfo=UTC)
     profile = step(
-        profile, second, lambda c: extended.append(cards.buy(c, DELIVERY, "p2", 1500, second)), monthly
+        profile, second, lambda c: extended.append(cards.buy(c, DELIVERY, "p2", 1500, second)[1]), monthly
     ).profile
     assert extended == [True]
     card = profile.paid_cards["delivery-month"]
@@ -75,7 +75,7 @@ def test_a_card_bought_after_the_last_one_ended_starts_afresh() -> None:
     profile = step(fresh(), JAN31, lambda c: cards.buy(c, DELIVERY, "p1", 1500, JAN31), monthly).profile
     later = datetime(2026, 3, 5, tzinfo=UTC)
     extended: list[bool] = []
-    change = step(profile, later, lambda c: extended.append(cards.buy(c, DELIVERY, "p2", 1500, later)), monthly)
+    change = step(profile, later, lambda c: extended.append(cards.buy(c, DELIVERY, "p2", 1500, later)[1]), monthly)
     card = change.profile.paid_cards["delivery-month"]
     assert extended == [False] and card.active_from == later and card.months == 1
     assert [n.kind for n in change.notices] == ["card_expired", "card_purchased", "card_cycle_issued"]

@@ -28,7 +28,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .member import Coupon, LedgerEntry, Profile
+from .member import Coupon, LedgerEntry, Notice, Profile
 from .rules.posting import Change
 
 _ser = TypeSerializer()
@@ -301,18 +301,24 @@ class Store:
         return [LedgerEntry.model_validate(i) for i in items], last
 
     def coupons(self, pid: str, mid: str) -> list[Coupon]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page, start = self._query(_member_pk(pid, mid), "COUPON#", 500, start, newest_first=False)
-            items += page
-            if start is None:
-                return [Coupon.model_validate(i) for i in items]
+        return [Coupon.model_validate(i) for i in self._query_all(_member_pk(pid, mid), "COUPON#")]
+
+    def notices(self, pid: str, mid: str) -> list[Notice]:
+        return [Notice.model_validate(i) for i in self._query_all(_member_pk(pid, mid), "NOTICE#")]
 
     def ledger_cursor(self, pid: str, mid: str, cursor: str) -> dict[str, Any] | None:
         return decode_cursor(cursor, _member_pk(pid, mid), "LEDGER#")
 
     encode_cursor = staticmethod(encode_cursor)
+
+    def _query_all(self, pk: str, prefix: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            page, start = self._query(pk, prefix, 500, start, newest_first=False)
+            items += page
+            if start is None:
+                return items
 
     def _query(
         self, pk: str, prefix: str, limit: int, start: dict[str, Any] | None, newest_first: bool

@@ -58,8 +58,8 @@ def _notice(change: Change, kind: str, key: str, card: Card, coupons: list[Coupo
     )
 
 
-def buy(change: Change, plan: PaidCardPlan, payment_id: str, amount_minor: int, paid_at: datetime) -> bool:
-    """Start a card, or extend the one of this plan active at `paid_at`. True when extended.
+def buy(change: Change, plan: PaidCardPlan, payment_id: str, amount_minor: int, paid_at: datetime) -> tuple[Card, bool]:
+    """Start a card, or extend the one of this plan active at `paid_at`: (the card, extended?).
 
     Each payment brings `on_purchase`; a new identity card also brings its first cycle at once."""
     p = change.profile
@@ -78,8 +78,8 @@ def buy(change: Change, plan: PaidCardPlan, payment_id: str, amount_minor: int, 
     p.paid_cards[plan.id] = card
     pack = _give(change, plan, payment, plan.on_purchase, f"card:{plan.id}:{payment_id}")
     _notice(change, "card_purchased", payment_id, card, pack)
-    settle(change)
-    return extended
+    settle(change)  # the first cycle; a card confirmed after its span ended also ends here
+    return card, extended
 
 
 def _give(

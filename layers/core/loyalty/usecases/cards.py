@@ -7,7 +7,7 @@ from typing import Any
 
 from .. import clock
 from ..errors import LoyaltyError, NotFound, ValidationFailed
-from ..member import Card, Coupon, Profile
+from ..member import Coupon, Profile
 from ..program import PaidCardPlan, Program
 from ..rules import cards
 from ..rules.posting import Change
@@ -37,10 +37,7 @@ def purchase(
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
         change = Change.start(program, profile, now)
-        extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
-        card = change.profile.paid_cards.get(plan.id)
-        if card is None:  # bought for a span that has already ended (a very late confirmation)
-            card = Card(plan_id=plan.id, active_from=paid_at, active_until=paid_at, months=0)
+        card, extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
         response = {
             "card": members.card_view(plan, card),
             "coupons": [c.model_dump(mode="json") for c in change.coupons],

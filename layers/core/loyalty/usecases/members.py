@@ -106,8 +106,8 @@ def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
 def card_view(plan: PaidCardPlan | None, card: Card) -> dict[str, Any]:
     return {
         "plan_id": card.plan_id,
-        "active_from": card.active_from,
-        "active_until": card.active_until,
+        "active_from": clock.iso(card.active_from),
+        "active_until": clock.iso(card.active_until),
         "kind": plan.kind if plan else None,
         "cycles_issued": card.cycles_issued,
     }
