@@ -77,7 +77,10 @@ def main() -> None:
             }
         )
         create_tables_from_template(client(ddb.endpoint), load_template())
-        fns = {name: load_function(name).handler for name in ("programs", "enroll", "earn", "members")}
+        fns = {
+            name: load_function(name).handler
+            for name in ("programs", "enroll", "earn", "members", "purchase_paid_card")
+        }
         from loyalty.http.deps import store
 
         meter = Meter(store().client)
@@ -102,6 +105,12 @@ def main() -> None:
             ),
             "activity": lambda i: call(
                 "earn", "POST", f"{base}/m{i}/activities", {"activity_id": f"a{i}", "type": "check_in"}
+            ),
+            "paid-card purchase": lambda i: call(
+                "purchase_paid_card",
+                "POST",
+                f"{base}/m{i}/paid-cards",
+                {"payment_id": f"p{i}", "plan_id": "plus-quarter", "amount_paid_minor": 4500},
             ),
             "member view": lambda i: call("members", "GET", f"{base}/m{i}"),
             "ledger page": lambda i: call("members", "GET", f"{base}/m{i}/ledger"),

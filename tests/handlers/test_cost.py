@@ -75,3 +75,20 @@ def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
         "GetItem": 1,
         "TransactWriteItems": 1,
     }
+
+
+def test_round_trips_paid_cards(api: Api, calls: Counter[str]) -> None:
+    api.call("programs", "PUT", "/programs/demo", program("paid-card"))
+    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    pay = {"payment_id": "p1", "plan_id": "plus-quarter", "amount_paid_minor": 4500}
+    assert measure(calls, api, "purchase_paid_card", "POST", f"{M}/paid-cards", pay) == {
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
+    refund = {"refund_id": "r1"}
+    # The profile, the payment's coupons in one batch, then one transaction that also revokes them.
+    assert measure(calls, api, "purchase_paid_card", "POST", f"{M}/paid-cards/plus-quarter/refund", refund) == {
+        "GetItem": 1,
+        "BatchGetItem": 1,
+        "TransactWriteItems": 1,
+    }
