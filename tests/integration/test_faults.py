@@ -1,0 +1,244 @@
+"""Fault injection on DynamoDB Local: throttling, transaction conflicts, and a crash between any two
+steps of every write. After the retry, nothing is lost and nothing is doubled: the member ends exactly
+as the same operation without faults leaves it.
+
+The store runs with its production client config (adaptive retries, bounded attempts). Faults are
+injected with botocore's own event hooks: `before-send` answers for DynamoDB (so botocore's retry logic
+sees a real error response), `before-call`/`after-call` raise to stand for a Lambda dying before a call
+is sent or after its answer arrived.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from local.dynamodb import client
+from loyalty import store as store_module
+from loyalty.schemas import CardPurchase, CardRefund, CouponUseBody, Enrol, Purchase, Redeem, Refund
+from loyalty.store import Store
+from loyalty.usecases import cards, earn, members, programs, spend, sweeps
+from tests.integration.ddb_local import DynamoDBLocal, ddb_local
+from tests.support import program
+
+NOW = datetime(2026, 3, 10, 4, tzinfo=UTC)
+LATER = NOW + timedelta(days=40)  # idle long enough for the churn warning, so a sweep has work
+
+
+class Crash(BaseException):
+    """A Lambda dying mid-request: not an Exception, so no handler in the code under test catches it."""
+
+
+@pytest.fixture(scope="module")
+def ddb() -> Iterator[DynamoDBLocal]:
+    with ddb_local() as running:
+        yield running
+
+
+@pytest.fixture
+def store(ddb: DynamoDBLocal) -> Store:
+    return Store("LoyaltyTable", client(ddb.endpoint, config=store_module._CONFIG))
+
+
+def fresh_program(store: Store) -> str:
+    pid = f"f-{uuid.uuid4().hex[:10]}"
+    doc = program("paid-card")
+    demo = program("demo")
+    doc |= {"tiers": demo["tiers"], "rewards": demo["rewards"], "lifecycle": demo["lifecycle"]}
+    doc["coupons"] |= demo["coupons"]
+    programs.save(store, pid, doc)
+    return pid
+
+
+# Each operation: (setup before it, the write itself). Both take (store, program id, member id).
+Step = Callable[[Store, str, str], Any]
+
+
+def _enrol(s: Store, pid: str, mid: str) -> Any:
+    return members.enrol(s, pid, Enrol(member_id=mid), NOW)
+
+
+def _buy(s: Store, pid: str, mid: str) -> Any:
+    return earn.purchase(s, pid, mid, Purchase(order_id=f"o-{mid}", amount_minor=120000), NOW)
+
+
+def _welcome_coupon(s: Store, pid: str, mid: str) -> str:
+    return next(c.coupon_id for c in s.coupons(pid, mid) if c.source.startswith("welcome"))
+
+
+def _card(s: Store, pid: str, mid: str) -> Any:
+    body = CardPurchase(payment_id=f"pay-{mid}", plan_id="plus-quarter", amount_paid_minor=4500)
+    return cards.purchase(s, pid, mid, body, NOW)
+
+
+def _settle(s: Store, pid: str, mid: str) -> Any:
+    return sweeps.settle(s, programs.load(s, pid), pid, mid, LATER)
+
+
+def _nothing(s: Store, pid: str, mid: str) -> None:
+    return None
+
+
+def _enrolled_and_bought(s: Store, pid: str, mid: str) -> None:
+    _enrol(s, pid, mid)
+    _buy(s, pid, mid)
+
+
+def _enrolled_with_card(s: Store, pid: str, mid: str) -> None:
+    _enrol(s, pid, mid)
+    _card(s, pid, mid)
+
+
+OPERATIONS: dict[str, tuple[Step, Step]] = {
+    "enrol": (_nothing, _enrol),
+    "purchase": (_enrol, _buy),
+    "refund": (
+        _enrolled_and_bought,
+        lambda s, p, m: earn.refund(s, p, m, Refund(refund_id=f"r-{m}", order_id=f"o-{m}", amount_minor=50000), NOW),
+    ),
+    "redemption": (
+        _enrolled_and_bought,
+        lambda s, p, m: spend.redeem(s, p, m, Redeem(redemption_id=f"rd-{m}", reward_id="coupon-5"), NOW),
+    ),
+    "coupon use": (
+        _enrol,
+        lambda s, p, m: spend.use_coupon(
+            s, p, m, _welcome_coupon(s, p, m), CouponUseBody(order_id=f"t-{m}", order_amount_minor=6000), NOW
+        ),
+    ),
+    "card purchase": (_enrol, _card),
+    "card refund": (
+        _enrolled_with_card,
+        lambda s, p, m: cards.refund(s, p, m, "plus-quarter", CardRefund(refund_id=f"cr-{m}"), NOW),
+    ),
+    "scheduled settle": (_enrolled_and_bought, _settle),
+}
+
+
+def state(s: Store, pid: str, mid: str) -> dict[str, Any]:
+    """Everything a write can change about a member, as it reads back (ids are derived, so two members
+    that lived the same history have the same state)."""
+    profile = s.get_member(pid, mid)
+    ledger, _ = s.ledger(pid, mid, 1000, None)
+    return {
+        "profile": profile.model_dump(mode="json", exclude={"program_id"}) if profile else None,
+        "ledger": [e.model_dump(mode="json") for e in ledger],
+        "coupons": sorted(json.dumps(c.model_dump(mode="json"), sort_keys=True) for c in s.coupons(pid, mid)),
+        "notices": sorted(n.notice_id for n in s.notices(pid, mid)),
+    }
+
+
+def count_calls(s: Store, run: Callable[[], Any]) -> list[str]:
+    seen: list[str] = []
+
+    def note(model: Any, **_: Any) -> None:
+        seen.append(model.name)
+
+    s.client.meta.events.register("before-call.dynamodb", note)
+    try:
+        run()
+    finally:
+        s.client.meta.events.unregister("before-call.dynamodb", note)
+    return seen
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run_leaves(
+    store: Store, name: str
+) -> None:
+    setup, write = OPERATIONS[name]
+    pid = fresh_program(store)
+    setup(store, pid, "clean")
+    calls = count_calls(store, lambda: write(store, pid, "clean"))
+    expected = state(store, pid, "clean")
+    assert calls, name
+
+    for index in range(len(calls)):
+        for when in ("before-call", "after-call"):
+            # The same history in another program: same member id, so derived ids compare equal.
+            other = fresh_program(store)
+            setup(store, other, "clean")
+            seen = [0]
+
+            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
+                seen[0] += 1
+                if seen[0] == index + 1:
+                    raise Crash(f"{name}: died {when} call {index + 1} ({model.name})")
+
+            store.client.meta.events.register(f"{when}.dynamodb", crash)
+            try:
+                with pytest.raises(Crash):
+                    write(store, other, "clean")
+            finally:
+                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
+            write(store, other, "clean")  # the client's retry (or the next scheduled run)
+            write(store, other, "clean")  # and a duplicate of it, for good measure
+            got = state(store, other, "clean")
+            assert got == expected, f"{name}: {when} call {index + 1} of {calls}"
+
+
+class _Body:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.data
+
+
+def dynamodb_error(code: str, status: int = 400, **extra: Any) -> Callable[..., AWSResponse | None]:
+    """A before-send hook answering the next DynamoDB request of the given operation with an error."""
+
+    def answer(request: Any, url: str) -> AWSResponse:
+        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": "injected", **extra})
+        headers = {"content-type": "application/x-amz-json-1.0", "x-amzn-requestid": uuid.uuid4().hex}
+        return AWSResponse(url, status, headers, _Body(body.encode()))
+
+    return answer
+
+
+def inject(s: Store, operation: str, times: int, respond: Callable[..., AWSResponse]) -> list[int]:
+    left = [times]
+
+    def before_send(request: Any, **_: Any) -> AWSResponse | None:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else target
+        if left[0] > 0 and target.endswith(f".{operation}"):
+            left[0] -= 1
+            return respond(request, request.url)
+        return None
+
+    s.client.meta.events.register_first("before-send.dynamodb", before_send)
+    return left
+
+
+@pytest.mark.parametrize("operation", ["GetItem", "TransactWriteItems"])
+@pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
+def test_throttling_is_retried_by_botocore_and_the_write_lands_once(store: Store, operation: str, code: str) -> None:
+    pid = fresh_program(store)
+    _enrol(store, pid, "m1")
+    left = inject(store, operation, 3, dynamodb_error(code))
+    created, first = _buy(store, pid, "m1")
+    assert left == [0] and created
+    assert _buy(store, pid, "m1") == (False, first)
+    ledger, _ = store.ledger(pid, "m1", 100, None)
+    assert [e.type for e in ledger].count("earn") == 1
+    assert ledger[0].balance_after == store.get_member(pid, "m1").balance  # type: ignore[union-attr]
+
+
+def test_transaction_conflicts_are_retried_by_the_write_loop(store: Store) -> None:
+    pid = fresh_program(store)
+    _enrol(store, pid, "m1")
+    reasons = [{"Code": "TransactionConflict", "Message": "injected"}] + [{"Code": "None"}] * 20
+    conflict = dynamodb_error("TransactionCanceledException", CancellationReasons=reasons)
+    left = inject(store, "TransactWriteItems", 8, conflict)  # more than botocore's own attempts
+    created, first = _buy(store, pid, "m1")
+    assert left == [0] and created
+    assert _buy(store, pid, "m1") == (False, first)
+    ledger, _ = store.ledger(pid, "m1", 100, None)
+    assert [e.type for e in ledger] == ["bonus", "earn", "welcome"]
