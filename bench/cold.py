@@ -1,0 +1,115 @@
+"""Cold start per function: a fresh interpreter imports the function and answers its sample event
+(`events/`), against a fresh interpreter running a bare boto3 handler that creates the same client and
+makes exactly the calls the function's first request made (recorded in the handler's run).
+
+Both are timed from inside the child, after the interpreter is up (Python's own start is the same for
+both and Lambda's is not ours to change): init = imports and module-level setup, first = the first
+request. Several alternating runs; medians.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "5"))
+# function folder -> its sample event (the local stack's demo program answers them)
+EVENTS = {
+    "programs": "programs-get.json",
+    "enroll": "enroll-server.json",
+    "earn": "earn-purchase.json",
+    "members": "members-view.json",
+    "redeem": "redeem-redemption.json",
+    "purchase_paid_card": "purchase-paid-card-purchase.json",
+    "evaluate_tier": "evaluate-tier-api.json",
+    "sweep_worker": "sweep-worker-sqs.json",
+}
+
+
+def child_handler(function: str, event_file: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    sys.path.insert(0, str(ROOT / "layers" / "core"))
+    import importlib.util
+
+    import boto3
+
+    recorded: list[tuple[str, dict[str, Any]]] = []
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register(  # type: ignore[union-attr]
+        "before-parameter-build.dynamodb", lambda params, model, **_: recorded.append((model.name, dict(params)))
+    )
+    spec = importlib.util.spec_from_file_location("app", ROOT / "functions" / function / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    init = time.perf_counter()
+    sys.path.insert(0, str(ROOT))
+    from tests.support import Context
+
+    event = json.loads((ROOT / "events" / event_file).read_text())
+    module.handler(event, Context())
+    first = time.perf_counter()
+    return {"init": (init - start) * 1000, "first": (first - init) * 1000, "calls": recorded}
+
+
+def child_bare(calls_file: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    import boto3
+    from botocore.config import Config
+
+    from bench.common import replay
+
+    ddb = boto3.client("dynamodb", config=Config(retries={"mode": "adaptive", "max_attempts": 5}))
+    init = time.perf_counter()
+    replay(ddb, json.loads(Path(calls_file).read_text()))
+    first = time.perf_counter()
+    return {"init": (init - start) * 1000, "first": (first - init) * 1000}
+
+
+def _spawn(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.cold", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(env: dict[str, str], scratch: Path) -> list[dict[str, Any]]:
+    """The local stack (demo program loaded) must be up: `env` points the children at it."""
+    rows = []
+    for function, event in EVENTS.items():
+        _spawn(["handler", function, event], env)  # settles the data: later runs do the same calls
+        handler, bare = [], []
+        for _ in range(RUNS):
+            got = _spawn(["handler", function, event], env)
+            calls = scratch / f"{function}.json"
+            calls.write_text(json.dumps(got["calls"], default=str))
+            handler.append(got)
+            bare.append(_spawn(["bare", str(calls)], env))
+
+        def median(runs: list[dict[str, Any]], key: str) -> float:
+            return statistics.median(r[key] for r in runs)
+
+        rows.append(
+            {
+                "function": function,
+                "calls": len(handler[-1]["calls"]),
+                "init": median(handler, "init"),
+                "first": median(handler, "first"),
+                "bare_init": median(bare, "init"),
+                "bare_first": median(bare, "first"),
+            }
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    result = child_handler(sys.argv[2], sys.argv[3]) if mode == "handler" else child_bare(sys.argv[2])
+    print(json.dumps(result, default=str))

@@ -1,0 +1,163 @@
+"""Warm latency per route through the real handlers on DynamoDB Local, against a bare boto3 function
+making exactly the same DynamoDB calls, in the same run.
+
+The baseline is recorded, not hand-written: every call a handler request makes is captured (operation
+and parameters) and replayed by a plain boto3 client on a twin program that has lived the same history,
+so its conditions pass or fail as the handler's did and every item written is the same size. The ratio
+is what the handler adds (event parsing, validation, rules, item building, logging, metrics) to the
+calls it cannot avoid.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from local.dynamodb import client, create_tables_from_template
+from local.template import load_template
+from tests.support import Context, http_event, load_function, program
+
+from .common import pct, replay
+
+FUNCTIONS = ("programs", "enroll", "earn", "members", "redeem", "purchase_paid_card")
+TWIN = {"bench": "bare"}
+
+
+class Meter:
+    """Counts calls, sums the capacity DynamoDB reports (asked for on every call), and records each
+    call's parameters for the bare replay."""
+
+    def __init__(self, ddb: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        self.units = 0.0
+        self.recorded: list[tuple[str, dict[str, Any]]] = []
+        events = ddb.meta.events
+        events.register("provide-client-params.dynamodb", self._ask)
+        events.register("before-parameter-build.dynamodb", self._record)
+        events.register("after-call.dynamodb", self._count)
+
+    def _ask(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        self.recorded.append((model.name, copy.deepcopy(params)))
+
+    def _count(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+        used = parsed.get("ConsumedCapacity") or []
+        for item in used if isinstance(used, list) else [used]:
+            self.units += float(item.get("CapacityUnits", 0))
+
+    def reset(self) -> None:
+        self.calls.clear()
+        self.units = 0.0
+
+
+def twin(value: Any) -> Any:
+    """The same parameters, aimed at the twin program (`bench` -> `bare` in every key and value)."""
+    if isinstance(value, dict):
+        return {k: twin(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [twin(v) for v in value]
+    if isinstance(value, str):
+        if value == "bench":
+            return "bare"
+        return value.replace("#bench#", "#bare#").replace("PROGRAM#bench", "PROGRAM#bare")
+    return value
+
+
+def run(endpoint: str, n: int) -> list[dict[str, Any]]:
+    os.environ.update({"TABLE_NAME": "LoyaltyTable", "PROGRAM_CACHE_TTL_SECONDS": "300"})
+    create_tables_from_template(client(endpoint), load_template())
+    fns = {name: load_function(name).handler for name in FUNCTIONS}
+    from loyalty.http.deps import store
+
+    meter = Meter(store().client)
+    raw = client(endpoint)
+
+    def call(fn: str, method: str, path: str, body: Any = None, **kw: Any) -> dict[str, Any]:
+        reply = fns[fn](http_event(method, path, body, **kw), Context())
+        assert reply["statusCode"] < 300, reply
+        return reply
+
+    for pid in ("bench", "bare"):
+        call("programs", "PUT", f"/programs/{pid}", program("demo"))
+    base = "/programs/bench/members"
+    coupon: dict[int, str] = {}
+
+    def first_coupon(i: int) -> str:
+        reply = call("members", "GET", f"{base}/m{i}/coupons")
+        return str(json.loads(reply["body"])["coupons"][0]["coupon_id"])
+
+    ops: dict[str, Callable[[int], Any]] = {
+        "enrol": lambda i: call("enroll", "POST", base, {"member_id": f"m{i}"}),
+        "purchase": lambda i: call(
+            "earn", "POST", f"{base}/m{i}/purchases", {"order_id": f"o{i}", "amount_minor": 60000}
+        ),
+        "purchase, repeated": lambda i: call(
+            "earn", "POST", f"{base}/m{i}/purchases", {"order_id": f"o{i}", "amount_minor": 60000}
+        ),
+        "refund": lambda i: call(
+            "earn", "POST", f"{base}/m{i}/refunds", {"refund_id": f"r{i}", "order_id": f"o{i}", "amount_minor": 100}
+        ),
+        "activity": lambda i: call(
+            "earn", "POST", f"{base}/m{i}/activities", {"activity_id": f"a{i}", "type": "check_in"}
+        ),
+        "redemption": lambda i: call(
+            "redeem", "POST", f"{base}/m{i}/redemptions", {"redemption_id": f"rd{i}", "reward_id": "coupon-5"}
+        ),
+        "coupon use": lambda i: call(
+            "redeem",
+            "POST",
+            f"{base}/m{i}/coupons/{coupon[i]}/use",
+            {"order_id": f"t{i}", "order_amount_minor": 6000},
+        ),
+        "paid-card purchase": lambda i: call(
+            "purchase_paid_card",
+            "POST",
+            f"{base}/m{i}/paid-cards",
+            {"payment_id": f"p{i}", "plan_id": "plus-quarter", "amount_paid_minor": 4500},
+        ),
+        "member view": lambda i: call("members", "GET", f"{base}/m{i}"),
+        "member view (/me)": lambda i: call("members", "GET", "/programs/bench/me", sub=f"m{i}"),
+        "ledger page": lambda i: call("members", "GET", f"{base}/m{i}/ledger"),
+        "coupon wallet": lambda i: call("members", "GET", f"{base}/m{i}/coupons"),
+    }
+    rows = []
+    for name, op in ops.items():
+        if name == "coupon use":
+            # The twin's members hold the same coupons: their ids derive from the same sources.
+            coupon.update({i: first_coupon(i) for i in range(n + 1)})
+        handler_ms, bare_ms = [], []
+        for i in [n, *range(n)]:  # the first request warms this route's code path, untimed
+            meter.recorded.clear()
+            start = time.perf_counter()
+            op(i)
+            elapsed = (time.perf_counter() - start) * 1000
+            recorded = twin(meter.recorded)
+            start = time.perf_counter()
+            replay(raw, recorded)
+            bare = (time.perf_counter() - start) * 1000
+            if i == n:
+                meter.reset()
+            else:
+                handler_ms.append(elapsed)
+                bare_ms.append(bare)
+        calls = ", ".join(f"{v / n:g} {k}" for k, v in sorted(meter.calls.items()))
+        rows.append(
+            {
+                "operation": name,
+                "calls": calls,
+                "units": meter.units / n,
+                "p50": pct(handler_ms, 50),
+                "p99": pct(handler_ms, 99),
+                "bare_p50": pct(bare_ms, 50),
+            }
+        )
+    return rows
