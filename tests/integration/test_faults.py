@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSResponse
 
 from local.dynamodb import client
 from loyalty import store as store_module
+from loyalty.errors import Unavailable
 from loyalty.schemas import CardPurchase, CardRefund, CouponUseBody, Enrol, Purchase, Redeem, Refund
 from loyalty.store import Store
 from loyalty.usecases import cards, earn, members, programs, spend, sweeps
@@ -242,3 +243,14 @@ def test_transaction_conflicts_are_retried_by_the_write_loop(store: Store) -> No
     assert _buy(store, pid, "m1") == (False, first)
     ledger, _ = store.ledger(pid, "m1", 100, None)
     assert [e.type for e in ledger] == ["bonus", "earn", "welcome"]
+
+
+def test_throttling_beyond_the_retries_is_a_503_with_nothing_written(store: Store) -> None:
+    pid = fresh_program(store)
+    _enrol(store, pid, "m1")
+    before = state(store, pid, "m1")
+    inject(store, "TransactWriteItems", 50, dynamodb_error("ThrottlingException"))
+    with pytest.raises(Unavailable) as raised:
+        _buy(store, pid, "m1")
+    assert raised.value.status == 503 and raised.value.code == "unavailable"
+    assert state(store, pid, "m1") == before

@@ -78,3 +78,9 @@ class Contention(LoyaltyError):
     """Optimistic retries exhausted: the member is being written by many requests at once."""
 
     code, status = "conflict", 409
+
+
+class Unavailable(LoyaltyError):
+    """DynamoDB kept throttling after the client's bounded retries: the caller should retry later."""
+
+    code, status = "unavailable", 503

@@ -28,14 +28,25 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from .errors import Unavailable
 from .member import Coupon, LedgerEntry, Notice, Profile
 from .rules.posting import Change
 
 _ser = TypeSerializer()
 _de = TypeDeserializer()
 
-# Bounded, adaptive client-side retries for throttling; our own loop handles optimistic-lock races.
+# Retries, chosen: botocore's adaptive mode retries throttling and transient errors with backoff and
+# slows the client down under throttling; 5 attempts keep a request well inside API Gateway's 30 s.
+# Optimistic-lock races and transaction conflicts are not botocore's to retry: writes.once re-reads.
 _CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=2, read_timeout=5)
+THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
+
+
+def _throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+    """Throttling that outlasted the retries is a 503 the client may retry, not an internal error."""
+    code = parsed.get("Error", {}).get("Code")
+    if code in THROTTLED:
+        raise Unavailable("the table is busy; retry shortly", [{"reason": code, "operation": model.name}])
 
 
 class Stale(Exception):
@@ -185,6 +196,7 @@ class Store:
     def __init__(self, table_name: str | None = None, client: Any = None) -> None:
         self.table = table_name or os.environ["TABLE_NAME"]
         self.client = client or boto3.client("dynamodb", config=_CONFIG)
+        self.client.meta.events.register("after-call.dynamodb", _throttled)
 
     # ---- programs -------------------------------------------------------------------------------
 
