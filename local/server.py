@@ -182,6 +182,10 @@ class ApiServer(LocalServer):
             claims = jwt_claims(headers.get("authorization"))
             if claims is None:
                 return req._reply(401, b'{"message":"Unauthorized"}')
+        elif route.auth == "iam" and jwt_claims(headers.get("authorization")) is not None:
+            # In AWS the IAM authorizer refuses a bearer token (it is no SigV4 signature), so a member's
+            # token never reaches a server route; unsigned calls stay open locally (API.md).
+            return req._reply(403, b'{"message":"Forbidden"}')
         event = http_event(route, req.command, req.path, headers, body, params, claims)
         started = time.monotonic()
         try:

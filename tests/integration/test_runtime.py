@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,36 @@ def test_member_routes_need_a_token_and_reach_only_the_caller(api: Client, pid: 
     assert status == 200 and view["member_id"] == "alice" and view["points"]["balance"] == 100
     # bob's token reads bob, never alice
     assert api.call("GET", f"/programs/{pid}/me", token=jwt("bob"))[0] == 404
+
+
+def test_a_member_token_reaches_no_server_route(stack: Stack, api: Client, pid: str) -> None:
+    """In AWS server routes use IAM, which refuses a bearer token; the local runtime answers the same."""
+    assert api.call("POST", f"/programs/{pid}/me", {}, token=jwt("alice"))[0] == 201
+    server = [r for fn in stack.template.functions().values() for r in fn.routes if r.auth == "iam"]
+    assert len(server) >= 15
+    for route in server:
+        path = route.path.format(program_id=pid, member_id="alice", coupon_id="c1", plan_id="plus-quarter")
+        status, body = api.call(route.method, path, {}, token=jwt("alice"))
+        assert (status, body) == (403, {"message": "Forbidden"}), f"{route.method} {route.path}"
+    assert api.call("GET", f"/programs/{pid}/members/alice")[0] == 200  # unsigned: open locally
+
+
+def test_programs_are_isolated_tenants(api: Client, pid: str) -> None:
+    other = f"p-{uuid.uuid4().hex[:10]}"
+    assert put_program(api.base, other, program("demo"))[0] == 200
+    assert api.call("POST", f"/programs/{pid}/me", {}, token=jwt("alice"))[0] == 201
+    assert (
+        api.call("POST", f"/programs/{pid}/members/alice/purchases", {"order_id": "o1", "amount_minor": 5000})[0] == 201
+    )
+    # alice of one program is nobody in the other, by token or by server route
+    assert api.call("GET", f"/programs/{other}/me", token=jwt("alice"))[0] == 404
+    assert api.call("GET", f"/programs/{other}/members/alice/ledger")[0] == 404
+    # an order id is the program's own: the same id in the other program is another order
+    assert api.call("POST", f"/programs/{other}/members", {"member_id": "alice"})[0] == 201
+    status, order = api.call(
+        "POST", f"/programs/{other}/members/alice/purchases", {"order_id": "o1", "amount_minor": 7000}
+    )
+    assert status == 201 and order["points_earned"] == 70 + 200
 
 
 def test_unknown_route_is_404(api: Client) -> None:
