@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from typing import Any
 
@@ -35,12 +36,39 @@ def validate(doc: Any) -> Program:
     try:
         program = Program.model_validate(doc)
     except ValidationError as exc:
-        details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in exc.errors(include_url=False)]
+        errors = exc.errors(include_url=False)
+        details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in errors]
+        details += _sound_sections_problems(doc, {str(e["loc"][0]) for e in errors if e["loc"]})
         raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
     found = problems(program)
     if found:
         raise ProgramInvalid(f"the program document has {len(found)} problem(s)", found)
     return program
+
+
+# Neutral values for required sections that failed, so the others can still be checked.
+_STAND_IN: dict[str, Any] = {
+    "name": "x",
+    "currency": "XXX",
+    "points": {"earn": {"points_per_unit": 1, "unit_minor": 1}},
+}
+
+
+def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]:
+    """Cross-field problems of the sections pydantic accepted, so that one typo does not hide the rest
+    ("every problem listed"). A broken section is left out; a problem that leans on it is not reported."""
+    if not isinstance(doc, dict):
+        return []
+    sound = {k: v for k, v in doc.items() if k not in broken}
+    sound |= {k: v for k, v in _STAND_IN.items() if k in broken}
+    try:
+        program = Program.model_validate(sound)
+    except ValidationError:
+        return []
+    found = [p for p in problems(program) if re.split(r"[.\[]", p["field"])[0] not in broken]
+    if "coupons" in broken:
+        found = [p for p in found if "unknown coupon template" not in p["message"]]
+    return found
 
 
 def save(store: Store, program_id: str, doc: Any) -> dict[str, Any]:
