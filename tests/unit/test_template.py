@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from local.template import load_template
+from local.template import Template, load_template
 from loyalty.http import docs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,3 +28,145 @@ def test_every_function_has_a_sample_event_and_least_privilege() -> None:
         for policy in template.resources[name]["Properties"].get("Policies", []):
             for statement in policy.get("Statement", []):
                 assert "*" not in str(statement["Action"]) and statement["Resource"] != "*", name
+
+
+# ---- security and reliability of the deployable ----------------------------------------------------
+
+MEMBER_PREFIX = "/programs/{program_id}/me"
+PUBLIC_PATHS = {"/openapi.json", "/docs"}
+
+
+def _events(template: Template, kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(function, event name, event properties) of every event of one type."""
+    return [
+        (name, event_name, event.get("Properties", {}))
+        for name, res in template.resources.items()
+        if res.get("Type") == "AWS::Serverless::Function"
+        for event_name, event in res.get("Properties", {}).get("Events", {}).items()
+        if event.get("Type") == kind
+    ]
+
+
+def _of_type(template: Template, kind: str) -> dict[str, dict[str, Any]]:
+    return {name: res for name, res in template.resources.items() if res.get("Type") == kind}
+
+
+def _is_member_path(path: str) -> bool:
+    return path == MEMBER_PREFIX or path.startswith(MEMBER_PREFIX + "/")
+
+
+def test_server_routes_use_iam_member_routes_the_jwt_and_only_the_docs_are_public() -> None:
+    template = load_template()
+    apis = _of_type(template, "AWS::Serverless::HttpApi")
+    assert list(apis) == ["LoyaltyApi"]
+    auth = apis["LoyaltyApi"]["Properties"]["Auth"]
+    assert auth["EnableIamAuthorizer"] is True and auth["DefaultAuthorizer"] == "AWS_IAM"
+    assert "JwtConfiguration" in auth["Authorizers"]["MemberJwt"]
+
+    routes = _events(template, "HttpApi")
+    assert routes
+    public = set()
+    for fn, event, spec in routes:
+        assert spec["ApiId"] == {"Ref": "LoyaltyApi"}, f"{fn}.{event}"
+        authorizer = spec.get("Auth", {}).get("Authorizer")
+        if _is_member_path(spec["Path"]):
+            assert authorizer == "MemberJwt", f"{fn}.{event}: {spec['Path']} must take the member JWT"
+        elif authorizer == "NONE":
+            public.add(spec["Path"])
+        else:
+            # No override: the API's default, IAM (an explicit AWS_IAM says the same).
+            assert authorizer in (None, "AWS_IAM"), f"{fn}.{event}: {spec['Path']} must use IAM"
+    assert public == PUBLIC_PATHS
+
+
+def test_the_api_is_throttled_and_logs_every_request() -> None:
+    for name, api in _of_type(load_template(), "AWS::Serverless::HttpApi").items():
+        settings = api["Properties"]["DefaultRouteSettings"]
+        assert settings["ThrottlingBurstLimit"] > 0 and settings["ThrottlingRateLimit"] > 0, name
+        assert api["Properties"]["AccessLogSettings"]["DestinationArn"], name
+
+
+def test_the_member_authorizer_trusts_the_optional_user_pool_or_the_given_provider() -> None:
+    template = load_template()
+    assert template.raw["Parameters"]["CreateUserPool"]["Default"] == "false"
+    assert template.raw["Conditions"]["WithUserPool"] == {"Fn::Equals": [{"Ref": "CreateUserPool"}, "true"]}
+    pools = _of_type(template, "AWS::Cognito::UserPool") | _of_type(template, "AWS::Cognito::UserPoolClient")
+    assert sorted(pools) == ["MemberUserPool", "MemberUserPoolClient"]
+    assert all(res["Condition"] == "WithUserPool" for res in pools.values())
+
+    jwt = template.resources["LoyaltyApi"]["Properties"]["Auth"]["Authorizers"]["MemberJwt"]["JwtConfiguration"]
+    condition, pool_issuer, given_issuer = jwt["issuer"]["Fn::If"]
+    assert condition == "WithUserPool" and given_issuer == {"Ref": "JwtIssuer"}
+    assert pool_issuer == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${MemberUserPool}"}
+    (audience,) = jwt["audience"]
+    assert audience == {"Fn::If": ["WithUserPool", {"Ref": "MemberUserPoolClient"}, {"Ref": "JwtAudience"}]}
+
+
+def _statements(node: Any) -> list[dict[str, Any]]:
+    """Every IAM statement anywhere in the template: function policies, roles, queue policies."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        statements = node.get("Statement")
+        if isinstance(statements, list):
+            found += [s for s in statements if isinstance(s, dict)]
+        for value in node.values():
+            found += _statements(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _statements(value)
+    return found
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [s for value in node.values() for s in _strings(value)]
+    if isinstance(node, list):
+        return [s for value in node for s in _strings(value)]
+    return [str(node)]
+
+
+def test_no_iam_statement_grants_a_wildcard_action_or_resource() -> None:
+    statements = _statements(load_template().resources)
+    assert statements
+    for statement in statements:
+        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        for key in ("Action", "Resource"):
+            assert key in statement, statement
+            assert not any("*" in s for s in _strings(statement[key])), statement
+
+
+def test_every_scheduled_run_has_bounded_retries_and_a_dead_letter_queue() -> None:
+    template = load_template()
+    queues = _of_type(template, "AWS::SQS::Queue")
+    schedules = _events(template, "ScheduleV2")
+    assert {fn for fn, _, _ in schedules} >= {
+        "ExpirePointsFunction",
+        "ChurnSweepFunction",
+        "EvaluateTierFunction",
+        "IssueBenefitsFunction",
+    }
+    for fn, event, spec in schedules:
+        retry = spec["RetryPolicy"]
+        assert 0 <= retry["MaximumRetryAttempts"] <= 5, f"{fn}.{event}"
+        assert 60 <= retry["MaximumEventAgeInSeconds"] <= 86400, f"{fn}.{event}"
+        (queue, attribute) = spec["DeadLetterConfig"]["Arn"]["Fn::GetAtt"]
+        assert queue in queues and attribute == "Arn", f"{fn}.{event}"
+        # Scheduler invokes asynchronously: a run that fails inside the function needs the function's DLQ.
+        dlq = template.resources[fn]["Properties"]["DeadLetterQueue"]
+        assert dlq["Type"] == "SQS" and dlq["TargetArn"]["Fn::GetAtt"][0] in queues, fn
+
+
+def test_every_queue_is_encrypted_and_has_an_alarm() -> None:
+    template = load_template()
+    queues = _of_type(template, "AWS::SQS::Queue")
+    assert {"WorkQueue", "WorkDeadLetterQueue", "ScheduleDeadLetterQueue"} <= set(queues)
+    watched = {
+        dimension["Value"]["Fn::GetAtt"][0]
+        for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values()
+        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+        for dimension in alarm["Properties"]["Dimensions"]
+        if dimension["Name"] == "QueueName"
+    }
+    for name, queue in queues.items():
+        assert name in watched, f"no alarm on {name}"
+        assert queue["Properties"].get("KmsMasterKeyId"), f"{name} is not encrypted with KMS"
