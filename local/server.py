@@ -13,9 +13,10 @@ import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from .containers import Runtime
+from .streams import EventLog
 from .template import Route
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -161,31 +162,43 @@ class LocalServer(ThreadingHTTPServer):
         raise NotImplementedError
 
 
+def authorize(route: Route, header: str | None) -> tuple[tuple[int, bytes] | None, dict[str, Any] | None]:
+    """(API Gateway's refusal or None, the JWT claims for /me routes)."""
+    claims = jwt_claims(header)
+    if route.auth == "jwt":
+        return ((401, b'{"message":"Unauthorized"}') if claims is None else None), claims
+    if route.auth == "iam" and claims is not None:
+        # In AWS the IAM authorizer refuses a bearer token (it is no SigV4 signature), so a member's
+        # token never reaches a server route; unsigned calls stay open locally (API.md).
+        return (403, b'{"message":"Forbidden"}'), None
+    return None, None
+
+
 class ApiServer(LocalServer):
+    EVENTS = "/_local/events"  # not an API route: the domain events the local pipes produced
+
     def __init__(self, port: int, runtime: Runtime, verbose: bool = False) -> None:
         super().__init__(port, runtime, verbose)
         self.routes = [r for fn in runtime.functions.values() for r in fn.routes]
+        self.events: EventLog | None = None
 
     def dispatch(self, req: _Handler) -> None:
         body = req._body()
         if body is None:
             return
-        found = match(self.routes, req.command, urlsplit(req.path).path)
+        url = urlsplit(req.path)
+        if url.path == self.EVENTS and req.command == "GET" and self.events is not None:
+            return self._events(req, url.query)
+        found = match(self.routes, req.command, url.path)
         if found is None:
             return req._reply(404, b'{"message":"Not Found"}')
         route, params = found
         headers: dict[str, str] = {}
         for key, value in req.headers.items():  # repeated headers are comma-joined, as API Gateway does
             headers[key.lower()] = f"{headers[key.lower()]},{value}" if key.lower() in headers else value
-        claims = None
-        if route.auth == "jwt":
-            claims = jwt_claims(headers.get("authorization"))
-            if claims is None:
-                return req._reply(401, b'{"message":"Unauthorized"}')
-        elif route.auth == "iam" and jwt_claims(headers.get("authorization")) is not None:
-            # In AWS the IAM authorizer refuses a bearer token (it is no SigV4 signature), so a member's
-            # token never reaches a server route; unsigned calls stay open locally (API.md).
-            return req._reply(403, b'{"message":"Forbidden"}')
+        refused, claims = authorize(route, headers.get("authorization"))
+        if refused is not None:
+            return req._reply(*refused)
         event = http_event(route, req.command, req.path, headers, body, params, claims)
         started = time.monotonic()
         try:
@@ -199,6 +212,13 @@ class ApiServer(LocalServer):
             traceback.print_exc()
             return req._reply(500, b'{"message":"Internal Server Error"}')
         req._reply(*reply)
+
+    def _events(self, req: _Handler, query: str) -> None:
+        """`?since=<seq>`: the events after the last one a reader saw."""
+        assert self.events is not None
+        since = parse_qs(query).get("since", ["0"])[0]
+        seq = int(since) if since.isdigit() else 0
+        req._reply(200, json.dumps({"events": self.events.since(seq)}, default=str).encode())
 
 
 class InvokeServer(LocalServer):

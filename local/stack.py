@@ -13,6 +13,7 @@ from .containers import Runtime
 from .dynamodb import DynamoDBLocal, client, create_tables_from_template
 from .queues import LocalQueues
 from .server import ApiServer, InvokeServer
+from .streams import EventLog, StreamPoller
 from .template import TEMPLATE, Template, load_template
 
 
@@ -40,6 +41,8 @@ class Stack:
     api: ApiServer
     invoke: InvokeServer
     threads: list[threading.Thread] = field(default_factory=list)
+    pipes: list[StreamPoller] = field(default_factory=list)
+    events: EventLog = field(default_factory=EventLog)
 
     @property
     def api_url(self) -> str:
@@ -50,6 +53,8 @@ class Stack:
         return f"http://127.0.0.1:{self.invoke.server_address[1]}"
 
     def stop(self) -> None:
+        for pipe in self.pipes:
+            pipe.stop()
         for server in (self.api, self.invoke):
             server.shutdown()
             server.server_close()
@@ -87,6 +92,8 @@ def start(
         ddb.stop()
         raise
     stack = Stack(template, ddb, runtime, queues, api, invoke)
+    stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in template.stream_pipes()]
+    api.events = stack.events
     for server in (api, invoke):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

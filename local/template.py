@@ -86,6 +86,15 @@ class SqsSource:
     batch_size: int
 
 
+@dataclass(frozen=True)
+class StreamPipe:
+    """An EventBridge Pipe from a table's stream through an enrichment function (to a bus)."""
+
+    name: str
+    table: str
+    enrichment: str | None
+
+
 @dataclass
 class Template:
     raw: dict[str, Any]
@@ -170,6 +179,20 @@ class Template:
                 if event.get("Type") == "SQS":
                     queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
                     out.append(SqsSource(name, queue, int(event["Properties"].get("BatchSize", 10))))
+        return out
+
+    def stream_pipes(self) -> list[StreamPipe]:
+        """Pipes whose source is a table's stream (`!GetAtt Table.StreamArn`)."""
+        out = []
+        for name, res in self.resources.items():
+            if res.get("Type") != "AWS::Pipes::Pipe":
+                continue
+            props = res.get("Properties", {})
+            source = props.get("Source", {}).get("Fn::GetAtt", [None, None])
+            if source[1] != "StreamArn":
+                continue
+            enrichment = props.get("Enrichment", {}).get("Fn::GetAtt", [None])[0]
+            out.append(StreamPipe(name, source[0], enrichment))
         return out
 
     def jwt_authorizers(self) -> set[str]:

@@ -1,5 +1,6 @@
-"""Adapters of the scheduled functions: planners (EventBridge schedule -> work items on the queue) and
-the worker (SQS batch -> settled members, with partial batch failure reporting)."""
+"""Adapters of the asynchronous functions: planners (EventBridge schedule -> work items on the queue),
+the worker (SQS batch -> settled members, with partial batch failure reporting), and the publisher
+(the table's stream, through EventBridge Pipes -> domain events)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from . import queue
+from . import events, queue
 from .http.app import logger, metrics, tracer
 from .http.deps import store
 from .usecases import engine
@@ -61,3 +62,17 @@ def worker() -> Handler:
         return process_partial_response(event=event, record_handler=settle_item, processor=processor, context=context)
 
     return handler
+
+
+def publisher() -> Handler:
+    """The Pipe's enrichment: a batch of stream records in, the domain events they carry out (the Pipe
+    puts each on the bus; an empty list sends nothing)."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(records: list[dict[str, Any]], context: Any) -> list[dict[str, Any]]:  # type: ignore[type-arg]
+        found = events.from_records(records)
+        metrics.add_metric(name="DomainEvents", unit=MetricUnit.Count, value=len(found))
+        return found
+
+    return handler  # type: ignore[return-value]

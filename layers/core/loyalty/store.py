@@ -171,6 +171,44 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@dataclass
+class Changed:
+    """One committed item change as a table stream reports it, decoded (the domain events' input)."""
+
+    kind: str  # member, ledger, coupon, notice, tier_change, due (other: anything else)
+    program_id: str
+    member_id: str | None
+    new: dict[str, Any] | None  # None: removed
+    old: dict[str, Any] | None  # None: created
+
+
+def decode_change(record: dict[str, Any]) -> Changed | None:
+    """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed; None for items that
+    are no member's (programs, registry, budgets, stock)."""
+    images = record.get("dynamodb", {})
+    new = _load(images["NewImage"]) if images.get("NewImage") else None
+    old = _load(images["OldImage"]) if images.get("OldImage") else None
+    item = new or old or {}
+    pk = str(item.get("pk", ""))
+    if not pk.startswith("MEMBER#"):
+        return None
+    _, pid, mid = pk.split("#", 2)
+    sk = str(item.get("sk", ""))
+    kind = next((k for prefix, k in _KINDS_BY_SK.items() if sk.startswith(prefix)), "other")
+    return Changed(kind=kind, program_id=pid, member_id=mid, new=new, old=old)
+
+
+# What a member partition's items are, by sort key (a ledger item's `type` is the entry's type).
+_KINDS_BY_SK = {
+    "PROFILE": "member",
+    "LEDGER#": "ledger",
+    "COUPON#": "coupon",
+    "NOTICE#": "notice",
+    "TIER#": "tier_change",
+    "DUE#": "due",
+}
+
+
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return _dump({"pk": pk, "sk": sk})
 

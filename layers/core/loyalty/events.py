@@ -1,0 +1,187 @@
+"""Domain events, derived from committed items only (the table's stream), so none is lost or phantom:
+a write that did not commit changed no item, and every committed item change reaches the stream.
+
+Each event's `detail` has a schema below (`DETAILS`); the envelope adds `detail_type`, `program_id`,
+`member_id`, `at` and `event_id` (the stream record's id: consumers deduplicate on it, since a stream
+delivers at least once).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from .store import Changed, decode_change
+
+SOURCE = "loyalty.engine"
+
+
+class MemberEnrolled(BaseModel):
+    enrolled_at: datetime
+    channel: str | None = None
+    lifecycle_stage: str
+
+
+class PointsChanged(BaseModel):
+    """Points Earned / Redeemed / Expired / Reversed / Adjusted: one ledger entry."""
+
+    entry_id: str
+    type: str
+    points: int
+    balance_after: int
+    ref: str | None = None
+
+
+class PointsExpiring(BaseModel):
+    points: int
+    expires_on: str
+
+
+class TierChanged(BaseModel):
+    from_tier: str | None
+    to_tier: str
+    reason: str
+
+
+class CouponIssued(BaseModel):
+    coupon_id: str
+    template_id: str
+    kind: str
+    value_minor: int
+    valid_until: datetime
+    source: str
+
+
+class CouponUsed(BaseModel):
+    coupon_id: str
+    template_id: str
+    order_id: str | None
+    discount_minor: int | None
+
+
+class CardEvent(BaseModel):
+    """Card Purchased / Cycle Issued / Expiring / Expired / Refunded."""
+
+    plan_id: str
+    active_until: datetime | None
+    coupon_ids: list[str] = []
+
+
+class StageChanged(BaseModel):
+    """Churn Risk (-> at_risk) and Member Recalled (-> recalled)."""
+
+    from_stage: str
+    to_stage: str
+    last_purchase_at: datetime | None
+
+
+DETAILS: dict[str, type[BaseModel]] = {
+    "Member Enrolled": MemberEnrolled,
+    "Points Earned": PointsChanged,
+    "Points Redeemed": PointsChanged,
+    "Points Expired": PointsChanged,
+    "Points Reversed": PointsChanged,
+    "Points Adjusted": PointsChanged,
+    "Points Expiring": PointsExpiring,
+    "Tier Changed": TierChanged,
+    "Coupon Issued": CouponIssued,
+    "Coupon Used": CouponUsed,
+    "Card Purchased": CardEvent,
+    "Card Cycle Issued": CardEvent,
+    "Card Expiring": CardEvent,
+    "Card Expired": CardEvent,
+    "Card Refunded": CardEvent,
+    "Churn Risk": StageChanged,
+    "Member Recalled": StageChanged,
+}
+
+_LEDGER = {
+    "welcome": "Points Earned",
+    "earn": "Points Earned",
+    "activity": "Points Earned",
+    "bonus": "Points Earned",
+    "redeem": "Points Redeemed",
+    "expire": "Points Expired",
+    "reverse": "Points Reversed",
+    "adjust": "Points Adjusted",
+}
+_NOTICES = {
+    "points_expiring": "Points Expiring",
+    "card_purchased": "Card Purchased",
+    "card_cycle_issued": "Card Cycle Issued",
+    "card_expiring": "Card Expiring",
+    "card_expired": "Card Expired",
+    "card_refunded": "Card Refunded",
+}
+_STAGES = {"at_risk": "Churn Risk", "recalled": "Member Recalled"}
+
+
+Named = list[tuple[str, dict[str, Any], Any]]  # (detail type, detail fields, when: None = commit time)
+
+
+def _member(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
+    if old is None:
+        return [("Member Enrolled", new, new["enrolled_at"])]
+    before, after = old.get("lifecycle_stage"), new.get("lifecycle_stage")
+    if before == after or after not in _STAGES:
+        return []
+    return [(_STAGES[after], {"from_stage": before, "to_stage": after, **new}, None)]
+
+
+def _coupon(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
+    if old is None:
+        return [("Coupon Issued", new, new["valid_from"])]
+    if old.get("status") != "used" and new.get("status") == "used":
+        return [("Coupon Used", {**new, "order_id": new.get("used_order_id")}, new.get("used_at"))]
+    return []
+
+
+# Items that are written once: their creation is the event.
+_CREATED: dict[str, Any] = {
+    "ledger": lambda item: _LEDGER[item["type"]],
+    "notice": lambda item: _NOTICES[item["kind"]],
+    "tier_change": lambda item: "Tier Changed",
+}
+
+
+def _named(change: Changed) -> Named:
+    new, old = change.new, change.old
+    if new is None:
+        return []  # removals (a DUE item moving) are bookkeeping, not domain events
+    if change.kind == "member":
+        return _member(new, old)
+    if change.kind == "coupon":
+        return _coupon(new, old)
+    if change.kind in _CREATED and old is None:
+        return [(_CREATED[change.kind](new), new, new["at"])]
+    return []
+
+
+def from_record(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The domain events one stream record carries (most records carry none or one)."""
+    change = decode_change(record)
+    if change is None:
+        return []
+    created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
+    committed = datetime.fromtimestamp(float(created), UTC).isoformat() if created is not None else None
+    events = []
+    for detail_type, fields, at in _named(change):
+        detail = DETAILS[detail_type].model_validate(fields).model_dump(mode="json")
+        events.append(
+            {
+                "detail_type": detail_type,
+                "source": SOURCE,
+                "event_id": record.get("eventID"),
+                "program_id": change.program_id,
+                "member_id": change.member_id,
+                "at": at or committed,
+                "detail": detail,
+            }
+        )
+    return events
+
+
+def from_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [event for record in records for event in from_record(record)]
