@@ -127,11 +127,20 @@ class CardRefund(Body):
 class ErrorDetail(BaseModel):
     code: str
     message: str
-    details: list[dict[str, Any]] = []
+    details: list[dict[str, Any]] = Field(
+        description="what is wrong: `{field, message}` per field, or figures such as `{needed, available}`"
+    )
 
 
 class ErrorBody(BaseModel):
     error: ErrorDetail
+
+
+class GatewayMessage(BaseModel):
+    """API Gateway's own answer, given before any function runs: a member route without a token
+    (401), a body over its 10 MB limit (413). The local runtime answers the same."""
+
+    message: str
 
 
 class ProgramSaved(BaseModel):

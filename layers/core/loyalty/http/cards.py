@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -17,19 +17,23 @@ from .app import metrics
 from .deps import store
 from .earning import MEMBER, created_or_repeated
 from .params import MemberId, ProgramId
+from .responses import REPEAT, responses
 
 router = APIGatewayHttpRouter()
 PlanId = Annotated[Id, Path(description="card plan id")]
-DOC: dict[int, Any] = {
-    200: {"description": "a repeat of an earlier request with the same id: the first result"},
-    404: {"description": "unknown program, member, card plan, or no active card of the plan"},
-    409: {"description": "idempotency_conflict, or refund_not_allowed (window closed, refunded, extended since)"},
-    422: {"description": "validation_error: amount_paid_minor is not the plan's price, or a bad field"},
+ERRORS = {
+    404: "not_found: unknown program, member, card plan, or no active card of the plan",
+    409: "idempotency_conflict, conflict, or refund_not_allowed (window closed, refunded, extended since)",
+    422: "validation_error: amount_paid_minor is not the plan's price, or a bad path or body field",
 }
 
 
 @router.post(
-    f"{MEMBER}/paid-cards", status_code=201, summary="Confirm a card payment", tags=["paid cards"], responses=DOC
+    f"{MEMBER}/paid-cards",
+    status_code=201,
+    summary="Confirm a card payment",
+    tags=["paid cards"],
+    responses=responses(201, "the card bought or extended", repeat=REPEAT, errors=ERRORS),
 )
 def purchase(program_id: ProgramId, member_id: MemberId, body: CardPurchase) -> Response[CardPurchaseResult]:
     created, result = cards.purchase(store(), program_id, member_id, body, clock.now())
@@ -43,7 +47,7 @@ def purchase(program_id: ProgramId, member_id: MemberId, body: CardPurchase) -> 
     status_code=201,
     summary="Refund a card payment",
     tags=["paid cards"],
-    responses=DOC,
+    responses=responses(201, "refunded", repeat=REPEAT, errors=ERRORS),
 )
 def refund(program_id: ProgramId, member_id: MemberId, plan_id: PlanId, body: CardRefund) -> Response[CardRefundResult]:
     created, result = cards.refund(store(), program_id, member_id, plan_id, body, clock.now())

@@ -19,14 +19,13 @@ from .app import metrics
 from .deps import store
 from .identity import member_id
 from .params import MemberId, ProgramId
+from .responses import REPEAT, responses
 
 router = APIGatewayHttpRouter()
 MEMBER = "/programs/<program_id>/members/<member_id>"
-DOC: dict[int, Any] = {
-    200: {"description": "a repeat of an earlier request with the same id: the first result"},
-    404: {"description": "unknown program, member or order"},
-    409: {"description": "idempotency_conflict or limit_reached"},
-}
+WRITE_CONFLICT = "idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes)"
+ERRORS = {404: "not_found: unknown program, member or order", 409: WRITE_CONFLICT}
+ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_reached (the daily cap), {WRITE_CONFLICT}"}
 
 
 def created_or_repeated(created: bool, result: dict[str, Any], model: type[BaseModel]) -> Response[Any]:
@@ -48,23 +47,45 @@ def _write(
     return created_or_repeated(created, result, model)
 
 
-@router.post(f"{MEMBER}/purchases", status_code=201, summary="Credit a paid order", tags=["earning"], responses=DOC)
+@router.post(
+    f"{MEMBER}/purchases",
+    status_code=201,
+    summary="Credit a paid order",
+    tags=["earning"],
+    responses=responses(201, "credited", repeat=REPEAT, errors=ERRORS),
+)
 def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Response[PurchaseResult]:
     return _write(earn.purchase, PurchaseResult, program_id, member_id, body)
 
 
-@router.post(f"{MEMBER}/refunds", status_code=201, summary="Refund (part of) an order", tags=["earning"], responses=DOC)
+@router.post(
+    f"{MEMBER}/refunds",
+    status_code=201,
+    summary="Refund (part of) an order",
+    tags=["earning"],
+    responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
+)
 def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response[RefundResult]:
     return _write(earn.refund, RefundResult, program_id, member_id, body)
 
 
-@router.post(f"{MEMBER}/activities", status_code=201, summary="Behaviour points", tags=["earning"], responses=DOC)
+@router.post(
+    f"{MEMBER}/activities",
+    status_code=201,
+    summary="Behaviour points",
+    tags=["earning"],
+    responses=responses(201, "credited", repeat=REPEAT, errors=ACTIVITY_ERRORS),
+)
 def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Response[ActivityResult]:
     return _write(earn.activity, ActivityResult, program_id, member_id, body)
 
 
 @router.post(
-    "/programs/<program_id>/me/activities", status_code=201, summary="My behaviour points", tags=["me"], responses=DOC
+    "/programs/<program_id>/me/activities",
+    status_code=201,
+    summary="My behaviour points",
+    tags=["me"],
+    responses=responses(201, "credited", repeat=REPEAT, member=True, errors=ACTIVITY_ERRORS),
 )
 def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
     return _write(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,12 +13,12 @@ from .app import metrics
 from .deps import store
 from .identity import member_id
 from .params import ProgramId
+from .responses import responses
 
 router = APIGatewayHttpRouter()
-DOC: dict[int, Any] = {
-    200: {"description": "already enrolled: the member, unchanged"},
-    404: {"description": "unknown program"},
-}
+ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
+ENROLLED = "enrolled: the member view"
+ALREADY = "already enrolled: the member, unchanged (no second welcome)"
 
 
 def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
@@ -35,12 +33,22 @@ def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
 
 
 @router.post(
-    "/programs/<program_id>/members", status_code=201, summary="Enrol a member", tags=["members"], responses=DOC
+    "/programs/<program_id>/members",
+    status_code=201,
+    summary="Enrol a member",
+    tags=["members"],
+    responses=responses(201, ENROLLED, repeat=ALREADY, errors=ERRORS),
 )
 def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
     return _enrol(program_id, body)
 
 
-@router.post("/programs/<program_id>/me", status_code=201, summary="Enrol myself", tags=["me"], responses=DOC)
+@router.post(
+    "/programs/<program_id>/me",
+    status_code=201,
+    summary="Enrol myself",
+    tags=["me"],
+    responses=responses(201, ENROLLED, repeat=ALREADY, member=True, errors=ERRORS),
+)
 def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
     return _enrol(program_id, Enrol(member_id=member_id(router), **body.model_dump(exclude_unset=True)))

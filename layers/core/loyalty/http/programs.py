@@ -13,16 +13,24 @@ from ..schemas import ProgramSaved, RoiTable
 from ..usecases import programs
 from .deps import store
 from .params import ProgramId
+from .responses import responses
 
 router = APIGatewayHttpRouter()
-ERRORS: dict[int, Any] = {
-    404: {"description": "unknown program"},
-    422: {"description": "program_invalid, with every problem listed"},
-}
+UNKNOWN = {404: "not_found: unknown program"}
 
 
 @router.put(
-    "/programs/<program_id>", summary="Create or replace a program document", tags=["programs"], responses=ERRORS
+    "/programs/<program_id>",
+    summary="Create or replace a program document",
+    tags=["programs"],
+    responses=responses(
+        200,
+        "saved: the new version, with pricing warnings",
+        errors={
+            409: "conflict: the program is being saved concurrently; retry",
+            422: "program_invalid with every problem listed, or validation_error (a bad path parameter)",
+        },
+    ),
 )
 def put_program(program_id: ProgramId, document: dict[str, Any]) -> ProgramSaved:
     return ProgramSaved.model_validate(programs.save(store(), program_id, document))
@@ -32,7 +40,7 @@ def put_program(program_id: ProgramId, document: dict[str, Any]) -> ProgramSaved
     "/programs/<program_id>/paid-cards/roi",
     summary="What each card plan nets at 30/50/80% redemption of its benefits",
     tags=["programs"],
-    responses=ERRORS,
+    responses=responses(errors=UNKNOWN),
 )
 def card_roi(
     program_id: ProgramId,
@@ -48,7 +56,7 @@ def card_roi(
     "/programs/<program_id>",
     summary="The current program document with its version",
     tags=["programs"],
-    responses=ERRORS,
+    responses=responses(errors=UNKNOWN),
 )
 def get_program(program_id: ProgramId) -> dict[str, Any]:
     return programs.document(store(), program_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -13,41 +13,44 @@ from ..usecases import members
 from .deps import store
 from .identity import member_id
 from .params import MemberId, ProgramId
+from .responses import responses
 
 router = APIGatewayHttpRouter()
 MEMBER = "/programs/<program_id>/members/<member_id>"
 ME = "/programs/<program_id>/me"
-DOC: dict[int, Any] = {404: {"description": "unknown program or member"}}
+UNKNOWN = {404: "not_found: unknown program or member"}
+SERVER = responses(errors=UNKNOWN)
+MINE = responses(member=True, errors=UNKNOWN)
 Limit = Annotated[int, Query(ge=1, le=100, description="entries per page")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
 Status = Annotated[Literal["available", "used", "expired"] | None, Query(description="only coupons in this status")]
 
 
-@router.get(MEMBER, summary="The member view", tags=["members"], responses=DOC)
+@router.get(MEMBER, summary="The member view", tags=["members"], responses=SERVER)
 def member(program_id: ProgramId, member_id: MemberId) -> MemberView:
     return MemberView.model_validate(members.member_view(store(), program_id, member_id, clock.now()))
 
 
-@router.get(f"{MEMBER}/ledger", summary="Points history, newest first", tags=["members"], responses=DOC)
+@router.get(f"{MEMBER}/ledger", summary="Points history, newest first", tags=["members"], responses=SERVER)
 def ledger(program_id: ProgramId, member_id: MemberId, limit: Limit = 20, cursor: Cursor = None) -> Ledger:
     return Ledger.model_validate(members.ledger(store(), program_id, member_id, limit, cursor))
 
 
-@router.get(f"{MEMBER}/coupons", summary="Coupon wallet", tags=["members"], responses=DOC)
+@router.get(f"{MEMBER}/coupons", summary="Coupon wallet", tags=["members"], responses=SERVER)
 def coupons(program_id: ProgramId, member_id: MemberId, status: Status = None) -> Coupons:
     return Coupons.model_validate(members.coupons(store(), program_id, member_id, status, clock.now()))
 
 
-@router.get(ME, summary="My member view", tags=["me"], responses=DOC)
+@router.get(ME, summary="My member view", tags=["me"], responses=MINE)
 def me(program_id: ProgramId) -> MemberView:
     return member(program_id, member_id(router))
 
 
-@router.get(f"{ME}/ledger", summary="My points history", tags=["me"], responses=DOC)
+@router.get(f"{ME}/ledger", summary="My points history", tags=["me"], responses=MINE)
 def my_ledger(program_id: ProgramId, limit: Limit = 20, cursor: Cursor = None) -> Ledger:
     return ledger(program_id, member_id(router), limit, cursor)
 
 
-@router.get(f"{ME}/coupons", summary="My coupon wallet", tags=["me"], responses=DOC)
+@router.get(f"{ME}/coupons", summary="My coupon wallet", tags=["me"], responses=MINE)
 def my_coupons(program_id: ProgramId, status: Status = None) -> Coupons:
     return coupons(program_id, member_id(router), status)

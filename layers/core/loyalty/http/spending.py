@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -15,29 +16,48 @@ from .deps import store
 from .earning import MEMBER, created_or_repeated
 from .identity import member_id
 from .params import MemberId, ProgramId
+from .responses import REPEAT, responses
 
 router = APIGatewayHttpRouter()
 CouponId = Annotated[Id, Path(description="coupon id")]
-DOC: dict[int, Any] = {
-    200: {"description": "a repeat of an earlier request with the same id: the first result"},
-    404: {"description": "unknown program, member, reward or coupon"},
-    409: {"description": "insufficient_points, out_of_stock, limit_reached, coupon_unavailable, idempotency_conflict"},
+REDEEM_ERRORS = {
+    404: "not_found: unknown program, member or reward",
+    409: "insufficient_points, out_of_stock, limit_reached, idempotency_conflict or conflict; nothing changed",
+}
+COUPON_ERRORS = {
+    404: "not_found: unknown program, member or coupon",
+    409: "coupon_unavailable (used, expired, not yet valid, below minimum spend), idempotency_conflict or conflict",
 }
 
 
-@router.post(f"{MEMBER}/redemptions", status_code=201, summary="Spend points", tags=["spending"], responses=DOC)
-def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Any:
+@router.post(
+    f"{MEMBER}/redemptions",
+    status_code=201,
+    summary="Spend points",
+    tags=["spending"],
+    responses=responses(201, "spent", repeat=REPEAT, errors=REDEEM_ERRORS),
+)
+def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response[RedemptionResult]:
     return created_or_repeated(*spend.redeem(store(), program_id, member_id, body, clock.now()), RedemptionResult)
 
 
 @router.post(
-    "/programs/<program_id>/me/redemptions", status_code=201, summary="Spend my points", tags=["me"], responses=DOC
+    "/programs/<program_id>/me/redemptions",
+    status_code=201,
+    summary="Spend my points",
+    tags=["me"],
+    responses=responses(201, "spent", repeat=REPEAT, member=True, errors=REDEEM_ERRORS),
 )
-def redeem_me(program_id: ProgramId, body: Redeem) -> Any:
+def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]:
     return redeem(program_id, member_id(router), body)
 
 
-@router.post(f"{MEMBER}/coupons/<coupon_id>/use", summary="Use a coupon on an order", tags=["spending"], responses=DOC)
+@router.post(
+    f"{MEMBER}/coupons/<coupon_id>/use",
+    summary="Use a coupon on an order",
+    tags=["spending"],
+    responses=responses(200, "used (or the same order again: the first answer)", errors=COUPON_ERRORS),
+)
 def use_coupon(program_id: ProgramId, member_id: MemberId, coupon_id: CouponId, body: CouponUseBody) -> CouponUseResult:
     _, result = spend.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
     return CouponUseResult.model_validate(result)

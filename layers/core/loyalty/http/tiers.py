@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from .. import clock
@@ -13,13 +11,19 @@ from ..usecases.earn import event_time
 from .deps import store
 from .earning import MEMBER
 from .params import MemberId, ProgramId
+from .responses import responses
 
 router = APIGatewayHttpRouter()
-DOC: dict[int, Any] = {404: {"description": "unknown program or member"}}
+ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
-@router.post(f"{MEMBER}/tier-evaluations", summary="Evaluate the tier now", tags=["tiers"], responses=DOC)
-def evaluate(program_id: ProgramId, member_id: MemberId, body: TierEvaluation) -> dict[str, Any]:
+@router.post(
+    f"{MEMBER}/tier-evaluations",
+    summary="Evaluate the tier now",
+    tags=["tiers"],
+    responses=responses(200, "the tier after the evaluation", errors=ERRORS),
+)
+def evaluate(program_id: ProgramId, member_id: MemberId, body: TierEvaluation) -> TierEvaluationResult:
     now = clock.now()
     result = tiering.evaluate(store(), program_id, member_id, event_time(body.at, "at", now))
-    return TierEvaluationResult.model_validate(result).model_dump(mode="json", by_alias=True)
+    return TierEvaluationResult.model_validate(result)
