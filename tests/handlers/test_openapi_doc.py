@@ -1,11 +1,14 @@
-"""The OpenAPI document tells the truth about errors."""
+"""The OpenAPI document tells the truth about errors, and what schemathesis found stays fixed."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 from tests.handlers.conftest import Api
+from tests.support import Context, http_event
 
+M = "/programs/demo/members/m1"
 ERROR = {"$ref": "#/components/schemas/ErrorBody"}
 ERROR_OR_GATEWAY = {"anyOf": [ERROR, {"$ref": "#/components/schemas/GatewayMessage"}]}
 
@@ -39,3 +42,29 @@ def test_every_route_documents_the_error_shape(api: Api) -> None:
     assert {"200", "201", "404", "409"} <= purchases.keys()
     redemption = doc["paths"]["/programs/{program_id}/me/redemptions"]["post"]["responses"]
     assert schema_of(redemption["201"]) == {"$ref": "#/components/schemas/RedemptionResult"}
+
+
+def post_base64(api: Api, fn: str, path: str, raw: bytes, sub: str | None = None) -> tuple[int, dict]:
+    """A body as API Gateway sends one it takes for binary: base64, with isBase64Encoded."""
+    event = http_event("POST", path, raw_body=base64.b64encode(raw).decode(), sub=sub)
+    event["isBase64Encoded"] = True
+    response = api.handlers[fn](event, Context())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_a_body_that_is_not_utf8_is_a_400_not_a_500(api: Api, demo: str) -> None:
+    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    before = api.items()
+    for fn, path, sub in (("earn", f"{M}/purchases", None), ("redeem", "/programs/demo/me/redemptions", "m1")):
+        status, reply = post_base64(api, fn, path, b"\xff\xfe{}", sub)
+        assert status == 400 and reply["error"]["code"] == "validation_error", reply
+        assert reply["error"]["details"] == [{"field": "body", "message": "the body is not UTF-8 text"}]
+    assert api.items() == before
+
+
+def test_a_base64_body_that_is_utf8_json_is_handled_as_any_other(api: Api, demo: str) -> None:
+    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    status, reply = post_base64(
+        api, "earn", f"{M}/purchases", json.dumps({"order_id": "o1", "amount_minor": 100}).encode()
+    )
+    assert status == 201 and reply["points_earned"] >= 1, reply

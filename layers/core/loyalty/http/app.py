@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import warnings
 from collections.abc import Callable
@@ -84,16 +85,27 @@ def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
     return app
 
 
+def _refused(status: int, message: str) -> dict[str, Any]:
+    """A body refused before the app sees it, as the app would answer it."""
+    body = error_body("validation_error", message, [{"field": "body", "message": message}])
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
 def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if isinstance(event.get("body"), str) and event.get("isBase64Encoded"):
+            # API Gateway base64-encodes a body that is not text; JSON must be UTF-8 text, and
+            # Powertools' own decoding would fail on anything else with a 500.
+            try:
+                event["body"], event["isBase64Encoded"] = base64.b64decode(event["body"]).decode("utf-8"), False
+            except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+                return _refused(400, "the body is not UTF-8 text")
         refused = guard.problem(event["body"]) if isinstance(event.get("body"), str) else None
         if refused:
-            status, message = refused
-            body = error_body("validation_error", message, [{"field": "body", "message": message}])
-            return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+            return _refused(*refused)
         if event.get("body"):
             # JSON in, whatever the client's content-type says (curl's default is a form type, and
             # Powertools would otherwise parse the body as a form).
