@@ -97,3 +97,24 @@ def test_each_committed_write_announces_what_it_changed_and_nothing_else(ddb: Dy
     for event in found:  # every detail is exactly its documented schema
         model = events.DETAILS[event["detail_type"]]
         assert model.model_validate(event["detail"]).model_dump(mode="json") == event["detail"]
+
+
+def test_the_local_runtime_shows_the_events_of_each_write(api: Any, pid: str) -> None:
+    """The template's Pipe, locally: DynamoDB Local's stream -> PublishEventsFunction -> /_local/events."""
+    import time
+
+    seen = api.call("GET", "/_local/events")[1]["events"]
+    last = seen[-1]["seq"] if seen else 0
+    assert api.call("POST", f"/programs/{pid}/members", {"member_id": "m1"})[0] == 201
+    order = {"order_id": "o1", "amount_minor": 150000}
+    assert api.call("POST", f"/programs/{pid}/members/m1/purchases", order)[0] == 201
+    assert api.call("POST", f"/programs/{pid}/members/m1/purchases", order)[0] == 200  # no second event
+    expected = {"Member Enrolled": 1, "Points Earned": 3, "Coupon Issued": 2, "Tier Changed": 1}
+    deadline = time.monotonic() + 30
+    while True:
+        found = [e for e in api.call("GET", f"/_local/events?since={last}")[1]["events"] if e["program_id"] == pid]
+        if Counter(e["detail_type"] for e in found) == expected or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert Counter(e["detail_type"] for e in found) == expected
+    assert all(e["member_id"] == "m1" and e["source"] == events.SOURCE for e in found)
