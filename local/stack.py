@@ -92,7 +92,7 @@ def start(
         ddb.stop()
         raise
     stack = Stack(template, ddb, runtime, queues, api, invoke)
-    stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in template.stream_pipes()]
+    stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in template.stream_consumers()]
     api.events = stack.events
     for server in (api, invoke):
         thread = threading.Thread(target=server.serve_forever, daemon=True)

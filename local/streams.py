@@ -1,7 +1,9 @@
-"""The template's stream pipes, locally: DynamoDB Local's table stream is polled, each batch of records
-goes through the pipe's enrichment function (in its container pool, as the Pipe would invoke it), and
-the domain events it returns are kept in an event log a developer reads at `GET /_local/events`
-(the bus stands in for EventBridge; nothing is sent anywhere).
+"""The template's stream consumers, locally: DynamoDB Local's table stream is polled, and each batch of
+records goes to the consumer's function in its container pool. For a Pipe, that is its enrichment (a
+list of records in), and the domain events it returns are kept in an event log a developer reads at
+`GET /_local/events` (standing in for the bus; nothing is sent anywhere). For a function's DynamoDB
+event it is `{"Records": [...]}`, as Lambda's event source mapping delivers it; a failed batch is
+tried again from the same records, as Lambda would.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from typing import Any
 import boto3
 
 from .containers import Runtime
-from .template import StreamPipe
+from .template import StreamConsumer
 
 POLL_SECONDS = 0.25
 KEEP = 5000  # events kept in memory (oldest dropped first)
+RETRIES = 3  # a batch that keeps failing is given up on, as the DLQ would take it
 
 
 class EventLog:
@@ -74,10 +77,10 @@ def as_delivered(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class StreamPoller:
-    """One pipe: reads every shard of its table's stream from where the runtime started (LATEST for
-    shards open then, the start of shards opened later), in order, and hands each batch on."""
+    """One consumer: reads every shard of its table's stream from where the runtime started (LATEST
+    for shards open then, the start of shards opened later), in order, and hands each batch on."""
 
-    def __init__(self, pipe: StreamPipe, endpoint: str, runtime: Runtime, log: EventLog) -> None:
+    def __init__(self, pipe: StreamConsumer, endpoint: str, runtime: Runtime, log: EventLog) -> None:
         self.pipe = pipe
         self.runtime = runtime
         self.log = log
@@ -87,6 +90,7 @@ class StreamPoller:
         self.iterators: dict[str, str | None] = {}
         self.stopped = threading.Event()
         self.failures = 0
+        self.retries: dict[str, int] = {}
         for shard in self._shards():
             if "EndingSequenceNumber" not in shard.get("SequenceNumberRange", {}):
                 self.iterators[shard["ShardId"]] = self._iterator(shard["ShardId"], "LATEST")
@@ -111,6 +115,12 @@ class StreamPoller:
         got = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, ShardIteratorType=kind)
         return str(got["ShardIterator"])
 
+    def _at(self, shard_id: str, sequence: str) -> str:
+        got = self.streams.get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=sequence
+        )
+        return str(got["ShardIterator"])
+
     def poll_once(self) -> int:
         """One pass over the shards; the number of records handed on."""
         for shard in self._shards():
@@ -122,21 +132,29 @@ class StreamPoller:
                 continue
             got = self.streams.get_records(ShardIterator=iterator, Limit=100)
             records = as_delivered(got.get("Records", []))
-            if records:
-                self._deliver(records)
-                handed += len(records)
+            if records and not self._deliver(records) and self.retries.get(shard_id, 0) < RETRIES:
+                self.retries[shard_id] = self.retries.get(shard_id, 0) + 1
+                first = records[0]["dynamodb"]["SequenceNumber"]  # the same batch again, next pass
+                self.iterators[shard_id] = self._at(shard_id, first)
+                continue
+            self.retries.pop(shard_id, None)  # taken, or given up on (in AWS: its dead-letter queue)
+            handed += len(records)
             self.iterators[shard_id] = got.get("NextShardIterator")
         return handed
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
-        if self.pipe.enrichment is None:
-            return
-        status, result = self.runtime.invoke(self.pipe.enrichment, records)
-        if status == "ok" and isinstance(result, list):
-            self.log.add(result)
-        else:  # the Pipe would retry and then dead-letter the batch; locally, say so
-            self.failures += 1
-            print(f"pipe {self.pipe.name}: enrichment failed for {len(records)} records: {result}")
+    def _deliver(self, records: list[dict[str, Any]]) -> bool:
+        """True when the consumer took the batch."""
+        if self.pipe.function is None:
+            return True
+        event: Any = records if self.pipe.pipe else {"Records": records}
+        status, result = self.runtime.invoke(self.pipe.function, event)
+        if status == "ok":
+            if self.pipe.pipe and isinstance(result, list):
+                self.log.add(result)
+            return True
+        self.failures += 1  # the Pipe or the mapping would retry, then dead-letter the batch
+        print(f"{self.pipe.name}: {len(records)} records failed: {result}")
+        return False
 
     def _run(self) -> None:
         while not self.stopped.is_set():

@@ -87,12 +87,14 @@ class SqsSource:
 
 
 @dataclass(frozen=True)
-class StreamPipe:
-    """An EventBridge Pipe from a table's stream through an enrichment function (to a bus)."""
+class StreamConsumer:
+    """A reader of a table's stream: an EventBridge Pipe (its enrichment function gets a list of
+    records, and returns the events for the bus) or a function's DynamoDB event ({"Records": [...]})."""
 
     name: str
     table: str
-    enrichment: str | None
+    function: str | None
+    pipe: bool
 
 
 @dataclass
@@ -181,18 +183,22 @@ class Template:
                     out.append(SqsSource(name, queue, int(event["Properties"].get("BatchSize", 10))))
         return out
 
-    def stream_pipes(self) -> list[StreamPipe]:
-        """Pipes whose source is a table's stream (`!GetAtt Table.StreamArn`)."""
+    def stream_consumers(self) -> list[StreamConsumer]:
+        """Pipes whose source is a table's stream (`!GetAtt Table.StreamArn`), and functions with a
+        `DynamoDB` event on one."""
         out = []
         for name, res in self.resources.items():
-            if res.get("Type") != "AWS::Pipes::Pipe":
-                continue
             props = res.get("Properties", {})
-            source = props.get("Source", {}).get("Fn::GetAtt", [None, None])
-            if source[1] != "StreamArn":
-                continue
-            enrichment = props.get("Enrichment", {}).get("Fn::GetAtt", [None])[0]
-            out.append(StreamPipe(name, source[0], enrichment))
+            if res.get("Type") == "AWS::Pipes::Pipe":
+                source = props.get("Source", {}).get("Fn::GetAtt", [None, None])
+                if source[1] == "StreamArn":
+                    enrichment = props.get("Enrichment", {}).get("Fn::GetAtt", [None])[0]
+                    out.append(StreamConsumer(name, source[0], enrichment, pipe=True))
+            elif res.get("Type") == "AWS::Serverless::Function":
+                for event_name, event in props.get("Events", {}).items():
+                    if event.get("Type") == "DynamoDB":
+                        table = event["Properties"]["Stream"]["Fn::GetAtt"][0]
+                        out.append(StreamConsumer(f"{name}.{event_name}", table, name, pipe=False))
         return out
 
     def jwt_authorizers(self) -> set[str]:

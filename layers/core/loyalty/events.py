@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .store import Changed, decode_change
+from .changes import Changed
+from .store import decode_change
 
 SOURCE = "loyalty.engine"
 

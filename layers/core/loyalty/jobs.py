@@ -1,6 +1,7 @@
 """Adapters of the asynchronous functions: planners (EventBridge schedule -> work items on the queue),
 the worker (SQS batch -> settled members, with partial batch failure reporting), and the publisher
-(the table's stream, through EventBridge Pipes -> domain events)."""
+(the table's stream, through EventBridge Pipes -> domain events), and the health counter (the table's
+stream -> program health counters)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from . import events, queue
 from .http.app import logger, metrics, tracer
 from .http.deps import store
-from .usecases import engine
+from .usecases import engine, health
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -76,3 +77,17 @@ def publisher() -> Handler:
         return found
 
     return handler  # type: ignore[return-value]
+
+
+def counter() -> Handler:
+    """A batch of the table's stream: counted into the health figures, each record once. A failure
+    fails the batch; Lambda retries it (bisecting) and the records counted already are skipped."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        counted = health.count(store(), event.get("Records", []))
+        metrics.add_metric(name="HealthRecordsCounted", unit=MetricUnit.Count, value=counted)
+        return {"counted": counted}
+
+    return handler

@@ -313,6 +313,32 @@ class RoiTable(BaseModel):
     warnings: list[dict[str, str]] = []
 
 
+class Liability(BaseModel):
+    points: int
+    worth_minor: int
+
+
+class HealthFigures(BaseModel):
+    program_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    months: list[str] = Field(description="the months the member-counting rates cover (whole months)")
+    members: int
+    new_members: int
+    active_rate: float | None = Field(description="members who bought in the range's months / members")
+    coupon_redemption_rate: float | None
+    points_consumption_rate: float | None
+    repurchase_rate: float | None = Field(description="members with a second order in a month / buyers")
+    member_gmv_minor: int
+    orders: int
+    points_liability: Liability
+    members_per_tier: dict[str, int]
+    members_per_segment: dict[str, int]
+    clv_minor: int = Field(description="member GMV to date per member")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
 class TierEvaluationResult(BaseModel):
     tier: str | None
     tier_changed: bool

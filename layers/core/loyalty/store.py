@@ -28,6 +28,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from .changes import Changed
 from .errors import Unavailable
 from .member import Coupon, LedgerEntry, Notice, Profile
 from .rules.posting import Change
@@ -171,25 +172,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-@dataclass
-class Changed:
-    """One committed item change as a table stream reports it, decoded (the domain events' input)."""
-
-    kind: str  # member, ledger, coupon, notice, tier_change, due (other: anything else)
-    program_id: str
-    member_id: str | None
-    new: dict[str, Any] | None  # None: removed
-    old: dict[str, Any] | None  # None: created
-
-
 def decode_change(record: dict[str, Any]) -> Changed | None:
-    """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed; None for items that
-    are no member's (programs, registry, budgets, stock)."""
+    """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed: a member's item, or
+    an order's reference (kind "order"); None for anything else (programs, budgets, stock, stats)."""
     images = record.get("dynamodb", {})
     new = _load(images["NewImage"]) if images.get("NewImage") else None
     old = _load(images["OldImage"]) if images.get("OldImage") else None
     item = new or old or {}
     pk = str(item.get("pk", ""))
+    parts = pk.split("#")
+    if parts[0] == "REF" and len(parts) == 4 and parts[2] == "order":
+        return Changed(kind="order", program_id=parts[1], member_id=item.get("member_id"), new=new, old=old)
     if not pk.startswith("MEMBER#"):
         return None
     _, pid, mid = pk.split("#", 2)
@@ -384,6 +377,64 @@ class Store:
             args["ExclusiveStartKey"] = start
         got = self.client.query(**args)
         return [_load(i) for i in got["Items"]], got.get("LastEvaluatedKey")
+
+    # ---- health counters ------------------------------------------------------------------------
+
+    def add_stats(self, counters: dict[tuple[str, str], dict[str, int]], seen: list[str], expires_at: int) -> set[str]:
+        """Add counters and mark the stream records they come from as counted, in one transaction, so
+        a record delivered again is never counted twice. Returns the records found counted already
+        (then nothing was written: the caller drops them and adds the rest)."""
+        items: list[dict[str, Any]] = []
+        for event_id in seen:
+            marker = {"pk": f"SEEN#{event_id}", "sk": "SEEN", "type": "seen", "expires_at": expires_at}
+            items.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _dump(marker),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        for (pid, key), given in counters.items():
+            values = {k: v for k, v in given.items() if v}
+            if not values:
+                continue
+            names = {f"#c{i}": name for i, name in enumerate(values)}
+            amounts = {f":c{i}": value for i, value in enumerate(values.values())}
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": _key(f"STATS#{pid}", key),
+                        "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(values))),
+                        "ExpressionAttributeNames": names,
+                        "ExpressionAttributeValues": _dump(amounts),
+                    }
+                }
+            )
+        reasons = self._transact(items)
+        if reasons is None:
+            return set()
+        counted = {seen[i] for i, r in enumerate(reasons[: len(seen)]) if r.get("Code") == "ConditionalCheckFailed"}
+        if not counted:
+            raise Stale(set())  # a conflict with another batch: the caller retries
+        return counted
+
+    def stats(self, pid: str, first: str, last: str) -> list[dict[str, Any]]:
+        """The counter items of a program with keys between `first` and `last` (D#day, M#month, T)."""
+        items: list[dict[str, Any]] = []
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
+            "ExpressionAttributeValues": _dump({":pk": f"STATS#{pid}", ":a": first, ":b": last}),
+        }
+        while True:
+            got = self.client.query(**args)
+            items += [_load(i) for i in got["Items"]]
+            if "LastEvaluatedKey" not in got:
+                return items
+            args["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
     # ---- members: the one write -----------------------------------------------------------------
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
+from .. import clock
 from ..rules import pricing
-from ..schemas import ProgramSaved, RoiTable
-from ..usecases import programs
+from ..schemas import HealthFigures, ProgramSaved, RoiTable
+from ..usecases import health, programs
 from .deps import store
 from .params import ProgramId
 from .responses import responses
@@ -50,6 +52,23 @@ def card_roi(
     ] = None,
 ) -> RoiTable:
     return RoiTable.model_validate(programs.roi(store(), program_id, tuple(rates or pricing.RATES)))
+
+
+@router.get(
+    "/programs/<program_id>/health",
+    summary="The program's health figures over a range of program-local days",
+    tags=["programs"],
+    responses=responses(errors=UNKNOWN),
+)
+def program_health(
+    program_id: ProgramId,
+    from_: Annotated[
+        date | None, Query(alias="from", description="first day, YYYY-MM-DD (default: 29 days before `to`)")
+    ] = None,
+    to: Annotated[date | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
+) -> HealthFigures:
+    result = health.figures(store(), program_id, from_, to, clock.now())
+    return HealthFigures.model_validate(result)
 
 
 @router.get(

@@ -1,0 +1,112 @@
+"""Program health, kept incrementally from committed item changes (the table's stream), never by
+reading members.
+
+Three kinds of counters per program:
+- per program-local day (`D`): new members, orders, member GMV, points earned / redeemed / expired /
+  reversed, coupons issued / used: additive, so any day range is a sum;
+- per program-local month (`M`): buyers (a member's first order of the month) and repeat buyers (its
+  second): distinct members, exact per month, so the rates that count members use whole months;
+- running totals (`T`): members, points outstanding, members per tier, all-time member GMV.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Any
+
+from .. import clock
+from ..changes import Changed
+from ..program import Program
+
+Deltas = dict[tuple[str, str], Counter[str]]  # (program id, "D#day" | "M#month" | "T") -> counters
+
+_CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "points_earned", "bonus": "points_earned"}
+_DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
+
+
+def deltas(change: Changed, program: Program, committed: datetime, out: Deltas) -> None:
+    """Add what one committed item change does to the counters."""
+    pid, new, old = change.program_id, change.new, change.old
+    day = f"D#{clock.local_date(committed, program.zone).isoformat()}"
+
+    def add(key: str, name: str, value: int) -> None:
+        if value:
+            out.setdefault((pid, key), Counter())[name] += value
+
+    if change.kind == "member" and new is not None:
+        if old is None:
+            enrolled = clock.local_date(clock.parse(new["enrolled_at"]), program.zone)
+            add(f"D#{enrolled.isoformat()}", "new_members", 1)
+            add("T", "members", 1)
+            add("T", f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
+            return
+        for month, count in new.get("orders_by_month", {}).items():
+            before = old.get("orders_by_month", {}).get(month, 0)
+            add(f"M#{month}", "buyers", 1 if before == 0 < count else 0)
+            add(f"M#{month}", "repeat_buyers", 1 if before < 2 <= count else 0)
+        if old.get("tier_id") != new.get("tier_id"):
+            add("T", f"tier:{old.get('tier_id')}", -1 if old.get("tier_id") else 0)
+            add("T", f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
+    elif change.kind == "ledger" and new is not None and old is None:
+        points = int(new["points"])
+        name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])
+        if name:
+            add(day, name, abs(points))
+        add("T", "points", points)
+    elif change.kind == "coupon" and new is not None:
+        if old is None:
+            add(day, "coupons_issued", 1)
+        elif old.get("status") != "used" and new.get("status") == "used":
+            add(day, "coupons_used", 1)
+    elif change.kind == "order" and new is not None:
+        paid = int(new["order_minor"]) - int(new.get("refunded_minor", 0))
+        before = 0 if old is None else int(old["order_minor"]) - int(old.get("refunded_minor", 0))
+        add(day, "orders", 1 if old is None else 0)
+        add(day, "member_gmv_minor", paid - before)
+        add("T", "member_gmv_minor", paid - before)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def figures(
+    program: Program, days: list[dict[str, Any]], months: list[dict[str, Any]], total: dict[str, Any]
+) -> dict[str, Any]:
+    """The contract's health figures from the counters of a range's days, its months and the totals."""
+
+    def summed(rows: list[dict[str, Any]], name: str) -> int:
+        return sum(int(r.get(name, 0)) for r in rows)
+
+    members = int(total.get("members", 0))
+    buyers = summed(months, "buyers")
+    points = int(total.get("points", 0))
+    value = program.points.value
+    tiers = [level.id for level in program.tiers.levels] if program.tiers else []
+    gmv_all = int(total.get("member_gmv_minor", 0))
+    return {
+        "members": members,
+        "new_members": summed(days, "new_members"),
+        # Members who bought in the range's months, over all members (distinct per month).
+        "active_rate": _rate(buyers, members * max(len(months), 1)),
+        "coupon_redemption_rate": _rate(summed(days, "coupons_used"), summed(days, "coupons_issued")),
+        "points_consumption_rate": _rate(summed(days, "points_redeemed"), summed(days, "points_earned")),
+        "repurchase_rate": _rate(summed(months, "repeat_buyers"), buyers),
+        "member_gmv_minor": summed(days, "member_gmv_minor"),
+        "orders": summed(days, "orders"),
+        "points_liability": {"points": points, "worth_minor": points * value.worth_minor // value.points},
+        "members_per_tier": {tier: int(total.get(f"tier:{tier}", 0)) for tier in tiers},
+        "members_per_segment": {},
+        # Historical value per member to date: all member GMV over all members.
+        "clv_minor": gmv_all // members if members else 0,
+    }
+
+
+def month_keys(start: date, end: date) -> list[str]:
+    """The months a day range touches, oldest first."""
+    keys, month = [], start.replace(day=1)
+    while month <= end:
+        keys.append(clock.month_key(month))
+        month = clock.add_months(month, 1)
+    return keys
