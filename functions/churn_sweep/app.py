@@ -1,5 +1,6 @@
-"""ChurnSweepFunction: plans the churn sweep (warning, recall) for the run's time."""
+"""ChurnSweepFunction: plans the churn sweep (warning, recall) and the RFM segment refresh for the run's
+time."""
 
 from loyalty.jobs import planner
 
-handler = planner(["churn"])
+handler = planner(["churn", "rfm"])

@@ -3,15 +3,20 @@ day of activity, and a stream batch delivered twice counted once."""
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from local.dynamodb import client
-from local.stack import Stack
+from local.stack import Stack, put_program
 from local.streams import as_delivered
 from loyalty.store import Store
 from loyalty.usecases import health
-from tests.integration.conftest import Client
+from tests.integration.conftest import Client, lambda_client
+from tests.integration.test_expiry_sweep import scheduled
+from tests.support import program
 
 
 def wait_for(api: Client, pid: str, done: Any) -> dict[str, Any]:
@@ -72,3 +77,30 @@ def test_a_bad_range_is_a_422_naming_the_field(api: Client, pid: str) -> None:
     assert status == 422 and body["error"]["details"][0]["field"] == "from"
     status, body = api.call("GET", f"/programs/{pid}/health?from=yesterday")
     assert status == 422 and body["error"]["details"][0]["field"] == "from"
+
+
+def test_rfm_segments_show_on_members_in_health_and_as_a_benefit_target(stack: Stack, api: Client) -> None:
+    pid = f"r-{uuid.uuid4().hex[:10]}"
+    doc = program("demo") | {"rfm": {"benefits": {"promising": {"coupons": ["welcome-10"]}}}}
+    assert put_program(api.base, pid, doc)[0] == 200
+    m = f"/programs/{pid}/members"
+    for member in ("a", "b", "c"):
+        assert api.call("POST", m, {"member_id": member})[0] == 201
+    assert api.call("POST", f"{m}/a/purchases", {"order_id": "o1", "amount_minor": 5000})[0] == 201
+    view = api.call("GET", f"{m}/a")[1]
+    assert view["rfm"] == {"recency": 5, "frequency": 1, "monetary": 1, "segment": "promising"}
+    assert api.call("GET", f"{m}/b")[1]["rfm"]["segment"] == "prospect"
+
+    figures = wait_for(api, pid, lambda f: f["members_per_segment"].get("promising"))
+    assert figures["members_per_segment"] == {"promising": 1, "prospect": 2}
+
+    run = scheduled(datetime.now(UTC))
+    reply = lambda_client(stack).invoke(FunctionName="IssueBenefitsFunction", Payload=json.dumps(run))
+    assert "FunctionError" not in reply, reply["Payload"].read()
+    sources = [c["source"] for c in api.call("GET", f"{m}/a/coupons")[1]["coupons"]]
+    assert sum(s.startswith("segment:promising:") for s in sources) == 1
+    assert not any(
+        s.startswith("segment:")
+        for c in ("b", "c")
+        for s in (x["source"] for x in api.call("GET", f"{m}/{c}/coupons")[1]["coupons"])
+    )

@@ -68,6 +68,7 @@ class Profile(BaseModel):
     below_reviews: int = 0  # consecutive reviews under the current tier's threshold
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
     redeemed: dict[str, int] = Field(default_factory=dict)  # reward id -> quantity, for per_member_limit
+    segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
 
     @property
     def balance(self) -> int:

@@ -7,6 +7,7 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -146,6 +147,22 @@ class Lifecycle(Doc):
     birthday: Birthday | None = None
 
 
+Cuts = Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(min_length=4, max_length=4)]
+
+
+class Rfm(Doc):
+    """RFM scoring: four cut-offs per dimension give scores 1-5 (5 is best). Recency counts days since
+    the last purchase (score 5 within the first cut-off); frequency (orders) and monetary (spend)
+    count over the last `window_months` (score 5 at or above the last cut-off)."""
+
+    window_months: int = Field(12, ge=1, le=36)
+    recency_days: Cuts = [30, 60, 90, 180]
+    frequency_orders: Cuts = [2, 3, 5, 8]
+    monetary_minor: Cuts = [10000, 30000, 80000, 200000]
+    # Segments as benefit targets: each month, members of a segment receive its grant (once a month).
+    benefits: dict[Id, Grant] = Field(default_factory=dict)
+
+
 class PaidCardPlan(Doc):
     id: Id
     name: Name
@@ -167,6 +184,9 @@ class PaidCardPlan(Doc):
         return self.period_months // self.cycle_months
 
 
+# RFM segments (rules/rfm.py says who is in which).
+SEGMENTS = ("champions", "loyal", "promising", "needs_attention", "at_risk", "hibernating", "prospect")
+
 # A card refund revokes a payment's unused coupons in one transaction (at most 100 items).
 MAX_COUPONS_PER_PAYMENT = 80
 
@@ -181,6 +201,7 @@ class Program(Doc):
     rewards: list[Reward] = Field(default_factory=list, max_length=500)
     lifecycle: Lifecycle = Lifecycle()
     paid_cards: list[PaidCardPlan] = Field(default_factory=list, max_length=50)
+    rfm: Rfm | None = None
     # What a member's order is worth on average: paid-card prices are checked against it.
     expected_average_order_minor: Minor | None = None
 
@@ -270,6 +291,17 @@ def problems(program: Program) -> list[Problem]:
             coupons_exist(f"lifecycle.{name}.coupons", stage.coupons)
     if life.churn_warning and life.recall and life.recall.after_days <= life.churn_warning.after_days:
         add("lifecycle.recall.after_days", "recall must come after the churn warning")
+
+    if program.rfm is not None:
+        rfm = program.rfm
+        for name in ("recency_days", "frequency_orders", "monetary_minor"):
+            cuts = getattr(rfm, name)
+            if any(b <= a for a, b in pairwise(cuts)):
+                add(f"rfm.{name}", "cut-offs must increase")
+        for segment, grant in rfm.benefits.items():
+            if segment not in SEGMENTS:
+                add(f"rfm.benefits.{segment}", f"unknown segment; one of {', '.join(SEGMENTS)}")
+            grant_ok(f"rfm.benefits.{segment}", grant)
 
     unique("paid_cards", [p.id for p in program.paid_cards])
     for i, plan in enumerate(program.paid_cards):

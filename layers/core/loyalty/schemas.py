@@ -182,6 +182,13 @@ class CardView(BaseModel):
     cycles_issued: int = 0
 
 
+class RfmView(BaseModel):
+    recency: int | None = Field(description="1-5; null for a member who never bought")
+    frequency: int | None
+    monetary: int | None
+    segment: str = Field(description="champions, loyal, promising, needs_attention, at_risk, hibernating, prospect")
+
+
 class MemberView(BaseModel):
     program_id: str
     member_id: str
@@ -191,6 +198,7 @@ class MemberView(BaseModel):
     tier: TierView | None
     points: PointsView
     paid_cards: list[CardView]
+    rfm: RfmView | None = Field(None, description="when the program scores RFM")
     birthday: str | None = None
     channel: str | None = None
 

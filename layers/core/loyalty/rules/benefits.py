@@ -1,4 +1,5 @@
-"""Periodic benefits: each tier's `every_month` grant and the birthday-month gift, once per month.
+"""Periodic benefits: each tier's `every_month` grant, the birthday-month gift and the grant of the
+member's RFM segment (`rfm.benefits`), once per month.
 
 The period is the program-local month. Coupon ids derive from (benefit, period), and the profile
 records the last month settled, so a month never issues twice however often a run repeats."""
@@ -18,7 +19,8 @@ if TYPE_CHECKING:  # posting uses benefits_day; a runtime import would be circul
 
 def has_benefits(program: Program) -> bool:
     tiers = program.tiers.levels if program.tiers else []
-    return any(level.every_month for level in tiers) or program.lifecycle.birthday is not None
+    segments = bool(program.rfm and program.rfm.benefits)
+    return any(level.every_month for level in tiers) or program.lifecycle.birthday is not None or segments
 
 
 def benefits_day(program: Program, profile: Profile, today: date) -> date | None:
@@ -43,4 +45,7 @@ def issue(change: Change) -> None:
         change.grant(
             Grant(points=gift.points, coupons=gift.coupons), "bonus", change.at, f"birthday:{period}"
         )  # no budget field
+    target = program.rfm.benefits.get(p.segment or "") if program.rfm else None
+    if target is not None:
+        change.grant(target, "bonus", change.at, f"segment:{p.segment}:{period}", budget=f"segment:{p.segment}")
     p.benefits_month = period

@@ -6,7 +6,8 @@ Three kinds of counters per program:
   reversed, coupons issued / used: additive, so any day range is a sum;
 - per program-local month (`M`): buyers (a member's first order of the month) and repeat buyers (its
   second): distinct members, exact per month, so the rates that count members use whole months;
-- running totals (`T`): members, points outstanding, members per tier, all-time member GMV.
+- running totals (`T`): members, points outstanding, members per tier and per RFM segment (the segment
+  is kept on the profile, so its changes are item changes too), all-time member GMV.
 """
 
 from __future__ import annotations
@@ -40,14 +41,17 @@ def deltas(change: Changed, program: Program, committed: datetime, out: Deltas) 
             add(f"D#{enrolled.isoformat()}", "new_members", 1)
             add("T", "members", 1)
             add("T", f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
+            add("T", f"segment:{new.get('segment')}", 1 if new.get("segment") else 0)
             return
         for month, count in new.get("orders_by_month", {}).items():
             before = old.get("orders_by_month", {}).get(month, 0)
             add(f"M#{month}", "buyers", 1 if before == 0 < count else 0)
             add(f"M#{month}", "repeat_buyers", 1 if before < 2 <= count else 0)
-        if old.get("tier_id") != new.get("tier_id"):
-            add("T", f"tier:{old.get('tier_id')}", -1 if old.get("tier_id") else 0)
-            add("T", f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
+        for field in ("tier_id", "segment"):  # running counts of members per tier and per segment
+            label = field.removesuffix("_id")
+            if old.get(field) != new.get(field):
+                add("T", f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
+                add("T", f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
     elif change.kind == "ledger" and new is not None and old is None:
         points = int(new["points"])
         name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])
@@ -97,7 +101,9 @@ def figures(
         "orders": summed(days, "orders"),
         "points_liability": {"points": points, "worth_minor": points * value.worth_minor // value.points},
         "members_per_tier": {tier: int(total.get(f"tier:{tier}", 0)) for tier in tiers},
-        "members_per_segment": {},
+        "members_per_segment": {
+            key.removeprefix("segment:"): int(n) for key, n in total.items() if key.startswith("segment:") and int(n)
+        },
         # Historical value per member to date: all member GMV over all members.
         "clv_minor": gmv_all // members if members else 0,
     }

@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from .. import clock
 from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
 from ..program import Grant, Level, Program
-from . import benefits, buckets, cards, due, lifecycle, tiers
+from . import benefits, buckets, cards, due, lifecycle, rfm, tiers
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -87,7 +87,9 @@ class Change:
         review = tiers.next_review(self.program, p)
         gifts = benefits.benefits_day(self.program, p, self.today)
         card = cards.next_day(self.program, p)
+        segment = rfm.next_change(self.program, p, self.today)
         return {
+            "rfm": segment.isoformat() if segment else None,
             "cards": card.isoformat() if card else None,
             "benefits": gifts.isoformat() if gifts else None,
             "tier_review": review.isoformat() if review else None,
@@ -98,7 +100,9 @@ class Change:
 
     def due_moves(self) -> dict[str, str | None]:
         """The due days this change moved, recorded on the profile; the store rewrites only those
-        index items (a day of None removes the member from that kind's index)."""
+        index items (a day of None removes the member from that kind's index). Every write passes
+        here, so the derived RFM segment is refreshed here too."""
+        rfm.refresh(self)
         moved = {kind: day for kind, day in self.due().items() if self.profile.due_days.get(kind) != day}
         self.profile.due_days = {k: v for k, v in {**self.profile.due_days, **moved}.items() if v}
         return moved

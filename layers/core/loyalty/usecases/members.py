@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .. import clock
 from ..errors import Contention, NotFound, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, tiers
+from ..rules import buckets, rfm, tiers
 from ..rules.posting import Change
 from ..schemas import Enrol
 from ..store import MemberWrite, Stale, Store
@@ -95,12 +95,21 @@ def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
             "lifetime_earned": profile.lifetime_earned,
             "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
         },
+        "rfm": _rfm(program, profile, today),
         "paid_cards": [
             card_view(program.card_plan(plan_id), card)
             for plan_id, card in sorted(profile.paid_cards.items())
             if card.active_until > now  # ended, even before the sweep has run
         ],
     }
+
+
+def _rfm(program: Program, profile: Profile, today: date) -> dict[str, Any] | None:
+    if program.rfm is None:
+        return None
+    found = rfm.scores(program.rfm, profile, today, program.zone)
+    r, f, m = found if found else (None, None, None)
+    return {"recency": r, "frequency": f, "monetary": m, "segment": rfm.segment_of(program, profile, today)}
 
 
 def card_view(plan: PaidCardPlan | None, card: Card) -> dict[str, Any]:

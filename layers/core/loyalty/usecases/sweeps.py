@@ -11,7 +11,7 @@ from datetime import datetime
 
 from ..member import Notice, Profile
 from ..program import Program
-from ..rules import benefits, cards, due, lifecycle, tiers
+from ..rules import benefits, cards, due, lifecycle, rfm, tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store
 from .writes import ATTEMPTS, backoff
@@ -77,6 +77,7 @@ KINDS: dict[str, Settle] = {
     "remind": _remind,
     "churn": lifecycle.churn_step,
     "tier_review": tiers.review,
+    "rfm": rfm.refresh,  # before benefits: segment benefits follow the segment of the day
     "benefits": benefits.issue,  # after the review: a month's benefits follow the tier it ends with
     "cards": cards.settle,  # paid-card cycles, the expiring-soon notice, the end of a card
 }
