@@ -172,10 +172,27 @@ def test_every_queue_is_encrypted_and_has_an_alarm() -> None:
     watched = {
         dimension["Value"]["Fn::GetAtt"][0]
         for alarm in _of_type(template, "AWS::CloudWatch::Alarm").values()
-        if alarm["Properties"]["Namespace"] == "AWS/SQS"
+        if alarm["Properties"].get("Namespace") == "AWS/SQS"  # metric-math alarms watch functions and the table
         for dimension in alarm["Properties"]["Dimensions"]
         if dimension["Name"] == "QueueName"
     }
     for name, queue in queues.items():
         assert name in watched, f"no alarm on {name}"
         assert queue["Properties"].get("KmsMasterKeyId"), f"{name} is not encrypted with KMS"
+
+
+def test_errors_and_throttles_of_every_function_are_alarmed_and_on_the_dashboard() -> None:
+    template = load_template()
+    functions = set(template.functions())
+    alarms = _of_type(template, "AWS::CloudWatch::Alarm")
+    for name in ("FunctionErrorsAlarm", "FunctionThrottlesAlarm"):
+        watched = {
+            m["MetricStat"]["Metric"]["Dimensions"][0]["Value"]["Ref"]
+            for m in alarms[name]["Properties"]["Metrics"]
+            if "MetricStat" in m
+        }
+        assert watched == functions, name
+    assert {"ApiServerErrorsAlarm", "TableThrottlesAlarm", "WorkQueueAgeAlarm"} <= set(alarms)
+    body = template.resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for name in functions:
+        assert "${" + name + "}" in body, f"{name} is not on the dashboard"

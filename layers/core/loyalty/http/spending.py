@@ -7,11 +7,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..program import Id
 from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
 from ..usecases import spend
+from .app import metrics
 from .deps import store
 from .earning import MEMBER, created_or_repeated
 from .identity import member_id
@@ -38,7 +40,10 @@ COUPON_ERRORS = {
     responses=responses(201, "spent", repeat=REPEAT, errors=REDEEM_ERRORS),
 )
 def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response[RedemptionResult]:
-    return created_or_repeated(*spend.redeem(store(), program_id, member_id, body, clock.now()), RedemptionResult)
+    created, result = spend.redeem(store(), program_id, member_id, body, clock.now())
+    if created:
+        metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=result["points_spent"])
+    return created_or_repeated(created, result, RedemptionResult)
 
 
 @router.post(
@@ -59,5 +64,8 @@ def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]
     responses=responses(200, "used (or the same order again: the first answer)", errors=COUPON_ERRORS),
 )
 def use_coupon(program_id: ProgramId, member_id: MemberId, coupon_id: CouponId, body: CouponUseBody) -> CouponUseResult:
-    _, result = spend.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
+    created, result = spend.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
+    if created:
+        metrics.add_metric(name="CouponsUsed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="CouponDiscountMinor", unit=MetricUnit.Count, value=result["discount_minor"])
     return CouponUseResult.model_validate(result)
