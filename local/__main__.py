@@ -35,6 +35,9 @@ def banner(stack: Stack, data_dir: Path | None) -> None:
             print(f"  {route.method:<6} {route.path:<58} -> {fn.name} [{route.auth}]")
     print(f"Lambda Invoke    {stack.invoke_url}/2015-03-31/functions/{{FunctionName}}/invocations")
     print(f"  functions: {', '.join(stack.runtime.functions)}")
+    consumers = ", ".join(f"{p.pipe.name} -> {p.pipe.function}" for p in stack.pipes)
+    print(f"Table stream     {consumers}")
+    print(f"Domain events    {stack.api_url}/_local/events?since=0")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 
 from .containers import Runtime
+from .dynamodb import client
 from .template import StreamConsumer
 
 POLL_SECONDS = 0.25
@@ -84,8 +85,14 @@ class StreamPoller:
         self.pipe = pipe
         self.runtime = runtime
         self.log = log
-        self.ddb = boto3.client("dynamodb", endpoint_url=endpoint)
-        self.streams = boto3.client("dynamodbstreams", endpoint_url=endpoint)
+        self.ddb = client(endpoint)
+        self.streams = boto3.client(
+            "dynamodbstreams",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         self.arn = self.ddb.describe_table(TableName=pipe.table)["Table"]["LatestStreamArn"]
         self.iterators: dict[str, str | None] = {}
         self.stopped = threading.Event()
