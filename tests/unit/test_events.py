@@ -1,0 +1,84 @@
+"""Stream record -> domain events, for the changes a short integration run does not produce."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from loyalty import events
+from loyalty.member import LedgerEntry, Notice
+
+AT = datetime(2026, 3, 1, 4, tzinfo=UTC)
+PK = "MEMBER#demo#m1"
+_ser = TypeSerializer()
+
+
+def record(sk: str, new: dict[str, Any] | None, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    def image(item: dict[str, Any]) -> dict[str, Any]:
+        return {k: _ser.serialize(v) for k, v in {"pk": PK, "sk": sk, **item}.items()}
+
+    images: dict[str, Any] = {"ApproximateCreationDateTime": AT.timestamp(), "Keys": image({})}
+    if new is not None:
+        images["NewImage"] = image(new)
+    if old is not None:
+        images["OldImage"] = image(old)
+    return {"eventID": "e1", "eventName": "MODIFY" if old else "INSERT", "dynamodb": images}
+
+
+def only(rec: dict[str, Any]) -> dict[str, Any]:
+    found = events.from_record(rec)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_expiry_and_its_reminder() -> None:
+    entry = LedgerEntry(entry_id="000000000009", type="expire", points=-40, balance_after=0, at=AT, ref="expiry:x")
+    expired = only(record("LEDGER#000000000009", entry.model_dump(mode="json")))
+    assert expired["detail_type"] == "Points Expired" and expired["detail"]["points"] == -40
+    notice = Notice(
+        notice_id="points_expiring.2026-03-31", kind="points_expiring", at=AT, points=40, expires_on="2026-03-31"
+    )
+    expiring = only(record("NOTICE#points_expiring.2026-03-31", notice.model_dump(mode="json")))
+    assert expiring["detail_type"] == "Points Expiring" and expiring["detail"] == {
+        "points": 40,
+        "expires_on": "2026-03-31",
+    }
+
+
+def test_card_notices() -> None:
+    for kind, name in [
+        ("card_purchased", "Card Purchased"),
+        ("card_expiring", "Card Expiring"),
+        ("card_expired", "Card Expired"),
+    ]:
+        notice = Notice(notice_id=f"{kind}.p", kind=kind, at=AT, plan_id="plus", active_until=AT)  # type: ignore[arg-type]
+        event = only(record(f"NOTICE#{kind}.p", notice.model_dump(mode="json")))
+        assert event["detail_type"] == name and event["detail"]["plan_id"] == "plus"
+
+
+def test_churn_risk_and_recall_are_stage_changes_only() -> None:
+    base = {"enrolled_at": AT.isoformat(), "last_purchase_at": AT.isoformat()}
+    risk = only(record("PROFILE", {**base, "lifecycle_stage": "at_risk"}, {**base, "lifecycle_stage": "active"}))
+    assert risk["detail_type"] == "Churn Risk" and risk["at"] == AT.isoformat()
+    recalled = only(record("PROFILE", {**base, "lifecycle_stage": "recalled"}, {**base, "lifecycle_stage": "at_risk"}))
+    assert recalled["detail"] == {
+        "from_stage": "at_risk",
+        "to_stage": "recalled",
+        "last_purchase_at": AT.isoformat().replace("+00:00", "Z"),
+    }
+    assert (
+        events.from_record(
+            record("PROFILE", {**base, "lifecycle_stage": "active"}, {**base, "lifecycle_stage": "active"})
+        )
+        == []
+    )
+
+
+def test_bookkeeping_and_other_partitions_announce_nothing() -> None:
+    assert events.from_record(record("DUE#expire", {"day": "2026-03-01"})) == []
+    assert events.from_record(record("DUE#expire", None, {"day": "2026-03-01"})) == []
+    other = record("CONFIG", {"version": 2})
+    other["dynamodb"]["NewImage"]["pk"] = {"S": "PROGRAM#demo"}
+    assert events.from_record(other) == []
