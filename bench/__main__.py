@@ -26,7 +26,8 @@ BASE_ENV = {
 
 
 def main() -> None:
-    stack = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, containers=8)
+    # The stream consumers are asynchronous functions in AWS, off the request path: not run here.
+    stack = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, containers=8, streams=False)
     try:
         env = handler_env(stack.ddb.endpoint) | BASE_ENV | {"TABLE_NAME": "LoyaltyTable"}
         print(load_demo(stack.api_url, "demo-coffee", ROOT / "programs" / "demo.json"), flush=True)

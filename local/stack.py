@@ -73,6 +73,7 @@ def start(
     verbose: bool = False,
     template_path: Path = TEMPLATE,
     ddb_jvm_args: Sequence[str] = (),
+    streams: bool = True,
 ) -> Stack:
     template = load_template(template_path)
     ddb = DynamoDBLocal(port=ddb_port, data_dir=data_dir, jvm_args=ddb_jvm_args).start()
@@ -92,7 +93,8 @@ def start(
         ddb.stop()
         raise
     stack = Stack(template, ddb, runtime, queues, api, invoke)
-    stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in template.stream_consumers()]
+    consumers = template.stream_consumers() if streams else []
+    stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in consumers]
     api.events = stack.events
     for server in (api, invoke):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
