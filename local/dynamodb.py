@@ -45,6 +45,17 @@ def client(endpoint: str, config: Config | None = None) -> Any:
     )
 
 
+def streams_client(endpoint: str) -> Any:
+    """The DynamoDB Streams API of the same DynamoDB Local."""
+    return boto3.client(
+        "dynamodbstreams",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+
+
 class DynamoDBLocal:
     """One DynamoDB Local process on 127.0.0.1; in memory, or with its data kept in `data_dir`."""
 

@@ -14,10 +14,8 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-import boto3
-
 from .containers import Runtime
-from .dynamodb import client
+from .dynamodb import client, streams_client
 from .template import StreamConsumer
 
 POLL_SECONDS = 0.25
@@ -86,13 +84,7 @@ class StreamPoller:
         self.runtime = runtime
         self.log = log
         self.ddb = client(endpoint)
-        self.streams = boto3.client(
-            "dynamodbstreams",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-        )
+        self.streams = streams_client(endpoint)
         self.arn = self.ddb.describe_table(TableName=pipe.table)["Table"]["LatestStreamArn"]
         self.iterators: dict[str, str | None] = {}
         self.stopped = threading.Event()

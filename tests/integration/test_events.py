@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 
-from local.dynamodb import client
+from local.dynamodb import client, streams_client
 from local.streams import as_delivered
 from loyalty import events
 from loyalty.errors import LoyaltyError
@@ -36,13 +35,7 @@ class Stream:
 
     def __init__(self, endpoint: str) -> None:
         self.ddb = client(endpoint)
-        self.streams = boto3.client(
-            "dynamodbstreams",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="l",
-            aws_secret_access_key="l",
-        )
+        self.streams = streams_client(endpoint)
         self.arn = self.ddb.describe_table(TableName="LoyaltyTable")["Table"]["LatestStreamArn"]
         self.seen: set[str] = set()
 

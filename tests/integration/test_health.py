@@ -11,10 +11,10 @@ from typing import Any
 
 from local.dynamodb import client
 from local.stack import Stack, put_program
-from local.streams import as_delivered
 from loyalty.store import Store
 from loyalty.usecases import health
 from tests.integration.conftest import Client, lambda_client
+from tests.integration.test_events import Stream
 from tests.integration.test_expiry_sweep import scheduled
 from tests.support import program
 
@@ -57,17 +57,7 @@ def test_health_figures_follow_what_was_committed(stack: Stack, api: Client, pid
 
     # The same records delivered again (a retried batch) change nothing.
     ddb = client(stack.ddb.endpoint)
-    streams = stack.pipes[0].streams
-    arn = ddb.describe_table(TableName="LoyaltyTable")["Table"]["LatestStreamArn"]
-    records: list[dict[str, Any]] = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
-        iterator = it["ShardIterator"]
-        while iterator:
-            got = streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += got["Records"]
-            iterator = got.get("NextShardIterator") if got["Records"] else None
-    mine = [r for r in as_delivered(records) if pid in str(r["dynamodb"]["Keys"]["pk"])]
+    mine = [r for r in Stream(stack.ddb.endpoint).new() if pid in str(r["dynamodb"]["Keys"]["pk"])]
     assert health.count(Store("LoyaltyTable", ddb), mine) == 0
     assert api.call("GET", f"/programs/{pid}/health")[1] == figures
 

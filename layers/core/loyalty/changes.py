@@ -4,6 +4,7 @@ domain events and health figures are derived from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -16,3 +17,5 @@ class Changed:
     member_id: str | None
     new: dict[str, Any] | None  # None: removed
     old: dict[str, Any] | None  # None: created
+    event_id: str  # the stream record's id: at-least-once consumers deduplicate on it
+    committed: datetime | None  # when the stream saw the change

@@ -8,7 +8,7 @@ delivers at least once).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -165,8 +165,7 @@ def from_record(record: dict[str, Any]) -> list[dict[str, Any]]:
     change = decode_change(record)
     if change is None:
         return []
-    created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-    committed = datetime.fromtimestamp(float(created), UTC).isoformat() if created is not None else None
+    committed = change.committed.isoformat() if change.committed else None
     events = []
     for detail_type, fields, at in _named(change):
         detail = DETAILS[detail_type].model_validate(fields).model_dump(mode="json")
@@ -174,7 +173,7 @@ def from_record(record: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "detail_type": detail_type,
                 "source": SOURCE,
-                "event_id": record.get("eventID"),
+                "event_id": change.event_id,
                 "program_id": change.program_id,
                 "member_id": change.member_id,
                 "at": at or committed,

@@ -37,6 +37,11 @@ def perks(program: Program, profile: Profile, at: datetime, scene: str | None) -
     ]
 
 
+def cycles_bought(plan: PaidCardPlan, card: Card) -> int:
+    """Cycles the card's months pay for (0: the plan has no cycle benefits)."""
+    return card.months // (plan.cycle_months or 1) if plan.cycles else 0
+
+
 def cycle_start(program: Program, card: Card, plan: PaidCardPlan, k: int) -> datetime:
     return clock.add_months_at(card.active_from, k * (plan.cycle_months or 0), program.zone)
 
@@ -106,9 +111,11 @@ def settle(change: Change) -> None:
     program, p, at = change.program, change.profile, change.at
     for plan_id, card in sorted(p.paid_cards.items()):
         plan = program.card_plan(plan_id)
-        if plan is not None and plan.cycles:
-            total = card.months // (plan.cycle_months or 1)
-            while card.cycles_issued < total and cycle_start(program, card, plan, card.cycles_issued) <= at:
+        if plan is not None:
+            while (
+                card.cycles_issued < cycles_bought(plan, card)
+                and cycle_start(program, card, plan, card.cycles_issued) <= at
+            ):
                 k = card.cycles_issued
                 owner = _owner(card, k * (plan.cycle_months or 0))
                 source = f"card:{plan.id}:{clock.iso(card.active_from)}:cycle{k}"
@@ -131,7 +138,7 @@ def next_day(program: Program, profile: Profile) -> date | None:
     times: list[datetime] = []
     for plan_id, card in profile.paid_cards.items():
         plan = program.card_plan(plan_id)
-        if plan is not None and plan.cycles and card.cycles_issued < card.months // (plan.cycle_months or 1):
+        if plan is not None and card.cycles_issued < cycles_bought(plan, card):
             times.append(cycle_start(program, card, plan, card.cycles_issued))
         if card.expiry_noticed != card.active_until:
             times.append(card.active_until - EXPIRING_NOTICE)
@@ -206,7 +213,7 @@ def refund(
     used_minor += points_worth(change.program.points.value, payment.points - taken) if payment.points > taken else 0
     payment.refunded = True
     card.months -= payment.months
-    card.cycles_issued = min(card.cycles_issued, card.months // (plan.cycle_months or 1) if plan.cycles else 0)
+    card.cycles_issued = min(card.cycles_issued, cycles_bought(plan, card))
     card.active_until = _end(change.program, card)
     _notice(change, "card_refunded", payment.payment_id, card)
     if card.months == 0 or card.active_until <= at:

@@ -4,7 +4,8 @@ figures of a day range from those counters (a few Queries, whatever the number o
 from __future__ import annotations
 
 import time
-from datetime import UTC, date, datetime, timedelta
+from collections import Counter
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .. import clock
@@ -31,23 +32,19 @@ def count(store: Store, records: list[dict[str, Any]]) -> int:
             program = programs.load(store, change.program_id)
         except LoyaltyError:
             continue  # a program removed since: nothing to keep figures for
-        created = record.get("dynamodb", {}).get("ApproximateCreationDateTime")
-        committed = datetime.fromtimestamp(float(created), UTC) if created is not None else clock.now()
         one: health.Deltas = {}
-        health.deltas(change, program, committed, one)
+        health.deltas(change, program, change.committed or clock.now(), one)
         if one:
-            pending.append((str(record["eventID"]), one))
+            pending.append((change.event_id, one))
     expires = int(time.time()) + SEEN_DAYS * 86400
     counted = 0
     for start in range(0, len(pending), CHUNK):
         todo = pending[start : start + CHUNK]
         for attempt in range(ATTEMPTS):
-            merged: dict[tuple[str, str], dict[str, int]] = {}
+            merged: health.Deltas = {}
             for _, one in todo:
                 for key, counters in one.items():
-                    bucket = merged.setdefault(key, {})
-                    for name, value in counters.items():
-                        bucket[name] = bucket.get(name, 0) + value
+                    merged.setdefault(key, Counter()).update(counters)
             try:
                 already = store.add_stats(merged, [event_id for event_id, _ in todo], expires)
             except Stale:
