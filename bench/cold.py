@@ -2,9 +2,12 @@
 (`events/`), against a fresh interpreter running a bare boto3 handler that creates the same client and
 makes exactly the calls the function's first request made (recorded in the handler's run).
 
-Both are timed from inside the child, after the interpreter is up (Python's own start is the same for
-both and Lambda's is not ours to change): init = imports and module-level setup, first = the first
-request. Several alternating runs; medians.
+Both children run as Lambda runs them: on the path only the layer's packages and boto3
+(`.lambda-site`, `make bench` installs it), not the dev venv, and with the function's environment
+from the template plus what Lambda itself sets (`Function.reserved_env`). Both are timed from inside
+the child, after the interpreter is up (Python's own start is the same for both and Lambda's is not
+ours to change): init = imports and module-level setup, first = the first request. Several
+alternating runs; medians.
 """
 
 from __future__ import annotations
@@ -16,9 +19,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the children import this module: nothing beyond the standard library at its top
+    from local.template import Function
 
 ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / ".lambda-site"
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "5"))
 # function folder -> its sample event (the local stack's demo program answers them)
 EVENTS = {
@@ -74,16 +81,27 @@ def child_bare(calls_file: str) -> dict[str, Any]:
 
 
 def _spawn(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    # -S: none of the dev venv's packages; the repo root (cwd) for this module, and the Lambda path.
     out = subprocess.run(
-        [sys.executable, "-m", "bench.cold", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-S", "-m", "bench.cold", *args],
+        cwd=ROOT,
+        env=env | {"PYTHONPATH": str(SITE)},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(env: dict[str, str], scratch: Path) -> list[dict[str, Any]]:
-    """The local stack (demo program loaded) must be up: `env` points the children at it."""
+def run(functions: dict[str, Function], base_env: dict[str, str], scratch: Path) -> list[dict[str, Any]]:
+    """The local stack (demo program loaded) must be up: `base_env` points the children at it."""
+    if not (SITE / ".ok").exists():
+        raise SystemExit(f"{SITE.name} is missing: `make bench` installs it")
+    by_folder = {fn.code_dir.name: fn for fn in functions.values()}
     rows = []
     for function, event in EVENTS.items():
+        fn = by_folder[function]
+        env = {**os.environ, **fn.reserved_env, **fn.env, **base_env}
         _spawn(["handler", function, event], env)  # settles the data: later runs do the same calls
         handler, bare = [], []
         for _ in range(RUNS):

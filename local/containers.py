@@ -146,7 +146,7 @@ class Runtime:
 
     def __init__(self, functions: dict[str, Function], env: dict[str, str], limit: int = 8) -> None:
         self.functions = functions
-        self.pools = {name: Pool(fn, {**fn.env, **env}, limit) for name, fn in functions.items()}
+        self.pools = {name: Pool(fn, {**fn.reserved_env, **fn.env, **env}, limit) for name, fn in functions.items()}
         self.settle: Callable[[], None] = lambda: None  # drains the queues; set by the stack
 
     def invoke(self, name: str, event: Any) -> tuple[str, Any]:

@@ -78,6 +78,18 @@ class Function:
     routes: list[Route]
     memory: int = 128  # MemorySize, for the fake context
 
+    @property
+    def reserved_env(self) -> dict[str, str]:
+        """What Lambda itself sets in a function's environment. Libraries read it: the X-Ray SDK, for
+        one, skips creating its sampling client when it sees LAMBDA_TASK_ROOT."""
+        return {
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "AWS_LAMBDA_FUNCTION_NAME": self.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(self.memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "LAMBDA_TASK_ROOT": str(self.code_dir),
+        }
+
 
 @dataclass
 class SqsSource:

@@ -6,26 +6,25 @@ Each event's `detail` has a schema below (`DETAILS`); the envelope adds `detail_
 delivers at least once).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from .changes import Changed
+from .model import Model
 from .store import decode_change
 
 SOURCE = "loyalty.engine"
 
 
-class MemberEnrolled(BaseModel):
+class MemberEnrolled(Model):
     enrolled_at: datetime
     channel: str | None = None
     lifecycle_stage: str
 
 
-class PointsChanged(BaseModel):
+class PointsChanged(Model):
     """Points Earned / Redeemed / Expired / Reversed / Adjusted: one ledger entry."""
 
     entry_id: str
@@ -35,18 +34,18 @@ class PointsChanged(BaseModel):
     ref: str | None = None
 
 
-class PointsExpiring(BaseModel):
+class PointsExpiring(Model):
     points: int
     expires_on: str
 
 
-class TierChanged(BaseModel):
+class TierChanged(Model):
     from_tier: str | None
     to_tier: str
     reason: str
 
 
-class CouponIssued(BaseModel):
+class CouponIssued(Model):
     coupon_id: str
     template_id: str
     kind: str
@@ -55,22 +54,22 @@ class CouponIssued(BaseModel):
     source: str
 
 
-class CouponUsed(BaseModel):
+class CouponUsed(Model):
     coupon_id: str
     template_id: str
     order_id: str | None
     discount_minor: int | None
 
 
-class CardEvent(BaseModel):
+class CardEvent(Model):
     """Card Purchased / Cycle Issued / Expiring / Expired / Refunded."""
 
     plan_id: str
     active_until: datetime | None
-    coupon_ids: list[str] = []
+    coupon_ids: list[str] = Field(default_factory=list)
 
 
-class StageChanged(BaseModel):
+class StageChanged(Model):
     """Churn Risk (-> at_risk) and Member Recalled (-> recalled)."""
 
     from_stage: str

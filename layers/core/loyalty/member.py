@@ -1,17 +1,17 @@
 """The member aggregate as the domain sees it (storage shape lives in store.py)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from .model import Model
 
 Stage = Literal["new", "active", "at_risk", "dormant", "recalled"]
 EntryType = Literal["welcome", "earn", "activity", "bonus", "redeem", "reverse", "expire", "adjust"]
 
 
-class CardPayment(BaseModel):
+class CardPayment(Model):
     """One payment on a card: the span of the card's months it bought and the benefits it brought,
     kept until its refund window closes (a refund takes back exactly these)."""
 
@@ -25,7 +25,7 @@ class CardPayment(BaseModel):
     refunded: bool = False
 
 
-class Card(BaseModel):
+class Card(Model):
     """A paid card of one plan. Its end is `active_from` plus `months` on the program-local calendar,
     always counted from the start so that Jan 31 + 1 + 1 month ends on Mar 31, not Mar 28."""
 
@@ -38,7 +38,7 @@ class Card(BaseModel):
     expiry_noticed: datetime | None = None  # the end the expiring-soon notice was sent for
 
 
-class Profile(BaseModel):
+class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
     program_id: str
@@ -75,7 +75,7 @@ class Profile(BaseModel):
         return sum(self.buckets.values())
 
 
-class LedgerEntry(BaseModel):
+class LedgerEntry(Model):
     entry_id: str
     type: EntryType
     points: int  # signed: credits positive, debits negative
@@ -84,7 +84,7 @@ class LedgerEntry(BaseModel):
     ref: str | None = None
 
 
-class Coupon(BaseModel):
+class Coupon(Model):
     coupon_id: str
     template_id: str
     name: str
@@ -104,7 +104,7 @@ class Coupon(BaseModel):
     revoked_at: datetime | None = None  # taken back by a card refund (it then shows as expired)
 
 
-class Notice(BaseModel):
+class Notice(Model):
     """Something to tell the member through a touch channel (kept as an item; the stream announces it)."""
 
     notice_id: str
@@ -119,7 +119,7 @@ class Notice(BaseModel):
     coupon_ids: list[str] = Field(default_factory=list)
 
 
-class TierChange(BaseModel):
+class TierChange(Model):
     at: datetime
     from_tier: str | None
     to_tier: str

@@ -4,14 +4,14 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 (thresholds increasing, references to coupon templates that exist, ...). Both report every problem.
 """
 
-from __future__ import annotations
-
 from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, field_validator
+
+from .model import Model
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Minor = Annotated[int, Field(ge=0, le=10**12)]
@@ -20,7 +20,7 @@ Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Factor = Annotated[Decimal, Field(ge=1, le=100, max_digits=6, decimal_places=3)]
 
 
-class Doc(BaseModel):
+class Doc(Model):
     # Unknown keys are refused: a typo in a rule must not silently switch the rule off.
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -67,8 +67,8 @@ class Multiplier(Doc):
 
 class PointsConfig(Doc):
     earn: EarnRule
-    value: PointValue = PointValue(points=100, worth_minor=100)
-    expiry: Expiry = Expiry()
+    value: PointValue = Field(default_factory=lambda: PointValue(points=100, worth_minor=100))
+    expiry: Expiry = Field(default_factory=Expiry)
     activities: dict[Id, ActivityRule] = Field(default_factory=dict)
     multipliers: list[Multiplier] = Field(default_factory=list, max_length=50)
     stacking: Literal["max", "multiply"] = "max"
@@ -101,7 +101,7 @@ class Review(Doc):
 class Tiers(Doc):
     metric: Literal["spend", "orders"]
     window_months: int = Field(ge=1, le=36)
-    review: Review = Review()
+    review: Review = Field(default_factory=Review)
     levels: list[Level] = Field(min_length=1, max_length=20)
 
 
@@ -109,7 +109,7 @@ class Reward(Doc):
     id: Id
     name: Name
     cost_points: int = Field(gt=0, le=10**9)
-    grant: Grant = Grant()
+    grant: Grant = Field(default_factory=Grant)
     fulfilment: Literal["coupon", "goods", "service", "donation"] = "coupon"
     cash_minor: Minor = 0
     stock: int | None = Field(None, ge=0, le=10**9)
@@ -156,9 +156,9 @@ class Rfm(Doc):
     count over the last `window_months` (score 5 at or above the last cut-off)."""
 
     window_months: int = Field(12, ge=1, le=36)
-    recency_days: Cuts = [30, 60, 90, 180]
-    frequency_orders: Cuts = [2, 3, 5, 8]
-    monetary_minor: Cuts = [10000, 30000, 80000, 200000]
+    recency_days: Cuts = Field(default_factory=lambda: [30, 60, 90, 180])
+    frequency_orders: Cuts = Field(default_factory=lambda: [2, 3, 5, 8])
+    monetary_minor: Cuts = Field(default_factory=lambda: [10000, 30000, 80000, 200000])
     # Segments as benefit targets: each month, members of a segment receive its grant (once a month).
     benefits: dict[Id, Grant] = Field(default_factory=dict)
 
@@ -199,7 +199,7 @@ class Program(Doc):
     coupons: dict[Id, CouponTemplate] = Field(default_factory=dict)
     tiers: Tiers | None = None
     rewards: list[Reward] = Field(default_factory=list, max_length=500)
-    lifecycle: Lifecycle = Lifecycle()
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     paid_cards: list[PaidCardPlan] = Field(default_factory=list, max_length=50)
     rfm: Rfm | None = None
     # What a member's order is worth on average: paid-card prices are checked against it.

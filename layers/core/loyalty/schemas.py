@@ -4,15 +4,12 @@ The HTTP routes declare these, so the OpenAPI document is generated from them, a
 them, so a rule never sees unvalidated input.
 """
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     ConfigDict,
     Field,
     Strict,
@@ -20,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from .model import Model
 from .program import Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
@@ -29,7 +27,7 @@ Instant = Annotated[AwareDatetime, AfterValidator(lambda at: at.astimezone(UTC))
 Birthday = Annotated[str, StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 
 
-class Body(BaseModel):
+class Body(Model):
     # A misspelt field is an error naming it, not a silently ignored value.
     model_config = ConfigDict(extra="forbid")
 
@@ -92,7 +90,7 @@ class Redeem(Body):
     deduction: Deduction | None = None
 
     @model_validator(mode="after")
-    def _one_kind(self) -> Redeem:
+    def _one_kind(self) -> "Redeem":
         if (self.reward_id is None) == (self.deduction is None):
             raise ValueError("give exactly one of reward_id or deduction")
         return self
@@ -124,7 +122,7 @@ class CardRefund(Body):
 # ---- responses -----------------------------------------------------------------------------------
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     code: str
     message: str
     details: list[dict[str, Any]] = Field(
@@ -132,49 +130,49 @@ class ErrorDetail(BaseModel):
     )
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     error: ErrorDetail
 
 
-class GatewayMessage(BaseModel):
+class GatewayMessage(Model):
     """API Gateway's own answer, given before any function runs: a member route without a token
     (401), a body over its 10 MB limit (413). The local runtime answers the same."""
 
     message: str
 
 
-class ProgramSaved(BaseModel):
+class ProgramSaved(Model):
     program_id: str
     version: int
-    warnings: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = Field(default_factory=list)
 
 
-class TierProgress(BaseModel):
+class TierProgress(Model):
     metric: Literal["spend", "orders"]
     value: int
     next_tier: str | None
     needed: int
 
 
-class TierView(BaseModel):
+class TierView(Model):
     id: str
     name: str
     since: datetime | None
     progress: TierProgress
 
 
-class Expiring(BaseModel):
+class Expiring(Model):
     points: int
     expires_on: str
 
 
-class PointsView(BaseModel):
+class PointsView(Model):
     balance: int
     lifetime_earned: int
     expiring: list[Expiring]
 
 
-class CardView(BaseModel):
+class CardView(Model):
     plan_id: str
     active_until: datetime
     active_from: datetime | None = None
@@ -182,14 +180,14 @@ class CardView(BaseModel):
     cycles_issued: int = 0
 
 
-class RfmView(BaseModel):
+class RfmView(Model):
     recency: int | None = Field(description="1-5; null for a member who never bought")
     frequency: int | None
     monetary: int | None
     segment: str = Field(description="champions, loyal, promising, needs_attention, at_risk, hibernating, prospect")
 
 
-class MemberView(BaseModel):
+class MemberView(Model):
     program_id: str
     member_id: str
     enrolled_at: datetime
@@ -203,7 +201,7 @@ class MemberView(BaseModel):
     channel: str | None = None
 
 
-class CouponView(BaseModel):
+class CouponView(Model):
     coupon_id: str
     template_id: str
     name: str
@@ -218,11 +216,11 @@ class CouponView(BaseModel):
     max_off_minor: int | None = None
 
 
-class Coupons(BaseModel):
+class Coupons(Model):
     coupons: list[CouponView]
 
 
-class LedgerEntryView(BaseModel):
+class LedgerEntryView(Model):
     entry_id: str
     type: str
     points: int
@@ -231,22 +229,22 @@ class LedgerEntryView(BaseModel):
     ref: str | None
 
 
-class Ledger(BaseModel):
+class Ledger(Model):
     entries: list[LedgerEntryView]
     next_cursor: str | None
 
 
-class PurchaseResult(BaseModel):
+class PurchaseResult(Model):
     order_id: str
     points_earned: int
     breakdown: dict[str, Any]
     balance: int
     tier: str | None
     tier_changed: bool
-    coupons: list[CouponView] = []
+    coupons: list[CouponView] = Field(default_factory=list)
 
 
-class RefundResult(BaseModel):
+class RefundResult(Model):
     refund_id: str
     order_id: str
     points_reversed: int
@@ -254,17 +252,17 @@ class RefundResult(BaseModel):
     points_unrecovered: int = Field(0, description="points already spent, so not taken back")
 
 
-class ActivityResult(BaseModel):
+class ActivityResult(Model):
     activity_id: str
     points_earned: int
     balance: int
 
 
-class RedemptionResult(BaseModel):
+class RedemptionResult(Model):
     redemption_id: str
     points_spent: int
     balance: int
-    coupons: list[CouponView] = []
+    coupons: list[CouponView] = Field(default_factory=list)
     reward_id: str | None = None
     quantity: int = 1
     fulfilment: Literal["coupon", "goods", "service", "donation", "deduction"]
@@ -272,14 +270,14 @@ class RedemptionResult(BaseModel):
     deduction_minor: int = Field(0, description="money off the order for a deduction at checkout")
 
 
-class CouponUseResult(BaseModel):
+class CouponUseResult(Model):
     coupon_id: str
     discount_minor: int
     order_id: str
     kind: str
 
 
-class CardPurchaseResult(BaseModel):
+class CardPurchaseResult(Model):
     card: CardView
     coupons: list[CouponView]
     payment_id: str
@@ -288,7 +286,7 @@ class CardPurchaseResult(BaseModel):
     balance: int
 
 
-class CardRefundResult(BaseModel):
+class CardRefundResult(Model):
     refund_id: str
     payment_id: str
     plan_id: str
@@ -300,33 +298,33 @@ class CardRefundResult(BaseModel):
     balance: int
 
 
-class RoiRow(BaseModel):
+class RoiRow(Model):
     redemption_rate_percent: int
     benefits_cost_minor: int
     net_minor: int = Field(description="price minus the cost of the benefits redeemed")
     roi_percent: int | None = Field(description="net over cost; null when the benefits cost nothing")
 
 
-class PlanRoi(BaseModel):
+class PlanRoi(Model):
     plan_id: str
     price_minor: int
     benefits_face_minor: int = Field(description="face value of everything one payment brings")
     rows: list[RoiRow]
 
 
-class RoiTable(BaseModel):
+class RoiTable(Model):
     program_id: str
     version: int
     plans: list[PlanRoi]
-    warnings: list[dict[str, str]] = []
+    warnings: list[dict[str, str]] = Field(default_factory=list)
 
 
-class Liability(BaseModel):
+class Liability(Model):
     points: int
     worth_minor: int
 
 
-class HealthFigures(BaseModel):
+class HealthFigures(Model):
     program_id: str
     from_: str = Field(alias="from", serialization_alias="from")
     to: str
@@ -347,7 +345,7 @@ class HealthFigures(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
-class TierEvaluationResult(BaseModel):
+class TierEvaluationResult(Model):
     tier: str | None
     tier_changed: bool
     from_: str | None = Field(alias="from", serialization_alias="from")

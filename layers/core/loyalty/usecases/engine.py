@@ -13,9 +13,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from .. import clock
+from ..model import Model
 from ..store import DUE_SHARDS, Store
 from . import programs, sweeps
 
@@ -23,7 +22,7 @@ LOOKBACK_DAYS = 3  # a run also plans the days before, so a missed run is caught
 PAGE = 100
 
 
-class WorkItem(BaseModel):
+class WorkItem(Model):
     program_id: str
     kind: str
     day: str  # YYYY-MM-DD, the program-local day members are due
