@@ -64,16 +64,16 @@ format: $(VENV)/.ok
 	$(BIN)/ruff check --fix .
 
 # No Docker: SAM resolves arm64 wheels for the layer itself (BuildArchitecture in the template).
-build: $(SAM_VENV)/.ok
-	$(SAM) build --parallel
+build: $(SAM_VENV)/.ok $(VENV)/.ok
+	LAYER_PYTHON=$(abspath $(BIN)/python) $(SAM) build --parallel
 
-# What a function's interpreter has on its path in Lambda: the layer's packages and the runtime's
-# boto3 (here the dev venv's version), nothing else. bench/cold.py starts its cold interpreters on it.
+# What a function's interpreter has on its path in Lambda: the layer, built as `sam build` builds it
+# (with its bytecode) but with this machine's wheels. bench/cold.py starts its cold interpreters on it.
 LAMBDA_SITE := .lambda-site
-$(LAMBDA_SITE)/.ok: layers/core/requirements.txt $(VENV)/.ok
+$(LAMBDA_SITE)/.ok: layers/core/requirements.txt layers/core/Makefile $(shell find layers/core/loyalty -name '*.py') $(VENV)/.ok
 	rm -rf $(LAMBDA_SITE)
-	$(BIN)/pip install -q --disable-pip-version-check --target $(LAMBDA_SITE) -r layers/core/requirements.txt \
-		boto3==$$($(BIN)/python -c 'import boto3; print(boto3.__version__)')
+	$(MAKE) -s -C layers/core build-CoreLayer ARTIFACTS_DIR=$(abspath $(LAMBDA_SITE)) \
+		LAYER_PYTHON=$(abspath $(BIN)/python) PIP_PLATFORM=
 	touch $@
 
 bench: deps $(LAMBDA_SITE)/.ok
