@@ -1,5 +1,5 @@
 """CountHealthFunction: the table's stream -> the programs' health counters (exactly once per record)."""
 
-from loyalty.jobs import counter
+from loyalty.jobs.streams import counter
 
 handler = counter()

@@ -4,7 +4,7 @@ from typing import Any
 
 from loyalty.http import tiers
 from loyalty.http.app import build, lambda_handler
-from loyalty.jobs import planner
+from loyalty.jobs.schedule import planner
 
 api = lambda_handler(build(tiers.router))
 review = planner(["tier_review"])

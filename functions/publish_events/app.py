@@ -1,6 +1,6 @@
 """PublishEventsFunction: the table stream's records -> domain events, as the EventBridge Pipe's
 enrichment (the Pipe puts what it returns on the bus)."""
 
-from loyalty.jobs import publisher
+from loyalty.jobs.streams import publisher
 
 handler = publisher()

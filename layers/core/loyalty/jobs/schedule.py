@@ -1,0 +1,32 @@
+"""The planners: an EventBridge schedule -> the run's work items on the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+from .. import queue
+from ..http.app import logger, metrics, tracer
+from ..http.deps import store
+from ..usecases import engine
+from . import Handler
+
+
+def planner(kinds: list[str]) -> Handler:
+    """The run's time is the event's `time`, so any run can be replayed by invoking with that time."""
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    @event_parser(model=EventBridgeModel)
+    def handler(event: EventBridgeModel, context: Any) -> dict[str, Any]:
+        items = engine.plan(store(), event.time, kinds)
+        sent = queue.send(items)
+        metrics.add_metric(name="WorkItemsPlanned", unit=MetricUnit.Count, value=sent)
+        logger.info("planned", extra={"time": event.time.isoformat(), "kinds": kinds, "items": sent})
+        return {"time": event.time.isoformat(), "kinds": kinds, "planned": sent}
+
+    return handler
