@@ -18,18 +18,13 @@ from local.stack import handler_env, load_demo, start  # noqa: E402
 from . import cold, throughput, warm  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "200"))
-BASE_ENV = {
-    "POWERTOOLS_SERVICE_NAME": "loyalty",
-    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    "POWERTOOLS_LOG_LEVEL": "ERROR",
-}
 
 
 def main() -> None:
     # The stream consumers are asynchronous functions in AWS, off the request path: not run here.
     stack = start(api_port=free_port(), lambda_port=free_port(), ddb_port=None, containers=8, streams=False)
     try:
-        env = handler_env(stack.ddb.endpoint) | BASE_ENV | {"TABLE_NAME": "LoyaltyTable"}
+        env = handler_env(stack.ddb.endpoint) | warm.BENCH_ENV
         print(load_demo(stack.api_url, "demo-coffee", ROOT / "programs" / "demo.json"), flush=True)
         os.environ.update(env)
         warm_rows = warm.run(stack.ddb.endpoint, N)

@@ -15,11 +15,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layers" / "core"))
 
-from local.dynamodb import client, create_tables_from_template
+from local.dynamodb import client
 from local.stack import handler_env
-from local.template import load_template
 from tests.integration.ddb_local import ddb_local
 from tests.support import Context, http_event, load_function, program
+
+from .warm import BENCH_ENV, WARM_ENV
 
 N = int(os.environ.get("BENCH_N", "600"))
 
@@ -30,18 +31,7 @@ def median_ms(samples: list[float]) -> float:
 
 def main() -> None:
     with ddb_local() as ddb:
-        os.environ.update(
-            handler_env(ddb.endpoint)
-            | {
-                "TABLE_NAME": "LoyaltyTable",
-                "POWERTOOLS_SERVICE_NAME": "loyalty",
-                "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-                "POWERTOOLS_METRICS_DISABLED": "false",
-                "POWERTOOLS_LOG_LEVEL": "ERROR",
-                "PROGRAM_CACHE_TTL_SECONDS": "300",
-            }
-        )
-        create_tables_from_template(client(ddb.endpoint), load_template())
+        os.environ.update(handler_env(ddb.endpoint) | BENCH_ENV | WARM_ENV)
         load_function("programs").handler(http_event("PUT", "/programs/p", program("demo")), Context())
         load_function("enroll").handler(http_event("POST", "/programs/p/members", {"member_id": "m1"}), Context())
         view = load_function("members").handler

@@ -25,6 +25,16 @@ from tests.support import Context, http_event, load_function, program
 from .common import pct, replay
 
 FUNCTIONS = ("programs", "enroll", "earn", "members", "redeem", "purchase_paid_card")
+# The handlers' environment in every bench run, beside the local runtime's (local.stack.handler_env).
+BENCH_ENV = {
+    "TABLE_NAME": "LoyaltyTable",
+    "POWERTOOLS_SERVICE_NAME": "loyalty",
+    "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+# In-process warm requests: the program cached as a warm container keeps it, and metrics on, as in
+# Lambda (each request prints its EMF line; `run` sends them to /dev/null).
+WARM_ENV = {"PROGRAM_CACHE_TTL_SECONDS": "300", "POWERTOOLS_METRICS_DISABLED": "false"}
 TWIN = {"bench": "bare"}
 
 
@@ -78,10 +88,7 @@ def twin(value: Any) -> Any:
 
 
 def run(endpoint: str, n: int) -> list[dict[str, Any]]:
-    # Metrics on, as in Lambda: each request prints its EMF line (to /dev/null here, see below).
-    os.environ.update(
-        {"TABLE_NAME": "LoyaltyTable", "PROGRAM_CACHE_TTL_SECONDS": "300", "POWERTOOLS_METRICS_DISABLED": "false"}
-    )
+    os.environ.update(BENCH_ENV | WARM_ENV)
     create_tables_from_template(client(endpoint), load_template())
     fns = {name: load_function(name).handler for name in FUNCTIONS}
     from loyalty.http.deps import store

@@ -110,14 +110,8 @@ class StreamPoller:
             if not start:
                 return shards
 
-    def _iterator(self, shard_id: str, kind: str) -> str:
-        got = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, ShardIteratorType=kind)
-        return str(got["ShardIterator"])
-
-    def _at(self, shard_id: str, sequence: str) -> str:
-        got = self.streams.get_shard_iterator(
-            StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=sequence
-        )
+    def _iterator(self, shard_id: str, kind: str, **at: str) -> str:
+        got = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=shard_id, ShardIteratorType=kind, **at)
         return str(got["ShardIterator"])
 
     def poll_once(self) -> int:
@@ -134,7 +128,7 @@ class StreamPoller:
             if records and not self._deliver(records) and self.retries.get(shard_id, 0) < RETRIES:
                 self.retries[shard_id] = self.retries.get(shard_id, 0) + 1
                 first = records[0]["dynamodb"]["SequenceNumber"]  # the same batch again, next pass
-                self.iterators[shard_id] = self._at(shard_id, first)
+                self.iterators[shard_id] = self._iterator(shard_id, "AT_SEQUENCE_NUMBER", SequenceNumber=first)
                 continue
             self.retries.pop(shard_id, None)  # taken, or given up on (in AWS: its dead-letter queue)
             handed += len(records)

@@ -361,13 +361,17 @@ class Store:
     encode_cursor = staticmethod(encode_cursor)
 
     def _query_all(self, pk: str, prefix: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page, start = self._query(pk, prefix, 500, start, newest_first=False)
-            items += page
-            if start is None:
-                return items
+        return self._every("pk = :pk AND begins_with(sk, :prefix)", {":pk": pk, ":prefix": prefix})
+
+    def _every(self, key_condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item a key condition matches, oldest key first, through botocore's Query paginator."""
+        pages = self.client.get_paginator("query").paginate(
+            TableName=self.table,
+            KeyConditionExpression=key_condition,
+            ExpressionAttributeValues=_dump(values),
+            PaginationConfig={"PageSize": 500},
+        )
+        return [_load(i) for page in pages for i in page["Items"]]
 
     def _query(
         self, pk: str, prefix: str, limit: int, start: dict[str, Any] | None, newest_first: bool
@@ -429,18 +433,7 @@ class Store:
 
     def stats(self, pid: str, first: str, last: str) -> list[dict[str, Any]]:
         """The counter items of a program with keys between `first` and `last` (D#day, M#month, T)."""
-        items: list[dict[str, Any]] = []
-        args: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :a AND :b",
-            "ExpressionAttributeValues": _dump({":pk": f"STATS#{pid}", ":a": first, ":b": last}),
-        }
-        while True:
-            got = self.client.query(**args)
-            items += [_load(i) for i in got["Items"]]
-            if "LastEvaluatedKey" not in got:
-                return items
-            args["ExclusiveStartKey"] = got["LastEvaluatedKey"]
+        return self._every("pk = :pk AND sk BETWEEN :a AND :b", {":pk": f"STATS#{pid}", ":a": first, ":b": last})
 
     # ---- members: the one write -----------------------------------------------------------------
 
