@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 import threading
 import time
 import traceback
@@ -138,7 +139,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _body(self) -> bytes | None:
-        length = int(self.headers.get("content-length") or 0)
+        declared = (self.headers.get("content-length") or "0").strip()
+        if not declared.isdigit():  # a negative length would read to the end of the stream, never answered
+            self._reply(400, b'{"message":"Bad Request"}', {"connection": "close"})
+            self.close_connection = True
+            return None
+        length = int(declared)
         if length > MAX_BODY:
             self._reply(413, b'{"message":"Request Entity Too Large"}', {"connection": "close"})
             self.close_connection = True
@@ -160,6 +166,11 @@ class LocalServer(ThreadingHTTPServer):
 
     def dispatch(self, req: _Handler) -> None:
         raise NotImplementedError
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up before its answer is written is normal (timeouts, ctrl-c): no traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def authorize(route: Route, header: str | None) -> tuple[tuple[int, bytes] | None, dict[str, Any] | None]:

@@ -264,6 +264,27 @@ def test_a_body_over_10_mb_is_413(runtime: Stack) -> None:
         conn.close()
 
 
+def test_a_malformed_content_length_is_400(runtime: Stack) -> None:
+    for declared in ("-1", "abc", "1e3"):
+        conn = http.client.HTTPConnection("127.0.0.1", runtime.api.server_address[1], timeout=30)
+        try:  # a negative length would have the runtime read until the client hangs up
+            conn.putrequest("POST", "/things")
+            conn.putheader("content-length", declared)
+            conn.endheaders()
+            reply = conn.getresponse()
+            assert (reply.status, json.loads(reply.read())) == (400, {"message": "Bad Request"}), declared
+        finally:
+            conn.close()
+
+
+def hang_up_before_the_answer(port: int) -> None:
+    """A client that sends a request and goes away while the handler still works on it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # RST on close
+        s.sendall(b"GET /slow?seconds=0.5 HTTP/1.1\r\nhost: local\r\n\r\n")
+    time.sleep(1.5)  # the answer is written to the closed connection
+
+
 def test_parallel_requests_run_in_parallel(runtime: Stack) -> None:
     def slow(seconds: float) -> dict[str, Any]:
         return echoed(runtime, f"/slow?seconds={seconds}")
@@ -371,6 +392,7 @@ def test_python_m_local_serves_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
         with pytest.raises(urllib.error.HTTPError) as failed:
             urllib.request.urlopen(f"http://127.0.0.1:{api}/boom", timeout=60)
         assert failed.value.code == 500
+        hang_up_before_the_answer(api)
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the JVM and containers get it too
         code = proc.wait(60)
@@ -389,5 +411,6 @@ def test_python_m_local_serves_prints_and_stops_on_ctrl_c(tmp_path: Path) -> Non
     ):
         assert line in console, line
     assert console.rstrip().endswith("stopped") and "KeyboardInterrupt" not in console, console
+    assert "Exception occurred during processing of request" not in console, console  # a client hung up: no noise
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", ddb)) != 0  # DynamoDB Local is gone with it
