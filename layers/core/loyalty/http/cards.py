@@ -15,9 +15,8 @@ from ..schemas import CardPurchase, CardPurchaseResult, CardRefund, CardRefundRe
 from ..usecases import cards
 from .app import metrics
 from .deps import store
-from .earning import MEMBER, created_or_repeated
-from .params import MemberId, ProgramId
-from .responses import REPEAT, responses
+from .params import MEMBER, MemberId, ProgramId
+from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 PlanId = Annotated[Id, Path(description="card plan id")]

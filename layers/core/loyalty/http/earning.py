@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
@@ -18,20 +18,13 @@ from ..usecases import earn
 from .app import metrics
 from .deps import store
 from .identity import member_id
-from .params import MemberId, ProgramId
-from .responses import REPEAT, responses
+from .params import ME, MEMBER, MemberId, ProgramId
+from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
-MEMBER = "/programs/<program_id>/members/<member_id>"
 WRITE_CONFLICT = "idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes)"
 ERRORS = {404: "not_found: unknown program, member or order", 409: WRITE_CONFLICT}
 ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_reached (the daily cap), {WRITE_CONFLICT}"}
-
-
-def created_or_repeated(created: bool, result: dict[str, Any], model: type[BaseModel]) -> Response[Any]:
-    """201 with the result the first time, 200 with the same result on a repeat."""
-    body = model.model_validate(result).model_dump(mode="json")
-    return Response(status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _write(
@@ -81,7 +74,7 @@ def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Resp
 
 
 @router.post(
-    "/programs/<program_id>/me/activities",
+    f"{ME}/activities",
     status_code=201,
     summary="My behaviour points",
     tags=["me"],

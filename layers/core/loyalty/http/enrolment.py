@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -12,8 +12,8 @@ from ..usecases import members
 from .app import metrics
 from .deps import store
 from .identity import member_id
-from .params import ProgramId
-from .responses import responses
+from .params import ME, PROGRAM, ProgramId
+from .responses import created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
@@ -25,15 +25,11 @@ def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
     created, view = members.enrol(store(), program_id, body, clock.now())
     if created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
-    return Response(
-        status_code=201 if created else 200,
-        content_type=content_types.APPLICATION_JSON,
-        body=MemberView.model_validate(view).model_dump(mode="json"),
-    )
+    return created_or_repeated(created, view, MemberView)
 
 
 @router.post(
-    "/programs/<program_id>/members",
+    f"{PROGRAM}/members",
     status_code=201,
     summary="Enrol a member",
     tags=["members"],
@@ -44,7 +40,7 @@ def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
 
 
 @router.post(
-    "/programs/<program_id>/me",
+    ME,
     status_code=201,
     summary="Enrol myself",
     tags=["me"],

@@ -1,4 +1,4 @@
-"""Path and query parameters shared by the routers, validated and documented once."""
+"""Paths and path parameters shared by the routers, validated and documented once."""
 
 from __future__ import annotations
 
@@ -10,3 +10,7 @@ from ..program import Id
 
 ProgramId = Annotated[Id, Path(description="program id")]
 MemberId = Annotated[Id, Path(description="member id")]
+
+PROGRAM = "/programs/<program_id>"
+MEMBER = f"{PROGRAM}/members/<member_id>"  # server routes on one member
+ME = f"{PROGRAM}/me"  # member routes: the member is the token's subject

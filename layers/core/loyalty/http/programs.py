@@ -14,7 +14,7 @@ from ..rules import pricing
 from ..schemas import HealthFigures, ProgramSaved, RoiTable
 from ..usecases import health, programs
 from .deps import store
-from .params import ProgramId
+from .params import PROGRAM, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()
@@ -22,7 +22,7 @@ UNKNOWN = {404: "not_found: unknown program"}
 
 
 @router.put(
-    "/programs/<program_id>",
+    PROGRAM,
     summary="Create or replace a program document",
     tags=["programs"],
     responses=responses(
@@ -39,7 +39,7 @@ def put_program(program_id: ProgramId, document: dict[str, Any]) -> ProgramSaved
 
 
 @router.get(
-    "/programs/<program_id>/paid-cards/roi",
+    f"{PROGRAM}/paid-cards/roi",
     summary="What each card plan nets at 30/50/80% redemption of its benefits",
     tags=["programs"],
     responses=responses(errors=UNKNOWN),
@@ -55,7 +55,7 @@ def card_roi(
 
 
 @router.get(
-    "/programs/<program_id>/health",
+    f"{PROGRAM}/health",
     summary="The program's health figures over a range of program-local days",
     tags=["programs"],
     responses=responses(errors=UNKNOWN),
@@ -72,7 +72,7 @@ def program_health(
 
 
 @router.get(
-    "/programs/<program_id>",
+    PROGRAM,
     summary="The current program document with its version",
     tags=["programs"],
     responses=responses(errors=UNKNOWN),

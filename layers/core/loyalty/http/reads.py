@@ -12,12 +12,10 @@ from ..schemas import Coupons, Ledger, MemberView
 from ..usecases import members
 from .deps import store
 from .identity import member_id
-from .params import MemberId, ProgramId
+from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()
-MEMBER = "/programs/<program_id>/members/<member_id>"
-ME = "/programs/<program_id>/me"
 UNKNOWN = {404: "not_found: unknown program or member"}
 SERVER = responses(errors=UNKNOWN)
 MINE = responses(member=True, errors=UNKNOWN)

@@ -15,10 +15,9 @@ from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
 from ..usecases import spend
 from .app import metrics
 from .deps import store
-from .earning import MEMBER, created_or_repeated
 from .identity import member_id
-from .params import MemberId, ProgramId
-from .responses import REPEAT, responses
+from .params import ME, MEMBER, MemberId, ProgramId
+from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 CouponId = Annotated[Id, Path(description="coupon id")]
@@ -47,7 +46,7 @@ def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response
 
 
 @router.post(
-    "/programs/<program_id>/me/redemptions",
+    f"{ME}/redemptions",
     status_code=201,
     summary="Spend my points",
     tags=["me"],

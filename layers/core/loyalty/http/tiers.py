@@ -9,8 +9,7 @@ from ..schemas import TierEvaluation, TierEvaluationResult
 from ..usecases import tiering
 from ..usecases.earn import event_time
 from .deps import store
-from .earning import MEMBER
-from .params import MemberId, ProgramId
+from .params import MEMBER, MemberId, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()
