@@ -1,0 +1,40 @@
+"""The item codec of the store: what a read hands the rules is what boto3's TypeDeserializer gives,
+with numbers as integers, whatever the shape of the item."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loyalty.store import _dump, _load, _plain
+
+FAST = settings(max_examples=300, deadline=None, derandomize=True)
+scalars = st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.text(max_size=8)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+items = st.dictionaries(st.text(min_size=1, max_size=6), values | st.sets(st.text(min_size=1), min_size=1), max_size=6)
+
+
+def library(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(TypeDeserializer().deserialize(v)) for k, v in item.items()}
+
+
+@FAST
+@given(items)
+def test_an_item_reads_back_as_written_and_as_the_library_reads_it(item: dict[str, Any]) -> None:
+    stored = _dump(item)
+    assert _load(stored) == item
+    assert _load(stored) == library(stored)
+
+
+def test_numbers_are_integers_also_negative_and_in_the_libraries_other_forms() -> None:
+    stored = {"a": {"N": "-12"}, "b": {"N": "1E+2"}, "c": {"N": "7"}, "d": {"NS": ["1", "2"]}}
+    assert _load(stored) == library(stored) == {"a": -12, "b": 100, "c": 7, "d": {Decimal(1), Decimal(2)}}
+    assert all(type(_load(stored)[k]) is int for k in "abc")
