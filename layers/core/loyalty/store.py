@@ -251,6 +251,7 @@ class Store:
         self.table = table_name or os.environ["TABLE_NAME"]
         self.client = client or boto3.client("dynamodb", config=_CONFIG)
         self.client.meta.events.register("after-call.dynamodb", _throttled)
+        self._query_pages = self.client.get_paginator("query")  # once: each call builds a new class
 
     # ---- programs -------------------------------------------------------------------------------
 
@@ -382,7 +383,7 @@ class Store:
 
     def _every(self, key_condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
         """Every item a key condition matches, oldest key first, through botocore's Query paginator."""
-        pages = self.client.get_paginator("query").paginate(
+        pages = self._query_pages.paginate(
             TableName=self.table,
             KeyConditionExpression=key_condition,
             ExpressionAttributeValues=_dump(values),
