@@ -226,7 +226,7 @@ _KINDS_BY_SK = {
 
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
-    return _dump({"pk": pk, "sk": sk})
+    return {"pk": {"S": pk}, "sk": {"S": sk}}  # keys are strings: no serializer needed
 
 
 def encode_cursor(key: dict[str, Any]) -> str:
