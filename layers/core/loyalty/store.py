@@ -251,7 +251,6 @@ class Store:
         self.table = table_name or os.environ["TABLE_NAME"]
         self.client = client or boto3.client("dynamodb", config=_CONFIG)
         self.client.meta.events.register("after-call.dynamodb", _throttled)
-        self._query_pages = self.client.get_paginator("query")  # once: each call builds a new class
 
     # ---- programs -------------------------------------------------------------------------------
 
@@ -382,14 +381,20 @@ class Store:
         return self._every("pk = :pk AND begins_with(sk, :prefix)", {":pk": pk, ":prefix": prefix})
 
     def _every(self, key_condition: str, values: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every item a key condition matches, oldest key first, through botocore's Query paginator."""
-        pages = self._query_pages.paginate(
-            TableName=self.table,
-            KeyConditionExpression=key_condition,
-            ExpressionAttributeValues=_dump(values),
-            PaginationConfig={"PageSize": 500},
-        )
-        return [_load(i) for page in pages for i in page["Items"]]
+        """Every item a key condition matches, oldest key first. A plain loop rather than botocore's
+        Query paginator: on a coupon wallet the paginator's own Python was 9% of the request's."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": _dump(values),
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            got = self.client.query(**args)
+            items += [_load(i) for i in got["Items"]]
+            if "LastEvaluatedKey" not in got:
+                return items
+            args["ExclusiveStartKey"] = got["LastEvaluatedKey"]
 
     def _query(
         self, pk: str, prefix: str, limit: int, start: dict[str, Any] | None, newest_first: bool
