@@ -32,6 +32,12 @@ def test_every_function_has_a_sample_event_and_least_privilege() -> None:
 
 # ---- security and reliability of the deployable ----------------------------------------------------
 
+
+def test_traces_carry_no_member_data() -> None:
+    for name, fn in load_template().functions().items():
+        assert fn.env.get("POWERTOOLS_TRACER_CAPTURE_RESPONSE") == "false", name
+
+
 MEMBER_PREFIX = "/programs/{program_id}/me"
 PUBLIC_PATHS = {"/openapi.json", "/docs"}
 
