@@ -34,26 +34,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# DynamoDB Local takes any credentials, and with -sharedDb every region sees the same tables.
+_LOCAL = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
 def client(endpoint: str, config: Config | None = None) -> Any:
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
         config=config or Config(retries={"mode": "standard", "max_attempts": 3}),
+        **_LOCAL,
     )
 
 
 def streams_client(endpoint: str) -> Any:
     """The DynamoDB Streams API of the same DynamoDB Local."""
-    return boto3.client(
-        "dynamodbstreams",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="local",
-        aws_secret_access_key="local",
-    )
+    return boto3.client("dynamodbstreams", endpoint_url=endpoint, **_LOCAL)
 
 
 class DynamoDBLocal:
