@@ -213,24 +213,29 @@ def decode_change(record: dict[str, Any]) -> Changed | None:
     """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed: a member's item, or
     an order's reference (kind "order"); None for anything else (programs, budgets, stock, stats)."""
     images = record.get("dynamodb", {})
-    created = images.get("ApproximateCreationDateTime")
-    seen = {
-        "event_id": str(record.get("eventID", "")),
-        "committed": datetime.fromtimestamp(float(created), UTC) if created is not None else None,
-    }
     new = _load(images["NewImage"]) if images.get("NewImage") else None
     old = _load(images["OldImage"]) if images.get("OldImage") else None
     item = new or old or {}
     pk = str(item.get("pk", ""))
     parts = pk.split("#")
     if parts[0] == "REF" and len(parts) == 4 and parts[2] == "order":
-        return Changed(kind="order", program_id=parts[1], member_id=item.get("member_id"), new=new, old=old, **seen)
-    if not pk.startswith("MEMBER#"):
+        kind, pid, mid = "order", parts[1], item.get("member_id")
+    elif pk.startswith("MEMBER#"):
+        _, pid, mid = pk.split("#", 2)
+        sk = str(item.get("sk", ""))
+        kind = next((k for prefix, k in _KINDS_BY_SK.items() if sk.startswith(prefix)), "other")
+    else:
         return None
-    _, pid, mid = pk.split("#", 2)
-    sk = str(item.get("sk", ""))
-    kind = next((k for prefix, k in _KINDS_BY_SK.items() if sk.startswith(prefix)), "other")
-    return Changed(kind=kind, program_id=pid, member_id=mid, new=new, old=old, **seen)
+    created = images.get("ApproximateCreationDateTime")
+    return Changed(
+        kind=kind,
+        program_id=pid,
+        member_id=mid,
+        new=new,
+        old=old,
+        event_id=str(record.get("eventID", "")),
+        committed=datetime.fromtimestamp(float(created), UTC) if created is not None else None,
+    )
 
 
 # What a member partition's items are, by sort key (a ledger item's `type` is the entry's type).
