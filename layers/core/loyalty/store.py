@@ -1,12 +1,19 @@
 """Data access: the only module that knows the table's keys and item shapes.
 
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
+  PROGRAMS                 PROGRAM#{pid}           registry: every program (sweeps start here)
   PROGRAM#{pid}            CONFIG                  current program document and version
   PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
+  MEMBER#{pid}#{mid}       NOTICE#{id}, TIER#{at}  notices (domain events) and tier history
+  MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (gsi1 DUE#{pid}#...)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
+  STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
+  BUDGET#{pid}#{key}       BUDGET                  what a budgeted benefit has given
+  STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
+  SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
 
 Everything about one member shares a partition, so a member read is one Query or GetItem and a member
 write is one TransactWriteItems. References live in their own partitions so an order id is unique in
@@ -153,6 +160,15 @@ def _due_pk(pid: str, kind: str, day: str, shard: int) -> str:
 
 def _program_pk(pid: str) -> str:
     return f"PROGRAM#{pid}"
+
+
+_PERIOD_SK = {"day": "D#", "month": "M#"}
+
+
+def _stats_sk(period: tuple[str, str]) -> str:
+    """A health counter's sort key: ("day", "2026-11-23") -> D#2026-11-23; running totals -> T."""
+    kind, value = period
+    return f"{_PERIOD_SK[kind]}{value}" if kind in _PERIOD_SK else "T"
 
 
 def _dump(item: dict[str, Any]) -> dict[str, Any]:
@@ -437,7 +453,9 @@ class Store:
 
     # ---- health counters ------------------------------------------------------------------------
 
-    def add_stats(self, counters: dict[tuple[str, str], dict[str, int]], seen: list[str], expires_at: int) -> set[str]:
+    def add_stats(
+        self, counters: dict[tuple[str, tuple[str, str]], dict[str, int]], seen: list[str], expires_at: int
+    ) -> set[str]:
         """Add counters and mark the stream records they come from as counted, in one transaction, so
         a record delivered again is never counted twice. Returns the records found counted already
         (then nothing was written: the caller drops them and adds the rest)."""
@@ -453,7 +471,7 @@ class Store:
                     }
                 }
             )
-        for (pid, key), given in counters.items():
+        for (pid, period), given in counters.items():
             values = {k: v for k, v in given.items() if v}
             if not values:
                 continue
@@ -463,7 +481,7 @@ class Store:
                 {
                     "Update": {
                         "TableName": self.table,
-                        "Key": _key(f"STATS#{pid}", key),
+                        "Key": _key(f"STATS#{pid}", _stats_sk(period)),
                         "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(values))),
                         "ExpressionAttributeNames": names,
                         "ExpressionAttributeValues": _dump(amounts),
@@ -478,9 +496,11 @@ class Store:
             raise Stale(set())  # a conflict with another batch: the caller retries
         return counted
 
-    def stats(self, pid: str, first: str, last: str) -> list[dict[str, Any]]:
-        """The counter items of a program with keys between `first` and `last` (D#day, M#month, T)."""
-        return self._every("pk = :pk AND sk BETWEEN :a AND :b", {":pk": f"STATS#{pid}", ":a": first, ":b": last})
+    def stats(self, pid: str, first: tuple[str, str], last: tuple[str, str]) -> list[dict[str, Any]]:
+        """A program's counter items from period `first` to `last` of the same kind, in order."""
+        return self._every(
+            "pk = :pk AND sk BETWEEN :a AND :b", {":pk": f"STATS#{pid}", ":a": _stats_sk(first), ":b": _stats_sk(last)}
+        )
 
     # ---- members: the one write -----------------------------------------------------------------
 

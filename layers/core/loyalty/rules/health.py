@@ -2,11 +2,11 @@
 reading members.
 
 Three kinds of counters per program:
-- per program-local day (`D`): new members, orders, member GMV, points earned / redeemed / expired /
+- per program-local day: new members, orders, member GMV, points earned / redeemed / expired /
   reversed, coupons issued / used: additive, so any day range is a sum;
-- per program-local month (`M`): buyers (a member's first order of the month) and repeat buyers (its
+- per program-local month: buyers (a member's first order of the month) and repeat buyers (its
   second): distinct members, exact per month, so the rates that count members use whole months;
-- running totals (`T`): members, points outstanding, members per tier and per RFM segment (the segment
+- running totals: members, points outstanding, members per tier and per RFM segment (the segment
   is kept on the profile, so its changes are item changes too), all-time member GMV.
 """
 
@@ -20,7 +20,11 @@ from .. import clock
 from ..changes import Changed
 from ..program import Program
 
-Deltas = dict[tuple[str, str], Counter[str]]  # (program id, "D#day" | "M#month" | "T") -> counters
+# A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
+# store alone knows the keys they are kept under.
+Period = tuple[str, str]
+TOTAL: Period = ("total", "")
+Deltas = dict[tuple[str, Period], Counter[str]]  # (program id, period) -> counters
 
 _CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "points_earned", "bonus": "points_earned"}
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
@@ -29,35 +33,35 @@ _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "
 def deltas(change: Changed, program: Program, committed: datetime, out: Deltas) -> None:
     """Add what one committed item change does to the counters."""
     pid, new, old = change.program_id, change.new, change.old
-    day = f"D#{clock.local_date(committed, program.zone).isoformat()}"
+    day = ("day", clock.local_date(committed, program.zone).isoformat())
 
-    def add(key: str, name: str, value: int) -> None:
+    def add(key: Period, name: str, value: int) -> None:
         if value:
             out.setdefault((pid, key), Counter())[name] += value
 
     if change.kind == "member" and new is not None:
         if old is None:
             enrolled = clock.local_date(clock.parse(new["enrolled_at"]), program.zone)
-            add(f"D#{enrolled.isoformat()}", "new_members", 1)
-            add("T", "members", 1)
-            add("T", f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
-            add("T", f"segment:{new.get('segment')}", 1 if new.get("segment") else 0)
+            add(("day", enrolled.isoformat()), "new_members", 1)
+            add(TOTAL, "members", 1)
+            add(TOTAL, f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
+            add(TOTAL, f"segment:{new.get('segment')}", 1 if new.get("segment") else 0)
             return
         for month, count in new.get("orders_by_month", {}).items():
             before = old.get("orders_by_month", {}).get(month, 0)
-            add(f"M#{month}", "buyers", 1 if before == 0 < count else 0)
-            add(f"M#{month}", "repeat_buyers", 1 if before < 2 <= count else 0)
+            add(("month", month), "buyers", 1 if before == 0 < count else 0)
+            add(("month", month), "repeat_buyers", 1 if before < 2 <= count else 0)
         for field in ("tier_id", "segment"):  # running counts of members per tier and per segment
             label = field.removesuffix("_id")
             if old.get(field) != new.get(field):
-                add("T", f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
-                add("T", f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
+                add(TOTAL, f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
+                add(TOTAL, f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
     elif change.kind == "ledger" and new is not None and old is None:
         points = int(new["points"])
         name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])
         if name:
             add(day, name, abs(points))
-        add("T", "points", points)
+        add(TOTAL, "points", points)
     elif change.kind == "coupon" and new is not None:
         if old is None:
             add(day, "coupons_issued", 1)
@@ -68,7 +72,7 @@ def deltas(change: Changed, program: Program, committed: datetime, out: Deltas) 
         before = 0 if old is None else int(old["order_minor"]) - int(old.get("refunded_minor", 0))
         add(day, "orders", 1 if old is None else 0)
         add(day, "member_gmv_minor", paid - before)
-        add("T", "member_gmv_minor", paid - before)
+        add(TOTAL, "member_gmv_minor", paid - before)
 
 
 def _rate(part: int, whole: int) -> float | None:

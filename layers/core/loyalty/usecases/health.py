@@ -70,9 +70,9 @@ def figures(store: Store, program_id: str, start: date | None, end: date | None,
     if (end - start).days >= MAX_DAYS:
         raise ValidationFailed.field("from", f"a range covers at most {MAX_DAYS} days")
     months = health.month_keys(start, end)
-    days = store.stats(program_id, f"D#{start.isoformat()}", f"D#{end.isoformat()}")
-    monthly = store.stats(program_id, f"M#{months[0]}", f"M#{months[-1]}")
-    total = next(iter(store.stats(program_id, "T", "T")), {})
+    days = store.stats(program_id, ("day", start.isoformat()), ("day", end.isoformat()))
+    monthly = store.stats(program_id, ("month", months[0]), ("month", months[-1]))
+    total = next(iter(store.stats(program_id, health.TOTAL, health.TOTAL)), {})
     return {
         "program_id": program_id,
         "from": start.isoformat(),
