@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from loyalty.http import deps
+from loyalty.usecases import engine, programs
 from tests.handlers.conftest import Api
 from tests.support import program
 
@@ -69,6 +71,11 @@ def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
     assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", redeem) == {"GetItem": 1, "TransactWriteItems": 1}
     goods = {"redemption_id": "r2", "reward_id": "mug"}  # with stock: the shard joins the same transaction
     assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", goods) == {"GetItem": 1, "TransactWriteItems": 1}
+    deduction = {"redemption_id": "r3", "deduction": {"order_id": "d1", "order_amount_minor": 5000, "points": 100}}
+    assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", deduction) == {
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
     coupon = api.call("members", "GET", f"{M}/coupons")[1]["coupons"][0]["coupon_id"]
     use = {"order_id": "t1", "order_amount_minor": 1000}
     assert measure(calls, api, "redeem", "POST", f"{M}/coupons/{coupon}/use", use) == {
@@ -85,6 +92,11 @@ def test_round_trips_paid_cards(api: Api, calls: Counter[str]) -> None:
         "GetItem": 1,
         "TransactWriteItems": 1,
     }
+    extension = {"payment_id": "p2", "plan_id": "plus-quarter", "amount_paid_minor": 4500}  # while active
+    assert measure(calls, api, "purchase_paid_card", "POST", f"{M}/paid-cards", extension) == {
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
     refund = {"refund_id": "r1"}
     # The profile, the payment's coupons in one batch, then one transaction that also revokes them.
     assert measure(calls, api, "purchase_paid_card", "POST", f"{M}/paid-cards/plus-quarter/refund", refund) == {
@@ -92,3 +104,21 @@ def test_round_trips_paid_cards(api: Api, calls: Counter[str]) -> None:
         "BatchGetItem": 1,
         "TransactWriteItems": 1,
     }
+
+
+def test_round_trips_scheduled_run(api: Api, calls: Counter[str]) -> None:
+    api.call("programs", "PUT", "/programs/demo", program("demo"))
+    for i in range(3):  # gold members now: this month's tier coupon is due for each today
+        api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
+        purchase = {"order_id": f"o{i}", "amount_minor": 120000}
+        assert api.call("earn", "POST", f"/programs/demo/members/m{i}/purchases", purchase)[0] == 201
+    programs._cache.clear()  # a fresh container: the planner reads the program once
+    calls.clear()
+    items = engine.plan(deps.store(), datetime.now(UTC), ["benefits"])
+    assert dict(calls) == {"Query": 1, "GetItem": 1}  # the registry, then the program (cached after)
+    calls.clear()
+    settled = sum(engine.work(deps.store(), item, lambda: 900)[0].get("members_settled", 0) for item in items)
+    assert settled == 3
+    # One Query per work item (a page of its day and shard of the due index, mostly empty), then per
+    # due member its profile and one transaction.
+    assert dict(calls) == {"Query": len(items), "GetItem": 3, "TransactWriteItems": 3}
