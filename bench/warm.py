@@ -95,6 +95,7 @@ def run(endpoint: str, n: int) -> list[dict[str, Any]]:
 
     meter = Meter(store().client)
     raw = client(endpoint, store().client.meta.config)  # the same client settings (retries and timeouts)
+    Meter(raw)  # the same instrumentation on both sides: its hooks are the bench's cost, not the handler's
 
     def request(fn: str, method: str, path: str, body: Any = None, **kw: Any) -> Callable[[], dict[str, Any]]:
         """The invocation, its event built beforehand (Lambda hands the handler a parsed event)."""
