@@ -162,13 +162,13 @@ def _program_pk(pid: str) -> str:
     return f"PROGRAM#{pid}"
 
 
-_PERIOD_SK = {"day": "D#", "month": "M#"}
+_PERIOD_SK = {"day": "D#", "month": "M#", "total": "T"}  # running totals: one item, ("total", "") -> T
 
 
 def _stats_sk(period: tuple[str, str]) -> str:
-    """A health counter's sort key: ("day", "2026-11-23") -> D#2026-11-23; running totals -> T."""
+    """A health counter's sort key: ("day", "2026-11-23") -> D#2026-11-23. An unknown kind raises."""
     kind, value = period
-    return f"{_PERIOD_SK[kind]}{value}" if kind in _PERIOD_SK else "T"
+    return f"{_PERIOD_SK[kind]}{value}"
 
 
 def _dump(item: dict[str, Any]) -> dict[str, Any]:
