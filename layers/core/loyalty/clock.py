@@ -49,8 +49,8 @@ def end_of_month(day: date) -> date:
 
 def months_back(day: date, count: int) -> list[str]:
     """Month keys of the `count` months ending with `day`'s month, newest first."""
-    newest = day.year * 12 + day.month - 1  # months since year 0: each key is plain arithmetic
-    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(newest, newest - count, -1)]
+    newest = day.year * 12 + day.month - 1  # months since year 0: no calendar lookups per month
+    return [month_key(date(m // 12, m % 12 + 1, 1)) for m in range(newest, newest - count, -1)]
 
 
 def days(n: int) -> timedelta:
