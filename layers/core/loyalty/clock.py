@@ -24,6 +24,11 @@ def local_date(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant a program-local day begins."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone).astimezone(UTC)
+
+
 def month_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 

@@ -1,19 +1,24 @@
 """Data access: the only module that knows the table's keys and item shapes.
 
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
-  PROGRAMS                 PROGRAM#{pid}           registry: every program (sweeps start here)
+  PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
   PROGRAM#{pid}            CONFIG                  current program document and version
   PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
   MEMBER#{pid}#{mid}       NOTICE#{id}, TIER#{at}  notices (domain events) and tier history
-  MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (gsi1 DUE#{pid}#...)
+  MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{key}       BUDGET                  what a budgeted benefit has given
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
+
+The sparse, key-only index gsi1 holds only DUE items: gsi1pk DUE#{kind}#{shard}, gsi1sk
+{instant}#{pid}#{mid}, where the instant (UTC, to the minute) is when the program-local due day
+begins. "Who is due for a kind at T, however late" is then one range Query per shard for the whole
+table: a run reads only the members due, whatever the number of programs or of days overdue.
 
 Everything about one member shares a partition, so a member read is one Query or GetItem and a member
 write is one TransactWriteItems. References live in their own partitions so an order id is unique in
@@ -28,7 +33,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
@@ -36,6 +41,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from . import clock
 from .changes import Changed
 from .errors import Unavailable
 from .member import Coupon, LedgerEntry, Notice, Profile
@@ -147,15 +153,38 @@ def _stock_key(pid: str, reward_id: str, shard: int) -> dict[str, str]:
     return {"pk": f"STOCK#{pid}#{reward_id}#{shard}", "sk": "STOCK"}
 
 
-DUE_SHARDS = 16  # one busy day spreads over this many index partitions
+DUE_SHARDS = 16  # the index partitions of one kind, for the whole table: a run's fixed cost
 
 
 def due_shard(mid: str) -> int:
     return int(hashlib.sha256(mid.encode()).hexdigest()[:8], 16) % DUE_SHARDS
 
 
-def _due_pk(pid: str, kind: str, day: str, shard: int) -> str:
-    return f"DUE#{pid}#{kind}#{day}#{shard}"
+def _due_pk(kind: str, shard: int) -> str:
+    return f"DUE#{kind}#{shard}"
+
+
+def _instant(at: datetime) -> str:
+    """Fixed width, so the index's string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def due_keys(kind: str, due_at: datetime, pid: str, mid: str) -> dict[str, str]:
+    """A DUE item's index keys. `due_at` marks the layout: items written before it had per-day keys."""
+    return {
+        "gsi1pk": _due_pk(kind, due_shard(mid)),
+        "gsi1sk": f"{_instant(due_at)}#{pid}#{mid}",
+        "due_at": _instant(due_at),
+    }
+
+
+@dataclass
+class Due:
+    """A member found due: the program, the member and the instant its due day began."""
+
+    program_id: str
+    member_id: str
+    due_at: str
 
 
 def _program_pk(pid: str) -> str:
@@ -351,31 +380,73 @@ class Store:
         ref = next((i for i in items if i["pk"] == ref_key["pk"]), None)
         return (Profile.model_validate(profile) if profile else None), ref
 
-    def program_ids(self) -> list[str]:
-        """Every program (one small partition of registry items; sweeps start here, never with a Scan)."""
-        ids: list[str] = []
-        start: dict[str, Any] | None = None
-        while True:
-            page, start = self._query("PROGRAMS", "PROGRAM#", 1000, start, newest_first=False)
-            ids += [item["sk"].removeprefix("PROGRAM#") for item in page]
-            if start is None:
-                return ids
-
     def due_members(
-        self, pid: str, kind: str, day: str, shard: int, limit: int, start: dict[str, Any] | None
-    ) -> tuple[list[str], dict[str, Any] | None]:
-        """One page of members due for `kind` on `day` in one shard of the sparse index."""
+        self, kind: str, shard: int, at: datetime, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[Due], dict[str, Any] | None]:
+        """One page of the members of every program due for `kind` at `at` or earlier, in one shard
+        of the sparse index, earliest first. A cursor of another partition (an old work item) is
+        ignored: the shard is read from its start, which only re-reads members still due."""
+        pk = _due_pk(kind, shard)
         args: dict[str, Any] = {
             "TableName": self.table,
             "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": _dump({":pk": _due_pk(pid, kind, day, shard)}),
+            "KeyConditionExpression": "gsi1pk = :pk AND gsi1sk < :after",
+            # "$" sorts right after "#": every key of an instant up to `at` is below it.
+            "ExpressionAttributeValues": _dump({":pk": pk, ":after": f"{_instant(at)}$"}),
+            "Limit": limit,
+        }
+        if start and start.get("gsi1pk", {}).get("S") == pk:
+            args["ExclusiveStartKey"] = start
+        got = self.client.query(**args)
+        found = []
+        for item in got["Items"]:
+            due_at, pid, mid = item["gsi1sk"]["S"].split("#")
+            found.append(Due(program_id=pid, member_id=mid, due_at=due_at))
+        return found, got.get("LastEvaluatedKey")
+
+    def old_due_items(
+        self, limit: int, start: dict[str, Any] | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of DUE items still in the per-day layout (no `due_at`). The one Scan in the code:
+        a one-off migration (usecases/migrate.py), never a request or a sweep."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": "begins_with(sk, :due) AND attribute_not_exists(due_at)",
+            "ProjectionExpression": "pk, sk, #day",
+            "ExpressionAttributeNames": {"#day": "day"},
+            "ExpressionAttributeValues": _dump({":due": "DUE#"}),
             "Limit": limit,
         }
         if start:
             args["ExclusiveStartKey"] = start
-        got = self.client.query(**args)
-        return [_load(i)["gsi1sk"] for i in got["Items"]], got.get("LastEvaluatedKey")
+        got = self.client.scan(**args)
+        items = []
+        for raw in got["Items"]:
+            item = _load(raw)
+            _, pid, mid = item["pk"].split("#", 2)
+            items.append({"program_id": pid, "member_id": mid, "kind": item["sk"].removeprefix("DUE#"), **item})
+        return items, got.get("LastEvaluatedKey")
+
+    def rekey_due(self, item: dict[str, Any], due_at: datetime) -> bool:
+        """Give an old-layout DUE item its new index keys, unless a member write moved it meanwhile
+        (that write put a new-layout item). True when rekeyed."""
+        keys = due_keys(item["kind"], due_at, item["program_id"], item["member_id"])
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=_key(item["pk"], item["sk"]),
+                UpdateExpression="SET gsi1pk = :pk, gsi1sk = :sk, due_at = :at",
+                ConditionExpression="attribute_not_exists(due_at) AND #day = :day",
+                ExpressionAttributeNames={"#day": "day"},
+                ExpressionAttributeValues=_dump(
+                    {":pk": keys["gsi1pk"], ":sk": keys["gsi1sk"], ":at": keys["due_at"], ":day": item["day"]}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key=_dump(_ref_key(pid, kind, ref_id)), ConsistentRead=True)
@@ -542,10 +613,8 @@ class Store:
                 if day is None:
                     add("due", {"Delete": {"TableName": self.table, "Key": _dump(key)}})
                     continue
-                gsi = {
-                    "gsi1pk": _due_pk(pid, kind, day[:10], due_shard(profile.member_id)),
-                    "gsi1sk": profile.member_id,
-                }
+                starts = clock.day_start(date.fromisoformat(day[:10]), write.change.program.zone)
+                gsi = due_keys(kind, starts, pid, profile.member_id)
                 add("due", {"Put": {"TableName": self.table, "Item": _dump({**key, **gsi, "type": "due", "day": day})}})
 
         for key, limit in write.change.budget_takes if write.change is not None else []:
