@@ -1,4 +1,4 @@
-"""SweepWorkerFunction: settles the due members of one (program, kind, day, shard) work item per record."""
+"""SweepWorkerFunction: settles the due members of one (kind, shard) work item per record."""
 
 from loyalty.jobs.worker import worker
 

@@ -23,7 +23,7 @@ def test_a_spent_budget_stops_issuing_atomically(api: Api) -> None:
 
     def run(at: datetime) -> int:
         settled = 0
-        for item in engine.plan(store(), at, ["benefits"]):
+        for item in engine.plan(at, ["benefits"]):
             stats, _ = engine.work(store(), item, lambda: 900)
             settled += stats.get("members_settled", 0)
         return settled

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from loyalty.http import deps
+from loyalty.store import DUE_SHARDS
 from loyalty.usecases import engine, programs
 from tests.handlers.conftest import Api
 from tests.support import program
@@ -112,13 +113,12 @@ def test_round_trips_scheduled_run(api: Api, calls: Counter[str]) -> None:
         api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
         purchase = {"order_id": f"o{i}", "amount_minor": 120000}
         assert api.call("earn", "POST", f"/programs/demo/members/m{i}/purchases", purchase)[0] == 201
-    programs._cache.clear()  # a fresh container: the planner reads the program once
+    programs._cache.clear()  # a fresh container: the worker reads the program once
     calls.clear()
-    items = engine.plan(deps.store(), datetime.now(UTC), ["benefits"])
-    assert dict(calls) == {"Query": 1, "GetItem": 1}  # the registry, then the program (cached after)
-    calls.clear()
+    items = engine.plan(datetime.now(UTC), ["benefits"])
+    assert dict(calls) == {} and len(items) == DUE_SHARDS  # the planner reads nothing
     settled = sum(engine.work(deps.store(), item, lambda: 900)[0].get("members_settled", 0) for item in items)
     assert settled == 3
-    # One Query per work item (a page of its day and shard of the due index, mostly empty), then per
-    # due member its profile and one transaction.
-    assert dict(calls) == {"Query": len(items), "GetItem": 3, "TransactWriteItems": 3}
+    # One Query per work item (a page of its shard of the due index, mostly empty), the program once,
+    # then per due member its profile and one transaction.
+    assert dict(calls) == {"Query": DUE_SHARDS, "GetItem": 1 + 3, "TransactWriteItems": 3}

@@ -41,7 +41,7 @@ def test_a_worker_killed_mid_shard_is_finished_by_the_rerun_without_doubles(
     stack: Stack, api: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, pid, ids = program_with_due_members(stack, api, 6)
-    item = engine.WorkItem(program_id=pid, kind="expire", day="2026-03-01", shard=0, run_at=RUN)
+    item = engine.WorkItem(kind="expire", shard=0, run_at=RUN)
     monkeypatch.setattr(engine, "PAGE", 2)
     seen = {"members": 0}
     real_settle = engine.sweeps.settle
@@ -68,7 +68,7 @@ def test_a_worker_short_of_time_hands_back_its_cursor(
 ) -> None:
     store, pid, ids = program_with_due_members(stack, api, 5)
     monkeypatch.setattr(engine, "PAGE", 2)
-    item = engine.WorkItem(program_id=pid, kind="expire", day="2026-03-01", shard=0, run_at=RUN)
+    item = engine.WorkItem(kind="expire", shard=0, run_at=RUN)
     settled = 0
     while item is not None:
         stats, item = engine.work(store, item, lambda: 10)  # always short of time: one page per call
@@ -80,7 +80,7 @@ def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_batch_goes_on(st
     store, pid, ids = program_with_due_members(stack, api, 3)
     queues = stack.queues
     dead_before = queues.depth("WorkDeadLetterQueue")
-    good = engine.WorkItem(program_id=pid, kind="expire", day="2026-03-01", shard=0, run_at=RUN)
+    good = engine.WorkItem(kind="expire", shard=0, run_at=RUN)
     queues.sqs.send_message(QueueUrl=queues.urls["WorkQueue"], MessageBody=json.dumps({"not": "a work item"}))
     queues.sqs.send_message(QueueUrl=queues.urls["WorkQueue"], MessageBody=good.model_dump_json())
     stack.runtime.settle()

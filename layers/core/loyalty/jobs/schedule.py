@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from .. import queue
 from ..http.app import logger, metrics, tracer
-from ..http.deps import store
 from ..usecases import engine
 from . import Handler
 
@@ -23,7 +22,7 @@ def planner(kinds: list[str]) -> Handler:
     @metrics.log_metrics
     @event_parser(model=EventBridgeModel)
     def handler(event: EventBridgeModel, context: Any) -> dict[str, Any]:
-        items = engine.plan(store(), event.time, kinds)
+        items = engine.plan(event.time, kinds)
         sent = queue.send(items)
         metrics.add_metric(name="WorkItemsPlanned", unit=MetricUnit.Count, value=sent)
         logger.info("planned", extra={"time": event.time.isoformat(), "kinds": kinds, "items": sent})
