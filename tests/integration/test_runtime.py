@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -103,6 +106,32 @@ def test_invoke_api_runs_functions_by_logical_id(stack: Stack, pid: str) -> None
     assert json.loads(result["body"])["program_id"] == pid
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.invoke(FunctionName="NoSuchFunction", Payload=b"{}")
+
+
+def test_the_walk_through_churn_step_shows_the_sweep(stack: Stack, api: Client, pid: str) -> None:
+    """`python -m local.invoke ChurnSweepFunction --in-days 31` (the README's walk-through): a member who
+    bought today is at risk a month later, with the warning's coupon; the same run again changes nothing."""
+    member = f"m-{uuid.uuid4().hex[:8]}"
+    assert api.call("POST", f"/programs/{pid}/members", {"member_id": member})[0] == 201
+    assert (
+        api.call("POST", f"/programs/{pid}/members/{member}/purchases", {"order_id": "o-1", "amount_minor": 100})[0]
+        == 201
+    )
+    port = stack.invoke_url.rsplit(":", 1)[1]
+    run_at = (datetime.now(UTC) + timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-m", "local.invoke", "ChurnSweepFunction", "--time", run_at, "--port", port],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+            cwd=Path(__file__).parents[2],
+        )
+        assert json.loads(done.stdout)["kinds"] == ["churn", "rfm"]
+        assert api.call("GET", f"/programs/{pid}/members/{member}")[1]["lifecycle_stage"] == "at_risk"
+        coupons = api.call("GET", f"/programs/{pid}/members/{member}/coupons")[1]
+        assert len([c for c in coupons["coupons"] if c["source"].startswith("churn")]) == 1, coupons
 
 
 def test_data_is_kept_on_disk_between_restarts(tmp_path: Path) -> None:
