@@ -202,3 +202,14 @@ def test_errors_and_throttles_of_every_function_are_alarmed_and_on_the_dashboard
     body = template.resources["OperationsDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
     for name in functions:
         assert "${" + name + "}" in body, f"{name} is not on the dashboard"
+
+
+def test_hot_routes_can_keep_provisioned_instances_and_none_by_default() -> None:
+    template = load_template()
+    assert template.raw["Parameters"]["ProvisionedConcurrency"]["Default"] == 0
+    for name in ("EarnFunction", "RedeemFunction", "MembersFunction"):
+        props = template.resources[name]["Properties"]
+        assert props["AutoPublishAlias"] == "live", name  # API Gateway calls the alias that is provisioned
+        config = props["ProvisionedConcurrencyConfig"]["Fn::If"]
+        assert config[0] == "WithProvisionedConcurrency", name
+        assert config[1] == {"ProvisionedConcurrentExecutions": {"Ref": "ProvisionedConcurrency"}}, name
