@@ -15,6 +15,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 
+from .. import ready
 from ..errors import LoyaltyError
 from . import guard
 
@@ -112,4 +113,4 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
             event.setdefault("headers", {})["content-type"] = "application/json"
         return app.resolve(event, context)
 
-    return handler
+    return ready(handler)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import ready
 from ..http.app import logger
 from ..http.deps import store
 from ..usecases import migrate
@@ -20,4 +21,4 @@ def migrator() -> Handler:
         logger.info("migrated", extra={k: v for k, v in result.items() if k != "cursor"})
         return result
 
-    return handler
+    return ready(handler)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from .. import queue
+from .. import queue, ready
 from ..http.app import logger, metrics, tracer
 from ..usecases import engine
 from . import Handler
@@ -28,4 +28,4 @@ def planner(kinds: list[str]) -> Handler:
         logger.info("planned", extra={"time": event.time.isoformat(), "kinds": kinds, "items": sent})
         return {"time": event.time.isoformat(), "kinds": kinds, "planned": sent}
 
-    return handler
+    return ready(handler)

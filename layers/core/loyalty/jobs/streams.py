@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .. import events
+from .. import events, ready
 from ..http.app import logger, metrics
 from ..http.deps import store
 from ..usecases import health
@@ -25,7 +25,7 @@ def publisher() -> Handler:
         metrics.add_metric(name="DomainEvents", unit=MetricUnit.Count, value=len(found))
         return found
 
-    return handler  # type: ignore[return-value]
+    return ready(handler)  # type: ignore[return-value]
 
 
 def counter() -> Handler:
@@ -39,4 +39,4 @@ def counter() -> Handler:
         metrics.add_metric(name="HealthRecordsCounted", unit=MetricUnit.Count, value=counted)
         return {"counted": counted}
 
-    return handler
+    return ready(handler)

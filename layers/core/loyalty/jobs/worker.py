@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from .. import queue
+from .. import queue, ready
 from ..http.app import logger, metrics, tracer
 from ..http.deps import store
 from ..usecases import engine
@@ -38,4 +38,4 @@ def worker() -> Handler:
         current["context"] = context
         return process_partial_response(event=event, record_handler=settle_item, processor=processor, context=context)
 
-    return handler
+    return ready(handler)
