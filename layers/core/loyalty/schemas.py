@@ -14,6 +14,8 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -53,10 +55,25 @@ class OrderItem(Body):
 class Purchase(Body):
     order_id: Id
     amount_minor: Amount
-    paid_at: Instant | None = None
-    items: list[OrderItem] | None = Field(None, max_length=500)
+    paid_at: Instant | None = Field(
+        None, description="default: now; not before the member's enrolment (up to 5 minutes before counts as at it)"
+    )
+    items: list[OrderItem] | None = Field(
+        None, max_length=500, description="the order's lines; their amounts sum to at most `amount_minor`"
+    )
     store_id: Id | None = None
     scene: Id | None = Field(None, description="the order's scene, for scene cards")
+
+    @field_validator("items")
+    @classmethod
+    def _within_the_order(cls, items: list[OrderItem] | None, info: ValidationInfo) -> list[OrderItem] | None:
+        # A field validator, not a model one, so the error names `items`. Lines may sum to less than
+        # the order (a delivery fee, a line not itemised), never to more: campaigns act on them.
+        amount = info.data.get("amount_minor")  # absent when amount_minor itself failed
+        total = sum(item.amount_minor for item in items or [])
+        if amount is not None and total > amount:
+            raise ValueError(f"the items sum to {total}, more than amount_minor ({amount})")
+        return items
 
 
 class Refund(Body):
