@@ -62,3 +62,39 @@ def test_items_up_to_the_order_are_accepted(api: Api, demo: str, items: list) ->
     status, reply = buy(api, "o1", 100, items=items)
     assert status == 201, reply
 
+
+# ---- paid_at: not before the member's enrolment --------------------------------------------------------
+
+
+def test_a_purchase_paid_before_the_enrolment_is_422_naming_paid_at_and_changes_nothing(api: Api, demo: str) -> None:
+    enrolled = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+    enrol(api, enrolled_at=iso(enrolled))
+    before, items_before = state(api), api.items()
+    # 6000.00 would upgrade to gold: refused, so no points, no tier, no ledger entry dated before the enrolment.
+    status, reply = buy(api, "o1", 600000, paid_at=iso(enrolled - timedelta(days=1)))
+    assert_error(status, reply, 422, "validation_error", "paid_at")
+    assert reply["error"]["details"][0]["enrolled_at"] == iso(enrolled)
+    assert state(api) == before and api.items() == items_before
+    # Nothing was recorded under the order id either: the corrected order is credited.
+    status, reply = buy(api, "o1", 600000, paid_at=iso(enrolled))
+    assert status == 201 and reply["tier_changed"], reply
+
+
+def test_a_purchase_paid_in_the_minutes_before_the_enrolment_counts_as_paid_at_it(api: Api, demo: str) -> None:
+    # Pay at the till, join, then the order system posts the order with the payment's time (or its
+    # clock is a little behind ours): credited, dated at the enrolment, never before it.
+    enrolled = datetime.now(UTC).replace(microsecond=0) - timedelta(days=10)
+    enrol(api, enrolled_at=iso(enrolled))
+    status, reply = buy(api, "o1", 1000, paid_at=iso(enrolled - timedelta(minutes=4)))
+    assert status == 201, reply
+    earn = next(e for e in ledger(api) if e["type"] == "earn")
+    assert datetime.fromisoformat(earn["at"]) == enrolled
+    status, reply = buy(api, "o2", 1000, paid_at=iso(enrolled - timedelta(minutes=6)))
+    assert_error(status, reply, 422, "validation_error", "paid_at")
+
+
+def test_a_purchase_without_paid_at_right_after_enrolment_is_credited(api: Api, demo: str) -> None:
+    enrol(api)
+    status, reply = buy(api, "o1", 1000)
+    assert status == 201 and reply["points_earned"] == 10 + 200, reply  # with the first-order bonus
+
