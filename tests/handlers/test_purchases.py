@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
 import pytest
 
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import M, assert_error, buy, enrol, ledger
-
+from tests.support import program
 
 
 def iso(at: datetime) -> str:
@@ -98,3 +99,47 @@ def test_a_purchase_without_paid_at_right_after_enrolment_is_credited(api: Api, 
     status, reply = buy(api, "o1", 1000)
     assert status == 201 and reply["points_earned"] == 10 + 200, reply  # with the first-order bonus
 
+
+# ---- the breakdown multiplies out, one decimal format ---------------------------------------------------
+
+
+def test_the_breakdown_multiplies_out_and_shows_the_rounding(api: Api, demo: str) -> None:
+    day = member_day()
+    enrol(api, enrolled_at=iso(day - timedelta(days=40)))
+    status, reply = buy(api, "o1", 3850, paid_at=iso(day))  # 38.5 points at 1x, x2 on member day
+    assert status == 201, reply
+    b = reply["breakdown"]
+    assert (b["base"], b["base_exact"], b["multiplier"], b["earned_exact"], b["earned"]) == (38, "38.5", "2", "77", 77)
+    assert b["rounding"] == "down" and b["stacking"] == "max"
+    assert b["calculation"] == "3850 x 1 / 100 = 38.5; 38.5 x 2 = 77; rounded down: 77"
+    assert Fraction(b["base_exact"]) * Fraction(b["multiplier"]) == Fraction(b["earned_exact"])
+    assert int(Fraction(b["earned_exact"])) == b["earned"]
+
+
+def test_every_decimal_in_the_breakdown_has_one_canonical_form(api: Api) -> None:
+    doc = program("demo")
+    doc["points"]["stacking"] = "multiply"
+    doc["points"]["multipliers"][0]["factor"] = 3.0  # was printed "3.0"; 1.2 x 3 was printed "3.60"
+    assert api.call("programs", "PUT", "/programs/demo", doc)[0] == 200
+    day = member_day()
+    enrol(api, enrolled_at=iso(day - timedelta(days=40)))
+    assert buy(api, "o1", 100000, paid_at=iso(day - timedelta(days=1)))[1]["tier"] == "gold"
+    status, reply = buy(api, "o2", 1999, paid_at=iso(day))
+    assert status == 201, reply
+    b = reply["breakdown"]
+    assert b["multipliers"] == {"tier:gold": "1.2", "member-day": "3"}
+    assert (b["multiplier"], b["stacking"]) == ("3.6", "multiply")
+    assert (b["base"], b["base_exact"], b["earned_exact"], b["earned"]) == (19, "19.99", "71.964", 71)
+    assert reply["points_earned"] == 71
+
+
+def test_a_base_with_no_finite_decimal_is_an_exact_fraction(api: Api) -> None:
+    doc = program("demo")
+    doc["points"]["earn"]["unit_minor"] = 300  # 1 point per 3.00
+    assert api.call("programs", "PUT", "/programs/demo", doc)[0] == 200
+    day = member_day()
+    enrol(api, enrolled_at=iso(day - timedelta(days=40)))
+    status, reply = buy(api, "o1", 1000, paid_at=iso(day))
+    assert status == 201, reply
+    b = reply["breakdown"]
+    assert (b["base"], b["base_exact"], b["multiplier"], b["earned_exact"], b["earned"]) == (3, "10/3", "2", "20/3", 6)

@@ -251,10 +251,36 @@ class Ledger(Model):
     next_cursor: str | None
 
 
+# Exact numbers print in one form: a decimal with no exponent and no trailing zeros ("2", "3.6",
+# "38.5"), or "p/q" in lowest terms when no decimal is exact ("10/3").
+ExactText = Annotated[str, Field(examples=["38.5", "2", "10/3"])]
+
+
+class PurchaseBreakdown(Model):
+    """How `earned` came about: `base_exact` x `multiplier` = `earned_exact`, rounded down once.
+
+    The fields after `first_order_bonus` are absent from a repeat of an order first credited before
+    they existed (a repeat returns the first result)."""
+
+    # Open: later sources of points (campaigns) add their own parts without dropping any.
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    base: int = Field(description="the order's points at 1x, rounded down on their own (not an input to `earned`)")
+    multiplier: ExactText = Field(description="the multipliers combined by `stacking`")
+    multipliers: dict[str, ExactText] = Field(description="every multiplier that applied, by source")
+    earned: int = Field(description="`earned_exact` rounded down")
+    first_order_bonus: int = 0
+    base_exact: ExactText | None = Field(None, description="amount_minor x points_per_unit / unit_minor, unrounded")
+    earned_exact: ExactText | None = Field(None, description="base_exact x multiplier, before the one rounding")
+    stacking: Literal["max", "multiply"] | None = None
+    rounding: Literal["down"] | None = None
+    calculation: str | None = Field(None, description="the arithmetic in words, for people")
+
+
 class PurchaseResult(Model):
     order_id: str
     points_earned: int
-    breakdown: dict[str, Any]
+    breakdown: PurchaseBreakdown
     balance: int
     tier: str | None
     tier_changed: bool

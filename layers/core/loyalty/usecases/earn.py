@@ -62,7 +62,8 @@ def purchase(
         day = clock.local_date(paid_at, program.zone)
         factors = earning.multipliers(program, profile, paid_at, day, body.scene)
         factor = earning.combined(program, factors)
-        base, earned = earning.purchase_points(program, body.amount_minor, factor)
+        explained = earning.breakdown(program, body.amount_minor, factors, factor)
+        earned = explained["earned"]
         bonus = earning.first_order_bonus(program, profile, paid_at)
         ref = f"order:{body.order_id}"
         change.credit("earn", earned, paid_at, ref)
@@ -91,13 +92,7 @@ def purchase(
             "points_earned": earned
             + bonus
             + sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:")),
-            "breakdown": {
-                "base": base,
-                "multiplier": str(factor),
-                "multipliers": {k: str(v) for k, v in factors.items()},
-                "earned": earned,
-                "first_order_bonus": bonus,
-            },
+            "breakdown": explained | {"first_order_bonus": bonus},
             "balance": change.balance,
             "tier": p.tier_id,
             "tier_changed": p.tier_id != from_tier,
