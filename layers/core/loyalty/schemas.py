@@ -253,21 +253,22 @@ class Ledger(Model):
 
 # Exact numbers print in one form: a decimal with no exponent and no trailing zeros ("2", "3.6",
 # "38.5"), or "p/q" in lowest terms when no decimal is exact ("10/3").
-ExactText = Annotated[str, Field(examples=["38.5", "2", "10/3"])]
+ExactText = Annotated[str, Field(examples=["38.5", "77", "10/3"])]
+DecimalText = Annotated[str, Field(examples=["2", "1.2", "3.6"])]
 
 
 class PurchaseBreakdown(Model):
     """How `earned` came about: `base_exact` x `multiplier` = `earned_exact`, rounded down once.
 
-    The fields after `first_order_bonus` are absent from a repeat of an order first credited before
-    they existed (a repeat returns the first result)."""
+    The fields after `first_order_bonus` are null in a repeat of an order first credited before they
+    existed (a repeat returns the first result)."""
 
     # Open: later sources of points (campaigns) add their own parts without dropping any.
     model_config = ConfigDict(defer_build=True, extra="allow")
 
     base: int = Field(description="the order's points at 1x, rounded down on their own (not an input to `earned`)")
-    multiplier: ExactText = Field(description="the multipliers combined by `stacking`")
-    multipliers: dict[str, ExactText] = Field(description="every multiplier that applied, by source")
+    multiplier: DecimalText = Field(description="the multipliers combined by `stacking`")
+    multipliers: dict[str, DecimalText] = Field(description="every multiplier that applied, by source")
     earned: int = Field(description="`earned_exact` rounded down")
     first_order_bonus: int = 0
     base_exact: ExactText | None = Field(None, description="amount_minor x points_per_unit / unit_minor, unrounded")
