@@ -14,6 +14,8 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -53,10 +55,25 @@ class OrderItem(Body):
 class Purchase(Body):
     order_id: Id
     amount_minor: Amount
-    paid_at: Instant | None = None
-    items: list[OrderItem] | None = Field(None, max_length=500)
+    paid_at: Instant | None = Field(
+        None, description="default: now; not before the member's enrolment (up to 5 minutes before counts as at it)"
+    )
+    items: list[OrderItem] | None = Field(
+        None, max_length=500, description="the order's lines; their amounts sum to at most `amount_minor`"
+    )
     store_id: Id | None = None
     scene: Id | None = Field(None, description="the order's scene, for scene cards")
+
+    @field_validator("items")
+    @classmethod
+    def _within_the_order(cls, items: list[OrderItem] | None, info: ValidationInfo) -> list[OrderItem] | None:
+        # A field validator, not a model one, so the error names `items`. Lines may sum to less than
+        # the order (a delivery fee, a line not itemised), never to more: campaigns act on them.
+        amount = info.data.get("amount_minor")  # absent when amount_minor itself failed
+        total = sum(item.amount_minor for item in items or [])
+        if amount is not None and total > amount:
+            raise ValueError(f"the items sum to {total}, more than amount_minor ({amount})")
+        return items
 
 
 class Refund(Body):
@@ -234,10 +251,37 @@ class Ledger(Model):
     next_cursor: str | None
 
 
+# Exact numbers print in one form: a decimal with no exponent and no trailing zeros ("2", "3.6",
+# "38.5"), or "p/q" in lowest terms when no decimal is exact ("10/3").
+ExactText = Annotated[str, Field(examples=["38.5", "77", "10/3"])]
+DecimalText = Annotated[str, Field(examples=["2", "1.2", "3.6"])]
+
+
+class PurchaseBreakdown(Model):
+    """How `earned` came about: `base_exact` x `multiplier` = `earned_exact`, rounded down once.
+
+    The fields after `first_order_bonus` are null in a repeat of an order first credited before they
+    existed (a repeat returns the first result)."""
+
+    # Open: later sources of points (campaigns) add their own parts without dropping any.
+    model_config = ConfigDict(defer_build=True, extra="allow")
+
+    base: int = Field(description="the order's points at 1x, rounded down on their own (not an input to `earned`)")
+    multiplier: DecimalText = Field(description="the multipliers combined by `stacking`")
+    multipliers: dict[str, DecimalText] = Field(description="every multiplier that applied, by source")
+    earned: int = Field(description="`earned_exact` rounded down")
+    first_order_bonus: int = 0
+    base_exact: ExactText | None = Field(None, description="amount_minor x points_per_unit / unit_minor, unrounded")
+    earned_exact: ExactText | None = Field(None, description="base_exact x multiplier, before the one rounding")
+    stacking: Literal["max", "multiply"] | None = None
+    rounding: Literal["down"] | None = None
+    calculation: str | None = Field(None, description="the arithmetic in words, for people")
+
+
 class PurchaseResult(Model):
     order_id: str
     points_earned: int
-    breakdown: dict[str, Any]
+    breakdown: PurchaseBreakdown
     balance: int
     tier: str | None
     tier_changed: bool

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ..errors import LimitReached, ValidationFailed
 from ..member import Profile
@@ -48,14 +50,68 @@ def combined(program: Program, factors: dict[str, Decimal]) -> Decimal:
     return result
 
 
-def purchase_points(program: Program, amount_minor: int, factor: Decimal) -> tuple[int, int]:
-    """(base, earned). Rounded down once, at the end, so 19.99 at 1 point per unit earns 19."""
+def exact_base(program: Program, amount_minor: int) -> Fraction:
+    """Points the order is worth at 1x, unrounded: exact, so a multiplier and one rounding act on it."""
     rule = program.points.earn
     if amount_minor < rule.min_order_minor:
-        return 0, 0
-    raw = amount_minor * rule.points_per_unit
+        return Fraction(0)
     # Exact fractions: a Decimal division first (10 / 3 = 3.33...3) would floor 3.33...3 x 3 to 9, not 10.
-    return raw // rule.unit_minor, int(Fraction(raw) * Fraction(factor) // rule.unit_minor)
+    return Fraction(amount_minor * rule.points_per_unit, rule.unit_minor)
+
+
+def purchase_points(program: Program, amount_minor: int, factor: Decimal) -> tuple[int, int]:
+    """(base, earned). Rounded down once, at the end, so 19.99 at 1 point per unit earns 19."""
+    base = exact_base(program, amount_minor)
+    return math.floor(base), math.floor(base * Fraction(factor))
+
+
+def decimal_text(value: Decimal) -> str:
+    """The one form a decimal takes in a response: no exponent, no trailing zeros ("2", "3", "3.6")."""
+    return exact_text(Fraction(value))
+
+
+def exact_text(value: Fraction) -> str:
+    """An exact number as text: a decimal in `decimal_text`'s form when one is exact, else "p/q" in
+    lowest terms (10/3: 1 point per 3.00 on 10.00), never a rounded decimal that would not multiply out.
+    Integer arithmetic throughout: Decimal's context would round past 28 digits."""
+    den, twos, fives = value.denominator, 0, 0
+    while den % 2 == 0:
+        den, twos = den // 2, twos + 1
+    while den % 5 == 0:
+        den, fives = den // 5, fives + 1
+    if den != 1:
+        return f"{value.numerator}/{value.denominator}"
+    places = max(twos, fives)
+    whole, frac = divmod(abs(value.numerator) * 10**places // value.denominator, 10**places)
+    sign = "-" if value < 0 else ""
+    return sign + str(whole) + (f".{frac:0{places}d}".rstrip("0") if frac else "")
+
+
+def breakdown(program: Program, amount_minor: int, factors: dict[str, Decimal], factor: Decimal) -> dict[str, Any]:
+    """How a purchase's points came about, so that it multiplies out in the response itself:
+    `base_exact` x `multiplier` = `earned_exact`, rounded down once = `earned`. `base` is the order's
+    points at 1x (rounded down on its own), kept for the contract; it is not an input to `earned`."""
+    rule = program.points.earn
+    base = exact_base(program, amount_minor)
+    earned = base * Fraction(factor)
+    if amount_minor < rule.min_order_minor:
+        calculation = f"{amount_minor} is below min_order_minor {rule.min_order_minor}: 0"
+    else:
+        calculation = (
+            f"{amount_minor} x {rule.points_per_unit} / {rule.unit_minor} = {exact_text(base)}; "
+            f"{exact_text(base)} x {decimal_text(factor)} = {exact_text(earned)}; rounded down: {math.floor(earned)}"
+        )
+    return {
+        "base": math.floor(base),
+        "base_exact": exact_text(base),
+        "multiplier": decimal_text(factor),
+        "multipliers": {source: decimal_text(f) for source, f in factors.items()},
+        "stacking": program.points.stacking,
+        "earned_exact": exact_text(earned),
+        "rounding": "down",
+        "earned": math.floor(earned),
+        "calculation": calculation,
+    }
 
 
 def first_order_bonus(program: Program, profile: Profile, paid_at: datetime) -> int:

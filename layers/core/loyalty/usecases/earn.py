@@ -17,6 +17,9 @@ from .writes import once
 
 # Clocks of order systems drift; a time further ahead than this is a client bug, not a late clock.
 FUTURE_SLACK = timedelta(minutes=5)
+# The same drift the other way, and the till's "pay, join, then post the order": a purchase paid up to
+# this long before the enrolment counts as paid at it. Earlier, it was not a member's purchase.
+ENROLMENT_SLACK = FUTURE_SLACK
 
 
 def event_time(value: datetime | None, field: str, now: datetime) -> datetime:
@@ -27,18 +30,40 @@ def event_time(value: datetime | None, field: str, now: datetime) -> datetime:
     return value
 
 
+def member_time(paid_at: datetime, profile: Profile) -> datetime:
+    """When a purchase counts as made: never before the enrolment, so no tier, bucket or ledger entry
+    predates the member. A refusal happens before anything is written (the rules run before the commit)."""
+    if paid_at >= profile.enrolled_at:
+        return paid_at
+    if paid_at < profile.enrolled_at - ENROLMENT_SLACK:
+        enrolled = clock.iso(profile.enrolled_at)
+        raise ValidationFailed(
+            f"paid_at: before the member's enrolment ({enrolled})",
+            [
+                {
+                    "field": "paid_at",
+                    "message": f"must not be before the member's enrolment ({enrolled})",
+                    "enrolled_at": enrolled,
+                }
+            ],
+        )
+    return profile.enrolled_at
+
+
 def purchase(
     store: Store, program_id: str, member_id: str, body: Purchase, now: datetime
 ) -> tuple[bool, dict[str, Any]]:
     program = programs.load(store, program_id)
-    paid_at = event_time(body.paid_at, "paid_at", now)
+    sent_paid_at = event_time(body.paid_at, "paid_at", now)
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+        paid_at = member_time(sent_paid_at, profile)
         change = Change.start(program, profile, now)
         day = clock.local_date(paid_at, program.zone)
         factors = earning.multipliers(program, profile, paid_at, day, body.scene)
         factor = earning.combined(program, factors)
-        base, earned = earning.purchase_points(program, body.amount_minor, factor)
+        explained = earning.breakdown(program, body.amount_minor, factors, factor)
+        earned = explained["earned"]
         bonus = earning.first_order_bonus(program, profile, paid_at)
         ref = f"order:{body.order_id}"
         change.credit("earn", earned, paid_at, ref)
@@ -67,13 +92,7 @@ def purchase(
             "points_earned": earned
             + bonus
             + sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:")),
-            "breakdown": {
-                "base": base,
-                "multiplier": str(factor),
-                "multipliers": {k: str(v) for k, v in factors.items()},
-                "earned": earned,
-                "first_order_bonus": bonus,
-            },
+            "breakdown": explained | {"first_order_bonus": bonus},
             "balance": change.balance,
             "tier": p.tier_id,
             "tier_changed": p.tier_id != from_tier,
