@@ -123,4 +123,4 @@ class TierChange(Model):
     at: datetime
     from_tier: str | None
     to_tier: str
-    reason: Literal["upgrade", "review"]
+    reason: Literal["upgrade", "review", "refund"]  # refund: a refund undid the order's upgrade

@@ -294,6 +294,14 @@ class RefundResult(Model):
     points_reversed: int
     balance: int
     points_unrecovered: int = Field(0, description="points already spent, so not taken back")
+    tier: str | None = Field(None, description="the member's tier after the refund")
+    tier_changed: bool = Field(False, description="the refund undid the upgrade its order gave")
+    coupons_revoked: list[str] = Field(
+        default_factory=list, description="unused coupons of the undone upgrade's gift, taken back"
+    )
+    coupons_unrecovered: list[str] = Field(
+        default_factory=list, description="coupons of the undone upgrade's gift already used, so not taken back"
+    )
 
 
 class ActivityResult(Model):

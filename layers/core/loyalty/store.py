@@ -123,7 +123,8 @@ class CouponUse:
 
 @dataclass
 class CouponRevoke:
-    """Unused coupons taken back (a card refund): they end at `at`, if still unused when committed."""
+    """Unused coupons taken back (a card refund, a refund that undoes an upgrade): they end at `at`,
+    if still unused when committed."""
 
     coupon_ids: list[str]
     at: str
@@ -368,17 +369,29 @@ class Store:
         self, pid: str, mid: str, kind: str, ref_id: str
     ) -> tuple[Profile | None, dict[str, Any] | None]:
         """Profile and one reference in a single round trip (BatchGetItem, strongly consistent)."""
+        profile, ref, _ = self.get_member_ref_and_coupons(pid, mid, kind, ref_id, [])
+        return profile, ref
+
+    def get_member_ref_and_coupons(
+        self, pid: str, mid: str, kind: str, ref_id: str, coupon_ids: list[str]
+    ) -> tuple[Profile | None, dict[str, Any] | None, list[Coupon]]:
+        """Profile, one reference and those of the coupons that exist, in a single round trip
+        (BatchGetItem, strongly consistent) while they fit in one call's 100 keys."""
+        pk = _member_pk(pid, mid)
         ref_key = _ref_key(pid, kind, ref_id)
-        keys = [_key(_member_pk(pid, mid), "PROFILE"), _dump(ref_key)]
-        request: dict[str, Any] = {self.table: {"Keys": keys, "ConsistentRead": True}}
+        keys = [_key(pk, "PROFILE"), _dump(ref_key)]
+        keys += [_key(pk, f"COUPON#{cid}") for cid in sorted(set(coupon_ids))]
         items: list[dict[str, Any]] = []
-        while request:
-            got = self.client.batch_get_item(RequestItems=request)
-            items += [_load(i) for i in got["Responses"].get(self.table, [])]
-            request = got.get("UnprocessedKeys") or {}
+        for at in range(0, len(keys), 100):
+            request: dict[str, Any] = {self.table: {"Keys": keys[at : at + 100], "ConsistentRead": True}}
+            while request:
+                got = self.client.batch_get_item(RequestItems=request)
+                items += [_load(i) for i in got["Responses"].get(self.table, [])]
+                request = got.get("UnprocessedKeys") or {}
         profile = next((i for i in items if i["sk"] == "PROFILE"), None)
         ref = next((i for i in items if i["pk"] == ref_key["pk"]), None)
-        return (Profile.model_validate(profile) if profile else None), ref
+        coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
+        return (Profile.model_validate(profile) if profile else None), ref, coupons
 
     def due_members(
         self, kind: str, shard: int, at: datetime, limit: int, start: dict[str, Any] | None

@@ -55,6 +55,13 @@ def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Resp
     f"{MEMBER}/refunds",
     status_code=201,
     summary="Refund (part of) an order",
+    description=(
+        "Reverses the order's points in proportion and takes its spend out of tier qualification. A refund "
+        "that takes the metric under the threshold of a tier this order gave moves the member back at once "
+        "(no grace) to the tier it would hold without the refunded share, and takes back the gift of the "
+        "levels undone: its points as far as the balance allows, its unused coupons (`coupons_revoked`); "
+        "coupons already used stay (`coupons_unrecovered`)."
+    ),
     tags=["earning"],
     responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
 )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from .. import clock
-from ..member import Profile
+from ..member import Coupon, Profile
 from ..program import Level, Program, Tiers
 
 if TYPE_CHECKING:  # posting uses next_review; a runtime import would be circular
@@ -33,7 +34,7 @@ def index_of(tiers: Tiers, level_id: str | None) -> int:
 def upgrades(tiers: Tiers, current_id: str | None, value: int) -> list[Level]:
     """Levels newly reached above the current one, lowest first; empty when nothing changes.
 
-    Only upward: a downgrade happens at review time, never on a purchase or refund.
+    Only upward: a downgrade happens at review time, or when a refund undoes the order's own upgrade.
     """
     target = tiers.levels.index(level_for(tiers, value))
     return tiers.levels[index_of(tiers, current_id) + 1 : target + 1]
@@ -85,3 +86,75 @@ def review(change: Change) -> None:
     if p.below_reviews > program.tiers.review.grace_reviews and index > 0:
         change.move_tier(program.tiers.levels[index - 1], "review", f"review:{change.today}")
         p.below_reviews = 0
+
+
+# ---- refunds that undo an upgrade ---------------------------------------------------------------
+
+
+def upgrade_source(level_id: str, order_id: str) -> str:
+    """What an order's upgrade gift is traced to (its coupons' `source`, its points' ledger `ref`)."""
+    return f"upgrade:{level_id}:{order_id}"
+
+
+def order_upgrade(change: Change, from_tier: str | None, reached: list[Level], order_id: str) -> dict[str, Any]:
+    """What an order's upgrade gave, kept on the order's reference so that a refund can undo it:
+    the tier before, when the member reached the top one (its `tier_since`), each level's gift."""
+    levels = []
+    for level in reached:
+        source = upgrade_source(level.id, order_id)
+        points = sum(e.points for e in change.entries if e.ref == source)
+        coupons = [c.coupon_id for c in change.coupons if c.source == source]
+        levels.append({"tier": level.id, "points": points, "coupons": coupons})
+    return {"from": from_tier, "at": change.at.isoformat(), "levels": levels}
+
+
+@dataclass
+class Undone:
+    """What a refund took back of its order's upgrade."""
+
+    record: dict[str, Any]  # the order's upgrade record after the refund (only the levels still held)
+    points_reversed: int = 0
+    points_unrecovered: int = 0  # gift points already spent
+    revoke: list[str] = field(default_factory=list)  # unused gift coupons, taken back
+    unrecovered: list[str] = field(default_factory=list)  # gift coupons already used: they stay
+
+
+def undo_upgrade(
+    change: Change, record: dict[str, Any] | None, coupons: dict[str, Coupon], value_before: int, ref: str, at: datetime
+) -> Undone | None:
+    """After a refund has taken its spend out of `change.profile`: when the member still holds the
+    tier that the refunded order gave and the metric fell under that tier's threshold, back to the
+    tier it would hold without the order's refunded share (the one before the order, or a lower level
+    the order also reached that the metric still meets), at once and possibly several levels (grace
+    is for reviews), with the gifts of the levels undone. None when the refund changes no tier: the
+    order gave no upgrade, or the tier is no longer the order's (a later upgrade, a review), or the
+    metric still meets its threshold."""
+    program, p = change.program, change.profile
+    tiers = program.tiers
+    if tiers is None or not record or not record.get("levels"):
+        return None
+    held = [lvl["tier"] for lvl in record["levels"]]
+    if p.tier_id not in held or p.tier_since != datetime.fromisoformat(record["at"]):
+        return None
+    value = metric(tiers, p, change.today)
+    current = index_of(tiers, p.tier_id)
+    target = max(index_of(tiers, record["from"]), tiers.levels.index(level_for(tiers, value)))
+    if value >= value_before or target >= current:
+        return None
+    change.move_tier(tiers.levels[target], "refund", ref)
+    kept = [lvl for lvl in record["levels"] if index_of(tiers, lvl["tier"]) <= target]
+    undone = Undone(record={**record, "at": change.at.isoformat(), "levels": kept})
+    for lvl in record["levels"]:
+        if lvl in kept:
+            continue
+        taken = min(lvl["points"], change.balance)
+        change.debit("reverse", taken, at, f"{ref}:upgrade:{lvl['tier']}")
+        undone.points_reversed += taken
+        undone.points_unrecovered += lvl["points"] - taken
+        for coupon_id in lvl["coupons"]:
+            coupon = coupons.get(coupon_id)
+            if coupon is not None and coupon.status == "used":
+                undone.unrecovered.append(coupon_id)
+            elif coupon is not None and coupon.status == "available" and coupon.valid_until > at:
+                undone.revoke.append(coupon_id)
+    return undone

@@ -7,11 +7,12 @@ from typing import Any
 
 from .. import clock
 from ..errors import NotFound, ValidationFailed
-from ..member import Profile
+from ..member import Coupon, Profile
+from ..program import Level, Program
 from ..rules import earning, tiers
-from ..rules.posting import Change
+from ..rules.posting import Change, coupon_id
 from ..schemas import Activity, Purchase, Refund
-from ..store import MemberWrite, RefUpdate, Store
+from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
 from . import members, programs
 from .writes import once
 
@@ -79,13 +80,15 @@ def purchase(
         p.lifecycle_stage = "active"
 
         from_tier = p.tier_id
+        reached: list[Level] = []
         if program.tiers is not None:
             today = clock.local_date(now, program.zone)
             keep = max(program.tiers.window_months, 12) + 1
             p.spend_by_month = tiers.prune_months(p.spend_by_month, today, keep)
             p.orders_by_month = tiers.prune_months(p.orders_by_month, today, keep)
-            for level in tiers.upgrades(program.tiers, p.tier_id, tiers.metric(program.tiers, p, today)):
-                change.move_tier(level, "upgrade", f"upgrade:{level.id}:{body.order_id}")
+            reached = tiers.upgrades(program.tiers, p.tier_id, tiers.metric(program.tiers, p, today))
+            for level in reached:
+                change.move_tier(level, "upgrade", tiers.upgrade_source(level.id, body.order_id))
 
         response = {
             "order_id": body.order_id,
@@ -105,6 +108,8 @@ def purchase(
             "refunded_minor": 0,
             "points_reversed": 0,
         }
+        if reached:  # so that a refund of this order can undo the upgrade and take back its gift
+            facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
         return MemberWrite(change=change, expected_version=profile.version), response, facts
 
     return once(
@@ -117,19 +122,39 @@ def purchase(
     )
 
 
+def upgrade_coupon_ids(program: Program, order_id: str) -> list[str]:
+    """The ids the upgrade gifts of an order would have (ids derive from the source), so the refund
+    reads them in the same round trip as the profile and the order, before it knows the upgrade."""
+    if program.tiers is None:
+        return []
+    return [
+        coupon_id(tiers.upgrade_source(level.id, order_id), template_id, i)
+        for level in program.tiers.levels
+        if level.on_upgrade is not None
+        for i, template_id in enumerate(level.on_upgrade.coupons)
+    ]
+
+
 def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> tuple[bool, dict[str, Any]]:
     """Points come back in proportion to the refunded share (cumulatively over partial refunds), and
-    the spend leaves tier qualification. Points already spent are not clawed below zero."""
+    the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
+    takes the metric under the tier its order gave undoes that upgrade and its gift (tiers.undo_upgrade)."""
     program = programs.load(store, program_id)
     refunded_at = event_time(body.refunded_at, "refunded_at", now)
 
-    def read() -> tuple[Profile | None, dict[str, Any] | None]:
-        return store.get_member_and_ref(program_id, member_id, "order", body.order_id)
+    def read() -> tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]:
+        ids = upgrade_coupon_ids(program, body.order_id)
+        profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", body.order_id, ids)
+        # Gifts recorded under another program version than today's: one more read, only then.
+        recorded = [c for lvl in ((order or {}).get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]]
+        if order is not None and order.get("member_id") == member_id and set(recorded) - set(ids):
+            coupons += store.get_coupons(program_id, member_id, sorted(set(recorded) - set(ids)))
+        return profile, order, {c.coupon_id: c for c in coupons}
 
     def build(
-        state: tuple[Profile | None, dict[str, Any] | None],
+        state: tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]],
     ) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
-        profile, order = state
+        profile, order, coupons = state
         if profile is None:
             raise members.missing(member_id)
         if order is None or order["member_id"] != member_id:
@@ -144,28 +169,40 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         owed = earning.reversal(order["order_points"], order["order_minor"], refunded_after, order["points_reversed"])
         change = Change.start(program, profile, now)
         taken = min(owed, change.balance)
-        change.debit("reverse", taken, refunded_at, f"refund:{body.refund_id}")
+        ref = f"refund:{body.refund_id}"
+        change.debit("reverse", taken, refunded_at, ref)
         p = change.profile
+        before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
+        from_tier = p.tier_id
         month = order["order_month"]
         if month in p.spend_by_month:
             p.spend_by_month[month] = max(0, p.spend_by_month[month] - body.amount_minor)
         if refunded_after == order["order_minor"] and p.orders_by_month.get(month):
             p.orders_by_month[month] -= 1
+        undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, refunded_at)
         update = RefUpdate(
             kind="order",
             ref_id=body.order_id,
             set={"refunded_minor": refunded_after, "points_reversed": order["points_reversed"] + owed},
             expect={"refunded_minor": order["refunded_minor"]},
         )
+        if undone is not None:
+            update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
+        gift_taken = undone.points_reversed if undone else 0
         response = {
             "refund_id": body.refund_id,
             "order_id": body.order_id,
-            "points_reversed": taken,
+            "points_reversed": taken + gift_taken,
             "balance": change.balance,
-            "points_unrecovered": owed - taken,
+            "points_unrecovered": owed - taken + (undone.points_unrecovered if undone else 0),
+            "tier": p.tier_id,
+            "tier_changed": p.tier_id != from_tier,
+            "coupons_revoked": undone.revoke if undone else [],
+            "coupons_unrecovered": undone.unrecovered if undone else [],
         }
+        revoke = CouponRevoke(undone.revoke, clock.iso(refunded_at)) if undone and undone.revoke else None
         return (
-            MemberWrite(change=change, expected_version=profile.version, ref_updates=[update]),
+            MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke),
             response,
             {"order_id": body.order_id},
         )
