@@ -617,16 +617,18 @@ class Store:
                 gsi = due_keys(kind, starts, pid, profile.member_id)
                 add("due", {"Put": {"TableName": self.table, "Item": _dump({**key, **gsi, "type": "due", "day": day})}})
 
-        for key, limit in write.change.budget_takes if write.change is not None else []:
+        takes = write.change.budget_takes if write.change is not None else {}
+        for key, (limit, count) in takes.items():
+            # Refused when fewer than `count` are left: the caller retries without that grant.
             add(
                 f"budget:{key}",
                 {
                     "Update": {
                         "TableName": self.table,
                         "Key": _dump({"pk": f"BUDGET#{pid}#{key}", "sk": "BUDGET"}),
-                        "UpdateExpression": "SET taken = if_not_exists(taken, :zero) + :one",
-                        "ConditionExpression": "attribute_not_exists(taken) OR taken < :limit",
-                        "ExpressionAttributeValues": _dump({":zero": 0, ":one": 1, ":limit": limit}),
+                        "UpdateExpression": "SET taken = if_not_exists(taken, :zero) + :n",
+                        "ConditionExpression": "attribute_not_exists(taken) OR taken <= :room",
+                        "ExpressionAttributeValues": _dump({":zero": 0, ":n": count, ":room": limit - count}),
                     }
                 },
             )
