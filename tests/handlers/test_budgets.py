@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from loyalty.http.deps import store
 from loyalty.schemas import Enrol, Purchase
 from loyalty.usecases import earn, engine, members, programs
 from tests.handlers.conftest import Api
+from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
 from tests.support import program
 
 
@@ -185,3 +187,18 @@ def test_a_reward_budget_refuses_the_redemption_with_nothing_changed(api: Api) -
     assert balance == first["balance"]
     status, last = api.call("redeem", "POST", path, {"redemption_id": "r3", "reward_id": "coffee"})
     assert status == 201 and len(last["coupons"]) == 1  # the one left
+
+
+def test_a_budget_costs_no_round_trip(api: Api, calls: Counter[str]) -> None:  # noqa: F811
+    doc = program("demo")
+    doc["lifecycle"]["welcome"]["budget"] = 1
+    doc["tiers"]["levels"][1]["on_upgrade"]["budget"] = 1
+    put(api, doc)
+    api.call("members", "GET", "/programs/demo/members/nobody")  # warms the program cache
+    enrol = ("enroll", "POST", "/programs/demo/members")
+    assert measure(calls, api, *enrol, {"member_id": "m1"}) == {"TransactWriteItems": 1}  # the item joins it
+    # Spent: the cancelled transaction names the budget, and the retry goes without the pack at once.
+    assert measure(calls, api, *enrol, {"member_id": "m2"}) == {"TransactWriteItems": 2}
+    buy = {"order_id": "o1", "amount_minor": 120000}
+    path = "/programs/demo/members/m1/purchases"
+    assert measure(calls, api, "earn", "POST", path, buy) == {"GetItem": 1, "TransactWriteItems": 1}

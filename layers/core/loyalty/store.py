@@ -11,7 +11,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
-  BUDGET#{pid}#{key}       BUDGET                  what a budgeted benefit has given
+  BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
 
