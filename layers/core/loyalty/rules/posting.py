@@ -173,8 +173,8 @@ class Change:
 
     def take_budget(self, limit: int | None, site: str, count: int = 1) -> bool:
         """Take `count` from the site's budget for this program-local month; False when an earlier
-        attempt of this write found it spent. The store turns the takes into conditional updates, so
-        a budget is never overspent however many writes race for it."""
+        attempt of this write found it spent, or when this write alone would go over it. The store
+        turns the takes into conditional updates, so no race can overspend a budget."""
         if limit is None:
             return True
         key = f"{site}:{clock.month_key(self.today)}"  # budgets are monthly: a new month, a new budget
