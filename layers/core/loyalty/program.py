@@ -25,11 +25,15 @@ class Doc(Model):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# How many times a grant site may give per program-local month, program-wide (a reward: units redeemed).
+# Every site that gives points or coupons takes it atomically with the write (rules/posting.py).
+Budget = Annotated[int | None, Field(ge=1, le=10**9)]
+
+
 class Grant(Doc):
     points: int = Field(0, ge=0, le=10**9)
     coupons: list[Id] = Field(default_factory=list, max_length=20)
-    # For periodic benefits: how many members may receive it per program-local month, program-wide.
-    budget: int | None = Field(None, ge=1, le=10**9)
+    budget: Budget = None
 
 
 class EarnRule(Doc):
@@ -126,17 +130,20 @@ class ChurnWarning(Doc):
     coupons: list[Id] = Field(default_factory=list, max_length=20)
     earn_multiplier: Factor = Decimal(1)
     multiplier_days: int = Field(0, ge=0, le=365)
+    budget: Budget = None  # caps the coupons; the stage change and the multiplier always apply
 
 
 class Recall(Doc):
     after_days: int = Field(ge=1, le=3650)
     coupons: list[Id] = Field(default_factory=list, max_length=20)
+    budget: Budget = None
 
 
 class Birthday(Doc):
     coupons: list[Id] = Field(default_factory=list, max_length=20)
     points: int = Field(0, ge=0, le=10**9)
     earn_multiplier: Factor = Decimal(1)  # applies to purchases in the birthday month
+    budget: Budget = None  # caps the gift (points and coupons), not the multiplier
 
 
 class Lifecycle(Doc):

@@ -11,7 +11,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
-  BUDGET#{pid}#{key}       BUDGET                  what a budgeted benefit has given
+  BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
 
@@ -630,16 +630,18 @@ class Store:
                 gsi = due_keys(kind, starts, pid, profile.member_id)
                 add("due", {"Put": {"TableName": self.table, "Item": _dump({**key, **gsi, "type": "due", "day": day})}})
 
-        for key, limit in write.change.budget_takes if write.change is not None else []:
+        takes = write.change.budget_takes if write.change is not None else {}
+        for key, (limit, count) in takes.items():
+            # Refused when fewer than `count` are left: the caller retries without that grant.
             add(
                 f"budget:{key}",
                 {
                     "Update": {
                         "TableName": self.table,
                         "Key": _dump({"pk": f"BUDGET#{pid}#{key}", "sk": "BUDGET"}),
-                        "UpdateExpression": "SET taken = if_not_exists(taken, :zero) + :one",
-                        "ConditionExpression": "attribute_not_exists(taken) OR taken < :limit",
-                        "ExpressionAttributeValues": _dump({":zero": 0, ":one": 1, ":limit": limit}),
+                        "UpdateExpression": "SET taken = if_not_exists(taken, :zero) + :n",
+                        "ConditionExpression": "attribute_not_exists(taken) OR taken <= :room",
+                        "ExpressionAttributeValues": _dump({":zero": 0, ":n": count, ":room": limit - count}),
                     }
                 },
             )

@@ -42,9 +42,16 @@ def issue(change: Change) -> None:
         change.grant(level.every_month, "bonus", change.at, f"tier:{level.id}:{period}", budget=f"tier:{level.id}")
     gift = program.lifecycle.birthday
     if gift and p.birthday and p.birthday[-5:-3] == f"{change.today.month:02d}":
+        # Valid through the end of the birthday month at least, so it covers the birthday itself
+        # (and a Feb 29 birthday in other years) however early in the month it is issued.
         change.grant(
-            Grant(points=gift.points, coupons=gift.coupons), "bonus", change.at, f"birthday:{period}"
-        )  # no budget field
+            Grant(points=gift.points, coupons=gift.coupons, budget=gift.budget),
+            "bonus",
+            change.at,
+            f"birthday:{period}",
+            budget="birthday",
+            valid_through=clock.end_of_month(change.today),
+        )
     target = program.rfm.benefits.get(p.segment or "") if program.rfm else None
     if target is not None:
         change.grant(target, "bonus", change.at, f"segment:{p.segment}:{period}", budget=f"segment:{p.segment}")

@@ -81,21 +81,23 @@ def buy(change: Change, plan: PaidCardPlan, payment_id: str, amount_minor: int, 
     card.active_until = _end(change.program, card)
     card.payments.append(payment)
     p.paid_cards[plan.id] = card
-    pack = _give(change, plan, payment, plan.on_purchase, f"card:{plan.id}:{payment_id}")
+    pack = _give(change, plan, payment, plan.on_purchase, f"card:{plan.id}:{payment_id}", "purchase")
     _notice(change, "card_purchased", payment_id, card, pack)
     settle(change)  # the first cycle; a card confirmed after its span ended also ends here
     return card, extended
 
 
 def _give(
-    change: Change, plan: PaidCardPlan, payment: CardPayment | None, grant: Grant | None, source: str
+    change: Change, plan: PaidCardPlan, payment: CardPayment | None, grant: Grant | None, source: str, site: str
 ) -> list[Coupon]:
-    """A card's grant, recorded on the payment it belongs to so that a refund can take it back."""
+    """A card's grant, recorded on the payment it belongs to so that a refund can take it back;
+    `site` ("purchase" or "cycle") names its budget with the plan."""
     if grant is None:
         return []
-    coupons = change.grant(grant, "bonus", change.at, source, scene=plan.scene)
+    before = len(change.entries)
+    coupons = change.grant(grant, "bonus", change.at, source, budget=f"card:{plan.id}:{site}", scene=plan.scene)
     if payment is not None:
-        payment.points += grant.points
+        payment.points += sum(e.points for e in change.entries[before:])  # 0 when its budget is spent
         payment.coupon_ids += [c.coupon_id for c in coupons]
     return coupons
 
@@ -119,7 +121,7 @@ def settle(change: Change) -> None:
                 k = card.cycles_issued
                 owner = _owner(card, k * (plan.cycle_months or 0))
                 source = f"card:{plan.id}:{clock.iso(card.active_from)}:cycle{k}"
-                coupons = _give(change, plan, owner, plan.every_cycle, source)
+                coupons = _give(change, plan, owner, plan.every_cycle, source, "cycle")
                 _notice(change, "card_cycle_issued", f"{clock.iso(card.active_from)}.{k}", card, coupons)
                 card.cycles_issued += 1
         if at >= card.active_until:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .. import clock
 from ..member import Profile
-from ..program import Program
+from ..program import Grant, Program
 
 if TYPE_CHECKING:  # posting uses churn_day; a runtime import would be circular
     from .posting import Change
@@ -42,9 +42,11 @@ def churn_step(change: Change) -> None:
     idle = (change.today - since).days
     if recall and idle >= recall.after_days and p.lifecycle_stage in RECALLABLE:
         p.lifecycle_stage = "recalled" if recall.coupons else "dormant"
-        change.give_coupons(recall.coupons, change.at, f"recall:{since}")
+        offer = Grant(coupons=recall.coupons, budget=recall.budget)
+        change.grant(offer, "bonus", change.at, f"recall:{since}", budget="recall")
     elif warning and idle >= warning.after_days and p.lifecycle_stage in WARNABLE:
         p.lifecycle_stage = "at_risk"
-        change.give_coupons(warning.coupons, change.at, f"churn_warning:{since}")
+        offer = Grant(coupons=warning.coupons, budget=warning.budget)
+        change.grant(offer, "bonus", change.at, f"churn_warning:{since}", budget="churn_warning")
         if warning.multiplier_days:
             p.win_back_until = change.at + timedelta(days=warning.multiplier_days)

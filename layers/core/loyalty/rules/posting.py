@@ -24,12 +24,22 @@ def coupon_id(source: str, template_id: str, index: int) -> str:
 
 
 def issue_coupon(
-    program: Program, template_id: str, at: datetime, source: str, index: int = 0, scene: str | None = None
+    program: Program,
+    template_id: str,
+    at: datetime,
+    source: str,
+    index: int = 0,
+    scene: str | None = None,
+    valid_through: date | None = None,
 ) -> Coupon:
+    """`valid_through` (a program-local day) lengthens the template's `valid_days`, never shortens it:
+    a birthday gift stays usable through the birthday month however early it is issued."""
     template = program.coupons[template_id]
     start = at.astimezone(program.zone)
     # Valid through the end of the last local day, which is what a member reads on the coupon.
     last_day = (start + clock.days(template.valid_days - 1)).date()
+    if valid_through is not None:
+        last_day = max(last_day, valid_through)
     until = datetime.combine(last_day, time(23, 59, 59), tzinfo=program.zone)
     return Coupon(
         coupon_id=coupon_id(source, template_id, index),
@@ -57,7 +67,8 @@ class Change:
     coupons: list[Coupon] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     tier_changes: list[TierChange] = field(default_factory=list)
-    budget_takes: list[tuple[str, int]] = field(default_factory=list)  # (budget key, its limit)
+    # Budget key (site and month) -> (its limit, what this change takes): one item each in the write.
+    budget_takes: dict[str, tuple[int, int]] = field(default_factory=dict)
     exhausted: set[str] = field(default_factory=set)  # budget keys found spent by an earlier attempt
 
     @classmethod
@@ -78,7 +89,7 @@ class Change:
         self.tier_changes.append(TierChange(at=self.at, from_tier=p.tier_id, to_tier=level.id, reason=reason))  # type: ignore[arg-type]
         p.tier_id, p.tier_since = level.id, self.at
         if reason == "upgrade":
-            self.grant(level.on_upgrade, "bonus", self.at, source)
+            self.grant(level.on_upgrade, "bonus", self.at, source, budget=f"upgrade:{level.id}")
 
     def due(self) -> dict[str, str | None]:
         """The days this member is next due for each scheduled kind (None: not due)."""
@@ -147,25 +158,42 @@ class Change:
         type_: EntryType,
         at: datetime,
         source: str,
-        budget: str | None = None,
+        budget: str,
         scene: str | None = None,
+        valid_through: date | None = None,
     ) -> list[Coupon]:
         """Points and coupons of a grant (welcome pack, upgrade gift, ...), all traced to `source`;
-        returns the coupons issued. A grant with a budget takes one from its monthly budget in the same
-        transaction, or is skipped once that budget is spent."""
-        if grant is None:
+        returns the coupons issued. `budget` names the grant site ("welcome", "upgrade:gold", ...):
+        a grant with a budget takes one from that site's monthly budget in the same transaction, or
+        is skipped once that budget is spent (the rest of the write goes through)."""
+        if grant is None or not self.take_budget(grant.budget, budget):
             return []
-        if grant.budget is not None and budget is not None:
-            key = f"{budget}:{clock.month_key(self.today)}"
-            if key in self.exhausted:
-                return []
-            self.budget_takes.append((key, grant.budget))
         self.credit(type_, grant.points, at, source)
-        return self.give_coupons(grant.coupons, at, source, scene)
+        return self.give_coupons(grant.coupons, at, source, scene, valid_through)
+
+    def take_budget(self, limit: int | None, site: str, count: int = 1) -> bool:
+        """Take `count` from the site's budget for this program-local month; False when an earlier
+        attempt of this write found it spent, or when this write alone would go over it. The store
+        turns the takes into conditional updates, so no race can overspend a budget."""
+        if limit is None:
+            return True
+        key = f"{site}:{clock.month_key(self.today)}"  # budgets are monthly: a new month, a new budget
+        _, taken = self.budget_takes.get(key, (limit, 0))
+        if key in self.exhausted or taken + count > limit:
+            return False
+        self.budget_takes[key] = (limit, taken + count)
+        return True
 
     def give_coupons(
-        self, template_ids: list[str], at: datetime, source: str, scene: str | None = None
+        self,
+        template_ids: list[str],
+        at: datetime,
+        source: str,
+        scene: str | None = None,
+        valid_through: date | None = None,
     ) -> list[Coupon]:
-        issued = [issue_coupon(self.program, t, at, source, i, scene) for i, t in enumerate(template_ids)]
+        issued = [
+            issue_coupon(self.program, t, at, source, i, scene, valid_through) for i, t in enumerate(template_ids)
+        ]
         self.coupons += issued
         return issued

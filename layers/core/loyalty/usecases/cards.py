@@ -34,9 +34,10 @@ def purchase(
     if body.amount_paid_minor != plan.price_minor:
         raise ValidationFailed.field("amount_paid_minor", f"must be the plan's price, {plan.price_minor}")
     paid_at = event_time(body.paid_at, "paid_at", now)
+    exhausted: set[str] = set()  # pack or cycle budgets found spent by an earlier attempt
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
-        change = Change.start(program, profile, now)
+        change = Change.start(program, profile, now, exhausted)
         card, extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
         response = {
             "card": members.card_view(plan, card),
@@ -56,6 +57,7 @@ def purchase(
         body,
         lambda: members.existing(store, program_id, member_id),
         build,
+        exhausted=exhausted,
     )
 
 

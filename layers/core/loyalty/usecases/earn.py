@@ -56,10 +56,11 @@ def purchase(
 ) -> tuple[bool, dict[str, Any]]:
     program = programs.load(store, program_id)
     sent_paid_at = event_time(body.paid_at, "paid_at", now)
+    exhausted: set[str] = set()  # upgrade budgets found spent by an earlier attempt
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
         paid_at = member_time(sent_paid_at, profile)
-        change = Change.start(program, profile, now)
+        change = Change.start(program, profile, now, exhausted)
         day = clock.local_date(paid_at, program.zone)
         factors = earning.multipliers(program, profile, paid_at, day, body.scene)
         factor = earning.combined(program, factors)
@@ -119,6 +120,7 @@ def purchase(
         body,
         lambda: members.existing(store, program_id, member_id),
         build,
+        exhausted=exhausted,
     )
 
 

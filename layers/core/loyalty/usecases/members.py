@@ -14,7 +14,7 @@ from ..rules.posting import Change
 from ..schemas import Enrol
 from ..store import MemberWrite, Stale, Store
 from . import programs
-from .writes import ATTEMPTS, backoff
+from .writes import ATTEMPTS, backoff, spent_budgets
 
 
 def missing(member_id: str) -> NotFound:
@@ -51,14 +51,19 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bo
         last_activity_at=enrolled_at,
         lifecycle_stage="new" if body.enrolled_at is None else "active",
     )
-    change = Change.start(program, fresh, now)
-    if body.enrolled_at is None:
-        change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}")
+    exhausted: set[str] = set()  # budgets found spent by an earlier attempt
     for attempt in range(ATTEMPTS):
+        change = Change.start(program, fresh, now, exhausted)
+        if body.enrolled_at is None:
+            change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
         try:
             store.commit(MemberWrite(change=change, expected_version=None), program_id)
             return True, view(program, change.profile, now)
-        except Stale:
+        except Stale as stale:
+            spent = spent_budgets(stale.failed)
+            if spent and "profile" not in stale.failed:
+                exhausted |= spent  # the welcome budget is spent: enrol without the pack, at once
+                continue
             # Already enrolled, or another enrolment of the same member is committing right now.
             current = store.get_member(program_id, body.member_id)
             if current is not None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
+from ..errors import CouponUnavailable, IdempotencyConflict, LimitReached, NotFound, OutOfStock
 from ..member import Profile
 from ..rules import spending
 from ..rules.posting import Change
@@ -26,9 +26,10 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
         raise NotFound(f"reward {body.reward_id!r} not found", [{"field": "reward_id", "message": "unknown reward"}])
     ref = f"redemption:{body.redemption_id}"
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
+    exhausted: set[str] = set()  # the reward's monthly budget, found spent by an earlier attempt
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
-        change = Change.start(program, profile, now)
+        change = Change.start(program, profile, now, exhausted)
         stock = None
         if reward is None:
             assert body.deduction is not None
@@ -41,6 +42,12 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
             spending.check_limit(reward, profile, body.quantity)
             cost = reward.cost_points * body.quantity
             change.debit("redeem", cost, now, ref)
+            # Points paid for a grant: a spent budget refuses the redemption rather than skip the grant.
+            if not change.take_budget(reward.grant.budget, f"reward:{reward.id}", body.quantity):
+                raise LimitReached(
+                    f"reward {reward.id!r} has reached its monthly budget",
+                    [{"field": "reward_id", "message": "monthly budget spent", "budget": reward.grant.budget}],
+                )
             change.give_coupons(reward.grant.coupons * body.quantity, now, ref)
             change.profile.redeemed[reward.id] = profile.redeemed.get(reward.id, 0) + body.quantity
             if reward.stock is not None:
@@ -77,6 +84,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
         lambda: members.existing(store, program_id, member_id),
         build,
         on_stale,
+        exhausted,
     )
 
 

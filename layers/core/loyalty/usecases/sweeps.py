@@ -14,7 +14,7 @@ from ..program import Program
 from ..rules import benefits, cards, due, lifecycle, rfm, tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store
-from .writes import ATTEMPTS, backoff
+from .writes import ATTEMPTS, backoff, spent_budgets
 
 Settle = Callable[[Change], None]
 
@@ -44,7 +44,7 @@ def settle(store: Store, program: Program, program_id: str, member_id: str, at: 
             store.commit(MemberWrite(change=change, expected_version=profile.version), program_id)
             return True
         except Stale as stale:
-            spent = {label.removeprefix("budget:") for label in stale.failed if label.startswith("budget:")}
+            spent = spent_budgets(stale.failed)
             if spent:
                 exhausted |= spent  # settle the member without what the budget can no longer pay for
                 continue

@@ -30,6 +30,11 @@ def request_hash(program_id: str, member_id: str, body: BaseModel) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
+def spent_budgets(failed: set[str]) -> set[str]:
+    """The budget keys whose condition stopped a transaction: spent for this month, for good."""
+    return {label.removeprefix("budget:") for label in failed if label.startswith("budget:")}
+
+
 def backoff(attempt: int) -> None:
     time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
 
@@ -48,10 +53,13 @@ def once(
     read: Callable[[], T],
     build: Callable[[T], tuple[MemberWrite, dict[str, Any], dict[str, Any]]],
     on_stale: Callable[[set[str], MemberWrite], None] | None = None,
+    exhausted: set[str] | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Run `build` on a fresh `read` until its write commits. Returns (first_time, response).
 
     `ref` is (kind, id, member_id); `build` returns (write, response, facts to keep on the reference).
+    `exhausted` is the set `build` hands to Change.start: budgets found spent are added to it, so the
+    next attempt skips their grants (or refuses, for a reward) and the rest of the write goes through.
     """
     kind, ref_id, member_id = ref
     digest = request_hash(program_id, member_id, body)
@@ -77,6 +85,8 @@ def once(
         except Stale as stale:
             if on_stale is not None:
                 on_stale(stale.failed, write)
+            if exhausted is not None:
+                exhausted |= spent_budgets(stale.failed)
             if stale.failed - {"profile", "stock"}:
                 # A guard that a retry cannot fix (a coupon already used...): read again and let the
                 # rules say why, without waiting.
