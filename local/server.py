@@ -154,7 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.dispatch(self)
 
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_GET
+    def __getattr__(self, name: str) -> Any:
+        # http.server looks up do_<METHOD> and answers a method it finds none for (TRACE, CONNECT, any
+        # token) with its own 501 HTML page. API Gateway answers every method: a route it has, or its
+        # JSON 404. So every method goes to dispatch, which answers exactly that.
+        if name.startswith("do_"):
+            return self.do_GET
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 class LocalServer(ThreadingHTTPServer):

@@ -245,6 +245,24 @@ def test_unknown_routes_are_404_like_api_gateway(runtime: Stack) -> None:
         assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), (method, path)
 
 
+def test_every_method_is_answered_like_api_gateway(runtime: Stack) -> None:
+    # http.server answers a method it has no do_<METHOD> for with its own 501 HTML page; API Gateway
+    # answers any method a route does not have with its JSON 404, on both local endpoints.
+    for method in ("TRACE", "CONNECT", "PROPFIND", "FOO", "PATCH", "DELETE"):
+        for path in ("/things/t-1", "/nowhere"):
+            reply = call(runtime, method, path)
+            assert (reply.status, reply.json()) == (404, {"message": "Not Found"}), (method, path)
+            assert reply.headers["content-type"] == "application/json"
+    conn = http.client.HTTPConnection("127.0.0.1", runtime.invoke.server_address[1], timeout=30)
+    try:
+        conn.request("TRACE", "/2015-03-31/functions/EchoFunction/invocations")
+        reply = conn.getresponse()
+        assert (reply.status, json.loads(reply.read())) == (404, {"message": "Not Found"})
+    finally:
+        conn.close()
+    assert call(runtime, "GET", "/things/t-1").status == 200  # and the connection state is sound after them
+
+
 def test_a_handler_exception_is_a_500_without_the_traceback(runtime: Stack) -> None:
     for path in ("/boom", "/malformed"):
         reply = call(runtime, "GET", path)

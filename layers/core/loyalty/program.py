@@ -197,6 +197,31 @@ SEGMENTS = ("champions", "loyal", "promising", "needs_attention", "at_risk", "hi
 # A card refund revokes a payment's unused coupons in one transaction (at most 100 items).
 MAX_COUPONS_PER_PAYMENT = 80
 
+# Every member write is one DynamoDB transaction (store.commit), which holds at most 100 items.
+TRANSACTION_ITEMS = 100
+# Items any member write may carry besides what it issues: the profile, the request's reference, a
+# reward's stock shard, one DUE item per scheduled kind (7, posting.Change.due) and the expiry entry
+# Change.start adds when a bucket has lapsed. The rest (ROOM) is for what the write issues: coupons,
+# ledger entries, notices, tier history and budget items.
+BASE_ITEMS = 11
+ROOM = TRANSACTION_ITEMS - BASE_ITEMS
+# A redemption issues its coupons next to the base items and its own ledger entry.
+MAX_REDEEMED_COUPONS = ROOM - 1
+
+
+def grant_items(grant: Grant | None) -> int:
+    """Items a grant adds to the write that issues it: its coupons, a ledger entry for its points, a
+    budget item for its budget."""
+    if grant is None:
+        return 0
+    return len(grant.coupons) + (1 if grant.points else 0) + (1 if grant.budget is not None else 0)
+
+
+def payment_items(plan: PaidCardPlan) -> int:
+    """The most one card payment writes at once: its pack, and every cycle when it is confirmed after
+    its span (each cycle's grant and notice), with the purchase, expiring and expired notices."""
+    return grant_items(plan.on_purchase) + plan.cycles * (grant_items(plan.every_cycle) + 1) + 3
+
 
 class Program(Doc):
     name: Name
@@ -284,6 +309,20 @@ def problems(program: Program) -> list[Problem]:
             grant_ok(f"tiers.levels[{i}].on_upgrade", lvl.on_upgrade)
             grant_ok(f"tiers.levels[{i}].every_month", lvl.every_month)
 
+    if program.tiers is not None:
+        # A purchase (or a review) may cross every level at once: each upgrade's gift and its tier
+        # history item, with the purchase's earn and first-order entries, in one transaction.
+        upgrading = 2
+        for i, lvl in enumerate(program.tiers.levels[1:], start=1):
+            upgrading += grant_items(lvl.on_upgrade) + 1
+            if upgrading > ROOM:
+                add(
+                    f"tiers.levels[{i}].on_upgrade",
+                    f"a purchase that reaches this level from the first would write {upgrading + BASE_ITEMS} "
+                    f"items in one transaction, more than {TRANSACTION_ITEMS}: fewer upgrade coupons",
+                )
+                break
+
     unique("rewards", [r.id for r in program.rewards])
     for i, reward in enumerate(program.rewards):
         grant_ok(f"rewards[{i}].grant", reward.grant)
@@ -331,4 +370,18 @@ def problems(program: Program) -> list[Problem]:
                 f"paid_cards[{i}].every_cycle",
                 f"one payment would issue {issued} coupons, more than {MAX_COUPONS_PER_PAYMENT}",
             )
+        elif payment_items(plan) > ROOM:
+            add(
+                f"paid_cards[{i}].every_cycle" if plan.cycles else f"paid_cards[{i}].on_purchase",
+                f"a payment confirmed after its span would write {payment_items(plan) + BASE_ITEMS} items in "
+                f"one transaction (every cycle's coupons and notice), more than {TRANSACTION_ITEMS}",
+            )
+    # The scheduled run settles every card of a member at once: one cycle of each identity plan.
+    cycling = sum(grant_items(p.every_cycle) + 3 for p in program.paid_cards if p.cycles)
+    if cycling > ROOM:
+        add(
+            "paid_cards",
+            f"a member holding every identity card would get {cycling + BASE_ITEMS} items in one transaction "
+            f"when their cycles fall due together, more than {TRANSACTION_ITEMS}: fewer cycle coupons",
+        )
     return found

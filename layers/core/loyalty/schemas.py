@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from .model import Model
-from .program import Id
+from .program import MAX_REDEEMED_COUPONS, Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
@@ -103,7 +103,20 @@ class Redeem(Body):
 
     redemption_id: Id
     reward_id: Id | None = None
-    quantity: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
+    quantity: Annotated[
+        int,
+        Strict(),
+        Field(
+            ge=1,
+            le=100,
+            description=(
+                "units of the reward, at most 100; and quantity x the reward's coupons per unit "
+                f"(`grant.coupons`) at most {MAX_REDEEMED_COUPONS}, since one redemption is one DynamoDB "
+                f"transaction (100 items): {MAX_REDEEMED_COUPONS} of a one-coupon reward, "
+                f"{MAX_REDEEMED_COUPONS // 2} of a two-coupon one. More is a 422 naming quantity."
+            ),
+        ),
+    ] = 1
     deduction: Deduction | None = None
 
     @model_validator(mode="after")

@@ -45,6 +45,7 @@ from . import clock
 from .changes import Changed
 from .errors import Unavailable
 from .member import Coupon, LedgerEntry, Notice, Profile
+from .program import TRANSACTION_ITEMS
 from .rules.posting import Change
 
 _ser = TypeSerializer()
@@ -72,6 +73,21 @@ class Stale(Exception):
     def __init__(self, failed: set[str] | None = None) -> None:
         super().__init__(f"write not committed: {sorted(failed or [])}")
         self.failed = failed or set()
+
+
+# DynamoDB refuses an item over 400 KB (409,600 bytes: attribute names and values). A program version
+# is one item holding the whole document as compact JSON (the current CONFIG item and its CONFIG#v
+# history item each hold it), next to keys and a few attributes that take well under 1 KB.
+MAX_PROGRAM_BYTES = 400_000
+
+
+class TooLarge(Exception):
+    """The write cannot be stored as it is: `size` is over `limit` (bytes of an item, or items of a
+    transaction). Raised before calling DynamoDB, which would answer with a ValidationException."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(f"{what}: {size} over the limit of {limit}")
+        self.what, self.size, self.limit = what, size, limit
 
 
 class RefExists(Exception):
@@ -332,8 +348,13 @@ class Store:
         return json.loads(item["doc"]), item["version"]
 
     def put_program(self, pid: str, doc: dict[str, Any], version: int, at: str) -> None:
-        """Write version `version` (history + current) if the current one is still `version - 1`."""
-        body = {"program_id": pid, "version": version, "doc": json.dumps(doc, separators=(",", ":")), "saved_at": at}
+        """Write version `version` (history + current) if the current one is still `version - 1`.
+        TooLarge when the document is over MAX_PROGRAM_BYTES (nothing written)."""
+        text = json.dumps(doc, separators=(",", ":"))
+        size = len(text.encode())
+        if size > MAX_PROGRAM_BYTES:
+            raise TooLarge("program document bytes", size, MAX_PROGRAM_BYTES)
+        body = {"program_id": pid, "version": version, "doc": text, "saved_at": at}
         current: dict[str, Any] = {
             "Put": {
                 "TableName": self.table,
@@ -741,6 +762,10 @@ class Store:
                     },
                 )
 
+        if len(items) > TRANSACTION_ITEMS:
+            # DynamoDB would refuse it with a ValidationException (a 500): the callers bound what a
+            # write issues (program.problems, rules/spending.check_quantity); this says so if one is missed.
+            raise TooLarge("transaction items", len(items), TRANSACTION_ITEMS)
         reasons = self._transact(items)
         if reasons is None:
             return

@@ -10,8 +10,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
 from .. import clock
+from ..program import BASE_ITEMS, MAX_REDEEMED_COUPONS, ROOM, TRANSACTION_ITEMS
 from ..rules import pricing
 from ..schemas import HealthFigures, ProgramSaved, RoiTable
+from ..store import MAX_PROGRAM_BYTES
 from ..usecases import health, programs
 from .deps import store
 from .params import PROGRAM, ProgramId
@@ -24,13 +26,29 @@ UNKNOWN = {404: "not_found: unknown program"}
 @router.put(
     PROGRAM,
     summary="Create or replace a program document",
+    description=(
+        "Validated in full; each save is a new version. Limits, so that no valid program fails later: "
+        f"the document, stored as compact UTF-8 JSON, takes at most {MAX_PROGRAM_BYTES:,} bytes (one "
+        "DynamoDB item holds 400 KB; over it is program_invalid naming the largest section, with `bytes` "
+        f"and `limit_bytes`). Every member write is one DynamoDB transaction of at most {TRANSACTION_ITEMS} "
+        f"items, {BASE_ITEMS} of them the write's own (profile, reference, stock, due index, expiry "
+        f"entry), so what one write issues must fit in {ROOM} items (a coupon, a points entry, a budget, a "
+        "notice or a tier history entry is one each): the upgrade gifts of every level at once (a "
+        "purchase may cross them all: program_invalid naming `tiers.levels[i].on_upgrade`), a card "
+        "payment with all its cycles (`paid_cards[i].every_cycle`), one cycle of every identity card "
+        "(`paid_cards`). A redemption issues at most "
+        f"{MAX_REDEEMED_COUPONS} coupons (quantity x the reward's coupons)."
+    ),
     tags=["programs"],
     responses=responses(
         200,
         "saved: the new version, with pricing warnings",
         errors={
             409: "conflict: the program is being saved concurrently; retry",
-            422: "program_invalid with every problem listed, or validation_error (a bad path parameter)",
+            422: (
+                "program_invalid with every problem listed (also: a document over "
+                f"{MAX_PROGRAM_BYTES:,} bytes), or validation_error (a bad path parameter)"
+            ),
         },
     ),
 )

@@ -4,11 +4,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..errors import CouponUnavailable, LimitReached
+from ..errors import CouponUnavailable, LimitReached, ValidationFailed
 from ..member import Coupon, Profile
-from ..program import PointValue, Reward
+from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
+
+
+def max_quantity(reward: Reward) -> int:
+    """The most units of a reward one redemption can hold (the schema's 100 for a reward of no coupons);
+    a reward with a budget takes one item of the room for its budget counter."""
+    per_unit = len(reward.grant.coupons)
+    return min(100, coupon_room(reward) // per_unit) if per_unit else 100
+
+
+def coupon_room(reward: Reward) -> int:
+    return MAX_REDEEMED_COUPONS - (1 if reward.grant.budget is not None else 0)
+
+
+def check_quantity(reward: Reward, quantity: int) -> None:
+    most = max_quantity(reward)
+    if quantity > most:
+        per_unit = len(reward.grant.coupons)
+        message = (
+            f"at most {most} of reward {reward.id!r} in one redemption: each unit issues {per_unit} coupon(s), "
+            f"and one redemption issues at most {coupon_room(reward)}"
+        )
+        raise ValidationFailed(
+            f"quantity: {message}",
+            [{"field": "quantity", "message": message, "max": most, "coupons_per_unit": per_unit}],
+        )
 
 
 def check_limit(reward: Reward, profile: Profile, quantity: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -13,7 +14,7 @@ from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid
 from ..program import Program, problems
 from ..rules import pricing
-from ..store import Stale, Store
+from ..store import MAX_PROGRAM_BYTES, Stale, Store, TooLarge
 from .writes import ATTEMPTS, backoff
 
 _cache: dict[tuple[str, str], tuple[float, Program]] = {}
@@ -78,12 +79,25 @@ def save(store: Store, program_id: str, doc: Any) -> dict[str, Any]:
         version = (current[1] if current else 0) + 1
         try:
             store.put_program(program_id, doc, version, clock.iso(clock.now()))
+        except TooLarge as big:
+            raise _too_large(doc, big.size) from None
         except Stale:
             backoff(attempt)
             continue
         _cache.pop((store.table, program_id), None)
         return {"program_id": program_id, "version": version, "warnings": pricing.warnings(program)}
     raise Contention("the program is being saved concurrently; retry")
+
+
+def _too_large(doc: dict[str, Any], size: int) -> ProgramInvalid:
+    """A valid document that one DynamoDB item cannot hold, naming its largest section (where to cut)."""
+    largest = max(doc, key=lambda k: len(json.dumps(doc[k], separators=(",", ":")).encode()))
+    message = (
+        f"the program document takes {size:,} bytes stored; a program may take at most "
+        f"{MAX_PROGRAM_BYTES:,} bytes (compact JSON, UTF-8: one DynamoDB item holds at most 400 KB)"
+    )
+    detail = {"field": largest, "message": message, "bytes": size, "limit_bytes": MAX_PROGRAM_BYTES}
+    return ProgramInvalid(message, [detail])
 
 
 def document(store: Store, program_id: str) -> dict[str, Any]:

@@ -24,6 +24,8 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
     reward = program.reward(body.reward_id) if body.reward_id else None
     if body.reward_id and reward is None:
         raise NotFound(f"reward {body.reward_id!r} not found", [{"field": "reward_id", "message": "unknown reward"}])
+    if reward is not None:
+        spending.check_quantity(reward, body.quantity)  # what one transaction can hold
     ref = f"redemption:{body.redemption_id}"
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
     exhausted: set[str] = set()  # the reward's monthly budget, found spent by an earlier attempt

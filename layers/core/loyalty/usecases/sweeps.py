@@ -13,7 +13,7 @@ from ..member import Notice, Profile
 from ..program import Program
 from ..rules import benefits, cards, due, lifecycle, rfm, tiers
 from ..rules.posting import Change
-from ..store import MemberWrite, Stale, Store
+from ..store import MemberWrite, Stale, Store, TooLarge
 from .writes import ATTEMPTS, backoff, spent_budgets
 
 Settle = Callable[[Change], None]
@@ -29,14 +29,33 @@ def _unchanged(change: Change, before: Profile) -> bool:
 def settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime) -> bool:
     """Bring the member up to date as of `at` for every scheduled kind at once, whichever index found
     it: settling one kind can make another due (an expiry makes the next bucket's reminder due), and a
-    run repeated for the same time must find nothing left. True when something was written."""
+    run repeated for the same time must find nothing left. True when something was written.
+
+    All kinds at once may be more than one transaction holds (a member overdue for everything, with
+    big grants): then each kind is settled in a transaction of its own, in the same order. A kind
+    that alone does not fit raises TooLarge once the others are written (the member stays due for it)."""
+    try:
+        return _settle(store, program, program_id, member_id, at, list(KINDS.values()))
+    except TooLarge:
+        wrote, too_large = False, None
+        for apply in KINDS.values():
+            try:
+                wrote = _settle(store, program, program_id, member_id, at, [apply]) or wrote
+            except TooLarge as big:
+                too_large = big
+        if too_large is not None:
+            raise too_large from None
+        return wrote
+
+
+def _settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime, kinds: list[Settle]) -> bool:
     exhausted: set[str] = set()
     for attempt in range(ATTEMPTS):
         profile = store.get_member(program_id, member_id)
         if profile is None:
             return False
         change = Change.start(program, profile, at, exhausted)  # expires what is due
-        for apply in KINDS.values():
+        for apply in kinds:
             apply(change)
         if _unchanged(change, profile):
             return False

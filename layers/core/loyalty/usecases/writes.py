@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from ..errors import Contention, IdempotencyConflict, LoyaltyError
-from ..store import MemberWrite, Ref, RefExists, Stale, Store
+from ..errors import Contention, IdempotencyConflict, LoyaltyError, ValidationFailed
+from ..store import MemberWrite, Ref, RefExists, Stale, Store, TooLarge
 
 T = TypeVar("T")
 ATTEMPTS = 30
@@ -43,6 +43,16 @@ def replay(item: dict[str, Any], digest: str, kind: str, ref_id: str) -> dict[st
     if item.get("request_hash") != digest:
         raise IdempotencyConflict(kind, ref_id)
     return json.loads(item["response"])
+
+
+def too_large(big: TooLarge) -> ValidationFailed:
+    """A write that one DynamoDB transaction cannot hold (what the program lets one request issue at
+    once), refused with nothing written rather than failing as DynamoDB's ValidationException."""
+    message = (
+        f"this request would write {big.size} items at once; one transaction holds at most {big.limit}"
+        " (the program issues too much in one write)"
+    )
+    return ValidationFailed(message, [{"field": "body", "message": message, "items": big.size, "limit": big.limit}])
 
 
 def once(
@@ -82,6 +92,8 @@ def once(
             return True, response
         except RefExists as exists:
             return False, replay(exists.item, digest, kind, ref_id)
+        except TooLarge as big:
+            raise too_large(big) from None
         except Stale as stale:
             if on_stale is not None:
                 on_stale(stale.failed, write)
