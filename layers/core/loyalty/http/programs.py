@@ -37,7 +37,12 @@ UNKNOWN = {404: "not_found: unknown program"}
         "purchase may cross them all: program_invalid naming `tiers.levels[i].on_upgrade`), a card "
         "payment with all its cycles (`paid_cards[i].every_cycle`), one cycle of every identity card "
         "(`paid_cards`). A redemption issues at most "
-        f"{MAX_REDEEMED_COUPONS} coupons (quantity x the reward's coupons)."
+        f"{MAX_REDEEMED_COUPONS} coupons (quantity x the reward's coupons; one less for a reward with a "
+        "budget). A `budget` on any grant (welcome, on_upgrade, every_month, rfm benefits, card packs and "
+        "cycles, a reward's grant) or on the churn_warning, recall and birthday offers caps how many times "
+        "that grant is given per program-local month, program-wide: once spent it is skipped and the rest "
+        "of the write applies (a reward's spent budget is 409 limit_reached). Birthday coupons are valid "
+        "until the later of `valid_days` after issue and the end of the member's birthday month."
     ),
     tags=["programs"],
     responses=responses(
