@@ -9,7 +9,7 @@ delivers at least once).
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from .changes import Changed
 from .model import Model
@@ -66,7 +66,7 @@ class CardEvent(Model):
 
     plan_id: str
     active_until: datetime | None
-    coupon_ids: list[str] = Field(default_factory=list)
+    coupon_ids: list[str] = []
 
 
 class StageChanged(Model):

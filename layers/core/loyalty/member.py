@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from .model import Model
 
@@ -21,7 +21,7 @@ class CardPayment(Model):
     offset: int  # the card's months before this payment: it bought months [offset, offset + months)
     months: int
     points: int = 0
-    coupon_ids: list[str] = Field(default_factory=list)
+    coupon_ids: list[str] = []
     refunded: bool = False
 
 
@@ -34,7 +34,7 @@ class Card(Model):
     active_until: datetime
     months: int
     cycles_issued: int = 0  # cycles whose every_cycle grant was issued
-    payments: list[CardPayment] = Field(default_factory=list)
+    payments: list[CardPayment] = []
     expiry_noticed: datetime | None = None  # the end the expiring-soon notice was sent for
 
 
@@ -50,24 +50,24 @@ class Profile(Model):
     lifecycle_stage: Stage = "new"
     tier_id: str | None = None
     tier_since: datetime | None = None
-    buckets: dict[str, int] = Field(default_factory=dict)  # expires_on -> points
+    buckets: dict[str, int] = {}  # expires_on -> points
     lifetime_earned: int = 0
     ledger_seq: int = 0  # number of ledger entries written; the next entry's sequence
-    spend_by_month: dict[str, int] = Field(default_factory=dict)  # YYYY-MM (program time) -> minor
-    orders_by_month: dict[str, int] = Field(default_factory=dict)
+    spend_by_month: dict[str, int] = {}  # YYYY-MM (program time) -> minor
+    orders_by_month: dict[str, int] = {}
     orders_total: int = 0
     last_purchase_at: datetime | None = None
     last_activity_at: datetime | None = None
     activity_day: str | None = None  # the program-local day activity_counts belong to
-    activity_counts: dict[str, int] = Field(default_factory=dict)
+    activity_counts: dict[str, int] = {}
     win_back_until: datetime | None = None
-    paid_cards: dict[str, Card] = Field(default_factory=dict)  # plan id -> the card, while active
-    due_days: dict[str, str] = Field(default_factory=dict)  # scheduled kind -> day due (the DUE items)
+    paid_cards: dict[str, Card] = {}  # plan id -> the card, while active
+    due_days: dict[str, str] = {}  # scheduled kind -> day due (the DUE items)
     benefits_month: str | None = None  # the last program-local month whose benefits were issued
     last_review: str | None = None  # the program-local day of the last tier review
     below_reviews: int = 0  # consecutive reviews under the current tier's threshold
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
-    redeemed: dict[str, int] = Field(default_factory=dict)  # reward id -> quantity, for per_member_limit
+    redeemed: dict[str, int] = {}  # reward id -> quantity, for per_member_limit
     segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
 
     @property
@@ -116,7 +116,7 @@ class Notice(Model):
     expires_on: str | None = None
     plan_id: str | None = None
     active_until: datetime | None = None
-    coupon_ids: list[str] = Field(default_factory=list)
+    coupon_ids: list[str] = []
 
 
 class TierChange(Model):

@@ -32,7 +32,7 @@ Budget = Annotated[int | None, Field(ge=1, le=10**9)]
 
 class Grant(Doc):
     points: int = Field(0, ge=0, le=10**9)
-    coupons: list[Id] = Field(default_factory=list, max_length=20)
+    coupons: list[Id] = Field([], max_length=20)
     budget: Budget = None
 
 
@@ -73,8 +73,8 @@ class PointsConfig(Doc):
     earn: EarnRule
     value: PointValue = Field(default_factory=lambda: PointValue(points=100, worth_minor=100))
     expiry: Expiry = Field(default_factory=Expiry)
-    activities: dict[Id, ActivityRule] = Field(default_factory=dict)
-    multipliers: list[Multiplier] = Field(default_factory=list, max_length=50)
+    activities: dict[Id, ActivityRule] = {}
+    multipliers: list[Multiplier] = Field([], max_length=50)
     stacking: Literal["max", "multiply"] = "max"
 
 
@@ -127,7 +127,7 @@ class FirstOrder(Doc):
 
 class ChurnWarning(Doc):
     after_days: int = Field(ge=1, le=3650)
-    coupons: list[Id] = Field(default_factory=list, max_length=20)
+    coupons: list[Id] = Field([], max_length=20)
     earn_multiplier: Factor = Decimal(1)
     multiplier_days: int = Field(0, ge=0, le=365)
     budget: Budget = None  # caps the coupons; the stage change and the multiplier always apply
@@ -135,12 +135,12 @@ class ChurnWarning(Doc):
 
 class Recall(Doc):
     after_days: int = Field(ge=1, le=3650)
-    coupons: list[Id] = Field(default_factory=list, max_length=20)
+    coupons: list[Id] = Field([], max_length=20)
     budget: Budget = None
 
 
 class Birthday(Doc):
-    coupons: list[Id] = Field(default_factory=list, max_length=20)
+    coupons: list[Id] = Field([], max_length=20)
     points: int = Field(0, ge=0, le=10**9)
     earn_multiplier: Factor = Decimal(1)  # applies to purchases in the birthday month
     budget: Budget = None  # caps the gift (points and coupons), not the multiplier
@@ -167,7 +167,7 @@ class Rfm(Doc):
     frequency_orders: Cuts = Field(default_factory=lambda: [2, 3, 5, 8])
     monetary_minor: Cuts = Field(default_factory=lambda: [10000, 30000, 80000, 200000])
     # Segments as benefit targets: each month, members of a segment receive its grant (once a month).
-    benefits: dict[Id, Grant] = Field(default_factory=dict)
+    benefits: dict[Id, Grant] = {}
 
 
 class PaidCardPlan(Doc):
@@ -228,11 +228,11 @@ class Program(Doc):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
     timezone: str = "UTC"
     points: PointsConfig
-    coupons: dict[Id, CouponTemplate] = Field(default_factory=dict)
+    coupons: dict[Id, CouponTemplate] = {}
     tiers: Tiers | None = None
-    rewards: list[Reward] = Field(default_factory=list, max_length=500)
+    rewards: list[Reward] = Field([], max_length=500)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
-    paid_cards: list[PaidCardPlan] = Field(default_factory=list, max_length=50)
+    paid_cards: list[PaidCardPlan] = Field([], max_length=50)
     rfm: Rfm | None = None
     # What a member's order is worth on average: paid-card prices are checked against it.
     expected_average_order_minor: Minor | None = None

@@ -174,7 +174,7 @@ class GatewayMessage(Model):
 class ProgramSaved(Model):
     program_id: str
     version: int
-    warnings: list[dict[str, str]] = Field(default_factory=list)
+    warnings: list[dict[str, str]] = []
 
 
 class TierProgress(Model):
@@ -298,7 +298,7 @@ class PurchaseResult(Model):
     balance: int
     tier: str | None
     tier_changed: bool
-    coupons: list[CouponView] = Field(default_factory=list)
+    coupons: list[CouponView] = []
 
 
 class RefundResult(Model):
@@ -309,11 +309,9 @@ class RefundResult(Model):
     points_unrecovered: int = Field(0, description="points already spent, so not taken back")
     tier: str | None = Field(None, description="the member's tier after the refund")
     tier_changed: bool = Field(False, description="the refund undid the upgrade its order gave")
-    coupons_revoked: list[str] = Field(
-        default_factory=list, description="unused coupons of the undone upgrade's gift, taken back"
-    )
+    coupons_revoked: list[str] = Field([], description="unused coupons of the undone upgrade's gift, taken back")
     coupons_unrecovered: list[str] = Field(
-        default_factory=list, description="coupons of the undone upgrade's gift already used, so not taken back"
+        [], description="coupons of the undone upgrade's gift already used, so not taken back"
     )
 
 
@@ -327,7 +325,7 @@ class RedemptionResult(Model):
     redemption_id: str
     points_spent: int
     balance: int
-    coupons: list[CouponView] = Field(default_factory=list)
+    coupons: list[CouponView] = []
     reward_id: str | None = None
     quantity: int = 1
     fulfilment: Literal["coupon", "goods", "service", "donation", "deduction"]
@@ -381,7 +379,7 @@ class RoiTable(Model):
     program_id: str
     version: int
     plans: list[PlanRoi]
-    warnings: list[dict[str, str]] = Field(default_factory=list)
+    warnings: list[dict[str, str]] = []
 
 
 class Liability(Model):
