@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -36,6 +37,8 @@ def _burst(calls: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     return {
         "requests": len(calls),
         "ok": sum(1 for s, _ in results if s == 201),
+        # e.g. a 503 `unavailable` when one member's parallel writes outlast the write loop's retries
+        "others": ", ".join(f"{n} x {s}" for s, n in sorted(Counter(s for s, _ in results if s != 201).items())),
         "per_second": len(calls) / wall,
         "p50": pct(latencies, 50),
         "p99": pct(latencies, 99),
