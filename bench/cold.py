@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the children import this module: nothing beyond the standar
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / ".lambda-site"  # the layer's ARTIFACTS_DIR: its packages are in python/
-RUNS = int(os.environ.get("BENCH_COLD_RUNS", "5"))
+RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 # function folder -> its sample event (the local stack's demo program answers them)
 EVENTS = {
     "programs": "programs-get.json",

@@ -208,7 +208,7 @@ def main() -> None:
         create_tables_from_template(ddb, load_template())
         store = Store("LoyaltyTable", ddb)
         rows = single_program(store, ddb, held_sizes)
-        many = many_programs(store, ddb, count, 10, 10)
+        many = many_programs(store, ddb, count, 10, 10) if count else None  # BENCH_PROGRAMS=0: skip
     finally:
         ddb_local.stop()
     print()
@@ -222,6 +222,8 @@ def main() -> None:
             f"| {held:,} | {due:,} | {r['index_items'] / due:.2f} | {r['profile_reads'] / due:.2f} "
             f"| {r['query_calls']:.0f} | {r['seconds']:.1f} | {r['seconds'] * 1000 / due:.1f} |"
         )
+    if many is None:
+        return
     old, new, n, due = many["old"], many["new"], many["programs"], many["due"]
     scale = n / old["programs"]
     old_queries = many["registry"]["query_calls"] + old["query_calls"] * scale
