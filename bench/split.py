@@ -37,7 +37,7 @@ def main() -> None:
         view = load_function("members").handler
         event, context = http_event("GET", "/programs/p/members/m1"), Context()
 
-        from loyalty.http.deps import store
+        from loyalty.runtime import store
 
         ddb_client = store().client
         bare = client(ddb.endpoint, ddb_client.meta.config)

@@ -91,7 +91,7 @@ def run(endpoint: str, n: int) -> list[dict[str, Any]]:
     os.environ.update(BENCH_ENV | WARM_ENV)
     create_tables_from_template(client(endpoint), load_template())
     fns = {name: load_function(name).handler for name in FUNCTIONS}
-    from loyalty.http.deps import store
+    from loyalty.runtime import store
 
     meter = Meter(store().client)
     raw = client(endpoint, store().client.meta.config)  # the same client settings (retries and timeouts)

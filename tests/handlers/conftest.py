@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from loyalty.http import deps
+from loyalty import runtime
 from tests.support import Context, http_event, load_function, program
 from tests.tables import create_tables
 
@@ -35,9 +35,9 @@ class Api:
 def api() -> Iterator[Api]:
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
-        deps.store.cache_clear()
+        runtime.store.cache_clear()
         yield Api()
-        deps.store.cache_clear()
+        runtime.store.cache_clear()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from loyalty.http.deps import store
+from loyalty.runtime import store
 from loyalty.schemas import Enrol, Purchase
 from loyalty.usecases import earn, engine, members, programs
 from tests.handlers.conftest import Api

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from loyalty.http import deps
+from loyalty import runtime
 from loyalty.store import DUE_SHARDS
 from loyalty.usecases import engine, programs
 from tests.handlers.conftest import Api
@@ -29,7 +29,7 @@ def calls(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     def count(model: Any, **_: Any) -> None:
         seen[model.name] += 1
 
-    events = deps.store().client.meta.events
+    events = runtime.store().client.meta.events
     events.register("before-call.dynamodb", count)
     yield seen
     events.unregister("before-call.dynamodb", count)
@@ -117,7 +117,7 @@ def test_round_trips_scheduled_run(api: Api, calls: Counter[str]) -> None:
     calls.clear()
     items = engine.plan(datetime.now(UTC), ["benefits"])
     assert dict(calls) == {} and len(items) == DUE_SHARDS  # the planner reads nothing
-    settled = sum(engine.work(deps.store(), item, lambda: 900)[0].get("members_settled", 0) for item in items)
+    settled = sum(engine.work(runtime.store(), item, lambda: 900)[0].get("members_settled", 0) for item in items)
     assert settled == 3
     # One Query per work item (a page of its shard of the due index, mostly empty), the program once,
     # then per due member its profile and one transaction.

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from loyalty.http.deps import store
 from loyalty.member import Profile
 from loyalty.program import BASE_ITEMS, Program
 from loyalty.rules.posting import Change
+from loyalty.runtime import store
 from loyalty.schemas import CardPurchase, Enrol
 from loyalty.store import MemberWrite, TooLarge
 from loyalty.usecases import cards, engine, members, programs

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from loyalty.http import deps
+from loyalty import runtime
 from tests.handlers.conftest import Api
 from tests.support import program
 
@@ -166,7 +166,7 @@ def test_the_refund_that_undoes_an_upgrade_is_still_one_read_and_one_transaction
     def count(model: Any, **_: Any) -> None:
         seen[model.name] += 1
 
-    events = deps.store().client.meta.events
+    events = runtime.store().client.meta.events
     events.register("before-call.dynamodb", count)
     try:
         assert refund(api, "r1", "o1", 120000)["tier"] == "star"

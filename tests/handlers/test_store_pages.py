@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loyalty.http import deps
+from loyalty import runtime
 from tests.handlers.conftest import Api
 
 
@@ -12,7 +12,7 @@ def test_a_range_over_several_pages_is_read_whole_and_in_key_order(api: Api) -> 
     for i in range(5):
         item = {"pk": {"S": "MEMBER#p#m"}, "sk": {"S": f"COUPON#{i}"}, "n": {"N": str(i)}}
         api.client.put_item(TableName="LoyaltyTable", Item=item)
-    store = deps.store()
+    store = runtime.store()
     pages: list[int] = []
 
     def small_pages(params: dict[str, Any], **_: Any) -> None:

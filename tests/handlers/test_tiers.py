@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from loyalty.http.deps import store
+from loyalty.runtime import store
 from loyalty.schemas import Enrol, Purchase
 from loyalty.usecases import earn, members
 from tests.handlers.conftest import Api

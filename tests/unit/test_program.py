@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from loyalty.errors import ProgramInvalid
+from loyalty.errors import ProgramInvalid, field_path
 from loyalty.program import Program
-from loyalty.usecases.programs import field_path, validate
+from loyalty.usecases.programs import validate
 
 # Verbatim from shared/API.md, so a change to the contract's example shows up here.
 API_DEMO: dict[str, Any] = json.loads(

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-import warnings
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -16,15 +14,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 
 from .. import ready
-from ..errors import LoyaltyError
+from ..errors import LoyaltyError, field_path
+from ..runtime import logger, metrics, tracer
 from . import guard
-
-# A request that records no business metric is normal here, not a warning.
-warnings.filterwarnings("ignore", "No application metrics to publish")
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 TITLE = "Loyalty engine"
 VERSION = "1.0.0"
@@ -44,11 +36,8 @@ def error(status: int, code: str, message: str, details: list[dict[str, Any]] | 
 
 def _field(loc: tuple[Any, ...]) -> str:
     """('body', 'items', 0, 'sku') -> 'items[0].sku'; the source (body/query/path) is implied."""
-    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or (str(loc[0]) if loc else "body")
+    parts = loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc
+    return field_path(parts) or (str(loc[0]) if loc else "body")
 
 
 def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:

@@ -11,10 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..program import Id
+from ..runtime import metrics, store
 from ..schemas import CardPurchase, CardPurchaseResult, CardRefund, CardRefundResult
 from ..usecases import cards
-from .app import metrics
-from .deps import store
 from .params import MEMBER, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses
 

@@ -12,11 +12,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from .. import clock
+from ..runtime import metrics, store
 from ..schemas import Activity, ActivityMe, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
 from ..store import Store
 from ..usecases import earn
-from .app import metrics
-from .deps import store
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses

@@ -7,10 +7,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
+from ..runtime import metrics, store
 from ..schemas import Enrol, EnrolMe, MemberView
 from ..usecases import members
-from .app import metrics
-from .deps import store
 from .identity import member_id
 from .params import ME, PROGRAM, ProgramId
 from .responses import created_or_repeated, responses

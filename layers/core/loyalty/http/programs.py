@@ -12,10 +12,10 @@ from pydantic import Field
 from .. import clock
 from ..program import BASE_ITEMS, MAX_REDEEMED_COUPONS, ROOM, TRANSACTION_ITEMS
 from ..rules import pricing
+from ..runtime import store
 from ..schemas import HealthFigures, ProgramSaved, RoiTable
 from ..store import MAX_PROGRAM_BYTES
 from ..usecases import health, programs
-from .deps import store
 from .params import PROGRAM, ProgramId
 from .responses import responses
 

@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from .. import clock
+from ..runtime import store
 from ..schemas import Coupons, Ledger, MemberView
 from ..usecases import members
-from .deps import store
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import responses

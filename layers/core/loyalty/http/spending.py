@@ -11,10 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..program import Id
+from ..runtime import metrics, store
 from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
 from ..usecases import spend
-from .app import metrics
-from .deps import store
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import ready
-from ..http.app import logger
-from ..http.deps import store
+from ..runtime import logger, store
 from ..usecases import migrate
 from . import Handler
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from .. import queue, ready
-from ..http.app import logger, metrics, tracer
+from ..runtime import logger, metrics, tracer
 from ..usecases import engine
 from . import Handler
 

@@ -8,8 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import events, ready
-from ..http.app import logger, metrics
-from ..http.deps import store
+from ..runtime import logger, metrics, store
 from ..usecases import health
 from . import Handler
 

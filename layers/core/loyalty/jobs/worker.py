@@ -9,8 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from .. import queue, ready
-from ..http.app import logger, metrics, tracer
-from ..http.deps import store
+from ..runtime import logger, metrics, store, tracer
 from ..usecases import engine
 from . import Handler
 
