@@ -6,9 +6,23 @@ import calendar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from .errors import ValidationFailed
+
+# Clocks of order systems drift; a time further ahead than this is a client bug, not a late clock.
+FUTURE_SLACK = timedelta(minutes=5)
+
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def event_time(value: datetime | None, field: str, now: datetime) -> datetime:
+    """When a client says something happened (`paid_at`, `at`...): now when it says nothing."""
+    if value is None:
+        return now
+    if value > now + FUTURE_SLACK:
+        raise ValidationFailed.field(field, "must not be in the future")
+    return value
 
 
 def iso(at: datetime) -> str:

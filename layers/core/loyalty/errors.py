@@ -5,6 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 
+def field_path(loc: tuple[int | str, ...]) -> str:
+    """('tiers', 'levels', 1, 'threshold') -> 'tiers.levels[1].threshold': how every error names a field."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 class LoyaltyError(Exception):
     code = "internal_error"
     status = 500

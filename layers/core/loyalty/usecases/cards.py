@@ -14,7 +14,6 @@ from ..rules.posting import Change
 from ..schemas import CardPurchase, CardRefund
 from ..store import CouponRevoke, MemberWrite, Store
 from . import members, programs
-from .earn import event_time
 from .writes import once
 
 
@@ -33,7 +32,7 @@ def purchase(
     plan = _plan(program, body.plan_id, "plan_id")
     if body.amount_paid_minor != plan.price_minor:
         raise ValidationFailed.field("amount_paid_minor", f"must be the plan's price, {plan.price_minor}")
-    paid_at = event_time(body.paid_at, "paid_at", now)
+    paid_at = clock.event_time(body.paid_at, "paid_at", now)
     exhausted: set[str] = set()  # pack or cycle budgets found spent by an earlier attempt
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
@@ -68,7 +67,7 @@ def refund(
     unused coupons revoked and its points taken back, in one transaction with the card's new end."""
     program = programs.load(store, program_id)
     plan = _plan(program, plan_id, "plan_id")
-    at = event_time(body.refunded_at, "refunded_at", now)
+    at = clock.event_time(body.refunded_at, "refunded_at", now)
 
     def read() -> tuple[Profile, list[Coupon]]:
         profile = members.existing(store, program_id, member_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .. import clock
@@ -16,19 +16,10 @@ from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
 from . import members, programs
 from .writes import once
 
-# Clocks of order systems drift; a time further ahead than this is a client bug, not a late clock.
-FUTURE_SLACK = timedelta(minutes=5)
-# The same drift the other way, and the till's "pay, join, then post the order": a purchase paid up to
-# this long before the enrolment counts as paid at it. Earlier, it was not a member's purchase.
-ENROLMENT_SLACK = FUTURE_SLACK
-
-
-def event_time(value: datetime | None, field: str, now: datetime) -> datetime:
-    if value is None:
-        return now
-    if value > now + FUTURE_SLACK:
-        raise ValidationFailed.field(field, "must not be in the future")
-    return value
+# The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
+# order": a purchase paid up to this long before the enrolment counts as paid at it. Earlier, it was
+# not a member's purchase.
+ENROLMENT_SLACK = clock.FUTURE_SLACK
 
 
 def member_time(paid_at: datetime, profile: Profile) -> datetime:
@@ -55,7 +46,7 @@ def purchase(
     store: Store, program_id: str, member_id: str, body: Purchase, now: datetime
 ) -> tuple[bool, dict[str, Any]]:
     program = programs.load(store, program_id)
-    sent_paid_at = event_time(body.paid_at, "paid_at", now)
+    sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
     exhausted: set[str] = set()  # upgrade budgets found spent by an earlier attempt
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
@@ -142,7 +133,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
     takes the metric under the tier its order gave undoes that upgrade and its gift (tiers.undo_upgrade)."""
     program = programs.load(store, program_id)
-    refunded_at = event_time(body.refunded_at, "refunded_at", now)
+    refunded_at = clock.event_time(body.refunded_at, "refunded_at", now)
 
     def read() -> tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]:
         ids = upgrade_coupon_ids(program, body.order_id)
@@ -216,7 +207,7 @@ def activity(
     store: Store, program_id: str, member_id: str, body: Activity, now: datetime
 ) -> tuple[bool, dict[str, Any]]:
     program = programs.load(store, program_id)
-    at = event_time(body.at, "at", now)
+    at = clock.event_time(body.at, "at", now)
 
     def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
         day = clock.local_date(at, program.zone).isoformat()

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import clock
-from ..errors import Contention, NotFound, ProgramInvalid
+from ..errors import Contention, NotFound, ProgramInvalid, field_path
 from ..program import Program, problems
 from ..rules import pricing
 from ..store import MAX_PROGRAM_BYTES, Stale, Store, TooLarge
@@ -22,14 +22,6 @@ _cache: dict[tuple[str, str], tuple[float, Program]] = {}
 
 def ttl() -> float:
     return float(os.environ.get("PROGRAM_CACHE_TTL_SECONDS", "10"))
-
-
-def field_path(loc: tuple[int | str, ...]) -> str:
-    """('tiers', 'levels', 1, 'threshold') -> 'tiers.levels[1].threshold'."""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def validate(doc: Any) -> Program:
