@@ -6,12 +6,15 @@ import math
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import LimitReached, ValidationFailed
 from ..member import Profile
 from ..program import Program
-from . import cards
+from . import cards, tiers
+
+if TYPE_CHECKING:  # posting imports the rules it runs; a runtime import would be circular
+    from .posting import Change
 
 
 def multipliers(
@@ -140,3 +143,19 @@ def activity_points(program: Program, profile: Profile, activity: str, day: date
             f"daily cap of {rule.daily_cap} reached for {activity!r}", [{"field": "type", "limit": rule.daily_cap}]
         )
     return rule.points
+
+
+def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month: str) -> None:
+    """What a purchase adds to the member's history: spend and orders per program-local month (the
+    tier metric's data, kept for the tier window), the last purchase, and an active lifecycle stage."""
+    p = change.profile
+    p.spend_by_month[month] = p.spend_by_month.get(month, 0) + amount_minor
+    p.orders_by_month[month] = p.orders_by_month.get(month, 0) + 1
+    p.orders_total += 1
+    p.last_purchase_at = max(filter(None, [p.last_purchase_at, paid_at]))
+    p.last_activity_at = max(filter(None, [p.last_activity_at, paid_at]))
+    p.lifecycle_stage = "active"
+    if change.program.tiers is not None:
+        keep = max(change.program.tiers.window_months, 12) + 1
+        p.spend_by_month = tiers.prune_months(p.spend_by_month, change.today, keep)
+        p.orders_by_month = tiers.prune_months(p.orders_by_month, change.today, keep)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -65,15 +66,26 @@ def next_review(program: Program, profile: Profile) -> date | None:
     return clock.add_months(date.fromisoformat(last), program.tiers.review.every_months)
 
 
+def upgrade(change: Change, source: Callable[[Level], str]) -> list[Level]:
+    """The one upgrade path (a purchase, a tier review, `POST ./tier-evaluations`): every level the metric
+    reaches above the current tier, in order, each with its gift traced to `source(level)`."""
+    if change.program.tiers is None:
+        return []
+    tiers, p = change.program.tiers, change.profile
+    reached = upgrades(tiers, p.tier_id, metric(tiers, p, change.today))
+    for level in reached:
+        change.move_tier(level, "upgrade", source(level))
+    return reached
+
+
 def review(change: Change) -> None:
     """Upgrade at once whenever the metric allows; at a due review, a member under its tier's threshold
     `grace_reviews + 1` reviews in a row drops one level (never two at once)."""
     program, p = change.program, change.profile
     if program.tiers is None:
         return
+    upgrade(change, lambda level: f"upgrade:{level.id}:review:{change.today}")
     value = metric(program.tiers, p, change.today)
-    for level in upgrades(program.tiers, p.tier_id, value):
-        change.move_tier(level, "upgrade", f"upgrade:{level.id}:review:{change.today}")
     due_day = next_review(program, p)
     if due_day is None or change.today < due_day:
         return

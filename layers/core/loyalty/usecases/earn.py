@@ -8,7 +8,7 @@ from typing import Any
 from .. import clock
 from ..errors import NotFound, ValidationFailed
 from ..member import Coupon, Profile
-from ..program import Level, Program
+from ..program import Program
 from ..rules import earning, tiers
 from ..rules.posting import Change, coupon_id
 from ..schemas import Activity, Purchase, Refund
@@ -64,23 +64,9 @@ def purchase(
 
         p = change.profile
         month = clock.month_key(day)
-        p.spend_by_month[month] = p.spend_by_month.get(month, 0) + body.amount_minor
-        p.orders_by_month[month] = p.orders_by_month.get(month, 0) + 1
-        p.orders_total += 1
-        p.last_purchase_at = max(filter(None, [p.last_purchase_at, paid_at]))
-        p.last_activity_at = max(filter(None, [p.last_activity_at, paid_at]))
-        p.lifecycle_stage = "active"
-
+        earning.record_purchase(change, body.amount_minor, paid_at, month)
         from_tier = p.tier_id
-        reached: list[Level] = []
-        if program.tiers is not None:
-            today = clock.local_date(now, program.zone)
-            keep = max(program.tiers.window_months, 12) + 1
-            p.spend_by_month = tiers.prune_months(p.spend_by_month, today, keep)
-            p.orders_by_month = tiers.prune_months(p.orders_by_month, today, keep)
-            reached = tiers.upgrades(program.tiers, p.tier_id, tiers.metric(program.tiers, p, today))
-            for level in reached:
-                change.move_tier(level, "upgrade", tiers.upgrade_source(level.id, body.order_id))
+        reached = tiers.upgrade(change, lambda level: tiers.upgrade_source(level.id, body.order_id))
 
         response = {
             "order_id": body.order_id,
