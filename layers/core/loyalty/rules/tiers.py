@@ -67,7 +67,7 @@ def next_review(program: Program, profile: Profile) -> date | None:
 
 
 def upgrade(change: Change, source: Callable[[Level], str]) -> list[Level]:
-    """The one upgrade path (a purchase, a tier review, `POST ./tier-evaluations`): every level the metric
+    """The one upgrade path (a purchase, a tier review, `POST .../tier-evaluations`): every level the metric
     reaches above the current tier, in order, each with its gift traced to `source(level)`."""
     if change.program.tiers is None:
         return []
