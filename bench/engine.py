@@ -25,7 +25,7 @@ from local.template import load_template  # noqa: E402
 from loyalty import clock  # noqa: E402
 from loyalty.member import Profile  # noqa: E402
 from loyalty.store import DUE_SHARDS, Store, _dump, due_keys, due_shard  # noqa: E402
-from loyalty.usecases import engine, programs  # noqa: E402
+from loyalty.usecases import programs, scheduler  # noqa: E402
 from tests.support import program  # noqa: E402
 
 RUN = datetime(2026, 6, 15, 4, tzinfo=UTC)
@@ -113,10 +113,10 @@ def run(store: Store) -> dict[str, float]:
     """One planned churn run, every work item worked in series (as the local runtime does)."""
     started = time.perf_counter()
     with Reads(store) as reads:
-        items = engine.plan(RUN, ["churn"])
+        items = scheduler.plan(RUN, ["churn"])
         settled = 0
         for item in items:
-            stats, rest = engine.work(store, item, lambda: 900)
+            stats, rest = scheduler.work(store, item, lambda: 900)
             settled += stats.get("members_settled", 0)
             assert rest is None
     return {"work_items": len(items), "settled": settled, "seconds": time.perf_counter() - started, **reads}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from loyalty.runtime import store
 from loyalty.schemas import Enrol
-from loyalty.usecases import engine, members
+from loyalty.usecases import members, scheduler
 from tests.handlers.conftest import Api
 from tests.support import program
 
@@ -18,8 +18,8 @@ def test_a_birthday_coupon_issued_on_the_3rd_covers_a_birthday_on_the_20th(api: 
     assert status == 200, body
     third = datetime(2026, 3, 3, 4, tzinfo=UTC)  # 12:00 in Shanghai
     members.enrol(store(), "demo", Enrol(member_id="m1", birthday="1990-03-20"), third)
-    for item in engine.plan(third, ["benefits"]):
-        engine.work(store(), item, lambda: 900)
+    for item in scheduler.plan(third, ["benefits"]):
+        scheduler.work(store(), item, lambda: 900)
     status, wallet = api.call("members", "GET", "/programs/demo/members/m1/coupons")
     assert status == 200, wallet
     coupons = {c["source"].split(":")[0]: c for c in wallet["coupons"]}

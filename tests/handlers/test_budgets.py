@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from loyalty.runtime import store
 from loyalty.schemas import Enrol, Purchase
-from loyalty.usecases import earn, engine, members, programs
+from loyalty.usecases import earn, members, programs, scheduler
 from tests.handlers.conftest import Api
 from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
 from tests.support import program
@@ -25,8 +25,8 @@ def test_a_spent_budget_stops_issuing_atomically(api: Api) -> None:
 
     def run(at: datetime) -> int:
         settled = 0
-        for item in engine.plan(at, ["benefits"]):
-            stats, _ = engine.work(store(), item, lambda: 900)
+        for item in scheduler.plan(at, ["benefits"]):
+            stats, _ = scheduler.work(store(), item, lambda: 900)
             settled += stats.get("members_settled", 0)
         return settled
 
@@ -48,8 +48,8 @@ def test_a_spent_budget_stops_issuing_atomically(api: Api) -> None:
 
 def run_kind(kind: str, at: datetime) -> int:
     settled = 0
-    for item in engine.plan(at, [kind]):
-        stats, _ = engine.work(store(), item, lambda: 900)
+    for item in scheduler.plan(at, [kind]):
+        stats, _ = scheduler.work(store(), item, lambda: 900)
         settled += stats.get("members_settled", 0)
     return settled
 

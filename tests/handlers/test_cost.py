@@ -14,7 +14,7 @@ import pytest
 
 from loyalty import runtime
 from loyalty.store import DUE_SHARDS
-from loyalty.usecases import engine, programs
+from loyalty.usecases import programs, scheduler
 from tests.handlers.conftest import Api
 from tests.support import program
 
@@ -115,9 +115,9 @@ def test_round_trips_scheduled_run(api: Api, calls: Counter[str]) -> None:
         assert api.call("earn", "POST", f"/programs/demo/members/m{i}/purchases", purchase)[0] == 201
     programs._cache.clear()  # a fresh container: the worker reads the program once
     calls.clear()
-    items = engine.plan(datetime.now(UTC), ["benefits"])
+    items = scheduler.plan(datetime.now(UTC), ["benefits"])
     assert dict(calls) == {} and len(items) == DUE_SHARDS  # the planner reads nothing
-    settled = sum(engine.work(runtime.store(), item, lambda: 900)[0].get("members_settled", 0) for item in items)
+    settled = sum(scheduler.work(runtime.store(), item, lambda: 900)[0].get("members_settled", 0) for item in items)
     assert settled == 3
     # One Query per work item (a page of its shard of the due index, mostly empty), the program once,
     # then per due member its profile and one transaction.

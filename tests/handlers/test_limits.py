@@ -15,7 +15,7 @@ from loyalty.rules.posting import Change
 from loyalty.runtime import store
 from loyalty.schemas import CardPurchase, Enrol
 from loyalty.store import MemberWrite, TooLarge
-from loyalty.usecases import cards, engine, members, programs
+from loyalty.usecases import cards, members, programs, scheduler
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
 from tests.support import program
@@ -249,13 +249,13 @@ def test_a_sweep_too_big_for_one_transaction_settles_each_kind_in_its_own(api: A
     # of both cards (40 and 2 notices), over 100 items with the profile and the due index.
     run = datetime(2026, 2, 6, 4, tzinfo=UTC)
     settled = 0
-    for item in engine.plan(run, ["benefits", "churn", "cards"]):
-        stats, _ = engine.work(store(), item, lambda: 900)
+    for item in scheduler.plan(run, ["benefits", "churn", "cards"]):
+        stats, _ = scheduler.work(store(), item, lambda: 900)
         settled += stats.get("members_settled", 0)
         assert "members_too_large" not in stats
     assert settled == 1
     sources = [c.source for c in store().coupons("big", "m1")]
     assert len(sources) == held + 100
     assert members.existing(store(), "big", "m1").lifecycle_stage == "at_risk"
-    for item in engine.plan(run, ["benefits", "churn", "cards"]):  # a repeat changes nothing
-        assert engine.work(store(), item, lambda: 900)[0].get("members_settled", 0) == 0
+    for item in scheduler.plan(run, ["benefits", "churn", "cards"]):  # a repeat changes nothing
+        assert scheduler.work(store(), item, lambda: 900)[0].get("members_settled", 0) == 0

@@ -12,7 +12,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol
 from loyalty.store import Store, due_shard
-from loyalty.usecases import engine, members
+from loyalty.usecases import members, scheduler
 from tests.integration.conftest import Client
 from tests.support import program
 
@@ -41,10 +41,10 @@ def test_a_worker_killed_mid_shard_is_finished_by_the_rerun_without_doubles(
     stack: Stack, api: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, pid, ids = program_with_due_members(stack, api, 6)
-    item = engine.WorkItem(kind="expire", shard=0, run_at=RUN)
-    monkeypatch.setattr(engine, "PAGE", 2)
+    item = scheduler.WorkItem(kind="expire", shard=0, run_at=RUN)
+    monkeypatch.setattr(scheduler, "PAGE", 2)
     seen = {"members": 0}
-    real_settle = engine.sweeps.settle
+    real_settle = scheduler.sweeps.settle
 
     def dies_after_three(*args: object) -> bool:
         if seen["members"] == 3:
@@ -52,13 +52,13 @@ def test_a_worker_killed_mid_shard_is_finished_by_the_rerun_without_doubles(
         seen["members"] += 1
         return real_settle(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine.sweeps, "settle", dies_after_three)
+    monkeypatch.setattr(scheduler.sweeps, "settle", dies_after_three)
     with pytest.raises(SystemExit):
-        engine.work(store, item, lambda: 900)
-    monkeypatch.setattr(engine.sweeps, "settle", real_settle)
+        scheduler.work(store, item, lambda: 900)
+    monkeypatch.setattr(scheduler.sweeps, "settle", real_settle)
     assert sum(expire_entries(store, pid, m) for m in ids) == 3
 
-    stats, rest = engine.work(store, item, lambda: 900)  # the message comes back: the item runs again
+    stats, rest = scheduler.work(store, item, lambda: 900)  # the message comes back: the item runs again
     assert rest is None and stats.get("members_settled") == 3
     assert [expire_entries(store, pid, m) for m in ids] == [1] * 6
 
@@ -67,11 +67,11 @@ def test_a_worker_short_of_time_hands_back_its_cursor(
     stack: Stack, api: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store, pid, ids = program_with_due_members(stack, api, 5)
-    monkeypatch.setattr(engine, "PAGE", 2)
-    item = engine.WorkItem(kind="expire", shard=0, run_at=RUN)
+    monkeypatch.setattr(scheduler, "PAGE", 2)
+    item = scheduler.WorkItem(kind="expire", shard=0, run_at=RUN)
     settled = 0
     while item is not None:
-        stats, item = engine.work(store, item, lambda: 10)  # always short of time: one page per call
+        stats, item = scheduler.work(store, item, lambda: 10)  # always short of time: one page per call
         settled += stats.get("members_settled", 0)
     assert settled == 5 and [expire_entries(store, pid, m) for m in ids] == [1] * 5
 
@@ -80,7 +80,7 @@ def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_batch_goes_on(st
     store, pid, ids = program_with_due_members(stack, api, 3)
     queues = stack.queues
     dead_before = queues.depth("WorkDeadLetterQueue")
-    good = engine.WorkItem(kind="expire", shard=0, run_at=RUN)
+    good = scheduler.WorkItem(kind="expire", shard=0, run_at=RUN)
     queues.sqs.send_message(QueueUrl=queues.urls["WorkQueue"], MessageBody=json.dumps({"not": "a work item"}))
     queues.sqs.send_message(QueueUrl=queues.urls["WorkQueue"], MessageBody=good.model_dump_json())
     stack.runtime.settle()

@@ -17,7 +17,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol
 from loyalty.store import DUE_SHARDS, Store, due_shard
-from loyalty.usecases import engine, members
+from loyalty.usecases import members, scheduler
 from tests.integration.conftest import Client, lambda_client
 from tests.integration.test_expiry_sweep import scheduled
 from tests.support import program
@@ -104,8 +104,8 @@ def test_a_run_reads_only_the_members_due_whatever_the_programs_and_days(
             reads["items"] += parsed.get("Count", 0)
 
     store.client.meta.events.register("after-call.dynamodb", count)
-    for item in engine.plan(at, ["expire"]):  # the same run again, in-process, counted
-        engine.work(store, item, lambda: 900)
+    for item in scheduler.plan(at, ["expire"]):  # the same run again, in-process, counted
+        scheduler.work(store, item, lambda: 900)
     assert reads == {"queries": DUE_SHARDS, "items": 0}  # settled: nothing due is read again
 
 
@@ -120,8 +120,8 @@ def test_a_member_scheduled_during_a_run_is_settled_by_that_run_or_the_next(
     for m in same_shard[:3]:
         members.enrol(store, pid, Enrol(member_id=m), datetime(2023, 1, 10, tzinfo=UTC))
     at = datetime(2023, 3, 5, tzinfo=UTC)
-    monkeypatch.setattr(engine, "PAGE", 1)
-    real_settle = engine.sweeps.settle
+    monkeypatch.setattr(scheduler, "PAGE", 1)
+    real_settle = scheduler.sweeps.settle
     late = same_shard[3]
 
     def and_one_more(*args: Any) -> bool:
@@ -129,12 +129,12 @@ def test_a_member_scheduled_during_a_run_is_settled_by_that_run_or_the_next(
             members.enrol(store, pid, Enrol(member_id=late), datetime(2023, 1, 5, tzinfo=UTC))
         return real_settle(*args)
 
-    monkeypatch.setattr(engine.sweeps, "settle", and_one_more)
-    item: engine.WorkItem | None = engine.WorkItem(kind="expire", shard=3, run_at=at)
+    monkeypatch.setattr(scheduler.sweeps, "settle", and_one_more)
+    item: scheduler.WorkItem | None = scheduler.WorkItem(kind="expire", shard=3, run_at=at)
     while item is not None:
-        _, item = engine.work(store, item, lambda: 900)
-    monkeypatch.setattr(engine.sweeps, "settle", real_settle)
-    engine.work(store, engine.WorkItem(kind="expire", shard=3, run_at=at), lambda: 900)  # the next run
+        _, item = scheduler.work(store, item, lambda: 900)
+    monkeypatch.setattr(scheduler.sweeps, "settle", real_settle)
+    scheduler.work(store, scheduler.WorkItem(kind="expire", shard=3, run_at=at), lambda: 900)  # the next run
     for m in same_shard:
         assert store.get_member(pid, m).balance == 0, m  # type: ignore[union-attr]
 

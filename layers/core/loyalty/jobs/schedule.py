@@ -8,9 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
-from .. import queue, ready
+from .. import ready, workqueue
 from ..runtime import logger, metrics, tracer
-from ..usecases import engine
+from ..usecases import scheduler
 from . import Handler
 
 
@@ -22,8 +22,8 @@ def planner(kinds: list[str]) -> Handler:
     @metrics.log_metrics
     @event_parser(model=EventBridgeModel)
     def handler(event: EventBridgeModel, context: Any) -> dict[str, Any]:
-        items = engine.plan(event.time, kinds)
-        sent = queue.send(items)
+        items = scheduler.plan(event.time, kinds)
+        sent = workqueue.send(items)
         metrics.add_metric(name="WorkItemsPlanned", unit=MetricUnit.Count, value=sent)
         logger.info("planned", extra={"time": event.time.isoformat(), "kinds": kinds, "items": sent})
         return {"time": event.time.isoformat(), "kinds": kinds, "planned": sent}

@@ -8,9 +8,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from .. import queue, ready
+from .. import ready, workqueue
 from ..runtime import logger, metrics, store, tracer
-from ..usecases import engine
+from ..usecases import scheduler
 from . import Handler
 
 
@@ -18,10 +18,10 @@ def worker() -> Handler:
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def settle_item(record: SQSRecord) -> None:
-        work = engine.WorkItem.model_validate_json(record.body)
-        stats, rest = engine.work(store(), work, context_left)
+        work = scheduler.WorkItem.model_validate_json(record.body)
+        stats, rest = scheduler.work(store(), work, context_left)
         if rest is not None:
-            queue.send([rest])  # ran short of time: the rest of the shard goes back on the queue
+            workqueue.send([rest])  # ran short of time: the rest of the shard goes back on the queue
         for name, value in stats.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 

@@ -1,4 +1,4 @@
-"""What a scheduled kind does to one due member (engine.py finds the members).
+"""What a scheduled kind does to one due member (scheduler.py finds the members).
 
 Each member is settled by the same version-guarded write as any other, so a run repeated for the same
 time finds nothing left to do and changes nothing.
