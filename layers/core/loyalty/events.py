@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .changes import Changed
 from .model import Model
+from .records import StreamRecord
 from .store import decode_change
 
 SOURCE = "loyalty.engine"
@@ -85,7 +85,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Points Reversed": PointsChanged,
     "Points Adjusted": PointsChanged,
     "Points Expiring": PointsExpiring,
-    "Tier Changed": TierChanged,
+    "Tier StreamRecord": TierChanged,
     "Coupon Issued": CouponIssued,
     "Coupon Used": CouponUsed,
     "Card Purchased": CardEvent,
@@ -142,11 +142,11 @@ def _coupon(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
 _CREATED: dict[str, Any] = {
     "ledger": lambda item: _LEDGER[item["type"]],
     "notice": lambda item: _NOTICES[item["kind"]],
-    "tier_change": lambda item: "Tier Changed",
+    "tier_change": lambda item: "Tier StreamRecord",
 }
 
 
-def _named(change: Changed) -> Named:
+def _named(change: StreamRecord) -> Named:
     new, old = change.new, change.old
     if new is None:
         return []  # removals (a DUE item moving) are bookkeeping, not domain events

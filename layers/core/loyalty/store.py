@@ -42,10 +42,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from . import clock
-from .changes import Changed
 from .errors import Unavailable
 from .member import Coupon, LedgerEntry, Notice, Profile
 from .program import TRANSACTION_ITEMS
+from .records import StreamRecord
 from .rules.posting import Change
 
 _ser = TypeSerializer()
@@ -271,7 +271,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decode_change(record: dict[str, Any]) -> Changed | None:
+def decode_change(record: dict[str, Any]) -> StreamRecord | None:
     """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed: a member's item, or
     an order's reference (kind "order"); None for anything else (programs, budgets, stock, stats)."""
     images = record.get("dynamodb", {})
@@ -289,7 +289,7 @@ def decode_change(record: dict[str, Any]) -> Changed | None:
     else:
         return None
     created = images.get("ApproximateCreationDateTime")
-    return Changed(
+    return StreamRecord(
         kind=kind,
         program_id=pid,
         member_id=mid,

@@ -17,8 +17,8 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import clock
-from ..changes import Changed
 from ..program import Program
+from ..records import StreamRecord
 
 # A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
 # store alone knows the keys they are kept under.
@@ -30,7 +30,7 @@ _CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "po
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
 
 
-def deltas(change: Changed, program: Program, committed: datetime, out: Deltas) -> None:
+def deltas(change: StreamRecord, program: Program, committed: datetime, out: Deltas) -> None:
     """Add what one committed item change does to the counters."""
     pid, new, old = change.program_id, change.new, change.old
     day = ("day", clock.local_date(committed, program.zone).isoformat())

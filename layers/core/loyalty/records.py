@@ -9,7 +9,7 @@ from typing import Any
 
 
 @dataclass
-class Changed:
+class StreamRecord:
     """One committed item change as a table stream reports it, decoded (the domain events' input)."""
 
     kind: str  # member, ledger, coupon, notice, tier_change, due, order (other: anything else)
