@@ -7,7 +7,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
-  MEMBER#{pid}#{mid}       NOTICE#{id}, TIER#{at}  notices (domain events) and tier history
+  MEMBER#{pid}#{mid}       NOTICE#{id}             notices (domain events)
+  MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
@@ -636,7 +637,10 @@ class Store:
             created += [(f"COUPON#{c.coupon_id}", "coupon", c) for c in write.change.coupons]
             created += [(f"NOTICE#{n.notice_id}", "notice", n) for n in write.change.notices]
             changes = enumerate(write.change.tier_changes)
-            created += [(f"TIER#{t.at.isoformat()}#{i}", "tier_change", t) for i, t in changes]
+            # The member's new version in the key: two writes may carry the same instant (a purchase and
+            # its refund in one second, a review at a client's `at` and a scheduled run at that hour).
+            version = write.change.profile.version
+            created += [(f"TIER#{t.at.isoformat()}#{version:09d}#{i}", "tier_change", t) for i, t in changes]
             for sk, kind, model in created:
                 item = _dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
                 cond = "attribute_not_exists(pk)"
