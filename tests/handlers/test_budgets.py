@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from loyalty.runtime import store
 from loyalty.schemas import Enrol, Purchase
-from loyalty.usecases import earn, members, programs, scheduler
+from loyalty.usecases import earning, members, programs, scheduler
 from tests.handlers.conftest import Api
 from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
 from tests.support import program
@@ -21,7 +21,7 @@ def test_a_spent_budget_stops_issuing_atomically(api: Api) -> None:
     t0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
     for i in range(5):
         members.enrol(store(), "demo", Enrol(member_id=f"m{i}"), t0)
-        earn.purchase(store(), "demo", f"m{i}", Purchase(order_id=f"o{i}", amount_minor=100000), t0)  # gold
+        earning.purchase(store(), "demo", f"m{i}", Purchase(order_id=f"o{i}", amount_minor=100000), t0)  # gold
 
     def run(at: datetime) -> int:
         settled = 0

@@ -10,7 +10,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase
 from loyalty.store import Store
-from loyalty.usecases import earn, members
+from loyalty.usecases import earning, members
 from tests.integration.conftest import Client, lambda_client
 from tests.integration.test_expiry_sweep import scheduled
 from tests.support import program
@@ -33,7 +33,9 @@ def test_tier_and_birthday_benefits_once_a_month(stack: Stack, api: Client) -> N
     members.enrol(store, pid, Enrol(member_id="m1", birthday="1990-02-14"), datetime(2026, 1, 10, 4, tzinfo=UTC))
     run(stack, datetime(2026, 1, 11, 4, tzinfo=UTC))  # a star in January: no monthly benefit, no birthday
     assert sources(api, pid) == ["welcome:m1"]
-    earn.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=150000), datetime(2026, 1, 12, 4, tzinfo=UTC))
+    earning.purchase(
+        store, pid, "m1", Purchase(order_id="o1", amount_minor=150000), datetime(2026, 1, 12, 4, tzinfo=UTC)
+    )
 
     run(stack, datetime(2026, 2, 1, 4, tzinfo=UTC))  # gold in February, the birthday month
     february = ["birthday:2026-02", "tier:gold:2026-02", "upgrade:gold:o1", "welcome:m1"]

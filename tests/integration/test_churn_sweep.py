@@ -11,7 +11,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase
 from loyalty.store import Store
-from loyalty.usecases import earn, members
+from loyalty.usecases import earning, members
 from tests.integration.conftest import Client, lambda_client
 from tests.integration.test_expiry_sweep import scheduled
 from tests.support import program
@@ -36,7 +36,9 @@ def test_churn_warning_win_back_and_recall(stack: Stack, api: Client) -> None:
     store = Store("LoyaltyTable", client(stack.ddb.endpoint))
     for member in ("m1", "m2"):
         members.enrol(store, pid, Enrol(member_id=member), T0)
-    earn.purchase(store, pid, "m2", Purchase(order_id="o-m2", amount_minor=1000), datetime(2026, 1, 30, 4, tzinfo=UTC))
+    earning.purchase(
+        store, pid, "m2", Purchase(order_id="o-m2", amount_minor=1000), datetime(2026, 1, 30, 4, tzinfo=UTC)
+    )
 
     sweep(stack, datetime(2026, 2, 9, 4, tzinfo=UTC))  # m1: 30 days idle since enrolment
     assert state(api, pid, "m1") == ("at_risk", ["churn_warning:2026-01-10"])
@@ -46,7 +48,7 @@ def test_churn_warning_win_back_and_recall(stack: Stack, api: Client) -> None:
     assert state(api, pid, "m1") == ("at_risk", ["churn_warning:2026-01-10"])
     assert api.call("GET", f"/programs/{pid}/members/m1/ledger")[1] == before
 
-    _, bought = earn.purchase(
+    _, bought = earning.purchase(
         store, pid, "m1", Purchase(order_id="o-m1", amount_minor=1000), datetime(2026, 2, 12, 4, tzinfo=UTC)
     )
     assert bought["breakdown"]["multipliers"] == {"win_back": "2"} and bought["points_earned"] == 20

@@ -17,7 +17,7 @@ from loyalty import events
 from loyalty.errors import LoyaltyError
 from loyalty.schemas import CouponUseBody, Enrol, Purchase, Redeem
 from loyalty.store import Store
-from loyalty.usecases import earn, members, programs, spend
+from loyalty.usecases import earning, members, programs, spending
 from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import program
 
@@ -68,18 +68,18 @@ def test_each_committed_write_announces_what_it_changed_and_nothing_else(ddb: Dy
     assert announced(stream.new(), pid) == {"Member Enrolled": 1, "Points Earned": 1, "Coupon Issued": 1}
 
     order = Purchase(order_id="o1", amount_minor=150000)
-    earn.purchase(store, pid, "m1", order, NOW)
+    earning.purchase(store, pid, "m1", order, NOW)
     # earn and first-order bonus, the upgrade to gold, its gift coupon
     assert announced(stream.new(), pid) == {"Points Earned": 2, "Tier StreamRecord": 1, "Coupon Issued": 1}
 
-    earn.purchase(store, pid, "m1", order, NOW)  # a repeat commits nothing...
+    earning.purchase(store, pid, "m1", order, NOW)  # a repeat commits nothing...
     with pytest.raises(LoyaltyError):  # ...nor does a refusal
-        spend.redeem(store, pid, "m1", Redeem(redemption_id="r1", reward_id="coupon-5", quantity=100), NOW)
+        spending.redeem(store, pid, "m1", Redeem(redemption_id="r1", reward_id="coupon-5", quantity=100), NOW)
     assert announced(stream.new(), pid) == {}
 
     coupon = store.coupons(pid, "m1")[0].coupon_id
-    spend.use_coupon(store, pid, "m1", coupon, CouponUseBody(order_id="t1", order_amount_minor=9000), NOW)
-    spend.redeem(store, pid, "m1", Redeem(redemption_id="r2", reward_id="coupon-5"), NOW)
+    spending.use_coupon(store, pid, "m1", coupon, CouponUseBody(order_id="t1", order_amount_minor=9000), NOW)
+    spending.redeem(store, pid, "m1", Redeem(redemption_id="r2", reward_id="coupon-5"), NOW)
     found = [e for e in events.from_records(stream.new()) if e["program_id"] == pid]
     assert Counter(e["detail_type"] for e in found) == {"Coupon Used": 1, "Points Redeemed": 1, "Coupon Issued": 1}
     used = next(e for e in found if e["detail_type"] == "Coupon Used")

@@ -11,7 +11,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase
 from loyalty.store import Store
-from loyalty.usecases import earn, members
+from loyalty.usecases import earning, members
 from tests.integration.conftest import Client, lambda_client
 from tests.support import program
 
@@ -60,7 +60,7 @@ def test_sweep_expires_reminds_and_repeats_as_a_no_op(stack: Stack, api: Client)
     assert [(n["points"], n["expires_on"]) for n in notices()] == [(50, "2026-02-28")]
     invoke(stack, datetime(2026, 1, 30, 12, tzinfo=UTC))  # the same time again: nothing more
     assert len(notices()) == 1
-    earn.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=1000), datetime(2026, 2, 3, tzinfo=UTC))
+    earning.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=1000), datetime(2026, 2, 3, tzinfo=UTC))
 
     invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
     after = ledger()

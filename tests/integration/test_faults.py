@@ -24,7 +24,7 @@ from loyalty import store as store_module
 from loyalty.errors import Unavailable
 from loyalty.schemas import CardPurchase, CardRefund, CouponUseBody, Enrol, Purchase, Redeem, Refund
 from loyalty.store import Store
-from loyalty.usecases import cards, earn, members, programs, spend, sweeps
+from loyalty.usecases import cards, earning, members, programs, spending, sweeps
 from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import program
 
@@ -66,7 +66,7 @@ def _enrol(s: Store, pid: str, mid: str) -> Any:
 
 
 def _buy(s: Store, pid: str, mid: str) -> Any:
-    return earn.purchase(s, pid, mid, Purchase(order_id=f"o-{mid}", amount_minor=120000), NOW)
+    return earning.purchase(s, pid, mid, Purchase(order_id=f"o-{mid}", amount_minor=120000), NOW)
 
 
 def _welcome_coupon(s: Store, pid: str, mid: str) -> str:
@@ -101,15 +101,15 @@ OPERATIONS: dict[str, tuple[Step, Step]] = {
     "purchase": (_enrol, _buy),
     "refund": (
         _enrolled_and_bought,
-        lambda s, p, m: earn.refund(s, p, m, Refund(refund_id=f"r-{m}", order_id=f"o-{m}", amount_minor=50000), NOW),
+        lambda s, p, m: earning.refund(s, p, m, Refund(refund_id=f"r-{m}", order_id=f"o-{m}", amount_minor=50000), NOW),
     ),
     "redemption": (
         _enrolled_and_bought,
-        lambda s, p, m: spend.redeem(s, p, m, Redeem(redemption_id=f"rd-{m}", reward_id="coupon-5"), NOW),
+        lambda s, p, m: spending.redeem(s, p, m, Redeem(redemption_id=f"rd-{m}", reward_id="coupon-5"), NOW),
     ),
     "coupon use": (
         _enrol,
-        lambda s, p, m: spend.use_coupon(
+        lambda s, p, m: spending.use_coupon(
             s, p, m, _welcome_coupon(s, p, m), CouponUseBody(order_id=f"t-{m}", order_amount_minor=6000), NOW
         ),
     ),

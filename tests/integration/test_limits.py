@@ -13,7 +13,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Redeem
 from loyalty.store import Store
-from loyalty.usecases import spend
+from loyalty.usecases import spending
 from tests.handlers.test_limits import PROGRAM_LIMIT, padded_to, shop, stored_bytes, with_templates
 from tests.integration.conftest import Client
 
@@ -75,7 +75,7 @@ def test_the_largest_redemption_is_exactly_100_items_and_commits(
 
     ddb.transact_write_items = counted
     store = Store("LoyaltyTable", ddb)
-    _, body = spend.redeem(
+    _, body = spending.redeem(
         store, pid, "m1", Redeem(redemption_id="max", reward_id=reward, quantity=most), datetime.now(UTC)
     )
     assert sent == [100] and len(body["coupons"]) == most

@@ -10,7 +10,7 @@ from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase
 from loyalty.store import Store
-from loyalty.usecases import earn, members
+from loyalty.usecases import earning, members
 from tests.integration.conftest import Client, lambda_client
 from tests.integration.test_expiry_sweep import scheduled
 from tests.support import program
@@ -27,7 +27,7 @@ def test_scheduled_review_drops_one_level_after_the_grace(stack: Stack, api: Cli
     store = Store("LoyaltyTable", client(stack.ddb.endpoint))
     t0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
     members.enrol(store, pid, Enrol(member_id="m1"), t0)
-    earn.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=600000), t0)  # straight to diamond
+    earning.purchase(store, pid, "m1", Purchase(order_id="o1", amount_minor=600000), t0)  # straight to diamond
 
     def tier() -> str:
         return api.call("GET", f"/programs/{pid}/members/m1")[1]["tier"]["id"]

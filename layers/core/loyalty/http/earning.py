@@ -15,7 +15,7 @@ from .. import clock
 from ..runtime import metrics, store
 from ..schemas import Activity, ActivityMe, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
 from ..store import Store
-from ..usecases import earn
+from ..usecases import earning
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses
@@ -47,7 +47,7 @@ def _write(
     responses=responses(201, "credited", repeat=REPEAT, errors=ERRORS),
 )
 def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Response[PurchaseResult]:
-    return _write(earn.purchase, PurchaseResult, program_id, member_id, body)
+    return _write(earning.purchase, PurchaseResult, program_id, member_id, body)
 
 
 @router.post(
@@ -65,7 +65,7 @@ def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Resp
     responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
 )
 def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response[RefundResult]:
-    return _write(earn.refund, RefundResult, program_id, member_id, body)
+    return _write(earning.refund, RefundResult, program_id, member_id, body)
 
 
 @router.post(
@@ -76,7 +76,7 @@ def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response
     responses=responses(201, "credited", repeat=REPEAT, errors=ACTIVITY_ERRORS),
 )
 def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Response[ActivityResult]:
-    return _write(earn.activity, ActivityResult, program_id, member_id, body)
+    return _write(earning.activity, ActivityResult, program_id, member_id, body)
 
 
 @router.post(
@@ -88,5 +88,5 @@ def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Resp
 )
 def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
     return _write(
-        earn.activity, ActivityResult, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True))
+        earning.activity, ActivityResult, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True))
     )

@@ -13,7 +13,7 @@ from .. import clock
 from ..program import Id
 from ..runtime import metrics, store
 from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
-from ..usecases import spend
+from ..usecases import spending
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses
@@ -38,7 +38,7 @@ COUPON_ERRORS = {
     responses=responses(201, "spent", repeat=REPEAT, errors=REDEEM_ERRORS),
 )
 def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response[RedemptionResult]:
-    created, result = spend.redeem(store(), program_id, member_id, body, clock.now())
+    created, result = spending.redeem(store(), program_id, member_id, body, clock.now())
     if created:
         metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=result["points_spent"])
     return created_or_repeated(created, result, RedemptionResult)
@@ -62,7 +62,7 @@ def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]
     responses=responses(200, "used (or the same order again: the first answer)", errors=COUPON_ERRORS),
 )
 def use_coupon(program_id: ProgramId, member_id: MemberId, coupon_id: CouponId, body: CouponUseBody) -> CouponUseResult:
-    created, result = spend.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
+    created, result = spending.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
     if created:
         metrics.add_metric(name="CouponsUsed", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="CouponDiscountMinor", unit=MetricUnit.Count, value=result["discount_minor"])

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from .. import clock
 from ..runtime import store
 from ..schemas import TierEvaluation, TierEvaluationResult
-from ..usecases import tiering
+from ..usecases import tiers
 from .params import MEMBER, MemberId, ProgramId
 from .responses import responses
 
@@ -23,5 +23,5 @@ ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many 
 )
 def evaluate(program_id: ProgramId, member_id: MemberId, body: TierEvaluation) -> TierEvaluationResult:
     now = clock.now()
-    result = tiering.evaluate(store(), program_id, member_id, clock.event_time(body.at, "at", now))
+    result = tiers.evaluate(store(), program_id, member_id, clock.event_time(body.at, "at", now))
     return TierEvaluationResult.model_validate(result)
