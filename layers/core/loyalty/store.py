@@ -35,7 +35,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -47,7 +47,9 @@ from .errors import Unavailable
 from .member import Coupon, LedgerEntry, Notice, Profile
 from .program import TRANSACTION_ITEMS
 from .records import StreamRecord
-from .rules.posting import Change
+
+if TYPE_CHECKING:  # the store runs no rule: a write hands it a finished Change (usecases/writes.commit)
+    from .rules.posting import Change
 
 _ser = TypeSerializer()
 _NUMBER_LIMIT = 10**38  # DynamoDB's numbers carry 38 digits; the library refuses longer ones
@@ -156,6 +158,7 @@ class MemberWrite:
     stock: StockTake | None = None
     coupon_use: CouponUse | None = None
     revoke: CouponRevoke | None = None
+    due_moves: dict[str, str | None] = field(default_factory=dict)  # Change.finish's: the DUE items to move
 
 
 def _member_pk(pid: str, mid: str) -> str:
@@ -620,7 +623,7 @@ class Store:
             items.append(item)
 
         if write.change is not None:
-            moves = write.change.due_moves()  # before the profile is written: it records them
+            moves = write.due_moves
             profile = write.change.profile
             pk = _member_pk(pid, profile.member_id)
             put: dict[str, Any] = {

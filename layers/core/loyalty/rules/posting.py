@@ -110,10 +110,11 @@ class Change:
             "churn": churn.isoformat() if churn else None,
         }
 
-    def due_moves(self) -> dict[str, str | None]:
-        """The due days this change moved, recorded on the profile; the store rewrites only those
-        index items (a day of None removes the member from that kind's index). Every write passes
-        here, so the derived RFM segment is refreshed here too."""
+    def finish(self) -> dict[str, str | None]:
+        """The last rules of every write, run once its rules are applied and just before it is committed
+        (usecases/writes.commit): the derived RFM segment refreshed, and the due days this change moved,
+        recorded on the profile. The store rewrites only those index items (a day of None removes the
+        member from that kind's index)."""
         rfm.refresh(self)
         moved = {kind: day for kind, day in self.due().items() if self.profile.due_days.get(kind) != day}
         self.profile.due_days = {k: v for k, v in {**self.profile.due_days, **moved}.items() if v}

@@ -14,7 +14,7 @@ from ..rules.posting import Change
 from ..schemas import Enrol
 from ..store import MemberWrite, Stale, Store
 from . import programs
-from .writes import ATTEMPTS, backoff, spent_budgets
+from .writes import ATTEMPTS, backoff, commit, spent_budgets
 
 
 def missing(member_id: str) -> NotFound:
@@ -57,7 +57,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bo
         if body.enrolled_at is None:
             change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
         try:
-            store.commit(MemberWrite(change=change, expected_version=None), program_id)
+            commit(store, MemberWrite(change=change, expected_version=None), program_id)
             return True, view(program, change.profile, now)
         except Stale as stale:
             spent = spent_budgets(stale.failed)

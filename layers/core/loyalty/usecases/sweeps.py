@@ -14,7 +14,7 @@ from ..program import Program
 from ..rules import benefits, cards, due, lifecycle, rfm, tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store, TooLarge
-from .writes import ATTEMPTS, backoff, spent_budgets
+from .writes import ATTEMPTS, backoff, commit, spent_budgets
 
 Settle = Callable[[Change], None]
 
@@ -60,7 +60,7 @@ def _settle(store: Store, program: Program, program_id: str, member_id: str, at:
         if _unchanged(change, profile):
             return False
         try:
-            store.commit(MemberWrite(change=change, expected_version=profile.version), program_id)
+            commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
             return True
         except Stale as stale:
             spent = spent_budgets(stale.failed)

@@ -10,7 +10,7 @@ from ..rules import tiers
 from ..rules.posting import Change
 from ..store import MemberWrite, Stale, Store
 from . import members, programs
-from .writes import ATTEMPTS, backoff, spent_budgets
+from .writes import ATTEMPTS, backoff, commit, spent_budgets
 
 
 def evaluate(store: Store, program_id: str, member_id: str, at: datetime) -> dict[str, Any]:
@@ -23,7 +23,7 @@ def evaluate(store: Store, program_id: str, member_id: str, at: datetime) -> dic
         tiers.review(change)
         before, after = profile.tier_id, change.profile.tier_id
         try:
-            store.commit(MemberWrite(change=change, expected_version=profile.version), program_id)
+            commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
         except Stale as stale:
             spent = spent_budgets(stale.failed)
             exhausted |= spent

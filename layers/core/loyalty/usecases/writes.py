@@ -55,6 +55,13 @@ def too_large(big: TooLarge) -> ValidationFailed:
     return ValidationFailed(message, [{"field": "body", "message": message, "items": big.size, "limit": big.limit}])
 
 
+def commit(store: Store, write: MemberWrite, program_id: str) -> None:
+    """Every member write ends here: the change's last rules (Change.finish), then the one transaction."""
+    if write.change is not None:
+        write.due_moves = write.change.finish()
+    store.commit(write, program_id)
+
+
 def once(
     store: Store,
     program_id: str,
@@ -88,7 +95,7 @@ def once(
             kind=kind, ref_id=ref_id, member_id=member_id, request_hash=digest, response=response, data=data
         )
         try:
-            store.commit(write, program_id)
+            commit(store, write, program_id)
             return True, response
         except RefExists as exists:
             return False, replay(exists.item, digest, kind, ref_id)
