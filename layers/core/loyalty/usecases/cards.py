@@ -14,7 +14,7 @@ from ..rules.posting import Change
 from ..schemas import CardPurchase, CardRefund
 from ..store import CouponRevoke, MemberWrite, Store
 from . import members, programs
-from .writes import once
+from .writes import Built, RefKey, once
 
 
 def _plan(program: Program, plan_id: str, field: str) -> PaidCardPlan:
@@ -35,7 +35,7 @@ def purchase(
     paid_at = clock.event_time(body.paid_at, "paid_at", now)
     exhausted: set[str] = set()  # pack or cycle budgets found spent by an earlier attempt
 
-    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    def build(profile: Profile) -> Built:
         change = Change.start(program, profile, now, exhausted)
         card, extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
         response = {
@@ -47,12 +47,12 @@ def purchase(
             "balance": change.balance,
         }
         facts = {"plan_id": plan.id, "amount_minor": body.amount_paid_minor}
-        return MemberWrite(change=change, expected_version=profile.version), response, facts
+        return Built(MemberWrite(change=change, expected_version=profile.version), response, facts)
 
     return once(
         store,
         program_id,
-        ("payment", body.payment_id, member_id),
+        RefKey("payment", body.payment_id, member_id),
         body,
         lambda: members.existing(store, program_id, member_id),
         build,
@@ -78,7 +78,7 @@ def refund(
         ids = payment.coupon_ids
         return profile, store.get_coupons(program_id, member_id, ids) if ids else []
 
-    def build(state: tuple[Profile, list[Coupon]]) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    def build(state: tuple[Profile, list[Coupon]]) -> Built:
         profile, coupons = state
         change = Change.start(program, profile, now)
         outcome = cards.refund(change, plan, body.payment_id, coupons, at)
@@ -99,6 +99,6 @@ def refund(
             expected_version=profile.version,
             revoke=CouponRevoke(outcome.revoke, clock.iso(at)) if outcome.revoke else None,
         )
-        return write, response, {"payment_id": outcome.payment.payment_id, "refund_minor": outcome.refund_minor}
+        return Built(write, response, {"payment_id": outcome.payment.payment_id, "refund_minor": outcome.refund_minor})
 
-    return once(store, program_id, ("card_refund", body.refund_id, member_id), body, read, build)
+    return once(store, program_id, RefKey("card_refund", body.refund_id, member_id), body, read, build)

@@ -14,7 +14,7 @@ from ..rules.posting import Change, coupon_id
 from ..schemas import Activity, Purchase, Refund
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
 from . import members, programs
-from .writes import once
+from .writes import Built, RefKey, once
 
 # The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
 # order": a purchase paid up to this long before the enrolment counts as paid at it. Earlier, it was
@@ -49,7 +49,7 @@ def purchase(
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
     exhausted: set[str] = set()  # upgrade budgets found spent by an earlier attempt
 
-    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    def build(profile: Profile) -> Built:
         paid_at = member_time(sent_paid_at, profile)
         change = Change.start(program, profile, now, exhausted)
         day = clock.local_date(paid_at, program.zone)
@@ -88,12 +88,12 @@ def purchase(
         }
         if reached:  # so that a refund of this order can undo the upgrade and take back its gift
             facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
-        return MemberWrite(change=change, expected_version=profile.version), response, facts
+        return Built(MemberWrite(change=change, expected_version=profile.version), response, facts)
 
     return once(
         store,
         program_id,
-        ("order", body.order_id, member_id),
+        RefKey("order", body.order_id, member_id),
         body,
         lambda: members.existing(store, program_id, member_id),
         build,
@@ -132,7 +132,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
 
     def build(
         state: tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]],
-    ) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    ) -> Built:
         profile, order, coupons = state
         if profile is None:
             raise members.missing(member_id)
@@ -180,13 +180,13 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             "coupons_unrecovered": undone.unrecovered if undone else [],
         }
         revoke = CouponRevoke(undone.revoke, clock.iso(refunded_at)) if undone and undone.revoke else None
-        return (
+        return Built(
             MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke),
             response,
             {"order_id": body.order_id},
         )
 
-    return once(store, program_id, ("refund", body.refund_id, member_id), body, read, build)
+    return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, read, build)
 
 
 def activity(
@@ -195,7 +195,7 @@ def activity(
     program = programs.load(store, program_id)
     at = clock.event_time(body.at, "at", now)
 
-    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    def build(profile: Profile) -> Built:
         day = clock.local_date(at, program.zone).isoformat()
         points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
         change = Change.start(program, profile, now)
@@ -208,12 +208,12 @@ def activity(
             p.activity_counts[body.type] = p.activity_counts.get(body.type, 0) + 1
         p.last_activity_at = max(filter(None, [p.last_activity_at, at]))
         response = {"activity_id": body.activity_id, "points_earned": points, "balance": change.balance}
-        return MemberWrite(change=change, expected_version=profile.version), response, {"type": body.type}
+        return Built(MemberWrite(change=change, expected_version=profile.version), response, {"type": body.type})
 
     return once(
         store,
         program_id,
-        ("activity", body.activity_id, member_id),
+        RefKey("activity", body.activity_id, member_id),
         body,
         lambda: members.existing(store, program_id, member_id),
         build,

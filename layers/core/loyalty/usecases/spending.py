@@ -14,7 +14,7 @@ from ..rules.posting import Change
 from ..schemas import CouponUseBody, Redeem
 from ..store import CouponUse, MemberWrite, StockTake, Store
 from . import members, programs
-from .writes import once
+from .writes import Built, RefKey, once
 
 
 def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: datetime) -> tuple[bool, dict[str, Any]]:
@@ -30,7 +30,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
     exhausted: set[str] = set()  # the reward's monthly budget, found spent by an earlier attempt
 
-    def build(profile: Profile) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    def build(profile: Profile) -> Built:
         change = Change.start(program, profile, now, exhausted)
         stock = None
         if reward is None:
@@ -72,7 +72,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
             "coupons": [c.model_dump(mode="json") for c in change.coupons],
             **result,
         }
-        return MemberWrite(change=change, expected_version=profile.version, stock=stock), response, {}
+        return Built(MemberWrite(change=change, expected_version=profile.version, stock=stock), response)
 
     def on_stale(failed: set[str], write: MemberWrite) -> None:
         if "stock" in failed and write.stock is not None:
@@ -81,7 +81,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
     return once(
         store,
         program_id,
-        ("redemption", body.redemption_id, member_id),
+        RefKey("redemption", body.redemption_id, member_id),
         body,
         lambda: members.existing(store, program_id, member_id),
         build,
@@ -102,16 +102,16 @@ def use_coupon(
             raise NotFound(f"coupon {coupon_id!r} not found for this member", [{"field": "coupon_id"}])
         return coupon
 
-    def build(coupon: Any) -> tuple[MemberWrite, dict[str, Any], dict[str, Any]]:
+    def build(coupon: Any) -> Built:
         off = spending.discount(coupon, body.order_amount_minor, now, body.scene)
         use = CouponUse(
             member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
         )
         response = {"coupon_id": coupon_id, "discount_minor": off, "order_id": body.order_id, "kind": coupon.kind}
-        return MemberWrite(change=None, expected_version=None, coupon_use=use), response, {}
+        return Built(MemberWrite(change=None, expected_version=None, coupon_use=use), response)
 
     try:
-        return once(store, program_id, ("coupon_use", coupon_id, member_id), body, read, build)
+        return once(store, program_id, RefKey("coupon_use", coupon_id, member_id), body, read, build)
     except IdempotencyConflict:
         # The coupon was used on another order: for a till that is "used", not a payload mix-up.
         raise CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}]) from None

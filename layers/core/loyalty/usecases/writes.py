@@ -13,6 +13,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -55,6 +56,25 @@ def too_large(big: TooLarge) -> ValidationFailed:
     return ValidationFailed(message, [{"field": "body", "message": message, "items": big.size, "limit": big.limit}])
 
 
+@dataclass(frozen=True)
+class RefKey:
+    """Which request a write answers: its kind (order, refund...), the client's id and the member."""
+
+    kind: str
+    ref_id: str
+    member_id: str
+
+
+@dataclass
+class Built:
+    """What a use case's `build` makes of a fresh read: the write, the response the request answers
+    (kept on the reference for repeats) and facts later writes need (an order's points, for refunds)."""
+
+    write: MemberWrite
+    response: dict[str, Any]
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
 def commit(store: Store, write: MemberWrite, program_id: str) -> None:
     """Every member write ends here: the change's last rules (Change.finish), then the one transaction."""
     if write.change is not None:
@@ -65,25 +85,25 @@ def commit(store: Store, write: MemberWrite, program_id: str) -> None:
 def once(
     store: Store,
     program_id: str,
-    ref: tuple[str, str, str],
+    ref: RefKey,
     body: BaseModel,
     read: Callable[[], T],
-    build: Callable[[T], tuple[MemberWrite, dict[str, Any], dict[str, Any]]],
+    build: Callable[[T], Built],
     on_stale: Callable[[set[str], MemberWrite], None] | None = None,
     exhausted: set[str] | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Run `build` on a fresh `read` until its write commits. Returns (first_time, response).
 
-    `ref` is (kind, id, member_id); `build` returns (write, response, facts to keep on the reference).
+    `ref` names the request; `build` makes the write, its response and the facts to keep on the reference.
     `exhausted` is the set `build` hands to Change.start: budgets found spent are added to it, so the
     next attempt skips their grants (or refuses, for a reward) and the rest of the write goes through.
     """
-    kind, ref_id, member_id = ref
+    kind, ref_id, member_id = ref.kind, ref.ref_id, ref.member_id
     digest = request_hash(program_id, member_id, body)
     for attempt in range(ATTEMPTS):
         state = read()
         try:
-            write, response, data = build(state)
+            built = build(state)
         except LoyaltyError:
             # A rule refused it (cap reached, over-refund...): if this is a retry of a request that
             # already succeeded, the first result wins over the refusal.
@@ -91,8 +111,9 @@ def once(
             if done is not None:
                 return False, replay(done, digest, kind, ref_id)
             raise
+        write, response = built.write, built.response
         write.ref = Ref(
-            kind=kind, ref_id=ref_id, member_id=member_id, request_hash=digest, response=response, data=data
+            kind=kind, ref_id=ref_id, member_id=member_id, request_hash=digest, response=response, data=built.facts
         )
         try:
             commit(store, write, program_id)
