@@ -159,3 +159,23 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
         keep = max(change.program.tiers.window_months, 12) + 1
         p.spend_by_month = tiers.prune_months(p.spend_by_month, change.today, keep)
         p.orders_by_month = tiers.prune_months(p.orders_by_month, change.today, keep)
+
+
+def record_refund(change: Change, order_month: str, amount_minor: int, in_full: bool) -> None:
+    """A refund takes its amount out of the order's month (tier qualification); a full one, the order."""
+    p = change.profile
+    if order_month in p.spend_by_month:
+        p.spend_by_month[order_month] = max(0, p.spend_by_month[order_month] - amount_minor)
+    if in_full and p.orders_by_month.get(order_month):
+        p.orders_by_month[order_month] -= 1
+
+
+def record_activity(change: Change, type_: str, at: datetime, day: str) -> None:
+    """An activity counts toward its type's daily cap (program-local `day`) and the member's last activity."""
+    p = change.profile
+    # Only the latest day's counters are kept: caps are per day, older days cannot matter.
+    if p.activity_day is None or day > p.activity_day:
+        p.activity_day, p.activity_counts = day, {}
+    if p.activity_day == day:
+        p.activity_counts[type_] = p.activity_counts.get(type_, 0) + 1
+    p.last_activity_at = max(filter(None, [p.last_activity_at, at]))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..errors import CouponUnavailable, LimitReached, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
+
+if TYPE_CHECKING:  # posting imports the rules it runs; a runtime import would be circular
+    from .posting import Change
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
 
@@ -45,6 +49,23 @@ def check_limit(reward: Reward, profile: Profile, quantity: int) -> None:
             f"reward {reward.id!r} is limited to {reward.per_member_limit} per member ({used} redeemed)",
             [{"field": "quantity", "limit": reward.per_member_limit, "redeemed": used}],
         )
+
+
+def redeem(change: Change, reward: Reward, quantity: int, ref: str) -> int:
+    """`quantity` units of a reward: its points spent, its coupons given, the member's count kept for
+    `per_member_limit`. Returns the points spent. Points paid for a grant: a spent budget refuses the
+    redemption (409 limit_reached) rather than skip the grant, as other grant sites do."""
+    check_limit(reward, change.profile, quantity)
+    cost = reward.cost_points * quantity
+    change.debit("redeem", cost, change.at, ref)
+    if not change.take_budget(reward.grant.budget, f"reward:{reward.id}", quantity):
+        raise LimitReached(
+            f"reward {reward.id!r} has reached its monthly budget",
+            [{"field": "reward_id", "message": "monthly budget spent", "budget": reward.grant.budget}],
+        )
+    change.give_coupons(reward.grant.coupons * quantity, change.at, ref)
+    change.profile.redeemed[reward.id] = change.profile.redeemed.get(reward.id, 0) + quantity
+    return cost
 
 
 def allotments(stock: int) -> list[int]:

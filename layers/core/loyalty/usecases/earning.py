@@ -153,11 +153,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         p = change.profile
         before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
         from_tier = p.tier_id
-        month = order["order_month"]
-        if month in p.spend_by_month:
-            p.spend_by_month[month] = max(0, p.spend_by_month[month] - body.amount_minor)
-        if refunded_after == order["order_minor"] and p.orders_by_month.get(month):
-            p.orders_by_month[month] -= 1
+        earning.record_refund(change, order["order_month"], body.amount_minor, refunded_after == order["order_minor"])
         undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, refunded_at)
         update = RefUpdate(
             kind="order",
@@ -200,13 +196,7 @@ def activity(
         points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
         change = Change.start(program, profile, now)
         change.credit("activity", points, at, f"activity:{body.activity_id}")
-        p = change.profile
-        # Only the latest day's counters are kept: caps are per day, older days cannot matter.
-        if p.activity_day is None or day > p.activity_day:
-            p.activity_day, p.activity_counts = day, {}
-        if p.activity_day == day:
-            p.activity_counts[body.type] = p.activity_counts.get(body.type, 0) + 1
-        p.last_activity_at = max(filter(None, [p.last_activity_at, at]))
+        earning.record_activity(change, body.type, at, day)
         response = {"activity_id": body.activity_id, "points_earned": points, "balance": change.balance}
         return Built(MemberWrite(change=change, expected_version=profile.version), response, {"type": body.type})
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import CouponUnavailable, IdempotencyConflict, LimitReached, NotFound, OutOfStock
+from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from ..member import Profile
 from ..rules import spending
 from ..rules.posting import Change
@@ -41,17 +41,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
             change.debit("redeem", cost, now, ref)
             result = {"fulfilment": "deduction", "deduction_minor": off}
         else:
-            spending.check_limit(reward, profile, body.quantity)
-            cost = reward.cost_points * body.quantity
-            change.debit("redeem", cost, now, ref)
-            # Points paid for a grant: a spent budget refuses the redemption rather than skip the grant.
-            if not change.take_budget(reward.grant.budget, f"reward:{reward.id}", body.quantity):
-                raise LimitReached(
-                    f"reward {reward.id!r} has reached its monthly budget",
-                    [{"field": "reward_id", "message": "monthly budget spent", "budget": reward.grant.budget}],
-                )
-            change.give_coupons(reward.grant.coupons * body.quantity, now, ref)
-            change.profile.redeemed[reward.id] = profile.redeemed.get(reward.id, 0) + body.quantity
+            cost = spending.redeem(change, reward, body.quantity, ref)
             if reward.stock is not None:
                 shards = [i for i, n in enumerate(spending.allotments(reward.stock)) if n >= body.quantity]
                 left = [i for i in shards if i not in empty_shards]
