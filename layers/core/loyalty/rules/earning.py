@@ -97,22 +97,23 @@ def breakdown(program: Program, amount_minor: int, factors: dict[str, Decimal], 
     rule = program.points.earn
     base = exact_base(program, amount_minor)
     earned = base * Fraction(factor)
+    rounded_base, rounded = purchase_points(program, amount_minor, factor)  # the one rounding rule
     if amount_minor < rule.min_order_minor:
         calculation = f"{amount_minor} is below min_order_minor {rule.min_order_minor}: 0"
     else:
         calculation = (
             f"{amount_minor} x {rule.points_per_unit} / {rule.unit_minor} = {exact_text(base)}; "
-            f"{exact_text(base)} x {decimal_text(factor)} = {exact_text(earned)}; rounded down: {math.floor(earned)}"
+            f"{exact_text(base)} x {decimal_text(factor)} = {exact_text(earned)}; rounded down: {rounded}"
         )
     return {
-        "base": math.floor(base),
+        "base": rounded_base,
         "base_exact": exact_text(base),
         "multiplier": decimal_text(factor),
         "multipliers": {source: decimal_text(f) for source, f in factors.items()},
         "stacking": program.points.stacking,
         "earned_exact": exact_text(earned),
         "rounding": "down",
-        "earned": math.floor(earned),
+        "earned": rounded,
         "calculation": calculation,
     }
 
