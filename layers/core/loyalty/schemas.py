@@ -113,7 +113,8 @@ class Redeem(Body):
                 "units of the reward, at most 100; and quantity x the reward's coupons per unit "
                 f"(`grant.coupons`) at most {MAX_REDEEMED_COUPONS}, since one redemption is one DynamoDB "
                 f"transaction (100 items): {MAX_REDEEMED_COUPONS} of a one-coupon reward, "
-                f"{MAX_REDEEMED_COUPONS // 2} of a two-coupon one. More is a 422 naming quantity."
+                f"{MAX_REDEEMED_COUPONS // 2} of a two-coupon one; one coupon less for a reward with a "
+                "`grant.budget` (its counter is one more item). More is a 422 naming quantity."
             ),
         ),
     ] = 1
@@ -277,7 +278,7 @@ class PurchaseBreakdown(Model):
     existed (a repeat returns the first result)."""
 
     # Open: later sources of points (campaigns) add their own parts without dropping any.
-    model_config = ConfigDict(defer_build=True, extra="allow")
+    model_config = ConfigDict(extra="allow")  # merged with Model's (defer_build stays)
 
     base: int = Field(description="the order's points at 1x, rounded down on their own (not an input to `earned`)")
     multiplier: DecimalText = Field(description="the multipliers combined by `stacking`")
