@@ -87,8 +87,8 @@ def test_the_welcome_budget_is_monthly(api: Api) -> None:
     doc["lifecycle"]["welcome"]["budget"] = 1
     programs.save(store(), "demo", doc)
     jan, feb = datetime(2026, 1, 31, 4, tzinfo=UTC), datetime(2026, 2, 1, 4, tzinfo=UTC)  # Shanghai months
-    got = [members.enrol(store(), "demo", Enrol(member_id=f"m{i}"), at)[1] for i, at in enumerate([jan, jan, feb])]
-    assert [v["points"]["balance"] for v in got] == [100, 0, 100]
+    got = [members.enrol(store(), "demo", Enrol(member_id=f"m{i}"), at).result for i, at in enumerate([jan, jan, feb])]
+    assert [v.points.balance for v in got] == [100, 0, 100]
 
 
 def test_an_upgrade_budget_skips_the_gift_not_the_upgrade(api: Api) -> None:

@@ -15,7 +15,7 @@ from loyalty.rules.posting import Change
 from loyalty.runtime import store
 from loyalty.schemas import CardPurchase, Enrol
 from loyalty.store import MemberWrite, TooLarge
-from loyalty.usecases import cards, members, programs, scheduler
+from loyalty.usecases import cards, members, pipeline, programs, scheduler
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
 from tests.support import program
@@ -213,8 +213,8 @@ def test_a_card_payment_with_all_its_cycles_and_notices_must_fit_one_transaction
     late = CardPurchase(
         payment_id="pay", plan_id="long", amount_paid_minor=4500, paid_at=datetime(2022, 1, 1, tzinfo=UTC)
     )
-    _, bought = cards.purchase(store(), "cards", "m1", late, t0)  # every cycle at once, and the end
-    assert len(bought["coupons"]) == 40
+    bought = cards.purchase(store(), "cards", "m1", late, t0).result  # every cycle at once, and the end
+    assert len(bought.coupons) == 40
 
 
 def test_the_store_refuses_a_transaction_over_100_items_without_writing(api: Api) -> None:
@@ -222,7 +222,7 @@ def test_the_store_refuses_a_transaction_over_100_items_without_writing(api: Api
     t0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
     members.enrol(store(), "demo", Enrol(member_id="m1"), t0)
     before = api.items()
-    profile = members.existing(store(), "demo", "m1")
+    profile = pipeline.existing(store(), "demo", "m1")
     change = Change.start(programs.load(store(), "demo"), profile, t0)
     change.give_coupons(["welcome-10"] * 100, t0, "test")
     with pytest.raises(TooLarge) as raised:
@@ -256,6 +256,6 @@ def test_a_sweep_too_big_for_one_transaction_settles_each_kind_in_its_own(api: A
     assert settled == 1
     sources = [c.source for c in store().coupons("big", "m1")]
     assert len(sources) == held + 100
-    assert members.existing(store(), "big", "m1").lifecycle_stage == "at_risk"
+    assert pipeline.existing(store(), "big", "m1").lifecycle_stage == "at_risk"
     for item in scheduler.plan(run, ["benefits", "churn", "cards"]):  # a repeat changes nothing
         assert scheduler.work(store(), item, lambda: 900)[0].get("members_settled", 0) == 0

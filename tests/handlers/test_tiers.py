@@ -22,8 +22,8 @@ def test_review_drops_one_level_after_the_grace_and_keeps_history(api: Api) -> N
     api.call("programs", "PUT", "/programs/demo", program("demo"))  # gold at 1,000.00 over 6 months
     t0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
     members.enrol(store(), "demo", Enrol(member_id="m1"), t0)
-    _, bought = earning.purchase(store(), "demo", "m1", Purchase(order_id="o1", amount_minor=600000), t0)
-    assert bought["tier"] == "diamond"  # 6,000.00 passes gold and diamond at once
+    bought = earning.purchase(store(), "demo", "m1", Purchase(order_id="o1", amount_minor=600000), t0).result
+    assert bought.tier == "diamond"  # 6,000.00 passes gold and diamond at once
 
     assert evaluate(api, "2026-02-05T04:00:00Z") == (
         200,

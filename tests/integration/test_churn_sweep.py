@@ -51,7 +51,7 @@ def test_churn_warning_win_back_and_recall(stack: Stack, api: Client) -> None:
     _, bought = earning.purchase(
         store, pid, "m1", Purchase(order_id="o-m1", amount_minor=1000), datetime(2026, 2, 12, 4, tzinfo=UTC)
     )
-    assert bought["breakdown"]["multipliers"] == {"win_back": "2"} and bought["points_earned"] == 20
+    assert bought.breakdown.multipliers == {"win_back": "2"} and bought.points_earned == 20
     assert state(api, pid, "m1")[0] == "active"  # a purchase moves the member back
 
     sweep(stack, datetime(2026, 3, 1, 4, tzinfo=UTC))  # m2: 30 days after its purchase

@@ -78,7 +78,7 @@ def test_the_largest_redemption_is_exactly_100_items_and_commits(
     _, body = spending.redeem(
         store, pid, "m1", Redeem(redemption_id="max", reward_id=reward, quantity=most), datetime.now(UTC)
     )
-    assert sent == [100] and len(body["coupons"]) == most
+    assert sent == [100] and len(body.coupons) == most
     entries = [e.type for e in store.ledger(pid, "m1", 2, None)[0]]
     assert entries == ["redeem", "expire"]
 

@@ -88,7 +88,7 @@ def test_extensions_across_month_ends_and_cycles_once_each(stack: Stack, api: Cl
 
     def buy(payment_id: str, at: datetime) -> dict[str, Any]:
         body = CardPurchase(payment_id=payment_id, plan_id="delivery-month", amount_paid_minor=1500)
-        return cards.purchase(store, pid, "m1", body, at)[1]
+        return cards.purchase(store, pid, "m1", body, at).result.model_dump(mode="json")
 
     first = buy("p1", jan31)
     assert first["card"]["active_until"] == "2026-02-28T02:00:00+00:00"  # Jan 31 + 1 month: Feb 28

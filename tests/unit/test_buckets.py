@@ -274,5 +274,5 @@ def test_member_view_never_shows_expired_points() -> None:
     start = datetime(2026, 1, 15, 4, tzinfo=UTC)
     profile = Profile(program_id="p", member_id="m", enrolled_at=start, buckets={"2026-01-31": 40, "2027-03-31": 10})
     shown = view(demo, profile, datetime(2026, 2, 1, 1, tzinfo=UTC))  # 09:00 in Shanghai: Jan 31 is over
-    assert shown["points"]["balance"] == 10
-    assert shown["points"]["expiring"] == [{"points": 10, "expires_on": "2027-03-31"}]
+    assert shown.points.balance == 10
+    assert shown.points.model_dump()["expiring"] == [{"points": 10, "expires_on": "2027-03-31"}]

@@ -34,10 +34,10 @@ ERRORS = {
     responses=responses(201, "the card bought or extended", repeat=REPEAT, errors=ERRORS),
 )
 def purchase(program_id: ProgramId, member_id: MemberId, body: CardPurchase) -> Response[CardPurchaseResult]:
-    created, result = cards.purchase(store(), program_id, member_id, body, clock.now())
-    if created:
+    outcome = cards.purchase(store(), program_id, member_id, body, clock.now())
+    if outcome.created:
         metrics.add_metric(name="CardRevenue", unit=MetricUnit.Count, value=body.amount_paid_minor)
-    return created_or_repeated(created, result, CardPurchaseResult)
+    return created_or_repeated(outcome)
 
 
 @router.post(
@@ -48,7 +48,7 @@ def purchase(program_id: ProgramId, member_id: MemberId, body: CardPurchase) -> 
     responses=responses(201, "refunded", repeat=REPEAT, errors=ERRORS),
 )
 def refund(program_id: ProgramId, member_id: MemberId, plan_id: PlanId, body: CardRefund) -> Response[CardRefundResult]:
-    created, result = cards.refund(store(), program_id, member_id, plan_id, body, clock.now())
-    if created:
-        metrics.add_metric(name="CardRefunded", unit=MetricUnit.Count, value=result["refund_minor"])
-    return created_or_repeated(created, result, CardRefundResult)
+    outcome = cards.refund(store(), program_id, member_id, plan_id, body, clock.now())
+    if outcome.created:
+        metrics.add_metric(name="CardRefunded", unit=MetricUnit.Count, value=outcome.result.refund_minor)
+    return created_or_repeated(outcome)

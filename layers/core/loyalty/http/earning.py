@@ -16,6 +16,7 @@ from ..runtime import metrics, store
 from ..schemas import Activity, ActivityMe, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
 from ..store import Store
 from ..usecases import earning
+from ..usecases.pipeline import Outcome
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses
@@ -27,16 +28,13 @@ ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_rea
 
 
 def _write(
-    use_case: Callable[[Store, str, str, Any, datetime], tuple[bool, dict[str, Any]]],
-    model: type[BaseModel],
-    program_id: str,
-    who: str,
-    body: BaseModel,
+    use_case: Callable[[Store, str, str, Any, datetime], Outcome[Any]], program_id: str, who: str, body: BaseModel
 ) -> Response[Any]:
-    created, result = use_case(store(), program_id, who, body, clock.now())
-    if created and result.get("points_earned"):
-        metrics.add_metric(name="PointsEarned", unit=MetricUnit.Count, value=result["points_earned"])
-    return created_or_repeated(created, result, model)
+    outcome = use_case(store(), program_id, who, body, clock.now())
+    earned = getattr(outcome.result, "points_earned", 0)
+    if outcome.created and earned:
+        metrics.add_metric(name="PointsEarned", unit=MetricUnit.Count, value=earned)
+    return created_or_repeated(outcome)
 
 
 @router.post(
@@ -47,7 +45,7 @@ def _write(
     responses=responses(201, "credited", repeat=REPEAT, errors=ERRORS),
 )
 def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Response[PurchaseResult]:
-    return _write(earning.purchase, PurchaseResult, program_id, member_id, body)
+    return _write(earning.purchase, program_id, member_id, body)
 
 
 @router.post(
@@ -65,7 +63,7 @@ def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Resp
     responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
 )
 def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response[RefundResult]:
-    return _write(earning.refund, RefundResult, program_id, member_id, body)
+    return _write(earning.refund, program_id, member_id, body)
 
 
 @router.post(
@@ -76,7 +74,7 @@ def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response
     responses=responses(201, "credited", repeat=REPEAT, errors=ACTIVITY_ERRORS),
 )
 def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Response[ActivityResult]:
-    return _write(earning.activity, ActivityResult, program_id, member_id, body)
+    return _write(earning.activity, program_id, member_id, body)
 
 
 @router.post(
@@ -87,6 +85,4 @@ def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Resp
     responses=responses(201, "credited", repeat=REPEAT, member=True, errors=ACTIVITY_ERRORS),
 )
 def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
-    return _write(
-        earning.activity, ActivityResult, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True))
-    )
+    return _write(earning.activity, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True)))

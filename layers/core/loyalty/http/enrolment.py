@@ -21,10 +21,10 @@ ALREADY = "already enrolled: the member, unchanged (no second welcome)"
 
 
 def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
-    created, view = members.enrol(store(), program_id, body, clock.now())
-    if created:
+    outcome = members.enrol(store(), program_id, body, clock.now())
+    if outcome.created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
-    return created_or_repeated(created, view, MemberView)
+    return created_or_repeated(outcome)
 
 
 @router.post(

@@ -58,7 +58,7 @@ UNKNOWN = {404: "not_found: unknown program"}
     ),
 )
 def put_program(program_id: ProgramId, document: dict[str, Any]) -> ProgramSaved:
-    return ProgramSaved.model_validate(programs.save(store(), program_id, document))
+    return programs.save(store(), program_id, document)
 
 
 @router.get(
@@ -74,7 +74,7 @@ def card_roi(
         Query(description="redemption rates in percent (default 30, 50, 80)", max_length=10),
     ] = None,
 ) -> RoiTable:
-    return RoiTable.model_validate(programs.roi(store(), program_id, tuple(rates or pricing.RATES)))
+    return programs.roi(store(), program_id, tuple(rates or pricing.RATES))
 
 
 @router.get(
@@ -90,8 +90,7 @@ def program_health(
     ] = None,
     to: Annotated[date | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
 ) -> HealthFigures:
-    result = health.figures(store(), program_id, from_, to, clock.now())
-    return HealthFigures.model_validate(result)
+    return health.figures(store(), program_id, from_, to, clock.now())
 
 
 @router.get(

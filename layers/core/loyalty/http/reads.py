@@ -26,17 +26,17 @@ Status = Annotated[Literal["available", "used", "expired"] | None, Query(descrip
 
 @router.get(MEMBER, summary="The member view", tags=["members"], responses=SERVER)
 def member(program_id: ProgramId, member_id: MemberId) -> MemberView:
-    return MemberView.model_validate(members.member_view(store(), program_id, member_id, clock.now()))
+    return members.member_view(store(), program_id, member_id, clock.now())
 
 
 @router.get(f"{MEMBER}/ledger", summary="Points history, newest first", tags=["members"], responses=SERVER)
 def ledger(program_id: ProgramId, member_id: MemberId, limit: Limit = 20, cursor: Cursor = None) -> Ledger:
-    return Ledger.model_validate(members.ledger(store(), program_id, member_id, limit, cursor))
+    return members.ledger(store(), program_id, member_id, limit, cursor)
 
 
 @router.get(f"{MEMBER}/coupons", summary="Coupon wallet", tags=["members"], responses=SERVER)
 def coupons(program_id: ProgramId, member_id: MemberId, status: Status = None) -> Coupons:
-    return Coupons.model_validate(members.coupons(store(), program_id, member_id, status, clock.now()))
+    return members.coupons(store(), program_id, member_id, status, clock.now())
 
 
 @router.get(ME, summary="My member view", tags=["me"], responses=MINE)

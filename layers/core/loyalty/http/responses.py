@@ -13,18 +13,19 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel
 
 from ..schemas import ErrorBody, GatewayMessage
+from ..usecases.pipeline import Outcome
 from .guard import MAX_BODY_BYTES, MAX_DEPTH
 
 REPEAT = "a repeat of an earlier request with the same id and payload: the first result"
 
 
-def created_or_repeated(created: bool, result: dict[str, Any], model: type[BaseModel]) -> Response[Any]:
+def created_or_repeated(outcome: Outcome[Any]) -> Response[Any]:
     """201 with the result the first time, 200 with the same result on a repeat."""
-    body = model.model_validate(result).model_dump(mode="json")
-    return Response(status_code=201 if created else 200, content_type=content_types.APPLICATION_JSON, body=body)
+    body = outcome.result.model_dump(mode="json")
+    status = 201 if outcome.created else 200
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def _error(description: str, model: Any = ErrorBody) -> OpenAPIResponse:

@@ -38,10 +38,10 @@ COUPON_ERRORS = {
     responses=responses(201, "spent", repeat=REPEAT, errors=REDEEM_ERRORS),
 )
 def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response[RedemptionResult]:
-    created, result = spending.redeem(store(), program_id, member_id, body, clock.now())
-    if created:
-        metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=result["points_spent"])
-    return created_or_repeated(created, result, RedemptionResult)
+    outcome = spending.redeem(store(), program_id, member_id, body, clock.now())
+    if outcome.created:
+        metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=outcome.result.points_spent)
+    return created_or_repeated(outcome)
 
 
 @router.post(
@@ -62,8 +62,8 @@ def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]
     responses=responses(200, "used (or the same order again: the first answer)", errors=COUPON_ERRORS),
 )
 def use_coupon(program_id: ProgramId, member_id: MemberId, coupon_id: CouponId, body: CouponUseBody) -> CouponUseResult:
-    created, result = spending.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
-    if created:
+    outcome = spending.use_coupon(store(), program_id, member_id, coupon_id, body, clock.now())
+    if outcome.created:
         metrics.add_metric(name="CouponsUsed", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="CouponDiscountMinor", unit=MetricUnit.Count, value=result["discount_minor"])
-    return CouponUseResult.model_validate(result)
+        metrics.add_metric(name="CouponDiscountMinor", unit=MetricUnit.Count, value=outcome.result.discount_minor)
+    return outcome.result

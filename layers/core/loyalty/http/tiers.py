@@ -23,5 +23,4 @@ ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many 
 )
 def evaluate(program_id: ProgramId, member_id: MemberId, body: TierEvaluation) -> TierEvaluationResult:
     now = clock.now()
-    result = tiers.evaluate(store(), program_id, member_id, clock.event_time(body.at, "at", now))
-    return TierEvaluationResult.model_validate(result)
+    return tiers.evaluate(store(), program_id, member_id, clock.event_time(body.at, "at", now))

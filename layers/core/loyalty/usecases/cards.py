@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from .. import clock
 from ..errors import LoyaltyError, NotFound, ValidationFailed
@@ -11,10 +10,10 @@ from ..member import Coupon, Profile
 from ..program import PaidCardPlan, Program
 from ..rules import cards
 from ..rules.posting import Change
-from ..schemas import CardPurchase, CardRefund
+from ..schemas import CardPurchase, CardPurchaseResult, CardRefund, CardRefundResult
 from ..store import CouponRevoke, MemberWrite, Store
 from . import members, programs
-from .writes import Built, RefKey, once
+from .pipeline import Attempt, Built, Outcome, RefKey, existing, once
 
 
 def _plan(program: Program, plan_id: str, field: str) -> PaidCardPlan:
@@ -26,19 +25,18 @@ def _plan(program: Program, plan_id: str, field: str) -> PaidCardPlan:
 
 def purchase(
     store: Store, program_id: str, member_id: str, body: CardPurchase, now: datetime
-) -> tuple[bool, dict[str, Any]]:
+) -> Outcome[CardPurchaseResult]:
     """The payment back-end confirms a payment: the plan's price, once per payment_id."""
     program = programs.load(store, program_id)
     plan = _plan(program, body.plan_id, "plan_id")
     if body.amount_paid_minor != plan.price_minor:
         raise ValidationFailed.field("amount_paid_minor", f"must be the plan's price, {plan.price_minor}")
     paid_at = clock.event_time(body.paid_at, "paid_at", now)
-    exhausted: set[str] = set()  # pack or cycle budgets found spent by an earlier attempt
 
-    def build(profile: Profile) -> Built:
-        change = Change.start(program, profile, now, exhausted)
+    def build(profile: Profile, attempt: Attempt) -> Built[CardPurchaseResult]:
+        change = Change.start(program, profile, now, attempt.exhausted)
         card, extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
-        response = {
+        result = {
             "card": members.card_view(plan, card),
             "coupons": [c.model_dump(mode="json") for c in change.coupons],
             "payment_id": body.payment_id,
@@ -47,22 +45,16 @@ def purchase(
             "balance": change.balance,
         }
         facts = {"plan_id": plan.id, "amount_minor": body.amount_paid_minor}
-        return Built(MemberWrite(change=change, expected_version=profile.version), response, facts)
+        write = MemberWrite(change=change, expected_version=profile.version)
+        return Built(write, CardPurchaseResult.model_validate(result), facts)
 
-    return once(
-        store,
-        program_id,
-        RefKey("payment", body.payment_id, member_id),
-        body,
-        lambda: members.existing(store, program_id, member_id),
-        build,
-        exhausted=exhausted,
-    )
+    ref = RefKey("payment", body.payment_id, member_id)
+    return once(store, program_id, ref, body, CardPurchaseResult, build)
 
 
 def refund(
     store: Store, program_id: str, member_id: str, plan_id: str, body: CardRefund, now: datetime
-) -> tuple[bool, dict[str, Any]]:
+) -> Outcome[CardRefundResult]:
     """Within the plan's refund window: the payment back net of the face value of what was used, its
     unused coupons revoked and its points taken back, in one transaction with the card's new end."""
     program = programs.load(store, program_id)
@@ -70,7 +62,7 @@ def refund(
     at = clock.event_time(body.refunded_at, "refunded_at", now)
 
     def read() -> tuple[Profile, list[Coupon]]:
-        profile = members.existing(store, program_id, member_id)
+        profile = existing(store, program_id, member_id)
         try:
             _, payment = cards.refundable(profile, plan_id, body.payment_id)
         except LoyaltyError:
@@ -78,12 +70,12 @@ def refund(
         ids = payment.coupon_ids
         return profile, store.get_coupons(program_id, member_id, ids) if ids else []
 
-    def build(state: tuple[Profile, list[Coupon]]) -> Built:
+    def build(state: tuple[Profile, list[Coupon]], attempt: Attempt) -> Built[CardRefundResult]:
         profile, coupons = state
-        change = Change.start(program, profile, now)
+        change = Change.start(program, profile, now, attempt.exhausted)
         outcome = cards.refund(change, plan, body.payment_id, coupons, at)
         card = change.profile.paid_cards.get(plan_id)
-        response = {
+        result = {
             "refund_id": body.refund_id,
             "payment_id": outcome.payment.payment_id,
             "plan_id": plan_id,
@@ -99,6 +91,8 @@ def refund(
             expected_version=profile.version,
             revoke=CouponRevoke(outcome.revoke, clock.iso(at)) if outcome.revoke else None,
         )
-        return Built(write, response, {"payment_id": outcome.payment.payment_id, "refund_minor": outcome.refund_minor})
+        facts = {"payment_id": outcome.payment.payment_id, "refund_minor": outcome.refund_minor}
+        return Built(write, CardRefundResult.model_validate(result), facts)
 
-    return once(store, program_id, RefKey("card_refund", body.refund_id, member_id), body, read, build)
+    ref = RefKey("card_refund", body.refund_id, member_id)
+    return once(store, program_id, ref, body, CardRefundResult, build, read)

@@ -11,10 +11,10 @@ from ..member import Coupon, Profile
 from ..program import Program
 from ..rules import earning, tiers
 from ..rules.posting import Change, coupon_id
-from ..schemas import Activity, Purchase, Refund
+from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
-from . import members, programs
-from .writes import Built, RefKey, once
+from . import programs
+from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
 # The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
 # order": a purchase paid up to this long before the enrolment counts as paid at it. Earlier, it was
@@ -42,16 +42,13 @@ def member_time(paid_at: datetime, profile: Profile) -> datetime:
     return profile.enrolled_at
 
 
-def purchase(
-    store: Store, program_id: str, member_id: str, body: Purchase, now: datetime
-) -> tuple[bool, dict[str, Any]]:
+def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> Outcome[PurchaseResult]:
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
-    exhausted: set[str] = set()  # upgrade budgets found spent by an earlier attempt
 
-    def build(profile: Profile) -> Built:
+    def build(profile: Profile, attempt: Attempt) -> Built[PurchaseResult]:
         paid_at = member_time(sent_paid_at, profile)
-        change = Change.start(program, profile, now, exhausted)
+        change = Change.start(program, profile, now, attempt.exhausted)
         day = clock.local_date(paid_at, program.zone)
         factors = earning.multipliers(program, profile, paid_at, day, body.scene)
         factor = earning.combined(program, factors)
@@ -68,7 +65,7 @@ def purchase(
         from_tier = p.tier_id
         reached = tiers.upgrade(change, lambda level: tiers.upgrade_source(level.id, body.order_id))
 
-        response = {
+        result = {
             "order_id": body.order_id,
             "points_earned": earned
             + bonus
@@ -88,17 +85,10 @@ def purchase(
         }
         if reached:  # so that a refund of this order can undo the upgrade and take back its gift
             facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
-        return Built(MemberWrite(change=change, expected_version=profile.version), response, facts)
+        write = MemberWrite(change=change, expected_version=profile.version)
+        return Built(write, PurchaseResult.model_validate(result), facts)
 
-    return once(
-        store,
-        program_id,
-        RefKey("order", body.order_id, member_id),
-        body,
-        lambda: members.existing(store, program_id, member_id),
-        build,
-        exhausted=exhausted,
-    )
+    return once(store, program_id, RefKey("order", body.order_id, member_id), body, PurchaseResult, build)
 
 
 def upgrade_coupon_ids(program: Program, order_id: str) -> list[str]:
@@ -114,7 +104,7 @@ def upgrade_coupon_ids(program: Program, order_id: str) -> list[str]:
     ]
 
 
-def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> tuple[bool, dict[str, Any]]:
+def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> Outcome[RefundResult]:
     """Points come back in proportion to the refunded share (cumulatively over partial refunds), and
     the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
     takes the metric under the tier its order gave undoes that upgrade and its gift (tiers.undo_upgrade)."""
@@ -131,11 +121,11 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         return profile, order, {c.coupon_id: c for c in coupons}
 
     def build(
-        state: tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]],
-    ) -> Built:
+        state: tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]], attempt: Attempt
+    ) -> Built[RefundResult]:
         profile, order, coupons = state
         if profile is None:
-            raise members.missing(member_id)
+            raise missing(member_id)
         if order is None or order["member_id"] != member_id:
             raise NotFound(
                 f"order {body.order_id!r} not found for this member",
@@ -146,7 +136,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             left = order["order_minor"] - order["refunded_minor"]
             raise ValidationFailed.field("amount_minor", f"exceeds what is left to refund on the order ({left})")
         owed = earning.reversal(order["order_points"], order["order_minor"], refunded_after, order["points_reversed"])
-        change = Change.start(program, profile, now)
+        change = Change.start(program, profile, now, attempt.exhausted)
         taken = min(owed, change.balance)
         ref = f"refund:{body.refund_id}"
         change.debit("reverse", taken, refunded_at, ref)
@@ -164,7 +154,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         if undone is not None:
             update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
         gift_taken = undone.points_reversed if undone else 0
-        response = {
+        result = {
             "refund_id": body.refund_id,
             "order_id": body.order_id,
             "points_reversed": taken + gift_taken,
@@ -176,35 +166,23 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             "coupons_unrecovered": undone.unrecovered if undone else [],
         }
         revoke = CouponRevoke(undone.revoke, clock.iso(refunded_at)) if undone and undone.revoke else None
-        return Built(
-            MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke),
-            response,
-            {"order_id": body.order_id},
-        )
+        write = MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke)
+        return Built(write, RefundResult.model_validate(result), {"order_id": body.order_id})
 
-    return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, read, build)
+    return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
 
 
-def activity(
-    store: Store, program_id: str, member_id: str, body: Activity, now: datetime
-) -> tuple[bool, dict[str, Any]]:
+def activity(store: Store, program_id: str, member_id: str, body: Activity, now: datetime) -> Outcome[ActivityResult]:
     program = programs.load(store, program_id)
     at = clock.event_time(body.at, "at", now)
 
-    def build(profile: Profile) -> Built:
+    def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
         day = clock.local_date(at, program.zone).isoformat()
         points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
-        change = Change.start(program, profile, now)
+        change = Change.start(program, profile, now, attempt.exhausted)
         change.credit("activity", points, at, f"activity:{body.activity_id}")
         earning.record_activity(change, body.type, at, day)
-        response = {"activity_id": body.activity_id, "points_earned": points, "balance": change.balance}
-        return Built(MemberWrite(change=change, expected_version=profile.version), response, {"type": body.type})
+        result = ActivityResult(activity_id=body.activity_id, points_earned=points, balance=change.balance)
+        return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
 
-    return once(
-        store,
-        program_id,
-        RefKey("activity", body.activity_id, member_id),
-        body,
-        lambda: members.existing(store, program_id, member_id),
-        build,
-    )
+    return once(store, program_id, RefKey("activity", body.activity_id, member_id), body, ActivityResult, build)

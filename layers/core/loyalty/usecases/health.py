@@ -9,11 +9,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .. import clock
-from ..errors import LoyaltyError, ValidationFailed
+from ..errors import LoyaltyError, Unavailable, ValidationFailed
 from ..rules import health
-from ..store import Stale, Store, decode_change
+from ..schemas import HealthFigures
+from ..store import Store, decode_change
 from . import programs
-from .writes import ATTEMPTS, backoff
+from .pipeline import Attempt, retry
 
 CHUNK = 40  # records per transaction: their markers plus the counters they touch stay under 100 items
 SEEN_DAYS = 3  # a record's "counted" marker outlives any redelivery (a stream keeps records 24 h)
@@ -37,31 +38,30 @@ def count(store: Store, records: list[dict[str, Any]]) -> int:
         if one:
             pending.append((change.event_id, one))
     expires = int(time.time()) + SEEN_DAYS * 86400
-    counted = 0
-    for start in range(0, len(pending), CHUNK):
-        todo = pending[start : start + CHUNK]
-        for attempt in range(ATTEMPTS):
+    return sum(_count_chunk(store, pending[i : i + CHUNK], expires) for i in range(0, len(pending), CHUNK))
+
+
+def _count_chunk(store: Store, todo: list[tuple[str, health.Deltas]], expires: int) -> int:
+    """One transaction adds the chunk's counters and marks its records counted; records found counted
+    already (a redelivery) are left out and the rest tried again."""
+
+    def attempt(_: Attempt) -> int:
+        nonlocal todo
+        while todo:
             merged: health.Deltas = {}
             for _, one in todo:
                 for key, counters in one.items():
                     merged.setdefault(key, Counter()).update(counters)
-            try:
-                already = store.add_stats(merged, [event_id for event_id, _ in todo], expires)
-            except Stale:
-                backoff(attempt)
-                continue
+            already = store.add_stats(merged, [event_id for event_id, _ in todo], expires)
             if not already:
-                counted += len(todo)
-                break
+                return len(todo)
             todo = [(event_id, one) for event_id, one in todo if event_id not in already]
-            if not todo:
-                break
-        else:
-            raise RuntimeError("health counters contended; the batch will be retried")
-    return counted
+        return 0
+
+    return retry(attempt, Unavailable("health counters contended; the batch will be retried"))
 
 
-def figures(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> dict[str, Any]:
+def figures(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> HealthFigures:
     program = programs.load(store, program_id)
     end = end or clock.local_date(now, program.zone)
     start = start or end - timedelta(days=29)
@@ -73,10 +73,12 @@ def figures(store: Store, program_id: str, start: date | None, end: date | None,
     days = store.stats(program_id, ("day", start.isoformat()), ("day", end.isoformat()))
     monthly = store.stats(program_id, ("month", months[0]), ("month", months[-1]))
     total = next(iter(store.stats(program_id, health.TOTAL, health.TOTAL)), {})
-    return {
-        "program_id": program_id,
-        "from": start.isoformat(),
-        "to": end.isoformat(),
-        "months": months,
-        **health.figures(program, days, monthly, total),
-    }
+    return HealthFigures.model_validate(
+        {
+            "program_id": program_id,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "months": months,
+            **health.figures(program, days, monthly, total),
+        }
+    )

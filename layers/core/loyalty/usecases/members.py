@@ -6,34 +6,22 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import clock
-from ..errors import Contention, NotFound, ValidationFailed
+from ..errors import Contention, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
 from ..rules import buckets, rfm, tiers
 from ..rules.posting import Change
-from ..schemas import Enrol
+from ..schemas import CardView, Coupons, Enrol, Ledger, MemberView
 from ..store import MemberWrite, Stale, Store
-from . import programs
-from .writes import ATTEMPTS, backoff, commit, spent_budgets
+from . import pipeline, programs
+from .pipeline import Attempt, Outcome, commit, retry
 
 
-def missing(member_id: str) -> NotFound:
-    return NotFound(
-        f"member {member_id!r} is not enrolled in this program", [{"field": "member_id", "message": "unknown member"}]
-    )
+def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[MemberView]:
+    """The member view; created False when the member was already enrolled (nothing granted again).
 
-
-def existing(store: Store, program_id: str, member_id: str) -> Profile:
-    profile = store.get_member(program_id, member_id)
-    if profile is None:
-        raise missing(member_id)
-    return profile
-
-
-def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bool, dict[str, Any]]:
-    """(created, member view). One transaction; a repeat finds the member and grants nothing again.
-
-    A member migrated with `enrolled_at` is not new to the brand, so gets no welcome pack.
+    One transaction, guarded by the profile not existing yet. A member migrated with `enrolled_at`
+    is not new to the brand, so gets no welcome pack.
     """
     program = programs.load(store, program_id)
     if body.enrolled_at is not None and body.enrolled_at > now:
@@ -51,28 +39,25 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> tuple[bo
         last_activity_at=enrolled_at,
         lifecycle_stage="new" if body.enrolled_at is None else "active",
     )
-    exhausted: set[str] = set()  # budgets found spent by an earlier attempt
-    for attempt in range(ATTEMPTS):
-        change = Change.start(program, fresh, now, exhausted)
+
+    def attempt(state: Attempt) -> Outcome[MemberView]:
+        change = Change.start(program, fresh, now, state.exhausted)
         if body.enrolled_at is None:
             change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
-        try:
-            commit(store, MemberWrite(change=change, expected_version=None), program_id)
-            return True, view(program, change.profile, now)
-        except Stale as stale:
-            spent = spent_budgets(stale.failed)
-            if spent and "profile" not in stale.failed:
-                exhausted |= spent  # the welcome budget is spent: enrol without the pack, at once
-                continue
-            # Already enrolled, or another enrolment of the same member is committing right now.
-            current = store.get_member(program_id, body.member_id)
-            if current is not None:
-                return False, view(program, current, now)
-            backoff(attempt)
-    raise Contention("the member is being enrolled concurrently; retry")
+        commit(store, MemberWrite(change=change, expected_version=None), program_id)
+        return Outcome(True, view(program, change.profile, now))
+
+    def enrolled(stale: Stale) -> Outcome[MemberView] | None:
+        """Already enrolled, or another enrolment of the same member committed meanwhile."""
+        if stale.failed and "profile" not in stale.failed:
+            return None  # only a budget: enrol without the pack, at once
+        current = store.get_member(program_id, body.member_id)
+        return Outcome(False, view(program, current, now)) if current is not None else None
+
+    return retry(attempt, Contention("the member is being enrolled concurrently; retry"), enrolled)
 
 
-def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
+def view(program: Program, profile: Profile, now: datetime) -> MemberView:
     """The member view of the contract. Expired buckets are left out even before the sweep runs."""
     today = clock.local_date(now, program.zone)
     live, _ = buckets.split_expired(profile.buckets, today)
@@ -86,27 +71,29 @@ def view(program: Program, profile: Profile, now: datetime) -> dict[str, Any]:
             "since": profile.tier_since,
             "progress": tiers.progress(program.tiers, level.id, value),
         }
-    return {
-        "program_id": profile.program_id,
-        "member_id": profile.member_id,
-        "enrolled_at": profile.enrolled_at,
-        "last_purchase_at": profile.last_purchase_at,
-        "lifecycle_stage": profile.lifecycle_stage,
-        "birthday": profile.birthday,
-        "channel": profile.channel,
-        "tier": tier,
-        "points": {
-            "balance": buckets.total(live),
-            "lifetime_earned": profile.lifetime_earned,
-            "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
-        },
-        "rfm": _rfm(program, profile, today),
-        "paid_cards": [
-            card_view(program.card_plan(plan_id), card)
-            for plan_id, card in sorted(profile.paid_cards.items())
-            if card.active_until > now  # ended, even before the sweep has run
-        ],
-    }
+    return MemberView.model_validate(
+        {
+            "program_id": profile.program_id,
+            "member_id": profile.member_id,
+            "enrolled_at": profile.enrolled_at,
+            "last_purchase_at": profile.last_purchase_at,
+            "lifecycle_stage": profile.lifecycle_stage,
+            "birthday": profile.birthday,
+            "channel": profile.channel,
+            "tier": tier,
+            "points": {
+                "balance": buckets.total(live),
+                "lifetime_earned": profile.lifetime_earned,
+                "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
+            },
+            "rfm": _rfm(program, profile, today),
+            "paid_cards": [
+                card_view(program.card_plan(plan_id), card)
+                for plan_id, card in sorted(profile.paid_cards.items())
+                if card.active_until > now  # ended, even before the sweep has run
+            ],
+        }
+    )
 
 
 def _rfm(program: Program, profile: Profile, today: date) -> dict[str, Any] | None:
@@ -117,22 +104,24 @@ def _rfm(program: Program, profile: Profile, today: date) -> dict[str, Any] | No
     return {"recency": r, "frequency": f, "monetary": m, "segment": rfm.segment_of(program, profile, today)}
 
 
-def card_view(plan: PaidCardPlan | None, card: Card) -> dict[str, Any]:
-    return {
-        "plan_id": card.plan_id,
-        "active_from": clock.iso(card.active_from),
-        "active_until": clock.iso(card.active_until),
-        "kind": plan.kind if plan else None,
-        "cycles_issued": card.cycles_issued,
-    }
+def card_view(plan: PaidCardPlan | None, card: Card) -> CardView:
+    return CardView.model_validate(
+        {
+            "plan_id": card.plan_id,
+            "active_from": clock.iso(card.active_from),
+            "active_until": clock.iso(card.active_until),
+            "kind": plan.kind if plan else None,
+            "cycles_issued": card.cycles_issued,
+        }
+    )
 
 
-def member_view(store: Store, program_id: str, member_id: str, now: datetime) -> dict[str, Any]:
+def member_view(store: Store, program_id: str, member_id: str, now: datetime) -> MemberView:
     program = programs.load(store, program_id)
-    return view(program, existing(store, program_id, member_id), now)
+    return view(program, pipeline.existing(store, program_id, member_id), now)
 
 
-def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> dict[str, Any]:
+def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> Ledger:
     programs.load(store, program_id)
     start = None
     if cursor:
@@ -141,21 +130,20 @@ def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: st
             raise ValidationFailed.field("cursor", "not a cursor this ledger returned")
     entries, last = store.ledger(program_id, member_id, limit, start)
     if not entries and start is None:
-        existing(store, program_id, member_id)  # an empty first page: unknown member, or really empty
-    return {
-        "entries": [e.model_dump() for e in entries],
-        "next_cursor": store.encode_cursor(last) if last else None,
-    }
+        pipeline.existing(store, program_id, member_id)  # an empty first page: unknown member, or really empty
+    return Ledger.model_validate(
+        {"entries": [e.model_dump() for e in entries], "next_cursor": store.encode_cursor(last) if last else None}
+    )
 
 
-def coupons(store: Store, program_id: str, member_id: str, status: str | None, now: datetime) -> dict[str, Any]:
+def coupons(store: Store, program_id: str, member_id: str, status: str | None, now: datetime) -> Coupons:
     programs.load(store, program_id)
     wallet = store.coupons(program_id, member_id)
     if not wallet:
-        existing(store, program_id, member_id)
+        pipeline.existing(store, program_id, member_id)
     out = []
     for coupon in wallet:
         shown = "expired" if coupon.status == "available" and coupon.valid_until < now else coupon.status
         if status is None or shown == status:
             out.append({**coupon.model_dump(), "status": shown})
-    return {"coupons": out}
+    return Coupons.model_validate({"coupons": out})

@@ -14,8 +14,9 @@ from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid, field_path
 from ..program import Program, problems
 from ..rules import pricing
-from ..store import MAX_PROGRAM_BYTES, Stale, Store, TooLarge
-from .writes import ATTEMPTS, backoff
+from ..schemas import ProgramSaved, RoiTable
+from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
+from .pipeline import Attempt, retry
 
 _cache: dict[tuple[str, str], tuple[float, Program]] = {}
 
@@ -64,21 +65,23 @@ def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]
     return found
 
 
-def save(store: Store, program_id: str, doc: Any) -> dict[str, Any]:
+def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
+    """Validate and store the next version (guarded by the current one, so two saves never share one)."""
     program = validate(doc)
-    for attempt in range(ATTEMPTS):
+
+    def attempt(_: Attempt) -> ProgramSaved:
         current = store.get_program(program_id)
         version = (current[1] if current else 0) + 1
         try:
             store.put_program(program_id, doc, version, clock.iso(clock.now()))
         except TooLarge as big:
             raise _too_large(doc, big.size) from None
-        except Stale:
-            backoff(attempt)
-            continue
         _cache.pop((store.table, program_id), None)
-        return {"program_id": program_id, "version": version, "warnings": pricing.warnings(program)}
-    raise Contention("the program is being saved concurrently; retry")
+        return ProgramSaved.model_validate(
+            {"program_id": program_id, "version": version, "warnings": pricing.warnings(program)}
+        )
+
+    return retry(attempt, Contention("the program is being saved concurrently; retry"))
 
 
 def _too_large(doc: dict[str, Any], size: int) -> ProgramInvalid:
@@ -100,16 +103,18 @@ def document(store: Store, program_id: str) -> dict[str, Any]:
     return {**doc, "program_id": program_id, "version": version}
 
 
-def roi(store: Store, program_id: str, rates: tuple[int, ...]) -> dict[str, Any]:
+def roi(store: Store, program_id: str, rates: tuple[int, ...]) -> RoiTable:
     """The paid-card return table of the current program, with its pricing warnings."""
     doc = document(store, program_id)
     program = Program.model_validate({k: v for k, v in doc.items() if k not in ("program_id", "version")})
-    return {
-        "program_id": program_id,
-        "version": doc["version"],
-        "plans": pricing.roi(program, rates),
-        "warnings": pricing.warnings(program),
-    }
+    return RoiTable.model_validate(
+        {
+            "program_id": program_id,
+            "version": doc["version"],
+            "plans": pricing.roi(program, rates),
+            "warnings": pricing.warnings(program),
+        }
+    )
 
 
 def load(store: Store, program_id: str) -> Program:

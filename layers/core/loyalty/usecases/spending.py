@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
-from typing import Any
 
 from .. import clock
 from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
-from ..member import Profile
+from ..member import Coupon, Profile
 from ..rules import spending
 from ..rules.posting import Change
-from ..schemas import CouponUseBody, Redeem
-from ..store import CouponUse, MemberWrite, StockTake, Store
-from . import members, programs
-from .writes import Built, RefKey, once
+from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
+from ..store import CouponUse, MemberWrite, Stale, StockTake, Store
+from . import programs
+from .pipeline import Attempt, Built, Outcome, RefKey, once
 
 
-def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: datetime) -> tuple[bool, dict[str, Any]]:
+def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: datetime) -> Outcome[RedemptionResult]:
     """Points leave the earliest-expiring buckets first; stock, the member's limit and the spend
     commit together or not at all (409 insufficient_points / out_of_stock / limit_reached)."""
     program = programs.load(store, program_id)
@@ -26,22 +25,21 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
         raise NotFound(f"reward {body.reward_id!r} not found", [{"field": "reward_id", "message": "unknown reward"}])
     if reward is not None:
         spending.check_quantity(reward, body.quantity)  # what one transaction can hold
-    ref = f"redemption:{body.redemption_id}"
+    source = f"redemption:{body.redemption_id}"
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
-    exhausted: set[str] = set()  # the reward's monthly budget, found spent by an earlier attempt
 
-    def build(profile: Profile) -> Built:
-        change = Change.start(program, profile, now, exhausted)
+    def build(profile: Profile, attempt: Attempt) -> Built[RedemptionResult]:
+        change = Change.start(program, profile, now, attempt.exhausted)
         stock = None
         if reward is None:
             assert body.deduction is not None
             cost, off = spending.deduction(
                 program.points.value, body.deduction.order_amount_minor, body.deduction.points
             )
-            change.debit("redeem", cost, now, ref)
+            change.debit("redeem", cost, now, source)
             result = {"fulfilment": "deduction", "deduction_minor": off}
         else:
-            cost = spending.redeem(change, reward, body.quantity, ref)
+            cost = spending.redeem(change, reward, body.quantity, source)
             if reward.stock is not None:
                 shards = [i for i, n in enumerate(spending.allotments(reward.stock)) if n >= body.quantity]
                 left = [i for i in shards if i not in empty_shards]
@@ -62,46 +60,40 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
             "coupons": [c.model_dump(mode="json") for c in change.coupons],
             **result,
         }
-        return Built(MemberWrite(change=change, expected_version=profile.version, stock=stock), response)
+        write = MemberWrite(change=change, expected_version=profile.version, stock=stock)
+        return Built(write, RedemptionResult.model_validate(response))
 
-    def on_stale(failed: set[str], write: MemberWrite) -> None:
-        if "stock" in failed and write.stock is not None:
+    def on_stale(stale: Stale, write: MemberWrite) -> None:
+        if "stock" in stale.failed and write.stock is not None:
             empty_shards.add(write.stock.shard)
 
-    return once(
-        store,
-        program_id,
-        RefKey("redemption", body.redemption_id, member_id),
-        body,
-        lambda: members.existing(store, program_id, member_id),
-        build,
-        on_stale,
-        exhausted,
-    )
+    ref = RefKey("redemption", body.redemption_id, member_id)
+    return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
 
 
 def use_coupon(
     store: Store, program_id: str, member_id: str, coupon_id: str, body: CouponUseBody, now: datetime
-) -> tuple[bool, dict[str, Any]]:
+) -> Outcome[CouponUseResult]:
     """Marks the coupon used exactly once: two tills at once get one success and one 409."""
     programs.load(store, program_id)
 
-    def read() -> Any:
+    def read() -> Coupon:
         coupon = store.get_coupon(program_id, member_id, coupon_id)
         if coupon is None:
             raise NotFound(f"coupon {coupon_id!r} not found for this member", [{"field": "coupon_id"}])
         return coupon
 
-    def build(coupon: Any) -> Built:
+    def build(coupon: Coupon, _: Attempt) -> Built[CouponUseResult]:
         off = spending.discount(coupon, body.order_amount_minor, now, body.scene)
         use = CouponUse(
             member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
         )
-        response = {"coupon_id": coupon_id, "discount_minor": off, "order_id": body.order_id, "kind": coupon.kind}
-        return Built(MemberWrite(change=None, expected_version=None, coupon_use=use), response)
+        result = CouponUseResult(coupon_id=coupon_id, discount_minor=off, order_id=body.order_id, kind=coupon.kind)
+        return Built(MemberWrite(change=None, expected_version=None, coupon_use=use), result)
 
     try:
-        return once(store, program_id, RefKey("coupon_use", coupon_id, member_id), body, read, build)
+        ref = RefKey("coupon_use", coupon_id, member_id)
+        return once(store, program_id, ref, body, CouponUseResult, build, read)
     except IdempotencyConflict:
         # The coupon was used on another order: for a till that is "used", not a payload mix-up.
         raise CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}]) from None

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from ..errors import Contention
 from ..member import Notice, Profile
 from ..program import Program
 from ..rules import benefits, cards, due, lifecycle, rfm, tiers
 from ..rules.posting import Change
-from ..store import MemberWrite, Stale, Store, TooLarge
-from .writes import ATTEMPTS, backoff, commit, spent_budgets
+from ..store import MemberWrite, Store, TooLarge
+from .pipeline import Attempt, commit, retry
 
 Settle = Callable[[Change], None]
 
@@ -49,26 +50,22 @@ def settle(store: Store, program: Program, program_id: str, member_id: str, at: 
 
 
 def _settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime, kinds: list[Settle]) -> bool:
-    exhausted: set[str] = set()
-    for attempt in range(ATTEMPTS):
+    def attempt(state: Attempt) -> bool:
         profile = store.get_member(program_id, member_id)
         if profile is None:
             return False
-        change = Change.start(program, profile, at, exhausted)  # expires what is due
+        change = Change.start(program, profile, at, state.exhausted)  # expires what is due
         for apply in kinds:
             apply(change)
         if _unchanged(change, profile):
             return False
-        try:
-            commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
-            return True
-        except Stale as stale:
-            spent = spent_budgets(stale.failed)
-            if spent:
-                exhausted |= spent  # settle the member without what the budget can no longer pay for
-                continue
-            backoff(attempt)
-    return False  # contended: the member stays due and the next run settles it
+        commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
+        return True
+
+    try:
+        return retry(attempt, Contention("member contended"))
+    except Contention:
+        return False  # the member stays due and the next run settles it
 
 
 def _nothing(change: Change) -> None:

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from ..errors import Contention
 from ..rules import tiers
 from ..rules.posting import Change
-from ..store import MemberWrite, Stale, Store
-from . import members, programs
-from .writes import ATTEMPTS, backoff, commit, spent_budgets
+from ..schemas import TierEvaluationResult
+from ..store import MemberWrite, Store
+from . import programs
+from .pipeline import Attempt, commit, existing, retry
 
 
-def evaluate(store: Store, program_id: str, member_id: str, at: datetime) -> dict[str, Any]:
+def evaluate(store: Store, program_id: str, member_id: str, at: datetime) -> TierEvaluationResult:
     """Upgrades apply at once; a downgrade only at a due review, so asking twice counts once."""
     program = programs.load(store, program_id)
-    exhausted: set[str] = set()  # upgrade budgets found spent by an earlier attempt
-    for attempt in range(ATTEMPTS):
-        profile = members.existing(store, program_id, member_id)
-        change = Change.start(program, profile, at, exhausted)
+
+    def attempt(state: Attempt) -> TierEvaluationResult:
+        profile = existing(store, program_id, member_id)
+        change = Change.start(program, profile, at, state.exhausted)
         tiers.review(change)
         before, after = profile.tier_id, change.profile.tier_id
-        try:
-            commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
-        except Stale as stale:
-            spent = spent_budgets(stale.failed)
-            exhausted |= spent
-            if not spent:
-                backoff(attempt)
-            continue
-        return {"tier": after, "tier_changed": before != after, "from": before, "to": after}
-    raise Contention("too many concurrent writes to this member; retry the request")
+        commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
+        return TierEvaluationResult(tier=after, tier_changed=before != after, from_=before, to=after)
+
+    return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
