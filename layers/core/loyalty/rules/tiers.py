@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import clock
 from ..member import Coupon, Profile
 from ..program import Level, Program, Tiers
-
-if TYPE_CHECKING:  # posting uses next_review; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 
 def metric(tiers: Tiers, profile: Profile, today: date) -> int:

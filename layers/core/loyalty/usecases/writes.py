@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from ..errors import Contention, IdempotencyConflict, LoyaltyError, ValidationFailed
+from ..rules import due
 from ..store import MemberWrite, Ref, RefExists, Stale, Store, TooLarge
 
 T = TypeVar("T")
@@ -76,9 +77,9 @@ class Built:
 
 
 def commit(store: Store, write: MemberWrite, program_id: str) -> None:
-    """Every member write ends here: the change's last rules (Change.finish), then the one transaction."""
+    """Every member write ends here: the change's last rules (rules/due.finish), then the one transaction."""
     if write.change is not None:
-        write.due_moves = write.change.finish()
+        write.due_moves = due.finish(write.change)
     store.commit(write, program_id)
 
 
