@@ -11,6 +11,7 @@ import pytest
 
 from loyalty.member import Profile
 from loyalty.program import BASE_ITEMS, Program
+from loyalty.rules import due
 from loyalty.rules.posting import Change
 from loyalty.runtime import store
 from loyalty.schemas import CardPurchase, Enrol
@@ -157,7 +158,7 @@ def test_the_base_items_are_what_the_store_writes_besides_what_a_write_issues() 
         Program.model_validate(program("demo")), Profile(program_id="p", member_id="m", enrolled_at=at), at
     )
     # profile + reference + stock shard + expiry entry, and one DUE item per scheduled kind
-    assert 4 + len(change.due()) == BASE_ITEMS
+    assert 4 + len(due.days(change)) == BASE_ITEMS
 
 
 # ---- every other write: refused at PUT when one write could not hold what it issues -------------------

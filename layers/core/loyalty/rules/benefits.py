@@ -7,14 +7,11 @@ records the last month settled, so a month never issues twice however often a ru
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
 
 from .. import clock
 from ..member import Profile
 from ..program import Grant, Program
-
-if TYPE_CHECKING:  # posting uses benefits_day; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 
 def has_benefits(program: Program) -> bool:

@@ -10,15 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from .. import clock
 from ..errors import NotFound, RefundNotAllowed
 from ..member import Card, CardPayment, Coupon, Notice, Profile
 from ..program import Grant, PaidCardPlan, PointValue, Program
-
-if TYPE_CHECKING:  # posting uses next_day; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 EXPIRING_NOTICE = timedelta(days=7)
 

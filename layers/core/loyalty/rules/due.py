@@ -1,4 +1,5 @@
-"""When a member is next due for scheduled points work. Sweeps read only members due on a day.
+"""When a member is next due for each scheduled kind, and the last rules of every write. Sweeps read
+only members due on a day.
 
 `expire`: the day after the earliest bucket's expiry date (the first day it is expired).
 `remind`: 30 days before that bucket expires (or today, if it is closer), once per bucket.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from . import buckets
+from . import benefits, buckets, cards, lifecycle, rfm, tiers
+from .posting import Change
 
 REMIND_DAYS = 30
 
@@ -39,3 +41,34 @@ def expiring_within(held: buckets.Buckets, today: date) -> dict[str, int]:
     """Buckets that expire in the next REMIND_DAYS days."""
     horizon = (today + timedelta(days=REMIND_DAYS)).isoformat()
     return {d: p for d, p in held.items() if d != buckets.NEVER and today.isoformat() <= d <= horizon}
+
+
+def days(change: Change) -> dict[str, str | None]:
+    """The days this member is next due for each scheduled kind (None: not due)."""
+    program, p, today = change.program, change.profile, change.today
+    expire = expire_day(p.buckets)
+    churn = lifecycle.churn_day(program, p)
+    review = tiers.next_review(program, p)
+    gifts = benefits.benefits_day(program, p, today)
+    card = cards.next_day(program, p)
+    segment = rfm.next_change(program, p, today)
+    return {
+        "rfm": segment.isoformat() if segment else None,
+        "cards": card.isoformat() if card else None,
+        "benefits": gifts.isoformat() if gifts else None,
+        "tier_review": review.isoformat() if review else None,
+        "expire": expire.isoformat() if expire else None,
+        "remind": remind_day(p.buckets, today, p.reminded, p.due_days.get("remind")),
+        "churn": churn.isoformat() if churn else None,
+    }
+
+
+def finish(change: Change) -> dict[str, str | None]:
+    """The last rules of every write, run once its rules are applied and just before it is committed
+    (usecases/pipeline.commit): the derived RFM segment refreshed, and the due days this change moved,
+    recorded on the profile; returns those moved days. The store rewrites only those index items (a
+    day of None removes the member from that kind's index)."""
+    rfm.refresh(change)
+    moved = {kind: day for kind, day in days(change).items() if change.profile.due_days.get(kind) != day}
+    change.profile.due_days = {k: v for k, v in {**change.profile.due_days, **moved}.items() if v}
+    return moved

@@ -6,15 +6,13 @@ import math
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..errors import LimitReached, ValidationFailed
 from ..member import Profile
 from ..program import Program
 from . import cards, tiers
-
-if TYPE_CHECKING:  # posting imports the rules it runs; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 
 def multipliers(

@@ -5,14 +5,11 @@ the member back to active, and the idle clock restarts from that purchase."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 from .. import clock
 from ..member import Profile
 from ..program import Grant, Program
-
-if TYPE_CHECKING:  # posting uses churn_day; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 WARNABLE = ("new", "active")
 RECALLABLE = ("new", "active", "at_risk")

@@ -3,6 +3,7 @@
 Every change of points goes through `credit`/`debit`, which keep the invariant the table relies on:
 each ledger entry carries the balance after it, so the profile's balance is the sum of the ledger.
 A change starts by expiring due buckets, so no write ever builds on points that have expired.
+A change ends with `due.finish` (the RFM segment, the due days it moved), just before it is committed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, datetime, time
 from .. import clock
 from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
 from ..program import Grant, Level, Program
-from . import benefits, buckets, cards, due, lifecycle, rfm, tiers
+from . import buckets
 
 
 def coupon_id(source: str, template_id: str, index: int) -> str:
@@ -90,35 +91,6 @@ class Change:
         p.tier_id, p.tier_since = level.id, self.at
         if reason == "upgrade":
             self.grant(level.on_upgrade, "bonus", self.at, source, budget=f"upgrade:{level.id}")
-
-    def due(self) -> dict[str, str | None]:
-        """The days this member is next due for each scheduled kind (None: not due)."""
-        p = self.profile
-        expire = due.expire_day(p.buckets)
-        churn = lifecycle.churn_day(self.program, p)
-        review = tiers.next_review(self.program, p)
-        gifts = benefits.benefits_day(self.program, p, self.today)
-        card = cards.next_day(self.program, p)
-        segment = rfm.next_change(self.program, p, self.today)
-        return {
-            "rfm": segment.isoformat() if segment else None,
-            "cards": card.isoformat() if card else None,
-            "benefits": gifts.isoformat() if gifts else None,
-            "tier_review": review.isoformat() if review else None,
-            "expire": expire.isoformat() if expire else None,
-            "remind": due.remind_day(p.buckets, self.today, p.reminded, p.due_days.get("remind")),
-            "churn": churn.isoformat() if churn else None,
-        }
-
-    def finish(self) -> dict[str, str | None]:
-        """The last rules of every write, run once its rules are applied and just before it is committed
-        (usecases/writes.commit): the derived RFM segment refreshed, and the due days this change moved,
-        recorded on the profile. The store rewrites only those index items (a day of None removes the
-        member from that kind's index)."""
-        rfm.refresh(self)
-        moved = {kind: day for kind, day in self.due().items() if self.profile.due_days.get(kind) != day}
-        self.profile.due_days = {k: v for k, v in {**self.profile.due_days, **moved}.items() if v}
-        return moved
 
     @property
     def balance(self) -> int:

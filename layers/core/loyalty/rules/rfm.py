@@ -7,15 +7,12 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .. import clock
 from ..member import Profile
 from ..program import Program, Rfm
-
-if TYPE_CHECKING:  # posting uses next_change; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 
 def scores(rfm: Rfm, profile: Profile, today: date, zone: ZoneInfo) -> tuple[int, int, int] | None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ..errors import CouponUnavailable, LimitReached, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
-
-if TYPE_CHECKING:  # posting imports the rules it runs; a runtime import would be circular
-    from .posting import Change
+from .posting import Change
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
 

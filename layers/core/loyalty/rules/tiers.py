@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import clock
 from ..member import Coupon, Profile
 from ..program import Level, Program, Tiers
-
-if TYPE_CHECKING:  # posting uses next_review; a runtime import would be circular
-    from .posting import Change
+from .posting import Change, coupon_id
 
 
 def metric(tiers: Tiers, profile: Profile, today: date) -> int:
@@ -108,6 +106,19 @@ def upgrade_source(level_id: str, order_id: str) -> str:
     return f"upgrade:{level_id}:{order_id}"
 
 
+def upgrade_coupon_ids(program: Program, order_id: str) -> list[str]:
+    """The ids the upgrade gifts of an order would have (ids derive from the source), so the refund
+    reads them in the same round trip as the profile and the order, before it knows the upgrade."""
+    if program.tiers is None:
+        return []
+    return [
+        coupon_id(upgrade_source(level.id, order_id), template_id, i)
+        for level in program.tiers.levels
+        if level.on_upgrade is not None
+        for i, template_id in enumerate(level.on_upgrade.coupons)
+    ]
+
+
 def order_upgrade(change: Change, from_tier: str | None, reached: list[Level], order_id: str) -> dict[str, Any]:
     """What an order's upgrade gave, kept on the order's reference so that a refund can undo it:
     the tier before, when the member reached the top one (its `tier_since`), each level's gift."""
@@ -163,10 +174,10 @@ def undo_upgrade(
         change.debit("reverse", taken, at, f"{ref}:upgrade:{lvl['tier']}")
         undone.points_reversed += taken
         undone.points_unrecovered += lvl["points"] - taken
-        for coupon_id in lvl["coupons"]:
-            coupon = coupons.get(coupon_id)
+        for gift_id in lvl["coupons"]:
+            coupon = coupons.get(gift_id)
             if coupon is not None and coupon.status == "used":
-                undone.unrecovered.append(coupon_id)
+                undone.unrecovered.append(gift_id)
             elif coupon is not None and coupon.status == "available" and coupon.valid_until > at:
-                undone.revoke.append(coupon_id)
+                undone.revoke.append(gift_id)
     return undone

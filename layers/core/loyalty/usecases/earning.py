@@ -8,9 +8,8 @@ from typing import Any
 from .. import clock
 from ..errors import NotFound, ValidationFailed
 from ..member import Coupon, Profile
-from ..program import Program
 from ..rules import earning, tiers
-from ..rules.posting import Change, coupon_id
+from ..rules.posting import Change
 from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
 from . import programs
@@ -91,19 +90,6 @@ def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now:
     return once(store, program_id, RefKey("order", body.order_id, member_id), body, PurchaseResult, build)
 
 
-def upgrade_coupon_ids(program: Program, order_id: str) -> list[str]:
-    """The ids the upgrade gifts of an order would have (ids derive from the source), so the refund
-    reads them in the same round trip as the profile and the order, before it knows the upgrade."""
-    if program.tiers is None:
-        return []
-    return [
-        coupon_id(tiers.upgrade_source(level.id, order_id), template_id, i)
-        for level in program.tiers.levels
-        if level.on_upgrade is not None
-        for i, template_id in enumerate(level.on_upgrade.coupons)
-    ]
-
-
 def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> Outcome[RefundResult]:
     """Points come back in proportion to the refunded share (cumulatively over partial refunds), and
     the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
@@ -112,7 +98,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     refunded_at = clock.event_time(body.refunded_at, "refunded_at", now)
 
     def read() -> tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]:
-        ids = upgrade_coupon_ids(program, body.order_id)
+        ids = tiers.upgrade_coupon_ids(program, body.order_id)
         profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", body.order_id, ids)
         # Gifts recorded under another program version than today's: one more read, only then.
         recorded = [c for lvl in ((order or {}).get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]]

@@ -1,6 +1,6 @@
 """The write pipeline: the one path every write takes, and its one retry loop.
 
-    read the aggregate -> apply pure rules to a Change -> finish it (Change.finish) -> commit it once
+    read the aggregate -> apply pure rules to a Change -> finish it (rules/due.finish) -> commit it once
 
 `retry` is the loop: an attempt reads afresh, builds and commits; a lost optimistic race (the
 profile's version moved, a transaction conflict) is tried again after a jittered wait, a guard that
@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from ..errors import Contention, IdempotencyConflict, LoyaltyError, NotFound, ValidationFailed
 from ..member import Profile
+from ..rules import due
 from ..store import MemberWrite, Ref, RefExists, Stale, Store, TooLarge
 
 T = TypeVar("T")
@@ -74,9 +75,9 @@ def retry(
 
 
 def commit(store: Store, write: MemberWrite, program_id: str) -> None:
-    """Every member write ends here: the change's last rules (Change.finish), then the one transaction."""
+    """Every member write ends here: the change's last rules (rules/due.finish), then the one transaction."""
     if write.change is not None:
-        write.due_moves = write.change.finish()
+        write.due_moves = due.finish(write.change)
     store.commit(write, program_id)
 
 

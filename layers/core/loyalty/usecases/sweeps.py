@@ -22,7 +22,12 @@ Settle = Callable[[Change], None]
 
 def _unchanged(change: Change, before: Profile) -> bool:
     planned = change.profile.due_days
-    if change.entries or change.notices or change.coupons or any(planned.get(k) != v for k, v in change.due().items()):
+    if (
+        change.entries
+        or change.notices
+        or change.coupons
+        or any(planned.get(k) != v for k, v in due.days(change).items())
+    ):
         return False
     return change.profile.model_dump(exclude={"version"}) == before.model_dump(exclude={"version"})
 
