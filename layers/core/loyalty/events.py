@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .model import Model
+from . import Model
 from .records import StreamRecord
 from .store import decode_change
 

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import ConfigDict
 
-from .model import Model
+from . import Model
 
 Stage = Literal["new", "active", "at_risk", "dormant", "recalled"]
 EntryType = Literal["welcome", "earn", "activity", "bonus", "redeem", "reverse", "expire", "adjust"]

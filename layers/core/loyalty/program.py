@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 
-from .model import Model
+from . import Model
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Minor = Annotated[int, Field(ge=0, le=10**12)]

@@ -19,7 +19,7 @@ from pydantic import (
     model_validator,
 )
 
-from .model import Model
+from . import Model
 from .program import MAX_REDEEMED_COUPONS, Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.

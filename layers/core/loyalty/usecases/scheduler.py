@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import ConfigDict
 
+from .. import Model
 from ..errors import NotFound
-from ..model import Model
 from ..store import DUE_SHARDS, Store, TooLarge
 from . import programs, sweeps
 
