@@ -31,7 +31,7 @@ RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 # function folder -> its sample event (the local stack's demo program answers them)
 EVENTS = {
     "programs": "programs-get.json",
-    "enroll": "enroll-server.json",
+    "enrol": "enrol-server.json",
     "earn": "earn-purchase.json",
     "members": "members-view.json",
     "redeem": "redeem-redemption.json",

@@ -33,7 +33,7 @@ def main() -> None:
     with ddb_local() as ddb:
         os.environ.update(handler_env(ddb.endpoint) | BENCH_ENV | WARM_ENV)
         load_function("programs").handler(http_event("PUT", "/programs/p", program("demo")), Context())
-        load_function("enroll").handler(http_event("POST", "/programs/p/members", {"member_id": "m1"}), Context())
+        load_function("enrol").handler(http_event("POST", "/programs/p/members", {"member_id": "m1"}), Context())
         view = load_function("members").handler
         event, context = http_event("GET", "/programs/p/members/m1"), Context()
 

@@ -24,7 +24,7 @@ from tests.support import Context, http_event, load_function, program
 
 from .common import pct, replay
 
-FUNCTIONS = ("programs", "enroll", "earn", "members", "redeem", "purchase_paid_card")
+FUNCTIONS = ("programs", "enrol", "earn", "members", "redeem", "purchase_paid_card")
 # The handlers' environment in every bench run, beside the local runtime's (local.stack.handler_env).
 BENCH_ENV = {
     "TABLE_NAME": "LoyaltyTable",
@@ -117,7 +117,7 @@ def run(endpoint: str, n: int) -> list[dict[str, Any]]:
         return str(json.loads(reply["body"])["coupons"][0]["coupon_id"])
 
     ops: dict[str, Callable[[int], Callable[[], dict[str, Any]]]] = {
-        "enrol": lambda i: request("enroll", "POST", base, {"member_id": f"m{i}"}),
+        "enrol": lambda i: request("enrol", "POST", base, {"member_id": f"m{i}"}),
         "purchase": lambda i: request(
             "earn", "POST", f"{base}/m{i}/purchases", {"order_id": f"o{i}", "amount_minor": 60000}
         ),

@@ -14,7 +14,7 @@ from loyalty import runtime
 from tests.support import Context, http_event, load_function, program
 from tests.tables import create_tables
 
-FUNCTIONS = ("programs", "enroll", "earn", "members", "redeem", "evaluate_tier", "purchase_paid_card", "docs")
+FUNCTIONS = ("programs", "enrol", "earn", "members", "redeem", "evaluate_tier", "purchase_paid_card", "docs")
 
 
 class Api:

@@ -11,7 +11,7 @@ M = "/programs/demo/members/m1"
 
 
 def enrol(api: Api, member: str = "m1", **extra: object) -> dict:
-    status, body = api.call("enroll", "POST", "/programs/demo/members", {"member_id": member, **extra})
+    status, body = api.call("enrol", "POST", "/programs/demo/members", {"member_id": member, **extra})
     assert status == 201, body
     return body
 
@@ -65,7 +65,7 @@ def test_program_invalid_lists_every_problem_and_writes_nothing(api: Api) -> Non
 
 def test_unknown_program_is_404(api: Api) -> None:
     assert_error(*api.call("programs", "GET", "/programs/nope"), 404, "not_found")
-    status, body = api.call("enroll", "POST", "/programs/nope/members", {"member_id": "m1"})
+    status, body = api.call("enrol", "POST", "/programs/nope/members", {"member_id": "m1"})
     assert_error(status, body, 404, "not_found")
 
 
@@ -75,7 +75,7 @@ def test_unknown_program_is_404(api: Api) -> None:
 def test_enrol_grants_the_welcome_pack_once(api: Api, demo: str) -> None:
     first = enrol(api)
     assert first["points"]["balance"] == 100 and first["tier"]["id"] == "star" and first["lifecycle_stage"] == "new"
-    status, again = api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    status, again = api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     assert status == 200 and again["points"]["balance"] == 100
     assert [e["type"] for e in ledger(api)] == ["welcome"]
     status, wallet = api.call("members", "GET", f"{M}/coupons")
@@ -89,9 +89,9 @@ def test_migrated_member_keeps_enrolled_at_and_gets_no_welcome(api: Api, demo: s
 
 
 def test_self_enrolment_needs_a_token(api: Api, demo: str) -> None:
-    status, body = api.call("enroll", "POST", "/programs/demo/me", {"birthday": "05-17"})
+    status, body = api.call("enrol", "POST", "/programs/demo/me", {"birthday": "05-17"})
     assert_error(status, body, 401, "unauthorized")
-    status, body = api.call("enroll", "POST", "/programs/demo/me", {"birthday": "05-17"}, sub="u-7")
+    status, body = api.call("enrol", "POST", "/programs/demo/me", {"birthday": "05-17"}, sub="u-7")
     assert status == 201 and body["member_id"] == "u-7" and body["birthday"] == "05-17"
     status, me = api.call("members", "GET", "/programs/demo/me", sub="u-7")
     assert status == 200 and me["member_id"] == "u-7"

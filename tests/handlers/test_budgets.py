@@ -70,15 +70,15 @@ def test_a_welcome_budget_caps_the_packs_and_every_member_is_enrolled(api: Api) 
     doc["lifecycle"]["welcome"]["budget"] = 2
     put(api, doc)
     for i in range(4):
-        status, view = api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
+        status, view = api.call("enrol", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
         assert status == 201, view
     balances = [api.call("members", "GET", f"/programs/demo/members/m{i}")[1]["points"]["balance"] for i in range(4)]
     assert balances == [100, 100, 0, 0]  # points and coupons of the pack go together
     assert [len(wallet(api, f"m{i}")) for i in range(4)] == [1, 1, 0, 0]
-    status, _ = api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m3"})
+    status, _ = api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m3"})
     assert status == 200  # a repeat is still the same member, and still no pack
     # Self-enrolment takes the same budget.
-    status, me = api.call("enroll", "POST", "/programs/demo/me", {}, sub="u-1")
+    status, me = api.call("enrol", "POST", "/programs/demo/me", {}, sub="u-1")
     assert status == 201 and me["points"]["balance"] == 0
 
 
@@ -98,7 +98,7 @@ def test_an_upgrade_budget_skips_the_gift_not_the_upgrade(api: Api) -> None:
     put(api, doc)
     replies = []
     for i in range(2):
-        api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
+        api.call("enrol", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
         status, reply = api.call(
             "earn", "POST", f"/programs/demo/members/m{i}/purchases", {"order_id": f"o{i}", "amount_minor": 100000}
         )
@@ -116,7 +116,7 @@ def test_an_upgrade_found_by_a_tier_evaluation_takes_the_same_budget(api: Api) -
     doc["tiers"]["levels"][1]["on_upgrade"]["budget"] = 1
     put(api, doc)
     for i in range(2):
-        api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
+        api.call("enrol", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
         api.call("earn", "POST", f"/programs/demo/members/m{i}/purchases", {"order_id": f"o{i}", "amount_minor": 60000})
     doc["tiers"]["levels"][1]["threshold"] = 50000  # both now qualify for gold, found at evaluation
     put(api, doc)
@@ -158,7 +158,7 @@ def test_card_pack_and_cycle_budgets(api: Api) -> None:
     put(api, doc)
     replies = []
     for i in range(2):
-        api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
+        api.call("enrol", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
         pay = {"payment_id": f"p{i}", "plan_id": "plus-quarter", "amount_paid_minor": 4500}
         status, reply = api.call("purchase_paid_card", "POST", f"/programs/demo/members/m{i}/paid-cards", pay)
         assert status == 201, reply
@@ -175,7 +175,7 @@ def test_a_reward_budget_refuses_the_redemption_with_nothing_changed(api: Api) -
     doc = program("points-only")
     doc["rewards"][0]["grant"]["budget"] = 3
     put(api, doc)
-    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     api.call("earn", "POST", "/programs/demo/members/m1/purchases", {"order_id": "o1", "amount_minor": 1000000})
     path = "/programs/demo/members/m1/redemptions"
     status, first = api.call("redeem", "POST", path, {"redemption_id": "r1", "reward_id": "coffee", "quantity": 2})
@@ -195,7 +195,7 @@ def test_a_budget_costs_no_round_trip(api: Api, calls: Counter[str]) -> None:  #
     doc["tiers"]["levels"][1]["on_upgrade"]["budget"] = 1
     put(api, doc)
     api.call("members", "GET", "/programs/demo/members/nobody")  # warms the program cache
-    enrol = ("enroll", "POST", "/programs/demo/members")
+    enrol = ("enrol", "POST", "/programs/demo/members")
     assert measure(calls, api, *enrol, {"member_id": "m1"}) == {"TransactWriteItems": 1}  # the item joins it
     # Spent: the cancelled transaction names the budget, and the retry goes without the pack at once.
     assert measure(calls, api, *enrol, {"member_id": "m2"}) == {"TransactWriteItems": 2}

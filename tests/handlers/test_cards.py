@@ -16,7 +16,7 @@ M = "/programs/paid/members/m1"
 def paid(api: Api) -> str:
     status, saved = api.call("programs", "PUT", "/programs/paid", program("paid-card"))
     assert status == 200 and saved["warnings"] == []
-    assert api.call("enroll", "POST", "/programs/paid/members", {"member_id": "m1"})[0] == 201
+    assert api.call("enrol", "POST", "/programs/paid/members", {"member_id": "m1"})[0] == 201
     return "paid"
 
 

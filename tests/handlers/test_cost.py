@@ -47,7 +47,7 @@ def measure(
 def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("demo"))
     api.call("members", "GET", "/programs/demo/members/nobody")  # warms the program cache
-    assert measure(calls, api, "enroll", "POST", "/programs/demo/members", {"member_id": "m1"}) == {
+    assert measure(calls, api, "enrol", "POST", "/programs/demo/members", {"member_id": "m1"}) == {
         "TransactWriteItems": 1
     }
     purchase = {"order_id": "o1", "amount_minor": 120000}
@@ -66,7 +66,7 @@ def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
 
 def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("points-only"))
-    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 1000000})
     redeem = {"redemption_id": "r1", "reward_id": "coffee"}
     assert measure(calls, api, "redeem", "POST", f"{M}/redemptions", redeem) == {"GetItem": 1, "TransactWriteItems": 1}
@@ -87,7 +87,7 @@ def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
 
 def test_round_trips_paid_cards(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("paid-card"))
-    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     pay = {"payment_id": "p1", "plan_id": "plus-quarter", "amount_paid_minor": 4500}
     assert measure(calls, api, "purchase_paid_card", "POST", f"{M}/paid-cards", pay) == {
         "GetItem": 1,
@@ -110,7 +110,7 @@ def test_round_trips_paid_cards(api: Api, calls: Counter[str]) -> None:
 def test_round_trips_scheduled_run(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("demo"))
     for i in range(3):  # gold members now: this month's tier coupon is due for each today
-        api.call("enroll", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
+        api.call("enrol", "POST", "/programs/demo/members", {"member_id": f"m{i}"})
         purchase = {"order_id": f"o{i}", "amount_minor": 120000}
         assert api.call("earn", "POST", f"/programs/demo/members/m{i}/purchases", purchase)[0] == 201
     programs._cache.clear()  # a fresh container: the worker reads the program once

@@ -113,7 +113,7 @@ def shop() -> dict[str, Any]:
 
 def rich_member(api: Api, pid: str) -> int:
     assert api.call("programs", "PUT", f"/programs/{pid}", shop())[0] == 200
-    assert api.call("enroll", "POST", f"/programs/{pid}/members", {"member_id": "m1"})[0] == 201
+    assert api.call("enrol", "POST", f"/programs/{pid}/members", {"member_id": "m1"})[0] == 201
     status, body = api.call(
         "earn", "POST", f"/programs/{pid}/members/m1/purchases", {"order_id": "o1", "amount_minor": 100000}
     )
@@ -180,7 +180,7 @@ def test_upgrade_gifts_of_every_level_at_once_must_fit_one_transaction(api: Api)
     assert "100" in body["error"]["details"][0]["message"]
     # The most that fits: one purchase crosses every level and gets every gift, in one transaction.
     assert api.call("programs", "PUT", "/programs/up", levels(20, 20, 20, 20, 1, points=5))[0] == 200
-    assert api.call("enroll", "POST", "/programs/up/members", {"member_id": "m1"})[0] == 201
+    assert api.call("enrol", "POST", "/programs/up/members", {"member_id": "m1"})[0] == 201
     order = {"order_id": "o1", "amount_minor": 100000}
     status, body = api.call("earn", "POST", "/programs/up/members/m1/purchases", order)
     assert status == 201, body

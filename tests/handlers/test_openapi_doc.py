@@ -53,7 +53,7 @@ def post_base64(api: Api, fn: str, path: str, raw: bytes, sub: str | None = None
 
 
 def test_a_body_that_is_not_utf8_is_a_400_not_a_500(api: Api, demo: str) -> None:
-    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     before = api.items()
     for fn, path, sub in (("earn", f"{M}/purchases", None), ("redeem", "/programs/demo/me/redemptions", "m1")):
         status, reply = post_base64(api, fn, path, b"\xff\xfe{}", sub)
@@ -63,7 +63,7 @@ def test_a_body_that_is_not_utf8_is_a_400_not_a_500(api: Api, demo: str) -> None
 
 
 def test_a_base64_body_that_is_utf8_json_is_handled_as_any_other(api: Api, demo: str) -> None:
-    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     status, reply = post_base64(
         api, "earn", f"{M}/purchases", json.dumps({"order_id": "o1", "amount_minor": 100}).encode()
     )

@@ -22,7 +22,7 @@ def setup(api: Api, gift_points: int = 0) -> None:
     gold["on_upgrade"]["points"] = gift_points
     doc["tiers"]["levels"][2]["on_upgrade"] = {"points": 0, "coupons": ["welcome-10"]}
     assert api.call("programs", "PUT", "/programs/demo", doc)[0] == 200
-    assert api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})[0] == 201
+    assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})[0] == 201
 
 
 def buy(api: Api, order_id: str, amount: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ def shop(api: Api) -> str:
         {"id": "vip-mug", "name": "VIP mug", "cost_points": 10, "fulfilment": "goods", "per_member_limit": 1}
     )
     assert api.call("programs", "PUT", "/programs/shop", doc)[0] == 200
-    assert api.call("enroll", "POST", "/programs/shop/members", {"member_id": "m1"})[0] == 201
+    assert api.call("enrol", "POST", "/programs/shop/members", {"member_id": "m1"})[0] == 201
     status, body = api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 1000000})
     assert status == 201 and body["balance"] == 50 + 10000 + 100
     return "shop"
@@ -110,7 +110,7 @@ def test_coupon_use_at_the_till(api: Api, shop: str) -> None:
 
 def test_amount_off_needs_the_minimum_spend(api: Api) -> None:
     assert api.call("programs", "PUT", "/programs/demo", program("demo"))[0] == 200
-    api.call("enroll", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     [coupon] = api.call("members", "GET", "/programs/demo/members/m1/coupons")[1]["coupons"]  # welcome: 10 off 50
     use = f"/programs/demo/members/m1/coupons/{coupon['coupon_id']}/use"
     assert_error(
