@@ -265,123 +265,145 @@ class Program(Doc):
 Problem = dict[str, str]  # {"field": "tiers.levels[1].threshold", "message": "..."}
 
 
-def problems(program: Program) -> list[Problem]:
-    """Every cross-field problem of a structurally valid program."""
-    found: list[Problem] = []
+class Problems:
+    """Collects every cross-field problem of a program, each naming the field it is about."""
 
-    def add(field: str, message: str) -> None:
-        found.append({"field": field, "message": message})
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.found: list[Problem] = []
 
-    def coupons_exist(field: str, ids: list[str]) -> None:
+    def add(self, field: str, message: str) -> None:
+        self.found.append({"field": field, "message": message})
+
+    def coupons_exist(self, field: str, ids: list[str]) -> None:
         for i, coupon_id in enumerate(ids):
-            if coupon_id not in program.coupons:
-                add(f"{field}[{i}]", f"unknown coupon template {coupon_id!r}")
+            if coupon_id not in self.program.coupons:
+                self.add(f"{field}[{i}]", f"unknown coupon template {coupon_id!r}")
 
-    def grant_ok(field: str, grant: Grant | None) -> None:
+    def grant_ok(self, field: str, grant: Grant | None) -> None:
         if grant is not None:
-            coupons_exist(f"{field}.coupons", grant.coupons)
+            self.coupons_exist(f"{field}.coupons", grant.coupons)
 
-    def unique(field: str, ids: list[str]) -> None:
+    def unique(self, field: str, ids: list[str]) -> None:
         seen: set[str] = set()
         for i, item_id in enumerate(ids):
             if item_id in seen:
-                add(f"{field}[{i}].id", f"duplicate id {item_id!r}")
+                self.add(f"{field}[{i}].id", f"duplicate id {item_id!r}")
             seen.add(item_id)
 
+
+def problems(program: Program) -> list[Problem]:
+    """Every cross-field problem of a structurally valid program, section by section."""
+    check = Problems(program)
+    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards):
+        section(program, check)
+    return check.found
+
+
+def _coupons(program: Program, check: Problems) -> None:
     for template_id, template in program.coupons.items():
         field = f"coupons.{template_id}"
         if template.kind == "amount_off" and template.value_minor <= 0:
-            add(f"{field}.value_minor", "an amount_off coupon needs value_minor > 0")
+            check.add(f"{field}.value_minor", "an amount_off coupon needs value_minor > 0")
         if template.kind == "percent_off" and template.percent_off is None:
-            add(f"{field}.percent_off", "a percent_off coupon needs percent_off")
+            check.add(f"{field}.percent_off", "a percent_off coupon needs percent_off")
+    check.unique("points.multipliers", [m.id for m in program.points.multipliers])
 
-    unique("points.multipliers", [m.id for m in program.points.multipliers])
 
-    if program.tiers is not None:
-        levels = program.tiers.levels
-        unique("tiers.levels", [lvl.id for lvl in levels])
-        if levels[0].threshold != 0:
-            add("tiers.levels[0].threshold", "the first level's threshold must be 0 so every member has a tier")
-        for i in range(1, len(levels)):
-            if levels[i].threshold <= levels[i - 1].threshold:
-                add(f"tiers.levels[{i}].threshold", "thresholds must increase from one level to the next")
-        for i, lvl in enumerate(levels):
-            grant_ok(f"tiers.levels[{i}].on_upgrade", lvl.on_upgrade)
-            grant_ok(f"tiers.levels[{i}].every_month", lvl.every_month)
+def _tiers(program: Program, check: Problems) -> None:
+    if program.tiers is None:
+        return
+    levels = program.tiers.levels
+    check.unique("tiers.levels", [lvl.id for lvl in levels])
+    if levels[0].threshold != 0:
+        check.add("tiers.levels[0].threshold", "the first level's threshold must be 0 so every member has a tier")
+    for i in range(1, len(levels)):
+        if levels[i].threshold <= levels[i - 1].threshold:
+            check.add(f"tiers.levels[{i}].threshold", "thresholds must increase from one level to the next")
+    for i, lvl in enumerate(levels):
+        check.grant_ok(f"tiers.levels[{i}].on_upgrade", lvl.on_upgrade)
+        check.grant_ok(f"tiers.levels[{i}].every_month", lvl.every_month)
+    # A purchase (or a review) may cross every level at once: each upgrade's gift and its tier
+    # history item, with the purchase's earn and first-order entries, in one transaction.
+    upgrading = 2
+    for i, lvl in enumerate(levels[1:], start=1):
+        upgrading += grant_items(lvl.on_upgrade) + 1
+        if upgrading > ROOM:
+            check.add(
+                f"tiers.levels[{i}].on_upgrade",
+                f"a purchase that reaches this level from the first would write {upgrading + BASE_ITEMS} "
+                f"items in one transaction, more than {TRANSACTION_ITEMS}: fewer upgrade coupons",
+            )
+            break
 
-    if program.tiers is not None:
-        # A purchase (or a review) may cross every level at once: each upgrade's gift and its tier
-        # history item, with the purchase's earn and first-order entries, in one transaction.
-        upgrading = 2
-        for i, lvl in enumerate(program.tiers.levels[1:], start=1):
-            upgrading += grant_items(lvl.on_upgrade) + 1
-            if upgrading > ROOM:
-                add(
-                    f"tiers.levels[{i}].on_upgrade",
-                    f"a purchase that reaches this level from the first would write {upgrading + BASE_ITEMS} "
-                    f"items in one transaction, more than {TRANSACTION_ITEMS}: fewer upgrade coupons",
-                )
-                break
 
-    unique("rewards", [r.id for r in program.rewards])
+def _rewards(program: Program, check: Problems) -> None:
+    check.unique("rewards", [r.id for r in program.rewards])
     for i, reward in enumerate(program.rewards):
-        grant_ok(f"rewards[{i}].grant", reward.grant)
+        check.grant_ok(f"rewards[{i}].grant", reward.grant)
         if reward.fulfilment == "coupon" and not reward.grant.coupons:
-            add(f"rewards[{i}].grant.coupons", "a coupon reward must grant at least one coupon")
+            check.add(f"rewards[{i}].grant.coupons", "a coupon reward must grant at least one coupon")
 
+
+def _lifecycle(program: Program, check: Problems) -> None:
     life = program.lifecycle
-    grant_ok("lifecycle.welcome", life.welcome)
+    check.grant_ok("lifecycle.welcome", life.welcome)
     for name in ("churn_warning", "recall", "birthday"):
         stage = getattr(life, name)
         if stage is not None:
-            coupons_exist(f"lifecycle.{name}.coupons", stage.coupons)
+            check.coupons_exist(f"lifecycle.{name}.coupons", stage.coupons)
     if life.churn_warning and life.recall and life.recall.after_days <= life.churn_warning.after_days:
-        add("lifecycle.recall.after_days", "recall must come after the churn warning")
+        check.add("lifecycle.recall.after_days", "recall must come after the churn warning")
 
-    if program.rfm is not None:
-        rfm = program.rfm
-        for name in ("recency_days", "frequency_orders", "monetary_minor"):
-            cuts = getattr(rfm, name)
-            if any(b <= a for a, b in pairwise(cuts)):
-                add(f"rfm.{name}", "cut-offs must increase")
-        for segment, grant in rfm.benefits.items():
-            if segment not in SEGMENTS:
-                add(f"rfm.benefits.{segment}", f"unknown segment; one of {', '.join(SEGMENTS)}")
-            grant_ok(f"rfm.benefits.{segment}", grant)
 
-    unique("paid_cards", [p.id for p in program.paid_cards])
+def _rfm(program: Program, check: Problems) -> None:
+    if program.rfm is None:
+        return
+    for name in ("recency_days", "frequency_orders", "monetary_minor"):
+        if any(b <= a for a, b in pairwise(getattr(program.rfm, name))):
+            check.add(f"rfm.{name}", "cut-offs must increase")
+    for segment, grant in program.rfm.benefits.items():
+        if segment not in SEGMENTS:
+            check.add(f"rfm.benefits.{segment}", f"unknown segment; one of {', '.join(SEGMENTS)}")
+        check.grant_ok(f"rfm.benefits.{segment}", grant)
+
+
+def _paid_cards(program: Program, check: Problems) -> None:
+    check.unique("paid_cards", [p.id for p in program.paid_cards])
     for i, plan in enumerate(program.paid_cards):
-        grant_ok(f"paid_cards[{i}].on_purchase", plan.on_purchase)
-        grant_ok(f"paid_cards[{i}].every_cycle", plan.every_cycle)
-        if plan.kind == "identity":
-            if plan.cycle_months is None and plan.every_cycle is not None:
-                add(f"paid_cards[{i}].cycle_months", "every_cycle needs cycle_months")
-            if plan.cycle_months is not None and plan.period_months % plan.cycle_months:
-                add(f"paid_cards[{i}].cycle_months", "period_months must be a whole number of cycles")
-        else:
-            if plan.every_cycle is not None:
-                add(f"paid_cards[{i}].every_cycle", "a light card gives a one-time pack only (on_purchase)")
-            if plan.earn_multiplier != 1:
-                add(f"paid_cards[{i}].earn_multiplier", "a light card has no perks while active")
-        issued = len(plan.on_purchase.coupons if plan.on_purchase else [])
-        issued += plan.cycles * len(plan.every_cycle.coupons if plan.every_cycle else [])
-        if issued > MAX_COUPONS_PER_PAYMENT:
-            add(
-                f"paid_cards[{i}].every_cycle",
-                f"one payment would issue {issued} coupons, more than {MAX_COUPONS_PER_PAYMENT}",
-            )
-        elif payment_items(plan) > ROOM:
-            add(
-                f"paid_cards[{i}].every_cycle" if plan.cycles else f"paid_cards[{i}].on_purchase",
-                f"a payment confirmed after its span would write {payment_items(plan) + BASE_ITEMS} items in "
-                f"one transaction (every cycle's coupons and notice), more than {TRANSACTION_ITEMS}",
-            )
+        _paid_card(f"paid_cards[{i}]", plan, check)
     # The scheduled run settles every card of a member at once: one cycle of each identity plan.
     cycling = sum(grant_items(p.every_cycle) + 3 for p in program.paid_cards if p.cycles)
     if cycling > ROOM:
-        add(
+        check.add(
             "paid_cards",
             f"a member holding every identity card would get {cycling + BASE_ITEMS} items in one transaction "
             f"when their cycles fall due together, more than {TRANSACTION_ITEMS}: fewer cycle coupons",
         )
-    return found
+
+
+def _paid_card(field: str, plan: PaidCardPlan, check: Problems) -> None:
+    check.grant_ok(f"{field}.on_purchase", plan.on_purchase)
+    check.grant_ok(f"{field}.every_cycle", plan.every_cycle)
+    if plan.kind == "identity":
+        if plan.cycle_months is None and plan.every_cycle is not None:
+            check.add(f"{field}.cycle_months", "every_cycle needs cycle_months")
+        if plan.cycle_months is not None and plan.period_months % plan.cycle_months:
+            check.add(f"{field}.cycle_months", "period_months must be a whole number of cycles")
+    else:
+        if plan.every_cycle is not None:
+            check.add(f"{field}.every_cycle", "a light card gives a one-time pack only (on_purchase)")
+        if plan.earn_multiplier != 1:
+            check.add(f"{field}.earn_multiplier", "a light card has no perks while active")
+    issued = len(plan.on_purchase.coupons if plan.on_purchase else [])
+    issued += plan.cycles * len(plan.every_cycle.coupons if plan.every_cycle else [])
+    if issued > MAX_COUPONS_PER_PAYMENT:
+        check.add(
+            f"{field}.every_cycle", f"one payment would issue {issued} coupons, more than {MAX_COUPONS_PER_PAYMENT}"
+        )
+    elif payment_items(plan) > ROOM:
+        check.add(
+            f"{field}.every_cycle" if plan.cycles else f"{field}.on_purchase",
+            f"a payment confirmed after its span would write {payment_items(plan) + BASE_ITEMS} items in "
+            f"one transaction (every cycle's coupons and notice), more than {TRANSACTION_ITEMS}",
+        )

@@ -8,6 +8,7 @@ from typing import Any
 from .. import clock
 from ..errors import NotFound, ValidationFailed
 from ..member import Coupon, Profile
+from ..program import Program
 from ..rules import earning, tiers
 from ..rules.posting import Change
 from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
@@ -90,6 +91,34 @@ def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now:
     return once(store, program_id, RefKey("order", body.order_id, member_id), body, PurchaseResult, build)
 
 
+RefundState = tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]  # the profile, the order, its gifts
+
+
+def _refund_state(store: Store, program: Program, program_id: str, member_id: str, order_id: str) -> RefundState:
+    """The profile, the order's reference and the upgrade gifts it may have given, in one round trip."""
+    ids = tiers.upgrade_coupon_ids(program, order_id)
+    profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", order_id, ids)
+    # Gifts recorded under another program version than today's: one more read, only then.
+    recorded = [c for lvl in ((order or {}).get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]]
+    if order is not None and order.get("member_id") == member_id and set(recorded) - set(ids):
+        coupons += store.get_coupons(program_id, member_id, sorted(set(recorded) - set(ids)))
+    return profile, order, {c.coupon_id: c for c in coupons}
+
+
+def _refunded_after(order: dict[str, Any] | None, member_id: str, body: Refund) -> int:
+    """What the order will have had refunded after this refund: 404 for another member's order, 422
+    for more than is left."""
+    if order is None or order["member_id"] != member_id:
+        raise NotFound(
+            f"order {body.order_id!r} not found for this member", [{"field": "order_id", "message": "unknown order"}]
+        )
+    refunded_after = int(order["refunded_minor"]) + body.amount_minor
+    if refunded_after > order["order_minor"]:
+        left = order["order_minor"] - order["refunded_minor"]
+        raise ValidationFailed.field("amount_minor", f"exceeds what is left to refund on the order ({left})")
+    return refunded_after
+
+
 def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> Outcome[RefundResult]:
     """Points come back in proportion to the refunded share (cumulatively over partial refunds), and
     the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
@@ -97,30 +126,14 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     program = programs.load(store, program_id)
     refunded_at = clock.event_time(body.refunded_at, "refunded_at", now)
 
-    def read() -> tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]:
-        ids = tiers.upgrade_coupon_ids(program, body.order_id)
-        profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", body.order_id, ids)
-        # Gifts recorded under another program version than today's: one more read, only then.
-        recorded = [c for lvl in ((order or {}).get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]]
-        if order is not None and order.get("member_id") == member_id and set(recorded) - set(ids):
-            coupons += store.get_coupons(program_id, member_id, sorted(set(recorded) - set(ids)))
-        return profile, order, {c.coupon_id: c for c in coupons}
+    def read() -> RefundState:
+        return _refund_state(store, program, program_id, member_id, body.order_id)
 
-    def build(
-        state: tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]], attempt: Attempt
-    ) -> Built[RefundResult]:
+    def build(state: RefundState, attempt: Attempt) -> Built[RefundResult]:
         profile, order, coupons = state
         if profile is None:
             raise missing(member_id)
-        if order is None or order["member_id"] != member_id:
-            raise NotFound(
-                f"order {body.order_id!r} not found for this member",
-                [{"field": "order_id", "message": "unknown order"}],
-            )
-        refunded_after = order["refunded_minor"] + body.amount_minor
-        if refunded_after > order["order_minor"]:
-            left = order["order_minor"] - order["refunded_minor"]
-            raise ValidationFailed.field("amount_minor", f"exceeds what is left to refund on the order ({left})")
+        refunded_after = _refunded_after(order, member_id, body)
         owed = earning.reversal(order["order_points"], order["order_minor"], refunded_after, order["points_reversed"])
         change = Change.start(program, profile, now, attempt.exhausted)
         taken = min(owed, change.balance)
