@@ -1,4 +1,5 @@
-"""The table's layout: every key the code reads or writes is made here.
+"""The table's layout and its keys (a sort key written in one place only, a ledger entry's or a
+notice's, is spelled there with the prefix this table gives).
 
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
@@ -32,7 +33,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-REGISTRY_PK = "PROGRAMS"
+REGISTRY_PK = "PROGRAMS"  # its items' sort keys: the programs' partition keys
 CONFIG_SK = "CONFIG"
 PROFILE_SK = "PROFILE"
 
@@ -59,10 +60,6 @@ def program_pk(pid: str) -> str:
     return f"PROGRAM#{pid}"
 
 
-def registry_sk(pid: str) -> str:
-    return f"PROGRAM#{pid}"
-
-
 def config_version_sk(version: int) -> str:
     return f"CONFIG#v{version:06d}"
 
@@ -74,16 +71,8 @@ def member_pk(pid: str, mid: str) -> str:
     return f"MEMBER#{pid}#{mid}"
 
 
-def ledger_sk(entry_id: str) -> str:
-    return f"LEDGER#{entry_id}"
-
-
 def coupon_sk(coupon_id: str) -> str:
     return f"COUPON#{coupon_id}"
-
-
-def notice_sk(notice_id: str) -> str:
-    return f"NOTICE#{notice_id}"
 
 
 def tier_sk(at: datetime, version: int, n: int) -> str:

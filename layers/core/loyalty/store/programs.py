@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .codec import dump, load
-from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, key, program_pk, registry_sk
+from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, key, program_pk
 from .table import NEW, Stale, Table, TooLarge
 
 # DynamoDB refuses an item over 400 KB (409,600 bytes: attribute names and values). A program version
@@ -43,7 +43,7 @@ class Programs(Table):
         registry = {
             "Put": {
                 "TableName": self.table,
-                "Item": dump({"pk": REGISTRY_PK, "sk": registry_sk(pid), "type": "program"}),
+                "Item": dump({"pk": REGISTRY_PK, "sk": program_pk(pid), "type": "program"}),
             }
         }
         history = {

@@ -23,9 +23,7 @@ from .keys import (
     due_keys,
     due_sk,
     key,
-    ledger_sk,
     member_pk,
-    notice_sk,
     ref_key,
     stock_key,
     tier_sk,
@@ -143,9 +141,9 @@ def created_puts(table: str, pk: str, change: FinishedChange) -> list[Labelled]:
     """The change's new ledger entries, coupons, notices and tier history, in that order."""
     version = change.profile.version
     return (
-        [_new(table, pk, ledger_sk(e.entry_id), "ledger", e) for e in change.entries]
+        [_new(table, pk, f"LEDGER#{e.entry_id}", "ledger", e) for e in change.entries]
         + [_new(table, pk, coupon_sk(c.coupon_id), "coupon", c) for c in change.coupons]
-        + [_new(table, pk, notice_sk(n.notice_id), "notice", n) for n in change.notices]
+        + [_new(table, pk, f"NOTICE#{n.notice_id}", "notice", n) for n in change.notices]
         + [_new(table, pk, tier_sk(t.at, version, i), "tier_change", t) for i, t in enumerate(change.tier_changes)]
     )
 
