@@ -24,7 +24,8 @@ from local.dynamodb import DynamoDBLocal, client, create_tables_from_template  #
 from local.template import load_template  # noqa: E402
 from loyalty import clock  # noqa: E402
 from loyalty.member import Profile  # noqa: E402
-from loyalty.store import DUE_SHARDS, Store, _dump, due_keys, due_shard  # noqa: E402
+from loyalty.store import DUE_SHARDS, Store, due_keys, due_shard  # noqa: E402
+from loyalty.store.codec import dump  # noqa: E402
 from loyalty.usecases import programs, scheduler  # noqa: E402
 from tests.support import program  # noqa: E402
 
@@ -35,7 +36,7 @@ OLD_SAMPLE = int(os.environ.get("BENCH_OLD_SAMPLE", "300"))  # programs the old 
 
 def _write(ddb: Any, items: list[dict[str, Any]]) -> None:
     def put(start: int) -> None:
-        request = {"LoyaltyTable": [{"PutRequest": {"Item": _dump(i)}} for i in items[start : start + 25]]}
+        request = {"LoyaltyTable": [{"PutRequest": {"Item": dump(i)}} for i in items[start : start + 25]]}
         while request:
             request = ddb.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
 
@@ -138,7 +139,7 @@ def old_find(store: Store, pids: list[str]) -> dict[str, float]:
                         TableName=store.table,
                         IndexName="gsi1",
                         KeyConditionExpression="gsi1pk = :pk",
-                        ExpressionAttributeValues=_dump({":pk": f"DUE#{pid}#churn#{day}#{shard}"}),
+                        ExpressionAttributeValues=dump({":pk": f"DUE#{pid}#churn#{day}#{shard}"}),
                     )
                     found += got["Count"]
     return {"programs": len(pids), "found": found, "seconds": time.perf_counter() - started, **reads}

@@ -20,10 +20,10 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from local.dynamodb import client
-from loyalty import store as store_module
 from loyalty.errors import Unavailable
 from loyalty.schemas import CardPurchase, CardRefund, CouponUseBody, Enrol, Purchase, Redeem, Refund
 from loyalty.store import Store
+from loyalty.store.table import CONFIG
 from loyalty.usecases import cards, earning, members, programs, spending, sweeps
 from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import program
@@ -44,7 +44,7 @@ def ddb() -> Iterator[DynamoDBLocal]:
 
 @pytest.fixture
 def store(ddb: DynamoDBLocal) -> Store:
-    return Store("LoyaltyTable", client(ddb.endpoint, config=store_module._CONFIG))
+    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
 
 
 def fresh_program(store: Store) -> str:

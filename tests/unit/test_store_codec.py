@@ -12,7 +12,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty.store import _dump, _load, _plain
+from loyalty.store.codec import dump, load, plain
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True)
 scalars = st.none() | st.booleans() | st.integers(-(10**30), 10**30) | st.text(max_size=8)
@@ -25,22 +25,22 @@ items = st.dictionaries(st.text(min_size=1, max_size=6), values | st.sets(st.tex
 
 
 def library(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(TypeDeserializer().deserialize(v)) for k, v in item.items()}
+    return {k: plain(TypeDeserializer().deserialize(v)) for k, v in item.items()}
 
 
 @FAST
 @given(items)
 def test_an_item_is_written_as_the_library_writes_it_and_reads_back_as_written(item: dict[str, Any]) -> None:
-    stored = _dump(item)
+    stored = dump(item)
     assert stored == {k: TypeSerializer().serialize(v) for k, v in item.items()}
-    assert _load(stored) == item
-    assert _load(stored) == library(stored)
+    assert load(stored) == item
+    assert load(stored) == library(stored)
 
 
 def test_what_the_library_refuses_is_refused() -> None:
     for value in (10**38, 1.5):  # over DynamoDB's 38 digits; a float (money and points are integers)
         with pytest.raises(Exception) as ours:
-            _dump({"a": value})
+            dump({"a": value})
         with pytest.raises(Exception) as theirs:
             TypeSerializer().serialize(value)
         assert type(ours.value) is type(theirs.value)
@@ -48,5 +48,5 @@ def test_what_the_library_refuses_is_refused() -> None:
 
 def test_numbers_are_integers_also_negative_and_in_the_libraries_other_forms() -> None:
     stored = {"a": {"N": "-12"}, "b": {"N": "1E+2"}, "c": {"N": "7"}, "d": {"NS": ["1", "2"]}}
-    assert _load(stored) == library(stored) == {"a": -12, "b": 100, "c": 7, "d": {Decimal(1), Decimal(2)}}
-    assert all(type(_load(stored)[k]) is int for k in "abc")
+    assert load(stored) == library(stored) == {"a": -12, "b": 100, "c": 7, "d": {Decimal(1), Decimal(2)}}
+    assert all(type(load(stored)[k]) is int for k in "abc")

@@ -1,4 +1,4 @@
-"""The member aggregate as the domain sees it (storage shape lives in store.py)."""
+"""The member aggregate as the domain sees it (storage shape lives in store/)."""
 
 from datetime import datetime
 from typing import Literal

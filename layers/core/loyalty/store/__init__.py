@@ -1,0 +1,47 @@
+"""Data access: the only package that knows the table's keys and item shapes. It stores what it is
+given and runs no rule: a member write arrives finished (usecases/pipeline.commit).
+
+  keys.py      the layout table and every key          codec.py   item <-> attributes, stream records, cursors
+  table.py     the client, shared calls, refusals      reads.py   a member's items
+  writes.py    the member write, one builder per item kind, and `commit`
+  programs.py  program documents                       due.py     the due index (gsi1)
+  stats.py     health counters
+"""
+
+from __future__ import annotations
+
+from .codec import decode_change, decode_cursor, encode_cursor
+from .due import Due, DueIndex
+from .keys import DUE_SHARDS, due_keys, due_shard
+from .programs import MAX_PROGRAM_BYTES, Programs
+from .stats import Stats
+from .table import THROTTLED, RefExists, Stale, TooLarge
+from .writes import CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockTake, Writes
+
+
+class Store(Writes, Programs, DueIndex, Stats):
+    """The table: a member's reads and its one write (Writes builds on Reads), programs, the due
+    index and health counters."""
+
+
+__all__ = [
+    "DUE_SHARDS",
+    "MAX_PROGRAM_BYTES",
+    "THROTTLED",
+    "CouponRevoke",
+    "CouponUse",
+    "Due",
+    "MemberWrite",
+    "Ref",
+    "RefExists",
+    "RefUpdate",
+    "Stale",
+    "StockTake",
+    "Store",
+    "TooLarge",
+    "decode_change",
+    "decode_cursor",
+    "due_keys",
+    "due_shard",
+    "encode_cursor",
+]

@@ -1,0 +1,147 @@
+"""The table's layout and its keys (a sort key written in one place only, a ledger entry's or a
+notice's, is spelled there with the prefix this table gives).
+
+Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
+  PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
+  PROGRAM#{pid}            CONFIG                  current program document and version
+  PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
+  MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
+  MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
+  MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
+  MEMBER#{pid}#{mid}       NOTICE#{id}             notices (domain events)
+  MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
+  MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
+  REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
+  STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
+  BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
+  STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
+  SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
+
+The sparse, key-only index gsi1 holds only DUE items: gsi1pk DUE#{kind}#{shard}, gsi1sk
+{instant}#{pid}#{mid}, where the instant (UTC, to the minute) is when the program-local due day
+begins. "Who is due for a kind at T, however late" is then one range Query per shard for the whole
+table: a run reads only the members due, whatever the number of programs or of days overdue.
+
+Everything about one member shares a partition, so a member read is one Query or GetItem and a member
+write is one TransactWriteItems. References live in their own partitions so an order id is unique in
+the whole program, not just per member, at no extra round trip (they join the same transaction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+REGISTRY_PK = "PROGRAMS"  # its items' sort keys: the programs' partition keys
+CONFIG_SK = "CONFIG"
+PROFILE_SK = "PROFILE"
+
+# What a member partition's items are, by sort key (a ledger item's `type` is the entry's type).
+KINDS_BY_SK = {
+    "PROFILE": "member",
+    "LEDGER#": "ledger",
+    "COUPON#": "coupon",
+    "NOTICE#": "notice",
+    "TIER#": "tier_change",
+    "DUE#": "due",
+}
+
+
+def key(pk: str, sk: str) -> dict[str, Any]:
+    """A key in DynamoDB's attribute form: keys are strings, no serializer needed."""
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+# ---- programs ---------------------------------------------------------------------------------------
+
+
+def program_pk(pid: str) -> str:
+    return f"PROGRAM#{pid}"
+
+
+def config_version_sk(version: int) -> str:
+    return f"CONFIG#v{version:06d}"
+
+
+# ---- a member's partition ---------------------------------------------------------------------------
+
+
+def member_pk(pid: str, mid: str) -> str:
+    return f"MEMBER#{pid}#{mid}"
+
+
+def coupon_sk(coupon_id: str) -> str:
+    return f"COUPON#{coupon_id}"
+
+
+def tier_sk(at: datetime, version: int, n: int) -> str:
+    """The member's new version in the key: two writes may carry the same instant (a purchase and its
+    refund in one second, a review at a client's `at` and a scheduled run at that hour)."""
+    return f"TIER#{at.isoformat()}#{version:09d}#{n}"
+
+
+def due_sk(kind: str) -> str:
+    return f"DUE#{kind}"
+
+
+# ---- references, stock, budgets ---------------------------------------------------------------------
+
+
+def ref_key(pid: str, kind: str, ref_id: str) -> dict[str, str]:
+    return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
+
+
+def stock_key(pid: str, reward_id: str, shard: int) -> dict[str, str]:
+    """Stock is split over shards so that a popular reward is not one hot item (README)."""
+    return {"pk": f"STOCK#{pid}#{reward_id}#{shard}", "sk": "STOCK"}
+
+
+def budget_key(pid: str, site_month: str) -> dict[str, str]:
+    return {"pk": f"BUDGET#{pid}#{site_month}", "sk": "BUDGET"}
+
+
+# ---- the due index (gsi1) ---------------------------------------------------------------------------
+
+DUE_SHARDS = 16  # the index partitions of one kind, for the whole table: a run's fixed cost
+
+
+def due_shard(mid: str) -> int:
+    return int(hashlib.sha256(mid.encode()).hexdigest()[:8], 16) % DUE_SHARDS
+
+
+def due_pk(kind: str, shard: int) -> str:
+    return f"DUE#{kind}#{shard}"
+
+
+def instant(at: datetime) -> str:
+    """Fixed width, so the index's string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def due_keys(kind: str, due_at: datetime, pid: str, mid: str) -> dict[str, str]:
+    """A DUE item's index keys. `due_at` marks the layout: items written before it had per-day keys."""
+    return {
+        "gsi1pk": due_pk(kind, due_shard(mid)),
+        "gsi1sk": f"{instant(due_at)}#{pid}#{mid}",
+        "due_at": instant(due_at),
+    }
+
+
+# ---- health counters --------------------------------------------------------------------------------
+
+_PERIOD_SK = {"day": "D#", "month": "M#", "total": "T"}  # running totals: one item, ("total", "") -> T
+
+
+def stats_pk(pid: str) -> str:
+    return f"STATS#{pid}"
+
+
+def stats_sk(period: tuple[str, str]) -> str:
+    """A health counter's sort key: ("day", "2026-11-23") -> D#2026-11-23. An unknown kind raises."""
+    kind, value = period
+    return f"{_PERIOD_SK[kind]}{value}"
+
+
+def seen_key(event_id: str) -> dict[str, str]:
+    return {"pk": f"SEEN#{event_id}", "sk": "SEEN"}

@@ -1,0 +1,57 @@
+"""Program items: the current document, its history and the registry."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .codec import dump, load
+from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, key, program_pk
+from .table import NEW, Stale, Table, TooLarge
+
+# DynamoDB refuses an item over 400 KB (409,600 bytes: attribute names and values). A program version
+# is one item holding the whole document as compact JSON (the current CONFIG item and its CONFIG#v
+# history item each hold it), next to keys and a few attributes that take well under 1 KB.
+MAX_PROGRAM_BYTES = 400_000
+
+
+class Programs(Table):
+    def get_program(self, pid: str) -> tuple[dict[str, Any], int] | None:
+        got = self.client.get_item(TableName=self.table, Key=key(program_pk(pid), CONFIG_SK), ConsistentRead=True)
+        if "Item" not in got:
+            return None
+        item = load(got["Item"])
+        return json.loads(item["doc"]), item["version"]
+
+    def put_program(self, pid: str, doc: dict[str, Any], version: int, at: str) -> None:
+        """Write version `version` (history + current) if the current one is still `version - 1`.
+        TooLarge when the document is over MAX_PROGRAM_BYTES (nothing written)."""
+        text = json.dumps(doc, separators=(",", ":"))
+        size = len(text.encode())
+        if size > MAX_PROGRAM_BYTES:
+            raise TooLarge("program document bytes", size, MAX_PROGRAM_BYTES)
+        body = {"program_id": pid, "version": version, "doc": text, "saved_at": at}
+        current: dict[str, Any] = {
+            "Put": {
+                "TableName": self.table,
+                "Item": dump({"pk": program_pk(pid), "sk": CONFIG_SK, **body}),
+                "ConditionExpression": NEW if version == 1 else "version = :prev",
+            }
+        }
+        if version > 1:
+            current["Put"]["ExpressionAttributeValues"] = dump({":prev": version - 1})
+        registry = {
+            "Put": {
+                "TableName": self.table,
+                "Item": dump({"pk": REGISTRY_PK, "sk": program_pk(pid), "type": "program"}),
+            }
+        }
+        history = {
+            "Put": {
+                "TableName": self.table,
+                "Item": dump({"pk": program_pk(pid), "sk": config_version_sk(version), **body}),
+                "ConditionExpression": NEW,
+            }
+        }
+        if self._transact([current, history, registry] if version == 1 else [current, history]) is not None:
+            raise Stale({"program"})

@@ -1,0 +1,71 @@
+"""A member's items as the use cases read them: the profile, references, coupons, ledger, notices."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..member import Coupon, LedgerEntry, Notice, Profile
+from .codec import decode_cursor, dump, encode_cursor, load
+from .keys import PROFILE_SK, coupon_sk, key, member_pk, ref_key
+from .table import Table
+
+
+class Reads(Table):
+    def get_member(self, pid: str, mid: str) -> Profile | None:
+        got = self.client.get_item(TableName=self.table, Key=key(member_pk(pid, mid), PROFILE_SK), ConsistentRead=True)
+        return Profile.model_validate(load(got["Item"])) if "Item" in got else None
+
+    def get_member_and_ref(
+        self, pid: str, mid: str, kind: str, ref_id: str
+    ) -> tuple[Profile | None, dict[str, Any] | None]:
+        """Profile and one reference in a single round trip (BatchGetItem, strongly consistent)."""
+        profile, ref, _ = self.get_member_ref_and_coupons(pid, mid, kind, ref_id, [])
+        return profile, ref
+
+    def get_member_ref_and_coupons(
+        self, pid: str, mid: str, kind: str, ref_id: str, coupon_ids: list[str]
+    ) -> tuple[Profile | None, dict[str, Any] | None, list[Coupon]]:
+        """Profile, one reference and those of the coupons that exist, in a single round trip
+        (BatchGetItem, strongly consistent) while they fit in one call's 100 keys."""
+        pk = member_pk(pid, mid)
+        ref = ref_key(pid, kind, ref_id)
+        keys = [key(pk, PROFILE_SK), dump(ref)]
+        keys += [key(pk, coupon_sk(cid)) for cid in sorted(set(coupon_ids))]
+        items = self._batch_get(keys)
+        profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
+        found = next((i for i in items if i["pk"] == ref["pk"]), None)
+        coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
+        return (Profile.model_validate(profile) if profile else None), found, coupons
+
+    def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
+        got = self.client.get_item(TableName=self.table, Key=dump(ref_key(pid, kind, ref_id)), ConsistentRead=True)
+        return load(got["Item"]) if "Item" in got else None
+
+    def get_coupon(self, pid: str, mid: str, coupon_id: str) -> Coupon | None:
+        got = self.client.get_item(
+            TableName=self.table, Key=key(member_pk(pid, mid), coupon_sk(coupon_id)), ConsistentRead=True
+        )
+        return Coupon.model_validate(load(got["Item"])) if "Item" in got else None
+
+    def get_coupons(self, pid: str, mid: str, coupon_ids: list[str]) -> list[Coupon]:
+        """Some of a member's coupons by id, strongly consistent (BatchGetItem, 100 keys a call)."""
+        pk = member_pk(pid, mid)
+        items = self._batch_get([key(pk, coupon_sk(cid)) for cid in sorted(set(coupon_ids))])
+        return [Coupon.model_validate(i) for i in items]
+
+    def ledger(
+        self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[LedgerEntry], dict[str, Any] | None]:
+        items, last = self._query(member_pk(pid, mid), "LEDGER#", limit, cursor, newest_first=True)
+        return [LedgerEntry.model_validate(i) for i in items], last
+
+    def coupons(self, pid: str, mid: str) -> list[Coupon]:
+        return [Coupon.model_validate(i) for i in self._query_all(member_pk(pid, mid), "COUPON#")]
+
+    def notices(self, pid: str, mid: str) -> list[Notice]:
+        return [Notice.model_validate(i) for i in self._query_all(member_pk(pid, mid), "NOTICE#")]
+
+    def ledger_cursor(self, pid: str, mid: str, cursor: str) -> dict[str, Any] | None:
+        return decode_cursor(cursor, member_pk(pid, mid), "LEDGER#")
+
+    encode_cursor = staticmethod(encode_cursor)

@@ -1,0 +1,53 @@
+"""Health counters: per-program figures added from the stream, each stream record counted once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .codec import dump
+from .keys import key, seen_key, stats_pk, stats_sk
+from .table import NEW, Stale, Table
+
+Counters = dict[tuple[str, tuple[str, str]], dict[str, int]]  # (program, period) -> name -> amount
+
+
+class Stats(Table):
+    def add_stats(self, counters: Counters, seen: list[str], expires_at: int) -> set[str]:
+        """Add counters and mark the stream records they come from as counted, in one transaction, so
+        a record delivered again is never counted twice. Returns the records found counted already
+        (then nothing was written: the caller drops them and adds the rest)."""
+        items = [self._seen_put(event_id, expires_at) for event_id in seen]
+        items += [
+            self._counter_add(pid, period, given) for (pid, period), given in counters.items() if any(given.values())
+        ]
+        reasons = self._transact(items)
+        if reasons is None:
+            return set()
+        counted = {seen[i] for i, r in enumerate(reasons[: len(seen)]) if r.get("Code") == "ConditionalCheckFailed"}
+        if not counted:
+            raise Stale(set())  # a conflict with another batch: the caller retries
+        return counted
+
+    def stats(self, pid: str, first: tuple[str, str], last: tuple[str, str]) -> list[dict[str, Any]]:
+        """A program's counter items from period `first` to `last` of the same kind, in order."""
+        return self._every(
+            "pk = :pk AND sk BETWEEN :a AND :b", {":pk": stats_pk(pid), ":a": stats_sk(first), ":b": stats_sk(last)}
+        )
+
+    def _seen_put(self, event_id: str, expires_at: int) -> dict[str, Any]:
+        marker = {**seen_key(event_id), "type": "seen", "expires_at": expires_at}
+        return {"Put": {"TableName": self.table, "Item": dump(marker), "ConditionExpression": NEW}}
+
+    def _counter_add(self, pid: str, period: tuple[str, str], given: dict[str, int]) -> dict[str, Any]:
+        values = {k: v for k, v in given.items() if v}
+        names = {f"#c{i}": name for i, name in enumerate(values)}
+        amounts = {f":c{i}": value for i, value in enumerate(values.values())}
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(stats_pk(pid), stats_sk(period)),
+                "UpdateExpression": "ADD " + ", ".join(f"#c{i} :c{i}" for i in range(len(values))),
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": dump(amounts),
+            }
+        }

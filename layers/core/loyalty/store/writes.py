@@ -1,0 +1,297 @@
+"""A member write: what it carries, and the one transaction it becomes, built item kind by item kind.
+
+Every builder returns (label, item) pairs: the label names the guard in `Stale.failed` when its
+condition fails ("profile", "ledger", "coupon", "stock", "budget:{key}", "ref", ...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from .. import clock
+from ..member import Coupon, LedgerEntry, Notice, Profile, TierChange
+from ..program import TRANSACTION_ITEMS, Program
+from .codec import dump, load
+from .keys import (
+    PROFILE_SK,
+    budget_key,
+    coupon_sk,
+    due_keys,
+    due_sk,
+    key,
+    member_pk,
+    ref_key,
+    stock_key,
+    tier_sk,
+)
+from .reads import Reads
+from .table import NEW, RefExists, Stale, TooLarge
+
+Labelled = tuple[str, dict[str, Any]]
+
+
+class FinishedChange(Protocol):
+    """What the store reads of a finished change (rules/posting.Change, after rules/due.finish): data
+    only. The store runs no rule; it writes what the change holds."""
+
+    @property
+    def program(self) -> Program: ...
+    @property
+    def profile(self) -> Profile: ...  # its version is the one this write commits
+    @property
+    def entries(self) -> Sequence[LedgerEntry]: ...
+    @property
+    def coupons(self) -> Sequence[Coupon]: ...
+    @property
+    def notices(self) -> Sequence[Notice]: ...
+    @property
+    def tier_changes(self) -> Sequence[TierChange]: ...
+    @property
+    def budget_takes(self) -> dict[str, tuple[int, int]]: ...  # budget key -> (its limit, what it takes)
+
+
+@dataclass
+class Ref:
+    kind: str  # purchase, refund, activity, redemption, payment...
+    ref_id: str
+    member_id: str
+    request_hash: str
+    response: dict[str, Any]
+    data: dict[str, Any] = field(default_factory=dict)  # facts later writes need (an order's points)
+
+
+@dataclass
+class RefUpdate:
+    """Set fields on an existing reference, guarded by the values they had when read."""
+
+    kind: str
+    ref_id: str
+    set: dict[str, Any]
+    expect: dict[str, Any]
+
+
+@dataclass
+class StockTake:
+    """Take `quantity` from one shard of a reward's stock; the shard holds `allotment` in all."""
+
+    reward_id: str
+    shard: int
+    quantity: int
+    allotment: int
+
+
+@dataclass
+class CouponUse:
+    member_id: str
+    coupon_id: str
+    order_id: str
+    at: str
+    discount_minor: int = 0
+
+
+@dataclass
+class CouponRevoke:
+    """Unused coupons taken back (a card refund, a refund that undoes an upgrade): they end at `at`,
+    if still unused when committed."""
+
+    coupon_ids: list[str]
+    at: str
+
+
+@dataclass
+class MemberWrite:
+    change: FinishedChange | None  # None: the write leaves the profile as it is (a coupon used at a till)
+    expected_version: int | None  # None: the member must not exist yet
+    ref: Ref | None = None
+    ref_updates: list[RefUpdate] = field(default_factory=list)
+    stock: StockTake | None = None
+    coupon_use: CouponUse | None = None
+    revoke: CouponRevoke | None = None
+    due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
+
+
+# ---- one builder per item kind ----------------------------------------------------------------------
+
+
+def profile_put(table: str, pk: str, profile: Profile, expected_version: int | None) -> Labelled:
+    """The profile, if it is still the version read (or, for an enrolment, not there yet)."""
+    put: dict[str, Any] = {
+        "TableName": table,
+        "Item": dump({"pk": pk, "sk": PROFILE_SK, "type": "member", **profile.model_dump(mode="json")}),
+    }
+    if expected_version is None:
+        put["ConditionExpression"] = NEW
+    else:
+        put["ConditionExpression"] = "version = :v"
+        put["ExpressionAttributeValues"] = dump({":v": expected_version})
+    return "profile", {"Put": put}
+
+
+def _new(table: str, pk: str, sk: str, kind: str, model: Any) -> Labelled:
+    """An immutable item of the member's partition, written once."""
+    item = dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
+    return kind, {"Put": {"TableName": table, "Item": item, "ConditionExpression": NEW}}
+
+
+def created_puts(table: str, pk: str, change: FinishedChange) -> list[Labelled]:
+    """The change's new ledger entries, coupons, notices and tier history, in that order."""
+    version = change.profile.version
+    return (
+        [_new(table, pk, f"LEDGER#{e.entry_id}", "ledger", e) for e in change.entries]
+        + [_new(table, pk, coupon_sk(c.coupon_id), "coupon", c) for c in change.coupons]
+        + [_new(table, pk, f"NOTICE#{n.notice_id}", "notice", n) for n in change.notices]
+        + [_new(table, pk, tier_sk(t.at, version, i), "tier_change", t) for i, t in enumerate(change.tier_changes)]
+    )
+
+
+def due_items(table: str, pid: str, change: FinishedChange, moves: dict[str, str | None]) -> list[Labelled]:
+    """The sparse, key-only index: only a member due for something has a DUE item in it."""
+    mid = change.profile.member_id
+    out: list[Labelled] = []
+    for kind, day in moves.items():
+        item_key = {"pk": member_pk(pid, mid), "sk": due_sk(kind)}
+        if day is None:
+            out.append(("due", {"Delete": {"TableName": table, "Key": dump(item_key)}}))
+            continue
+        starts = clock.day_start(date.fromisoformat(day[:10]), change.program.zone)
+        item = {**item_key, **due_keys(kind, starts, pid, mid), "type": "due", "day": day}
+        out.append(("due", {"Put": {"TableName": table, "Item": dump(item)}}))
+    return out
+
+
+def _take(table: str, item_key: dict[str, str], amount: str, count: int, limit: int) -> dict[str, Any]:
+    """Add `count` to a counter that may not pass `limit`: refused when fewer than `count` are left."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": dump(item_key),
+            "UpdateExpression": f"SET taken = if_not_exists(taken, :zero) + {amount}",
+            "ConditionExpression": "attribute_not_exists(taken) OR taken <= :room",
+            "ExpressionAttributeValues": dump({":zero": 0, amount: count, ":room": limit - count}),
+        }
+    }
+
+
+def budget_takes(table: str, pid: str, takes: dict[str, tuple[int, int]]) -> list[Labelled]:
+    """Refused when a budget has fewer than `count` left: the caller retries without that grant."""
+    return [
+        (f"budget:{site}", _take(table, budget_key(pid, site), ":n", n, limit)) for site, (limit, n) in takes.items()
+    ]
+
+
+def stock_take(table: str, pid: str, take: StockTake) -> Labelled:
+    return "stock", _take(table, stock_key(pid, take.reward_id, take.shard), ":q", take.quantity, take.allotment)
+
+
+def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
+    """The idempotency reference: refused, with what the first request stored, when it exists."""
+    item = {
+        **ref_key(pid, ref.kind, ref.ref_id),
+        "type": "ref",
+        "member_id": ref.member_id,
+        "request_hash": ref.request_hash,
+        "response": json.dumps(ref.response, separators=(",", ":")),
+        **ref.data,
+    }
+    put = {
+        "TableName": table,
+        "Item": dump(item),
+        "ConditionExpression": NEW,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    return "ref", {"Put": put}
+
+
+def ref_update(table: str, pid: str, upd: RefUpdate) -> Labelled:
+    names = {f"#s{i}": k for i, k in enumerate(upd.set)} | {f"#e{i}": k for i, k in enumerate(upd.expect)}
+    values = {f":s{i}": v for i, v in enumerate(upd.set.values())}
+    values |= {f":e{i}": v for i, v in enumerate(upd.expect.values())}
+    update = {
+        "TableName": table,
+        "Key": dump(ref_key(pid, upd.kind, upd.ref_id)),
+        "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(upd.set))),
+        "ConditionExpression": " AND ".join(f"#e{i} = :e{i}" for i in range(len(upd.expect))),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": dump(values),
+    }
+    return "ref_update", {"Update": update}
+
+
+def _unused_coupon(table: str, pk: str, coupon_id: str, sets: str, values: dict[str, Any]) -> Labelled:
+    """Change a coupon if it is still available."""
+    update = {
+        "TableName": table,
+        "Key": key(pk, coupon_sk(coupon_id)),
+        "UpdateExpression": sets,
+        "ConditionExpression": "#st = :available",
+        "ExpressionAttributeNames": {"#st": "status"},
+        "ExpressionAttributeValues": dump(values),
+    }
+    return "coupon", {"Update": update}
+
+
+def coupon_use(table: str, pid: str, use: CouponUse) -> Labelled:
+    sets = "SET #st = :used, used_at = :at, used_order_id = :order, discount_minor = :off"
+    values = {
+        ":used": "used",
+        ":available": "available",
+        ":at": use.at,
+        ":order": use.order_id,
+        ":off": use.discount_minor,
+    }
+    return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values)
+
+
+def coupon_revokes(table: str, pk: str, revoke: CouponRevoke) -> list[Labelled]:
+    sets = "SET valid_until = :at, revoked_at = :at"
+    values = {":at": revoke.at, ":available": "available"}
+    return [_unused_coupon(table, pk, coupon_id, sets, values) for coupon_id in revoke.coupon_ids]
+
+
+def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
+    """The write's items in the order DynamoDB reports their cancellation reasons."""
+    change = write.change
+    items: list[Labelled] = []
+    if change is not None:
+        pk = member_pk(pid, change.profile.member_id)
+        items.append(profile_put(table, pk, change.profile, write.expected_version))
+        items += created_puts(table, pk, change)
+        items += due_items(table, pid, change, write.due_moves)
+        items += budget_takes(table, pid, change.budget_takes)
+    if write.ref is not None:
+        items.append(ref_put(table, pid, write.ref))
+    items += [ref_update(table, pid, upd) for upd in write.ref_updates]
+    if write.stock is not None:
+        items.append(stock_take(table, pid, write.stock))
+    if write.coupon_use is not None:
+        items.append(coupon_use(table, pid, write.coupon_use))
+    if write.revoke is not None and change is not None:
+        items += coupon_revokes(table, member_pk(pid, change.profile.member_id), write.revoke)
+    return items
+
+
+class Writes(Reads):
+    """The member write (a reference found there already is read back to say what it holds)."""
+
+    def commit(self, write: MemberWrite, pid: str) -> None:
+        """Profile, ledger entries, coupons, references and guards in one transaction, or nothing."""
+        labelled = transaction(self.table, write, pid)
+        if len(labelled) > TRANSACTION_ITEMS:
+            # DynamoDB would refuse it with a ValidationException (a 500): the callers bound what a
+            # write issues (program.problems, rules/spending.check_quantity); this says so if one is missed.
+            raise TooLarge("transaction items", len(labelled), TRANSACTION_ITEMS)
+        labels = [label for label, _ in labelled]
+        reasons = self._transact([item for _, item in labelled])
+        if reasons is None:
+            return
+        failed = {label for label, r in zip(labels, reasons, strict=False) if r.get("Code") == "ConditionalCheckFailed"}
+        if "ref" in failed and write.ref is not None:
+            old = reasons[labels.index("ref")].get("Item")
+            existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id)
+            if existing is not None:
+                raise RefExists(existing)
+        raise Stale(failed)
