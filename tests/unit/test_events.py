@@ -82,3 +82,19 @@ def test_bookkeeping_and_other_partitions_announce_nothing() -> None:
     other = record("CONFIG", {"version": 2})
     other["dynamodb"]["NewImage"]["pk"] = {"S": "PROGRAM#demo"}
     assert events.from_record(other) == []
+
+
+def test_every_event_name_is_the_one_the_readme_documents() -> None:
+    """Names are contract: a rename (even a search-and-replace meant for something else) fails here."""
+    from pathlib import Path
+
+    from loyalty.events import DETAILS
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text().split("| detail-type |", 1)[1].split("\n\n")[0]
+    cells = [line.split("|")[1].strip() for line in readme.splitlines()[2:]]  # "Points Earned / Redeemed / ..."
+
+    def documented(name: str) -> bool:
+        noun, rest = name.split(" ", 1)
+        return any(name in cell or (cell.startswith(noun) and f"/ {rest}" in cell) for cell in cells)
+
+    assert [name for name in DETAILS if not documented(name)] == []

@@ -85,7 +85,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Points Reversed": PointsChanged,
     "Points Adjusted": PointsChanged,
     "Points Expiring": PointsExpiring,
-    "Tier StreamRecord": TierChanged,
+    "Tier Changed": TierChanged,
     "Coupon Issued": CouponIssued,
     "Coupon Used": CouponUsed,
     "Card Purchased": CardEvent,
@@ -142,7 +142,7 @@ def _coupon(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
 _CREATED: dict[str, Any] = {
     "ledger": lambda item: _LEDGER[item["type"]],
     "notice": lambda item: _NOTICES[item["kind"]],
-    "tier_change": lambda item: "Tier StreamRecord",
+    "tier_change": lambda item: "Tier Changed",
 }
 
 
