@@ -61,6 +61,17 @@ class CouponUsed(Model):
     discount_minor: int | None
 
 
+class CampaignApplied(Model):
+    """One campaign applied on one event (`ref`: the order, activity... it applied on)."""
+
+    campaign_id: str
+    ref: str | None
+    points: int = 0
+    coupon_ids: list[str] = []
+    growth: int = 0
+    tags: list[str] = []
+
+
 class CardEvent(Model):
     """Card Purchased / Cycle Issued / Expiring / Expired / Refunded."""
 
@@ -93,6 +104,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Card Expiring": CardEvent,
     "Card Expired": CardEvent,
     "Card Refunded": CardEvent,
+    "Campaign Applied": CampaignApplied,
     "Churn Risk": StageChanged,
     "Member Recalled": StageChanged,
 }
@@ -114,6 +126,7 @@ _NOTICES = {
     "card_expiring": "Card Expiring",
     "card_expired": "Card Expired",
     "card_refunded": "Card Refunded",
+    "campaign_applied": "Campaign Applied",
 }
 _STAGES = {"at_risk": "Churn Risk", "recalled": "Member Recalled"}
 

@@ -38,6 +38,14 @@ class Card(Model):
     expiry_noticed: datetime | None = None  # the end the expiring-soon notice was sent for
 
 
+class CampaignUse(Model):
+    """How often a campaign applied to the member: in all, and in the current limit period."""
+
+    total: int = 0
+    period: str | None = None  # the period key of `count` (rules/campaigns.period_key)
+    count: int = 0
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -69,6 +77,8 @@ class Profile(Model):
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
     redeemed: dict[str, int] = {}  # reward id -> quantity, for per_member_limit
     segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
+    lifetime_spend_minor: int = 0  # spend net of refunds since enrolment (counted from campaigns' release)
+    campaigns: dict[str, CampaignUse] = {}  # campaign id -> its uses (per-member limits, uses_by_member)
 
     @property
     def balance(self) -> int:
@@ -109,7 +119,13 @@ class Notice(Model):
 
     notice_id: str
     kind: Literal[
-        "points_expiring", "card_purchased", "card_cycle_issued", "card_expiring", "card_expired", "card_refunded"
+        "points_expiring",
+        "card_purchased",
+        "card_cycle_issued",
+        "card_expiring",
+        "card_expired",
+        "card_refunded",
+        "campaign_applied",
     ]
     at: datetime
     points: int = 0
@@ -117,6 +133,11 @@ class Notice(Model):
     plan_id: str | None = None
     active_until: datetime | None = None
     coupon_ids: list[str] = []
+    campaign_id: str | None = None  # campaign_applied: which campaign, on which event (ref), what else it gave
+    ref: str | None = None
+    growth: int = 0
+    tags: list[str] = []
+    first: bool = False  # campaign_applied: the campaign's first application to this member
 
 
 class TierChange(Model):

@@ -4,12 +4,13 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 (thresholds increasing, references to coupon templates that exist, ...). Both report every problem.
 """
 
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 
 from . import Model
 
@@ -191,8 +192,94 @@ class PaidCardPlan(Doc):
         return self.period_months // self.cycle_months
 
 
+# ---- campaigns (API.md "Campaigns, growth and tags"; rules/campaigns.py applies them) ----------------
+
+Trigger = Literal["purchase", "refund", "activity", "enrolment", "tier_changed", "redemption", "card_purchase"]
+Cel = Annotated[str, StringConstraints(min_length=1, max_length=4000)]  # rules/expressions bounds it further
+# Effects that act on an order's points: only a purchase has an order to act on.
+ORDER_EFFECTS = ("multiply_points", "points_per_unit")
+
+
+class Active(Doc):
+    """When a campaign applies: from `from` (inclusive) until `until` (exclusive). Offsets say the zone;
+    a time without one is read in the program's time zone."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: datetime | None = Field(None, alias="from")
+    until: datetime | None = None
+
+
+class PerUnit(Doc):
+    points: int = Field(ge=1, le=10**6)
+    unit_minor: int = Field(ge=1, le=10**9)
+
+
+class Effect(Doc):
+    """One effect: exactly one of the effect keys, plus `on_items` for the order effects."""
+
+    points: int | None = Field(None, ge=1, le=10**9)
+    multiply_points: Factor | None = None
+    points_per_unit: PerUnit | None = None
+    on_items: Cel | None = None
+    coupons: list[Id] | None = Field(None, min_length=1, max_length=20)
+    growth: int | None = Field(None, ge=1, le=10**9)
+    tag: Id | None = None
+    untag: Id | None = None
+
+    @property
+    def kind(self) -> str:
+        """The effect key set (the model validator makes it exactly one)."""
+        return next(k for k in EFFECT_KINDS if getattr(self, k) is not None)
+
+    @model_validator(mode="after")
+    def _one(self) -> "Effect":
+        given = [k for k in EFFECT_KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"an effect has exactly one of {', '.join(EFFECT_KINDS)} (found {len(given)})")
+        if self.on_items is not None and given[0] not in ORDER_EFFECTS:
+            raise ValueError("on_items goes with multiply_points or points_per_unit")
+        return self
+
+
+EFFECT_KINDS = ("points", "multiply_points", "points_per_unit", "coupons", "growth", "tag", "untag")
+
+
+class PerMember(Doc):
+    count: int = Field(ge=1, le=10**6)
+    per: Literal["day", "week", "month", "campaign"]
+
+
+class CampaignBudget(Doc):
+    """Program-wide totals over the campaign's life, taken atomically with each application."""
+
+    points: int | None = Field(None, ge=0, le=10**12)
+    coupons: int | None = Field(None, ge=0, le=10**9)
+    members: int | None = Field(None, ge=0, le=10**9)
+
+
+class Limits(Doc):
+    per_member: PerMember | None = None
+    budget: CampaignBudget | None = None
+
+
+class Campaign(Doc):
+    id: Id
+    name: Name
+    active: Active | None = None
+    trigger: Trigger
+    when: Cel = "true"
+    effects: list[Effect] = Field(min_length=1, max_length=10)
+    limits: Limits = Limits()
+    priority: int = Field(0, ge=-1000, le=1000)
+    exclusive: bool = False
+
+
 # RFM segments (rules/rfm.py says who is in which).
 SEGMENTS = ("champions", "loyal", "promising", "needs_attention", "at_risk", "hibernating", "prospect")
+
+# Campaigns are evaluated on every event of their trigger: a bound on the work one event can cost.
+MAX_CAMPAIGNS = 100
 
 # A card refund revokes a payment's unused coupons in one transaction (at most 100 items).
 MAX_COUPONS_PER_PAYMENT = 80
@@ -236,6 +323,10 @@ class Program(Doc):
     rfm: Rfm | None = None
     # What a member's order is worth on average: paid-card prices are checked against it.
     expected_average_order_minor: Minor | None = None
+    campaigns: list[Campaign] = Field([], max_length=MAX_CAMPAIGNS)
+    # What rules derive from the document once per version (the campaigns' compiled expressions),
+    # kept with the Program object, which programs.load caches per container.
+    _derived: dict[str, Any] = PrivateAttr(default={})
 
     @field_validator("timezone")
     @classmethod
@@ -245,6 +336,10 @@ class Program(Doc):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @property
+    def derived(self) -> dict[str, Any]:
+        return self._derived
 
     @property
     def zone(self) -> ZoneInfo:
@@ -295,7 +390,7 @@ class Problems:
 def problems(program: Program) -> list[Problem]:
     """Every cross-field problem of a structurally valid program, section by section."""
     check = Problems(program)
-    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards):
+    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _campaigns):
         section(program, check)
     return check.found
 
@@ -407,3 +502,30 @@ def _paid_card(field: str, plan: PaidCardPlan, check: Problems) -> None:
             f"a payment confirmed after its span would write {payment_items(plan) + BASE_ITEMS} items in "
             f"one transaction (every cycle's coupons and notice), more than {TRANSACTION_ITEMS}",
         )
+
+
+def _campaigns(program: Program, check: Problems) -> None:
+    """What a campaign says that pydantic cannot check on its own (its CEL is checked by
+    rules/campaigns.problems)."""
+    check.unique("campaigns", [c.id for c in program.campaigns])
+    for i, campaign in enumerate(program.campaigns):
+        field = f"campaigns[{i}]"
+        active = campaign.active
+        if (
+            active
+            and active.from_
+            and active.until
+            and _instant(active.until, program) <= _instant(active.from_, program)
+        ):
+            check.add(f"{field}.active.until", "must be after `from`")
+        for j, effect in enumerate(campaign.effects):
+            if effect.kind in ORDER_EFFECTS and campaign.trigger != "purchase":
+                check.add(
+                    f"{field}.effects[{j}].{effect.kind}", f"acts on an order's points: not on {campaign.trigger}"
+                )
+            if effect.coupons:
+                check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
+
+
+def _instant(at: datetime, program: Program) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=program.zone)

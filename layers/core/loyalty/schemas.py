@@ -50,6 +50,7 @@ class OrderItem(Body):
     sku: Id
     category: Id | None = None
     amount_minor: Annotated[int, Strict(), Field(ge=0, le=10**12)]
+    quantity: Annotated[int, Strict(), Field(ge=1, le=10**6)] = 1
 
 
 class Purchase(Body):
@@ -62,6 +63,7 @@ class Purchase(Body):
         None, max_length=500, description="the order's lines; their amounts sum to at most `amount_minor`"
     )
     store_id: Id | None = None
+    channel: Id | None = Field(None, description="where the order was placed (app, till, web...), for campaigns")
     scene: Id | None = Field(None, description="the order's scene, for scene cards")
 
     @field_validator("items")
@@ -271,6 +273,16 @@ ExactText = Annotated[str, Field(examples=["38.5", "77", "10/3"])]
 DecimalText = Annotated[str, Field(examples=["2", "1.2", "3.6"])]
 
 
+class CampaignGiven(Model):
+    campaign_id: str
+    points: int = Field(0, description="points it added (a multiplier: its extra over what the order earned)")
+    coupons: list[str] = Field([], description="coupon templates it issued")
+    growth: int = 0
+    tags: list[str] = []
+    untags: list[str] = []
+    multiplier: DecimalText | None = Field(None, description="an order-level multiply_points")
+
+
 class PurchaseBreakdown(Model):
     """How `earned` came about: `base_exact` x `multiplier` = `earned_exact`, rounded down once.
 
@@ -290,6 +302,7 @@ class PurchaseBreakdown(Model):
     stacking: Literal["max", "multiply"] | None = None
     rounding: Literal["down"] | None = None
     calculation: str | None = Field(None, description="the arithmetic in words, for people")
+    campaigns: list[CampaignGiven] = Field([], description="each campaign that applied and what it gave")
 
 
 class PurchaseResult(Model):
@@ -300,6 +313,16 @@ class PurchaseResult(Model):
     tier: str | None
     tier_changed: bool
     coupons: list[CouponView] = []
+
+
+class UsableCoupon(CouponView):
+    discount_minor: int = Field(description="what it would take off this order")
+
+
+class QuoteResult(PurchaseResult):
+    """The purchase's result as it would be, with nothing written."""
+
+    usable_coupons: list[UsableCoupon] = Field(description="the member's coupons usable on this order")
 
 
 class RefundResult(Model):
@@ -407,6 +430,19 @@ class HealthFigures(Model):
     clv_minor: int = Field(description="member GMV to date per member")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class CampaignFigures(Model):
+    program_id: str
+    campaign_id: str
+    applications: int = Field(description="times it applied (counted from the stream: a moment behind)")
+    members_reached: int
+    points_given: int
+    coupons_given: int
+    growth_given: int = 0
+    budget_left: dict[str, int] | None = Field(
+        description="what each budget (points, coupons, members) has left, read where it is taken; null: no budget"
+    )
 
 
 class TierEvaluationResult(Model):

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from ..program import Program
 from . import cards, earning, enrolment, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
@@ -26,8 +27,22 @@ def app() -> APIGatewayHttpResolver:
 
     @whole.get("/openapi.json", include_in_schema=False)
     def openapi() -> dict[str, Any]:
-        return whole.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
+        doc = whole.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
+        return with_program_schema(doc)
 
     return whole
+
+
+def with_program_schema(doc: dict[str, Any]) -> dict[str, Any]:
+    """PUT /programs/{program_id} takes the document as a plain object, so that every problem is listed
+    at once (usecases/programs.validate) rather than the first pydantic finds; the document's schema
+    is still the Program model's, and the OpenAPI document says so (campaigns included)."""
+    schema = Program.model_json_schema(by_alias=True, ref_template="#/components/schemas/Program.{model}")
+    components = doc.setdefault("components", {}).setdefault("schemas", {})
+    components.update({f"Program.{name}": part for name, part in schema.pop("$defs", {}).items()})
+    components["Program"] = schema
+    body = doc["paths"]["/programs/{program_id}"]["put"]["requestBody"]["content"]["application/json"]
+    body["schema"] = {"$ref": "#/components/schemas/Program"}
+    return doc

@@ -13,7 +13,16 @@ from pydantic import BaseModel
 
 from .. import clock
 from ..runtime import metrics, store
-from ..schemas import Activity, ActivityMe, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
+from ..schemas import (
+    Activity,
+    ActivityMe,
+    ActivityResult,
+    Purchase,
+    PurchaseResult,
+    QuoteResult,
+    Refund,
+    RefundResult,
+)
 from ..store import Store
 from ..usecases import earning
 from ..usecases.pipeline import Outcome
@@ -46,6 +55,20 @@ def _write(
 )
 def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Response[PurchaseResult]:
     return _write(earning.purchase, program_id, member_id, body)
+
+
+@router.post(
+    f"{MEMBER}/quotes",
+    summary="What a purchase would give, written nowhere",
+    description=(
+        "The purchase's rules on the member as it is now (points, campaigns, tier change, growth) and the "
+        "coupons usable on the order, for a till or a cart; nothing is written and repeats are free."
+    ),
+    tags=["earning"],
+    responses=responses(200, "the purchase as it would be", errors={404: "not_found: unknown program or member"}),
+)
+def quote(program_id: ProgramId, member_id: MemberId, body: Purchase) -> QuoteResult:
+    return earning.quote(store(), program_id, member_id, body, clock.now())
 
 
 @router.post(

@@ -10,6 +10,7 @@ from ..program import Id
 
 ProgramId = Annotated[Id, Path(description="program id")]
 MemberId = Annotated[Id, Path(description="member id")]
+CampaignId = Annotated[Id, Path(description="campaign id")]
 
 PROGRAM = "/programs/<program_id>"
 MEMBER = f"{PROGRAM}/members/<member_id>"  # server routes on one member

@@ -94,6 +94,16 @@ def program_health(
 
 
 @router.get(
+    f"{PROGRAM}/campaigns/<campaign_id>",
+    summary="A campaign's figures",
+    tags=["programs"],
+    responses=responses(errors={404: "not_found: unknown program or campaign"}),
+)
+def campaign_figures(program_id: ProgramId, campaign_id: CampaignId) -> CampaignFigures:
+    return health.campaign(store(), program_id, campaign_id)
+
+
+@router.get(
     PROGRAM,
     summary="The current program document with its version",
     tags=["programs"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from . import benefits, buckets, cards, lifecycle, rfm, tiers
+from . import benefits, buckets, campaigns, cards, lifecycle, rfm, tiers
 from .posting import Change
 
 REMIND_DAYS = 30
@@ -65,9 +65,11 @@ def days(change: Change) -> dict[str, str | None]:
 
 def finish(change: Change) -> dict[str, str | None]:
     """The last rules of every write, run once its rules are applied and just before it is committed
-    (usecases/pipeline.commit): the derived RFM segment refreshed, and the due days this change moved,
-    recorded on the profile; returns those moved days. The store rewrites only those index items (a
-    day of None removes the member from that kind's index)."""
+    (usecases/pipeline.commit): the campaigns the write's own outcome triggers (a tier change, whichever
+    write made it), the derived RFM segment refreshed, and the due days this change moved, recorded on
+    the profile; returns those moved days. The store rewrites only those index items (a day of None
+    removes the member from that kind's index)."""
+    campaigns.after(change)
     rfm.refresh(change)
     moved = {kind: day for kind, day in days(change).items() if change.profile.due_days.get(kind) != day}
     change.profile.due_days = {k: v for k, v in {**change.profile.due_days, **moved}.items() if v}

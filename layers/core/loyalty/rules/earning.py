@@ -151,6 +151,7 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
     p.spend_by_month[month] = p.spend_by_month.get(month, 0) + amount_minor
     p.orders_by_month[month] = p.orders_by_month.get(month, 0) + 1
     p.orders_total += 1
+    p.lifetime_spend_minor += amount_minor
     p.last_purchase_at = max(filter(None, [p.last_purchase_at, paid_at]))
     p.last_activity_at = max(filter(None, [p.last_activity_at, paid_at]))
     p.lifecycle_stage = "active"
@@ -163,6 +164,7 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
 def record_refund(change: Change, order_month: str, amount_minor: int, in_full: bool) -> None:
     """A refund takes its amount out of the order's month (tier qualification); a full one, the order."""
     p = change.profile
+    p.lifetime_spend_minor = max(0, p.lifetime_spend_minor - amount_minor)
     if order_month in p.spend_by_month:
         p.spend_by_month[order_month] = max(0, p.spend_by_month[order_month] - amount_minor)
     if in_full and p.orders_by_month.get(order_month):

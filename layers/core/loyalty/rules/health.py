@@ -7,7 +7,9 @@ Three kinds of counters per program:
 - per program-local month: buyers (a member's first order of the month) and repeat buyers (its
   second): distinct members, exact per month, so the rates that count members use whole months;
 - running totals: members, points outstanding, members per tier and per RFM segment (the segment
-  is kept on the profile, so its changes are item changes too), all-time member GMV.
+  is kept on the profile, so its changes are item changes too), all-time member GMV;
+- per campaign: applications, members reached, points, coupons and growth given (one
+  `campaign_applied` notice per application).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ Period = tuple[str, str]
 TOTAL: Period = ("total", "")
 Deltas = dict[tuple[str, Period], Counter[str]]  # (program id, period) -> counters
 
+CAMPAIGN_COUNTERS = ("applications", "members_reached", "points_given", "coupons_given", "growth_given")
 _CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "points_earned", "bonus": "points_earned"}
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
 
@@ -67,6 +70,11 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
             add(day, "coupons_issued", 1)
         elif old.get("status") != "used" and new.get("status") == "used":
             add(day, "coupons_used", 1)
+    elif change.kind == "notice" and new is not None and old is None and new.get("kind") == "campaign_applied":
+        campaign = ("campaign", str(new["campaign_id"]))
+        given = [1, 1 if new.get("first") else 0, new.get("points", 0), len(new.get("coupon_ids") or []), new.get("growth", 0)]
+        for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
+            add(campaign, name, int(value))
     elif change.kind == "order" and new is not None:
         paid = int(new["order_minor"]) - int(new.get("refunded_minor", 0))
         before = 0 if old is None else int(old["order_minor"]) - int(old.get("refunded_minor", 0))

@@ -148,13 +148,20 @@ class Change:
         """Take `count` from the site's budget for this program-local month; False when an earlier
         attempt of this write found it spent, or when this write alone would go over it. The store
         turns the takes into conditional updates, so no race can overspend a budget."""
-        if limit is None:
-            return True
-        key = f"{site}:{clock.month_key(self.today)}"  # budgets are monthly: a new month, a new budget
-        _, taken = self.budget_takes.get(key, (limit, 0))
-        if key in self.exhausted or taken + count > limit:
-            return False
-        self.budget_takes[key] = (limit, taken + count)
+        return self.take_budgets([(limit, site, count)])
+
+    def take_budgets(self, takes: list[tuple[int | None, str, int]], period: str | None = None) -> bool:
+        """Take from several budgets at once, all or none: (limit, site, count) each. `period` names the
+        budgets' span; by default the program-local month (a new month, a new budget); a campaign's
+        budgets span its life ("all")."""
+        span = period or clock.month_key(self.today)
+        keyed = [(limit, f"{site}:{span}", count) for limit, site, count in takes if limit is not None]
+        for limit, key, count in keyed:
+            _, taken = self.budget_takes.get(key, (limit, 0))
+            if key in self.exhausted or taken + count > limit:
+                return False
+        for limit, key, count in keyed:
+            self.budget_takes[key] = (limit, self.budget_takes.get(key, (limit, 0))[1] + count)
         return True
 
     def give_coupons(

@@ -15,6 +15,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
+  STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
 
 The sparse, key-only index gsi1 holds only DUE items: gsi1pk DUE#{kind}#{shard}, gsi1sk
@@ -130,7 +131,7 @@ def due_keys(kind: str, due_at: datetime, pid: str, mid: str) -> dict[str, str]:
 
 # ---- health counters --------------------------------------------------------------------------------
 
-_PERIOD_SK = {"day": "D#", "month": "M#", "total": "T"}  # running totals: one item, ("total", "") -> T
+_PERIOD_SK = {"day": "D#", "month": "M#", "total": "T", "campaign": "C#"}  # running totals: one item, ("total", "") -> T
 
 
 def stats_pk(pid: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .codec import dump
-from .keys import key, seen_key, stats_pk, stats_sk
+from .keys import budget_key, key, seen_key, stats_pk, stats_sk
 from .table import NEW, Stale, Table
 
 Counters = dict[tuple[str, tuple[str, str]], dict[str, int]]  # (program, period) -> name -> amount
@@ -33,6 +33,14 @@ class Stats(Table):
         return self._every(
             "pk = :pk AND sk BETWEEN :a AND :b", {":pk": stats_pk(pid), ":a": stats_sk(first), ":b": stats_sk(last)}
         )
+
+    def campaign_figures(self, pid: str, campaign_id: str, budget_keys: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
+        """A campaign's counters and what its budgets have given (budget key -> taken), in one round trip."""
+        keys = [key(stats_pk(pid), stats_sk(("campaign", campaign_id)))] + [budget_key(pid, k) for k in budget_keys]
+        found = self._batch_get(keys)
+        counters = next((i for i in found if i["pk"] == stats_pk(pid)), {})
+        taken = {i["pk"].split("#", 2)[2]: int(i.get("taken", 0)) for i in found if i["pk"].startswith("BUDGET#")}
+        return counters, taken
 
     def _seen_put(self, event_id: str, expires_at: int) -> dict[str, Any]:
         marker = {**seen_key(event_id), "type": "seen", "expires_at": expires_at}

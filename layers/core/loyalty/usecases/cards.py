@@ -8,7 +8,7 @@ from .. import clock
 from ..errors import LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import cards
+from ..rules import campaigns, cards
 from ..rules.posting import Change
 from ..schemas import CardPurchase, CardPurchaseResult, CardRefund, CardRefundResult
 from ..store import CouponRevoke, MemberWrite, Store
@@ -36,6 +36,7 @@ def purchase(
     def build(profile: Profile, attempt: Attempt) -> Built[CardPurchaseResult]:
         change = Change.start(program, profile, now, attempt.exhausted)
         card, extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
+        campaigns.run(change, campaigns.Event("card_purchase", paid_at, f"payment:{body.payment_id}"))
         result = {
             "card": members.card_view(plan, card),
             "coupons": [c.model_dump(mode="json") for c in change.coupons],

@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import NotFound, ValidationFailed
+from ..errors import CouponUnavailable, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import earning, tiers
+from ..rules import campaigns, earning, spending, tiers
 from ..rules.posting import Change
-from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, Refund, RefundResult
+from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, QuoteResult, Refund, RefundResult
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
 from . import programs
-from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
+from .pipeline import Attempt, Built, Outcome, RefKey, existing, missing, once
 
 # The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
 # order": a purchase paid up to this long before the enrolment counts as paid at it. Earlier, it was
@@ -42,53 +42,81 @@ def member_time(paid_at: datetime, profile: Profile) -> datetime:
     return profile.enrolled_at
 
 
+def evaluate_purchase(
+    program: Program, profile: Profile, body: Purchase, sent_paid_at: datetime, now: datetime, exhausted: set[str]
+) -> tuple[Change, dict[str, Any], dict[str, Any]]:
+    """A purchase's rules on the member: the Change, the result and the facts the order's reference
+    keeps. The write commits it; a quote only shows it."""
+    paid_at = member_time(sent_paid_at, profile)
+    change = Change.start(program, profile, now, exhausted)
+    day = clock.local_date(paid_at, program.zone)
+    factors = earning.multipliers(program, profile, paid_at, day, body.scene)
+    factor = earning.combined(program, factors)
+    explained = earning.breakdown(program, body.amount_minor, factors, factor)
+    earned = explained["earned"]
+    bonus = earning.first_order_bonus(program, profile, paid_at)
+    ref = f"order:{body.order_id}"
+    change.credit("earn", earned, paid_at, ref)
+    change.credit("bonus", bonus, paid_at, ref)
+    items = [i.model_dump() for i in body.items or []]
+    order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
+    applied = campaigns.run(change, campaigns.Event("purchase", paid_at, ref, order=order))
+    extra = sum(a.points for a in applied)
+
+    p = change.profile
+    month = clock.month_key(day)
+    earning.record_purchase(change, body.amount_minor, paid_at, month)
+    from_tier = p.tier_id
+    reached = tiers.upgrade(change, lambda level: tiers.upgrade_source(level.id, body.order_id))
+    upgrade_points = sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:"))
+    result = {
+        "order_id": body.order_id,
+        "points_earned": earned + bonus + extra + upgrade_points,
+        "breakdown": explained | {"first_order_bonus": bonus, "campaigns": campaigns.view(applied)},
+        "balance": change.balance,
+        "tier": p.tier_id,
+        "tier_changed": p.tier_id != from_tier,
+        "coupons": [c.model_dump(mode="json") for c in change.coupons],
+    }
+    facts = {
+        "order_minor": body.amount_minor,
+        "order_points": earned + bonus + extra,  # a refund reverses campaign points in proportion too
+        "order_month": month,
+        "refunded_minor": 0,
+        "points_reversed": 0,
+    }
+    if reached:  # so that a refund of this order can undo the upgrade and take back its gift
+        facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
+    return change, result, facts
+
+
 def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> Outcome[PurchaseResult]:
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
 
     def build(profile: Profile, attempt: Attempt) -> Built[PurchaseResult]:
-        paid_at = member_time(sent_paid_at, profile)
-        change = Change.start(program, profile, now, attempt.exhausted)
-        day = clock.local_date(paid_at, program.zone)
-        factors = earning.multipliers(program, profile, paid_at, day, body.scene)
-        factor = earning.combined(program, factors)
-        explained = earning.breakdown(program, body.amount_minor, factors, factor)
-        earned = explained["earned"]
-        bonus = earning.first_order_bonus(program, profile, paid_at)
-        ref = f"order:{body.order_id}"
-        change.credit("earn", earned, paid_at, ref)
-        change.credit("bonus", bonus, paid_at, ref)
-
-        p = change.profile
-        month = clock.month_key(day)
-        earning.record_purchase(change, body.amount_minor, paid_at, month)
-        from_tier = p.tier_id
-        reached = tiers.upgrade(change, lambda level: tiers.upgrade_source(level.id, body.order_id))
-
-        result = {
-            "order_id": body.order_id,
-            "points_earned": earned
-            + bonus
-            + sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:")),
-            "breakdown": explained | {"first_order_bonus": bonus},
-            "balance": change.balance,
-            "tier": p.tier_id,
-            "tier_changed": p.tier_id != from_tier,
-            "coupons": [c.model_dump(mode="json") for c in change.coupons],
-        }
-        facts = {
-            "order_minor": body.amount_minor,
-            "order_points": earned + bonus,
-            "order_month": month,
-            "refunded_minor": 0,
-            "points_reversed": 0,
-        }
-        if reached:  # so that a refund of this order can undo the upgrade and take back its gift
-            facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
+        change, result, facts = evaluate_purchase(program, profile, body, sent_paid_at, now, attempt.exhausted)
         write = MemberWrite(change=change, expected_version=profile.version)
         return Built(write, PurchaseResult.model_validate(result), facts)
 
     return once(store, program_id, RefKey("order", body.order_id, member_id), body, PurchaseResult, build)
+
+
+def quote(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> QuoteResult:
+    """What the purchase would give, written nowhere (a till's or a cart's "you will earn N points"):
+    the member and the wallet read, the same rules as the purchase, and the coupons usable on it."""
+    program = programs.load(store, program_id)
+    sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
+    profile = existing(store, program_id, member_id)
+    _, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, set())
+    usable = []
+    for coupon in store.coupons(program_id, member_id):
+        try:
+            off = spending.discount(coupon, body.amount_minor, now, body.scene)
+        except CouponUnavailable:
+            continue
+        usable.append({**coupon.model_dump(mode="json"), "discount_minor": off})
+    return QuoteResult.model_validate({**result, "usable_coupons": usable})
 
 
 RefundState = tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]  # the profile, the order, its gifts
@@ -139,6 +167,8 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         taken = min(owed, change.balance)
         ref = f"refund:{body.refund_id}"
         change.debit("reverse", taken, refunded_at, ref)
+        refunded = campaigns.order(program, body.amount_minor, [], {})
+        campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
         p = change.profile
         before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
         from_tier = p.tier_id
@@ -179,9 +209,13 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
         day = clock.local_date(at, program.zone).isoformat()
         points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
         change = Change.start(program, profile, now, attempt.exhausted)
-        change.credit("activity", points, at, f"activity:{body.activity_id}")
+        source = f"activity:{body.activity_id}"
+        change.credit("activity", points, at, source)
+        facts = {"type": body.type, "streak_days": earning.streak_days(profile, body.type, day)}
+        applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
         earning.record_activity(change, body.type, at, day)
-        result = ActivityResult(activity_id=body.activity_id, points_earned=points, balance=change.balance)
+        earned = points + sum(a.points for a in applied)
+        result = ActivityResult(activity_id=body.activity_id, points_earned=earned, balance=change.balance)
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
 
     return once(store, program_id, RefKey("activity", body.activity_id, member_id), body, ActivityResult, build)

@@ -9,9 +9,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .. import clock
-from ..errors import LoyaltyError, Unavailable, ValidationFailed
+from ..errors import LoyaltyError, NotFound, Unavailable, ValidationFailed
 from ..rules import health
-from ..schemas import HealthFigures
+from ..schemas import CampaignFigures, HealthFigures
 from ..store import Store, decode_change
 from . import programs
 from .pipeline import Attempt, retry
@@ -59,6 +59,29 @@ def _count_chunk(store: Store, todo: list[tuple[str, health.Deltas]], expires: i
         return 0
 
     return retry(attempt, Unavailable("health counters contended; the batch will be retried"))
+
+
+def campaign(store: Store, program_id: str, campaign_id: str) -> CampaignFigures:
+    """A campaign's figures, counted from the stream like the program's (so a moment behind the writes),
+    and its budgets' balance read where they are taken (exact)."""
+    program = programs.load(store, program_id)
+    found = next((c for c in program.campaigns if c.id == campaign_id), None)
+    if found is None:
+        raise NotFound(
+            f"campaign {campaign_id!r} not found", [{"field": "campaign_id", "message": "unknown campaign"}]
+        )
+    budget = found.limits.budget
+    limits = {k: getattr(budget, k) for k in ("points", "coupons", "members")} if budget else {}
+    sites = {k: f"campaign:{campaign_id}:{k}:all" for k, limit in limits.items() if limit is not None}
+    counters, taken = store.campaign_figures(program_id, campaign_id, list(sites.values()))
+    return CampaignFigures.model_validate(
+        {
+            "program_id": program_id,
+            "campaign_id": campaign_id,
+            **{name: int(counters.get(name, 0)) for name in health.CAMPAIGN_COUNTERS},
+            "budget_left": {k: limits[k] - taken.get(site, 0) for k, site in sites.items()} if budget else None,
+        }
+    )
 
 
 def figures(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> HealthFigures:

@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, rfm, tiers
+from ..rules import buckets, campaigns, rfm, tiers
 from ..rules.posting import Change
 from ..schemas import CardView, Coupons, Enrol, Ledger, MemberView
 from ..store import MemberWrite, Stale, Store
@@ -44,6 +44,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
         change = Change.start(program, fresh, now, state.exhausted)
         if body.enrolled_at is None:
             change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
+        campaigns.run(change, campaigns.Event("enrolment", now, f"enrolment:{body.member_id}"))
         commit(store, MemberWrite(change=change, expected_version=None), program_id)
         return Outcome(True, view(program, change.profile, now))
 

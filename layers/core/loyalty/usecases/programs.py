@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid, field_path
 from ..program import Program, problems
-from ..rules import pricing
+from ..rules import campaigns, pricing
 from ..schemas import ProgramSaved, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
 from .pipeline import Attempt, retry
@@ -34,7 +34,7 @@ def validate(doc: Any) -> Program:
         details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in errors]
         details += _sound_sections_problems(doc, {str(e["loc"][0]) for e in errors if e["loc"]})
         raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
-    found = problems(program)
+    found = problems(program) + campaigns.problems(program)
     if found:
         raise ProgramInvalid(f"the program document has {len(found)} problem(s)", found)
     return program
@@ -59,7 +59,9 @@ def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]
         program = Program.model_validate(sound)
     except ValidationError:
         return []
-    found = [p for p in problems(program) if re.split(r"[.\[]", p["field"])[0] not in broken]
+    found = [
+        p for p in problems(program) + campaigns.problems(program) if re.split(r"[.\[]", p["field"])[0] not in broken
+    ]
     if "coupons" in broken:
         found = [p for p in found if "unknown coupon template" not in p["message"]]
     return found

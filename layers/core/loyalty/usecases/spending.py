@@ -8,7 +8,7 @@ from datetime import datetime
 from .. import clock
 from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from ..member import Coupon, Profile
-from ..rules import spending
+from ..rules import campaigns, spending
 from ..rules.posting import Change
 from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
 from ..store import CouponUse, MemberWrite, Stale, StockTake, Store
@@ -53,6 +53,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
                 "fulfilment": reward.fulfilment,
                 "cash_minor": reward.cash_minor * body.quantity,
             }
+        campaigns.run(change, campaigns.Event("redemption", now, source))
         response = {
             "redemption_id": body.redemption_id,
             "points_spent": cost,

@@ -1,0 +1,345 @@
+"""Campaigns: the rules operators write (API.md "Campaigns, growth and tags"), applied to the Change
+of the write whose event triggers them, so they commit with it or not at all.
+
+An event (a purchase, an activity, an enrolment...) runs the campaigns of its trigger by priority
+(highest first; an `exclusive` one that applies stops the rest). A campaign applies when it is
+active at the event's time, its member limit for the period is not reached, its `when` holds on the
+event's facts, and its budgets can pay for what it gives (taken in the same transaction: a spent
+budget stops the campaign silently). Its expressions are compiled once per program version (cached
+on the Program) and evaluated on one set of facts per event (rules/expressions.py).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from .. import clock
+from ..member import CampaignUse, Notice, Profile
+from ..program import Campaign, Effect, PerMember, Program, Trigger
+from . import cards, earning, expressions, growth, tags
+from .posting import Change
+
+
+@dataclass(frozen=True)
+class Ready:
+    """A campaign with its expressions compiled."""
+
+    campaign: Campaign
+    when: expressions.Compiled
+    on_items: tuple[expressions.Compiled | None, ...]  # one per effect
+    per_campaign: bool  # `when` reads `campaign.uses_by_member`: facts of its own
+
+
+def ready(program: Program) -> dict[str, list[Ready]]:
+    """The program's campaigns by trigger, highest priority first, compiled once per Program object
+    (programs.load keeps one per version per container)."""
+    cached: dict[str, list[Ready]] | None = program.derived.get("campaigns")
+    if cached is not None:
+        return cached
+    by_trigger: dict[str, list[Ready]] = {}
+    ordered = sorted(program.campaigns, key=lambda c: -c.priority)  # stable: document order breaks ties
+    for c in ordered:
+        on_items = tuple(expressions.compile(e.on_items) if e.on_items else None for e in c.effects)
+        compiled = Ready(c, expressions.compile(c.when), on_items, "campaign" in c.when)
+        by_trigger.setdefault(c.trigger, []).append(compiled)
+    program.derived["campaigns"] = by_trigger
+    return by_trigger
+
+
+def problems(program: Program) -> list[dict[str, str]]:
+    """Every problem of the campaigns' expressions (syntax, types, unknown facts, bounds), by field."""
+    found = []
+    for i, c in enumerate(program.campaigns):
+        for message in expressions.problems(c.when, c.trigger):
+            found.append({"field": f"campaigns[{i}].when", "message": message})
+        for j, effect in enumerate(c.effects):
+            if effect.on_items:
+                for message in expressions.problems(effect.on_items, c.trigger, on_items=True):
+                    found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
+    return found
+
+
+@dataclass
+class Order:
+    """The order facts of a purchase (or of the order a refund refers to)."""
+
+    amount_minor: int
+    items: list[dict[str, Any]] = field(default_factory=list)  # sku, category, amount_minor, quantity
+    store_id: str = ""
+    channel: str = ""
+    scene: str = ""
+    base_exact: Fraction = Fraction(0)  # the order's points at 1x, unrounded (rules/earning.exact_base)
+    rate: Fraction = Fraction(0)  # points per minor unit, for a share of the order
+    factors: dict[str, Decimal] = field(default_factory=dict)  # the program's multipliers that applied
+
+
+def order(
+    program: Program,
+    amount_minor: int,
+    items: list[dict[str, Any]],
+    factors: dict[str, Decimal],
+    store_id: str | None = None,
+    channel: str | None = None,
+    scene: str | None = None,
+) -> Order:
+    """An order's facts and what its points are made of (the program's earn rule and multipliers)."""
+    rule = program.points.earn
+    lines = [
+        {
+            "sku": i["sku"],
+            "category": i.get("category") or "",
+            "amount_minor": i["amount_minor"],
+            "quantity": i.get("quantity", 1),
+        }
+        for i in items
+    ]
+    return Order(
+        amount_minor=amount_minor,
+        items=lines,
+        store_id=store_id or "",
+        channel=channel or "",
+        scene=scene or "",
+        base_exact=earning.exact_base(program, amount_minor),
+        rate=Fraction(rule.points_per_unit, rule.unit_minor),
+        factors=factors,
+    )
+
+
+def view(applied: list[Applied]) -> list[dict[str, Any]]:
+    """breakdown.campaigns: what each applied campaign gave."""
+    return [
+        {
+            "campaign_id": a.campaign_id,
+            "points": a.points,
+            "coupons": a.coupons,
+            "growth": a.growth,
+            "tags": a.tags,
+            "untags": a.untags,
+            **({"multiplier": earning.decimal_text(a.multiplier)} if a.multiplier is not None else {}),
+        }
+        for a in applied
+    ]
+
+
+def after(change: Change) -> list[Applied]:
+    """The campaigns a write's own outcome triggers (a tier change), run with the write's last rules."""
+    if not change.tier_changes or "tier_changed" not in ready(change.program):
+        return []
+    source = f"tier_change:{change.profile.version}"
+    return run(change, Event("tier_changed", change.at, source))
+
+
+@dataclass
+class Event:
+    trigger: Trigger
+    at: datetime  # when it happened: the active window, the `at` facts and the limit's period
+    source: str  # what the campaign's grants are traced to ("order:o1", "activity:a1", ...)
+    order: Order | None = None
+    activity: dict[str, Any] | None = None  # type, streak_days
+
+
+@dataclass
+class Applied:
+    """What one campaign gave on one event (breakdown.campaigns; the Campaign Applied event)."""
+
+    campaign_id: str
+    points: int = 0
+    coupons: list[str] = field(default_factory=list)
+    growth: int = 0
+    tags: list[str] = field(default_factory=list)
+    untags: list[str] = field(default_factory=list)
+    multiplier: Decimal | None = None  # an order-level multiply_points, combined with the program's
+
+
+def run(change: Change, event: Event) -> list[Applied]:
+    """Apply every campaign of the event's trigger that holds, in order. Returns what each gave."""
+    queue = ready(change.program).get(event.trigger)
+    if not queue:
+        return []
+    profile = change.profile
+    shared: Any = None  # the event's facts, built on first need and shared by every campaign
+    applied: list[Applied] = []
+    order_factors = dict(event.order.factors) if event.order else {}
+    for r in queue:
+        c = r.campaign
+        if not _active(c, event.at, change.program) or _limit_reached(profile, c, event.at, change.program):
+            continue
+        if r.per_campaign:
+            act = expressions.activation(_facts(change.program, profile, event, c.id))
+        else:
+            shared = shared or expressions.activation(_facts(change.program, profile, event, None))
+            act = shared
+        if not expressions.test(r.when, act):
+            continue
+        gives = _gives(change.program, r, event, act, order_factors)
+        if not _take_budgets(change, c, gives):
+            continue  # spent: the campaign stops applying (its figures show it)
+        _apply(change, c, gives, event)
+        if gives.multiplier is not None:
+            order_factors[f"campaign:{c.id}"] = gives.multiplier
+        applied.append(gives)
+        if c.exclusive:
+            break
+    return applied
+
+
+def _active(c: Campaign, at: datetime, program: Program) -> bool:
+    window = c.active
+    if window is None:
+        return True
+    start = window.from_ and (window.from_ if window.from_.tzinfo else window.from_.replace(tzinfo=program.zone))
+    end = window.until and (window.until if window.until.tzinfo else window.until.replace(tzinfo=program.zone))
+    return (start is None or at >= start) and (end is None or at < end)
+
+
+def period_key(per: str, at: datetime, program: Program) -> str:
+    """The program-local period a member limit counts in: day, ISO week, month, or the campaign's life."""
+    day = clock.local_date(at, program.zone)
+    if per == "day":
+        return day.isoformat()
+    if per == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if per == "month":
+        return clock.month_key(day)
+    return "campaign"
+
+
+def _limit_reached(profile: Profile, c: Campaign, at: datetime, program: Program) -> bool:
+    limit: PerMember | None = c.limits.per_member
+    if limit is None:
+        return False
+    use = profile.campaigns.get(c.id)
+    if use is None:
+        return False
+    key = period_key(limit.per, at, program)
+    return use.period == key and use.count >= limit.count
+
+
+def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
+    """The facts a campaign's expressions read (rules/expressions.FACTS declares them). The member's
+    are as of before the event."""
+    local = event.at.astimezone(program.zone)
+    today = local.date()
+    birthday = profile.birthday
+    facts: dict[str, Any] = {
+        "member": {
+            "tier": profile.tier_id or "",
+            "tags": list(profile.tags),
+            "segment": profile.segment or "",
+            "lifecycle_stage": profile.lifecycle_stage,
+            "orders_total": profile.orders_total,
+            "lifetime_spend_minor": profile.lifetime_spend_minor,
+            "days_since_enrolment": max(0, (today - clock.local_date(profile.enrolled_at, program.zone)).days),
+            "birthday_month": int(birthday[-5:-3]) if birthday else 0,
+            "paid_cards": sorted(p for p, card in profile.paid_cards.items() if cards.active(card, event.at)),
+            "growth": growth.value(program, profile, today),
+        },
+        "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
+        "campaign": {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0},
+    }
+    if event.order is not None:
+        o = event.order
+        facts["order"] = {
+            "amount_minor": o.amount_minor,
+            "store_id": o.store_id,
+            "channel": o.channel,
+            "scene": o.scene,
+            "items": o.items,
+        }
+    if event.activity is not None:
+        facts["activity"] = event.activity
+    return facts
+
+
+def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str, Decimal]) -> Applied:
+    """What the campaign would give on this event (nothing is applied yet: budgets decide)."""
+    gives = Applied(r.campaign.id)
+    for effect, on_items in zip(r.campaign.effects, r.on_items, strict=True):
+        kind = effect.kind
+        if kind == "points":
+            gives.points += effect.points or 0
+        elif kind == "coupons":
+            gives.coupons += effect.coupons or []
+        elif kind == "growth":
+            gives.growth += effect.growth or 0
+        elif kind == "tag":
+            gives.tags.append(effect.tag or "")
+        elif kind == "untag":
+            gives.untags.append(effect.untag or "")
+        elif event.order is not None:
+            gives.points += _order_points(program, effect, on_items, event.order, act, factors)
+            if kind == "multiply_points" and on_items is None:
+                gives.multiplier = effect.multiply_points
+    return gives
+
+
+def _order_points(
+    program: Program,
+    effect: Effect,
+    on_items: expressions.Compiled | None,
+    order: Order,
+    act: Any,
+    factors: dict[str, Decimal],
+) -> int:
+    """Points an order effect adds: a multiplier's extra over what the order already earns (combined
+    with the program's multipliers by its `stacking`), or points per unit of the matching amount."""
+    if on_items is None:
+        amount, base = order.amount_minor, order.base_exact
+    else:
+        amount = sum(i["amount_minor"] for i in order.items if expressions.test(on_items, act, i))
+        base = order.rate * amount if order.base_exact else Fraction(0)
+    if effect.points_per_unit is not None:
+        return (amount // effect.points_per_unit.unit_minor) * effect.points_per_unit.points
+    factor = effect.multiply_points or Decimal(1)
+    before = Fraction(earning.combined(program, factors))
+    after = Fraction(earning.combined(program, {**factors, "campaign": factor}))
+    return max(0, math.floor(base * after) - math.floor(base * before))
+
+
+def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
+    """All of the campaign's budgets, or none: points, coupons, and a member the first time."""
+    budget = c.limits.budget
+    if budget is None:
+        return True
+    first = c.id not in change.profile.campaigns
+    takes = [
+        (budget.points, f"campaign:{c.id}:points", gives.points),
+        (budget.coupons, f"campaign:{c.id}:coupons", len(gives.coupons)),
+        (budget.members, f"campaign:{c.id}:members", 1 if first else 0),
+    ]
+    return change.take_budgets([t for t in takes if t[2] > 0], period="all")
+
+
+def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
+    source = f"campaign:{c.id}:{event.source}"
+    change.credit("bonus", gives.points, event.at, event.source)
+    issued = change.give_coupons(gives.coupons, event.at, source)
+    if gives.growth:
+        growth.add(change, gives.growth, event.at)
+    if gives.tags or gives.untags:
+        tags.apply(change, gives.tags, gives.untags)
+    p = change.profile
+    use = p.campaigns.get(c.id) or CampaignUse()
+    key = period_key(c.limits.per_member.per, event.at, change.program) if c.limits.per_member else "campaign"
+    count = use.count + 1 if use.period == key else 1
+    p.campaigns[c.id] = CampaignUse(total=use.total + 1, period=key, count=count)
+    change.notices.append(
+        Notice(
+            notice_id=f"campaign.{c.id}.{event.source}",
+            kind="campaign_applied",
+            at=event.at,
+            points=gives.points,
+            coupon_ids=[cp.coupon_id for cp in issued],
+            campaign_id=c.id,
+            ref=event.source,
+            growth=gives.growth,
+            tags=gives.tags,
+            first=use.total == 0,
+        )
+    )
