@@ -8,34 +8,20 @@ from typing import Any
 
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
+from tests.handlers.test_refund_upgrade import M, buy, refund
 from tests.support import program
-
-M = "/programs/g/members/m1"
 
 
 def setup(api: Api) -> None:
-    status, saved = api.call("programs", "PUT", "/programs/g", program("growth"))
+    status, saved = api.call("programs", "PUT", "/programs/demo", program("growth"))
     assert status == 200, saved
-    assert api.call("enrol", "POST", "/programs/g/members", {"member_id": "m1"})[0] == 201
-
-
-def buy(api: Api, order_id: str, amount: int) -> dict[str, Any]:
-    status, body = api.call("earn", "POST", f"{M}/purchases", {"order_id": order_id, "amount_minor": amount})
-    assert status == 201, body
-    return body
+    assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})[0] == 201
 
 
 def act(api: Api, activity_id: str, type_: str) -> dict[str, Any]:
     status, body = api.call("earn", "POST", f"{M}/activities", {"activity_id": activity_id, "type": type_})
     assert status == 201, body
     return body
-
-
-def refund(api: Api, refund_id: str, order_id: str, amount: int) -> dict[str, Any]:
-    body = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount}
-    status, result = api.call("earn", "POST", f"{M}/refunds", body)
-    assert status == 201, result
-    return result
 
 
 def view(api: Api) -> dict[str, Any]:
@@ -103,22 +89,19 @@ def test_growth_from_activities_keeps_the_tier_a_refund_would_have_cost(api: Api
 def test_an_activity_in_a_spend_program_gives_no_growth_and_keeps_the_tier(api: Api) -> None:
     assert api.call("programs", "PUT", "/programs/demo", program("demo"))[0] == 200
     assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})[0] == 201
-    status, body = api.call(
-        "earn", "POST", "/programs/demo/members/m1/activities", {"activity_id": "a1", "type": "share"}
-    )
-    assert status == 201, body
+    body = act(api, "a1", "share")
     assert (body["growth"], body["tier"], body["tier_changed"]) == (0, "star", False)
-    member = api.call("members", "GET", "/programs/demo/members/m1")[1]
+    member = view(api)
     assert member["growth"] is None and member["tier"]["progress"]["metric"] == "spend"
 
 
 def test_metric_growth_without_a_growth_section_is_refused_naming_it(api: Api) -> None:
     doc = program("growth")
     del doc["tiers"]["growth"]
-    status, body = api.call("programs", "PUT", "/programs/g", doc)
+    status, body = api.call("programs", "PUT", "/programs/demo", doc)
     assert_error(status, body, 422, "program_invalid", "tiers.growth")
     doc = program("growth")
     doc["tiers"]["growth"]["activities"]["like"] = 3
-    status, body = api.call("programs", "PUT", "/programs/g", doc)
+    status, body = api.call("programs", "PUT", "/programs/demo", doc)
     assert_error(status, body, 422, "program_invalid", "tiers.growth.activities.like")
-    assert api.call("programs", "GET", "/programs/g")[0] == 404
+    assert api.call("programs", "GET", "/programs/demo")[0] == 404
