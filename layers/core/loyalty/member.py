@@ -63,6 +63,7 @@ class Profile(Model):
     ledger_seq: int = 0  # number of ledger entries written; the next entry's sequence
     spend_by_month: dict[str, int] = {}  # YYYY-MM (program time) -> minor
     orders_by_month: dict[str, int] = {}
+    growth_by_month: dict[str, int] = {}  # YYYY-MM (program time) -> growth value (rules/growth.py)
     orders_total: int = 0
     last_purchase_at: datetime | None = None
     last_activity_at: datetime | None = None

@@ -103,11 +103,21 @@ class Review(Doc):
     grace_reviews: int = Field(0, ge=0, le=12)
 
 
+class Growth(Doc):
+    """Growth value (成长值): one per `per_unit_minor` of an order's amount, and so much per activity of
+    a type. Counted whenever configured (campaigns see `member.growth`), the tier metric when `metric`
+    is "growth"."""
+
+    per_unit_minor: int = Field(ge=1, le=10**9)
+    activities: dict[Id, Annotated[int, Field(ge=0, le=10**6)]] = {}
+
+
 class Tiers(Doc):
-    metric: Literal["spend", "orders"]
+    metric: Literal["spend", "orders", "growth"]
     window_months: int = Field(ge=1, le=36)
     review: Review = Field(default_factory=Review)
     levels: list[Level] = Field(min_length=1, max_length=20)
+    growth: Growth | None = None
 
 
 class Reward(Doc):
@@ -410,6 +420,7 @@ def _tiers(program: Program, check: Problems) -> None:
         return
     levels = program.tiers.levels
     check.unique("tiers.levels", [lvl.id for lvl in levels])
+    _growth(program.tiers, program.points, check)
     if levels[0].threshold != 0:
         check.add("tiers.levels[0].threshold", "the first level's threshold must be 0 so every member has a tier")
     for i in range(1, len(levels)):
@@ -430,6 +441,22 @@ def _tiers(program: Program, check: Problems) -> None:
                 f"items in one transaction, more than {TRANSACTION_ITEMS}: fewer upgrade coupons",
             )
             break
+
+
+def _growth(tiers: Tiers, points: PointsConfig, check: Problems) -> None:
+    growth = tiers.growth
+    if growth is None:
+        if tiers.metric == "growth":
+            check.add("tiers.growth", 'metric "growth" needs a growth section (per_unit_minor, activities)')
+        return
+    # The activity route accepts only the types of points.activities (their daily caps bound the
+    # growth too): growth for another type could never be earned.
+    for type_ in growth.activities:
+        if type_ not in points.activities:
+            check.add(
+                f"tiers.growth.activities.{type_}",
+                f"unknown activity type {type_!r}: add it to points.activities (points 0 for growth only)",
+            )
 
 
 def _rewards(program: Program, check: Problems) -> None:

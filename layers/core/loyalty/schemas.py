@@ -181,7 +181,7 @@ class ProgramSaved(Model):
 
 
 class TierProgress(Model):
-    metric: Literal["spend", "orders"]
+    metric: Literal["spend", "orders", "growth"]
     value: int
     next_tier: str | None
     needed: int
@@ -232,6 +232,9 @@ class MemberView(Model):
     rfm: RfmView | None = Field(None, description="when the program scores RFM")
     birthday: str | None = None
     channel: str | None = None
+    growth: int | None = Field(
+        None, description="growth value over the tier window, when the program counts growth (`tiers.growth`)"
+    )
 
 
 class CouponView(Model):
@@ -313,6 +316,7 @@ class PurchaseResult(Model):
     tier: str | None
     tier_changed: bool
     coupons: list[CouponView] = []
+    growth: int = Field(0, description="the growth value this order gave")
 
 
 class UsableCoupon(CouponView):
@@ -337,12 +341,17 @@ class RefundResult(Model):
     coupons_unrecovered: list[str] = Field(
         [], description="coupons of the undone upgrade's gift already used, so not taken back"
     )
+    growth_reversed: int = Field(0, description="the order's growth value taken back, in proportion")
 
 
 class ActivityResult(Model):
     activity_id: str
     points_earned: int
     balance: int
+    growth: int = Field(0, description="the growth value this activity gave")
+    tier: str | None = Field(None, description="the member's tier after the activity")
+    tier_changed: bool = Field(False, description="the activity's growth reached a higher tier")
+    coupons: list[CouponView] = Field([], description="the upgrade gift's coupons, when it upgraded")
 
 
 class RedemptionResult(Model):

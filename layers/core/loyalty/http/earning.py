@@ -76,11 +76,11 @@ def quote(program_id: ProgramId, member_id: MemberId, body: Purchase) -> QuoteRe
     status_code=201,
     summary="Refund (part of) an order",
     description=(
-        "Reverses the order's points in proportion and takes its spend out of tier qualification. A refund "
-        "that takes the metric under the threshold of a tier this order gave moves the member back at once "
-        "(no grace) to the tier it would hold without the refunded share, and takes back the gift of the "
-        "levels undone: its points as far as the balance allows, its unused coupons (`coupons_revoked`); "
-        "coupons already used stay (`coupons_unrecovered`)."
+        "Reverses the order's points and growth value in proportion and takes its spend out of tier "
+        "qualification. A refund that takes the metric under the threshold of a tier this order gave moves "
+        "the member back at once (no grace) to the tier it would hold without the refunded share, and takes "
+        "back the gift of the levels undone: its points as far as the balance allows, its unused coupons "
+        "(`coupons_revoked`); coupons already used stay (`coupons_unrecovered`)."
     ),
     tags=["earning"],
     responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
@@ -93,6 +93,10 @@ def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response
     f"{MEMBER}/activities",
     status_code=201,
     summary="Behaviour points",
+    description=(
+        "Credits the type's points and, when the program counts growth (`tiers.growth`), its growth value; "
+        'on `tiers.metric` "growth" an activity that reaches a higher tier upgrades at once, with its gift.'
+    ),
     tags=["earning"],
     responses=responses(201, "credited", repeat=REPEAT, errors=ACTIVITY_ERRORS),
 )

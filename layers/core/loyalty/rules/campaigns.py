@@ -238,7 +238,7 @@ def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | 
             "days_since_enrolment": max(0, (today - clock.local_date(profile.enrolled_at, program.zone)).days),
             "birthday_month": int(birthday[-5:-3]) if birthday else 0,
             "paid_cards": sorted(p for p, card in profile.paid_cards.items() if cards.active(card, event.at)),
-            "growth": growth.value(program, profile, today),
+            "growth": growth.window_growth(program, profile, today),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
         "campaign": {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0},
@@ -321,7 +321,7 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
     change.credit("bonus", gives.points, event.at, event.source)
     issued = change.give_coupons(gives.coupons, event.at, source)
     if gives.growth:
-        growth.add(change, gives.growth, event.at)
+        growth.add_growth(change, gives.growth, clock.month_key(clock.local_date(event.at, change.program.zone)))
     if gives.tags or gives.untags:
         tags.apply(change, gives.tags, gives.untags)
     p = change.profile

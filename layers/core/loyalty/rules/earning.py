@@ -8,10 +8,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from .. import clock
 from ..errors import LimitReached, ValidationFailed
 from ..member import Profile
 from ..program import Program
-from . import cards, tiers
+from . import cards, growth, tiers
 from .posting import Change
 
 
@@ -145,8 +146,8 @@ def activity_points(program: Program, profile: Profile, activity: str, day: date
 
 
 def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month: str) -> None:
-    """What a purchase adds to the member's history: spend and orders per program-local month (the
-    tier metric's data, kept for the tier window), the last purchase, and an active lifecycle stage."""
+    """What a purchase adds to the member's history: spend, orders and growth per program-local month
+    (the tier metric's data, kept for the tier window), the last purchase, and an active lifecycle stage."""
     p = change.profile
     p.spend_by_month[month] = p.spend_by_month.get(month, 0) + amount_minor
     p.orders_by_month[month] = p.orders_by_month.get(month, 0) + 1
@@ -155,6 +156,7 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
     p.last_purchase_at = max(filter(None, [p.last_purchase_at, paid_at]))
     p.last_activity_at = max(filter(None, [p.last_activity_at, paid_at]))
     p.lifecycle_stage = "active"
+    growth.add_growth(change, growth.growth_of_order(change.program, amount_minor), month)
     if change.program.tiers is not None:
         keep = max(change.program.tiers.window_months, 12) + 1
         p.spend_by_month = tiers.prune_months(p.spend_by_month, change.today, keep)
@@ -172,8 +174,11 @@ def record_refund(change: Change, order_month: str, amount_minor: int, in_full: 
 
 
 def record_activity(change: Change, type_: str, at: datetime, day: str) -> None:
-    """An activity counts toward its type's daily cap (program-local `day`) and the member's last activity."""
+    """An activity counts toward its type's daily cap (program-local `day`), the member's last activity
+    and its type's growth (in the day's month)."""
     p = change.profile
+    month = clock.month_key(date.fromisoformat(day))
+    growth.add_growth(change, growth.growth_of_activity(change.program, type_), month)
     # Only the latest day's counters are kept: caps are per day, older days cannot matter.
     if p.activity_day is None or day > p.activity_day:
         p.activity_day, p.activity_counts = day, {}

@@ -71,6 +71,7 @@ class Change:
     # Budget key (site and month) -> (its limit, what this change takes): one item each in the write.
     budget_takes: dict[str, tuple[int, int]] = field(default_factory=dict)
     exhausted: set[str] = field(default_factory=set)  # budget keys found spent by an earlier attempt
+    growth: int = 0  # growth value this write added (rules/growth.add_growth): a purchase keeps it for its refund
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime, exhausted: set[str] | None = None) -> Change:

@@ -14,8 +14,13 @@ from .posting import Change, coupon_id
 
 
 def metric(tiers: Tiers, profile: Profile, today: date) -> int:
-    """Spend (minor units) or orders over the `window_months` months ending with today's month."""
-    per_month = profile.spend_by_month if tiers.metric == "spend" else profile.orders_by_month
+    """Spend (minor units), orders or growth value (rules/growth.py) over the `window_months` months
+    ending with today's month."""
+    per_month = {
+        "spend": profile.spend_by_month,
+        "orders": profile.orders_by_month,
+        "growth": profile.growth_by_month,
+    }[tiers.metric]
     return sum(per_month.get(month, 0) for month in clock.months_back(today, tiers.window_months))
 
 

@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import CouponUnavailable, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, spending, tiers
+from ..rules import campaigns, earning, growth, spending, tiers
 from ..rules.posting import Change
 from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, QuoteResult, Refund, RefundResult
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
@@ -77,6 +77,7 @@ def evaluate_purchase(
         "tier": p.tier_id,
         "tier_changed": p.tier_id != from_tier,
         "coupons": [c.model_dump(mode="json") for c in change.coupons],
+        "growth": change.growth,
     }
     facts = {
         "order_minor": body.amount_minor,
@@ -84,6 +85,8 @@ def evaluate_purchase(
         "order_month": month,
         "refunded_minor": 0,
         "points_reversed": 0,
+        "order_growth": change.growth,  # the order's and its campaigns': a refund takes it back in proportion
+        "growth_reversed": 0,
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -148,8 +151,8 @@ def _refunded_after(order: dict[str, Any] | None, member_id: str, body: Refund) 
 
 
 def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> Outcome[RefundResult]:
-    """Points come back in proportion to the refunded share (cumulatively over partial refunds), and
-    the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
+    """Points and growth come back in proportion to the refunded share (cumulatively over partial
+    refunds), and the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
     takes the metric under the tier its order gave undoes that upgrade and its gift (tiers.undo_upgrade)."""
     program = programs.load(store, program_id)
     refunded_at = clock.event_time(body.refunded_at, "refunded_at", now)
@@ -173,11 +176,21 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
         from_tier = p.tier_id
         earning.record_refund(change, order["order_month"], body.amount_minor, refunded_after == order["order_minor"])
+        # Orders credited before growth existed carry neither field: they gave none.
+        growth_before = int(order.get("growth_reversed", 0))
+        growth_owed = earning.reversal(
+            int(order.get("order_growth", 0)), order["order_minor"], refunded_after, growth_before
+        )
+        growth.take_growth(change, growth_owed, order["order_month"])
         undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, refunded_at)
         update = RefUpdate(
             kind="order",
             ref_id=body.order_id,
-            set={"refunded_minor": refunded_after, "points_reversed": order["points_reversed"] + owed},
+            set={
+                "refunded_minor": refunded_after,
+                "points_reversed": order["points_reversed"] + owed,
+                "growth_reversed": growth_before + growth_owed,
+            },
             expect={"refunded_minor": order["refunded_minor"]},
         )
         if undone is not None:
@@ -193,6 +206,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             "tier_changed": p.tier_id != from_tier,
             "coupons_revoked": undone.revoke if undone else [],
             "coupons_unrecovered": undone.unrecovered if undone else [],
+            "growth_reversed": growth_owed,
         }
         revoke = CouponRevoke(undone.revoke, clock.iso(refunded_at)) if undone and undone.revoke else None
         write = MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke)
@@ -214,8 +228,20 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
         facts = {"type": body.type, "streak_days": earning.streak_days(profile, body.type, day)}
         applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
         earning.record_activity(change, body.type, at, day)
-        earned = points + sum(a.points for a in applied)
-        result = ActivityResult(activity_id=body.activity_id, points_earned=earned, balance=change.balance)
+        from_tier = change.profile.tier_id
+        growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))
+        gift = sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:"))
+        result = ActivityResult.model_validate(
+            {
+                "activity_id": body.activity_id,
+                "points_earned": points + sum(a.points for a in applied) + gift,
+                "balance": change.balance,
+                "growth": change.growth,
+                "tier": change.profile.tier_id,
+                "tier_changed": change.profile.tier_id != from_tier,
+                "coupons": [c.model_dump(mode="json") for c in change.coupons],
+            }
+        )
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
 
     return once(store, program_id, RefKey("activity", body.activity_id, member_id), body, ActivityResult, build)

@@ -9,7 +9,7 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, campaigns, rfm, tiers
+from ..rules import buckets, campaigns, growth, rfm, tiers
 from ..rules.posting import Change
 from ..schemas import CardView, Coupons, Enrol, Ledger, MemberView
 from ..store import MemberWrite, Stale, Store
@@ -82,6 +82,7 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
             "birthday": profile.birthday,
             "channel": profile.channel,
             "tier": tier,
+            "growth": growth.window_growth(program, profile, today) if program.tiers and program.tiers.growth else None,
             "points": {
                 "balance": buckets.total(live),
                 "lifetime_earned": profile.lifetime_earned,
