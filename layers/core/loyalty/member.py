@@ -38,6 +38,13 @@ class Card(Model):
     expiry_noticed: datetime | None = None  # the end the expiring-soon notice was sent for
 
 
+class Streak(Model):
+    """The latest run of consecutive program-local days with one activity type (rules/earning)."""
+
+    day: str  # the run's last program-local day (YYYY-MM-DD)
+    days: int  # its length: the run covers the `days` days up to and including `day`
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -69,6 +76,7 @@ class Profile(Model):
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
     redeemed: dict[str, int] = {}  # reward id -> quantity, for per_member_limit
     segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
+    streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
 
     @property
     def balance(self) -> int:

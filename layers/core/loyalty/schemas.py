@@ -320,6 +320,13 @@ class ActivityResult(Model):
     activity_id: str
     points_earned: int
     balance: int
+    streak_days: int = Field(
+        0,
+        description=(
+            "consecutive program-local days with this activity type, this one's day included "
+            "(0 in a repeat of an activity first credited before streaks were counted)"
+        ),
+    )
 
 
 class RedemptionResult(Model):

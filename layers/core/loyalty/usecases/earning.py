@@ -176,12 +176,16 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
     at = clock.event_time(body.at, "at", now)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
-        day = clock.local_date(at, program.zone).isoformat()
-        points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
+        local = clock.local_date(at, program.zone)
+        day = local.isoformat()
+        points = earning.activity_points(program, profile, body.type, local)
+        streak = earning.streak_days(profile, body.type, local)
         change = Change.start(program, profile, now, attempt.exhausted)
         change.credit("activity", points, at, f"activity:{body.activity_id}")
         earning.record_activity(change, body.type, at, day)
-        result = ActivityResult(activity_id=body.activity_id, points_earned=points, balance=change.balance)
+        result = ActivityResult(
+            activity_id=body.activity_id, points_earned=points, balance=change.balance, streak_days=streak
+        )
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
 
     return once(store, program_id, RefKey("activity", body.activity_id, member_id), body, ActivityResult, build)
