@@ -17,6 +17,7 @@ ORDER = [
     "programs-health",
     "enrol-server",
     "enrol-me",
+    "enrol-tags",
     "earn-purchase",
     "earn-activity-server",
     "earn-activity-me",

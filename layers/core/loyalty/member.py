@@ -76,6 +76,7 @@ class Profile(Model):
     reminded: str | None = None  # the bucket (expires_on) whose expiry was last announced
     redeemed: dict[str, int] = {}  # reward id -> quantity, for per_member_limit
     segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
+    tags: list[str] = []  # sorted, unique; changed only through rules/tags.apply
     streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
 
     @property

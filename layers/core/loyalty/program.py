@@ -207,6 +207,8 @@ BASE_ITEMS = 11
 ROOM = TRANSACTION_ITEMS - BASE_ITEMS
 # A redemption issues its coupons next to the base items and its own ledger entry.
 MAX_REDEEMED_COUPONS = ROOM - 1
+# Tags one member may hold (rules/tags.py), and so the most tag_benefits one member can receive at once.
+MAX_TAGS = 50
 
 
 def grant_items(grant: Grant | None) -> int:

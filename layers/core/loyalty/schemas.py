@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_REDEEMED_COUPONS, Id
+from .program import MAX_REDEEMED_COUPONS, MAX_TAGS, Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
@@ -144,6 +144,25 @@ class CardPurchase(Body):
     paid_at: Instant | None = None
 
 
+Tags = Annotated[list[Id], Field(max_length=MAX_TAGS)]
+
+
+class TagsChange(Body):
+    """Tags to add to and remove from the member; a tag held already (or not held) is no change, so a
+    repeat of the same request answers the same tags."""
+
+    add: Tags = Field([], description=f"tags to add; a member holds at most {MAX_TAGS} (more is a 422 naming add)")
+    remove: Tags = Field([], description="tags to remove; a tag in both add and remove is a 422 naming remove")
+
+    @field_validator("remove")
+    @classmethod
+    def _not_added(cls, remove: list[str], info: ValidationInfo) -> list[str]:
+        both = sorted(set(remove) & set(info.data.get("add") or []))
+        if both:
+            raise ValueError(f"tags both added and removed: {', '.join(both)}")
+        return remove
+
+
 class CardRefund(Body):
     refund_id: Id
     payment_id: Id | None = Field(None, description="the payment to refund (default: the card's latest)")
@@ -230,6 +249,13 @@ class MemberView(Model):
     rfm: RfmView | None = Field(None, description="when the program scores RFM")
     birthday: str | None = None
     channel: str | None = None
+    tags: list[str] = Field([], description="the member's tags, sorted")
+
+
+class MemberTags(Model):
+    program_id: str
+    member_id: str
+    tags: list[str] = Field(description="the member's tags after the change, sorted")
 
 
 class CouponView(Model):
