@@ -77,6 +77,7 @@ class Profile(Model):
     redeemed: dict[str, int] = {}  # reward id -> quantity, for per_member_limit
     segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
     tags: list[str] = []  # sorted, unique; changed only through rules/tags.apply
+    tag_months: dict[str, str] = {}  # tag -> the program-local month its tag_benefits grant was issued
     streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
 
     @property
