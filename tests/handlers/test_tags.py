@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 from loyalty.program import MAX_TAGS
 from loyalty.runtime import store
 from loyalty.schemas import Enrol, TagsChange
-from loyalty.usecases import members, scheduler
+from loyalty.usecases import members
 from tests.handlers.conftest import Api
+from tests.handlers.test_budgets import run_kind
 from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
 from tests.support import program
 
@@ -59,14 +60,6 @@ def test_round_trips_of_the_tags_route(api: Api, calls: Counter[str]) -> None:  
     assert measure(calls, api, "enrol", "PUT", f"{M}/tags", {"add": ["tea"]}) == {"GetItem": 1}  # no change: no write
 
 
-def run_benefits(at: datetime) -> int:
-    settled = 0
-    for item in scheduler.plan(at, ["benefits"]):
-        stats, _ = scheduler.work(store(), item, lambda: 900)
-        settled += stats.get("members_settled", 0)
-    return settled
-
-
 def test_the_benefits_sweep_issues_a_tag_s_grant_once_a_month(api: Api) -> None:
     doc = program("demo")
     doc["coupons"]["baby-10"] = {"name": "10 off", "kind": "amount_off", "value_minor": 1000, "valid_days": 30}
@@ -77,24 +70,24 @@ def test_the_benefits_sweep_issues_a_tag_s_grant_once_a_month(api: Api) -> None:
     t0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
     for member in ("m1", "m2"):
         members.enrol(store(), "demo", Enrol(member_id=member), t0)
-    assert run_benefits(t0) == 0  # nobody holds the tag yet
+    assert run_kind("benefits", t0) == 0  # nobody holds the tag yet
     t1 = t0 + timedelta(days=5)
     assert members.set_tags(store(), "demo", "m1", TagsChange(add=["baby"]), t1).tags == ["baby"]
 
     def tag_coupons() -> list[str]:
         return sorted(c.source for c in store().coupons("demo", "m1") if c.source.startswith("tag:"))
 
-    assert run_benefits(t1) == 1  # tagged mid-month: due at once
+    assert run_kind("benefits", t1) == 1  # tagged mid-month: due at once
     assert tag_coupons() == ["tag:baby:2026-01"]
-    assert run_benefits(t1 + timedelta(days=1)) == 0  # January is settled
-    assert run_benefits(datetime(2026, 2, 1, 4, tzinfo=UTC)) == 1  # February, once
-    assert run_benefits(datetime(2026, 2, 2, 4, tzinfo=UTC)) == 0
+    assert run_kind("benefits", t1 + timedelta(days=1)) == 0  # January is settled
+    assert run_kind("benefits", datetime(2026, 2, 1, 4, tzinfo=UTC)) == 1  # February, once
+    assert run_kind("benefits", datetime(2026, 2, 2, 4, tzinfo=UTC)) == 0
     assert tag_coupons() == ["tag:baby:2026-01", "tag:baby:2026-02"]
     entries, _ = store().ledger("demo", "m1", 10, None)
     assert sorted(e.ref for e in entries if e.ref and e.ref.startswith("tag:")) == tag_coupons()  # 20 points each
     assert [c.source for c in store().coupons("demo", "m2")] == ["welcome:m2"]  # never tagged: nothing
     members.set_tags(store(), "demo", "m1", TagsChange(remove=["baby"]), datetime(2026, 2, 3, 4, tzinfo=UTC))
-    assert run_benefits(datetime(2026, 3, 1, 4, tzinfo=UTC)) == 0  # untagged: no longer due
+    assert run_kind("benefits", datetime(2026, 3, 1, 4, tzinfo=UTC)) == 0  # untagged: no longer due
     assert len(tag_coupons()) == 2
 
 
