@@ -1,4 +1,4 @@
-"""Enrolment, server and member: a thin adapter over the core layer's routes."""
+"""Enrolment (server and member) and the member's tags (server): a thin adapter over the core layer's routes."""
 
 from loyalty.http import enrolment
 from loyalty.http.app import build, lambda_handler

@@ -19,6 +19,7 @@ ORDER = [
     "enrol-server",
     "enrol-me",
     "earn-quote",
+    "enrol-tags",
     "earn-purchase",
     "earn-activity-server",
     "earn-activity-me",

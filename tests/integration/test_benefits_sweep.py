@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from local.dynamodb import client
 from local.stack import Stack, put_program
@@ -47,3 +48,30 @@ def test_tier_and_birthday_benefits_once_a_month(stack: Stack, api: Client) -> N
     run(stack, datetime(2026, 3, 1, 4, tzinfo=UTC))
     # Settling a member brings every kind up to date: 48 idle days also earn the churn warning.
     assert sources(api, pid) == sorted([*february, "tier:gold:2026-03", "churn_warning:2026-01-12"])
+
+
+def test_a_tag_s_benefit_once_a_month_for_members_holding_it(stack: Stack, api: Client) -> None:
+    pid = f"t-{uuid.uuid4().hex[:10]}"
+    doc = program("demo")
+    doc["tag_benefits"] = {"baby": {"points": 20, "coupons": ["welcome-10"], "budget": 1000}}
+    assert put_program(api.base, pid, doc)[0] == 200
+    for member in ("m1", "m2"):
+        assert api.call("POST", f"/programs/{pid}/members", {"member_id": member})[0] == 201
+    status, body = api.call("PUT", f"/programs/{pid}/members/m1/tags", {"add": ["baby"]})
+    assert (status, body["tags"]) == (200, ["baby"]), body
+    assert api.call("GET", f"/programs/{pid}/members/m1")[1]["tags"] == ["baby"]
+
+    def tag_coupons(member: str) -> list[str]:
+        coupons = api.call("GET", f"/programs/{pid}/members/{member}/coupons")[1]["coupons"]
+        return sorted(c["source"] for c in coupons if c["source"].startswith("tag:"))
+
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo(doc["timezone"]))
+    run(stack, now)
+    assert tag_coupons("m1") == [f"tag:baby:{local:%Y-%m}"]
+    run(stack, now)
+    assert tag_coupons("m1") == [f"tag:baby:{local:%Y-%m}"]  # once a month however often it runs
+    following = (local.replace(day=1, hour=12) + timedelta(days=32)).replace(day=1)
+    run(stack, following.astimezone(UTC))
+    assert tag_coupons("m1") == sorted([f"tag:baby:{local:%Y-%m}", f"tag:baby:{following:%Y-%m}"])
+    assert tag_coupons("m2") == []  # never tagged

@@ -76,8 +76,9 @@ def api_schema(stack: Stack, api: Client) -> Any:
     def flatmap_path_parameters(ctx: Any, path_parameters: dict[str, Any]) -> Any:
         # Not for PUT /programs/{program_id}: a fuzzed document must never replace the program every
         # other call reads (a valid one could, and the rest of the run would test another program).
-        # PUT keeps its generated ids, so it exercises creating programs instead.
-        if ctx.operation.method.upper() == "PUT":
+        # PUT keeps its generated ids, so it exercises creating programs instead (a member's tags,
+        # PUT too, take the real ids like any other member route).
+        if ctx.operation.method.upper() == "PUT" and ctx.operation.path == "/programs/{program_id}":
             return st.just(path_parameters)
         real = {**path_parameters, "program_id": PROGRAM}
         real |= {k: v for k, v in {"member_id": MEMBER, "plan_id": KNOWN["plan_id"]}.items() if k in real}

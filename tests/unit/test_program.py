@@ -194,6 +194,17 @@ CROSS_FIELD = [
     pytest.param(
         edit("paid_cards.0.cycle_months", None), "paid_cards[0].cycle_months", id="every-cycle-without-cycle-months"
     ),
+    pytest.param(
+        edit("tag_benefits", {"baby": {"coupons": ["welcome-10", "nope"]}}),
+        "tag_benefits.baby.coupons[1]",
+        id="unknown-coupon-tag-benefit",
+    ),
+    pytest.param(
+        # Five tags of 20 coupons each, with gold's monthly coupon and the birthday gift: 102 + 11 items.
+        edit("tag_benefits", {f"t{i}": {"coupons": ["welcome-10"] * 20} for i in range(5)}),
+        "tag_benefits",
+        id="tag-benefits-over-one-transaction",
+    ),
 ]
 
 
@@ -206,6 +217,14 @@ def test_each_cross_field_problem_is_refused_naming_its_field(
     details = details_of(doc)
     assert [d["field"] for d in details] == [field]
     assert details[0]["message"]
+
+
+def test_tag_benefits_fit_one_transaction_up_to_the_bound() -> None:
+    doc = demo()
+    doc["tag_benefits"] = {f"t{i}": {"coupons": ["welcome-10"] * 4} for i in range(4)} | {"baby": {"points": 10}}
+    assert validate(doc).tag_benefits["baby"].points == 10  # 16 coupons + 1 entry + 2: well inside
+    doc["tag_benefits"] = {f"t{i}": {} for i in range(51)}
+    assert fields_of(doc) == {"tag_benefits"}  # at most MAX_TAGS tags with a benefit
 
 
 def test_every_cross_field_problem_is_listed_at_once() -> None:

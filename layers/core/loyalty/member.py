@@ -46,6 +46,13 @@ class CampaignUse(Model):
     count: int = 0
 
 
+class Streak(Model):
+    """The latest run of consecutive program-local days with one activity type (rules/earning)."""
+
+    day: str  # the run's last program-local day (YYYY-MM-DD)
+    days: int  # its length: the run covers the `days` days up to and including `day`
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -80,6 +87,9 @@ class Profile(Model):
     segment: str | None = None  # the RFM segment (rules/rfm.py), as of the last write
     lifetime_spend_minor: int = 0  # spend net of refunds since enrolment (counted from campaigns' release)
     campaigns: dict[str, CampaignUse] = {}  # campaign id -> its uses (per-member limits, uses_by_member)
+    tags: list[str] = []  # sorted, unique; changed only through rules/tags.apply
+    tag_months: dict[str, str] = {}  # tag -> the program-local month its tag_benefits grant was issued
+    streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
 
     @property
     def balance(self) -> int:

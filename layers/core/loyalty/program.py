@@ -304,6 +304,8 @@ BASE_ITEMS = 11
 ROOM = TRANSACTION_ITEMS - BASE_ITEMS
 # A redemption issues its coupons next to the base items and its own ledger entry.
 MAX_REDEEMED_COUPONS = ROOM - 1
+# Tags one member may hold (rules/tags.py), and so the most tag_benefits one member can receive at once.
+MAX_TAGS = 50
 
 
 def grant_items(grant: Grant | None) -> int:
@@ -331,6 +333,8 @@ class Program(Doc):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     paid_cards: list[PaidCardPlan] = Field([], max_length=50)
     rfm: Rfm | None = None
+    # Tags as benefit targets: each month, members holding a tag receive its grant (once a month).
+    tag_benefits: dict[Id, Grant] = Field({}, max_length=MAX_TAGS)
     # What a member's order is worth on average: paid-card prices are checked against it.
     expected_average_order_minor: Minor | None = None
     campaigns: list[Campaign] = Field([], max_length=MAX_CAMPAIGNS)
@@ -400,7 +404,7 @@ class Problems:
 def problems(program: Program) -> list[Problem]:
     """Every cross-field problem of a structurally valid program, section by section."""
     check = Problems(program)
-    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _campaigns):
+    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _tag_benefits, _campaigns):
         section(program, check)
     return check.found
 
@@ -556,3 +560,26 @@ def _campaigns(program: Program, check: Problems) -> None:
 
 def _instant(at: datetime, program: Program) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=program.zone)
+
+
+def _tag_benefits(program: Program, check: Problems) -> None:
+    for tag, grant in program.tag_benefits.items():
+        check.grant_ok(f"tag_benefits.{tag}", grant)
+    if not program.tag_benefits:
+        return
+    # One member's monthly settle issues every benefit it is due at once: the largest tier and segment
+    # grants, the birthday gift and the grant of every tag it holds (at most MAX_TAGS).
+    levels = program.tiers.levels if program.tiers else []
+    tier = max((grant_items(lvl.every_month) for lvl in levels), default=0)
+    segment = max((grant_items(g) for g in program.rfm.benefits.values()), default=0) if program.rfm else 0
+    gift = program.lifecycle.birthday
+    birthday = grant_items(Grant(points=gift.points, coupons=gift.coupons, budget=gift.budget)) if gift else 0
+    tags = sum(sorted((grant_items(g) for g in program.tag_benefits.values()), reverse=True)[:MAX_TAGS])
+    monthly = tier + segment + birthday + tags
+    if monthly > ROOM:
+        check.add(
+            "tag_benefits",
+            f"a member holding every tag with a benefit would get {monthly + BASE_ITEMS} items in one transaction "
+            f"in the monthly benefits (with the tier, segment and birthday grants), more than {TRANSACTION_ITEMS}: "
+            "fewer tag coupons",
+        )

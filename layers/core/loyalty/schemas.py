@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_REDEEMED_COUPONS, Id
+from .program import MAX_REDEEMED_COUPONS, MAX_TAGS, Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
@@ -146,6 +146,25 @@ class CardPurchase(Body):
     paid_at: Instant | None = None
 
 
+Tags = Annotated[list[Id], Field(max_length=MAX_TAGS)]
+
+
+class TagsChange(Body):
+    """Tags to add to and remove from the member; a tag held already (or not held) is no change, so a
+    repeat of the same request answers the same tags."""
+
+    add: Tags = Field([], description=f"tags to add; a member holds at most {MAX_TAGS} (more is a 422 naming add)")
+    remove: Tags = Field([], description="tags to remove; a tag in both add and remove is a 422 naming remove")
+
+    @field_validator("remove")
+    @classmethod
+    def _not_added(cls, remove: list[str], info: ValidationInfo) -> list[str]:
+        both = sorted(set(remove) & set(info.data.get("add") or []))
+        if both:
+            raise ValueError(f"tags both added and removed: {', '.join(both)}")
+        return remove
+
+
 class CardRefund(Body):
     refund_id: Id
     payment_id: Id | None = Field(None, description="the payment to refund (default: the card's latest)")
@@ -235,6 +254,13 @@ class MemberView(Model):
     growth: int | None = Field(
         None, description="growth value over the tier window, when the program counts growth (`tiers.growth`)"
     )
+    tags: list[str] = Field([], description="the member's tags, sorted")
+
+
+class MemberTags(Model):
+    program_id: str
+    member_id: str
+    tags: list[str] = Field(description="the member's tags after the change, sorted")
 
 
 class CouponView(Model):
@@ -352,6 +378,13 @@ class ActivityResult(Model):
     tier: str | None = Field(None, description="the member's tier after the activity")
     tier_changed: bool = Field(False, description="the activity's growth reached a higher tier")
     coupons: list[CouponView] = Field([], description="the upgrade gift's coupons, when it upgraded")
+    streak_days: int = Field(
+        0,
+        description=(
+            "consecutive program-local days with this activity type, this one's day included "
+            "(0 in a repeat of an activity first credited before streaks were counted)"
+        ),
+    )
 
 
 class RedemptionResult(Model):

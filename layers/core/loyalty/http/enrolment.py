@@ -1,4 +1,5 @@
-"""Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member)."""
+"""Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member);
+the member's tags: PUT /programs/{program_id}/members/{member_id}/tags (server)."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..runtime import metrics, store
-from ..schemas import Enrol, EnrolMe, MemberView
+from ..schemas import Enrol, EnrolMe, MemberTags, MemberView, TagsChange
 from ..usecases import members
 from .identity import member_id
-from .params import ME, PROGRAM, ProgramId
+from .params import ME, MEMBER, PROGRAM, MemberId, ProgramId
 from .responses import created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
 ENROLLED = "enrolled: the member view"
 ALREADY = "already enrolled: the member, unchanged (no second welcome)"
+TAG_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
 def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
@@ -47,3 +49,17 @@ def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
 )
 def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
     return _enrol(program_id, Enrol(member_id=member_id(router), **body.model_dump(exclude_unset=True)))
+
+
+@router.put(
+    f"{MEMBER}/tags",
+    summary="Add or remove the member's tags",
+    description=(
+        "Removes `remove`, adds `add` and answers the member's tags. Idempotent: a tag held already, or not "
+        "held, is no change, so a repeat answers the same tags (and writes nothing)."
+    ),
+    tags=["members"],
+    responses=responses(200, "the member's tags after the change", errors=TAG_ERRORS),
+)
+def set_tags(program_id: ProgramId, member_id: MemberId, body: TagsChange) -> MemberTags:
+    return members.set_tags(store(), program_id, member_id, body, clock.now())

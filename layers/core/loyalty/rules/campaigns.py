@@ -323,7 +323,7 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
     if gives.growth:
         growth.add_growth(change, gives.growth, clock.month_key(clock.local_date(event.at, change.program.zone)))
     if gives.tags or gives.untags:
-        tags.apply(change, gives.tags, gives.untags)
+        tags.apply(change, gives.tags, gives.untags, refuse=False)
     p = change.profile
     use = p.campaigns.get(c.id) or CampaignUse()
     key = period_key(c.limits.per_member.per, event.at, change.program) if c.limits.per_member else "campaign"

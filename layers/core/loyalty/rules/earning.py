@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import clock
 from ..errors import LimitReached, ValidationFailed
-from ..member import Profile
+from ..member import Profile, Streak
 from ..program import Program
 from . import cards, growth, tiers
 from .posting import Change
@@ -173,12 +173,30 @@ def record_refund(change: Change, order_month: str, amount_minor: int, in_full: 
         p.orders_by_month[order_month] -= 1
 
 
+def streak_days(profile: Profile, type_: str, day: date) -> int:
+    """What an activity of `type_` on the program-local `day` makes its streak (consecutive days with
+    that type): a day after the run's last extends it, the same day keeps it, a gap starts again at 1.
+    A late activity for a day inside the run counts as that day's place in it; one older than the
+    run, 1 (what came before the run is not kept)."""
+    run = profile.streaks.get(type_)
+    if run is None:
+        return 1
+    gap = (day - date.fromisoformat(run.day)).days
+    if gap >= 1:
+        return run.days + 1 if gap == 1 else 1
+    return run.days + gap if -gap < run.days else 1
+
+
 def record_activity(change: Change, type_: str, at: datetime, day: str) -> None:
-    """An activity counts toward its type's daily cap (program-local `day`), the member's last activity
-    and its type's growth (in the day's month)."""
+    """An activity counts toward its type's daily cap (program-local `day`), its streak, the member's
+    last activity and its type's growth (in the day's month). A late activity for an older day neither
+    breaks nor extends a newer streak."""
     p = change.profile
     month = clock.month_key(date.fromisoformat(day))
     growth.add_growth(change, growth.growth_of_activity(change.program, type_), month)
+    run = p.streaks.get(type_)
+    if run is None or day > run.day:
+        p.streaks[type_] = Streak(day=day, days=streak_days(p, type_, date.fromisoformat(day)))
     # Only the latest day's counters are kept: caps are per day, older days cannot matter.
     if p.activity_day is None or day > p.activity_day:
         p.activity_day, p.activity_counts = day, {}

@@ -72,7 +72,13 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
             add(day, "coupons_used", 1)
     elif change.kind == "notice" and new is not None and old is None and new.get("kind") == "campaign_applied":
         campaign = ("campaign", str(new["campaign_id"]))
-        given = [1, 1 if new.get("first") else 0, new.get("points", 0), len(new.get("coupon_ids") or []), new.get("growth", 0)]
+        given = [
+            1,
+            1 if new.get("first") else 0,
+            new.get("points", 0),
+            len(new.get("coupon_ids") or []),
+            new.get("growth", 0),
+        ]
         for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
             add(campaign, name, int(value))
     elif change.kind == "order" and new is not None:

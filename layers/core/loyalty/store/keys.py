@@ -131,7 +131,12 @@ def due_keys(kind: str, due_at: datetime, pid: str, mid: str) -> dict[str, str]:
 
 # ---- health counters --------------------------------------------------------------------------------
 
-_PERIOD_SK = {"day": "D#", "month": "M#", "total": "T", "campaign": "C#"}  # running totals: one item, ("total", "") -> T
+_PERIOD_SK = {
+    "day": "D#",
+    "month": "M#",
+    "total": "T",
+    "campaign": "C#",
+}  # running totals: one item, ("total", "") -> T
 
 
 def stats_pk(pid: str) -> str:

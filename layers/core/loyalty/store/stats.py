@@ -34,7 +34,9 @@ class Stats(Table):
             "pk = :pk AND sk BETWEEN :a AND :b", {":pk": stats_pk(pid), ":a": stats_sk(first), ":b": stats_sk(last)}
         )
 
-    def campaign_figures(self, pid: str, campaign_id: str, budget_keys: list[str]) -> tuple[dict[str, Any], dict[str, int]]:
+    def campaign_figures(
+        self, pid: str, campaign_id: str, budget_keys: list[str]
+    ) -> tuple[dict[str, Any], dict[str, int]]:
         """A campaign's counters and what its budgets have given (budget key -> taken), in one round trip."""
         keys = [key(stats_pk(pid), stats_sk(("campaign", campaign_id)))] + [budget_key(pid, k) for k in budget_keys]
         found = self._batch_get(keys)

@@ -220,12 +220,14 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
     at = clock.event_time(body.at, "at", now)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
-        day = clock.local_date(at, program.zone).isoformat()
-        points = earning.activity_points(program, profile, body.type, clock.local_date(at, program.zone))
+        local = clock.local_date(at, program.zone)
+        day = local.isoformat()
+        points = earning.activity_points(program, profile, body.type, local)
+        streak = earning.streak_days(profile, body.type, local)
         change = Change.start(program, profile, now, attempt.exhausted)
         source = f"activity:{body.activity_id}"
         change.credit("activity", points, at, source)
-        facts = {"type": body.type, "streak_days": earning.streak_days(profile, body.type, day)}
+        facts = {"type": body.type, "streak_days": streak}
         applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
         earning.record_activity(change, body.type, at, day)
         from_tier = change.profile.tier_id
@@ -240,6 +242,7 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
                 "tier": change.profile.tier_id,
                 "tier_changed": change.profile.tier_id != from_tier,
                 "coupons": [c.model_dump(mode="json") for c in change.coupons],
+                "streak_days": streak,
             }
         )
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})

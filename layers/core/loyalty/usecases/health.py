@@ -67,9 +67,7 @@ def campaign(store: Store, program_id: str, campaign_id: str) -> CampaignFigures
     program = programs.load(store, program_id)
     found = next((c for c in program.campaigns if c.id == campaign_id), None)
     if found is None:
-        raise NotFound(
-            f"campaign {campaign_id!r} not found", [{"field": "campaign_id", "message": "unknown campaign"}]
-        )
+        raise NotFound(f"campaign {campaign_id!r} not found", [{"field": "campaign_id", "message": "unknown campaign"}])
     budget = found.limits.budget
     limits = {k: getattr(budget, k) for k in ("points", "coupons", "members")} if budget else {}
     sites = {k: f"campaign:{campaign_id}:{k}:all" for k, limit in limits.items() if limit is not None}

@@ -1,4 +1,4 @@
-"""Enrolment and the member's own reads (view, ledger, coupon wallet)."""
+"""Enrolment, the member's tags and the member's own reads (view, ledger, coupon wallet)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, campaigns, growth, rfm, tiers
+from ..rules import buckets, campaigns, growth, rfm, tags, tiers
 from ..rules.posting import Change
-from ..schemas import CardView, Coupons, Enrol, Ledger, MemberView
+from ..schemas import CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
 from ..store import MemberWrite, Stale, Store
 from . import pipeline, programs
 from .pipeline import Attempt, Outcome, commit, retry
@@ -58,6 +58,23 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
     return retry(attempt, Contention("the member is being enrolled concurrently; retry"), enrolled)
 
 
+def set_tags(store: Store, program_id: str, member_id: str, body: TagsChange, now: datetime) -> MemberTags:
+    """The member's tags after adding and removing those of `body`. Setting tags is idempotent by
+    nature (a repeat finds them set and answers the same tags), so no client id is needed; a change
+    that moves no tag writes nothing. Otherwise 1 read + 1 version-guarded transaction."""
+    program = programs.load(store, program_id)
+
+    def attempt(state: Attempt) -> MemberTags:
+        profile = pipeline.existing(store, program_id, member_id)
+        change = Change.start(program, profile, now, state.exhausted)
+        held = tags.apply(change, body.add, body.remove)
+        if held != profile.tags:
+            commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
+        return MemberTags(program_id=program_id, member_id=member_id, tags=held)
+
+    return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
+
+
 def view(program: Program, profile: Profile, now: datetime) -> MemberView:
     """The member view of the contract. Expired buckets are left out even before the sweep runs."""
     today = clock.local_date(now, program.zone)
@@ -94,6 +111,7 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
                 for plan_id, card in sorted(profile.paid_cards.items())
                 if card.active_until > now  # ended, even before the sweep has run
             ],
+            "tags": profile.tags,
         }
     )
 
