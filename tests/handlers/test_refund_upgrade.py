@@ -183,3 +183,17 @@ def test_gift_points_already_spent_are_reported_unrecovered(api: Api) -> None:
     result = refund(api, "r1", "o1", 120000)
     assert result["tier"] == "star" and result["balance"] == 0
     assert result["points_reversed"] == 300 and result["points_unrecovered"] == 1400 - 300 + 300
+
+
+def test_a_till_that_read_the_coupon_before_the_refund_revoked_it_cannot_use_it(api: Api) -> None:
+    """The use's own condition refuses a revoked coupon: the till's read raced the refund's commit."""
+    from loyalty.store import CouponUse, MemberWrite, Stale
+
+    setup(api)
+    buy(api, "o1", 120000)
+    coupon = gifts(api, "gold")[0]["coupon_id"]
+    assert refund(api, "r1", "o1", 120000)["coupons_revoked"] == [coupon]
+    use = CouponUse(member_id="m1", coupon_id=coupon, order_id="till-1", at="2026-12-03T04:00:00Z")
+    with pytest.raises(Stale) as stale:  # what the till's write, built on its earlier read, commits
+        runtime.store().commit(MemberWrite(change=None, expected_version=None, coupon_use=use), "demo")
+    assert stale.value.failed == {"coupon"}

@@ -221,13 +221,15 @@ def ref_update(table: str, pid: str, upd: RefUpdate) -> Labelled:
     return "ref_update", {"Update": update}
 
 
-def _unused_coupon(table: str, pk: str, coupon_id: str, sets: str, values: dict[str, Any]) -> Labelled:
+def _unused_coupon(
+    table: str, pk: str, coupon_id: str, sets: str, values: dict[str, Any], condition: str = "#st = :available"
+) -> Labelled:
     """Change a coupon if it is still available."""
     update = {
         "TableName": table,
         "Key": key(pk, coupon_sk(coupon_id)),
         "UpdateExpression": sets,
-        "ConditionExpression": "#st = :available",
+        "ConditionExpression": condition,
         "ExpressionAttributeNames": {"#st": "status"},
         "ExpressionAttributeValues": dump(values),
     }
@@ -243,7 +245,10 @@ def coupon_use(table: str, pid: str, use: CouponUse) -> Labelled:
         ":order": use.order_id,
         ":off": use.discount_minor,
     }
-    return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values)
+    # Not revoked either: a revocation ends the coupon (valid_until) but leaves it "available", so a
+    # till that read it before a refund revoked it must not use it after.
+    condition = "#st = :available AND attribute_not_exists(revoked_at)"
+    return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values, condition)
 
 
 def coupon_revokes(table: str, pk: str, revoke: CouponRevoke) -> list[Labelled]:
