@@ -609,6 +609,7 @@ class _Checker:
                 _cel.compile(f"''.matches({node.value})").execute({})
             except Exception as error:
                 reason = [line for line in str(error).splitlines() if line.strip()][-1].removeprefix("error: ")
+                reason = reason.split(". Check function")[0]  # the library's hint for programmers
                 self.fail(f"matches(): {node.value} is not a regular expression ({reason})")
 
     def macro(self, node: _Node, loops: int) -> Type:
