@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 REGION ?= us-east-1
 
-.PHONY: dev test unit lint format build bench bench-engine deps clean
+.PHONY: dev test unit lint format build bench bench-engine bench-cel deps clean
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -83,6 +83,12 @@ bench: deps $(LAMBDA_SITE)/.ok
 # Seeds 10k and 100k members into DynamoDB Local: several minutes.
 bench-engine: deps
 	$(BIN)/python -m bench.engine
+
+# The CEL library choice (README): both candidates on spec cases, a purchase with 20 campaigns, cold
+# import, arm64 wheels. cel-python is installed for this bench only.
+bench-cel: $(VENV)/.ok
+	$(BIN)/pip install -q --disable-pip-version-check -r bench/requirements-cel.txt
+	$(BIN)/python -m bench.cel
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local

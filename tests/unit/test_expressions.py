@@ -236,6 +236,23 @@ def test_any_error_is_false_never_raised(source: str) -> None:
     assert expressions.test(expressions.compile(source), expressions.activation(facts())) is False
 
 
+def test_on_items_over_the_activations_own_items_is_one_evaluation_with_the_same_answers() -> None:
+    given = facts()
+    act = expressions.activation(given)
+    on_tea = expressions.compile("i.category == 'tea' && i.quantity >= 2 // a comment")
+    items = given["order"]["items"]  # the very dicts of the facts: answered from one `map` over them
+    assert [expressions.test(on_tea, act, item) for item in items] == [True, False]
+    assert list(act.over_items.values()) == [[True, False]]
+    assert act.bound is None  # no item was bound one by one
+
+
+def test_an_error_on_one_item_leaves_the_others_answered() -> None:
+    given = facts()
+    act = expressions.activation(given)
+    inverse = expressions.compile("100 / (i.quantity - 1) > 0")  # the cake (quantity 1) divides by zero
+    assert [expressions.test(inverse, act, item) for item in given["order"]["items"]] == [True, False]
+
+
 def test_an_on_items_expression_without_its_item_is_false() -> None:
     assert expressions.test(expressions.compile("i.category == 'tea'"), expressions.activation(facts())) is False
 
@@ -273,3 +290,9 @@ def test_the_library_loads_without_its_command_line_tool() -> None:
         check=True,
     )
     assert out.stdout.strip() == "set()"
+
+
+def test_the_library_counts_utf8_bytes_in_the_size_of_a_string() -> None:
+    """A departure from the spec (string.textproto `unicode`: size('πέντε') == 5) that the README states;
+    the facts' strings (tiers, tags, skus, categories) are codes, so it rarely matters."""
+    assert expressions._cel.compile("size('πέντε')").execute({}) == 10

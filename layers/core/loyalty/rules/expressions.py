@@ -17,6 +17,7 @@ Evaluation never raises: any error is False (a purchase must never fail on a cam
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import re
@@ -115,46 +116,77 @@ ITEM_VARIABLE = "i"  # an on_items expression's order item
 class Compiled:
     """One expression, compiled once (the caller caches it with the program version)."""
 
-    __slots__ = ("program", "source")
+    __slots__ = ("over_items", "program", "source")
 
-    def __init__(self, source: str, program: Any) -> None:
+    def __init__(self, source: str, program: Any, over_items: Any) -> None:
         self.source = source
         self.program = program  # None: the library refused it (tests False)
+        # An on_items expression once more as `order.items.map(i, ...)`: one evaluation answers every
+        # item of the order, where binding `i` item by item converts each item again (~8 µs each).
+        self.over_items = over_items
 
 
 class Activation:
     """The facts of one event, converted once for every expression evaluated on it."""
 
-    __slots__ = ("context",)
+    __slots__ = ("bound", "context", "items", "over_items")
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: Any, items: list[dict[str, Any]]) -> None:
         self.context = context
+        self.items = {id(item): at for at, item in enumerate(items)}  # the order's items (kept alive by it)
+        self.over_items: dict[Compiled, list[Any] | None] = {}  # each on_items' answers, None: it failed
+        self.bound: dict[str, Any] | None = None  # the item bound to `i` now
 
 
 def compile(source: str) -> Compiled:
     """Never raises: a source the library refuses (which `problems` refused at PUT) tests False."""
     try:
-        return Compiled(source, _cel.compile(source))
+        program = _cel.compile(source)
     except Exception:
-        return Compiled(source, None)
+        return Compiled(source, None, None)
+    over_items = None
+    if ITEM_VARIABLE in program.variables():
+        with contextlib.suppress(Exception):  # the newline ends a trailing // comment
+            over_items = _cel.compile(f"order.items.map({ITEM_VARIABLE}, ({source}\n))")
+    return Compiled(source, program, over_items)
 
 
 def activation(facts: dict[str, Any]) -> Activation:
-    return Activation(_cel.Context(facts))
+    return Activation(_cel.Context(facts), facts.get("order", {}).get("items", []))
 
 
 def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None) -> bool:
-    """True only when the expression evaluates to true; any error is False."""
+    """True only when the expression evaluates to true; any error is False. `item`: the order item
+    bound to `i` (one of the activation's order items is answered from one evaluation over them all)."""
     if compiled.program is None:
         return False
     try:
         if item is not None:
-            act.context.add_variable(ITEM_VARIABLE, item)
+            at = act.items.get(id(item))
+            if at is not None and compiled.over_items is not None:
+                if compiled not in act.over_items:
+                    act.over_items[compiled] = _answers(compiled.over_items, act.context)
+                answers = act.over_items[compiled]
+                if answers is not None:
+                    return answers[at] is True
+            # an item of its own, or an error on some item (which must not make the others False)
+            if act.bound is not item:
+                act.context.add_variable(ITEM_VARIABLE, item)
+                act.bound = item
         return compiled.program.execute(act.context) is True
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # pyo3 turns a Rust panic into PanicException, a BaseException
         return False
+
+
+def _answers(over_items: Any, context: Any) -> list[Any] | None:
+    try:
+        return over_items.execute(context)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        return None
 
 
 # --- the checks at PUT -----------------------------------------------------------------------------
