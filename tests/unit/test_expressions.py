@@ -64,6 +64,7 @@ def check(source: str, trigger: str = "purchase", on_items: bool = False) -> lis
         ("int('3') == 3 && double(member.growth) / 2.0 > 1.5 && string(at.hour) == '10'", "tier_changed", False),
         ("has(member.tier) && {'gold': 2, 'jade': 3}[member.tier] > 1", "purchase", False),
         (" && ".join(["true"] * 40), "purchase", False),  # a long chain of one operator is one level
+        (r"member.tier.matches(r'^\d+$') && member.tier != r'a\' && member.tier != '''x'''", "purchase", False),
     ],
 )
 def test_a_sound_expression_has_no_problem(source: str, trigger: str, on_items: bool) -> None:
