@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
-from tests.cel_spec import CASES, passes  # noqa: E402
+from tests.cel_spec import CASES, passes, purchase_facts  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_CEL_RUNS", "9"))
 PURCHASES = int(os.environ.get("BENCH_CEL_PURCHASES", "200"))
@@ -77,23 +77,7 @@ ITEMS = [
     {"sku": "coffee-1", "category": "coffee", "amount_minor": 1500, "quantity": 1},
     {"sku": "gift-1", "category": "gift", "amount_minor": 600, "quantity": 1},
 ]
-FACTS = {
-    "order": {"amount_minor": 7800, "store_id": "sh-02", "channel": "app", "scene": "", "items": ITEMS},
-    "member": {
-        "tier": "gold",
-        "tags": ["tea-lover"],
-        "segment": "loyal",
-        "lifecycle_stage": "active",
-        "orders_total": 12,
-        "lifetime_spend_minor": 86000,
-        "days_since_enrolment": 200,
-        "birthday_month": 3,
-        "paid_cards": [],
-        "growth": 240,
-    },
-    "at": {"weekday": 3, "day_of_month": 5, "hour": 12},
-    "campaign": {"uses_by_member": 0},
-}
+FACTS = purchase_facts(ITEMS, amount_minor=7800, store_id="sh-02")
 
 
 class Rust:

@@ -1,5 +1,6 @@
 """CEL's conformance cases (tests/unit/data/cel_spec_cases.json, from google/cel-spec) and how a result is
-judged against one: shared by the unit test (the chosen library) and bench/cel.py (both candidates).
+judged against one, and the facts of a sample purchase: shared by the unit test (the chosen library) and
+bench/cel.py (both candidates).
 
 A result is judged as plain Python (bool, int, float, str, bytes, None, list, dict); int and uint are both
 int, as neither library hands uint back as its own type."""
@@ -57,3 +58,24 @@ def passes(case: dict[str, Any], run: Any) -> bool:
     except Exception:
         return "error" in case
     return "value" in case and same(case["value"], got)
+
+
+def purchase_facts(items: list[dict[str, Any]], **order: Any) -> dict[str, Any]:
+    """The facts of a purchase campaign (every declared one present, as the engine gives them)."""
+    return {
+        "order": {"amount_minor": 3500, "store_id": "", "channel": "app", "scene": "", "items": items} | order,
+        "member": {
+            "tier": "gold",
+            "tags": ["tea-lover"],
+            "segment": "",
+            "lifecycle_stage": "active",
+            "orders_total": 4,
+            "lifetime_spend_minor": 120000,
+            "days_since_enrolment": 30,
+            "birthday_month": 12,
+            "paid_cards": [],
+            "growth": 80,
+        },
+        "at": {"weekday": 5, "day_of_month": 5, "hour": 10},
+        "campaign": {"uses_by_member": 0},
+    }

@@ -12,7 +12,7 @@ import pytest
 
 from loyalty.rules import expressions
 from loyalty.rules.expressions import FACTS, MAX_COMPREHENSIONS, MAX_DEPTH, MAX_LIST, MAX_REGEX, MAX_SOURCE
-from tests.cel_spec import CASES, passes
+from tests.cel_spec import CASES, passes, purchase_facts
 
 TEA = "order.amount_minor >= 3000 && member.tier in ['gold', 'jade'] && order.items.exists(i, i.category == 'tea')"
 
@@ -22,23 +22,7 @@ def facts(**order: Any) -> dict[str, Any]:
         {"sku": "t1", "category": "tea", "amount_minor": 2000, "quantity": 2},
         {"sku": "c1", "category": "cake", "amount_minor": 1500, "quantity": 1},
     ]
-    return {
-        "order": {"amount_minor": 3500, "store_id": "", "channel": "app", "scene": "", "items": items} | order,
-        "member": {
-            "tier": "gold",
-            "tags": ["tea-lover"],
-            "segment": "",
-            "lifecycle_stage": "active",
-            "orders_total": 4,
-            "lifetime_spend_minor": 120000,
-            "days_since_enrolment": 30,
-            "birthday_month": 12,
-            "paid_cards": [],
-            "growth": 80,
-        },
-        "at": {"weekday": 5, "day_of_month": 5, "hour": 10},
-        "campaign": {"uses_by_member": 0},
-    }
+    return purchase_facts(items, **order)
 
 
 def check(source: str, trigger: str = "purchase", on_items: bool = False) -> list[str]:
