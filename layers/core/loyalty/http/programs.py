@@ -13,10 +13,10 @@ from .. import clock
 from ..program import BASE_ITEMS, MAX_REDEEMED_COUPONS, ROOM, TRANSACTION_ITEMS
 from ..rules import pricing
 from ..runtime import store
-from ..schemas import HealthFigures, ProgramSaved, RoiTable
+from ..schemas import CampaignFigures, HealthFigures, ProgramSaved, RoiTable
 from ..store import MAX_PROGRAM_BYTES
 from ..usecases import health, programs
-from .params import PROGRAM, ProgramId
+from .params import PROGRAM, CampaignId, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()

@@ -38,7 +38,9 @@ class Stats(Table):
         self, pid: str, campaign_id: str, budget_keys: list[str]
     ) -> tuple[dict[str, Any], dict[str, int]]:
         """A campaign's counters and what its budgets have given (budget key -> taken), in one round trip."""
-        keys = [key(stats_pk(pid), stats_sk(("campaign", campaign_id)))] + [budget_key(pid, k) for k in budget_keys]
+        keys = [key(stats_pk(pid), stats_sk(("campaign", campaign_id)))] + [
+            dump(budget_key(pid, k)) for k in budget_keys
+        ]
         found = self._batch_get(keys)
         counters = next((i for i in found if i["pk"] == stats_pk(pid)), {})
         taken = {i["pk"].split("#", 2)[2]: int(i.get("taken", 0)) for i in found if i["pk"].startswith("BUDGET#")}

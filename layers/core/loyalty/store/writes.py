@@ -244,10 +244,11 @@ def coupon_use(table: str, pid: str, use: CouponUse) -> Labelled:
         ":at": use.at,
         ":order": use.order_id,
         ":off": use.discount_minor,
+        ":null": "NULL",  # a coupon never revoked holds revoked_at as null
     }
     # Not revoked either: a revocation ends the coupon (valid_until) but leaves it "available", so a
     # till that read it before a refund revoked it must not use it after.
-    condition = "#st = :available AND attribute_not_exists(revoked_at)"
+    condition = "#st = :available AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))"
     return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values, condition)
 
 
