@@ -98,3 +98,41 @@ def test_every_event_name_is_the_one_the_readme_documents() -> None:
         return any(name in cell or (cell.startswith(noun) and f"/ {rest}" in cell) for cell in cells)
 
     assert [name for name in DETAILS if not documented(name)] == []
+
+
+def test_a_campaign_application_is_an_event_and_a_figure() -> None:
+    from collections import Counter
+
+    from loyalty.program import Program
+    from loyalty.rules import health
+    from loyalty.store import decode_change
+    from tests.support import program
+
+    notice = Notice(
+        notice_id="campaign.tea.order:o1",
+        kind="campaign_applied",
+        at=AT,
+        points=40,
+        coupon_ids=["cpn-1"],
+        campaign_id="tea",
+        ref="order:o1",
+        first=True,
+    )
+    rec = record("NOTICE#campaign.tea.order:o1", notice.model_dump(mode="json"))
+    applied = only(rec)
+    assert applied["detail_type"] == "Campaign Applied"
+    assert applied["detail"] == {
+        "campaign_id": "tea",
+        "ref": "order:o1",
+        "points": 40,
+        "coupon_ids": ["cpn-1"],
+        "growth": 0,
+        "tags": [],
+    }
+    change = decode_change(rec)
+    assert change is not None
+    out: health.Deltas = {}
+    health.deltas(change, Program.model_validate(program("demo")), AT, out)
+    assert out[("demo", ("campaign", "tea"))] == Counter(
+        {"applications": 1, "members_reached": 1, "points_given": 40, "coupons_given": 1}
+    )

@@ -536,26 +536,23 @@ def _paid_card(field: str, plan: PaidCardPlan, check: Problems) -> None:
 
 
 def _campaigns(program: Program, check: Problems) -> None:
-    """What a campaign says that pydantic cannot check on its own (its CEL is checked by
-    rules/campaigns.problems)."""
     check.unique("campaigns", [c.id for c in program.campaigns])
     for i, campaign in enumerate(program.campaigns):
-        field = f"campaigns[{i}]"
-        active = campaign.active
-        if (
-            active
-            and active.from_
-            and active.until
-            and _instant(active.until, program) <= _instant(active.from_, program)
-        ):
-            check.add(f"{field}.active.until", "must be after `from`")
-        for j, effect in enumerate(campaign.effects):
-            if effect.kind in ORDER_EFFECTS and campaign.trigger != "purchase":
-                check.add(
-                    f"{field}.effects[{j}].{effect.kind}", f"acts on an order's points: not on {campaign.trigger}"
-                )
-            if effect.coupons:
-                check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
+        campaign_problems(program, i, campaign, check)
+
+
+def campaign_problems(program: Program, i: int, campaign: Campaign, check: Problems) -> None:
+    """What a campaign says that pydantic cannot check on its own (its CEL is checked by
+    rules/campaigns.problems). Run on each campaign pydantic accepts, even when another is refused."""
+    field = f"campaigns[{i}]"
+    active = campaign.active
+    if active and active.from_ and active.until and _instant(active.until, program) <= _instant(active.from_, program):
+        check.add(f"{field}.active.until", "must be after `from`")
+    for j, effect in enumerate(campaign.effects):
+        if effect.kind in ORDER_EFFECTS and campaign.trigger != "purchase":
+            check.add(f"{field}.effects[{j}].{effect.kind}", f"acts on an order's points: not on {campaign.trigger}")
+        if effect.coupons:
+            check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
 
 
 def _instant(at: datetime, program: Program) -> datetime:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid, field_path
-from ..program import Program, problems
+from ..program import Campaign, Problems, Program, campaign_problems, problems
 from ..rules import campaigns, pricing
 from ..schemas import ProgramSaved, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
@@ -33,8 +33,9 @@ def validate(doc: Any) -> Program:
         errors = exc.errors(include_url=False)
         details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in errors]
         details += _sound_sections_problems(doc, {str(e["loc"][0]) for e in errors if e["loc"]})
+        details += campaigns.problems(doc)
         raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
-    found = problems(program) + campaigns.problems(program)
+    found = problems(program) + campaigns.problems(doc)
     if found:
         raise ProgramInvalid(f"the program document has {len(found)} problem(s)", found)
     return program
@@ -59,12 +60,24 @@ def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]
         program = Program.model_validate(sound)
     except ValidationError:
         return []
-    found = [
-        p for p in problems(program) + campaigns.problems(program) if re.split(r"[.\[]", p["field"])[0] not in broken
-    ]
+    found = [p for p in problems(program) if re.split(r"[.\[]", p["field"])[0] not in broken]
+    if "campaigns" in broken and isinstance(doc.get("campaigns"), list):
+        found += _sound_campaigns_problems(program, doc["campaigns"])
     if "coupons" in broken:
         found = [p for p in found if "unknown coupon template" not in p["message"]]
     return found
+
+
+def _sound_campaigns_problems(program: Program, raw: list[Any]) -> list[dict[str, str]]:
+    """The cross-field problems of each campaign pydantic accepts, when another one was refused."""
+    check = Problems(program)
+    for i, item in enumerate(raw):
+        try:
+            campaign = Campaign.model_validate(item)
+        except ValidationError:
+            continue
+        campaign_problems(program, i, campaign, check)
+    return check.found
 
 
 def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
