@@ -63,7 +63,15 @@ def test_a_purchase_shows_each_campaign_and_stays_one_read_one_transaction(api: 
     status, again = api.call("earn", "POST", f"{M}/purchases", order)
     given = again["breakdown"]["campaigns"]
     assert status == 200 and given == [
-        {"campaign_id": "tea-week", "points": 40, "coupons": ["tea-5"], "growth": 0, "tags": ["tea"], "untags": [], "multiplier": None}
+        {
+            "campaign_id": "tea-week",
+            "points": 40,
+            "coupons": ["tea-5"],
+            "growth": 0,
+            "tags": ["tea"],
+            "untags": [],
+            "multiplier": None,
+        }
     ]
     assert api.call("members", "GET", M)[1]["tags"] == ["tea"]
 

@@ -68,3 +68,20 @@ def test_a_base64_body_that_is_utf8_json_is_handled_as_any_other(api: Api, demo:
         api, "earn", f"{M}/purchases", json.dumps({"order_id": "o1", "amount_minor": 100}).encode()
     )
     assert status == 201 and reply["points_earned"] >= 1, reply
+
+
+def test_the_program_document_is_described_campaigns_included(api: Api) -> None:
+    status, doc = api.call("docs", "GET", "/openapi.json")
+    assert status == 200
+    put = doc["paths"]["/programs/{program_id}"]["put"]["requestBody"]["content"]["application/json"]
+    assert put["schema"] == {"$ref": "#/components/schemas/Program"}
+    schemas = doc["components"]["schemas"]
+    assert schemas["Program"]["properties"]["campaigns"]["items"] == {"$ref": "#/components/schemas/Program.Campaign"}
+    campaign = schemas["Program.Campaign"]["properties"]
+    assert {"trigger", "when", "effects", "limits", "active", "priority", "exclusive"} <= set(campaign)
+    assert set(schemas["Program.Campaign"]["properties"]["trigger"]["enum"]) >= {
+        "purchase",
+        "enrolment",
+        "tier_changed",
+    }
+    assert "from" in schemas["Program.Active"]["properties"]  # the contract's name, not the field's
