@@ -18,6 +18,7 @@ Evaluation never raises: any error is False (a purchase must never fail on a cam
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import importlib.util
 import re
@@ -32,7 +33,8 @@ MAX_COMPREHENSIONS = 2  # exists/all/map/filter nested in one another: at most i
 MAX_REGEX = 100  # characters of a matches() pattern, which must be a string literal
 
 
-def _load_cel() -> Any:
+@functools.cache
+def _cel() -> Any:
     """The native module `cel.cel` without the package's __init__: we wrote this because `import cel`
     imports its command-line tool (typer, rich, prompt_toolkit: 170-460 ms of a cold start, and
     dependencies the layer does not ship), while this module with `cel.cel` alone imports in ~10 ms."""
@@ -42,9 +44,6 @@ def _load_cel() -> Any:
             raise ImportError("common-expression-language is not installed")
         sys.modules["cel"] = importlib.util.module_from_spec(spec)  # a bare package: its path, no code run
     return importlib.import_module("cel.cel")
-
-
-_cel = _load_cel()
 
 
 # --- the facts -------------------------------------------------------------------------------------
@@ -141,18 +140,18 @@ class Activation:
 def compile(source: str) -> Compiled:
     """Never raises: a source the library refuses (which `problems` refused at PUT) tests False."""
     try:
-        program = _cel.compile(source)
+        program = _cel().compile(source)
     except Exception:
         return Compiled(source, None, None)
     over_items = None
     if ITEM_VARIABLE in program.variables():
         with contextlib.suppress(Exception):  # the newline ends a trailing // comment
-            over_items = _cel.compile(f"order.items.map({ITEM_VARIABLE}, ({source}\n))")
+            over_items = _cel().compile(f"order.items.map({ITEM_VARIABLE}, ({source}\n))")
     return Compiled(source, program, over_items)
 
 
 def activation(facts: dict[str, Any]) -> Activation:
-    return Activation(_cel.Context(facts), facts.get("order", {}).get("items", []))
+    return Activation(_cel().Context(facts), facts.get("order", {}).get("items", []))
 
 
 def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None) -> bool:
@@ -224,7 +223,7 @@ def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
 
 def _library_syntax_error(source: str) -> str | None:
     try:
-        _cel.compile(source)
+        _cel().compile(source)
     except Exception as error:
         return f"syntax error: {_first_line(str(error))}"
     return None
@@ -640,7 +639,7 @@ class _Checker:
             self.fail(f"a matches() pattern longer than {MAX_REGEX} characters (the bound of a campaign expression)")
         else:
             try:  # the library's own regex engine judges the pattern
-                _cel.compile(f"''.matches({node.value})").execute({})
+                _cel().compile(f"''.matches({node.value})").execute({})
             except Exception as error:
                 reason = [line for line in str(error).splitlines() if line.strip()][-1].removeprefix("error: ")
                 reason = reason.split(". Check function")[0]  # the library's hint for programmers
