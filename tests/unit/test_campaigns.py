@@ -134,3 +134,10 @@ def test_put_problems_name_the_campaign_field() -> None:
         "campaigns[0].active.until",
         "campaigns[1].id",
     } <= fields
+
+
+def test_problems_read_any_json_the_document_holds() -> None:
+    """Found by schemathesis: a trigger that is an object, not a string, was a 500."""
+    odd = [{"trigger": {}, "when": "x"}, {"trigger": "purchase", "when": 3, "effects": [{"on_items": []}, 7]}, "c"]
+    assert campaigns.problems({"campaigns": odd}) == []
+    assert campaigns.problems({"campaigns": {}}) == campaigns.problems([]) == []

@@ -59,8 +59,8 @@ def problems(document: Any) -> list[dict[str, str]]:
     raw = document.get("campaigns") if isinstance(document, dict) else None
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
-        if trigger not in expressions.FACTS:
-            continue  # pydantic names the trigger
+        if not isinstance(trigger, str) or trigger not in expressions.FACTS:
+            continue  # pydantic names the trigger (of any JSON type)
         when = c.get("when", "true")
         for message in expressions.problems(when, trigger) if isinstance(when, str) else []:
             found.append({"field": f"campaigns[{i}].when", "message": message})
