@@ -13,7 +13,7 @@ from ..errors import LimitReached, ValidationFailed
 from ..member import Profile, Streak
 from ..program import Program
 from . import cards, growth, tiers
-from .posting import Change
+from .posting import Change, reversal  # noqa: F401 - reversal: the refund rule of points and growth
 
 
 def multipliers(
@@ -123,13 +123,6 @@ def first_order_bonus(program: Program, profile: Profile, paid_at: datetime) -> 
         return 0
     age = paid_at - profile.enrolled_at
     return rule.points if age.total_seconds() >= 0 and age.days < rule.within_days else 0
-
-
-def reversal(order_points: int, order_minor: int, refunded_minor_after: int, reversed_before: int) -> int:
-    """Points to take back so that, over all refunds, the order keeps points in proportion to what
-    remains paid. Cumulative, so three partial refunds round the same way as one full refund."""
-    should_have_reversed = order_points * refunded_minor_after // order_minor
-    return max(0, should_have_reversed - reversed_before)
 
 
 def activity_points(program: Program, profile: Profile, activity: str, day: date) -> int:

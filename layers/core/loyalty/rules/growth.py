@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from .. import clock
 from ..member import Profile
 from ..program import Level, Program
 from . import tiers
-from .posting import Change
+from .posting import Change, reversal
 
 # Without tiers there is no window: growth is counted over (and kept for) the last 12 months.
 DEFAULT_WINDOW = 12
@@ -73,3 +74,13 @@ def upgrade_after_activity(change: Change, source: Callable[[Level], str]) -> li
     if change.program.tiers is None or change.program.tiers.metric != "growth":
         return []
     return tiers.upgrade(change, source)
+
+
+def refund(change: Change, order: dict[str, Any], refunded_after: int) -> tuple[int, int]:
+    """A refund takes the order's growth back in proportion, cumulatively like its points
+    (earning.reversal). Returns (what earlier refunds took, what this one takes). Orders credited
+    before growth existed carry neither field: they gave none."""
+    before = int(order.get("growth_reversed", 0))
+    owed = reversal(int(order.get("order_growth", 0)), int(order["order_minor"]), refunded_after, before)
+    take_growth(change, owed, order["order_month"])
+    return before, owed

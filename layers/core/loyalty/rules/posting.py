@@ -58,6 +58,14 @@ def issue_coupon(
     )
 
 
+def reversal(order_amount: int, order_minor: int, refunded_minor_after: int, reversed_before: int) -> int:
+    """What to take back of what an order gave (points, growth) so that, over all its refunds, the order
+    keeps it in proportion to what remains paid. Cumulative, so three partial refunds round the same
+    way as one full refund."""
+    should_have_reversed = order_amount * refunded_minor_after // order_minor
+    return max(0, should_have_reversed - reversed_before)
+
+
 @dataclass
 class Change:
     program: Program

@@ -176,12 +176,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
         from_tier = p.tier_id
         earning.record_refund(change, order["order_month"], body.amount_minor, refunded_after == order["order_minor"])
-        # Orders credited before growth existed carry neither field: they gave none.
-        growth_before = int(order.get("growth_reversed", 0))
-        growth_owed = earning.reversal(
-            int(order.get("order_growth", 0)), order["order_minor"], refunded_after, growth_before
-        )
-        growth.take_growth(change, growth_owed, order["order_month"])
+        growth_before, growth_owed = growth.refund(change, order, refunded_after)
         undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, refunded_at)
         update = RefUpdate(
             kind="order",
