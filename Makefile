@@ -84,7 +84,7 @@ bench: deps $(LAMBDA_SITE)/.ok
 bench-engine: deps
 	$(BIN)/python -m bench.engine
 
-# The CEL library choice (README): both candidates on spec cases, a purchase with 20 campaigns, cold
+# The CEL library choice (README): both candidates on our CEL cases, a purchase with 20 campaigns, cold
 # import, arm64 wheels. cel-python is installed for this bench only.
 bench-cel: $(VENV)/.ok
 	$(BIN)/pip install -q --disable-pip-version-check -r bench/requirements-cel.txt

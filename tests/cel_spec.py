@@ -1,6 +1,6 @@
-"""CEL's conformance cases (tests/unit/data/cel_spec_cases.json, from google/cel-spec) and how a result is
-judged against one, and the facts of a sample purchase: shared by the unit test (the chosen library) and
-bench/cel.py (both candidates).
+"""Our CEL cases (tests/unit/data/cel_cases.json, written for this repo from CEL's language definition; none
+copied from cel-spec's test suite) and how a result is judged against one, and the facts of a sample
+purchase: shared by the unit test (the chosen library) and bench/cel.py (both candidates).
 
 A result is judged as plain Python (bool, int, float, str, bytes, None, list, dict); int and uint are both
 int, as neither library hands uint back as its own type."""
@@ -12,8 +12,9 @@ import math
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).parent / "unit" / "data" / "cel_spec_cases.json"
+DATA = Path(__file__).parent / "unit" / "data" / "cel_cases.json"
 CASES: list[dict[str, Any]] = json.loads(DATA.read_text())["cases"]
+assert len({case["name"] for case in CASES}) == len(CASES), "a case is known by its name: keep names unique"
 
 
 def python(typed: dict[str, Any]) -> Any:
@@ -52,7 +53,7 @@ def same(expected: dict[str, Any], got: Any) -> bool:
 
 def passes(case: dict[str, Any], run: Any) -> bool:
     """`run(expr, bindings)` evaluates (raising on an error): the case passes when it gives the expected
-    value, or fails where the spec expects an error."""
+    value, or fails where the language definition calls for an error."""
     try:
         got = run(case["expr"], {k: python(v) for k, v in case.get("bindings", {}).items()})
     except Exception:
