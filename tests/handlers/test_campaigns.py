@@ -80,7 +80,9 @@ def test_every_trigger_runs_its_campaigns(api: Api) -> None:
     triggers = ["enrolment", "activity", "redemption", "tier_changed", "refund"]
     assert put(api, *[rule(t, trigger=t, effects=[{"points": 1}, {"tag": t}]) for t in triggers])[0] == 200
     api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
-    api.call("earn", "POST", f"{M}/activities", {"activity_id": "a1", "type": "check_in"})
+    status, checked_in = api.call("earn", "POST", f"{M}/activities", {"activity_id": "a1", "type": "check_in"})
+    assert status == 201 and [c["campaign_id"] for c in checked_in["campaigns"]] == ["activity"]
+    assert checked_in["points_earned"] == 5 + 1  # the check-in's, the campaign's
     api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 120000})  # gold
     api.call("earn", "POST", f"{M}/refunds", {"refund_id": "r1", "order_id": "o1", "amount_minor": 100})
     deduction = {"redemption_id": "x1", "deduction": {"order_id": "t1", "order_amount_minor": 10000, "points": 100}}

@@ -377,7 +377,7 @@ class ActivityResult(Model):
     growth: int = Field(0, description="the growth value this activity gave")
     tier: str | None = Field(None, description="the member's tier after the activity")
     tier_changed: bool = Field(False, description="the activity's growth reached a higher tier")
-    coupons: list[CouponView] = Field([], description="the upgrade gift's coupons, when it upgraded")
+    coupons: list[CouponView] = Field([], description="the coupons it issued (an upgrade gift, campaigns)")
     streak_days: int = Field(
         0,
         description=(
@@ -385,6 +385,7 @@ class ActivityResult(Model):
             "(0 in a repeat of an activity first credited before streaks were counted)"
         ),
     )
+    campaigns: list[CampaignGiven] = Field([], description="each campaign that applied and what it gave")
 
 
 class RedemptionResult(Model):

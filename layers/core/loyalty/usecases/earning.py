@@ -238,6 +238,7 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
                 "tier_changed": change.profile.tier_id != from_tier,
                 "coupons": [c.model_dump(mode="json") for c in change.coupons],
                 "streak_days": streak,
+                "campaigns": campaigns.view(applied),
             }
         )
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
