@@ -46,6 +46,7 @@ ROUNDS = int(os.environ.get("BENCH_CAMPAIGNS_ROUNDS", "500"))
 EVALUATIONS = int(os.environ.get("BENCH_CAMPAIGNS_EVALUATIONS", "2000"))
 MEMBERS = 10  # per program: a member's profile and wallet grow by one purchase every MEMBERS rounds
 AMOUNT = 7800  # the order; its lines (ITEMS) sum to 6000
+PURCHASE = {"amount_minor": AMOUNT, "items": ITEMS, "store_id": "s1", "channel": "app"}  # + an order id
 CALLS = Counter({"GetItem": 1, "TransactWriteItems": 1})  # every purchase, whatever its campaigns
 OTHER_TRIGGERS = ("activity", "enrolment", "refund", "redemption", "tier_changed", "card_purchase")
 BUDGET = {"points": 10**12, "coupons": 10**9}  # taken on every application, never spent in a run
@@ -165,6 +166,14 @@ LABELS = {
 }
 
 
+def document(campaigns: list[dict[str, Any]]) -> dict[str, Any]:
+    """The demo program with these campaigns only (and the coupons they give)."""
+    doc = program("demo")
+    doc["coupons"] |= COUPONS
+    doc["campaigns"] = campaigns
+    return doc
+
+
 def fail(message: str) -> None:
     raise SystemExit(f"bench.campaigns: {message}")
 
@@ -172,7 +181,6 @@ def fail(message: str) -> None:
 def main() -> None:
     now = datetime.now(UTC)
     programs = cases(now)
-    purchase = {"amount_minor": AMOUNT, "items": ITEMS, "store_id": "s1", "channel": "app"}
     with ddb_local() as ddb, open(os.devnull, "w") as sink:
         os.environ.update(handler_env(ddb.endpoint) | BENCH_ENV | WARM_ENV)
         fns = {name: load_function(name).handler for name in ("programs", "enrol", "earn")}
@@ -192,17 +200,14 @@ def main() -> None:
             return reply
 
         for pid, campaigns in programs.items():
-            document = program("demo")
-            document["coupons"] |= COUPONS
-            document["campaigns"] = campaigns
-            call("programs", "PUT", f"/programs/{pid}", document)
+            call("programs", "PUT", f"/programs/{pid}", document(campaigns))
             for m in range(MEMBERS):
                 base = f"/programs/{pid}/members"
                 call("enrol", "POST", base, {"member_id": f"m{m}"})
                 # Untimed: the first-order bonus and the climb to the top tier (no upgrade in the rounds),
                 # then one purchase like the timed ones.
                 call("earn", "POST", f"{base}/m{m}/purchases", {"order_id": f"big-{m}", "amount_minor": 600000})
-                call("earn", "POST", f"{base}/m{m}/purchases", purchase | {"order_id": f"warm-{m}"})
+                call("earn", "POST", f"{base}/m{m}/purchases", PURCHASE | {"order_id": f"warm-{m}"})
 
         samples: dict[str, list[float]] = {pid: [] for pid in programs}
         applied: dict[str, list[str]] = {}
@@ -211,7 +216,7 @@ def main() -> None:
         for r in range(ROUNDS):
             for pid in order[r % len(order) :] + order[: r % len(order)]:
                 path = f"/programs/{pid}/members/m{r % MEMBERS}/purchases"
-                invoke = request("earn", "POST", path, purchase | {"order_id": f"o{r}"})
+                invoke = request("earn", "POST", path, PURCHASE | {"order_id": f"o{r}"})
                 meter.reset()
                 meter.recorded.clear()
                 with contextlib.redirect_stdout(sink):
@@ -228,7 +233,7 @@ def main() -> None:
                 writes = [p for op, p in meter.recorded if op == "TransactWriteItems"]
                 items[pid] = max(items.get(pid, 0), len(writes[0]["TransactItems"]))
 
-        run_us, rules_us = evaluation(store(), programs, purchase, applied)
+        run_us, rules_us = evaluation(store(), programs, applied)
 
     base = "none"
     lines = [
@@ -262,7 +267,7 @@ def main() -> None:
 
 
 def evaluation(
-    store: Any, programs: dict[str, Any], purchase: dict[str, Any], applied: dict[str, list[str]]
+    store: Any, programs: dict[str, Any], applied: dict[str, list[str]]
 ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """µs per purchase of `rules.campaigns.run` alone and of the purchase's whole rules, on each
     program as the handler holds it (compiled, cached) and its member m0 as stored, interleaved."""
@@ -275,7 +280,7 @@ def evaluation(
     run_us: dict[str, list[float]] = {pid: [] for pid in programs}
     rules_us: dict[str, list[float]] = {pid: [] for pid in programs}
     at = datetime.now(UTC)
-    body = Purchase.model_validate(purchase | {"order_id": "eval"})
+    body = Purchase.model_validate(PURCHASE | {"order_id": "eval"})
     setup = {}
     for pid in programs:
         p, profile = loaded.load(store, pid), store.get_member(pid, "m0")
