@@ -193,6 +193,9 @@ def run(change: Change, event: Event) -> list[Applied]:
         applied.append(gives)
         if c.exclusive:
             break
+    # One ledger entry for what every campaign of the event gave (breakdown.campaigns and each
+    # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
+    change.credit("bonus", sum(a.points for a in applied), event.at, event.source)
     return applied
 
 
@@ -326,7 +329,6 @@ def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
 
 def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
     source = f"campaign:{c.id}:{event.source}"
-    change.credit("bonus", gives.points, event.at, event.source)
     issued = change.give_coupons(gives.coupons, event.at, source)
     if gives.growth:
         growth.add_growth(change, gives.growth, clock.month_key(clock.local_date(event.at, change.program.zone)))
