@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -107,13 +108,18 @@ def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now:
 
 def quote(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> QuoteResult:
     """What the purchase would give, written nowhere (a till's or a cart's "you will earn N points"):
-    the member and the wallet read, the same rules as the purchase, and the coupons usable on it."""
+    the same rules as the purchase, and the coupons usable on it. The profile and the wallet are two
+    items of the member's partition that no one key range holds together, so they are read in
+    parallel: one round trip."""
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
-    profile = existing(store, program_id, member_id)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        wallet = pool.submit(store.coupons, program_id, member_id)
+        profile = existing(store, program_id, member_id)
+        coupons = wallet.result()
     _, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, set())
     usable = []
-    for coupon in store.coupons(program_id, member_id):
+    for coupon in coupons:
         try:
             off = spending.discount(coupon, body.amount_minor, now, body.scene)
         except CouponUnavailable:
