@@ -42,7 +42,8 @@ def test_a_member_token_reaches_no_server_route(stack: Stack, api: Client, pid: 
     server = [r for fn in stack.template.functions().values() for r in fn.routes if r.auth == "iam"]
     assert len(server) >= 15
     for route in server:
-        path = route.path.format(program_id=pid, member_id="alice", coupon_id="c1", plan_id="plus-quarter")
+        ids = {"member_id": "alice", "coupon_id": "c1", "plan_id": "plus-quarter", "campaign_id": "c1"}
+        path = route.path.format(program_id=pid, **ids)
         status, body = api.call(route.method, path, {}, token=jwt("alice"))
         assert (status, body) == (403, {"message": "Forbidden"}), f"{route.method} {route.path}"
     assert api.call("GET", f"/programs/{pid}/members/alice")[0] == 200  # unsigned: open locally
