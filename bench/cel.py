@@ -93,7 +93,7 @@ class Rust:
         self.on_items = [expressions.compile(s) for s in ON_ITEMS]
 
     def run(self, source: str, bindings: dict[str, Any]) -> Any:
-        return self.x._cel().compile(source).execute(bindings)
+        return self.x.library().compile(source).execute(bindings)
 
     def purchase(self) -> int:
         x = self.x

@@ -8,7 +8,7 @@ from typing import Any
 
 from loyalty.member import Profile
 from loyalty.program import Program, problems
-from loyalty.rules import campaigns, earning
+from loyalty.rules import campaigns, conditions, earning
 from loyalty.rules.posting import Change
 from tests.support import program
 
@@ -139,5 +139,5 @@ def test_put_problems_name_the_campaign_field() -> None:
 def test_problems_read_any_json_the_document_holds() -> None:
     """Found by schemathesis: a trigger that is an object, not a string, was a 500."""
     odd = [{"trigger": {}, "when": "x"}, {"trigger": "purchase", "when": 3, "effects": [{"on_items": []}, 7]}, "c"]
-    assert campaigns.problems({"campaigns": odd}) == []
-    assert campaigns.problems({"campaigns": {}}) == campaigns.problems([]) == []
+    assert conditions.campaign_problems({"campaigns": odd}) == []
+    assert conditions.campaign_problems({"campaigns": {}}) == conditions.campaign_problems([]) == []

@@ -543,7 +543,7 @@ def _campaigns(program: Program, check: Problems) -> None:
 
 def campaign_problems(program: Program, i: int, campaign: Campaign, check: Problems) -> None:
     """What a campaign says that pydantic cannot check on its own (its CEL is checked by
-    rules/campaigns.problems). Run on each campaign pydantic accepts, even when another is refused."""
+    rules/conditions.campaign_problems). Run on each campaign pydantic accepts, even when another is refused."""
     field = f"campaigns[{i}]"
     active = campaign.active
     if active and active.from_ and active.until and _instant(active.until, program) <= _instant(active.from_, program):

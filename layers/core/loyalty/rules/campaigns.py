@@ -51,27 +51,6 @@ def ready(program: Program) -> dict[str, list[Ready]]:
     return by_trigger
 
 
-def problems(document: Any) -> list[dict[str, str]]:
-    """Every problem of the campaigns' expressions (syntax, types, unknown facts, bounds), by field.
-    Read from the document as sent, so that a campaign pydantic refuses for another field still has
-    its expressions checked (every problem listed at once)."""
-    found: list[dict[str, str]] = []
-    raw = document.get("campaigns") if isinstance(document, dict) else None
-    for i, c in enumerate(raw if isinstance(raw, list) else []):
-        trigger = c.get("trigger") if isinstance(c, dict) else None
-        if not isinstance(trigger, str) or trigger not in expressions.FACTS:
-            continue  # pydantic names the trigger (of any JSON type)
-        when = c.get("when", "true")
-        for message in expressions.problems(when, trigger) if isinstance(when, str) else []:
-            found.append({"field": f"campaigns[{i}].when", "message": message})
-        effects = c.get("effects")
-        for j, effect in enumerate(effects if isinstance(effects, list) else []):
-            on_items = effect.get("on_items") if isinstance(effect, dict) else None
-            for message in expressions.problems(on_items, trigger, on_items=True) if isinstance(on_items, str) else []:
-                found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
-    return found
-
-
 @dataclass
 class Order:
     """The order facts of a purchase (or of the order a refund refers to)."""

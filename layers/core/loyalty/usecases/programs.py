@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid, field_path
 from ..program import Campaign, Problems, Program, campaign_problems, problems
-from ..rules import campaigns, pricing
+from ..rules import conditions, pricing
 from ..schemas import ProgramSaved, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
 from .pipeline import Attempt, retry
@@ -33,9 +33,9 @@ def validate(doc: Any) -> Program:
         errors = exc.errors(include_url=False)
         details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in errors]
         details += _sound_sections_problems(doc, {str(e["loc"][0]) for e in errors if e["loc"]})
-        details += campaigns.problems(doc)
+        details += conditions.campaign_problems(doc)
         raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
-    found = problems(program) + campaigns.problems(doc)
+    found = problems(program) + conditions.campaign_problems(doc)
     if found:
         raise ProgramInvalid(f"the program document has {len(found)} problem(s)", found)
     return program

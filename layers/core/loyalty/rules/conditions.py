@@ -1,0 +1,544 @@
+"""The checks of campaign conditions at PUT: every problem of a `when` or `on_items` expression.
+
+The CEL library compiles and evaluates but does not type-check against declared variables and has no
+parse tree, so these checks are ours: a small recursive-descent parser of CEL's grammar (the library's
+parser stays the judge of syntax) and a bottom-up type inference over the facts of a trigger
+(`expressions.FACTS`): literals, fact paths, comparisons, arithmetic, `in`, `!`, `&&`, `||`, `?:`,
+size(), contains/startsWith/endsWith/matches, int()/uint()/double()/string()/dyn(), the macros
+exists/all/exists_one/map/filter (the iteration variable bound to the element type of its list) and
+has(). Functions the library lacks (the string extensions, a global `matches(s, re)`) are refused here
+rather than failing at purchase.
+
+An expensive expression is refused at PUT, never slow at purchase: the bounds below. The library's
+`matches` uses Rust's regex crate (linear time, no backtracking), so a pattern only needs a length bound.
+Only the programs function imports this module: a purchase never loads the checker.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .expressions import FACTS, ITEM, ITEM_VARIABLE, Fact, List, Map, Type, library
+
+MAX_SOURCE = 1000  # characters of one expression
+MAX_DEPTH = 12  # nesting of the expression tree (a chain of && or of || counts as one level)
+MAX_LIST = 100  # elements of one list or map literal
+MAX_COMPREHENSIONS = 2  # exists/all/map/filter nested in one another: at most items x list steps
+MAX_REGEX = 100  # characters of a matches() pattern, which must be a string literal
+
+
+def campaign_problems(document: Any) -> list[dict[str, str]]:
+    """Every problem of a program's campaign expressions, by field. Read from the document as sent, so
+    that a campaign pydantic refuses for another field still has its expressions checked (every
+    problem listed at once)."""
+    found: list[dict[str, str]] = []
+    raw = document.get("campaigns") if isinstance(document, dict) else None
+    for i, c in enumerate(raw if isinstance(raw, list) else []):
+        trigger = c.get("trigger") if isinstance(c, dict) else None
+        if not isinstance(trigger, str) or trigger not in FACTS:
+            continue  # pydantic names the trigger (of any JSON type)
+        when = c.get("when", "true")
+        for message in problems(when, trigger) if isinstance(when, str) else []:
+            found.append({"field": f"campaigns[{i}].when", "message": message})
+        effects = c.get("effects")
+        for j, effect in enumerate(effects if isinstance(effects, list) else []):
+            on_items = effect.get("on_items") if isinstance(effect, dict) else None
+            for message in problems(on_items, trigger, on_items=True) if isinstance(on_items, str) else []:
+                found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
+    return found
+
+
+def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
+    """Every problem of a `when` (or, with `on_items`, an `on_items` expression, where `i` is one order
+    item) for a campaign of `trigger`; [] when it is sound."""
+    facts = FACTS.get(trigger)
+    if facts is None:
+        return [f"unknown trigger {trigger!r}; triggers are {', '.join(FACTS)}"]
+    if len(source) > MAX_SOURCE:
+        return [f"longer than {MAX_SOURCE} characters (the bound of a campaign expression)"]
+    try:
+        tree = _Parser(source).parse()
+    except _Bound as bound:
+        return [str(bound)]
+    except SyntaxError as error:
+        return [_library_syntax_error(source) or f"syntax error: {error}"]
+    if (refused := _library_syntax_error(source)) is not None:
+        return [refused]
+    scope: dict[str, Type] = dict(facts)
+    found: list[str] = []
+    if on_items:
+        if "order" not in facts:
+            found.append(f"on_items needs an order: {_a(trigger)} campaign has no order items")
+        scope[ITEM_VARIABLE] = ITEM
+    kind = _Checker(trigger, scope, found).infer(tree, 0)
+    if kind not in ("bool", "dyn") and not found:
+        found.append(f"must be a condition (bool), not {_show(kind)}")
+    elif kind == "dyn" and not found:
+        found.append("must be a condition (bool); its type is known only when it runs (dyn)")
+    return found
+
+
+def _library_syntax_error(source: str) -> str | None:
+    try:
+        library().compile(source)
+    except Exception as error:
+        return f"syntax error: {_first_line(str(error))}"
+    return None
+
+
+def _first_line(message: str) -> str:
+    # The library's message repeats the whole source before its "ERROR: <input>:1:4: ..." line.
+    found = re.search(r"ERROR: <input>:(\d+:\d+): (.*)", message)
+    return f"at {found.group(1)}: {found.group(2)}" if found else message.splitlines()[0]
+
+
+class _Bound(Exception):
+    """An expression over one of the bounds."""
+
+
+@dataclass(eq=False)
+class _Node:
+    kind: str  # a literal's type, ident, select, index, call, list, map, or op
+    value: str = ""  # a literal's source, a name, a field, a function or an operator
+    args: tuple[_Node, ...] = ()
+    target: _Node | None = None  # a call's receiver (`x.size()`)
+    depth: int = 1
+
+
+_TOKEN = re.compile(
+    r"""(?P<space>\s+|//[^\n]*)
+    |(?P<double>(?:\d+\.\d+|\.\d+)(?:[eE][+-]?\d+)?|\d+[eE][+-]?\d+)
+    |(?P<uint>(?:0[xX][0-9a-fA-F]+|\d+)[uU])
+    |(?P<int>0[xX][0-9a-fA-F]+|\d+)
+    |(?P<raw>(?P<rawprefix>[rR][bB]?|[bB][rR])(?:'''[\s\S]*?'''|\"\"\"[\s\S]*?\"\"\"|'[^'\n]*'|"[^"\n]*"))
+    |(?P<string>(?P<prefix>[bB])?(?:
+        '''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*"))
+    |(?P<name>[_a-zA-Z][_a-zA-Z0-9]*)
+    |(?P<op>&&|\|\||==|!=|<=|>=|[<>!?:.,+\-*/%\[\](){}])""",
+    re.VERBOSE,
+)
+_RELATIONS = ("==", "!=", "<", "<=", ">", ">=", "in")
+_MACROS = ("exists", "all", "exists_one", "map", "filter")
+
+
+class _Parser:
+    """CEL's grammar (langdef.md) by recursive descent, into `_Node`s; depth and list sizes bounded as
+    it goes, so a hostile expression stops early (and never nests Python's stack deep)."""
+
+    def __init__(self, source: str) -> None:
+        self.tokens: list[tuple[str, str]] = []
+        at = 0
+        while at < len(source):
+            found = _TOKEN.match(source, at)
+            if not found:
+                raise SyntaxError(f"unexpected {source[at]!r} at {at + 1}")
+            at = found.end()
+            kind = found.lastgroup or ""
+            if kind == "space":
+                continue
+            if kind in ("raw", "string"):  # raw: no escapes, so r'a\' ends at its second quote
+                prefix = found.group("rawprefix" if kind == "raw" else "prefix") or ""
+                kind = "bytes" if "b" in prefix.lower() else "string"
+            elif kind == "name" and found.group() in ("true", "false"):
+                kind = "bool"
+            elif kind == "name" and found.group() == "null":
+                kind = "null"
+            elif kind == "name" and found.group() == "in":
+                kind = "op"
+            self.tokens.append((kind, found.group()))
+        self.at = 0
+        self.level = 0
+
+    def parse(self) -> _Node:
+        tree = self.expr()
+        if self.at < len(self.tokens):
+            raise SyntaxError(f"unexpected {self.tokens[self.at][1]!r}")
+        return tree
+
+    def peek(self) -> str:
+        return self.tokens[self.at][1] if self.at < len(self.tokens) and self.tokens[self.at][0] == "op" else ""
+
+    def take(self, op: str) -> None:
+        if self.peek() != op:
+            got = self.tokens[self.at][1] if self.at < len(self.tokens) else "the end"
+            raise SyntaxError(f"expected {op!r}, not {got!r}")
+        self.at += 1
+
+    def node(self, kind: str, value: str = "", *args: _Node, target: _Node | None = None) -> _Node:
+        children = (*args, target) if target else args
+        # a chain of one logical operator is one level: CEL's own parser balances it
+        flat = value in ("&&", "||")
+        depth = 1 + max((c.depth - (flat and c.kind == "op" and c.value == value) for c in children), default=0)
+        if depth > MAX_DEPTH:
+            raise _Bound(f"nested deeper than {MAX_DEPTH} levels (the bound of a campaign expression)")
+        return _Node(kind, value, args, target, depth)
+
+    def expr(self) -> _Node:
+        self.level += 1
+        if self.level > MAX_DEPTH:
+            raise _Bound(f"nested deeper than {MAX_DEPTH} levels (the bound of a campaign expression)")
+        condition = self.binary(0)
+        if self.peek() == "?":
+            self.at += 1
+            then = self.binary(0)
+            self.take(":")
+            condition = self.node("op", "?:", condition, then, self.expr())
+        self.level -= 1
+        return condition
+
+    _LEVELS = (("||",), ("&&",), _RELATIONS, ("+", "-"), ("*", "/", "%"))
+
+    def binary(self, level: int) -> _Node:
+        if level == len(self._LEVELS):
+            return self.unary()
+        left = self.binary(level + 1)
+        while self.peek() in self._LEVELS[level]:
+            op = self.peek()
+            self.at += 1
+            left = self.node("op", op, left, self.binary(level + 1))
+        return left
+
+    def unary(self) -> _Node:
+        ops: list[str] = []
+        while self.peek() in ("!", "-"):
+            ops.append(self.peek())
+            self.at += 1
+        if ops and ops[-1] == "-" and self.at < len(self.tokens) and self.tokens[self.at][0] in ("int", "double"):
+            kind, text = self.tokens[self.at]  # -9223372036854775808 is a literal, not -(a literal too large)
+            self.tokens[self.at] = (kind, "-" + text)
+            ops.pop()
+        operand = self.member()
+        for op in reversed(ops):
+            operand = self.node("op", op + "_", operand)
+        return operand
+
+    def member(self) -> _Node:
+        operand = self.primary()
+        while True:
+            if self.peek() == ".":
+                self.at += 1
+                field = self.name()
+                if self.peek() == "(":
+                    operand = self.node("call", field, *self.arguments(")"), target=operand)
+                else:
+                    operand = self.node("select", field, operand)
+            elif self.peek() == "[":
+                self.at += 1
+                index = self.expr()
+                self.take("]")
+                operand = self.node("index", "", operand, index)
+            else:
+                return operand
+
+    def name(self) -> str:
+        if self.at < len(self.tokens) and self.tokens[self.at][0] == "name":
+            self.at += 1
+            return self.tokens[self.at - 1][1]
+        raise SyntaxError("expected a name")
+
+    def arguments(self, close: str) -> list[_Node]:
+        self.take("(" if close == ")" else "[")
+        args: list[_Node] = []
+        while self.peek() != close:
+            args.append(self.expr())
+            if len(args) > MAX_LIST:
+                raise _Bound(f"a list of more than {MAX_LIST} elements (the bound of a campaign expression)")
+            if self.peek() != close:
+                self.take(",")
+        self.at += 1
+        return args
+
+    def primary(self) -> _Node:
+        if self.at >= len(self.tokens):
+            raise SyntaxError("unexpected end")
+        kind, text = self.tokens[self.at]
+        if kind == "name":
+            self.at += 1
+            if self.peek() == "(":
+                return self.node("call", text, *self.arguments(")"))
+            if self.peek() == "{":
+                raise SyntaxError(f"{text}{{...}}: there are no message types")
+            return self.node("ident", text)
+        if kind != "op":
+            self.at += 1
+            return self.node(kind, text)
+        if text == "(":
+            self.at += 1
+            inner = self.expr()
+            self.take(")")
+            return inner
+        if text == "[":
+            return self.node("list", "", *self.arguments("]"))
+        if text == "{":
+            self.at += 1
+            entries: list[_Node] = []
+            while self.peek() != "}":
+                key = self.expr()
+                self.take(":")
+                entries += (key, self.expr())
+                if len(entries) > 2 * MAX_LIST:
+                    raise _Bound(f"a map of more than {MAX_LIST} entries (the bound of a campaign expression)")
+                if self.peek() != "}":
+                    self.take(",")
+            self.at += 1
+            return self.node("map", "", *entries)
+        raise SyntaxError(f"unexpected {text!r}")
+
+
+_NUMBERS = ("int", "uint", "double")
+_ORDERED = ("int", "uint", "double", "string", "bytes", "bool")
+_ARITHMETIC = {"+": (*_NUMBERS, "string", "bytes"), "-": _NUMBERS, "*": _NUMBERS, "/": _NUMBERS, "%": ("int", "uint")}
+_STRING_TESTS = ("contains", "startsWith", "endsWith", "matches")
+_CONVERSIONS = {
+    "int": ("int", "uint", "double", "string"),
+    "uint": ("int", "uint", "double", "string"),
+    "double": ("int", "uint", "double", "string"),
+    "string": ("int", "uint", "double", "string", "bytes", "bool"),
+}
+_FUNCTIONS = ("size", *_STRING_TESTS, *_CONVERSIONS, "dyn", "has", *_MACROS)
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
+def _show(kind: Type) -> str:
+    if isinstance(kind, List):
+        return f"list({_show(kind.elem)})"
+    if isinstance(kind, Map):
+        return f"map({_show(kind.key)}, {_show(kind.value)})"
+    if isinstance(kind, Fact):
+        return "an order item" if kind is ITEM else kind.name
+    return kind
+
+
+def _compatible(a: Type, b: Type) -> bool:
+    """Whether `a == b` may be true: the same type, numbers of any kind (CEL compares them as numbers),
+    or not known until run (dyn)."""
+    if a == "dyn" or b == "dyn" or (a in _NUMBERS and b in _NUMBERS):
+        return True
+    if isinstance(a, List) and isinstance(b, List):
+        return _compatible(a.elem, b.elem)
+    if isinstance(a, Map) and isinstance(b, Map):
+        return _compatible(a.key, b.key) and _compatible(a.value, b.value)
+    return a is b if isinstance(a, Fact) else a == b
+
+
+def _join(kinds: list[Type]) -> Type:
+    """The element type of a list literal (dyn when they differ)."""
+    first = next((k for k in kinds if k != "dyn"), "dyn")
+    return first if all(k == first for k in kinds) else "dyn"
+
+
+def _path(node: _Node) -> str:
+    if node.kind == "ident":
+        return node.value
+    if node.kind == "select":
+        return f"{_path(node.args[0])}.{node.value}"
+    if node.kind == "index":
+        return f"{_path(node.args[0])}[...]"
+    return "(...)"
+
+
+class _Checker:
+    """Bottom-up type inference; each problem is recorded and its subexpression typed dyn, so one PUT
+    lists them all."""
+
+    def __init__(self, trigger: str, scope: dict[str, Type], found: list[str]) -> None:
+        self.trigger = trigger
+        self.scope = scope
+        self.found = found
+
+    def fail(self, problem: str) -> Type:
+        if problem not in self.found:
+            self.found.append(problem)
+        return "dyn"
+
+    def infer(self, node: _Node, loops: int) -> Type:  # noqa: PLR0911 - one return per kind of node
+        kind = node.kind
+        if kind in ("int", "uint", "double", "string", "bytes", "bool", "null"):
+            return kind
+        if kind == "ident":
+            return self.ident(node.value)
+        if kind == "list":
+            return List(_join([self.infer(a, loops) for a in node.args]))
+        if kind == "map":
+            kinds = [self.infer(a, loops) for a in node.args]
+            return Map(_join(kinds[0::2]), _join(kinds[1::2]))
+        if kind == "select":
+            return self.select(node, self.infer(node.args[0], loops))
+        if kind == "index":
+            return self.index(*(self.infer(a, loops) for a in node.args))
+        if kind == "call":
+            return self.call(node, loops)
+        return self.operator(node.value, [self.infer(a, loops) for a in node.args])
+
+    def ident(self, name: str) -> Type:
+        if name in self.scope:
+            return self.scope[name]
+        facts = ", ".join(n for n in self.scope if n != ITEM_VARIABLE)
+        if name == ITEM_VARIABLE:
+            return self.fail(f"unknown fact {name}: the order item `i` is only in on_items (facts: {facts})")
+        if any(name in facts_of for facts_of in FACTS.values()):
+            return self.fail(f"{name} is not a fact of {_a(self.trigger)} campaign (facts: {facts})")
+        return self.fail(f"unknown fact {name} (facts: {facts})")
+
+    def select(self, node: _Node, operand: Type) -> Type:
+        if isinstance(operand, Fact):
+            if node.value in operand.fields:
+                return operand.fields[node.value]
+            owner = _path(node.args[0])
+            return self.fail(f"unknown fact {owner}.{node.value}; {owner} has {', '.join(operand.fields)}")
+        if isinstance(operand, Map) and operand.key in ("string", "dyn"):
+            return operand.value
+        if operand == "dyn":
+            return "dyn"
+        return self.fail(f"{_path(node)}: {_show(operand)} has no fields")
+
+    def index(self, operand: Type, key: Type) -> Type:
+        if isinstance(operand, List):
+            return (
+                operand.elem
+                if key in ("int", "uint", "dyn")
+                else self.fail(f"a list index is an int, not {_show(key)}")
+            )
+        if isinstance(operand, Map):
+            return (
+                operand.value
+                if _compatible(operand.key, key)
+                else self.fail(f"a {_show(operand)} has no {_show(key)} keys")
+            )
+        if isinstance(operand, Fact):
+            return self.fail(f"{_show(operand)} is read by its fields (member.tier), not indexed")
+        return "dyn" if operand == "dyn" else self.fail(f"{_show(operand)} cannot be indexed")
+
+    def operator(self, op: str, kinds: list[Type]) -> Type:  # noqa: PLR0911 - one return per operator
+        if op in ("!_", "&&", "||"):
+            for kind in kinds:
+                if kind not in ("bool", "dyn"):
+                    self.fail(f"{op.strip('_')} needs bool operands, not {_show(kind)}")
+            return "bool"
+        if op == "-_":
+            return kinds[0] if kinds[0] in ("int", "double", "dyn") else self.fail(f"cannot negate {_show(kinds[0])}")
+        if op == "?:":
+            condition, then, otherwise = kinds
+            if condition not in ("bool", "dyn"):
+                self.fail(f"the condition of ?: is a bool, not {_show(condition)}")
+            if not _compatible(then, otherwise) or (then in _NUMBERS and otherwise in _NUMBERS and then != otherwise):
+                return self.fail(f"the branches of ?: differ: {_show(then)} and {_show(otherwise)}")
+            return otherwise if then == "dyn" else then
+        left, right = kinds
+        if op in ("==", "!="):
+            if not _compatible(left, right):
+                return self.fail(f"cannot compare {_show(left)} {op} {_show(right)}")
+            return "bool"
+        if op in ("<", "<=", ">", ">="):
+            if "dyn" in kinds or (left in _NUMBERS and right in _NUMBERS) or (left == right and left in _ORDERED):
+                return "bool"
+            return self.fail(f"cannot compare {_show(left)} {op} {_show(right)}")
+        if op == "in":
+            if isinstance(right, List | Map):
+                element = right.elem if isinstance(right, List) else right.key
+                if not _compatible(left, element):
+                    self.fail(f"{_show(left)} in {_show(right)}: never true")
+                return "bool"
+            return "bool" if right == "dyn" else self.fail(f"`in` needs a list or a map, not {_show(right)}")
+        if "dyn" in kinds:
+            return "dyn"
+        if op == "+" and isinstance(left, List) and isinstance(right, List):
+            return List(_join([left.elem, right.elem]))
+        if left == right and left in _ARITHMETIC[op]:
+            return left
+        mixed = " (convert with int() or double())" if left in _NUMBERS and right in _NUMBERS else ""
+        return self.fail(f"no operator {_show(left)} {op} {_show(right)}{mixed}")
+
+    def call(self, node: _Node, loops: int) -> Type:  # noqa: PLR0911 - one return per function
+        name, args, target = node.value, node.args, node.target
+        if name not in _FUNCTIONS:
+            return self.fail(f"unknown function {name}(); the functions are {', '.join(_FUNCTIONS)}")
+        if name in _MACROS and target is not None:
+            return self.macro(node, loops)
+        if name == "has":
+            if target is not None or len(args) != 1 or args[0].kind != "select":
+                return self.fail("has() takes one field, as in has(member.tier)")
+            self.infer(args[0], loops)
+            return "bool"
+        if name in _MACROS:
+            return self.fail(f"{name}() is called on a list: items.{name}(x, ...)")
+        subject = [target] if target is not None else []
+        kinds = [self.infer(a, loops) for a in (*subject, *args)]
+        if name == "size":
+            if len(kinds) != 1:
+                return self.fail("size() takes one value: size(x) or x.size()")
+            if kinds[0] in ("string", "bytes", "dyn") or isinstance(kinds[0], List | Map):
+                return "int"
+            return self.fail(f"size() of {_show(kinds[0])}")
+        if name in _STRING_TESTS:
+            if target is None or len(args) != 1:
+                return self.fail(f"{name}() is called on a string with one argument: s.{name}('x')")
+            if any(k not in ("string", "dyn") for k in kinds):
+                return self.fail(f"{name}() takes strings, not {' and '.join(_show(k) for k in kinds)}")
+            if name == "matches":
+                self.pattern(args[0])
+            return "bool"
+        if target is not None or len(kinds) != 1:
+            return self.fail(f"{name}() takes one argument: {name}(x)")
+        if name == "dyn":
+            return "dyn"
+        if kinds[0] not in (*_CONVERSIONS[name], "dyn"):
+            return self.fail(f"{name}() of {_show(kinds[0])}")
+        return name
+
+    def pattern(self, node: _Node) -> None:
+        if node.kind != "string":
+            self.fail("matches() takes a string literal pattern")
+        elif len(node.value) > MAX_REGEX + 2:
+            self.fail(f"a matches() pattern longer than {MAX_REGEX} characters (the bound of a campaign expression)")
+        else:
+            try:  # the library's own regex engine judges the pattern
+                library().compile(f"''.matches({node.value})").execute({})
+            except Exception as error:
+                reason = [line for line in str(error).splitlines() if line.strip()][-1].removeprefix("error: ")
+                reason = reason.split(". Check function")[0]  # the library's hint for programmers
+                self.fail(f"matches(): {node.value} is not a regular expression ({reason})")
+
+    def macro(self, node: _Node, loops: int) -> Type:
+        name, args = node.value, node.args
+        if loops + 1 > MAX_COMPREHENSIONS:
+            return self.fail(
+                f"more than {MAX_COMPREHENSIONS} nested exists/all/map/filter (the bound of a campaign expression)"
+            )
+        arity = (2, 3) if name == "map" else (2,)
+        if len(args) not in arity or args[0].kind != "ident":
+            return self.fail(f"{name}() takes a variable and an expression: items.{name}(x, ...)")
+        assert node.target is not None
+        source = self.infer(node.target, loops)
+        if isinstance(source, List):
+            element = source.elem
+        elif isinstance(source, Map):
+            element = source.key
+        elif source == "dyn":
+            element = "dyn"
+        else:
+            return self.fail(f"{name}() runs over a list or a map, not {_show(source)}")
+        variable = args[0].value
+        shadowed = self.scope.get(variable)
+        self.scope[variable] = element
+        try:
+            kinds = [self.infer(a, loops + 1) for a in args[1:]]
+        finally:
+            if shadowed is None:
+                del self.scope[variable]
+            else:
+                self.scope[variable] = shadowed
+        conditions = kinds[:-1] if name == "map" else kinds
+        for kind in conditions:
+            if kind not in ("bool", "dyn"):
+                self.fail(f"the condition of {name}() is a bool, not {_show(kind)}")
+        if name == "map":
+            return List(kinds[-1])
+        if name == "filter":
+            return List(element)
+        return "bool"
