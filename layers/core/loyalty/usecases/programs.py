@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid, field_path
 from ..program import Campaign, Problems, Program, campaign_problems, problems
-from ..rules import conditions, pricing
+from ..rules import pricing
 from ..schemas import ProgramSaved, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
 from .pipeline import Attempt, retry
@@ -27,6 +27,9 @@ def ttl() -> float:
 
 def validate(doc: Any) -> Program:
     """The program, or ProgramInvalid listing every problem found."""
+    # Imported here: only a PUT checks expressions, so the checker stays off every other cold start.
+    from ..rules import conditions
+
     try:
         program = Program.model_validate(doc)
     except ValidationError as exc:
