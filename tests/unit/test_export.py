@@ -201,6 +201,7 @@ def test_the_operator_policy_starts_and_follows_an_export_into_the_export_prefix
     assert granted == {
         "dynamodb:ExportTableToPointInTime",
         "dynamodb:DescribeContinuousBackups",
+        "dynamodb:DescribeTable",
         "dynamodb:DescribeExport",
         "s3:PutObject",
         "s3:PutObjectAcl",
