@@ -131,14 +131,32 @@ def _strings(node: Any) -> list[str]:
     return [str(node)]
 
 
+def _object_prefix(resource: str, buckets: set[str]) -> bool:
+    """An object has no ARN of its own: the objects under a prefix of one of our buckets (never the
+    whole bucket), or the table's exports."""
+    bucket, _, rest = resource.partition(".Arn}/")
+    return (bucket[2:] in buckets and rest.endswith("/*") and len(rest) > 2) or resource == (
+        "${LoyaltyTable.Arn}/export/*"
+    )
+
+
 def test_no_iam_statement_grants_a_wildcard_action_or_resource() -> None:
-    statements = _statements(load_template().resources)
+    template = load_template()
+    buckets = set(_of_type(template, "AWS::S3::Bucket"))
+    statements = _statements(template.resources)
     assert statements
     for statement in statements:
         assert "NotAction" not in statement and "NotResource" not in statement, statement
-        if "Principal" in statement:  # a role's trust policy: who may assume it, not what it may do
-            assert statement["Action"] == "sts:AssumeRole" and "*" not in str(statement["Principal"]), statement
+        if statement["Effect"] == "Deny":  # grants nothing: a bucket's TLS-only guard
+            assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, statement
             continue
+        if "Principal" in statement:
+            if statement["Action"] == "sts:AssumeRole":  # a role's trust policy: who may assume it
+                assert "*" not in str(statement["Principal"]), statement
+                continue
+            # A bucket policy letting an AWS service deliver (access logs), on behalf of our resource only.
+            assert list(statement["Principal"]) == ["Service"], statement
+            assert "aws:SourceArn" in str(statement["Condition"]), statement
         for key in ("Action", "Resource"):
             assert key in statement, statement
         assert not any("*" in s for s in _strings(statement["Action"])), statement
@@ -147,7 +165,7 @@ def test_no_iam_statement_grants_a_wildcard_action_or_resource() -> None:
         if resources and _strings(statement["Action"]) == ["dynamodb:ListStreams"]:
             assert resources == ["${LoyaltyTable.Arn}/stream/*"], statement
             continue
-        assert not resources, statement
+        assert all(_object_prefix(r, buckets) for r in resources), statement
 
 
 def test_every_scheduled_run_has_bounded_retries_and_a_dead_letter_queue() -> None:
