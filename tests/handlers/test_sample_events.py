@@ -36,6 +36,7 @@ ORDER = [
     "purchase-paid-card-purchase",
     "purchase-paid-card-refund",
     "evaluate-tier-api",
+    "enrol-erase",  # last of the member's life
     "docs-openapi",
     "docs-ui",
 ]

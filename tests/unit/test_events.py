@@ -15,9 +15,9 @@ PK = "MEMBER#demo#m1"
 _ser = TypeSerializer()
 
 
-def record(sk: str, new: dict[str, Any] | None, old: dict[str, Any] | None = None) -> dict[str, Any]:
+def record(sk: str, new: dict[str, Any] | None, old: dict[str, Any] | None = None, pk: str = PK) -> dict[str, Any]:
     def image(item: dict[str, Any]) -> dict[str, Any]:
-        return {k: _ser.serialize(v) for k, v in {"pk": PK, "sk": sk, **item}.items()}
+        return {k: _ser.serialize(v) for k, v in {"pk": pk, "sk": sk, **item}.items()}
 
     images: dict[str, Any] = {"ApproximateCreationDateTime": AT.timestamp(), "Keys": image({})}
     if new is not None:
@@ -136,3 +136,46 @@ def test_a_campaign_application_is_an_event_and_a_figure() -> None:
     assert out[("demo", ("campaign", "tea"))] == Counter(
         {"applications": 1, "members_reached": 1, "points_given": 40, "coupons_given": 1}
     )
+
+
+def test_an_erasure_publishes_one_event_naming_nobody_and_its_moved_copies_none() -> None:
+    pk = "MEMBER#demo#erased-0f0f"
+    erased = {"member_id": "erased-0f0f", "enrolled_at": AT.isoformat(), "erased_at": AT.isoformat()}
+    event = only(record("PROFILE", {**erased, "points_removed": 120, "coupons_revoked": 2}, pk=pk))
+    assert event["detail_type"] == "Member Erased" and event["member_id"] == "erased-0f0f"
+    assert event["detail"] == {"erased_at": "2026-03-01T04:00:00Z", "points_removed": 120, "coupons_revoked": 2}
+    entry = LedgerEntry(entry_id="000000000003", type="earn", points=40, balance_after=40, at=AT, ref="order:o1")
+    copy = {**entry.model_dump(mode="json"), "erased_at": AT.isoformat()}
+    assert events.from_record(record("LEDGER#000000000003", copy, pk=pk)) == []  # moved, not earned again
+    # The profile leaving the member id is bookkeeping, not an event; the health counter counts it.
+    assert events.from_record(record("PROFILE", None, {"member_id": "m1", "enrolled_at": AT.isoformat()})) == []
+
+
+def test_health_counts_an_erased_member_out_and_its_moved_copies_not_at_all() -> None:
+    from collections import Counter
+
+    from loyalty.program import Program
+    from loyalty.rules import health
+    from loyalty.store import decode_change
+    from tests.support import program
+
+    demo = Program.model_validate(program("demo"))
+    gone = {"member_id": "m1", "enrolled_at": AT.isoformat(), "tier_id": "silver", "segment": "loyal"}
+    out: health.Deltas = {}
+    for rec in (
+        record("PROFILE", None, gone),  # the profile leaves the member id
+        record("LEDGER#000000000004", None, {"type": "earn", "points": 40}),  # the original, deleted once copied
+        record(
+            "LEDGER#000000000005", {"type": "adjust", "points": -40, "at": AT.isoformat()}, pk="MEMBER#demo#erased-1"
+        ),
+    ):
+        change = decode_change(rec)
+        assert change is not None
+        health.deltas(change, demo, AT, out)
+    assert (
+        decode_change(record("PROFILE", {**gone, "erased_at": AT.isoformat()}, pk="MEMBER#demo#erased-1")).kind
+        == "erasure"
+    )
+    assert out == {
+        ("demo", ("total", "")): Counter({"members": -1, "tier:silver": -1, "segment:loyal": -1, "points": -40})
+    }

@@ -88,6 +88,14 @@ class StageChanged(Model):
     last_purchase_at: datetime | None
 
 
+class MemberErased(Model):
+    """The envelope's member_id is the pseudonym: the event carries no personal data."""
+
+    erased_at: datetime
+    points_removed: int
+    coupons_revoked: int
+
+
 DETAILS: dict[str, type[BaseModel]] = {
     "Member Enrolled": MemberEnrolled,
     "Points Earned": PointsChanged,
@@ -107,6 +115,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Campaign Applied": CampaignApplied,
     "Churn Risk": StageChanged,
     "Member Recalled": StageChanged,
+    "Member Erased": MemberErased,
 }
 
 _LEDGER = {
@@ -165,6 +174,8 @@ def _named(change: StreamRecord) -> Named:
         return []  # removals (a DUE item moving) are bookkeeping, not domain events
     if change.kind == "member":
         return _member(new, old)
+    if change.kind == "erasure":
+        return [("Member Erased", new, new["erased_at"])]
     if change.kind == "coupon":
         return _coupon(new, old)
     if change.kind in _CREATED and old is None:

@@ -12,7 +12,7 @@ from typing import Any
 class StreamRecord:
     """One committed item change as a table stream reports it, decoded (the domain events' input)."""
 
-    kind: str  # member, ledger, coupon, notice, tier_change, due, order (other: anything else)
+    kind: str  # member, ledger, coupon, notice, tier_change, due, order, erasure (other: anything else)
     program_id: str
     member_id: str | None
     new: dict[str, Any] | None  # None: removed

@@ -495,3 +495,13 @@ class TierEvaluationResult(Model):
     to: str | None
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class Erased(Model):
+    """An erasure's result (DELETE .../members/{member_id}); a repeat answers the same."""
+
+    program_id: str
+    member_id: str = Field(description="the id erased; nothing in the table links it to the pseudonym any more")
+    erased_at: datetime
+    points_removed: int = Field(description="the balance taken out of the points liability (an `adjust` entry)")
+    coupons_revoked: int = Field(description="unused coupons revoked")

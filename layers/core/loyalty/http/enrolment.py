@@ -1,5 +1,6 @@
 """Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member);
-the member's tags: PUT /programs/{program_id}/members/{member_id}/tags (server)."""
+the member's tags: PUT /programs/{program_id}/members/{member_id}/tags (server); erasure:
+DELETE /programs/{program_id}/members/{member_id} (server)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..runtime import metrics, store
-from ..schemas import Enrol, EnrolMe, MemberTags, MemberView, TagsChange
-from ..usecases import members
+from ..schemas import Enrol, EnrolMe, Erased, MemberTags, MemberView, TagsChange
+from ..usecases import erasure, members
 from .identity import member_id
 from .params import ME, MEMBER, PROGRAM, MemberId, ProgramId
 from .responses import created_or_repeated, responses
@@ -19,6 +20,7 @@ router = APIGatewayHttpRouter()
 ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
 ENROLLED = "enrolled: the member view"
 ALREADY = "already enrolled: the member, unchanged (no second welcome)"
+ERASE_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 TAG_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
@@ -63,3 +65,22 @@ def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
 )
 def set_tags(program_id: ProgramId, member_id: MemberId, body: TagsChange) -> MemberTags:
     return members.set_tags(store(), program_id, member_id, body, clock.now())
+
+
+@router.delete(
+    MEMBER,
+    summary="Erase a member (right to be forgotten)",
+    description=(
+        "Removes the member's personal data: the member id is replaced by a random pseudonym in its ledger, "
+        "coupons, tier history and references, and birthday, channel and tags are dropped; unused coupons are "
+        "revoked and the balance leaves the points liability as an `adjust` entry. Aggregate figures stay. "
+        "Exactly once: a repeat answers the same result. A later enrolment of the same id is a new member."
+    ),
+    tags=["members"],
+    responses=responses(200, "the erasure's result (the same on a repeat)", errors=ERASE_ERRORS),
+)
+def erase(program_id: ProgramId, member_id: MemberId) -> Erased:
+    outcome = erasure.erase(store(), program_id, member_id, clock.now())
+    if outcome.created:
+        metrics.add_metric(name="MembersErased", unit=MetricUnit.Count, value=1)
+    return outcome.result

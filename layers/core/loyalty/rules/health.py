@@ -42,6 +42,11 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
         if value:
             out.setdefault((pid, key), Counter())[name] += value
 
+    if change.kind == "member" and new is None and old is not None:  # erased: no longer a member
+        add(TOTAL, "members", -1)
+        add(TOTAL, f"tier:{old.get('tier_id')}", -1 if old.get("tier_id") else 0)
+        add(TOTAL, f"segment:{old.get('segment')}", -1 if old.get("segment") else 0)
+        return
     if change.kind == "member" and new is not None:
         if old is None:
             enrolled = clock.local_date(clock.parse(new["enrolled_at"]), program.zone)

@@ -5,13 +5,14 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   table.py     the client, shared calls, refusals      reads.py   a member's items
   writes.py    the member write, one builder per item kind, and `commit`
   programs.py  program documents                       due.py     the due index (gsi1)
-  stats.py     health counters
+  stats.py     health counters                     erasure.py an erasure (the one write leaving a partition)
 """
 
 from __future__ import annotations
 
 from .codec import decode_change, decode_cursor, encode_cursor
 from .due import Due, DueIndex
+from .erasure import Erasure, Erasures
 from .keys import DUE_SHARDS, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs
 from .stats import Stats
@@ -19,9 +20,9 @@ from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockTake, Writes
 
 
-class Store(Writes, Programs, DueIndex, Stats):
-    """The table: a member's reads and its one write (Writes builds on Reads), programs, the due
-    index and health counters."""
+class Store(Writes, Erasures, Programs, DueIndex, Stats):
+    """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
+    the due index and health counters."""
 
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "CouponRevoke",
     "CouponUse",
     "Due",
+    "Erasure",
     "MemberWrite",
     "Ref",
     "RefExists",

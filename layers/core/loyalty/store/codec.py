@@ -75,7 +75,8 @@ def plain(value: Any) -> Any:
 
 def decode_change(record: dict[str, Any]) -> StreamRecord | None:
     """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed: a member's item, or
-    an order's reference (kind "order"); None for anything else (programs, budgets, stock, stats)."""
+    an order's reference (kind "order"), or an erasure (its pseudonymised profile, kind "erasure");
+    None for anything else (programs, budgets, stock, stats, an erased member's moved items)."""
     images = record.get("dynamodb", {})
     new = load(images["NewImage"]) if images.get("NewImage") else None
     old = load(images["OldImage"]) if images.get("OldImage") else None
@@ -88,6 +89,10 @@ def decode_change(record: dict[str, Any]) -> StreamRecord | None:
         _, pid, mid = pk.split("#", 2)
         sk = str(item.get("sk", ""))
         kind = next((k for prefix, k in KINDS_BY_SK.items() if sk.startswith(prefix)), "other")
+        if "erased_at" in item:  # an erased member's items under its pseudonym (store/erasure.py)
+            if kind != "member" or old is not None or new is None:
+                return None  # copies moved there: not new points, coupons or events
+            kind = "erasure"
     else:
         return None
     created = images.get("ApproximateCreationDateTime")

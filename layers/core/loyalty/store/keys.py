@@ -17,6 +17,11 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
+  ERASED#{pid}#{mid}       ERASED                  the member's last erasure: its pseudonym, and `pending` while
+                                                   its items are still being moved (no enrolment until done)
+
+An erased member's items live on under MEMBER#{pid}#{pseudonym}, each marked `erased_at`, with no
+personal data: the stream consumers skip the marked copies (store/erasure.py).
 
 The sparse, key-only index gsi1 holds only DUE items: gsi1pk DUE#{kind}#{shard}, gsi1sk
 {instant}#{pid}#{mid}, where the instant (UTC, to the minute) is when the program-local due day
@@ -147,6 +152,10 @@ def stats_sk(period: tuple[str, str]) -> str:
     """A health counter's sort key: ("day", "2026-11-23") -> D#2026-11-23. An unknown kind raises."""
     kind, value = period
     return f"{_PERIOD_SK[kind]}{value}"
+
+
+def erased_key(pid: str, mid: str) -> dict[str, str]:
+    return {"pk": f"ERASED#{pid}#{mid}", "sk": "ERASED"}
 
 
 def seen_key(event_id: str) -> dict[str, str]:

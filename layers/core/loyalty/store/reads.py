@@ -10,10 +10,15 @@ from .keys import PROFILE_SK, coupon_sk, key, member_pk, ref_key
 from .table import Table
 
 
+def _profile(item: dict[str, Any]) -> Profile | None:
+    """An erased member's pseudonymised profile is no member (store/erasure.py): nobody reads or writes it."""
+    return None if "erased_at" in item else Profile.model_validate(item)
+
+
 class Reads(Table):
     def get_member(self, pid: str, mid: str) -> Profile | None:
         got = self.client.get_item(TableName=self.table, Key=key(member_pk(pid, mid), PROFILE_SK), ConsistentRead=True)
-        return Profile.model_validate(load(got["Item"])) if "Item" in got else None
+        return _profile(load(got["Item"])) if "Item" in got else None
 
     def get_member_and_ref(
         self, pid: str, mid: str, kind: str, ref_id: str
@@ -35,7 +40,7 @@ class Reads(Table):
         profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
         found = next((i for i in items if i["pk"] == ref["pk"]), None)
         coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
-        return (Profile.model_validate(profile) if profile else None), found, coupons
+        return (_profile(profile) if profile else None), found, coupons
 
     def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key=dump(ref_key(pid, kind, ref_id)), ConsistentRead=True)

@@ -22,6 +22,7 @@ from .keys import (
     coupon_sk,
     due_keys,
     due_sk,
+    erased_key,
     key,
     member_pk,
     ref_key,
@@ -131,17 +132,32 @@ def profile_put(table: str, pk: str, profile: Profile, expected_version: int | N
     return "profile", {"Put": put}
 
 
+def not_erasing(table: str, pid: str, mid: str) -> Labelled:
+    """A new profile only once an erasure of the same member id has moved its items (store/erasure.py)."""
+    check = {
+        "TableName": table,
+        "Key": dump(erased_key(pid, mid)),
+        "ConditionExpression": "attribute_not_exists(pk) OR pending = :false",
+        "ExpressionAttributeValues": dump({":false": False}),
+    }
+    return "erasure", {"ConditionCheck": check}
+
+
 def _new(table: str, pk: str, sk: str, kind: str, model: Any) -> Labelled:
     """An immutable item of the member's partition, written once."""
     item = dump({"pk": pk, "sk": sk, "type": kind, **model.model_dump(mode="json")})
     return kind, {"Put": {"TableName": table, "Item": item, "ConditionExpression": NEW}}
 
 
+def entry_puts(table: str, pk: str, entries: Sequence[LedgerEntry]) -> list[Labelled]:
+    return [_new(table, pk, f"LEDGER#{e.entry_id}", "ledger", e) for e in entries]
+
+
 def created_puts(table: str, pk: str, change: FinishedChange) -> list[Labelled]:
     """The change's new ledger entries, coupons, notices and tier history, in that order."""
     version = change.profile.version
     return (
-        [_new(table, pk, f"LEDGER#{e.entry_id}", "ledger", e) for e in change.entries]
+        entry_puts(table, pk, change.entries)
         + [_new(table, pk, coupon_sk(c.coupon_id), "coupon", c) for c in change.coupons]
         + [_new(table, pk, f"NOTICE#{n.notice_id}", "notice", n) for n in change.notices]
         + [_new(table, pk, tier_sk(t.at, version, i), "tier_change", t) for i, t in enumerate(change.tier_changes)]
@@ -265,6 +281,8 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     if change is not None:
         pk = member_pk(pid, change.profile.member_id)
         items.append(profile_put(table, pk, change.profile, write.expected_version))
+        if write.expected_version is None:
+            items.append(not_erasing(table, pid, change.profile.member_id))
         items += created_puts(table, pk, change)
         items += due_items(table, pid, change, write.due_moves)
         items += budget_takes(table, pid, change.budget_takes)

@@ -13,7 +13,7 @@ from ..rules import buckets, campaigns, growth, rfm, tags, tiers
 from ..rules.posting import Change
 from ..schemas import CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
 from ..store import MemberWrite, Stale, Store
-from . import pipeline, programs
+from . import erasure, pipeline, programs
 from .pipeline import Attempt, Outcome, commit, retry
 
 
@@ -50,6 +50,11 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
 
     def enrolled(stale: Stale) -> Outcome[MemberView] | None:
         """Already enrolled, or another enrolment of the same member committed meanwhile."""
+        if "erasure" in stale.failed:  # an erasure of this id is still moving its items: finish it first
+            marker = store.erasure(program_id, body.member_id)
+            if marker is not None:
+                erasure.finish(store, program_id, body.member_id, marker)
+            return None
         if stale.failed and "profile" not in stale.failed:
             return None  # only a budget: enrol without the pack, at once
         current = store.get_member(program_id, body.member_id)
