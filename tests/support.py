@@ -43,13 +43,16 @@ def http_event(
     query: dict[str, str] | None = None,
     sub: str | None = None,
     raw_body: str | None = None,
+    iam: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """An HTTP API event as API Gateway sends it: `sub` a member's JWT, `iam` a SigV4 caller's ARN."""
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": f"{method} {path}",
         "rawPath": path,
         "rawQueryString": urlencode(query or {}),
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", **(headers or {})},
         "requestContext": {
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
             "requestId": "test",
@@ -63,6 +66,8 @@ def http_event(
         event["queryStringParameters"] = query
     if sub is not None:
         event["requestContext"]["authorizer"] = {"jwt": {"claims": {"sub": sub}, "scopes": None}}
+    if iam is not None:
+        event["requestContext"]["authorizer"] = {"iam": {"userArn": iam, "accountId": "123456789012"}}
     return event
 
 

@@ -73,7 +73,9 @@ def test_erasure_removes_the_person_and_keeps_the_figures(api: Api, demo: str) -
     ledger = sorted((i for i in items if i["sk"].startswith("LEDGER#")), key=lambda i: i["sk"])
     assert sum(int(e["points"]) for e in ledger) == 0
     assert (ledger[-1]["type"], ledger[-1]["points"], ledger[-1]["balance_after"]) == ("adjust", -balance, 0)
-    assert all(i["sk"].startswith(("PROFILE", "LEDGER#", "COUPON#", "TIER#")) for i in items)  # no notices, no DUE
+    assert all(
+        i["sk"].startswith(("PROFILE", "LEDGER#", "COUPON#", "TIER#", "AUDIT#")) for i in items
+    )  # no notices, no DUE
     assert {c["coupon_id"] for c in items if c["sk"].startswith("COUPON#") and c.get("revoked_at")} == {
         c["coupon_id"] for c in unused
     }

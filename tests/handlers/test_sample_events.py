@@ -36,6 +36,8 @@ ORDER = [
     "purchase-paid-card-purchase",
     "purchase-paid-card-refund",
     "evaluate-tier-api",
+    "enrol-adjust",
+    "members-audit",
     "enrol-erase",  # last of the member's life
     "docs-openapi",
     "docs-ui",

@@ -24,10 +24,18 @@ class Client:
         self.base = base
 
     def call(
-        self, method: str, path: str, body: Any = None, token: str | None = None, raw: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        token: str | None = None,
+        raw: bytes | None = None,
+        actor: str | None = None,
     ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         headers = {"content-type": "application/json"}
+        if actor:
+            headers["x-loyalty-actor"] = actor
         if token:
             headers["authorization"] = f"Bearer {token}"
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)

@@ -65,6 +65,7 @@ def test_sweep_expires_reminds_and_repeats_as_a_no_op(stack: Stack, api: Client)
     invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))
     after = ledger()
     assert (after[0]["type"], after[0]["points"], after[0]["balance_after"]) == ("expire", -50, 10)
+    assert after[0]["reason"] == "expire" and after[0]["actor"] is None  # the sweep kind that wrote it
     # settling the expiry made the next bucket's reminder due, and it went out in the same run
     assert [(n["points"], n["expires_on"]) for n in notices()] == [(50, "2026-02-28"), (10, "2026-03-31")]
     invoke(stack, datetime(2026, 3, 1, 12, tzinfo=UTC))

@@ -102,7 +102,20 @@ class LedgerEntry(Model):
     points: int  # signed: credits positive, debits negative
     balance_after: int
     at: datetime
-    ref: str | None = None
+    ref: str | None = None  # what it answers: order:o1, refund:r1, activity:a1, adjustment:a1, expiry:day...
+    reason: str | None = None  # why, where known: an adjustment's reason, campaign:<ids>, a sweep's kind
+    actor: str | None = None  # an adjustment: who made it (the body's actor, else the request's principal)
+
+
+class AuditEntry(Model):
+    """One write to the member by a request: what (the reference kind: order, refund, adjustment,
+    enrolment...), the client's id, who (the request's principal) and when."""
+
+    at: datetime
+    what: str
+    client_id: str | None = None
+    actor: str
+    version: int  # the profile version the write committed (orders entries written in one instant)
 
 
 class Coupon(Model):

@@ -296,11 +296,11 @@ MAX_COUPONS_PER_PAYMENT = 80
 
 # Every member write is one DynamoDB transaction (store.commit), which holds at most 100 items.
 TRANSACTION_ITEMS = 100
-# Items any member write may carry besides what it issues: the profile, the request's reference, a
-# reward's stock shard, one DUE item per scheduled kind (7, rules/due.days) and the expiry entry
-# Change.start adds when a bucket has lapsed. The rest (ROOM) is for what the write issues: coupons,
-# ledger entries, notices, tier history and budget items.
-BASE_ITEMS = 11
+# Items any member write may carry besides what it issues: the profile, the request's reference, its
+# audit item, a reward's stock shard, one DUE item per scheduled kind (7, rules/due.days) and the
+# expiry entry Change.start adds when a bucket has lapsed. The rest (ROOM) is for what the write
+# issues: coupons, ledger entries, notices, tier history and budget items.
+BASE_ITEMS = 12
 ROOM = TRANSACTION_ITEMS - BASE_ITEMS
 # A redemption issues its coupons next to the base items and its own ledger entry.
 MAX_REDEEMED_COUPONS = ROOM - 1

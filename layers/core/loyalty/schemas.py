@@ -289,6 +289,10 @@ class LedgerEntryView(Model):
     balance_after: int
     at: datetime
     ref: str | None
+    reason: str | None = Field(
+        None, description="why, where known: an adjustment's reason, `campaign:<ids>`, the sweep kind, a refund"
+    )
+    actor: str | None = Field(None, description="an adjustment's actor")
 
 
 class Ledger(Model):
@@ -495,6 +499,51 @@ class TierEvaluationResult(Model):
     to: str | None
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class Adjust(Body):
+    """A support agent's correction of the balance: credit (positive) or debit (negative), never below zero."""
+
+    adjustment_id: Id
+    points: Annotated[int, Strict(), Field(ge=-(10**9), le=10**9, description="signed, not 0: a credit or a debit")]
+    reason: Annotated[str, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
+    actor: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+        None, description="who asked for it (an agent's name); default: the request's principal"
+    )
+
+    @field_validator("points")
+    @classmethod
+    def _not_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must not be 0")
+        return value
+
+    @field_validator("reason")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class AdjustmentResult(Model):
+    adjustment_id: str
+    member_id: str
+    points: int = Field(description="signed, as sent")
+    balance: int
+    entry: LedgerEntryView
+
+
+class AuditEntryView(Model):
+    at: datetime
+    what: str = Field(description="the write: order, refund, activity, redemption, adjustment, enrolment, tags...")
+    client_id: str | None = Field(description="the client's id of the write (order_id, adjustment_id...)")
+    actor: str = Field(description="the IAM principal, `member:<sub>` for a member's own write, or `local`")
+
+
+class AuditTrail(Model):
+    entries: list[AuditEntryView]
+    next_cursor: str | None
 
 
 class Erased(Model):

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 
-from .. import ready
+from .. import caller, ready
 from ..errors import LoyaltyError, field_path
 from ..runtime import logger, metrics, tracer
 from . import guard
@@ -100,6 +100,10 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
             # JSON in, whatever the client's content-type says (curl's default is a form type, and
             # Powertools would otherwise parse the body as a form).
             event.setdefault("headers", {})["content-type"] = "application/json"
-        return app.resolve(event, context)
+        token = caller.serving(caller.resolve(event))
+        try:
+            return app.resolve(event, context)
+        finally:
+            caller.done(token)
 
     return ready(handler)

@@ -1,5 +1,6 @@
 """Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member);
-the member's tags: PUT /programs/{program_id}/members/{member_id}/tags (server); erasure:
+the member's tags: PUT /programs/{program_id}/members/{member_id}/tags (server); adjustments:
+POST /programs/{program_id}/members/{member_id}/adjustments (server); erasure:
 DELETE /programs/{program_id}/members/{member_id} (server)."""
 
 from __future__ import annotations
@@ -10,17 +11,22 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..runtime import metrics, store
-from ..schemas import Enrol, EnrolMe, Erased, MemberTags, MemberView, TagsChange
-from ..usecases import erasure, members
+from ..schemas import Adjust, AdjustmentResult, Enrol, EnrolMe, Erased, MemberTags, MemberView, TagsChange
+from ..usecases import adjustments, erasure, members
 from .identity import member_id
 from .params import ME, MEMBER, PROGRAM, MemberId, ProgramId
-from .responses import created_or_repeated, responses
+from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
 ENROLLED = "enrolled: the member view"
 ALREADY = "already enrolled: the member, unchanged (no second welcome)"
 ERASE_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
+ADJUST_ERRORS = {
+    404: "not_found: unknown program or member",
+    409: "insufficient_points: a debit past the balance; idempotency_conflict: the adjustment_id was used with "
+    "another payload; conflict: too many concurrent writes to this member",
+}
 TAG_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
@@ -65,6 +71,26 @@ def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
 )
 def set_tags(program_id: ProgramId, member_id: MemberId, body: TagsChange) -> MemberTags:
     return members.set_tags(store(), program_id, member_id, body, clock.now())
+
+
+@router.post(
+    f"{MEMBER}/adjustments",
+    status_code=201,
+    summary="Adjust the member's balance",
+    description=(
+        "A support agent's correction: `points` credited (positive, new points with the program's expiry) or "
+        "debited (negative, earliest-expiring first, never below zero: 409 `insufficient_points`), written as an "
+        "`adjust` ledger entry carrying `reason` and `actor` (default: the request's principal). Exactly once by "
+        "`adjustment_id`."
+    ),
+    tags=["members"],
+    responses=responses(201, "adjusted: the new balance and the ledger entry", repeat=REPEAT, errors=ADJUST_ERRORS),
+)
+def adjust(program_id: ProgramId, member_id: MemberId, body: Adjust) -> Response[AdjustmentResult]:
+    outcome = adjustments.adjust(store(), program_id, member_id, body, clock.now())
+    if outcome.created:
+        metrics.add_metric(name="PointsAdjusted", unit=MetricUnit.Count, value=abs(body.points))
+    return created_or_repeated(outcome)
 
 
 @router.delete(

@@ -1,4 +1,5 @@
-"""Member reads, server and member families: the member view, the ledger, the coupon wallet."""
+"""Member reads, server and member families: the member view, the ledger, the coupon wallet; the audit
+trail (server)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from .. import clock
 from ..runtime import store
-from ..schemas import Coupons, Ledger, MemberView
+from ..schemas import AuditTrail, Coupons, Ledger, MemberView
 from ..usecases import members
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
@@ -32,6 +33,17 @@ def member(program_id: ProgramId, member_id: MemberId) -> MemberView:
 @router.get(f"{MEMBER}/ledger", summary="Points history, newest first", tags=["members"], responses=SERVER)
 def ledger(program_id: ProgramId, member_id: MemberId, limit: Limit = 20, cursor: Cursor = None) -> Ledger:
     return members.ledger(store(), program_id, member_id, limit, cursor)
+
+
+@router.get(
+    f"{MEMBER}/audit",
+    summary="The member's writes, newest first",
+    description="Every write a request made to the member: what, when, who (the principal), the client's id.",
+    tags=["members"],
+    responses=SERVER,
+)
+def audit(program_id: ProgramId, member_id: MemberId, limit: Limit = 20, cursor: Cursor = None) -> AuditTrail:
+    return members.audit(store(), program_id, member_id, limit, cursor)
 
 
 @router.get(f"{MEMBER}/coupons", summary="Coupon wallet", tags=["members"], responses=SERVER)

@@ -174,7 +174,8 @@ def run(change: Change, event: Event) -> list[Applied]:
             break
     # One ledger entry for what every campaign of the event gave (breakdown.campaigns and each
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
-    change.credit("bonus", sum(a.points for a in applied), event.at, event.source)
+    given = [a.campaign_id for a in applied if a.points]
+    change.credit("bonus", sum(a.points for a in applied), event.at, event.source, "campaign:" + ",".join(given))
     return applied
 
 

@@ -208,7 +208,7 @@ def refund(
     used_minor = sum(face_value(c) for c in mine if c.status == "used")
     revoke = [c.coupon_id for c in mine if c.status == "available" and c.valid_until > at]
     taken = min(payment.points, change.balance)
-    change.debit("reverse", taken, at, f"card_refund:{payment.payment_id}")
+    change.debit("reverse", taken, at, f"card_refund:{payment.payment_id}", f"card refund of plan {card.plan_id}")
     used_minor += points_worth(change.program.points.value, payment.points - taken) if payment.points > taken else 0
     payment.refunded = True
     card.months -= payment.months

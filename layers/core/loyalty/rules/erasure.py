@@ -18,7 +18,7 @@ def erase(change: Change, pseudonym: str) -> int:
     """The change's profile as the pseudonym keeps it; returns the points taken out, as one `adjust`
     entry, so the points liability falls by the erased balance."""
     removed = change.balance
-    change.debit("adjust", removed, change.at, "erasure")
+    change.debit("adjust", removed, change.at, "erasure", "erasure")
     p = change.profile
     p.member_id = pseudonym
     p.birthday = p.channel = None

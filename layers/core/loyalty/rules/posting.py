@@ -90,7 +90,7 @@ class Change:
         live, expired = buckets.split_expired(profile.buckets, change.today)
         if expired:
             profile.buckets = live
-            change._entry("expire", -buckets.total(expired), at, f"expiry:{max(expired)}")
+            change._entry("expire", -buckets.total(expired), at, f"expiry:{max(expired)}", "expire")
         return change
 
     def move_tier(self, level: Level, reason: str, source: str) -> None:
@@ -105,7 +105,7 @@ class Change:
     def balance(self) -> int:
         return buckets.total(self.profile.buckets)
 
-    def _entry(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
+    def _entry(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
         self.profile.ledger_seq += 1
         self.entries.append(
             LedgerEntry(
@@ -115,10 +115,11 @@ class Change:
                 balance_after=self.balance,
                 at=at,
                 ref=ref,
+                reason=reason,
             )
         )
 
-    def credit(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
+    def credit(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
         if points <= 0:
             return
         # Points count as earned when credited, so a late-synced old order never creates points
@@ -126,13 +127,13 @@ class Change:
         expiry = buckets.expires_on(self.today, self.program.points.expiry)
         self.profile.buckets = buckets.add(self.profile.buckets, expiry, points)
         self.profile.lifetime_earned += points
-        self._entry(type_, points, at, ref)
+        self._entry(type_, points, at, ref, reason)
 
-    def debit(self, type_: EntryType, points: int, at: datetime, ref: str | None) -> None:
+    def debit(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
         if points <= 0:
             return
         self.profile.buckets = buckets.take(self.profile.buckets, points)
-        self._entry(type_, -points, at, ref)
+        self._entry(type_, -points, at, ref, reason)
 
     def grant(
         self,

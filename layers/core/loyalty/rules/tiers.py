@@ -176,7 +176,7 @@ def undo_upgrade(
         if lvl in kept:
             continue
         taken = min(lvl["points"], change.balance)
-        change.debit("reverse", taken, at, f"{ref}:upgrade:{lvl['tier']}")
+        change.debit("reverse", taken, at, f"{ref}:upgrade:{lvl['tier']}", f"upgrade to {lvl['tier']} undone")
         undone.points_reversed += taken
         undone.points_unrecovered += lvl["points"] - taken
         for gift_id in lvl["coupons"]:

@@ -20,22 +20,22 @@ stream's consumers to skip them (codec.decode_change): they are not new points o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..member import LedgerEntry, Profile
+from ..member import AuditEntry, LedgerEntry, Profile
 from ..program import TRANSACTION_ITEMS
 from .codec import dump, load
 from .keys import PROFILE_SK, due_sk, erased_key, key, member_pk, ref_key
 from .reads import Reads
 from .table import NEW, Stale
-from .writes import CouponRevoke, Labelled, coupon_revokes, entry_puts
+from .writes import CouponRevoke, Labelled, audit_put, coupon_revokes, entry_puts
 
 COPIED = ("LEDGER#", "COUPON#", "TIER#", "AUDIT#")  # what the pseudonym keeps; notices and DUE items go
-REF_KINDS = frozenset({"order", "refund", "activity", "redemption", "payment", "card_refund"})  # ledger refs
+REF_KINDS = frozenset({"order", "refund", "activity", "redemption", "payment", "card_refund", "adjustment"})
 BATCH_WRITES = 25  # BatchWriteItem's requests per call
 KEEP_MARKER_SECONDS = 30 * 86400  # how long a repeated DELETE still answers the first result
 
@@ -47,7 +47,7 @@ class Erasure:
     entries: list[LedgerEntry]  # the adjust taking the balance out (and any expiry due first)
     revoke: CouponRevoke
     response: dict[str, Any]  # what the request answers, kept on the marker for repeats
-    extra: list[Labelled] = field(default_factory=list)  # further items of the write (its audit entry)
+    audit: AuditEntry | None = None  # who erased it: kept under the pseudonym
 
 
 def _erased(response: dict[str, Any], at: str) -> dict[str, Any]:
@@ -110,8 +110,9 @@ class Erasures(Reads):
             *entry_puts(self.table, new_pk, erasure.entries),
             *[("due", self._delete(old_pk, due_sk(kind))) for kind in sorted(erasure.read.due_days)],
             ("erasure", self._marker_put(marker)),
-            *erasure.extra,
         ]
+        if erasure.audit is not None:
+            items.append(audit_put(self.table, pid, pseudonym, erasure.audit))
         revokes = coupon_revokes(self.table, old_pk, erasure.revoke)
         room = TRANSACTION_ITEMS - len(items)
         for at_ in range(room, len(revokes), TRANSACTION_ITEMS):  # a wallet too big for one transaction
@@ -136,8 +137,12 @@ class Erasures(Reads):
         self._batch_write([{"DeleteRequest": {"Key": key(old_pk, str(i["sk"]))}} for i in items])
         for kind, ref_id in sorted(_refs(items)):
             # A reference of the member's (an order a refund may still name) names the pseudonym.
+            # Its actor may be the member (`member:<id>`): the audit copies keep who, scrubbed.
             self._update_if(
-                ref_key(pid, kind, ref_id), "SET member_id = :p", "member_id = :m", {":p": pseudonym, ":m": mid}
+                ref_key(pid, kind, ref_id),
+                "SET member_id = :p REMOVE actor",
+                "member_id = :m",
+                {":p": pseudonym, ":m": mid},
             )
         ttl = int(datetime.fromisoformat(at).timestamp()) + KEEP_MARKER_SECONDS
         self._update_if(
@@ -192,8 +197,8 @@ class Erasures(Reads):
 
 
 def _refs(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """The references the member's items name: its ledger entries' (order:..., refund:...) and its
-    used coupons' uses."""
+    """The references the member's items name: its audit items' (one per request's write), its ledger
+    entries' (order:..., refund:...; written before the audit was) and its used coupons' uses."""
     refs: set[tuple[str, str]] = set()
     for item in items:
         sk = str(item["sk"])
@@ -201,6 +206,8 @@ def _refs(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
             kind, _, ref_id = str(item["ref"]).partition(":")
             if kind in REF_KINDS and ref_id:
                 refs.add((kind, ref_id))
+        elif sk.startswith("AUDIT#") and item.get("client_id"):  # every request's write names its reference
+            refs.add((str(item["what"]), str(item["client_id"])))
         elif sk.startswith("COUPON#") and item.get("status") == "used":
             refs.add(("coupon_use", str(item["coupon_id"])))
     return refs

@@ -11,6 +11,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       NOTICE#{id}             notices (domain events)
   MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
+  MEMBER#{pid}#{mid}       AUDIT#{at}#{version}    one per request's write: what, the client id, who (newest last)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
@@ -85,6 +86,11 @@ def tier_sk(at: datetime, version: int, n: int) -> str:
     """The member's new version in the key: two writes may carry the same instant (a purchase and its
     refund in one second, a review at a client's `at` and a scheduled run at that hour)."""
     return f"TIER#{at.isoformat()}#{version:09d}#{n}"
+
+
+def audit_sk(at: datetime, version: int) -> str:
+    """UTC, fixed width, then the version the write committed: the key order is the order of writes."""
+    return f"AUDIT#{at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{version:09d}"
 
 
 def due_sk(kind: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..member import Coupon, LedgerEntry, Notice, Profile
+from ..member import AuditEntry, Coupon, LedgerEntry, Notice, Profile
 from .codec import decode_cursor, dump, encode_cursor, load
 from .keys import PROFILE_SK, coupon_sk, key, member_pk, ref_key
 from .table import Table
@@ -70,7 +70,14 @@ class Reads(Table):
     def notices(self, pid: str, mid: str) -> list[Notice]:
         return [Notice.model_validate(i) for i in self._query_all(member_pk(pid, mid), "NOTICE#")]
 
-    def ledger_cursor(self, pid: str, mid: str, cursor: str) -> dict[str, Any] | None:
-        return decode_cursor(cursor, member_pk(pid, mid), "LEDGER#")
+    def audit(
+        self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        items, last = self._query(member_pk(pid, mid), "AUDIT#", limit, cursor, newest_first=True)
+        return [AuditEntry.model_validate(i) for i in items], last
+
+    def ledger_cursor(self, pid: str, mid: str, cursor: str, prefix: str = "LEDGER#") -> dict[str, Any] | None:
+        """A page's cursor back to its key, if it is one of this member's pages of `prefix` items."""
+        return decode_cursor(cursor, member_pk(pid, mid), prefix)
 
     encode_cursor = staticmethod(encode_cursor)

@@ -13,11 +13,12 @@ from datetime import date
 from typing import Any, Protocol
 
 from .. import clock
-from ..member import Coupon, LedgerEntry, Notice, Profile, TierChange
+from ..member import AuditEntry, Coupon, LedgerEntry, Notice, Profile, TierChange
 from ..program import TRANSACTION_ITEMS, Program
 from .codec import dump, load
 from .keys import (
     PROFILE_SK,
+    audit_sk,
     budget_key,
     coupon_sk,
     due_keys,
@@ -63,6 +64,7 @@ class Ref:
     request_hash: str
     response: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)  # facts later writes need (an order's points)
+    actor: str | None = None  # who made it (usecases/pipeline.commit: the request's principal)
 
 
 @dataclass
@@ -113,6 +115,8 @@ class MemberWrite:
     coupon_use: CouponUse | None = None
     revoke: CouponRevoke | None = None
     due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
+    what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
+    audit: AuditEntry | None = None  # usecases/pipeline.commit: a request's write, in the member's partition
 
 
 # ---- one builder per item kind ----------------------------------------------------------------------
@@ -212,6 +216,7 @@ def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
         "request_hash": ref.request_hash,
         "response": json.dumps(ref.response, separators=(",", ":")),
         **ref.data,
+        **({"actor": ref.actor} if ref.actor else {}),
     }
     put = {
         "TableName": table,
@@ -274,6 +279,10 @@ def coupon_revokes(table: str, pk: str, revoke: CouponRevoke) -> list[Labelled]:
     return [_unused_coupon(table, pk, coupon_id, sets, values) for coupon_id in revoke.coupon_ids]
 
 
+def audit_put(table: str, pid: str, mid: str, entry: AuditEntry) -> Labelled:
+    return _new(table, member_pk(pid, mid), audit_sk(entry.at, entry.version), "audit", entry)
+
+
 def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     """The write's items in the order DynamoDB reports their cancellation reasons."""
     change = write.change
@@ -295,7 +304,17 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
         items.append(coupon_use(table, pid, write.coupon_use))
     if write.revoke is not None and change is not None:
         items += coupon_revokes(table, member_pk(pid, change.profile.member_id), write.revoke)
+    if write.audit is not None:
+        items.append(audit_put(table, pid, audit_member(write), write.audit))
     return items
+
+
+def audit_member(write: MemberWrite) -> str:
+    if write.change is not None:
+        return write.change.profile.member_id
+    if write.ref is not None:
+        return write.ref.member_id
+    raise ValueError("an audited write names its member")
 
 
 class Writes(Reads):

@@ -175,7 +175,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         change = Change.start(program, profile, now, attempt.exhausted)
         taken = min(owed, change.balance)
         ref = f"refund:{body.refund_id}"
-        change.debit("reverse", taken, refunded_at, ref)
+        change.debit("reverse", taken, refunded_at, ref, f"refund of order {body.order_id}")
         refunded = campaigns.order(program, body.amount_minor, [], {})
         campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
         p = change.profile

@@ -48,8 +48,9 @@ def erase(store: Store, program_id: str, member_id: str, now: datetime) -> Outco
             coupons_revoked=len(revoke),
         )
         at = clock.iso(now)
+        audit = pipeline.audit_entry("erasure", None, change.profile.version)
         write = Erasure(
-            profile, change.profile, change.entries, CouponRevoke(revoke, at), result.model_dump(mode="json")
+            profile, change.profile, change.entries, CouponRevoke(revoke, at), result.model_dump(mode="json"), audit
         )
         store.erase(program_id, write, at)
         store.move(program_id, member_id, change.profile.member_id, at)

@@ -1,9 +1,12 @@
-"""Enrolment, the member's tags and the member's own reads (view, ledger, coupon wallet)."""
+"""Enrolment, the member's tags and the member's reads (view, ledger, coupon wallet, audit trail)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from .. import clock
 from ..errors import Contention, ValidationFailed
@@ -11,7 +14,7 @@ from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
 from ..rules import buckets, campaigns, growth, rfm, tags, tiers
 from ..rules.posting import Change
-from ..schemas import CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
+from ..schemas import AuditTrail, CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
 from ..store import MemberWrite, Stale, Store
 from . import erasure, pipeline, programs
 from .pipeline import Attempt, Outcome, commit, retry
@@ -45,7 +48,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
         if body.enrolled_at is None:
             change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
         campaigns.run(change, campaigns.Event("enrolment", now, f"enrolment:{body.member_id}"))
-        commit(store, MemberWrite(change=change, expected_version=None), program_id)
+        commit(store, MemberWrite(change=change, expected_version=None, what="enrolment"), program_id)
         return Outcome(True, view(program, change.profile, now))
 
     def enrolled(stale: Stale) -> Outcome[MemberView] | None:
@@ -74,7 +77,7 @@ def set_tags(store: Store, program_id: str, member_id: str, body: TagsChange, no
         change = Change.start(program, profile, now, state.exhausted)
         held = tags.apply(change, body.add, body.remove)
         if held != profile.tags:
-            commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
+            commit(store, MemberWrite(change=change, expected_version=profile.version, what="tags"), program_id)
         return MemberTags(program_id=program_id, member_id=member_id, tags=held)
 
     return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
@@ -146,19 +149,44 @@ def member_view(store: Store, program_id: str, member_id: str, now: datetime) ->
     return view(program, pipeline.existing(store, program_id, member_id), now)
 
 
-def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> Ledger:
+Page = tuple[Sequence[BaseModel], dict[str, Any] | None]
+
+
+def _page(
+    store: Store,
+    program_id: str,
+    member_id: str,
+    cursor: str | None,
+    prefix: str,
+    read: Callable[[dict[str, Any] | None], Page],
+) -> dict[str, Any]:
+    """A newest-first page of the member's `prefix` items: {entries, next_cursor}."""
     programs.load(store, program_id)
     start = None
     if cursor:
-        start = store.ledger_cursor(program_id, member_id, cursor)
+        start = store.ledger_cursor(program_id, member_id, cursor, prefix)
         if start is None:
-            raise ValidationFailed.field("cursor", "not a cursor this ledger returned")
-    entries, last = store.ledger(program_id, member_id, limit, start)
+            raise ValidationFailed.field("cursor", "not a cursor this list returned")
+    entries, last = read(start)
     if not entries and start is None:
         pipeline.existing(store, program_id, member_id)  # an empty first page: unknown member, or really empty
-    return Ledger.model_validate(
-        {"entries": [e.model_dump() for e in entries], "next_cursor": store.encode_cursor(last) if last else None}
-    )
+    return {"entries": [e.model_dump() for e in entries], "next_cursor": store.encode_cursor(last) if last else None}
+
+
+def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> Ledger:
+    def read(start: dict[str, Any] | None) -> Page:
+        return store.ledger(program_id, member_id, limit, start)
+
+    return Ledger.model_validate(_page(store, program_id, member_id, cursor, "LEDGER#", read))
+
+
+def audit(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> AuditTrail:
+    """The member's writes by requests, newest first: 1 Query a page."""
+
+    def read(start: dict[str, Any] | None) -> Page:
+        return store.audit(program_id, member_id, limit, start)
+
+    return AuditTrail.model_validate(_page(store, program_id, member_id, cursor, "AUDIT#", read))
 
 
 def coupons(store: Store, program_id: str, member_id: str, status: str | None, now: datetime) -> Coupons:

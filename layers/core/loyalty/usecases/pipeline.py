@@ -23,8 +23,9 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel
 
+from .. import caller, clock
 from ..errors import Contention, IdempotencyConflict, LoyaltyError, NotFound, ValidationFailed
-from ..member import Profile
+from ..member import AuditEntry, Profile
 from ..rules import due
 from ..store import MemberWrite, Ref, RefExists, Stale, Store, TooLarge
 
@@ -75,10 +76,25 @@ def retry(
 
 
 def commit(store: Store, write: MemberWrite, program_id: str) -> None:
-    """Every member write ends here: the change's last rules (rules/due.finish), then the one transaction."""
+    """Every member write ends here: the change's last rules (rules/due.finish), who made it (a
+    request's write: its actor on the reference and an audit item in the member's partition), then
+    the one transaction."""
     if write.change is not None:
         write.due_moves = due.finish(write.change)
+    what, client_id = (write.ref.kind, write.ref.ref_id) if write.ref is not None else (write.what or "write", None)
+    write.audit = audit_entry(what, client_id, write.change.profile.version if write.change is not None else 0)
+    if write.ref is not None and write.audit is not None:
+        write.ref.actor = write.audit.actor
     store.commit(write, program_id)
+
+
+def audit_entry(what: str, client_id: str | None, version: int) -> AuditEntry | None:
+    """A request's write, by whom, at the wall clock's time (a client's `at` may lie in the past);
+    None outside a request (a scheduled run: the ledger names its sweep)."""
+    actor = caller.current()
+    if actor is None:
+        return None
+    return AuditEntry(at=clock.now(), what=what, client_id=client_id, actor=actor, version=version)
 
 
 # ---- reading the aggregate -------------------------------------------------------------------------

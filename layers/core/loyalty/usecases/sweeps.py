@@ -61,7 +61,10 @@ def _settle(store: Store, program: Program, program_id: str, member_id: str, at:
             return False
         change = Change.start(program, profile, at, state.exhausted)  # expires what is due
         for apply in kinds:
+            first = len(change.entries)
             apply(change)
+            for entry in change.entries[first:]:
+                entry.reason = entry.reason or KIND_OF[apply]  # the ledger says which sweep wrote it
         if _unchanged(change, profile):
             return False
         commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
@@ -102,3 +105,4 @@ KINDS: dict[str, Settle] = {
     "benefits": benefits.issue,  # after the review: a month's benefits follow the tier it ends with
     "cards": cards.settle,  # paid-card cycles, the expiring-soon notice, the end of a card
 }
+KIND_OF: dict[Settle, str] = {apply: kind for kind, apply in KINDS.items()}

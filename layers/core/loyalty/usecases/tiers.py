@@ -22,7 +22,7 @@ def evaluate(store: Store, program_id: str, member_id: str, at: datetime) -> Tie
         change = Change.start(program, profile, at, state.exhausted)
         tiers.review(change)
         before, after = profile.tier_id, change.profile.tier_id
-        commit(store, MemberWrite(change=change, expected_version=profile.version), program_id)
+        commit(store, MemberWrite(change=change, expected_version=profile.version, what="tier_evaluation"), program_id)
         return TierEvaluationResult(tier=after, tier_changed=before != after, from_=before, to=after)
 
     return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
