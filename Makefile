@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 REGION ?= us-east-1
 
-.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns deps clean
+.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-import deps clean
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -83,6 +83,10 @@ bench: deps $(LAMBDA_SITE)/.ok
 # Seeds 10k and 100k members into DynamoDB Local: several minutes.
 bench-engine: deps
 	$(BIN)/python -m bench.engine
+
+# Bulk import at scale (README): 100,000 members into DynamoDB Local; members/s and capacity per member.
+bench-import: deps
+	$(BIN)/python -m bench.imports
 
 # The CEL library choice (README): both candidates on our CEL cases, a purchase with 20 campaigns, cold
 # import, arm64 wheels. cel-python is installed for this bench only.

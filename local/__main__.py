@@ -15,6 +15,7 @@ from .template import ROOT, TEMPLATE
 
 DEMO_ID = "demo-coffee"
 DEMO_FILE = ROOT / "programs" / "demo.json"
+IMPORTS_DIR = ROOT / ".local" / "imports"
 
 
 def _taken(port: int) -> bool:
@@ -38,6 +39,9 @@ def banner(stack: Stack, data_dir: Path | None) -> None:
     consumers = ", ".join(f"{p.pipe.name} -> {p.pipe.function}" for p in stack.pipes)
     print(f"Table stream     {consumers}")
     print(f"Domain events    {stack.api_url}/_local/events?since=0")
+    if stack.buckets is not None:
+        print(f"S3 (moto)        {stack.queues.endpoint}   buckets: {', '.join(stack.buckets.names.values())}")
+        print(f"  import files:  {IMPORTS_DIR}/<program_id>/<import_id>.jsonl is uploaded and imported")
 
 
 def main() -> None:
@@ -64,7 +68,8 @@ def main() -> None:
     try:
         print("starting DynamoDB Local...", flush=True)
         ports = (args.api_port, args.lambda_port, args.ddb_port)
-        stack = start(*ports, data_dir, verbose=not args.quiet, template_path=args.template)
+        IMPORTS_DIR.mkdir(parents=True, exist_ok=True)
+        stack = start(*ports, data_dir, verbose=not args.quiet, template_path=args.template, imports_dir=IMPORTS_DIR)
         banner(stack, data_dir)
         print(f"demo program     {load_demo(stack.api_url, DEMO_ID, DEMO_FILE)}")
         print("ready; Ctrl-C stops", flush=True)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .buckets import LocalBuckets
 from .containers import Runtime
 from .dynamodb import DynamoDBLocal, client, create_tables_from_template
 from .queues import LocalQueues
@@ -40,6 +41,7 @@ class Stack:
     queues: LocalQueues
     api: ApiServer
     invoke: InvokeServer
+    buckets: LocalBuckets | None = None
     threads: list[threading.Thread] = field(default_factory=list)
     pipes: list[StreamPoller] = field(default_factory=list)
     events: EventLog = field(default_factory=EventLog)
@@ -55,6 +57,8 @@ class Stack:
     def stop(self) -> None:
         for pipe in self.pipes:
             pipe.stop()
+        if self.buckets is not None:
+            self.buckets.stop()
         for server in (self.api, self.invoke):
             server.shutdown()
             server.server_close()
@@ -74,6 +78,7 @@ def start(
     template_path: Path = TEMPLATE,
     ddb_jvm_args: Sequence[str] = (),
     streams: bool = True,
+    imports_dir: Path | None = None,
 ) -> Stack:
     template = load_template(template_path)
     ddb = DynamoDBLocal(port=ddb_port, data_dir=data_dir, jvm_args=ddb_jvm_args).start()
@@ -82,7 +87,14 @@ def start(
         create_tables_from_template(client(ddb.endpoint), template)
         queues = LocalQueues(template)
         template.refs.update(queues.urls)  # !Ref WorkQueue is the queue's URL, as in AWS
-        local_env = {**handler_env(ddb.endpoint), "AWS_ENDPOINT_URL_SQS": queues.endpoint, **(env or {})}
+        buckets = LocalBuckets(template, queues.endpoint, imports_dir)  # S3 in the same moto server
+        template.refs.update(buckets.names)  # !Ref ImportBucket is the bucket's name
+        local_env = {
+            **handler_env(ddb.endpoint),
+            "AWS_ENDPOINT_URL_SQS": queues.endpoint,
+            "AWS_ENDPOINT_URL_S3": queues.endpoint,
+            **(env or {}),
+        }
         runtime = Runtime(template.functions(), local_env, limit=containers)
         runtime.settle = lambda: queues.drain(runtime)
         api = ApiServer(api_port, runtime, verbose)
@@ -92,7 +104,7 @@ def start(
             queues.stop()
         ddb.stop()
         raise
-    stack = Stack(template, ddb, runtime, queues, api, invoke)
+    stack = Stack(template, ddb, runtime, queues, api, invoke, buckets=buckets.start(runtime))
     consumers = template.stream_consumers() if streams else []
     stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in consumers]
     api.events = stack.events

@@ -27,6 +27,7 @@ ARN_FORMATS = {
     "AWS::DynamoDB::Table": "arn:aws:dynamodb:us-east-1:000000000000:table/{name}",
     "AWS::SQS::Queue": "arn:aws:sqs:us-east-1:000000000000:{name}",
     "AWS::Serverless::Function": "arn:aws:lambda:us-east-1:000000000000:function:{name}",
+    "AWS::S3::Bucket": "arn:aws:s3:::{name}",
 }
 
 
@@ -96,6 +97,19 @@ class SqsSource:
     function: str
     queue: str  # logical id
     batch_size: int
+
+
+@dataclass(frozen=True)
+class S3Source:
+    """A function's S3 event: objects created in `bucket` (logical id) whose key has prefix and suffix."""
+
+    function: str
+    bucket: str
+    prefix: str
+    suffix: str
+
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.prefix) and key.endswith(self.suffix)
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,28 @@ class Template:
                 if event.get("Type") == "SQS":
                     queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
                     out.append(SqsSource(name, queue, int(event["Properties"].get("BatchSize", 10))))
+        return out
+
+    def buckets(self) -> dict[str, str]:
+        """Logical id -> the bucket's name (its BucketName resolved, or the id in lower case)."""
+        return {
+            name: self.resolve(r["Properties"]["BucketName"])
+            if "BucketName" in r.get("Properties", {})
+            else name.lower()
+            for name, r in self.resources.items()
+            if r.get("Type") == "AWS::S3::Bucket"
+        }
+
+    def s3_sources(self) -> list[S3Source]:
+        out = []
+        for name, res in self.resources.items():
+            if res.get("Type") != "AWS::Serverless::Function":
+                continue
+            for event in res.get("Properties", {}).get("Events", {}).values():
+                if event.get("Type") == "S3":
+                    props = event["Properties"]
+                    rules = {r["Name"]: r["Value"] for r in props.get("Filter", {}).get("S3Key", {}).get("Rules", [])}
+                    out.append(S3Source(name, props["Bucket"]["Ref"], rules.get("prefix", ""), rules.get("suffix", "")))
         return out
 
     def stream_consumers(self) -> list[StreamConsumer]:

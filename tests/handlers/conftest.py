@@ -14,7 +14,7 @@ from loyalty import runtime
 from tests.support import Context, http_event, load_function, program
 from tests.tables import create_tables
 
-FUNCTIONS = ("programs", "enrol", "earn", "members", "redeem", "evaluate_tier", "purchase_paid_card", "docs")
+FUNCTIONS = ("programs", "enrol", "earn", "members", "redeem", "evaluate_tier", "purchase_paid_card", "docs", "imports")
 
 
 class Api:
@@ -32,7 +32,8 @@ class Api:
 
 
 @pytest.fixture
-def api() -> Iterator[Api]:
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    monkeypatch.setenv("IMPORT_PARALLEL", "1")  # moto's transactions are not thread-safe
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
         runtime.store.cache_clear()

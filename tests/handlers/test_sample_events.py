@@ -38,6 +38,8 @@ ORDER = [
     "evaluate-tier-api",
     "enrol-adjust",
     "members-audit",
+    "imports-batch",
+    "imports-report",
     "enrol-erase",  # last of the member's life
     "docs-openapi",
     "docs-ui",

@@ -90,6 +90,7 @@ class Profile(Model):
     tags: list[str] = []  # sorted, unique; changed only through rules/tags.apply
     tag_months: dict[str, str] = {}  # tag -> the program-local month its tag_benefits grant was issued
     streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
+    imported: str | None = None  # the import that brought the member in (a repeat of its line is no skip)
 
     @property
     def balance(self) -> int:

@@ -306,6 +306,8 @@ ROOM = TRANSACTION_ITEMS - BASE_ITEMS
 MAX_REDEEMED_COUPONS = ROOM - 1
 # Tags one member may hold (rules/tags.py), and so the most tag_benefits one member can receive at once.
 MAX_TAGS = 50
+# One member's imported balance (rules/imports.py): far above any real one, far below the codec's bound.
+MAX_IMPORTED_POINTS = 10**9
 
 
 def grant_items(grant: Grant | None) -> int:

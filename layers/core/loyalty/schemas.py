@@ -4,7 +4,7 @@ The HTTP routes declare these, so the OpenAPI document is generated from them, a
 them, so a rule never sees unvalidated input.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_REDEEMED_COUPONS, MAX_TAGS, Id
+from .program import MAX_IMPORTED_POINTS, MAX_REDEEMED_COUPONS, MAX_TAGS, Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
@@ -554,3 +554,75 @@ class Erased(Model):
     erased_at: datetime
     points_removed: int = Field(description="the balance taken out of the points liability (an `adjust` entry)")
     coupons_revoked: int = Field(description="unused coupons revoked")
+
+
+# ---- bulk import --------------------------------------------------------------------------------------
+
+IMPORT_BATCH_LINES = 500
+
+
+class ImportBucket(Body):
+    points: Annotated[int, Strict(), Field(ge=1, le=MAX_IMPORTED_POINTS)]
+    expires_on: date | None = Field(
+        None,
+        description="the last day the points are good (program time); null: never. A day already past: "
+        "the points are recorded and expire at once",
+    )
+
+
+class ImportMember(Body):
+    """One member of an existing base (one line of an import file, one element of a batch)."""
+
+    member_id: Id
+    enrolled_at: Instant = Field(description="the original enrolment (not in the future)")
+    birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
+    channel: Id | None = None
+    tier_id: Id | None = Field(None, description="a level of the program's tiers; default: the first")
+    tier_since: Instant | None = Field(None, description="default: enrolled_at")
+    points: list[ImportBucket] = Field(
+        [], max_length=50, description="the balance, as expiry buckets (at most 50: one transaction per member)"
+    )
+    lifetime_earned: Annotated[int, Strict(), Field(ge=0, le=10**12)] | None = Field(
+        None, description="default: the points imported; never less than them"
+    )
+    lifetime_spend_minor: Annotated[int, Strict(), Field(ge=0, le=10**15)] = 0
+    orders_total: Annotated[int, Strict(), Field(ge=0, le=10**9)] = 0
+    last_purchase_at: Instant | None = None
+    tags: list[Id] = Field([], max_length=MAX_TAGS)
+
+
+class ImportBatch(Body):
+    members: list[Any] = Field(
+        min_length=1, max_length=IMPORT_BATCH_LINES, description="one ImportMember per line, at most 500"
+    )
+
+
+class ImportProblem(Model):
+    batch: int
+    line: int = Field(description="the line's number: in the file (S3), or in the batch's `members` (from 1)")
+    member_id: str | None
+    field: str
+    message: str
+
+
+class ImportBatchResult(Model):
+    program_id: str
+    import_id: str
+    batch: int
+    lines: int
+    imported: int
+    skipped: int = Field(description="members already enrolled (not by this import): left as they are")
+    refused: int = Field(description="lines refused (each named in `problems`, with its reasons)")
+    problems: list[ImportProblem] = Field(description="refused lines' reasons, and skipped lines' (field member_id)")
+
+
+class ImportReport(Model):
+    program_id: str
+    import_id: str
+    batches: int
+    lines_read: int
+    imported: int
+    skipped: int
+    refused: int
+    problems: list[ImportProblem] = Field(description=f"the first {1000} problems, in batch and line order")
+    truncated: bool = False

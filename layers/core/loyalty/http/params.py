@@ -11,6 +11,8 @@ from ..program import Id
 ProgramId = Annotated[Id, Path(description="program id")]
 MemberId = Annotated[Id, Path(description="member id")]
 CampaignId = Annotated[Id, Path(description="campaign id")]
+ImportId = Annotated[Id, Path(description="import id (the client's: one per import of a member base)")]
+BatchNumber = Annotated[int, Path(ge=1, le=1_000_000, description="the batch's number within the import, from 1")]
 
 PROGRAM = "/programs/<program_id>"
 MEMBER = f"{PROGRAM}/members/<member_id>"  # server routes on one member

@@ -31,7 +31,7 @@ UNKNOWN = {404: "not_found: unknown program"}
         f"the document, stored as compact UTF-8 JSON, takes at most {MAX_PROGRAM_BYTES:,} bytes (one "
         "DynamoDB item holds 400 KB; over it is program_invalid naming the largest section, with `bytes` "
         f"and `limit_bytes`). Every member write is one DynamoDB transaction of at most {TRANSACTION_ITEMS} "
-        f"items, {BASE_ITEMS} of them the write's own (profile, reference, stock, due index, expiry "
+        f"items, {BASE_ITEMS} of them the write's own (profile, reference, audit, stock, due index, expiry "
         f"entry), so what one write issues must fit in {ROOM} items (a coupon, a points entry, a budget, a "
         "notice or a tier history entry is one each): the upgrade gifts of every level at once (a "
         "purchase may cross them all: program_invalid naming `tiers.levels[i].on_upgrade`), a card "

@@ -87,11 +87,15 @@ class Change:
         profile = Profile.model_validate({**current.model_dump(), "version": current.version + 1})
         change = cls(program=program, profile=profile, today=clock.local_date(at, program.zone), at=at)
         change.exhausted = exhausted or set()
-        live, expired = buckets.split_expired(profile.buckets, change.today)
-        if expired:
-            profile.buckets = live
-            change._entry("expire", -buckets.total(expired), at, f"expiry:{max(expired)}", "expire")
+        change.expire_lapsed("expire")
         return change
+
+    def expire_lapsed(self, reason: str) -> None:
+        """Buckets whose day has passed leave the balance as one `expire` entry."""
+        live, expired = buckets.split_expired(self.profile.buckets, self.today)
+        if expired:
+            self.profile.buckets = live
+            self._entry("expire", -buckets.total(expired), self.at, f"expiry:{max(expired)}", reason)
 
     def move_tier(self, level: Level, reason: str, source: str) -> None:
         """Every tier change goes through here, so each leaves a history item."""
@@ -119,12 +123,21 @@ class Change:
             )
         )
 
-    def credit(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
+    def credit(
+        self,
+        type_: EntryType,
+        points: int,
+        at: datetime,
+        ref: str | None,
+        reason: str | None = None,
+        expires_on: str | None = None,
+    ) -> None:
+        """`expires_on`: a bucket brought with its own expiry (an import); otherwise the program's."""
         if points <= 0:
             return
         # Points count as earned when credited, so a late-synced old order never creates points
         # that are born expired.
-        expiry = buckets.expires_on(self.today, self.program.points.expiry)
+        expiry = expires_on or buckets.expires_on(self.today, self.program.points.expiry)
         self.profile.buckets = buckets.add(self.profile.buckets, expiry, points)
         self.profile.lifetime_earned += points
         self._entry(type_, points, at, ref, reason)

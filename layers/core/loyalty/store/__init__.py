@@ -6,6 +6,7 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   writes.py    the member write, one builder per item kind, and `commit`
   programs.py  program documents                       due.py     the due index (gsi1)
   stats.py     health counters                     erasure.py an erasure (the one write leaving a partition)
+  imports.py   import batches (their members are ordinary member writes)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from .codec import decode_change, decode_cursor, encode_cursor
 from .due import Due, DueIndex
 from .erasure import Erasure, Erasures
+from .imports import Imports
 from .keys import DUE_SHARDS, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs
 from .stats import Stats
@@ -20,9 +22,9 @@ from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockTake, Writes
 
 
-class Store(Writes, Erasures, Programs, DueIndex, Stats):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
-    the due index and health counters."""
+    import batches, the due index and health counters."""
 
 
 __all__ = [

@@ -18,6 +18,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
+  IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
   ERASED#{pid}#{mid}       ERASED                  the member's last erasure: its pseudonym, and `pending` while
                                                    its items are still being moved (no enrolment until done)
 
@@ -158,6 +159,14 @@ def stats_sk(period: tuple[str, str]) -> str:
     """A health counter's sort key: ("day", "2026-11-23") -> D#2026-11-23. An unknown kind raises."""
     kind, value = period
     return f"{_PERIOD_SK[kind]}{value}"
+
+
+def import_pk(pid: str, import_id: str) -> str:
+    return f"IMPORT#{pid}#{import_id}"
+
+
+def batch_key(pid: str, import_id: str, n: int) -> dict[str, str]:
+    return {"pk": import_pk(pid, import_id), "sk": f"BATCH#{n:06d}"}
 
 
 def erased_key(pid: str, mid: str) -> dict[str, str]:

@@ -116,6 +116,7 @@ class MemberWrite:
     revoke: CouponRevoke | None = None
     due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
+    client_id: str | None = None  # and the client's id it names, if any (an import's id)
     audit: AuditEntry | None = None  # usecases/pipeline.commit: a request's write, in the member's partition
 
 

@@ -53,10 +53,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
 
     def enrolled(stale: Stale) -> Outcome[MemberView] | None:
         """Already enrolled, or another enrolment of the same member committed meanwhile."""
-        if "erasure" in stale.failed:  # an erasure of this id is still moving its items: finish it first
-            marker = store.erasure(program_id, body.member_id)
-            if marker is not None:
-                erasure.finish(store, program_id, body.member_id, marker)
+        if erasing(store, program_id, body.member_id, stale):
             return None
         if stale.failed and "profile" not in stale.failed:
             return None  # only a budget: enrol without the pack, at once
@@ -64,6 +61,17 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
         return Outcome(False, view(program, current, now)) if current is not None else None
 
     return retry(attempt, Contention("the member is being enrolled concurrently; retry"), enrolled)
+
+
+def erasing(store: Store, program_id: str, member_id: str, stale: Stale) -> bool:
+    """A new profile refused because an erasure of the same id is still moving its items: finish
+    that move (the caller then tries again)."""
+    if "erasure" not in stale.failed:
+        return False
+    marker = store.erasure(program_id, member_id)
+    if marker is not None:
+        erasure.finish(store, program_id, member_id, marker)
+    return True
 
 
 def set_tags(store: Store, program_id: str, member_id: str, body: TagsChange, now: datetime) -> MemberTags:

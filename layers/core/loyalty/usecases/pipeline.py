@@ -81,7 +81,7 @@ def commit(store: Store, write: MemberWrite, program_id: str) -> None:
     the one transaction."""
     if write.change is not None:
         write.due_moves = due.finish(write.change)
-    what, client_id = (write.ref.kind, write.ref.ref_id) if write.ref is not None else (write.what or "write", None)
+    what, client_id = (write.ref.kind, write.ref.ref_id) if write.ref else (write.what or "write", write.client_id)
     write.audit = audit_entry(what, client_id, write.change.profile.version if write.change is not None else 0)
     if write.ref is not None and write.audit is not None:
         write.ref.actor = write.audit.actor
