@@ -324,3 +324,35 @@ def test_writes_for_an_unknown_member_are_404(api: Api, demo: str, kind: str, bo
     status, reply = api.call("earn", "POST", f"/programs/demo/members/ghost/{kind}", body)
     assert_error(status, reply, 404, "not_found", "member_id")
     assert api.items() == 3  # the program (current, version 1, registry entry), nothing else
+
+
+# ---- program history and the per-day health series ---------------------------------------------------
+
+
+def test_every_saved_version_is_listed_newest_first_and_readable(api: Api) -> None:
+    doc = program("demo")
+    for name in ("one", "two", "three"):
+        assert api.call("programs", "PUT", "/programs/hist", {**doc, "name": name})[0] == 200
+    status, page = api.call("programs", "GET", "/programs/hist/versions", query={"limit": "2"})
+    assert status == 200, page
+    assert [v["version"] for v in page["versions"]] == [3, 2] and page["next_cursor"]
+    rest = api.call("programs", "GET", "/programs/hist/versions", query={"cursor": page["next_cursor"]})[1]
+    assert [v["version"] for v in rest["versions"]] == [1] and rest["next_cursor"] is None
+    status, first = api.call("programs", "GET", "/programs/hist/versions/1")
+    assert status == 200 and first["document"]["name"] == "one" and first["version"] == 1
+    assert_error(*api.call("programs", "GET", "/programs/hist/versions/9"), 404, "not_found", "version")
+    assert_error(*api.call("programs", "GET", "/programs/nope/versions"), 404, "not_found", "program_id")
+    assert_error(*api.call("programs", "GET", "/programs/nope/versions/1"), 404, "not_found", "program_id")
+    bad = api.call("programs", "GET", "/programs/hist/versions", query={"cursor": "bm9wZQ"})
+    assert_error(*bad, 422, "validation_error", "cursor")
+
+
+def test_the_health_series_has_a_row_per_day(api: Api, demo: str) -> None:
+    status, series = api.call(
+        "programs", "GET", "/programs/demo/health/days", query={"from": "2026-11-01", "to": "2026-11-03"}
+    )
+    assert status == 200, series
+    assert [d["day"] for d in series["days"]] == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    assert series["from"] == "2026-11-01" and all(d["members"] == 0 for d in series["days"])
+    bad = api.call("programs", "GET", "/programs/demo/health/days", query={"from": "2026-11-04", "to": "2026-11-03"})
+    assert_error(*bad, 422, "validation_error", "from")

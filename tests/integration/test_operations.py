@@ -82,6 +82,10 @@ def test_parallel_erasures_erase_once_and_the_liability_falls(api: Client, pid: 
     # What the late purchases credited before the erasure left with it: the liability is the other member's.
     after = wait_for(api, pid, lambda f: f["members"] == 1 and f["points_liability"]["points"] == liability - balance)
     assert (after["members"], after["points_liability"]["points"]) == (1, liability - balance)
+    days = api.call("GET", f"/programs/{pid}/health/days")[1]["days"]
+    today = days[-1]
+    assert (today["members"], today["members_erased"], today["new_members"]) == (1, 1, 2)
+    assert today["points_liability"] == liability - balance and days[-2]["members"] == 0
     # A new enrolment of the same id is a new member, with nothing of the old one.
     enrol(api, pid, "m1")
     assert [e["what"] for e in api.call("GET", f"/programs/{pid}/members/m1/audit")[1]["entries"]] == ["enrolment"]

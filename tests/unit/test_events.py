@@ -177,5 +177,6 @@ def test_health_counts_an_erased_member_out_and_its_moved_copies_not_at_all() ->
         == "erasure"
     )
     assert out == {
-        ("demo", ("total", "")): Counter({"members": -1, "tier:silver": -1, "segment:loyal": -1, "points": -40})
+        ("demo", ("total", "")): Counter({"members": -1, "tier:silver": -1, "segment:loyal": -1, "points": -40}),
+        ("demo", ("day", "2026-03-01")): Counter({"members_erased": 1, "points_adjusted": -40}),  # the day's series
     }

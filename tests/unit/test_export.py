@@ -384,7 +384,7 @@ def _n(item: dict[str, Any], attribute: str) -> int | None:
 # The views, column by column as their SQL computes them (the test below checks the names agree),
 # filtering rows as their WHERE clause does (pinned here: the functions implement these).
 WHERE = {
-    "MembersViewQuery": "item.sk.s = 'PROFILE' AND starts_with(item.pk.s, 'MEMBER#')",
+    "MembersViewQuery": "item.sk.s = 'PROFILE' AND starts_with(item.pk.s, 'MEMBER#') AND item.erased_at.s IS NULL",
     "LedgerViewQuery": "starts_with(item.sk.s, 'LEDGER#') AND starts_with(item.pk.s, 'MEMBER#')",
     "ProgramsViewQuery": "item.sk.s = 'CONFIG' AND starts_with(item.pk.s, 'PROGRAM#')",
 }
@@ -394,6 +394,8 @@ def members_view(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         if _s(item, "sk") != "PROFILE" or not (_s(item, "pk") or "").startswith("MEMBER#"):
+            continue
+        if _s(item, "erased_at") is not None:  # an erased member's pseudonymised profile
             continue
         buckets = {k: int(v["n"]) for k, v in ((item["buckets"] or {}).get("m") or {}).items()}
         tags = (item["tags"] or {}).get("l")

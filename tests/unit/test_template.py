@@ -97,7 +97,7 @@ def test_the_member_authorizer_trusts_the_optional_user_pool_or_the_given_provid
     assert template.raw["Parameters"]["CreateUserPool"]["Default"] == "false"
     assert template.raw["Conditions"]["WithUserPool"] == {"Fn::Equals": [{"Ref": "CreateUserPool"}, "true"]}
     pools = _of_type(template, "AWS::Cognito::UserPool") | _of_type(template, "AWS::Cognito::UserPoolClient")
-    assert sorted(pools) == ["MemberUserPool", "MemberUserPoolClient"]
+    assert sorted(pools) == ["ConsoleUserPoolClient", "MemberUserPool", "MemberUserPoolClient"]
     assert all(res["Condition"] == "WithUserPool" for res in pools.values())
 
     jwt = template.resources["LoyaltyApi"]["Properties"]["Auth"]["Authorizers"]["MemberJwt"]["JwtConfiguration"]
@@ -163,6 +163,10 @@ def test_no_iam_statement_grants_a_wildcard_action_or_resource() -> None:
             if statement["Action"] == "sts:AssumeRole":  # a role's trust policy: who may assume it
                 assert "*" not in str(statement["Principal"]), statement
                 continue
+            if statement["Action"] == "sts:AssumeRoleWithWebIdentity":  # the console's identity pool only
+                assert statement["Principal"] == {"Federated": "cognito-identity.amazonaws.com"}, statement
+                assert "cognito-identity.amazonaws.com:aud" in statement["Condition"]["StringEquals"], statement
+                continue
             # A bucket policy letting an AWS service deliver (access logs), on behalf of our resource only.
             assert list(statement["Principal"]) == ["Service"], statement
             assert "aws:SourceArn" in str(statement["Condition"]), statement
@@ -173,6 +177,10 @@ def test_no_iam_statement_grants_a_wildcard_action_or_resource() -> None:
         # ListStreams has no per-stream resource: the table's streams, as SAM's DynamoDBStreamReadPolicy.
         if resources and _strings(statement["Action"]) == ["dynamodb:ListStreams"]:
             assert resources == ["${LoyaltyTable.Arn}/stream/*"], statement
+            continue
+        # The console's role: any method of the server routes, all under /programs (no /me, no docs).
+        if resources and _strings(statement["Action"]) == ["execute-api:Invoke"]:
+            assert [r.split(":")[-1] for r in resources] == ["${LoyaltyApi}/$default/*/programs/*"], statement
             continue
         assert all(_object_prefix(r, buckets, named) for r in resources), statement
 
@@ -240,3 +248,25 @@ def test_hot_routes_can_keep_provisioned_instances_and_none_by_default() -> None
         config = props["ProvisionedConcurrencyConfig"]["Fn::If"]
         assert config[0] == "WithProvisionedConcurrency", name
         assert config[1] == {"ProvisionedConcurrentExecutions": {"Ref": "ProvisionedConcurrency"}}, name
+
+
+def test_only_the_operators_group_gets_credentials_and_they_invoke_only_server_routes() -> None:
+    resources = load_template().resources
+    group = resources["OperatorsGroup"]["Properties"]
+    assert group["GroupName"] == "operators" and group["RoleArn"] == {"Fn::GetAtt": ["ConsoleOperatorRole", "Arn"]}
+    pool = resources["ConsoleIdentityPool"]["Properties"]
+    assert pool["AllowUnauthenticatedIdentities"] is False and pool["AllowClassicFlow"] is False
+    [mapping] = resources["ConsoleIdentityPoolRoles"]["Properties"]["RoleMappings"].values()
+    assert (mapping["Type"], mapping["AmbiguousRoleResolution"]) == ("Token", "Deny")  # no group: no role
+    assert "Roles" not in resources["ConsoleIdentityPoolRoles"]["Properties"]  # no default authenticated role
+    role = resources["ConsoleOperatorRole"]["Properties"]
+    trust = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert trust["StringEquals"] == {"cognito-identity.amazonaws.com:aud": {"Ref": "ConsoleIdentityPool"}}
+    [statement] = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "execute-api:Invoke"
+    assert statement["Resource"]["Fn::Sub"].endswith(":${LoyaltyApi}/$default/*/programs/*")
+    # The console's files: only the distribution reads them.
+    grants = resources["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    [read] = [g for g in grants if g["Effect"] == "Allow"]
+    assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"} and "aws:SourceArn" in str(read["Condition"])
+

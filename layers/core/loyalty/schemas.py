@@ -199,6 +199,22 @@ class ProgramSaved(Model):
     warnings: list[dict[str, str]] = []
 
 
+class ProgramVersionInfo(Model):
+    version: int
+    saved_at: datetime
+
+
+class ProgramVersions(Model):
+    program_id: str
+    versions: list[ProgramVersionInfo] = Field(description="newest first")
+    next_cursor: str | None
+
+
+class ProgramVersion(ProgramVersionInfo):
+    program_id: str
+    document: dict[str, Any] = Field(description="the document as saved in that version")
+
+
 class TierProgress(Model):
     metric: Literal["spend", "orders", "growth"]
     value: int
@@ -475,6 +491,32 @@ class HealthFigures(Model):
     members_per_tier: dict[str, int]
     members_per_segment: dict[str, int]
     clv_minor: int = Field(description="member GMV to date per member")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class HealthDay(Model):
+    day: str
+    members: int = Field(description="members at the end of the day")
+    new_members: int
+    members_erased: int
+    orders: int
+    member_gmv_minor: int
+    points_earned: int
+    points_redeemed: int
+    points_expired: int
+    points_reversed: int
+    points_adjusted: int = Field(description="signed: adjustments, imports, erasures")
+    coupons_issued: int
+    coupons_used: int
+    points_liability: int = Field(description="points outstanding at the end of the day")
+
+
+class HealthSeries(Model):
+    program_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    days: list[HealthDay]
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
@@ -13,7 +13,15 @@ from .. import clock
 from ..program import BASE_ITEMS, MAX_REDEEMED_COUPONS, ROOM, TRANSACTION_ITEMS
 from ..rules import pricing
 from ..runtime import store
-from ..schemas import CampaignFigures, HealthFigures, ProgramSaved, RoiTable
+from ..schemas import (
+    CampaignFigures,
+    HealthFigures,
+    HealthSeries,
+    ProgramSaved,
+    ProgramVersion,
+    ProgramVersions,
+    RoiTable,
+)
 from ..store import MAX_PROGRAM_BYTES
 from ..usecases import health, programs
 from .params import PROGRAM, CampaignId, ProgramId
@@ -91,6 +99,48 @@ def program_health(
     to: Annotated[date | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
 ) -> HealthFigures:
     return health.figures(store(), program_id, from_, to, clock.now())
+
+
+@router.get(
+    f"{PROGRAM}/health/days",
+    summary="The program's health per day: members and points liability at each day's end, the day's counters",
+    tags=["programs"],
+    responses=responses(errors=UNKNOWN),
+)
+def program_health_days(
+    program_id: ProgramId,
+    from_: Annotated[
+        date | None, Query(alias="from", description="first day, YYYY-MM-DD (default: 29 days before `to`)")
+    ] = None,
+    to: Annotated[date | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
+) -> HealthSeries:
+    return health.series(store(), program_id, from_, to, clock.now())
+
+
+@router.get(
+    f"{PROGRAM}/versions",
+    summary="The program's saved versions, newest first",
+    tags=["programs"],
+    responses=responses(errors=UNKNOWN),
+)
+def program_versions(
+    program_id: ProgramId,
+    limit: Annotated[int, Query(ge=1, le=100, description="versions per page")] = 20,
+    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+) -> ProgramVersions:
+    return programs.versions(store(), program_id, limit, cursor)
+
+
+@router.get(
+    f"{PROGRAM}/versions/<version>",
+    summary="One saved version of the program document",
+    tags=["programs"],
+    responses=responses(errors={404: "not_found: unknown program or version"}),
+)
+def program_version(
+    program_id: ProgramId, version: Annotated[int, Path(ge=1, le=10**9, description="the version number")]
+) -> ProgramVersion:
+    return programs.version(store(), program_id, version)
 
 
 @router.get(

@@ -2,8 +2,9 @@
 reading members.
 
 Three kinds of counters per program:
-- per program-local day: new members, orders, member GMV, points earned / redeemed / expired /
-  reversed, coupons issued / used: additive, so any day range is a sum;
+- per program-local day: new members, members erased, orders, member GMV, points earned / redeemed /
+  expired / reversed / adjusted (signed), coupons issued / used: additive, so any day range is a sum,
+  and a running total as of any day is today's total less what the days after it added;
 - per program-local month: buyers (a member's first order of the month) and repeat buyers (its
   second): distinct members, exact per month, so the rates that count members use whole months;
 - running totals: members, points outstanding, members per tier and per RFM segment (the segment
@@ -15,7 +16,7 @@ Three kinds of counters per program:
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from .. import clock
@@ -43,6 +44,7 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
             out.setdefault((pid, key), Counter())[name] += value
 
     if change.kind == "member" and new is None and old is not None:  # erased: no longer a member
+        add(day, "members_erased", 1)
         add(TOTAL, "members", -1)
         add(TOTAL, f"tier:{old.get('tier_id')}", -1 if old.get("tier_id") else 0)
         add(TOTAL, f"segment:{old.get('segment')}", -1 if old.get("segment") else 0)
@@ -69,6 +71,8 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
         name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])
         if name:
             add(day, name, abs(points))
+        elif new["type"] == "adjust":  # signed: adjustments, imports and erasures move the liability both ways
+            add(day, "points_adjusted", points)
         add(TOTAL, "points", points)
     elif change.kind == "coupon" and new is not None:
         if old is None:
@@ -139,3 +143,41 @@ def month_keys(start: date, end: date) -> list[str]:
         keys.append(clock.month_key(month))
         month = clock.add_months(month, 1)
     return keys
+
+
+DAY_COUNTERS = (
+    "new_members",
+    "members_erased",
+    "orders",
+    "member_gmv_minor",
+    "points_earned",
+    "points_redeemed",
+    "points_expired",
+    "points_reversed",
+    "points_adjusted",
+    "coupons_issued",
+    "coupons_used",
+)
+
+
+def _net_points(row: dict[str, Any]) -> int:
+    n = {k: int(row.get(k, 0)) for k in DAY_COUNTERS}
+    return n["points_earned"] - n["points_redeemed"] - n["points_expired"] - n["points_reversed"] + n["points_adjusted"]
+
+
+def series(by_day: dict[str, dict[str, Any]], total: dict[str, Any], start: date, end: date) -> list[dict[str, Any]]:
+    """One row per day from `start` to `end`: that day's counters and, as of its end, the members and
+    the points outstanding, worked back from the running totals. `by_day` holds the day counters from
+    `start` up to today (the days after `end` are what separates its totals from today's)."""
+    members, points = int(total.get("members", 0)), int(total.get("points", 0))
+    out: list[dict[str, Any]] = []
+    day = max([end] + [date.fromisoformat(d) for d in by_day])
+    while day >= start:
+        row = by_day.get(day.isoformat(), {})
+        if day <= end:
+            counters = {k: int(row.get(k, 0)) for k in DAY_COUNTERS}
+            out.append({"day": day.isoformat(), **counters, "members": members, "points_liability": points})
+        members -= int(row.get("new_members", 0)) - int(row.get("members_erased", 0))
+        points -= _net_points(row)
+        day -= timedelta(days=1)
+    return out[::-1]

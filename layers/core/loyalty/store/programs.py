@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .codec import dump, load
+from .codec import decode_cursor, dump, load
 from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, key, program_pk
 from .table import NEW, Stale, Table, TooLarge
 
@@ -55,3 +55,24 @@ class Programs(Table):
         }
         if self._transact([current, history, registry] if version == 1 else [current, history]) is not None:
             raise Stale({"program"})
+
+    def versions(
+        self, pid: str, limit: int, cursor: str | None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None] | None:
+        """A page of the program's saved versions, newest first, without their documents (read but
+        not returned); None when `cursor` is not one of this history's."""
+        start = None
+        if cursor:
+            start = decode_cursor(cursor, program_pk(pid), "CONFIG#v")
+            if start is None:
+                return None
+        items, last = self._query(program_pk(pid), "CONFIG#v", limit, start, newest_first=True)
+        return [{"version": i["version"], "saved_at": i["saved_at"]} for i in items], last
+
+    def get_version(self, pid: str, version: int) -> dict[str, Any] | None:
+        """One saved version: {version, saved_at, doc}."""
+        got = self.client.get_item(TableName=self.table, Key=key(program_pk(pid), config_version_sk(version)))
+        if "Item" not in got:
+            return None
+        item = load(got["Item"])
+        return {"version": item["version"], "saved_at": item["saved_at"], "doc": json.loads(item["doc"])}

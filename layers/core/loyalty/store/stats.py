@@ -34,6 +34,11 @@ class Stats(Table):
             "pk = :pk AND sk BETWEEN :a AND :b", {":pk": stats_pk(pid), ":a": stats_sk(first), ":b": stats_sk(last)}
         )
 
+    def day_stats(self, pid: str, first: str, last: str) -> dict[str, dict[str, Any]]:
+        """The day counters from day `first` to `last` (YYYY-MM-DD), by day (1 Query per 1 MB)."""
+        prefix = stats_sk(("day", ""))
+        return {str(r["sk"]).removeprefix(prefix): r for r in self.stats(pid, ("day", first), ("day", last))}
+
     def campaign_figures(
         self, pid: str, campaign_id: str, budget_keys: list[str]
     ) -> tuple[dict[str, Any], dict[str, int]]:

@@ -11,7 +11,7 @@ from typing import Any
 from .. import clock
 from ..errors import LoyaltyError, NotFound, Unavailable, ValidationFailed
 from ..rules import health
-from ..schemas import CampaignFigures, HealthFigures
+from ..schemas import CampaignFigures, HealthFigures, HealthSeries
 from ..store import Store, decode_change
 from . import programs
 from .pipeline import Attempt, retry
@@ -82,14 +82,19 @@ def campaign(store: Store, program_id: str, campaign_id: str) -> CampaignFigures
     )
 
 
-def figures(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> HealthFigures:
-    program = programs.load(store, program_id)
-    end = end or clock.local_date(now, program.zone)
+def _range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    end = end or today
     start = start or end - timedelta(days=29)
     if start > end:
         raise ValidationFailed.field("from", "must not be after `to`")
     if (end - start).days >= MAX_DAYS:
         raise ValidationFailed.field("from", f"a range covers at most {MAX_DAYS} days")
+    return start, end
+
+
+def figures(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> HealthFigures:
+    program = programs.load(store, program_id)
+    start, end = _range(start, end, clock.local_date(now, program.zone))
     months = health.month_keys(start, end)
     days = store.stats(program_id, ("day", start.isoformat()), ("day", end.isoformat()))
     monthly = store.stats(program_id, ("month", months[0]), ("month", months[-1]))
@@ -101,5 +106,23 @@ def figures(store: Store, program_id: str, start: date | None, end: date | None,
             "to": end.isoformat(),
             "months": months,
             **health.figures(program, days, monthly, total),
+        }
+    )
+
+
+def series(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> HealthSeries:
+    """Per day: the day's counters, and members and points liability as of its end (worked back from
+    the running totals through the days up to today). 2 Queries (the days since `from`, the totals)."""
+    program = programs.load(store, program_id)
+    today = clock.local_date(now, program.zone)
+    start, end = _range(start, end, today)
+    by_day = store.day_stats(program_id, start.isoformat(), max(end, today).isoformat())
+    total = next(iter(store.stats(program_id, health.TOTAL, health.TOTAL)), {})
+    return HealthSeries.model_validate(
+        {
+            "program_id": program_id,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "days": health.series(by_day, total, start, end),
         }
     )

@@ -11,10 +11,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import clock
-from ..errors import Contention, NotFound, ProgramInvalid, field_path
+from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed, field_path
 from ..program import Campaign, Problems, Program, campaign_problems, problems
 from ..rules import pricing
-from ..schemas import ProgramSaved, RoiTable
+from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
 from .pipeline import Attempt, retry
 
@@ -119,6 +119,28 @@ def document(store: Store, program_id: str) -> dict[str, Any]:
         raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
     doc, version = current
     return {**doc, "program_id": program_id, "version": version}
+
+
+def versions(store: Store, program_id: str, limit: int, cursor: str | None) -> ProgramVersions:
+    """The saved versions, newest first: 1 Query a page (plus 1 GetItem when the first page is empty)."""
+    page = store.versions(program_id, limit, cursor)
+    if page is None:
+        raise ValidationFailed.field("cursor", "not a cursor this history returned")
+    found, last = page
+    if not found and not cursor:
+        document(store, program_id)  # no version at all: an unknown program (404)
+    return ProgramVersions.model_validate(
+        {"program_id": program_id, "versions": found, "next_cursor": store.encode_cursor(last) if last else None}
+    )
+
+
+def version(store: Store, program_id: str, number: int) -> ProgramVersion:
+    found = store.get_version(program_id, number)
+    if found is None:
+        document(store, program_id)  # an unknown program first, then an unknown version
+        unknown = [{"field": "version", "message": "unknown version"}]
+        raise NotFound(f"program {program_id!r} has no version {number}", unknown)
+    return ProgramVersion.model_validate({"program_id": program_id, **found, "document": found["doc"]})
 
 
 def roi(store: Store, program_id: str, rates: tuple[int, ...]) -> RoiTable:
