@@ -269,4 +269,3 @@ def test_only_the_operators_group_gets_credentials_and_they_invoke_only_server_r
     grants = resources["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     [read] = [g for g in grants if g["Effect"] == "Allow"]
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"} and "aws:SourceArn" in str(read["Condition"])
-
