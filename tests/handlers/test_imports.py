@@ -98,10 +98,11 @@ def test_bad_lines_are_refused_by_number_and_the_rest_imported(api: Api, demo: s
         {"enrolled_at": "2021-01-01T00:00:00Z"},
         member("ok-2", points=[{"points": 5, "expires_on": "not a day"}]),
         member("ok-3"),
+        member("ok-1"),
     ]
     status, result = send(api, 1, lines)
     assert status == 201, result
-    assert (result["lines"], result["imported"], result["refused"]) == (10, 2, 8)
+    assert (result["lines"], result["imported"], result["refused"]) == (11, 2, 9)
     named = {(p["line"], p["field"]) for p in result["problems"]}
     assert named == {
         (2, "line"),
@@ -112,6 +113,7 @@ def test_bad_lines_are_refused_by_number_and_the_rest_imported(api: Api, demo: s
         (7, "colour"),
         (8, "member_id"),
         (9, "points[0].expires_on"),
+        (11, "member_id"),  # ok-1 again: it repeats line 1
     }
     assert all(p["batch"] == 1 and p["message"] for p in result["problems"])
     assert api.call("members", "GET", "/programs/demo/members/t")[0] == 404  # nothing partial

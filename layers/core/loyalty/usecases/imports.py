@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -78,13 +78,22 @@ def batch(
         return False, ImportBatchResult.model_validate_json(found["result"])
     numbered = [(i, _parse(line) if text else line) for i, line in enumerate(lines, first_line)]
     numbered = [(i, line) for i, line in numbered if line is not BLANK]
+    first: dict[str, int] = {}  # member id -> the line that brings it; a later line of the batch repeats it
     # IMPORT_PARALLEL: moto's DynamoDB (the handler tests) is not safe for concurrent transactions.
     with ThreadPoolExecutor(max_workers=int(os.environ.get("IMPORT_PARALLEL", PARALLEL))) as pool:
-        # Each line in a copy of this context: the request's actor goes with it (usecases/pipeline.commit).
-        running = [
-            pool.submit(contextvars.copy_context().run, _line, store, program, program_id, import_id, i, line, now)
-            for i, line in numbered
-        ]
+        running = []
+        for i, line in numbered:
+            mid = line.get("member_id") if isinstance(line, dict) else None
+            if isinstance(mid, str) and first.setdefault(mid, i) != i:
+                repeat = ImportProblem(
+                    batch=n, line=i, member_id=mid, field="member_id", message=f"repeats line {first[mid]}"
+                )
+                running.append(_done(("refused", [repeat])))
+                continue
+            # Each line in a copy of this context: the request's actor goes with it (usecases/pipeline.commit).
+            running.append(
+                pool.submit(contextvars.copy_context().run, _line, store, program, program_id, import_id, i, line, now)
+            )
         fates = [job.result() for job in running]
     problems = [replace_batch(p, n) for _, reasons in fates for p in reasons]
     result = ImportBatchResult(
@@ -108,6 +117,12 @@ BLANK = object()
 @dataclass(frozen=True)
 class NotJson:
     error: str
+
+
+def _done(fate: Fate) -> Future[Fate]:
+    settled: Future[Fate] = Future()
+    settled.set_result(fate)
+    return settled
 
 
 def _parse(text: str) -> Any:
