@@ -186,3 +186,13 @@ def test_round_trips(api: Api, demo: str, calls: Counter[str]) -> None:  # noqa:
     assert measure(calls, api, "imports", "POST", f"{IMPORT}/batches/1", {"members": [rich(), member("c2")]}) == {
         "PutItem": 1
     }
+
+
+def test_a_plain_balance_takes_the_programs_expiry_and_tier_is_read_as_tier_id(api: Api, demo: str) -> None:
+    plain = {"member_id": "c9", "enrolled_at": "2022-01-01T00:00:00Z", "points": 250, "tier": "gold"}
+    status, result = send(api, 1, [plain])
+    assert (status, result["imported"]) == (201, 1), result
+    view = api.call("members", "GET", "/programs/demo/members/c9")[1]
+    assert view["points"]["balance"] == 250 and view["tier"]["id"] == "gold"
+    [bucket] = view["points"]["expiring"]
+    assert bucket["points"] == 250 and bucket["expires_on"] > LATER[:4]  # rolling 12 months from today

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AwareDatetime,
     ConfigDict,
     Field,
@@ -619,10 +620,21 @@ class ImportMember(Body):
     enrolled_at: Instant = Field(description="the original enrolment (not in the future)")
     birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
     channel: Id | None = None
-    tier_id: Id | None = Field(None, description="a level of the program's tiers; default: the first")
+    tier_id: Id | None = Field(
+        None,
+        validation_alias=AliasChoices("tier_id", "tier"),
+        description="a level of the program's tiers; default: the first (also read as `tier`)",
+    )
     tier_since: Instant | None = Field(None, description="default: enrolled_at")
     points: list[ImportBucket] = Field(
-        [], max_length=50, description="the balance, as expiry buckets (at most 50: one transaction per member)"
+        [],
+        max_length=50,
+        validation_alias=AliasChoices("points", "buckets"),
+        description="the balance as expiry buckets (at most 50: one transaction per member; also read as "
+        "`buckets`); a plain number here is read as `balance`",
+    )
+    balance: Annotated[int, Strict(), Field(ge=0, le=MAX_IMPORTED_POINTS)] | None = Field(
+        None, description="points without known expiry dates: credited with the program's expiry from today"
     )
     lifetime_earned: Annotated[int, Strict(), Field(ge=0, le=10**12)] | None = Field(
         None, description="default: the points imported; never less than them"
@@ -631,6 +643,15 @@ class ImportMember(Body):
     orders_total: Annotated[int, Strict(), Field(ge=0, le=10**9)] = 0
     last_purchase_at: Instant | None = None
     tags: list[Id] = Field([], max_length=MAX_TAGS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_balance(cls, data: Any) -> Any:
+        """`points: 500` is a balance without expiry dates (what a simple export holds)."""
+        plain = isinstance(data, dict) and isinstance(data.get("points"), int) and not isinstance(data["points"], bool)
+        if plain and "balance" not in data:
+            return {**{k: v for k, v in data.items() if k != "points"}, "balance": data["points"]}
+        return data
 
 
 class ImportBatch(Body):

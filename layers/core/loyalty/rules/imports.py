@@ -22,7 +22,7 @@ def profile(program: Program, program_id: str, line: ImportMember, import_id: st
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
     if line.last_purchase_at is not None and line.last_purchase_at > now:
         raise ValidationFailed.field("last_purchase_at", "must not be in the future")
-    held = sum(b.points for b in line.points)
+    held = sum(b.points for b in line.points) + (line.balance or 0)
     if held > MAX_IMPORTED_POINTS:
         raise ValidationFailed.field("points", f"at most {MAX_IMPORTED_POINTS} points in all, {held} given")
     if line.lifetime_earned is not None and line.lifetime_earned < held:
@@ -62,6 +62,8 @@ def admit(change: Change, line: ImportMember, import_id: str) -> None:
     for bucket in sorted(line.points, key=lambda b: (b.expires_on is None, b.expires_on)):
         day = bucket.expires_on.isoformat() if bucket.expires_on is not None else buckets.NEVER
         change.credit("adjust", bucket.points, change.at, ref, "import", expires_on=day)
+    if line.balance:  # no expiry known: the program's, counted from the import
+        change.credit("adjust", line.balance, change.at, ref, "import")
     change.expire_lapsed("expired before the import")
     if line.lifetime_earned is not None:
         change.profile.lifetime_earned = line.lifetime_earned
