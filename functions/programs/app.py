@@ -1,7 +1,7 @@
-"""Program documents: a thin adapter over the core layer's routes."""
+"""Program documents and the operators' view of the scheduled engine: a thin adapter over the core layer's routes."""
 
-from loyalty.http import programs
+from loyalty.http import operations, programs
 from loyalty.http.app import build, lambda_handler
 
-app = build(programs.router)
+app = build(programs.router, operations.router)
 handler = lambda_handler(app)

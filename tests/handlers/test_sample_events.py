@@ -18,6 +18,7 @@ ORDER = [
     "programs-health-days",
     "programs-versions",
     "programs-version",
+    "programs-operations-scheduled",
     "programs-campaign",
     "enrol-server",
     "enrol-me",

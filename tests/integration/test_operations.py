@@ -4,9 +4,12 @@ parallel, exactly once, never below zero; the audit trail names who wrote what."
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
+from local.stack import Stack
 from tests.integration.conftest import Client
+from tests.integration.test_expiry_sweep import invoke
 from tests.integration.test_health import wait_for
 from tests.integration.test_parallel import assert_ledger_is_the_balance, enrol, parallel
 
@@ -91,3 +94,14 @@ def test_parallel_erasures_erase_once_and_the_liability_falls(api: Client, pid: 
     assert [e["what"] for e in api.call("GET", f"/programs/{pid}/members/m1/audit")[1]["entries"]] == ["enrolment"]
     ledger = api.call("GET", f"/programs/{pid}/members/m1/ledger")[1]
     assert [e["type"] for e in ledger["entries"]] == ["welcome"]
+
+
+def test_the_scheduled_work_page_shows_the_last_runs_and_the_queues(stack: Stack, api: Client) -> None:
+    at = datetime(2026, 2, 1, 12, tzinfo=UTC)
+    planned = invoke(stack, at)["planned"]
+    status, work = api.call("GET", "/operations/scheduled")
+    assert status == 200, work
+    [run] = [r for r in work["runs"] if r["kinds"] == ["expire", "remind"]]
+    assert (run["at"], run["planned"]) == ("2026-02-01T12:00:00Z", planned)
+    assert set(work["queues"]) == {"WorkQueue", "WorkDeadLetterQueue", "ScheduleDeadLetterQueue"}
+    assert work["queues"]["WorkQueue"] == {"waiting": 0, "in_flight": 0}  # the invoke waited for its work

@@ -264,7 +264,8 @@ def test_only_the_operators_group_gets_credentials_and_they_invoke_only_server_r
     assert trust["StringEquals"] == {"cognito-identity.amazonaws.com:aud": {"Ref": "ConsoleIdentityPool"}}
     [statement] = role["Policies"][0]["PolicyDocument"]["Statement"]
     assert statement["Action"] == "execute-api:Invoke"
-    assert statement["Resource"]["Fn::Sub"].endswith(":${LoyaltyApi}/$default/*/programs/*")
+    routes = [r["Fn::Sub"].split(":")[-1] for r in statement["Resource"]]
+    assert routes == ["${LoyaltyApi}/$default/*/programs/*", "${LoyaltyApi}/$default/GET/operations/scheduled"]
     # The console's files: only the distribution reads them.
     grants = resources["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     [read] = [g for g in grants if g["Effect"] == "Allow"]

@@ -689,3 +689,20 @@ class ImportReport(Model):
     refused: int
     problems: list[ImportProblem] = Field(description=f"the first {1000} problems, in batch and line order")
     truncated: bool = False
+
+
+class ScheduledRun(Model):
+    kinds: list[str]
+    at: datetime = Field(description="the run's time (the schedule's)")
+    ran_at: datetime = Field(description="when the planner ran")
+    planned: int = Field(description="work items it queued")
+
+
+class QueueDepth(Model):
+    waiting: int
+    in_flight: int
+
+
+class ScheduledWork(Model):
+    runs: list[ScheduledRun] = Field(description="each planner's last run, latest first")
+    queues: dict[str, QueueDepth] = Field(description="the work queue and the dead-letter queues")

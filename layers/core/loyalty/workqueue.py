@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from functools import cache
@@ -39,3 +40,13 @@ def _flush(url: str, batch: list[dict[str, str]]) -> int:
         ids = {f["Id"] for f in failed}
         pending = [e for e in pending if e["Id"] in ids]
     raise RuntimeError(f"SQS refused {len(pending)} messages")
+
+
+def depths() -> dict[str, dict[str, int]]:
+    """Messages waiting and in flight per queue of QUEUE_URLS ({name: url}, set on the function that reads it)."""
+    out = {}
+    for name, url in json.loads(os.environ.get("QUEUE_URLS", "{}")).items():
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        got = _sqs().get_queue_attributes(QueueUrl=url, AttributeNames=names)["Attributes"]
+        out[name] = {"waiting": int(got.get(names[0], 0)), "in_flight": int(got.get(names[1], 0))}
+    return out

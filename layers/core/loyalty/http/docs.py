@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, earning, enrolment, imports, programs, reads, spending, tiers
+from . import cards, earning, enrolment, imports, operations, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
@@ -19,6 +19,7 @@ ROUTERS = (
     tiers.router,
     cards.router,
     imports.router,
+    operations.router,
 )
 
 

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
 from .. import ready, workqueue
-from ..runtime import logger, metrics, tracer
+from ..runtime import logger, metrics, store, tracer
 from ..usecases import scheduler
 from . import Handler
 
@@ -24,6 +24,7 @@ def planner(kinds: list[str]) -> Handler:
     def handler(event: EventBridgeModel, context: Any) -> dict[str, Any]:
         items = scheduler.plan(event.time, kinds)
         sent = workqueue.send(items)
+        scheduler.record(store(), kinds, event.time, sent)
         metrics.add_metric(name="WorkItemsPlanned", unit=MetricUnit.Count, value=sent)
         logger.info("planned", extra={"time": event.time.isoformat(), "kinds": kinds, "items": sent})
         return {"time": event.time.isoformat(), "kinds": kinds, "planned": sent}

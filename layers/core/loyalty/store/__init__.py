@@ -7,6 +7,7 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   programs.py  program documents                       due.py     the due index (gsi1)
   stats.py     health counters                     erasure.py an erasure (the one write leaving a partition)
   imports.py   import batches (their members are ordinary member writes)
+  runs.py      the planners' last runs (the console's scheduled work page)
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from .erasure import Erasure, Erasures
 from .imports import Imports
 from .keys import DUE_SHARDS, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs
+from .runs import Runs
 from .stats import Stats
 from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockTake, Writes
 
 
-class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
-    import batches, the due index and health counters."""
+    import batches, the due index, health counters and the planners' last runs."""
 
 
 __all__ = [

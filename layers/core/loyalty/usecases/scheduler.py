@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from .. import Model
+from .. import Model, clock
 from ..errors import NotFound
 from ..store import DUE_SHARDS, Store, TooLarge
 from . import programs, sweeps
@@ -39,6 +39,17 @@ class WorkItem(Model):
 
 def plan(at: datetime, kinds: list[str]) -> list[WorkItem]:
     return [WorkItem(kind=kind, shard=s, run_at=at) for kind in kinds for s in range(DUE_SHARDS)]
+
+
+def record(store: Store, kinds: list[str], at: datetime, planned: int) -> None:
+    """The run's trace for operators (the console's scheduled work page): 1 PutItem."""
+    store.record_run(kinds, clock.iso(at), clock.iso(clock.now()), planned)
+
+
+def runs(store: Store) -> list[dict[str, Any]]:
+    """Each planner's last run, latest first."""
+    found = [{k: r[k] for k in ("kinds", "at", "ran_at", "planned")} for r in store.runs()]
+    return sorted(found, key=lambda r: str(r["ran_at"]), reverse=True)
 
 
 def work(store: Store, item: WorkItem, time_left: Callable[[], float]) -> tuple[dict[str, int], WorkItem | None]:
