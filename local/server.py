@@ -165,6 +165,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class LocalServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's listen backlog is 5: fifty clients connecting at once (the parallel tests, a load
+    # test) could overflow it and see a connection reset, which API Gateway never gives.
+    request_queue_size = 256
 
     def __init__(self, port: int, runtime: Runtime, verbose: bool = False) -> None:
         super().__init__(("127.0.0.1", port), _Handler)

@@ -11,6 +11,7 @@ import pytest
 
 from local.dynamodb import client
 from local.stack import Stack, put_program
+from loyalty import caller
 from loyalty.schemas import Redeem
 from loyalty.store import Store
 from loyalty.usecases import spending
@@ -75,9 +76,13 @@ def test_the_largest_redemption_is_exactly_100_items_and_commits(
 
     ddb.transact_write_items = counted
     store = Store("LoyaltyTable", ddb)
-    _, body = spending.redeem(
-        store, pid, "m1", Redeem(redemption_id="max", reward_id=reward, quantity=most), datetime.now(UTC)
-    )
+    token = caller.serving("support@example.com")  # a request's actor: its audit item is one of the 100
+    try:
+        _, body = spending.redeem(
+            store, pid, "m1", Redeem(redemption_id="max", reward_id=reward, quantity=most), datetime.now(UTC)
+        )
+    finally:
+        caller.done(token)
     assert sent == [100] and len(body.coupons) == most
     entries = [e.type for e in store.ledger(pid, "m1", 2, None)[0]]
     assert entries == ["redeem", "expire"]

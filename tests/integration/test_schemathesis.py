@@ -78,7 +78,9 @@ def api_schema(stack: Stack, api: Client) -> Any:
         # other call reads (a valid one could, and the rest of the run would test another program).
         # PUT keeps its generated ids, so it exercises creating programs instead (a member's tags,
         # PUT too, take the real ids like any other member route).
-        if ctx.operation.method.upper() == "PUT" and ctx.operation.path == "/programs/{program_id}":
+        if not path_parameters or (  # None for a route without any (GET /operations/scheduled)
+            ctx.operation.method.upper() == "PUT" and ctx.operation.path == "/programs/{program_id}"
+        ):
             return st.just(path_parameters)
         real = {**path_parameters, "program_id": PROGRAM}
         real |= {k: v for k, v in {"member_id": MEMBER, "plan_id": KNOWN["plan_id"]}.items() if k in real}
