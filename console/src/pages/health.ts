@@ -46,12 +46,11 @@ interface CampaignFigures {
   budget_left: Record<string, number> | null;
 }
 
-const iso = (d: Date): string => d.toISOString().slice(0, 10);
-
 export function health(root: HTMLElement, pid: string, params: URLSearchParams): void {
-  const today = new Date();
-  const from = h("input", { type: "date", required: true, value: params.get("from") ?? iso(new Date(today.getTime() - 29 * 864e5)) });
-  const to = h("input", { type: "date", required: true, value: params.get("to") ?? iso(today) });
+  // Empty by default: the server picks the range in the program's time zone (the last 30 local days),
+  // which the browser's calendar may not share; the answer fills the inputs.
+  const from = h("input", { type: "date", required: true, value: params.get("from") ?? "" });
+  const to = h("input", { type: "date", required: true, value: params.get("to") ?? "" });
   const out = h("div", { class: "results", "aria-live": "polite" });
   const form = h(
     "form",
@@ -62,23 +61,29 @@ export function health(root: HTMLElement, pid: string, params: URLSearchParams):
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (!form.reportValidity()) return;
     setParams({ from: from.value, to: to.value });
-    void load(out, pid, from.value, to.value);
+    void load(out, pid, from, to);
   });
   root.append(form, out);
-  void load(out, pid, from.value, to.value);
+  void load(out, pid, from, to);
 }
 
-async function load(out: HTMLElement, pid: string, from: string, to: string): Promise<void> {
+async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, toInput: HTMLInputElement): Promise<void> {
   clear(out, note("Loading…"));
-  const range = `from=${enc(from)}&to=${enc(to)}`;
+  const asked = new URLSearchParams();
+  if (fromInput.value) asked.set("from", fromInput.value);
+  if (toInput.value) asked.set("to", toInput.value);
   let figs: Health;
   try {
-    figs = await call<Health>("GET", `${programPath(pid)}/health?${range}`);
+    figs = await call<Health>("GET", `${programPath(pid)}/health${asked.size ? `?${asked}` : ""}`);
   } catch (err) {
     clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
     return;
   }
+  fromInput.value = figs.from;
+  toInput.value = figs.to;
+  const range = `from=${enc(figs.from)}&to=${enc(figs.to)}`;
   const tiers = Object.entries(figs.members_per_tier);
   const segments = Object.entries(figs.members_per_segment).filter(([, n]) => n > 0);
   const days = h("section", { "aria-labelledby": "days-h" }, h("h2", { id: "days-h" }, "Per day"), note("Loading…"));
@@ -109,7 +114,9 @@ async function load(out: HTMLElement, pid: string, from: string, to: string): Pr
         },
         options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
       }),
-      chart("Members per RFM segment", describe(segments), {
+      segments.length === 0
+        ? h("figure", { class: "chart" }, h("figcaption", {}, "Members per RFM segment"), note("No member has an RFM segment yet."))
+        : chart("Members per RFM segment", describe(segments), {
         type: "doughnut",
         data: {
           labels: segments.map(([k]) => k),
