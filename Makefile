@@ -111,13 +111,15 @@ console/dist/.ok: console/package.json console/package-lock.json $(CONSOLE_SOURC
 
 console: console/dist/.ok
 
-# Debian's chromium and its chromedriver (Selenium uses both; nothing downloads a browser of its own).
-# Installed only if missing; where apt cannot install them (no root, no apt) the browser tests skip.
+# Debian's chromium and its chromedriver (Selenium uses both; nothing downloads a browser of its own),
+# and a CJK font: the demo's tier names are Chinese. Installed only if chromium or chromedriver is
+# missing (or the font); where apt cannot install them (no root, no apt) the browser tests skip.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei
 browser:
-	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y -q chromium chromium-driver || { apt-get update -q && apt-get install -y -q chromium chromium-driver; } \
+		apt-get install -y -q $(BROWSER_PACKAGES) || { apt-get update -q && apt-get install -y -q $(BROWSER_PACKAGES); } \
 			|| echo "could not install chromium: tests/browser will skip"; \
 	else echo "chromium missing and apt-get cannot install it here: tests/browser will skip"; fi
 

@@ -44,7 +44,8 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
       resp.status,
       err?.code ?? (resp.status === 404 ? "not_found" : "error"),
       err?.message ?? plain ?? `${resp.status} ${resp.statusText}`,
-      Array.isArray(err?.details) ? err.details : [],
+      // Only the details that name a field (a 409's details carry figures, e.g. needed/available).
+      Array.isArray(err?.details) ? err.details.filter((d) => typeof d?.field === "string") : [],
       err !== undefined,
     );
   }

@@ -122,6 +122,7 @@ def text_of(driver: Any, css: str) -> str:
 
 
 def open_page(driver: Any, base: str, page: str) -> None:
+    driver.get("about:blank")  # a new document each time: a hash alone would navigate within the old one
     driver.get(f"{base}/console/#/{page}")
     driver.get_log("browser")  # a fresh log per page
     wait(driver, "the page's heading", lambda d: text_of(d, "main h1"))
@@ -156,6 +157,7 @@ def check_page(driver: Any, name: str, tmp_path: Path, expected: tuple[tuple[str
     driver.set_window_size(1280, min(max(height, 900), 4000))  # the whole page, not the viewport
     target = SHOTS if os.environ.get("UPDATE_SCREENSHOTS") else tmp_path
     target.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("document.activeElement.blur(); window.scrollTo(0, 0);")
     assert driver.save_screenshot(str(target / f"{name}.png"))
     driver.set_window_size(1280, 900)
 
@@ -261,7 +263,8 @@ def test_member_page_shows_the_member_and_takes_an_adjustment(browser: Any, base
     points.send_keys(str(-(balance + 1000)))
     browser.find_element(By.ID, "adj-reason").send_keys("too much")
     browser.find_element(By.CSS_SELECTOR, "form[aria-labelledby=adj-h] button[type=submit]").click()
-    wait(browser, "the refusal", lambda d: text_of(d, "form[aria-labelledby=adj-h] .msg.error"))
+    refusal = wait(browser, "the refusal", lambda d: text_of(d, "form[aria-labelledby=adj-h] .msg.error"))
+    assert refusal.startswith("needs ") and "undefined" not in refusal, refusal
     assert text_of(browser, "#member-balance") == f"{balance + 25:,}"
     check_page(browser, "member", tmp_path, expected=(("/adjustments", 409),))
 
@@ -326,7 +329,6 @@ def test_keyboard_reaches_every_page(browser: Any, base: str) -> None:
     from selenium.webdriver.common.keys import Keys
 
     open_page(browser, base, "health")
-    browser.execute_script("document.activeElement.blur(); window.focus();")
     focused = []
     for _ in range(3):
         ActionChains(browser).send_keys(Keys.TAB).perform()
