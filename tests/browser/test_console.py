@@ -258,15 +258,26 @@ def test_member_page_shows_the_member_and_takes_an_adjustment(browser: Any, base
     wait(browser, "the adjustment's audit", lambda d: "adjustment" in text_of(d, "[aria-labelledby=audit-h] table"))
     assert "agent-7" in text_of(browser, "[aria-labelledby=ledger-h] table")
 
+    # Over the API's bound: its 422 names `points`, and the message shows next to that field.
+    points = browser.find_element(By.ID, "adj-points")
+    points.send_keys("2000000000")
+    browser.find_element(By.ID, "adj-reason").send_keys("too big")
+    browser.find_element(By.CSS_SELECTOR, "form[aria-labelledby=adj-h] button[type=submit]").click()
+    wait(browser, "the field's message", lambda d: text_of(d, "#adj-points-error"))
+    assert browser.find_element(By.ID, "adj-points").get_attribute("aria-invalid") == "true"
+    points.clear()
+    browser.find_element(By.ID, "adj-reason").clear()
+
     # A debit beyond the balance: the API's message, nothing changed.
     points = browser.find_element(By.ID, "adj-points")
     points.send_keys(str(-(balance + 1000)))
     browser.find_element(By.ID, "adj-reason").send_keys("too much")
     browser.find_element(By.CSS_SELECTOR, "form[aria-labelledby=adj-h] button[type=submit]").click()
-    refusal = wait(browser, "the refusal", lambda d: text_of(d, "form[aria-labelledby=adj-h] .msg.error"))
-    assert refusal.startswith("needs ") and "undefined" not in refusal, refusal
+    message = "form[aria-labelledby=adj-h] .msg.error"  # the 422's message stays until this answer replaces it
+    refusal = wait(browser, "the refusal", lambda d: (t := text_of(d, message)).startswith("needs ") and t)
+    assert "undefined" not in refusal, refusal
     assert text_of(browser, "#member-balance") == f"{balance + 25:,}"
-    check_page(browser, "member", tmp_path, expected=(("/adjustments", 409),))
+    check_page(browser, "member", tmp_path, expected=(("/adjustments", 409), ("/adjustments", 422)))
 
 
 def test_program_page_lists_each_problem_by_field_and_quotes(browser: Any, base: str, tmp_path: Path) -> None:

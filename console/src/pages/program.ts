@@ -124,40 +124,49 @@ export function programPage(root: HTMLElement, pid: string): void {
   void loadVersions(versions, pid, editor);
 }
 
+type Versions = { versions: { version: number; saved_at: string }[]; next_cursor: string | null };
+
 async function loadVersions(section: HTMLElement, pid: string, editor: HTMLTextAreaElement): Promise<void> {
   const heading = section.firstElementChild as HTMLElement;
   const viewer = h("div", {});
+  const rows: (string | Node)[][] = [];
+  const listing = h("div", {});
+  const show = async (v: number): Promise<void> => {
+    try {
+      const { program_id: _id, version: _v, ...doc } = await call<Record<string, unknown>>("GET", `${programPath(pid)}/versions/${enc(String(v))}`);
+      const text = JSON.stringify(doc, null, 2);
+      const area = h("textarea", { rows: 14, readonly: true, class: "code" });
+      area.value = text;
+      clear(
+        viewer,
+        field("version-doc", `Version ${v} (read only)`, area),
+        h("button", { type: "button", class: "secondary", onclick: () => { editor.value = text; editor.focus(); } }, `Copy version ${v} into the editor`),
+      );
+    } catch (err) {
+      clear(viewer, note(err instanceof ApiError ? err.message : String(err), "error"));
+    }
+  };
+  const page = async (cursor: string | null): Promise<boolean> => {
+    const list = await optional<Versions>(`${programPath(pid)}/versions${cursor ? `?cursor=${enc(cursor)}` : ""}`);
+    if (list === null) return false;
+    rows.push(...list.versions.map((v) => [
+      String(v.version), v.saved_at, h("button", { type: "button", class: "secondary", onclick: () => void show(v.version) }, `Show version ${v.version}`),
+    ]));
+    const more = list.next_cursor
+      ? h("button", { type: "button", class: "secondary", onclick: () => void page(list.next_cursor).catch(fail) }, "More versions")
+      : null;
+    clear(listing, table("Saved versions, newest first", ["version", "saved at", ""], rows, "none"), more);
+    return true;
+  };
+  const fail = (err: unknown): void => clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
   try {
-    const list = await optional<{ versions: { version: number; saved_at: string }[]; next_cursor: string | null }>(`${programPath(pid)}/versions`);
-    if (list === null) {
+    if (!(await page(null))) {
       clear(section, heading, note("Version history not available on this runtime."));
       return;
     }
-    const show = async (v: number): Promise<void> => {
-      try {
-        const { program_id: _id, version: _v, ...doc } = await call<Record<string, unknown>>("GET", `${programPath(pid)}/versions/${enc(String(v))}`);
-        const text = JSON.stringify(doc, null, 2);
-        const area = h("textarea", { rows: 14, readonly: true, class: "code" });
-        area.value = text;
-        clear(
-          viewer,
-          field("version-doc", `Version ${v} (read only)`, area),
-          h("button", { type: "button", class: "secondary", onclick: () => { editor.value = text; editor.focus(); } }, `Copy version ${v} into the editor`),
-        );
-      } catch (err) {
-        clear(viewer, note(err instanceof ApiError ? err.message : String(err), "error"));
-      }
-    };
-    clear(
-      section,
-      heading,
-      table("Saved versions, newest first", ["version", "saved at", ""], list.versions.map((v) => [
-        String(v.version), v.saved_at, h("button", { type: "button", class: "secondary", onclick: () => void show(v.version) }, `Show version ${v.version}`),
-      ]), "none"),
-      viewer,
-    );
+    clear(section, heading, listing, viewer);
   } catch (err) {
-    clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
+    fail(err);
   }
 }
 
