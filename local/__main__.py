@@ -38,6 +38,10 @@ def banner(stack: Stack, data_dir: Path | None) -> None:
     consumers = ", ".join(f"{p.pipe.name} -> {p.pipe.function}" for p in stack.pipes)
     print(f"Table stream     {consumers}")
     print(f"Domain events    {stack.api_url}/_local/events?since=0")
+    print(f'Scheduled runs   POST {stack.api_url}/_local/scheduled/{{FunctionName}} {{"at": ISO}}')
+    print(f"  functions: {', '.join(stack.api.scheduled)}")
+    built = "" if (stack.api.console_dir / "index.html").is_file() else "   (not built: make console/dist/.ok)"
+    print(f"Console          {stack.api_url}/console{built}")
 
 
 def main() -> None:
