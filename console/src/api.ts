@@ -56,14 +56,3 @@ export const enc = encodeURIComponent;
 export const programPath = (pid: string): string => `/programs/${enc(pid)}`;
 export const memberPath = (pid: string, mid: string): string => `${programPath(pid)}/members/${enc(mid)}`;
 
-/** A route that may be missing on this runtime (added on main later): null on 404 of the route itself. */
-export async function optional<T>(path: string): Promise<T | null> {
-  try {
-    return await call<T>("GET", path);
-  } catch (err) {
-    if (err instanceof ApiError && err.status === 404 && !err.contract) {
-      return null;
-    }
-    throw err;
-  }
-}

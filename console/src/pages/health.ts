@@ -1,4 +1,4 @@
-import { ApiError, call, enc, optional, programPath } from "../api";
+import { ApiError, call, enc, programPath } from "../api";
 import { chart, describe, PALETTE } from "../charts";
 import { clear, field, figures, h, money, note, num, pct, table } from "../dom";
 import { setParams } from "../state";
@@ -134,15 +134,11 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
 
 async function loadDays(section: HTMLElement, pid: string, range: string): Promise<void> {
   const heading = section.firstElementChild as HTMLElement;
-  let series: { days: Day[] } | null;
+  let series: { days: Day[] };
   try {
-    series = await optional<{ days: Day[] }>(`${programPath(pid)}/health/days?${range}`);
+    series = await call<{ days: Day[] }>("GET", `${programPath(pid)}/health/days?${range}`);
   } catch (err) {
     clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
-    return;
-  }
-  if (series === null) {
-    clear(section, heading, note("Per-day series not available on this runtime."));
     return;
   }
   const labels = series.days.map((d) => d.day);

@@ -44,9 +44,11 @@ interface Page<T> {
   next_cursor: string | null;
 }
 
-const PAGE_SIZE = 10;
+// Rows per page of the ledger and the audit trail; `#/member?limit=` overrides it (the API takes 1-100).
+let pageSize = 10;
 
 export function member(root: HTMLElement, pid: string, params: URLSearchParams): void {
+  pageSize = Math.min(100, Math.max(1, Math.trunc(Number(params.get("limit"))) || 10));
   const input = h("input", { type: "text", required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.:\\-]{1,64}", value: params.get("member") ?? "" });
   const out = h("div", { class: "results" });
   const form = h("form", { class: "inline", role: "search" }, field("member-id", "Member id", input), h("button", { type: "submit" }, "Look up"));
@@ -141,7 +143,7 @@ async function paged<T>(section: HTMLElement, path: string, caption: string, hea
   clear(section, heading, body);
   const more = async (cursor: string | null): Promise<void> => {
     try {
-      const page = await call<Page<T>>("GET", `${path}?limit=${PAGE_SIZE}${cursor ? `&cursor=${enc(cursor)}` : ""}`);
+      const page = await call<Page<T>>("GET", `${path}?limit=${pageSize}${cursor ? `&cursor=${enc(cursor)}` : ""}`);
       rows.push(...page.entries.map(row));
       const button = page.next_cursor
         ? h("button", { type: "button", class: "secondary", onclick: () => void more(page.next_cursor) }, `More (${caption.split(",")[0].toLowerCase()})`)

@@ -1,4 +1,4 @@
-import { ApiError, type Problem, call, enc, memberPath, optional, programPath } from "../api";
+import { ApiError, type Problem, call, enc, memberPath, programPath } from "../api";
 import { clear, field, h, newId, note, num, table } from "../dom";
 import { locate } from "../jsonpath";
 
@@ -133,8 +133,8 @@ async function loadVersions(section: HTMLElement, pid: string, editor: HTMLTextA
   const listing = h("div", {});
   const show = async (v: number): Promise<void> => {
     try {
-      const { program_id: _id, version: _v, ...doc } = await call<Record<string, unknown>>("GET", `${programPath(pid)}/versions/${enc(String(v))}`);
-      const text = JSON.stringify(doc, null, 2);
+      const saved = await call<{ document: unknown }>("GET", `${programPath(pid)}/versions/${enc(String(v))}`);
+      const text = JSON.stringify(saved.document, null, 2);
       const area = h("textarea", { rows: 14, readonly: true, class: "code" });
       area.value = text;
       clear(
@@ -146,9 +146,8 @@ async function loadVersions(section: HTMLElement, pid: string, editor: HTMLTextA
       clear(viewer, note(err instanceof ApiError ? err.message : String(err), "error"));
     }
   };
-  const page = async (cursor: string | null): Promise<boolean> => {
-    const list = await optional<Versions>(`${programPath(pid)}/versions${cursor ? `?cursor=${enc(cursor)}` : ""}`);
-    if (list === null) return false;
+  const page = async (cursor: string | null): Promise<void> => {
+    const list = await call<Versions>("GET", `${programPath(pid)}/versions${cursor ? `?cursor=${enc(cursor)}` : ""}`);
     rows.push(...list.versions.map((v) => [
       String(v.version), v.saved_at, h("button", { type: "button", class: "secondary", onclick: () => void show(v.version) }, `Show version ${v.version}`),
     ]));
@@ -156,14 +155,10 @@ async function loadVersions(section: HTMLElement, pid: string, editor: HTMLTextA
       ? h("button", { type: "button", class: "secondary", onclick: () => void page(list.next_cursor).catch(fail) }, "More versions")
       : null;
     clear(listing, table("Saved versions, newest first", ["version", "saved at", ""], rows, "none"), more);
-    return true;
   };
   const fail = (err: unknown): void => clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
   try {
-    if (!(await page(null))) {
-      clear(section, heading, note("Version history not available on this runtime."));
-      return;
-    }
+    await page(null);
     clear(section, heading, listing, viewer);
   } catch (err) {
     fail(err);
