@@ -41,10 +41,10 @@ node_modules/.ok: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-dev: deps
+dev: deps console/dist/.ok
 	$(BIN)/python -m local
 
-test: deps $(SAM_VENV)/.ok lint
+test: deps $(SAM_VENV)/.ok lint console/dist/.ok browser
 	$(BIN)/pytest -q
 
 unit: $(VENV)/.ok
@@ -100,4 +100,36 @@ bench-campaigns: deps
 	$(BIN)/python -m bench.campaigns
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local
+	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local console/node_modules console/dist
+
+# --- Operator console ---------------------------------------------------------------------------
+# console/ is its own npm project (Vite + TypeScript + Chart.js); the local runtime serves its build
+# at http://127.0.0.1:3000/console (local/server.py). tests/browser drives it in Debian's Chromium.
+.PHONY: console browser console-screenshots
+
+CONSOLE_SOURCES := console/index.html console/vite.config.ts console/tsconfig.json $(shell find console/src -type f 2>/dev/null)
+
+console/dist/.ok: console/package.json console/package-lock.json $(CONSOLE_SOURCES)
+	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	touch $@
+
+console: console/dist/.ok
+
+# Debian's chromium and its chromedriver (Selenium uses both; nothing downloads a browser of its own),
+# and a CJK font: the demo's tier names are Chinese. Installed only if chromium or chromedriver is
+# missing (or the font); where apt cannot install them (no root, no apt) the browser tests skip.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q $(BROWSER_PACKAGES) || { apt-get update -q && apt-get install -y -q $(BROWSER_PACKAGES); } \
+			|| echo "could not install chromium: tests/browser will skip"; \
+	else echo "chromium missing and apt-get cannot install it here: tests/browser will skip"; fi
+
+# Rewrites docs/console/*.png from the browser tests (the README shows them).
+console-screenshots: deps console/dist/.ok browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser
+
+# checkov's secrets scan skips the console's dependencies and build output like the root node_modules.
+SECRETS_SKIP += --skip-path '^\./console/node_modules$$' --skip-path '^\./console/dist$$'

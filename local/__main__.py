@@ -42,6 +42,10 @@ def banner(stack: Stack, data_dir: Path | None) -> None:
     if stack.buckets is not None:
         print(f"S3 (moto)        {stack.queues.endpoint}   buckets: {', '.join(stack.buckets.names.values())}")
         print(f"  import files:  {IMPORTS_DIR}/<program_id>/<import_id>.jsonl is uploaded and imported")
+    print(f'Scheduled runs   POST {stack.api_url}/_local/scheduled/{{FunctionName}} {{"at": ISO}}')
+    print(f"  functions: {', '.join(stack.api.scheduled)}")
+    built = "" if (stack.api.console_dir / "index.html").is_file() else "   (not built: make console/dist/.ok)"
+    print(f"Console          {stack.api_url}/console{built}")
 
 
 def main() -> None:

@@ -13,14 +13,28 @@ import traceback
 import uuid
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, unquote, urlsplit
 
 from .containers import Runtime
 from .streams import EventLog
-from .template import Route
+from .template import ROOT, Route
 
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+CONSOLE_DIR = ROOT / "console" / "dist"  # `make console/dist/.ok` builds it
+# Only what Vite emits; anything else is not served (no guessing from the platform's mime table).
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".woff2": "font/woff2",
+}
 
 
 def jwt_claims(header: str | None) -> dict[str, Any] | None:
@@ -182,6 +196,27 @@ class LocalServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def scheduled_event(at: datetime) -> dict[str, Any]:
+    """The EventBridge Scheduler event of a run at `at` (the sweeps take the run's time from `time`)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.scheduler",
+        "account": "000000000000",
+        "time": at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+
+
+def _error(code: str, message: str, field: str | None = None) -> bytes:
+    """The contract's error shape (API.md), so the console reads local routes' errors like the API's."""
+    details = [{"field": field, "message": message}] if field else []
+    return json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
+
+
 def authorize(route: Route, header: str | None) -> tuple[tuple[int, bytes] | None, dict[str, Any] | None]:
     """(API Gateway's refusal or None, the JWT claims for /me routes)."""
     claims = jwt_claims(header)
@@ -196,19 +231,23 @@ def authorize(route: Route, header: str | None) -> tuple[tuple[int, bytes] | Non
 
 class ApiServer(LocalServer):
     EVENTS = "/_local/events"  # not an API route: the domain events the local pipes produced
+    SCHEDULED = "/_local/scheduled"  # not an API route: run a scheduled function for a chosen time
+    CONSOLE = "/console"  # not an API route: the operator console's static files
 
     def __init__(self, port: int, runtime: Runtime, verbose: bool = False) -> None:
         super().__init__(port, runtime, verbose)
         self.routes = [r for fn in runtime.functions.values() for r in fn.routes]
         self.events: EventLog | None = None
+        self.scheduled: list[str] = []  # the template's scheduled functions (stack.start sets them)
+        self.console_dir: Path = CONSOLE_DIR
 
     def dispatch(self, req: _Handler) -> None:
         body = req._body()
         if body is None:
             return
         url = urlsplit(req.path)
-        if url.path == self.EVENTS and req.command == "GET" and self.events is not None:
-            return self._events(req, url.query)
+        if self._local(req, url.path, url.query, body):
+            return None
         found = match(self.routes, req.command, url.path)
         if found is None:
             return req._reply(404, b'{"message":"Not Found"}')
@@ -232,6 +271,57 @@ class ApiServer(LocalServer):
             traceback.print_exc()
             return req._reply(500, b'{"message":"Internal Server Error"}')
         req._reply(*reply)
+
+    def _local(self, req: _Handler, path: str, query: str, body: bytes) -> bool:
+        """The local-only routes (no API route starts with /_local or /console); True if it answered."""
+        if path == self.EVENTS and req.command == "GET" and self.events is not None:
+            self._events(req, query)
+        elif path == self.SCHEDULED and req.command == "GET":
+            req._reply(200, json.dumps({"functions": self.scheduled}).encode())
+        elif path.startswith(self.SCHEDULED + "/") and req.command == "POST":
+            self._run_scheduled(req, unquote(path[len(self.SCHEDULED) + 1 :]), body)
+        elif (path == self.CONSOLE or path.startswith(self.CONSOLE + "/")) and req.command == "GET":
+            self._console(req, path[len(self.CONSOLE) :])
+        else:
+            return False
+        return True
+
+    def _console(self, req: _Handler, rest: str) -> None:
+        """index.html for /console and /console/ (hash routing: no other page paths), else a built file."""
+        root = self.console_dir.resolve()
+        path = (root / "index.html") if rest in ("", "/") else (root / unquote(rest).lstrip("/")).resolve()
+        kind = CONTENT_TYPES.get(path.suffix)
+        if not path.is_relative_to(root) or not path.is_file() or kind is None:
+            if not (root / "index.html").is_file():
+                return req._reply(404, _error("not_found", "the console is not built: run `make console/dist/.ok`"))
+            return req._reply(404, _error("not_found", f"no console file {rest!r}"))
+        # Vite names assets by content hash, so they never change; index.html must be re-read each load.
+        cache = "public, max-age=31536000, immutable" if rest.startswith("/assets/") else "no-cache"
+        headers = {"content-type": kind, "cache-control": cache, "x-content-type-options": "nosniff"}
+        return req._reply(200, path.read_bytes(), headers)
+
+    def _run_scheduled(self, req: _Handler, name: str, body: bytes) -> None:
+        """`{"at": ISO}`: the function's scheduled event for that instant, answered once its queued work is done
+        (as the Invoke API does), with the function's JSON result."""
+        if name not in self.scheduled:
+            return req._reply(404, _error("not_found", f"no scheduled function {name!r}", "function"))
+        try:
+            payload = json.loads(body or b"{}")
+            at = datetime.fromisoformat(str(payload.get("at"))) if isinstance(payload, dict) else None
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            message = "an ISO 8601 instant with an offset, e.g. 2026-12-01T00:00:00Z"
+            return req._reply(400, _error("validation_error", message, "at"))
+        try:
+            status, result = self.runtime.invoke_and_settle(name, scheduled_event(at))
+        except Exception:  # a dead container: the why goes to the console, as in dispatch
+            traceback.print_exc()
+            return req._reply(500, _error("function_error", f"{name}: the container failed"))
+        if status != "ok":
+            message = result.get("errorMessage", "the function failed") if isinstance(result, dict) else str(result)
+            return req._reply(500, _error("function_error", f"{name}: {message}"))
+        req._reply(200, json.dumps(result, default=str).encode())
 
     def _events(self, req: _Handler, query: str) -> None:
         """`?since=<seq>`: the events after the last one a reader saw."""

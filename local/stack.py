@@ -108,6 +108,7 @@ def start(
     consumers = template.stream_consumers() if streams else []
     stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in consumers]
     api.events = stack.events
+    api.scheduled = template.scheduled()
     for server in (api, invoke):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

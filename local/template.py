@@ -249,6 +249,17 @@ class Template:
                         out.append(StreamConsumer(f"{name}.{event_name}", table, name, pipe=False))
         return out
 
+    def scheduled(self) -> list[str]:
+        """Functions with a schedule (EventBridge Scheduler or a rule): what `/_local/scheduled` runs."""
+        out = []
+        for name, res in self.resources.items():
+            events = res.get("Properties", {}).get("Events", {}).values()
+            if res.get("Type") == "AWS::Serverless::Function" and any(
+                e.get("Type") in ("ScheduleV2", "Schedule") for e in events
+            ):
+                out.append(name)
+        return out
+
     def jwt_authorizers(self) -> set[str]:
         names: set[str] = set()
         for r in self.resources.values():

@@ -1,0 +1,59 @@
+import "./style.css";
+import { destroyCharts } from "./charts";
+import { clear, h } from "./dom";
+import { health } from "./pages/health";
+import { member } from "./pages/member";
+import { programPage } from "./pages/program";
+import { scheduled } from "./pages/scheduled";
+import * as state from "./state";
+
+export type Page = (root: HTMLElement, pid: string, params: URLSearchParams) => void;
+
+const PAGES: Record<string, { title: string; render: Page }> = {
+  health: { title: "Program health", render: health },
+  member: { title: "Member", render: member },
+  program: { title: "Program document", render: programPage },
+  scheduled: { title: "Scheduled work", render: scheduled },
+};
+
+const main = document.getElementById("main") as HTMLElement;
+const form = document.getElementById("program-form") as HTMLFormElement;
+const input = document.getElementById("program-id") as HTMLInputElement;
+const known = document.getElementById("program-ids") as HTMLDataListElement;
+let first = true;
+
+function render(): void {
+  destroyCharts();
+  const { page, params } = state.route();
+  const entry = PAGES[page];
+  const pid = state.program();
+  input.value = pid;
+  clear(known, ...state.knownPrograms().map((p) => h("option", { value: p })));
+  for (const link of document.querySelectorAll<HTMLAnchorElement>("nav a")) {
+    if (link.getAttribute("href") === `#/${page}`) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  if (!entry) {
+    document.title = "Not found · Loyalty console";
+    clear(main, h("h1", {}, "No such page"), h("p", {}, h("a", { href: "#/health" }, "Go to program health")));
+    return;
+  }
+  document.title = `${entry.title} · ${pid} · Loyalty console`;
+  clear(main, h("h1", {}, entry.title, h("span", { class: "pid" }, ` · ${pid}`)));
+  entry.render(main, pid, params);
+  // A new page moves the focus to its content, as a page load would for a screen reader.
+  if (!first) main.focus();
+  first = false;
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (!input.reportValidity()) return;
+  state.rememberProgram(input.value);
+  state.setParams({ program: input.value });
+  render();
+});
+
+window.addEventListener("hashchange", render);
+state.rememberProgram(state.program());
+render();

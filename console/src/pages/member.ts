@@ -1,0 +1,215 @@
+import { ApiError, call, enc, memberPath } from "../api";
+import { clear, field, figures, h, money, newId, note, num, setFieldError, table, when } from "../dom";
+import { setParams } from "../state";
+
+interface MemberView {
+  member_id: string;
+  enrolled_at: string;
+  last_purchase_at: string | null;
+  lifecycle_stage: string;
+  tier: { id: string; name: string; since: string | null; progress: { metric: string; value: number; next_tier: string | null; needed: number } } | null;
+  points: { balance: number; lifetime_earned: number; expiring: { points: number; expires_on: string }[] };
+  paid_cards: { plan_id: string; active_until: string; kind?: string | null }[];
+  rfm?: { segment: string } | null;
+  growth?: number | null;
+  tags: string[];
+}
+interface Coupon {
+  coupon_id: string;
+  name: string;
+  status: string;
+  kind: string;
+  value_minor: number;
+  min_spend_minor: number;
+  valid_until: string;
+  source: string;
+}
+interface LedgerEntry {
+  type: string;
+  points: number;
+  balance_after: number;
+  at: string;
+  ref: string | null;
+  reason?: string | null;
+  actor?: string | null;
+}
+interface AuditEntry {
+  at: string;
+  what: string;
+  client_id: string | null;
+  actor: string;
+}
+interface Page<T> {
+  entries: T[];
+  next_cursor: string | null;
+}
+
+// Rows per page of the ledger and the audit trail; `#/member?limit=` overrides it (the API takes 1-100).
+let pageSize = 10;
+
+export function member(root: HTMLElement, pid: string, params: URLSearchParams): void {
+  pageSize = Math.min(100, Math.max(1, Math.trunc(Number(params.get("limit"))) || 10));
+  const input = h("input", { type: "text", required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.:\\-]{1,64}", value: params.get("member") ?? "" });
+  const out = h("div", { class: "results" });
+  const form = h("form", { class: "inline", role: "search" }, field("member-id", "Member id", input), h("button", { type: "submit" }, "Look up"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (!input.reportValidity()) return;
+    setParams({ member: input.value });
+    void show(out, pid, input.value);
+  });
+  root.append(form, out);
+  if (input.value) void show(out, pid, input.value);
+}
+
+async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
+  clear(out, note("Loading…"));
+  const summary = h("section", { "aria-labelledby": "summary-h" });
+  try {
+    await renderSummary(summary, pid, mid);
+  } catch (err) {
+    clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
+    return;
+  }
+  const coupons = h("section", { "aria-labelledby": "coupons-h" }, h("h2", { id: "coupons-h" }, "Coupons"));
+  const ledger = h("section", { "aria-labelledby": "ledger-h" }, h("h2", { id: "ledger-h" }, "Points ledger"));
+  const audit = h("section", { "aria-labelledby": "audit-h" }, h("h2", { id: "audit-h" }, "Audit trail"));
+  const refresh = (): void => {
+    void renderSummary(summary, pid, mid);
+    void paged<LedgerEntry>(ledger, `${memberPath(pid, mid)}/ledger`, "Ledger entries, newest first", ["at", "type", "points", "balance after", "ref", "reason", "actor"], (e) => [
+      when(e.at), e.type, signed(e.points), num(e.balance_after), e.ref ?? "—", e.reason ?? "—", e.actor ?? "—",
+    ]);
+    void paged<AuditEntry>(audit, `${memberPath(pid, mid)}/audit`, "Audit entries, newest first", ["at", "what", "client id", "actor"], (e) => [
+      when(e.at), e.what, e.client_id ?? "—", e.actor,
+    ]);
+  };
+  clear(out, summary, adjustment(pid, mid, refresh), coupons, ledger, audit);
+  refresh();
+  void renderCoupons(coupons, pid, mid);
+}
+
+const signed = (n: number): string => (n > 0 ? `+${num(n)}` : num(n));
+
+async function renderSummary(section: HTMLElement, pid: string, mid: string): Promise<void> {
+  const m = await call<MemberView>("GET", memberPath(pid, mid));
+  const tier = m.tier;
+  const progress = tier
+    ? tier.progress.next_tier
+      ? h(
+          "span",
+          {},
+          h("progress", { id: "tier-progress", max: tier.progress.value + tier.progress.needed, value: tier.progress.value, "aria-label": `progress to ${tier.progress.next_tier}` }),
+          ` ${num(tier.progress.value)} ${tier.progress.metric}; ${num(tier.progress.needed)} more to ${tier.progress.next_tier}`,
+        )
+      : `${num(tier.progress.value)} ${tier.progress.metric}; top tier`
+    : "—";
+  clear(
+    section,
+    h("h2", { id: "summary-h" }, `Member ${m.member_id}`),
+    figures([
+      ["Points balance", h("span", { id: "member-balance" }, num(m.points.balance))],
+      ["Lifetime earned", num(m.points.lifetime_earned)],
+      ["Tier", tier ? `${tier.name} (${tier.id})` : "—"],
+      ["Tier progress", progress],
+      ["Lifecycle", m.lifecycle_stage],
+      ["RFM segment", m.rfm?.segment ?? "—"],
+      ["Enrolled", when(m.enrolled_at)],
+      ["Last purchase", when(m.last_purchase_at)],
+      ["Tags", m.tags.length ? m.tags.join(", ") : "none"],
+    ]),
+    table("Expiring points", ["points", "expires on"], m.points.expiring.map((e) => [num(e.points), e.expires_on]), "nothing expiring"),
+    table("Paid cards", ["plan", "kind", "active until"], m.paid_cards.map((c) => [c.plan_id, c.kind ?? "—", when(c.active_until)]), "no paid cards"),
+  );
+}
+
+async function renderCoupons(section: HTMLElement, pid: string, mid: string): Promise<void> {
+  try {
+    const { coupons } = await call<{ coupons: Coupon[] }>("GET", `${memberPath(pid, mid)}/coupons`);
+    section.append(
+      table("Coupon wallet", ["coupon", "name", "status", "value", "min spend", "valid until", "source"], coupons.map((c) => [
+        c.coupon_id, c.name, c.status, c.kind === "amount_off" ? money(c.value_minor) : `${c.kind} ${c.value_minor}`, money(c.min_spend_minor), when(c.valid_until), c.source,
+      ]), "no coupons"),
+    );
+  } catch (err) {
+    section.append(note(err instanceof ApiError ? err.message : String(err), "error"));
+  }
+}
+
+/** A table that follows next_cursor on "More"; the section keeps its heading. */
+async function paged<T>(section: HTMLElement, path: string, caption: string, headers: string[], row: (e: T) => (string | Node)[]): Promise<void> {
+  const heading = section.firstElementChild as HTMLElement;
+  const rows: (string | Node)[][] = [];
+  const body = h("div", {});
+  clear(section, heading, body);
+  const more = async (cursor: string | null): Promise<void> => {
+    try {
+      const page = await call<Page<T>>("GET", `${path}?limit=${pageSize}${cursor ? `&cursor=${enc(cursor)}` : ""}`);
+      rows.push(...page.entries.map(row));
+      const button = page.next_cursor
+        ? h("button", { type: "button", class: "secondary", onclick: () => void more(page.next_cursor) }, `More (${caption.split(",")[0].toLowerCase()})`)
+        : null;
+      clear(body, table(caption, headers, rows), button);
+      if (cursor) (body.querySelector("button") ?? body.querySelector("table"))?.focus?.();
+    } catch (err) {
+      body.append(note(err instanceof ApiError ? err.message : String(err), "error"));
+    }
+  };
+  await more(null);
+}
+
+function adjustment(pid: string, mid: string, refresh: () => void): HTMLElement {
+  const points = h("input", { type: "number", step: 1, required: true, inputmode: "numeric" });
+  const reason = h("input", { type: "text", required: true, maxlength: 200 });
+  const actor = h("input", { type: "text", maxlength: 128, autocomplete: "name" });
+  const status = h("div", { "aria-live": "polite" });
+  const ids: Record<string, string> = { points: "adj-points", reason: "adj-reason", actor: "adj-actor" };
+  const form = h(
+    "form",
+    { class: "card", "aria-labelledby": "adj-h", novalidate: true },
+    h("h2", { id: "adj-h" }, "Adjust points"),
+    field("adj-points", "Points (signed: +credit, −debit)", points),
+    field("adj-reason", "Reason", reason, "kept on the ledger entry"),
+    field("adj-actor", "Actor (optional)", actor, "who asked for it; default: the request's principal"),
+    h("button", { type: "submit" }, "Apply adjustment"),
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    Object.values(ids).forEach((id) => setFieldError(id, null));
+    clear(status);
+    // The same checks as the API's, before a round trip; the API's answer is still shown if it differs.
+    const value = Number(points.value);
+    let bad = false;
+    if (!points.value || !Number.isInteger(value) || value === 0) {
+      setFieldError("adj-points", "a whole number, not 0");
+      bad = true;
+    }
+    if (!reason.value.trim()) {
+      setFieldError("adj-reason", "a reason is required");
+      bad = true;
+    }
+    if (bad) {
+      (form.querySelector("[aria-invalid=true]") as HTMLElement | null)?.focus();
+      return;
+    }
+    const body: Record<string, unknown> = { adjustment_id: newId("adj"), points: value, reason: reason.value.trim() };
+    if (actor.value.trim()) body.actor = actor.value.trim();
+    const button = form.querySelector("button") as HTMLButtonElement;
+    button.disabled = true;
+    try {
+      const res = await call<{ points: number; balance: number }>("POST", `${memberPath(pid, mid)}/adjustments`, body);
+      clear(status, note(`Adjusted ${signed(res.points)}: balance now ${num(res.balance)}`, "ok"));
+      form.reset();
+      refresh();
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      const placed = err.details.filter((d) => ids[d.field]);
+      placed.forEach((d) => setFieldError(ids[d.field], d.message));
+      const rest = err.details.filter((d) => !ids[d.field]).map((d) => `${d.field}: ${d.message}`);
+      clear(status, note([err.message, ...rest].join("; "), "error"));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
