@@ -192,6 +192,13 @@ def test_ledger_pages_with_a_cursor(api: Api, demo: str) -> None:
             break
     assert [e["entry_id"] for e in seen] == sorted((e["entry_id"] for e in seen), reverse=True)
     assert len(seen) == 7  # welcome, five earns, first-order bonus
+    # A page that ends the list has no cursor, even when it is full (no cursor to an empty page).
+    status, page = api.call("members", "GET", f"{M}/ledger", query={"limit": "7"})
+    assert (len(page["entries"]), page["next_cursor"]) == (7, None)
+    status, page = api.call("members", "GET", f"{M}/ledger", query={"limit": "6"})
+    assert len(page["entries"]) == 6 and page["next_cursor"]
+    rest = api.call("members", "GET", f"{M}/ledger", query={"cursor": page["next_cursor"]})[1]
+    assert [e["type"] for e in rest["entries"]] == ["welcome"] and rest["next_cursor"] is None
     status, body = api.call("members", "GET", f"{M}/ledger", query={"cursor": "not-a-cursor"})
     assert_error(status, body, 422, "validation_error", "cursor")
 

@@ -111,15 +111,20 @@ class Table:
     def _query(
         self, pk: str, prefix: str, limit: int, start: dict[str, Any] | None, newest_first: bool
     ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of a partition's items whose sort key starts with `prefix`."""
+        """One page of a partition's items whose sort key starts with `prefix`, and the key to start the
+        next page at: None on the last page. One item more than the page is read, because DynamoDB
+        returns a LastEvaluatedKey whenever it stops at Limit, even with nothing after it, and a client
+        should not follow a cursor to an empty page."""
         args: dict[str, Any] = {
             "TableName": self.table,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": dump({":pk": pk, ":prefix": prefix}),
             "ScanIndexForward": not newest_first,
-            "Limit": limit,
+            "Limit": limit + 1,
         }
         if start:
             args["ExclusiveStartKey"] = start
         got = self.client.query(**args)
-        return [load(i) for i in got["Items"]], got.get("LastEvaluatedKey")
+        items = [load(i) for i in got["Items"][:limit]]
+        more = len(got["Items"]) > limit or "LastEvaluatedKey" in got  # fewer with a key: it stopped at 1 MB
+        return items, dump({"pk": items[-1]["pk"], "sk": items[-1]["sk"]}) if more and items else None
