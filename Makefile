@@ -105,9 +105,10 @@ clean:
 # --- Operator console ---------------------------------------------------------------------------
 # console/ is its own npm project (Vite + TypeScript + Chart.js); the local runtime serves its build
 # at http://127.0.0.1:3000/console (local/server.py). tests/browser drives it in Debian's Chromium.
-.PHONY: console browser console-screenshots
+.PHONY: console browser console-screenshots console-deploy
 
-CONSOLE_SOURCES := console/index.html console/vite.config.ts console/tsconfig.json $(shell find console/src -type f 2>/dev/null)
+CONSOLE_SOURCES := console/index.html console/vite.config.ts console/tsconfig.json \
+	$(shell find console/src console/public -type f 2>/dev/null)
 
 console/dist/.ok: console/package.json console/package-lock.json $(CONSOLE_SOURCES)
 	cd console && npm ci --no-audit --no-fund --loglevel=error && npm run build
@@ -126,6 +127,12 @@ browser:
 		apt-get install -y -q $(BROWSER_PACKAGES) || { apt-get update -q && apt-get install -y -q $(BROWSER_PACKAGES); } \
 			|| echo "could not install chromium: tests/browser will skip"; \
 	else echo "chromium missing and apt-get cannot install it here: tests/browser will skip"; fi
+
+# The build into a deployed stack (README: operator console): its files into the console bucket, a
+# config.json made from the stack's outputs, a CloudFront invalidation of the two unhashed names.
+STACK ?= loyalty-dev
+console-deploy: console/dist/.ok $(VENV)/.ok
+	$(BIN)/python -m console.deploy --stack $(STACK) --region $(REGION)
 
 # Rewrites docs/console/*.png from the browser tests (the README shows them).
 console-screenshots: deps console/dist/.ok browser

@@ -27,13 +27,14 @@ def load_function(name: str) -> ModuleType:
     return module
 
 
-def jwt(sub: str) -> str:
-    """An unsigned token with the given subject (signatures are API Gateway's job, not the handler's)."""
+def jwt(sub: str, **claims: Any) -> str:
+    """An unsigned token with the given subject and claims (signatures are API Gateway's job, not the
+    handler's)."""
 
     def part(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
 
-    return f"{part({'alg': 'none'})}.{part({'sub': sub})}.sig"
+    return f"{part({'alg': 'none'})}.{part({'sub': sub, **claims})}.sig"
 
 
 def http_event(

@@ -1,4 +1,16 @@
-// Same-origin calls to the local runtime: no sign-in locally (server routes are open there, API.md).
+// Locally: same-origin calls to the local runtime, no sign-in (server routes are open there, API.md).
+// In AWS (aws.ts): the API's own URL, every call signed with the operator's credentials.
+
+type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
+let base = "";
+let fetcher: Fetcher = (url, init) => fetch(url, init);
+export let mode: "local" | "aws" = "local";
+
+export function useAws(apiUrl: string, signed: Fetcher): void {
+  base = apiUrl.replace(/\/+$/, "");
+  fetcher = signed;
+  mode = "aws";
+}
 
 export interface Problem {
   field: string;
@@ -25,7 +37,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   }
   let resp: Response;
   try {
-    resp = await fetch(path, init);
+    resp = await fetcher(base + path, init);
   } catch (err) {
     throw new ApiError(0, "network", `the runtime did not answer (${String(err)})`);
   }

@@ -1,5 +1,7 @@
 import "./style.css";
 import { destroyCharts } from "./charts";
+import { useAws } from "./api";
+import type { AwsConfig } from "./aws"; // a type only: aws.ts itself loads on demand
 import { clear, h } from "./dom";
 import { health } from "./pages/health";
 import { member } from "./pages/member";
@@ -54,6 +56,27 @@ form.addEventListener("submit", (event) => {
   render();
 });
 
-window.addEventListener("hashchange", render);
-state.rememberProgram(state.program());
-render();
+/** config.json is {"mode": "local"} in the build; console/deploy.py writes the AWS one next to it. */
+async function start(): Promise<void> {
+  const config = (await fetch(`${import.meta.env.BASE_URL}config.json`, { cache: "no-store" }).then((r) => r.json()).catch(() => ({}))) as { mode?: string };
+  if (config.mode === "aws") {
+    const { signIn } = await import("./aws");
+    try {
+      const signed = await signIn(config as AwsConfig);
+      useAws((config as AwsConfig).api_url, signed.fetcher);
+      const badge = document.querySelector(".brand small") as HTMLElement;
+      badge.textContent = "AWS";
+      document.querySelector("header.top")?.append(
+        h("span", { class: "user" }, `Signed in as ${signed.user} `, h("button", { type: "button", class: "secondary", onclick: signed.signOut }, "Sign out")),
+      );
+    } catch (err) {
+      clear(main, h("h1", {}, "Sign-in"), h("p", { class: "msg error", role: "alert" }, String(err instanceof Error ? err.message : err)));
+      return;
+    }
+  }
+  window.addEventListener("hashchange", render);
+  state.rememberProgram(state.program());
+  render();
+}
+
+void start();

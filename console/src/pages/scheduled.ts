@@ -1,5 +1,5 @@
-import { ApiError, call, enc } from "../api";
-import { clear, field, h, note } from "../dom";
+import { ApiError, call, enc, mode } from "../api";
+import { clear, field, h, note, num, table } from "../dom";
 
 const DOCS: Record<string, string> = {
   ExpirePointsFunction: "points past their expiry leave the balance",
@@ -15,7 +15,37 @@ const localNow = (): string => {
   return d.toISOString().slice(0, 16);
 };
 
+interface ScheduledWork {
+  runs: { kinds: string[]; at: string; ran_at: string; planned: number }[];
+  queues: Record<string, { waiting: number; in_flight: number }>;
+}
+
+/** The planners' last runs and the queues' depths (GET /operations/scheduled): all AWS shows, read-only. */
+async function status(section: HTMLElement): Promise<void> {
+  const heading = section.firstElementChild as HTMLElement;
+  try {
+    const work = await call<ScheduledWork>("GET", "/operations/scheduled");
+    clear(
+      section,
+      heading,
+      table("Last run of each planner", ["work", "scheduled for", "ran at", "items planned"],
+        work.runs.map((r) => [r.kinds.join(", "), r.at, r.ran_at, num(r.planned)]), "no planner has run yet"),
+      table("Queues", ["queue", "waiting", "in flight"],
+        Object.entries(work.queues).map(([q, d]) => [q, num(d.waiting), num(d.in_flight)])),
+    );
+  } catch (err) {
+    clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
+  }
+}
+
 export function scheduled(root: HTMLElement): void {
+  const work = h("section", { "aria-labelledby": "work-h" }, h("h2", { id: "work-h" }, "Last runs and queues"), note("Loading…"));
+  void status(work);
+  if (mode === "aws") {
+    // In AWS the schedules run the functions; the console only watches (the operator role invokes no function).
+    root.append(h("p", { class: "hint" }, "EventBridge Scheduler runs these functions; this page shows what they last did."), work);
+    return;
+  }
   const at = h("input", { type: "datetime-local", required: true, value: localNow(), step: 60 });
   const buttons = h("div", { class: "buttons", role: "group", "aria-label": "Run a scheduled function" });
   const out = h("div", { id: "scheduled-result", "aria-live": "polite" });
@@ -24,6 +54,7 @@ export function scheduled(root: HTMLElement): void {
     h("form", { class: "inline", onsubmit: (e: Event) => e.preventDefault() }, field("scheduled-at", "Run time (your local time)", at)),
     buttons,
     out,
+    work,
   );
   void (async () => {
     try {
@@ -45,6 +76,7 @@ export function scheduled(root: HTMLElement): void {
       const result = await call<unknown>("POST", `/_local/scheduled/${enc(fn)}`, { at: instant });
       const ms = Math.round(performance.now() - started);
       clear(out, note(`${fn} at ${instant}: done in ${ms} ms`, "ok"), h("pre", { class: "code", tabindex: 0, "aria-label": `${fn} result` }, JSON.stringify(result, null, 2)));
+      void status(work);
     } catch (err) {
       clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
     } finally {
