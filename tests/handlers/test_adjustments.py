@@ -129,3 +129,15 @@ def test_round_trips(api: Api, member: int, calls: Counter[str]) -> None:  # noq
     body = {"adjustment_id": "adj-1", "points": 10, "reason": "x"}
     assert measure(calls, api, "enrol", "POST", f"{M}/adjustments", body) == {"GetItem": 1, "TransactWriteItems": 1}
     assert measure(calls, api, "members", "GET", f"{M}/audit") == {"Query": 1}
+
+
+def test_ledger_entries_carry_the_reason_where_it_is_known(api: Api, member: int) -> None:
+    refund = {"refund_id": "r1", "order_id": "o1", "amount_minor": 5000}
+    assert api.call("earn", "POST", f"{M}/refunds", refund)[0] == 201
+    ledger = api.call("members", "GET", f"{M}/ledger")[1]["entries"]
+    assert [(e["type"], e["reason"]) for e in reversed(ledger)] == [
+        ("welcome", "welcome"),  # a grant's site
+        ("earn", None),  # the order's own points: the ref says it all
+        ("bonus", "first_order"),
+        ("reverse", "refund of order o1"),
+    ]

@@ -164,7 +164,7 @@ class Change:
         is skipped once that budget is spent (the rest of the write goes through)."""
         if grant is None or not self.take_budget(grant.budget, budget):
             return []
-        self.credit(type_, grant.points, at, source)
+        self.credit(type_, grant.points, at, source, budget)  # the grant site is the reason: "recall", "tier:gold"
         return self.give_coupons(grant.coupons, at, source, scene, valid_through)
 
     def take_budget(self, limit: int | None, site: str, count: int = 1) -> bool:

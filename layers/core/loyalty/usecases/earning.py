@@ -58,7 +58,7 @@ def evaluate_purchase(
     bonus = earning.first_order_bonus(program, profile, paid_at)
     ref = f"order:{body.order_id}"
     change.credit("earn", earned, paid_at, ref)
-    change.credit("bonus", bonus, paid_at, ref)
+    change.credit("bonus", bonus, paid_at, ref, "first_order")
     items = [i.model_dump() for i in body.items or []]
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     applied = campaigns.run(change, campaigns.Event("purchase", paid_at, ref, order=order))
