@@ -45,7 +45,7 @@ def call(base: str, method: str, path: str, body: Any = None) -> tuple[int, Any]
     return status, (json.loads(text) if text and kind.startswith("application/json") else text)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack() -> Iterator[Stack]:
     # The build the tests see is the sources' (a no-op when console/dist is up to date).
     subprocess.run(["make", "-s", "console/dist/.ok"], cwd=ROOT, check=True)
@@ -54,7 +54,7 @@ def stack() -> Iterator[Stack]:
     running.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def base(stack: Stack) -> str:
     """The demo program, one member with a purchase: what an operator would look at."""
     url = stack.api_url
@@ -68,7 +68,7 @@ def base(stack: Stack) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(base: str) -> Iterator[Any]:
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("Debian chromium/chromedriver missing and not installable here (`make browser`)")

@@ -63,10 +63,12 @@ def test_the_audit_names_who_wrote_what(api: Client, pid: str) -> None:
 
 
 def test_parallel_erasures_erase_once_and_the_liability_falls(api: Client, pid: str) -> None:
-    rich(api, pid, "keep")
+    kept = rich(api, pid, "keep")
     balance = rich(api, pid, "m1")
-    before = wait_for(api, pid, lambda f: f["members"] == 2)
+    # The stream counts a moment later: both members and all their points.
+    before = wait_for(api, pid, lambda f: f["members"] == 2 and f["points_liability"]["points"] == kept + balance)
     liability = before["points_liability"]["points"]
+    assert liability == kept + balance
     purchases = [
         lambda i=i: api.call(
             "POST", f"/programs/{pid}/members/m1/purchases", {"order_id": f"late-{i}", "amount_minor": 100}
