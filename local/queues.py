@@ -18,13 +18,19 @@ from .containers import Runtime
 from .template import SqsSource, Template
 
 
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """No access log: it was a line per SQS call and per S3 poll (twice a second) on `make dev`'s
+        console, burying the runtime's own output."""
+
+
 class _SerialMotoServer(ThreadedMotoServer):
     """moto's server handles requests on threads, and its SQS backend is not safe for that ("Set changed
     size during iteration" under parallel consumers); one request at a time is plenty locally."""
 
     def _server_entry(self) -> None:
         app = DomainDispatcherApplication(create_backend_app)
-        self._server = make_server(self._ip_address, self._port, app, False, request_handler=MotoRequestHandler)
+        self._server = make_server(self._ip_address, self._port, app, False, request_handler=_QuietHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
 
