@@ -123,14 +123,16 @@ export async function signIn(cfg: AwsConfig): Promise<Signed> {
     ? await redeem(cfg, code, url.searchParams.get("state"))
     : (JSON.parse(sessionStorage.getItem(SESSION) ?? "null") as Session | null);
   if (!session || session.expires_at < Date.now() + 60_000) return authorize(cfg);
+  const signer = (c: Credentials): AwsClient =>
+    new AwsClient({ accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretKey, sessionToken: c.SessionToken, service: "execute-api", region: cfg.region });
   let creds = await credentials(cfg, session);
-  let client = new AwsClient({ accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretKey, sessionToken: creds.SessionToken, service: "execute-api", region: cfg.region });
+  let client = signer(creds);
   const fetcher = async (target: string, init: RequestInit): Promise<Response> => {
     if (creds.Expiration * 1000 < Date.now() + 60_000) {
       // The role's credentials last an hour; past the id token's life the operator signs in again.
       if (session === null || session.expires_at < Date.now() + 60_000) return authorize(cfg);
       creds = await credentials(cfg, session);
-      client = new AwsClient({ accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretKey, sessionToken: creds.SessionToken, service: "execute-api", region: cfg.region });
+      client = signer(creds);
     }
     return client.fetch(target, init);
   };

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from ..errors import Unavailable
 from .codec import dump, load
+from .keys import key
 
 # Retries, chosen: botocore's adaptive mode retries throttling and transient errors with backoff and
 # slows the client down under throttling; 5 attempts keep a request well inside API Gateway's 30 s.
@@ -127,4 +128,4 @@ class Table:
         got = self.client.query(**args)
         items = [load(i) for i in got["Items"][:limit]]
         more = len(got["Items"]) > limit or "LastEvaluatedKey" in got  # fewer with a key: it stopped at 1 MB
-        return items, dump({"pk": items[-1]["pk"], "sk": items[-1]["sk"]}) if more and items else None
+        return items, key(items[-1]["pk"], items[-1]["sk"]) if more and items else None
