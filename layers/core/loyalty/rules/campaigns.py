@@ -22,7 +22,9 @@ from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
 from . import cards, earning, expressions, growth, tags
-from .posting import Change
+from .posting import Change, budget_key
+
+LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,36 @@ def view(applied: list[Applied]) -> list[dict[str, Any]]:
 
 
 def after(change: Change) -> list[Applied]:
-    """The campaigns a write's own outcome triggers (a tier change), run with the write's last rules."""
-    if not change.tier_changes or "tier_changed" not in ready(change.program):
+    """The campaigns a write's own outcome triggers (a tier change), once per write: a use case that
+    answers what they gave calls it after its last tier move; `rules/due.finish` calls it for every
+    write, and it does nothing there when the use case already did."""
+    if change.followed or not change.tier_changes:
+        return []
+    change.followed = True
+    if "tier_changed" not in ready(change.program):
         return []
     source = f"tier_change:{change.profile.version}"
     return run(change, Event("tier_changed", change.at, source))
+
+
+def budget_keys(program: Program, triggers: tuple[Trigger, ...]) -> list[str]:
+    """The budget keys the campaigns of these triggers may take (a quote reads them with the profile)."""
+    return [
+        budget_key(_site(r.campaign, kind), LIFE)
+        for trigger in triggers
+        for r in ready(program).get(trigger, [])
+        for kind, limit in _budget_limits(r.campaign).items()
+        if limit is not None
+    ]
+
+
+def _budget_limits(c: Campaign) -> dict[str, int | None]:
+    budget = c.limits.budget
+    return {k: getattr(budget, k) for k in ("points", "coupons", "members")} if budget else {}
+
+
+def _site(c: Campaign, kind: str) -> str:
+    return f"campaign:{c.id}:{kind}"
 
 
 @dataclass
@@ -328,16 +355,10 @@ def _order_points(
 
 def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
     """All of the campaign's budgets, or none: points, coupons, and a member the first time."""
-    budget = c.limits.budget
-    if budget is None:
-        return True
     first = c.id not in change.profile.campaigns
-    takes = [
-        (budget.points, f"campaign:{c.id}:points", gives.points),
-        (budget.coupons, f"campaign:{c.id}:coupons", len(gives.coupons)),
-        (budget.members, f"campaign:{c.id}:members", 1 if first else 0),
-    ]
-    return change.take_budgets([t for t in takes if t[2] > 0], period="all")
+    counts = {"points": gives.points, "coupons": len(gives.coupons), "members": 1 if first else 0}
+    takes = [(limit, _site(c, kind), counts[kind]) for kind, limit in _budget_limits(c).items()]
+    return change.take_budgets([t for t in takes if t[2] > 0], period=LIFE)
 
 
 def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
