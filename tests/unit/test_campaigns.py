@@ -132,6 +132,16 @@ def test_a_profile_with_the_former_single_period_keeps_its_count() -> None:
     assert not _applies(p, member(campaigns={"tea-week": use}), T0, T0)[1]
 
 
+def test_the_campaigns_a_tier_change_sets_off_run_once_per_write() -> None:
+    """A use case runs them to answer what they gave; the write's last rules (due.finish) then do not."""
+    p = doc(campaign("gold-up", trigger="tier_changed", effects=[{"points": 50}]))
+    change = Change.start(p, member(), T0)
+    assert campaigns.after(change) == []  # no tier change yet: nothing, and it may run later
+    change.move_tier(p.tiers.levels[1], "upgrade", "order:o1")
+    assert [a.campaign_id for a in campaigns.after(change)] == ["gold-up"]
+    assert campaigns.after(change) == [] and change.balance == 50
+
+
 def test_uses_by_member_is_the_campaigns_own_count() -> None:
     p = doc(campaign(when="campaign.uses_by_member < 2"))
     profile = member()
