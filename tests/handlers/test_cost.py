@@ -62,6 +62,10 @@ def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
     assert measure(calls, api, "members", "GET", M) == {"GetItem": 1}
     assert measure(calls, api, "members", "GET", f"{M}/ledger") == {"Query": 1}
     assert measure(calls, api, "members", "GET", f"{M}/coupons") == {"Query": 1}
+    # The profile and the wallet in parallel; a program with budgets reads them with the profile in one
+    # BatchGetItem instead (tests/handlers/test_campaign_answers.py).
+    quote = {"order_id": "q1", "amount_minor": 6000}
+    assert measure(calls, api, "earn", "POST", f"{M}/quotes", quote) == {"GetItem": 1, "Query": 1}
 
 
 def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:

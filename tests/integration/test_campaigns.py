@@ -101,3 +101,19 @@ def test_a_quote_writes_nothing(stack: Stack, api: Client) -> None:
     assert quoted["points_earned"] == 60 + 200 + 5 and quoted["breakdown"]["campaigns"][0]["campaign_id"] == "flat"
     assert [c["template_id"] for c in quoted["usable_coupons"]] == ["welcome-10"]  # 10 off 50: usable on 60.00
     assert all_items(stack) == before
+
+
+def test_a_quote_reads_the_budget_and_answers_what_the_purchase_gives(stack: Stack, api: Client) -> None:
+    """Issue 28.2 on DynamoDB Local: the profile and the budgets in one BatchGetItem; with 5 points
+    left of 15, neither the quote nor the purchase gives the campaign's 10."""
+    flat = {"id": "flat", "name": "flat", "trigger": "purchase", "effects": [{"points": 10}]}
+    pid = fresh(api, {**flat, "limits": {"budget": {"points": 15}}})
+    enrol(api, pid, 2)
+    for member in ("m0", "m1"):
+        order = {"order_id": f"o-{member}", "amount_minor": 6000}
+        status, quoted = api.call("POST", f"/programs/{pid}/members/{member}/quotes", order)
+        assert status == 200, quoted
+        status, bought = api.call("POST", f"/programs/{pid}/members/{member}/purchases", order)
+        assert status == 201, bought
+        assert {k: v for k, v in quoted.items() if k != "usable_coupons"} == bought
+    assert bought["points_earned"] == 60 + 200 and bought["breakdown"]["campaigns"] == []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from loyalty.member import Profile
+from loyalty.member import CampaignUse, Profile
 from loyalty.program import Program, problems
 from loyalty.rules import campaigns, conditions, earning
 from loyalty.rules.posting import Change
@@ -85,6 +85,61 @@ def test_the_active_window_and_the_member_limit_per_day() -> None:
     assert buy(p, again)[1] == []  # the same day: the limit is reached
     assert len(buy(p, again, at=T0 + timedelta(days=1))[1]) == 1  # the next day
     assert buy(p, again, at=datetime(2026, 12, 8, tzinfo=UTC))[1] == []  # Dec 8, 08:00 Shanghai: over
+
+
+def _applies(p: Program, profile: Profile, at: datetime, now: datetime) -> tuple[Profile, bool]:
+    """One purchase paid at `at`, posted at `now` (a late sync when `at` is earlier)."""
+    change = Change.start(p, profile, now)
+    order = campaigns.order(p, 5000, TEA, {}, "s1", "app")
+    applied = campaigns.run(change, campaigns.Event("purchase", at, f"order:{at.isoformat()}", order=order))
+    return change.profile, bool(applied)
+
+
+def test_a_late_event_counts_in_its_own_period_and_lets_no_other_through() -> None:
+    """Issue 28.1: once a day, paid Dec 2 10:00, then Dec 1 (synced late), then Dec 2 15:00: the late
+    order applies on its own day and the third order finds Dec 2's count, not Dec 1's."""
+    shanghai = timedelta(hours=8)
+    dec = [datetime(2026, 12, d, h, tzinfo=UTC) - shanghai for d, h in ((2, 10), (1, 12), (2, 15))]
+    now = dec[2] + timedelta(minutes=1)
+    for per, expected in (("day", [True, True, False]), ("week", [True, False, False])):
+        # Dec 1 and 2, 2026 share ISO week 49: once a week, the late order finds the week's use.
+        p = doc(campaign(limits={"per_member": {"count": 1, "per": per}}))
+        profile, got = member(), []
+        for at in dec:
+            profile, applied = _applies(p, profile, at, now)
+            got.append(applied)
+        assert got == expected, per
+    weekly = doc(campaign(limits={"per_member": {"count": 1, "per": "week"}}))
+    profile, _ = _applies(weekly, member(), dec[2], now)
+    profile, applied = _applies(weekly, profile, dec[2] - timedelta(days=7), now)  # late, for the week before
+    assert applied and not _applies(weekly, profile, dec[2] + timedelta(hours=1), now)[1]
+
+
+def test_the_limit_counts_stay_bounded_and_a_forgotten_period_gives_nothing() -> None:
+    p = doc(campaign(limits={"per_member": {"count": 1, "per": "day"}}))
+    profile, now = member(), T0
+    for n in range(100):
+        profile, applied = _applies(p, profile, now - timedelta(days=99 - n), now)
+        assert applied == (99 - n < campaigns.KEPT["day"])  # older than the kept days: its count is unknown
+    assert len(profile.campaigns["tea-week"].periods) == campaigns.KEPT["day"]
+    assert profile.campaigns["tea-week"].total == campaigns.KEPT["day"]
+
+
+def test_a_profile_with_the_former_single_period_keeps_its_count() -> None:
+    use = CampaignUse.model_validate({"total": 3, "period": "2026-12-03", "count": 1})
+    assert use.periods == {"2026-12-03": 1} and use.total == 3
+    p = doc(campaign(limits={"per_member": {"count": 1, "per": "day"}}))
+    assert not _applies(p, member(campaigns={"tea-week": use}), T0, T0)[1]
+
+
+def test_the_campaigns_a_tier_change_sets_off_run_once_per_write() -> None:
+    """A use case runs them to answer what they gave; the write's last rules (due.finish) then do not."""
+    p = doc(campaign("gold-up", trigger="tier_changed", effects=[{"points": 50}]))
+    change = Change.start(p, member(), T0)
+    assert campaigns.after(change) == []  # no tier change yet: nothing, and it may run later
+    change.move_tier(p.tiers.levels[1], "upgrade", "order:o1")
+    assert [a.campaign_id for a in campaigns.after(change)] == ["gold-up"]
+    assert campaigns.after(change) == [] and change.balance == 50
 
 
 def test_uses_by_member_is_the_campaigns_own_count() -> None:

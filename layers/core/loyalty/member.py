@@ -1,9 +1,9 @@
 """The member aggregate as the domain sees it (storage shape lives in store/)."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, model_validator
 
 from . import Model
 
@@ -39,11 +39,23 @@ class Card(Model):
 
 
 class CampaignUse(Model):
-    """How often a campaign applied to the member: in all, and in the current limit period."""
+    """How often a campaign applied to the member: in all, and in each recent limit period."""
 
     total: int = 0
-    period: str | None = None  # the period key of `count` (rules/campaigns.period_key)
-    count: int = 0
+    # Period key (rules/campaigns.period_key) -> applications in it: every kept period, so a late
+    # event counts in its own. rules/campaigns prunes the periods older than it keeps.
+    periods: dict[str, int] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_period(cls, data: Any) -> Any:
+        """Profiles written before `periods` kept only the latest period's `count`."""
+        if not isinstance(data, dict) or "period" not in data:
+            return data
+        folded = {k: v for k, v in data.items() if k not in ("period", "count")}
+        if data["period"] and data.get("count") and "periods" not in data:
+            folded["periods"] = {data["period"]: data["count"]}
+        return folded
 
 
 class Streak(Model):

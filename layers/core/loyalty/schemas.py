@@ -389,6 +389,9 @@ class RefundResult(Model):
         [], description="coupons of the undone upgrade's gift already used, so not taken back"
     )
     growth_reversed: int = Field(0, description="the order's growth value taken back, in proportion")
+    campaigns: list[CampaignGiven] = Field(
+        [], description="each campaign the refund set off (its own, its tier change's) and what it gave"
+    )
 
 
 class ActivityResult(Model):

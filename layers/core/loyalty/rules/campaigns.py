@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -22,7 +22,9 @@ from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
 from . import cards, earning, expressions, growth, tags
-from .posting import Change
+from .posting import Change, budget_key
+
+LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
 
 
 @dataclass(frozen=True)
@@ -114,11 +116,36 @@ def view(applied: list[Applied]) -> list[dict[str, Any]]:
 
 
 def after(change: Change) -> list[Applied]:
-    """The campaigns a write's own outcome triggers (a tier change), run with the write's last rules."""
-    if not change.tier_changes or "tier_changed" not in ready(change.program):
+    """The campaigns a write's own outcome triggers (a tier change), once per write: a use case that
+    answers what they gave calls it after its last tier move; `rules/due.finish` calls it for every
+    write, and it does nothing there when the use case already did."""
+    if change.followed or not change.tier_changes:
+        return []
+    change.followed = True
+    if "tier_changed" not in ready(change.program):
         return []
     source = f"tier_change:{change.profile.version}"
     return run(change, Event("tier_changed", change.at, source))
+
+
+def budget_keys(program: Program, triggers: tuple[Trigger, ...]) -> list[str]:
+    """The budget keys the campaigns of these triggers may take (a quote reads them with the profile)."""
+    return [
+        budget_key(_site(r.campaign, kind), LIFE)
+        for trigger in triggers
+        for r in ready(program).get(trigger, [])
+        for kind, limit in _budget_limits(r.campaign).items()
+        if limit is not None
+    ]
+
+
+def _budget_limits(c: Campaign) -> dict[str, int | None]:
+    budget = c.limits.budget
+    return {k: getattr(budget, k) for k in ("points", "coupons", "members")} if budget else {}
+
+
+def _site(c: Campaign, kind: str) -> str:
+    return f"campaign:{c.id}:{kind}"
 
 
 @dataclass
@@ -154,7 +181,7 @@ def run(change: Change, event: Event) -> list[Applied]:
     order_factors = dict(event.order.factors) if event.order else {}
     for r in queue:
         c = r.campaign
-        if not _active(c, event.at, change.program) or _limit_reached(profile, c, event.at, change.program):
+        if not _active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
         if r.per_campaign:
             act = expressions.activation(_facts(change.program, profile, event, c.id))
@@ -188,9 +215,18 @@ def _active(c: Campaign, at: datetime, program: Program) -> bool:
     return (start is None or at >= start) and (end is None or at < end)
 
 
+# How many periods back a member limit keeps its counts (the newest included), so the profile stays
+# small as its monthly spend does (rules/earning.record_purchase). An event older than that has no
+# count to check: a campaign limited per day, week or month does not apply to it.
+KEPT = {"day": 62, "week": 14, "month": 13}
+
+
 def period_key(per: str, at: datetime, program: Program) -> str:
     """The program-local period a member limit counts in: day, ISO week, month, or the campaign's life."""
-    day = clock.local_date(at, program.zone)
+    return _period(per, clock.local_date(at, program.zone))
+
+
+def _period(per: str, day: date) -> str:
     if per == "day":
         return day.isoformat()
     if per == "week":
@@ -201,15 +237,39 @@ def period_key(per: str, at: datetime, program: Program) -> str:
     return "campaign"
 
 
-def _limit_reached(profile: Profile, c: Campaign, at: datetime, program: Program) -> bool:
+def _oldest(per: str, today: date) -> str:
+    """The oldest period whose count is kept. Keys of one kind sort as their periods do."""
+    if per == "day":
+        return _period(per, today - timedelta(days=KEPT[per] - 1))
+    if per == "week":
+        return _period(per, today - timedelta(weeks=KEPT[per] - 1))
+    if per == "month":
+        return _period(per, clock.add_months(today, 1 - KEPT[per]))
+    return "campaign"
+
+
+def _limit_reached(change: Change, c: Campaign, at: datetime) -> bool:
+    """The member's applications in the event's own period (however late it comes) reach the limit;
+    an event older than the kept periods counts as reaching it (its period's count is gone)."""
     limit: PerMember | None = c.limits.per_member
     if limit is None:
         return False
-    use = profile.campaigns.get(c.id)
-    if use is None:
-        return False
-    key = period_key(limit.per, at, program)
-    return use.period == key and use.count >= limit.count
+    key = period_key(limit.per, at, change.program)
+    if key < _oldest(limit.per, change.today):
+        return True
+    use = change.profile.campaigns.get(c.id)
+    return use is not None and use.periods.get(key, 0) >= limit.count
+
+
+def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
+    """The use after one more application in the event's period; periods no longer kept are dropped."""
+    use = change.profile.campaigns.get(c.id) or CampaignUse()
+    per = c.limits.per_member.per if c.limits.per_member else "campaign"
+    key, oldest = period_key(per, at, change.program), _oldest(per, change.today)
+    # Same length: keys of the limit's own kind (an operator may have changed `per` since).
+    periods = {k: n for k, n in use.periods.items() if len(k) == len(oldest) and k >= oldest}
+    periods[key] = periods.get(key, 0) + 1
+    return CampaignUse(total=use.total + 1, periods=periods)
 
 
 def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
@@ -295,16 +355,10 @@ def _order_points(
 
 def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
     """All of the campaign's budgets, or none: points, coupons, and a member the first time."""
-    budget = c.limits.budget
-    if budget is None:
-        return True
     first = c.id not in change.profile.campaigns
-    takes = [
-        (budget.points, f"campaign:{c.id}:points", gives.points),
-        (budget.coupons, f"campaign:{c.id}:coupons", len(gives.coupons)),
-        (budget.members, f"campaign:{c.id}:members", 1 if first else 0),
-    ]
-    return change.take_budgets([t for t in takes if t[2] > 0], period="all")
+    counts = {"points": gives.points, "coupons": len(gives.coupons), "members": 1 if first else 0}
+    takes = [(limit, _site(c, kind), counts[kind]) for kind, limit in _budget_limits(c).items()]
+    return change.take_budgets([t for t in takes if t[2] > 0], period=LIFE)
 
 
 def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
@@ -316,9 +370,7 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
         tags.apply(change, gives.tags, gives.untags, refuse=False)
     p = change.profile
     use = p.campaigns.get(c.id) or CampaignUse()
-    key = period_key(c.limits.per_member.per, event.at, change.program) if c.limits.per_member else "campaign"
-    count = use.count + 1 if use.period == key else 1
-    p.campaigns[c.id] = CampaignUse(total=use.total + 1, period=key, count=count)
+    p.campaigns[c.id] = _count_use(change, c, event.at)
     change.notices.append(
         Notice(
             notice_id=f"campaign.{c.id}.{event.source}",

@@ -66,6 +66,22 @@ def reversal(order_amount: int, order_minor: int, refunded_minor_after: int, rev
     return max(0, should_have_reversed - reversed_before)
 
 
+def budget_key(site: str, span: str) -> str:
+    """A budget's key: its site ("welcome", "campaign:c1:points", ...) and its span (a month, or "all")."""
+    return f"{site}:{span}"
+
+
+def upgrade_site(level: Level) -> str:
+    return f"upgrade:{level.id}"
+
+
+def upgrade_budget_keys(program: Program, today: date) -> list[str]:
+    """The budget keys of the upgrade gifts a write on `today` may take (a quote reads them)."""
+    levels = program.tiers.levels if program.tiers is not None else []
+    month = clock.month_key(today)
+    return [budget_key(upgrade_site(lv), month) for lv in levels if lv.on_upgrade and lv.on_upgrade.budget is not None]
+
+
 @dataclass
 class Change:
     program: Program
@@ -80,6 +96,7 @@ class Change:
     budget_takes: dict[str, tuple[int, int]] = field(default_factory=dict)
     exhausted: set[str] = field(default_factory=set)  # budget keys found spent by an earlier attempt
     growth: int = 0  # growth value this write added (rules/growth.add_growth): a purchase keeps it for its refund
+    followed: bool = False  # the campaigns its tier changes set off have run (rules/campaigns.after)
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime, exhausted: set[str] | None = None) -> Change:
@@ -103,7 +120,7 @@ class Change:
         self.tier_changes.append(TierChange(at=self.at, from_tier=p.tier_id, to_tier=level.id, reason=reason))  # type: ignore[arg-type]
         p.tier_id, p.tier_since = level.id, self.at
         if reason == "upgrade":
-            self.grant(level.on_upgrade, "bonus", self.at, source, budget=f"upgrade:{level.id}")
+            self.grant(level.on_upgrade, "bonus", self.at, source, budget=upgrade_site(level))
 
     @property
     def balance(self) -> int:
@@ -178,7 +195,7 @@ class Change:
         budgets' span; by default the program-local month (a new month, a new budget); a campaign's
         budgets span its life ("all")."""
         span = period or clock.month_key(self.today)
-        keyed = [(limit, f"{site}:{span}", count) for limit, site, count in takes if limit is not None]
+        keyed = [(limit, budget_key(site, span), count) for limit, site, count in takes if limit is not None]
         for limit, key, count in keyed:
             _, taken = self.budget_takes.get(key, (limit, 0))
             if key in self.exhausted or taken + count > limit:
@@ -186,6 +203,11 @@ class Change:
         for limit, key, count in keyed:
             self.budget_takes[key] = (limit, self.budget_takes.get(key, (limit, 0))[1] + count)
         return True
+
+    def overspent(self, taken: dict[str, int]) -> set[str]:
+        """The budget keys this change would take past their limit, given what each has given (`taken`,
+        read from the budget items): the keys whose condition the store's transaction would refuse."""
+        return {key for key, (limit, count) in self.budget_takes.items() if taken.get(key, 0) + count > limit}
 
     def give_coupons(
         self,

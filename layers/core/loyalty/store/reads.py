@@ -6,7 +6,7 @@ from typing import Any
 
 from ..member import AuditEntry, Coupon, LedgerEntry, Notice, Profile
 from .codec import decode_cursor, dump, encode_cursor, load
-from .keys import PROFILE_SK, coupon_sk, key, member_pk, ref_key
+from .keys import PROFILE_SK, budget_key, coupon_sk, key, member_pk, ref_key
 from .table import Table
 
 
@@ -41,6 +41,18 @@ class Reads(Table):
         found = next((i for i in items if i["pk"] == ref["pk"]), None)
         coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
         return (_profile(profile) if profile else None), found, coupons
+
+    def get_member_and_budgets(self, pid: str, mid: str, budgets: list[str]) -> tuple[Profile | None, dict[str, int]]:
+        """The profile and what each of these budgets has given (budget key -> taken; 0 when never
+        taken), in one round trip: a GetItem without budgets, else one BatchGetItem (strongly
+        consistent) while they fit in its 100 keys."""
+        if not budgets:
+            return self.get_member(pid, mid), {}
+        by_pk = {budget_key(pid, b)["pk"]: b for b in budgets}
+        items = self._batch_get([key(member_pk(pid, mid), PROFILE_SK)] + [dump(budget_key(pid, b)) for b in budgets])
+        profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
+        taken = {by_pk[i["pk"]]: int(i.get("taken", 0)) for i in items if i["pk"] in by_pk}
+        return (_profile(profile) if profile else None), taken
 
     def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key=dump(ref_key(pid, kind, ref_id)), ConsistentRead=True)

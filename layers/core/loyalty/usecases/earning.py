@@ -10,12 +10,12 @@ from .. import clock
 from ..errors import CouponUnavailable, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, spending, tiers
+from ..rules import campaigns, earning, growth, posting, spending, tiers
 from ..rules.posting import Change
 from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, QuoteResult, Refund, RefundResult
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
 from . import programs
-from .pipeline import Attempt, Built, Outcome, RefKey, existing, missing, once
+from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
 # The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
 # order": a purchase paid up to this long before the enrolment counts as paid at it. Earlier, it was
@@ -70,16 +70,6 @@ def evaluate_purchase(
     from_tier = p.tier_id
     reached = tiers.upgrade(change, lambda level: tiers.upgrade_source(level.id, body.order_id))
     upgrade_points = sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:"))
-    result = {
-        "order_id": body.order_id,
-        "points_earned": earned + bonus + extra + upgrade_points,
-        "breakdown": explained | {"first_order_bonus": bonus, "campaigns": campaigns.view(applied)},
-        "balance": change.balance,
-        "tier": p.tier_id,
-        "tier_changed": p.tier_id != from_tier,
-        "coupons": [c.model_dump(mode="json") for c in change.coupons],
-        "growth": change.growth,
-    }
     facts = {
         "order_minor": body.amount_minor,
         "order_points": earned + bonus + extra,  # a refund reverses campaign points in proportion too
@@ -91,6 +81,19 @@ def evaluate_purchase(
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
+    # The campaigns the upgrade sets off, here rather than at the commit so that the answer says what
+    # they gave; like the upgrade's gift, they are not part of the order's points or growth.
+    followed = campaigns.after(change)
+    result = {
+        "order_id": body.order_id,
+        "points_earned": earned + bonus + extra + upgrade_points + sum(a.points for a in followed),
+        "breakdown": explained | {"first_order_bonus": bonus, "campaigns": campaigns.view(applied + followed)},
+        "balance": change.balance,
+        "tier": p.tier_id,
+        "tier_changed": p.tier_id != from_tier,
+        "coupons": [c.model_dump(mode="json") for c in change.coupons],
+        "growth": change.growth,
+    }
     return change, result, facts
 
 
@@ -108,16 +111,28 @@ def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now:
 
 def quote(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> QuoteResult:
     """What the purchase would give, written nowhere (a till's or a cart's "you will earn N points"):
-    the same rules as the purchase, and the coupons usable on it. The profile and the wallet are two
-    items of the member's partition that no one key range holds together, so they are read in
-    parallel: one round trip."""
+    the same rules as the purchase, and the coupons usable on it. The budgets the purchase may take
+    (its campaigns', the campaigns' of a tier change, the upgrade gifts') come with the profile, so a
+    spent one leaves out what it would pay for, as the purchase's transaction does. The profile and the
+    wallet are items of the member's partition that no one key range holds together, so they are read
+    in parallel: one round trip."""
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
+    budgets = campaigns.budget_keys(program, ("purchase", "tier_changed"))
+    budgets += posting.upgrade_budget_keys(program, clock.local_date(now, program.zone))
     with ThreadPoolExecutor(max_workers=1) as pool:
         wallet = pool.submit(store.coupons, program_id, member_id)
-        profile = existing(store, program_id, member_id)
+        profile, taken = store.get_member_and_budgets(program_id, member_id, budgets)
         coupons = wallet.result()
-    _, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, set())
+    if profile is None:
+        raise missing(member_id)
+    exhausted: set[str] = set()
+    while True:  # the purchase's retries (pipeline.retry), against the budgets as read
+        change, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, exhausted)
+        spent = change.overspent(taken)
+        if not spent:
+            break
+        exhausted |= spent
     usable = []
     for coupon in coupons:
         try:
@@ -177,7 +192,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         ref = f"refund:{body.refund_id}"
         change.debit("reverse", taken, refunded_at, ref, f"refund of order {body.order_id}")
         refunded = campaigns.order(program, body.amount_minor, [], {})
-        campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
+        applied = campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
         p = change.profile
         before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
         from_tier = p.tier_id
@@ -197,6 +212,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         if undone is not None:
             update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
         gift_taken = undone.points_reversed if undone else 0
+        applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
         result = {
             "refund_id": body.refund_id,
             "order_id": body.order_id,
@@ -208,6 +224,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             "coupons_revoked": undone.revoke if undone else [],
             "coupons_unrecovered": undone.unrecovered if undone else [],
             "growth_reversed": growth_owed,
+            "campaigns": campaigns.view(applied),
         }
         revoke = CouponRevoke(undone.revoke, clock.iso(refunded_at)) if undone and undone.revoke else None
         write = MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke)
@@ -234,6 +251,7 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
         from_tier = change.profile.tier_id
         growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))
         gift = sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:"))
+        applied += campaigns.after(change)  # what its upgrade set off, in the answer too
         result = ActivityResult.model_validate(
             {
                 "activity_id": body.activity_id,
