@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
-from local.stack import put_program
+from local.stack import Stack, put_program
 from tests.integration.conftest import Client
+from tests.integration.test_benefits_sweep import run as benefits_run
 from tests.integration.test_parallel import assert_ledger_is_the_balance, parallel
 from tests.support import program
 
@@ -77,3 +79,31 @@ def test_two_tills_use_one_coupon_once(api: Client) -> None:
     )
     assert sorted(s for s, _ in results) == [200, 409], results
     assert [b["error"]["code"] for s, b in results if s == 409] == ["coupon_unavailable"]
+
+
+def test_each_member_uses_its_own_copy_of_a_shared_grant_once(stack: Stack, api: Client) -> None:
+    """A tier's monthly coupon (its source names no member) is each gold member's own: two members use
+    their copies at once, both succeed; eight tills at once on one member's copy, one succeeds."""
+    pid = f"g-{uuid.uuid4().hex[:10]}"
+    assert put_program(api.base, pid, program("demo"))[0] == 200
+    for member in ("m1", "m2"):
+        assert api.call("POST", f"/programs/{pid}/members", {"member_id": member})[0] == 201
+        order = {"order_id": f"o-{member}", "amount_minor": 150000}
+        assert api.call("POST", f"/programs/{pid}/members/{member}/purchases", order)[1]["tier"] == "gold"
+    benefits_run(stack, datetime.now(UTC))
+
+    def monthly(member: str) -> str:
+        wallet = api.call("GET", f"/programs/{pid}/members/{member}/coupons")[1]["coupons"]
+        [coupon] = [c["coupon_id"] for c in wallet if c["source"].startswith("tier:gold:")]
+        return f"/programs/{pid}/members/{member}/coupons/{coupon}/use"
+
+    uses = [monthly("m1")] * 8 + [monthly("m2")]
+    results = parallel(
+        [
+            lambda i=i, use=use: api.call("POST", use, {"order_id": f"till-{i}", "order_amount_minor": 6000})
+            for i, use in enumerate(uses)
+        ]
+    )
+    assert [s for s, _ in results[:8]].count(200) == 1, results
+    assert all(b["error"]["code"] == "coupon_unavailable" for s, b in results[:8] if s != 200), results
+    assert results[8][0] == 200 and results[8][1]["discount_minor"] == 1000, results[8]

@@ -49,7 +49,7 @@ def test_a_29_february_birthday_in_a_common_year_is_covered_to_28_february() -> 
 
 def test_other_coupons_keep_their_valid_days() -> None:
     at = datetime(2026, 3, 3, 4, tzinfo=UTC)
-    assert issue_coupon(demo(14), "welcome-10", at, "x").valid_until == shanghai_end_of(2026, 3, 16)
+    assert issue_coupon(demo(14), "m", "welcome-10", at, "x").valid_until == shanghai_end_of(2026, 3, 16)
 
 
 def test_budget_takes_add_up_per_site_and_month() -> None:

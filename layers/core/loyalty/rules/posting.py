@@ -18,14 +18,17 @@ from ..program import Grant, Level, Program
 from . import buckets
 
 
-def coupon_id(source: str, template_id: str, index: int) -> str:
-    """Derived from what issued it, so issuing the same thing twice yields the same id."""
-    digest = hashlib.sha256(f"{source}|{template_id}|{index}".encode()).hexdigest()[:20]
+def coupon_id(member_id: str, source: str, template_id: str, index: int) -> str:
+    """Derived from what issued it, so issuing the same thing twice yields the same id; and from the
+    member, since many sources (`tier:gold:2026-03`, `birthday:2026-03`) name none: every member's
+    copy of one grant is a coupon of its own."""
+    digest = hashlib.sha256(f"{member_id}|{source}|{template_id}|{index}".encode()).hexdigest()[:20]
     return f"cpn-{digest}"
 
 
 def issue_coupon(
     program: Program,
+    member_id: str,
     template_id: str,
     at: datetime,
     source: str,
@@ -43,7 +46,7 @@ def issue_coupon(
         last_day = max(last_day, valid_through)
     until = datetime.combine(last_day, time(23, 59, 59), tzinfo=program.zone)
     return Coupon(
-        coupon_id=coupon_id(source, template_id, index),
+        coupon_id=coupon_id(member_id, source, template_id, index),
         template_id=template_id,
         name=template.name,
         kind=template.kind,
@@ -217,8 +220,9 @@ class Change:
         scene: str | None = None,
         valid_through: date | None = None,
     ) -> list[Coupon]:
+        mid = self.profile.member_id
         issued = [
-            issue_coupon(self.program, t, at, source, i, scene, valid_through) for i, t in enumerate(template_ids)
+            issue_coupon(self.program, mid, t, at, source, i, scene, valid_through) for i, t in enumerate(template_ids)
         ]
         self.coupons += issued
         return issued

@@ -111,13 +111,13 @@ def upgrade_source(level_id: str, order_id: str) -> str:
     return f"upgrade:{level_id}:{order_id}"
 
 
-def upgrade_coupon_ids(program: Program, order_id: str) -> list[str]:
-    """The ids the upgrade gifts of an order would have (ids derive from the source), so the refund
-    reads them in the same round trip as the profile and the order, before it knows the upgrade."""
+def upgrade_coupon_ids(program: Program, member_id: str, order_id: str) -> list[str]:
+    """The ids the upgrade gifts of an order would have (ids derive from the member and the source), so
+    the refund reads them in the same round trip as the profile and the order, before it knows the upgrade."""
     if program.tiers is None:
         return []
     return [
-        coupon_id(upgrade_source(level.id, order_id), template_id, i)
+        coupon_id(member_id, upgrade_source(level.id, order_id), template_id, i)
         for level in program.tiers.levels
         if level.on_upgrade is not None
         for i, template_id in enumerate(level.on_upgrade.coupons)

@@ -16,7 +16,7 @@ from .codec import decode_change, decode_cursor, encode_cursor
 from .due import Due, DueIndex
 from .erasure import Erasure, Erasures
 from .imports import Imports
-from .keys import DUE_SHARDS, due_keys, due_shard
+from .keys import DUE_SHARDS, coupon_use_id, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs
 from .runs import Runs
 from .stats import Stats
@@ -45,6 +45,7 @@ __all__ = [
     "StockTake",
     "Store",
     "TooLarge",
+    "coupon_use_id",
     "decode_change",
     "decode_cursor",
     "due_keys",

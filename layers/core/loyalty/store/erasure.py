@@ -7,10 +7,11 @@ builders of writes.py) rather than going through `Store.commit`:
    copy written, the `adjust` entry that takes the balance out of the liability, the member's DUE
    items deleted, its unused coupons revoked, and the ERASED marker written with `pending`.
 2. `move`: the rest of the partition (ledger, coupons, tier history, audit trail) copied under the
-   pseudonym, marked `erased_at` and with the member id replaced, then deleted; notices (messages to
-   the person, already published) deleted; the references that name the member re-pointed; then the
-   marker's `pending` and its pseudonym removed, so nothing left in the table links the member id to
-   the pseudonym. Every step is idempotent: a repeat finds less to do.
+   pseudonym, marked `erased_at` and with the member id replaced; the references that name the member
+   re-pointed (one whose id names it, a coupon's use, moved to the pseudonym's id); then the items
+   deleted, with the notices (messages to the person, already published); then the marker's
+   `pending` and its pseudonym removed, so nothing left in the table links the member id to the
+   pseudonym. Every step is idempotent: a repeat finds less to do.
 
 An enrolment of the same id checks the marker in its own transaction (`writes.not_erasing`), so a new
 member never shares the partition with items still being moved. The copies' `erased_at` tells the
@@ -29,7 +30,7 @@ from botocore.exceptions import ClientError
 from ..member import AuditEntry, LedgerEntry, Profile
 from ..program import TRANSACTION_ITEMS
 from .codec import dump, load
-from .keys import PROFILE_SK, due_sk, erased_key, key, member_pk, ref_key
+from .keys import PROFILE_SK, coupon_use_id, due_sk, erased_key, key, member_pk, ref_key
 from .reads import Reads
 from .table import NEW, Stale
 from .writes import CouponRevoke, Labelled, audit_put, coupon_revokes, entry_puts
@@ -129,21 +130,27 @@ class Erasures(Reads):
     def move(self, pid: str, mid: str, pseudonym: str, at: str) -> None:
         """Step 2: what is left under the member id goes under the pseudonym (or goes), then the
         marker forgets the pseudonym. Cost: per item of the member, one write to copy it (if kept) and
-        one to delete it; per reference, one conditional update."""
+        one to delete it; per reference, one conditional update (one whose id names the member: a read
+        and a transaction of two writes)."""
         old_pk, new_pk = member_pk(pid, mid), member_pk(pid, pseudonym)
         items = self._every("pk = :pk", {":pk": old_pk})
         copies = [_copy(i, new_pk, mid, pseudonym, at) for i in items if str(i["sk"]).startswith(COPIED)]
         self._batch_write([{"PutRequest": {"Item": dump(c)}} for c in copies])
-        self._batch_write([{"DeleteRequest": {"Key": key(old_pk, str(i["sk"]))}} for i in items])
-        for kind, ref_id in sorted(_refs(items)):
+        # References before the deletes: a repeat after a crash still finds the items that name them.
+        for kind, ref_id in sorted(_refs(items, mid)):
             # A reference of the member's (an order a refund may still name) names the pseudonym.
             # Its actor may be the member (`member:<id>`): the audit copies keep who, scrubbed.
+            moved = _scrub(ref_id, mid, pseudonym)
+            if moved != ref_id:
+                self._move_ref(pid, kind, ref_id, moved, mid, pseudonym)
+                continue
             self._update_if(
                 ref_key(pid, kind, ref_id),
                 "SET member_id = :p REMOVE actor",
                 "member_id = :m",
                 {":p": pseudonym, ":m": mid},
             )
+        self._batch_write([{"DeleteRequest": {"Key": key(old_pk, str(i["sk"]))}} for i in items])
         ttl = int(datetime.fromisoformat(at).timestamp()) + KEEP_MARKER_SECONDS
         self._update_if(
             erased_key(pid, mid),
@@ -174,6 +181,19 @@ class Erasures(Reads):
             }
         }
 
+    def _move_ref(self, pid: str, kind: str, ref_id: str, moved: str, mid: str, pseudonym: str) -> None:
+        """A reference whose id names the member (a coupon's use, `{mid}:{coupon_id}`) goes under the
+        pseudonym's id, so the same member id enrolled again never finds it as its own: copied and
+        deleted in one transaction, only while it is still the member's (a repeat finds it gone)."""
+        old = ref_key(pid, kind, ref_id)
+        got = self.client.get_item(TableName=self.table, Key=dump(old), ConsistentRead=True)
+        if "Item" not in got:
+            return
+        item = {k: v for k, v in load(got["Item"]).items() if k != "actor"}
+        copy = {**item, **ref_key(pid, kind, moved), "member_id": pseudonym}
+        put = {"Put": {"TableName": self.table, "Item": dump(copy)}}
+        self._transact([put, self._delete(old["pk"], old["sk"], "member_id = :m", {":m": mid})])
+
     def _batch_write(self, requests: list[dict[str, Any]]) -> None:
         for at in range(0, len(requests), BATCH_WRITES):
             pending: dict[str, Any] = {self.table: requests[at : at + BATCH_WRITES]}
@@ -196,9 +216,10 @@ class Erasures(Reads):
                 raise
 
 
-def _refs(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
+def _refs(items: list[dict[str, Any]], mid: str) -> set[tuple[str, str]]:
     """The references the member's items name: its audit items' (one per request's write), its ledger
-    entries' (order:..., refund:...; written before the audit was) and its used coupons' uses."""
+    entries' (order:..., refund:...; written before the audit was) and its used coupons' uses (in
+    both forms: the member's, and the coupon id alone of uses made before it)."""
     refs: set[tuple[str, str]] = set()
     for item in items:
         sk = str(item["sk"])
@@ -209,5 +230,6 @@ def _refs(items: list[dict[str, Any]]) -> set[tuple[str, str]]:
         elif sk.startswith("AUDIT#") and item.get("client_id"):  # every request's write names its reference
             refs.add((str(item["what"]), str(item["client_id"])))
         elif sk.startswith("COUPON#") and item.get("status") == "used":
-            refs.add(("coupon_use", str(item["coupon_id"])))
+            cid = str(item["coupon_id"])
+            refs |= {("coupon_use", coupon_use_id(mid, cid)), ("coupon_use", cid)}
     return refs

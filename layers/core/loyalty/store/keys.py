@@ -12,7 +12,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   MEMBER#{pid}#{mid}       AUDIT#{at}#{version}    one per request's write: what, the client id, who (newest last)
-  REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
+  REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...); a
+                                                   coupon's use: id {mid}:{coupon_id} (coupon_use_id)
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
@@ -104,6 +105,14 @@ def due_sk(kind: str) -> str:
 
 def ref_key(pid: str, kind: str, ref_id: str) -> dict[str, str]:
     return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
+
+
+def coupon_use_id(mid: str, coupon_id: str) -> str:
+    """A coupon use's reference id: the member's, since a coupon id is only unique within a member
+    (README: coupon ids). `:`-separated, as erasure expects of an id naming the member (erasure._scrub);
+    unambiguous because a coupon id has no `:` (usecases/spending refuses one). Uses made before
+    this form are under the coupon id alone, and are still read (usecases/spending.use_coupon)."""
+    return f"{mid}:{coupon_id}"
 
 
 def stock_key(pid: str, reward_id: str, shard: int) -> dict[str, str]:

@@ -148,9 +148,10 @@ RefundState = tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]  #
 
 def _refund_state(store: Store, program: Program, program_id: str, member_id: str, order_id: str) -> RefundState:
     """The profile, the order's reference and the upgrade gifts it may have given, in one round trip."""
-    ids = tiers.upgrade_coupon_ids(program, order_id)
+    ids = tiers.upgrade_coupon_ids(program, member_id, order_id)
     profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", order_id, ids)
-    # Gifts recorded under another program version than today's: one more read, only then.
+    # Gifts recorded under another program version than today's, or with ids from before ids named
+    # the member (README: coupon ids): one more read, only then.
     recorded = [c for lvl in ((order or {}).get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]]
     if order is not None and order.get("member_id") == member_id and set(recorded) - set(ids):
         coupons += store.get_coupons(program_id, member_id, sorted(set(recorded) - set(ids)))

@@ -168,11 +168,14 @@ def once(
     build: Callable[[T, Attempt], Built[M]],
     read: Callable[[], T] | None = None,
     on_stale: Callable[[Stale, MemberWrite], None] | None = None,
+    former: RefKey | None = None,
 ) -> Outcome[M]:
     """Run `build` on a fresh `read` (default: the member's profile) until its write commits.
 
     `ref` names the request, `result` the model of its answer (a repeat is answered from the
-    reference); `on_stale` learns from a failed attempt (a stock shard found empty)."""
+    reference); `on_stale` learns from a failed attempt (a stock shard found empty); `former` is the
+    reference's id before its form changed: a repeat of a request written then is answered from it,
+    if that reference is the same member's."""
     digest = request_hash(program_id, ref.member_id, body)
     fetch: Callable[[], Any] = read or (lambda: existing(store, program_id, ref.member_id))
 
@@ -188,6 +191,9 @@ def once(
             # A rule refused it (cap reached, over-refund...): if this is a retry of a request that
             # already succeeded, the first result wins over the refusal.
             done = store.get_ref(program_id, ref.kind, ref.ref_id)
+            if done is None and former is not None:
+                done = store.get_ref(program_id, former.kind, former.ref_id)
+                done = done if done is not None and done.get("member_id") == former.member_id else None
             if done is not None:
                 return replay(done)
             raise

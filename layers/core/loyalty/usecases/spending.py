@@ -11,7 +11,7 @@ from ..member import Coupon, Profile
 from ..rules import campaigns, spending
 from ..rules.posting import Change
 from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
-from ..store import CouponUse, MemberWrite, Stale, StockTake, Store
+from ..store import CouponUse, MemberWrite, Stale, StockTake, Store, coupon_use_id
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, once
 
@@ -78,10 +78,16 @@ def use_coupon(
     """Marks the coupon used exactly once: two tills at once get one success and one 409."""
     programs.load(store, program_id)
 
+    def missing() -> NotFound:
+        return NotFound(f"coupon {coupon_id!r} not found for this member", [{"field": "coupon_id"}])
+
+    if ":" in coupon_id:  # no coupon id has one, and the use's reference id relies on it (coupon_use_id)
+        raise missing()
+
     def read() -> Coupon:
         coupon = store.get_coupon(program_id, member_id, coupon_id)
         if coupon is None:
-            raise NotFound(f"coupon {coupon_id!r} not found for this member", [{"field": "coupon_id"}])
+            raise missing()
         return coupon
 
     def build(coupon: Coupon, _: Attempt) -> Built[CouponUseResult]:
@@ -93,8 +99,11 @@ def use_coupon(
         return Built(MemberWrite(change=None, expected_version=None, coupon_use=use), result)
 
     try:
-        ref = RefKey("coupon_use", coupon_id, member_id)
-        return once(store, program_id, ref, body, CouponUseResult, build, read)
+        # The use is the member's: a coupon id is unique only within a member. A use made before this
+        # reference form is under the coupon id alone (`former`): its repeat still gets its first answer.
+        ref = RefKey("coupon_use", coupon_use_id(member_id, coupon_id), member_id)
+        former = RefKey("coupon_use", coupon_id, member_id)
+        return once(store, program_id, ref, body, CouponUseResult, build, read, former=former)
     except IdempotencyConflict:
         # The coupon was used on another order: for a till that is "used", not a payload mix-up.
         raise CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}]) from None
