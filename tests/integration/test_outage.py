@@ -40,7 +40,7 @@ Request = tuple[str, str, str, dict[str, Any]]  # (kind, client id, path, body)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    # Data on disk, so DynamoDB Local comes back from a stop with what it held; no stream pollers:
+    # Data on disk, so DynamoDB Local comes back from a stop with what it held. No stream pollers:
     # nothing here reads the stream, and the 2 cores are better spent on the load.
     data: Path = tmp_path_factory.mktemp("ddb")
     running = start(
@@ -48,7 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         lambda_port=free_port(),
         ddb_port=free_port(),
         data_dir=data,
-        containers=8,
+        containers=3,  # a few warm containers per function: 8 each was 20 s of cold starts on 2 cores
         ddb_jvm_args=FAST_START,
         streams=False,
     )
@@ -238,12 +238,12 @@ def test_a_scheduled_run_during_an_outage_reports_its_work_failed(stack: Stack, 
     started = time.monotonic()
     stack.ddb.stop()
     try:
-        reply = lambda_client(stack).invoke(FunctionName="ExpirePointsFunction", Payload=json.dumps(scheduled(at)))
+        reply = lambda_client(stack).invoke(FunctionName="EvaluateTierFunction", Payload=json.dumps(scheduled(at)))
         answer = json.loads(reply["Payload"].read())
         assert reply.get("FunctionError") or answer["work"]["failed"] + answer["work"]["dead_lettered"] > 0, answer
         assert answer["work"]["failed"] > 0 and answer["work"]["settled"] == 0, answer
 
-        status, body = api.call("POST", "/_local/scheduled/ExpirePointsFunction", {"at": at.isoformat()})
+        status, body = api.call("POST", "/_local/scheduled/EvaluateTierFunction", {"at": at.isoformat()})
         assert status == 500 and body["error"]["code"] in ("function_error", "work_failed"), body
         assert "failed" in body["error"]["message"], body
     finally:
