@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -90,7 +90,7 @@ class LocalQueues:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             while True:
                 started = time.monotonic()
-                jobs = []
+                jobs: list[tuple[str, Future[dict[str, str]]]] = []
                 for source in self.template.sqs_sources():
                     for _ in range(concurrency):
                         got = self.sqs.receive_message(
