@@ -147,16 +147,17 @@ class Runtime:
     def __init__(self, functions: dict[str, Function], env: dict[str, str], limit: int = 8) -> None:
         self.functions = functions
         self.pools = {name: Pool(fn, {**fn.reserved_env, **fn.env, **env}, limit) for name, fn in functions.items()}
-        self.settle: Callable[[], None] = lambda: None  # drains the queues; set by the stack
+        # Drains the queues (set by the stack): how many messages settled, failed, were dead-lettered.
+        self.settle: Callable[[], dict[str, int]] = dict
 
     def invoke(self, name: str, event: Any) -> tuple[str, Any]:
         return self.pools[name].invoke(event)
 
-    def invoke_and_settle(self, name: str, event: Any) -> tuple[str, Any]:
-        """An invoke that returns only after all the work it queued has been processed."""
-        result = self.invoke(name, event)
-        self.settle()
-        return result
+    def invoke_and_settle(self, name: str, event: Any) -> tuple[str, Any, dict[str, int]]:
+        """An invoke that returns only after the work it queued has been delivered: its status and
+        result, and what became of that work (`settle`'s counts)."""
+        status, result = self.invoke(name, event)
+        return status, result, self.settle()
 
     def stop(self) -> None:
         for pool in self.pools.values():

@@ -1,13 +1,16 @@
 """`python -m local.invoke FUNCTION [--event FILE] [--in-days N | --time ISO]`: invoke a function of the
 running local runtime through its Lambda Invoke API (LAMBDA_PORT), as `sam local invoke` would, and
-print its answer. For a scheduled function the event's `time` is the run's time: `--in-days 31` runs
-the sweep a month from now, so the walk-through's members are due."""
+print its answer (with `work`: how many of the messages it queued were settled, failed or
+dead-lettered; the exit status is 1 when the function or its work failed). For a scheduled function
+the event's `time` is the run's time: `--in-days 31` runs the sweep a month from now, so the
+walk-through's members are due."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +45,16 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}/2015-03-31/functions/{args.function}/invocations"
     request = urllib.request.Request(url, data=json.dumps(event).encode(), method="POST")
     with urllib.request.urlopen(request, timeout=900) as resp:  # loopback only; sweeps return when done
-        print(resp.read().decode())
+        text = resp.read().decode()
+        function_error = resp.headers.get("X-Amz-Function-Error")
+    print(text)
+    # The answer's `work` counts what became of the work the run queued: a run whose work failed (back
+    # after the queue's visibility timeout) or was dead-lettered did not succeed, nor did the function.
+    answer = json.loads(text) if text else None
+    work = answer.get("work", {}) if isinstance(answer, dict) else {}
+    if function_error or work.get("failed") or work.get("dead_lettered"):
+        why = f"function error ({function_error})" if function_error else "work failed"
+        sys.exit(f"{args.function}: {why}; work {json.dumps(work)}")
 
 
 if __name__ == "__main__":

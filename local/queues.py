@@ -1,12 +1,13 @@
-"""SQS for the local runtime: moto's server holds the template's queues (with their redrive policies),
-and a drain plays the event source mapping: batches to the consumer, partial failures retried, poison
-messages moved to the dead-letter queue by the redrive policy, until every queue is empty."""
+"""SQS for the local runtime: moto's server holds the template's queues (with their visibility timeouts
+and redrive policies), and a drain plays the event source mapping: batches to the consumer, a failed
+message hidden for its queue's visibility timeout before it is delivered again, poison messages moved
+to the dead-letter queue by the redrive policy. A drain says what became of the messages it delivered."""
 
 from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -16,6 +17,10 @@ from werkzeug.serving import make_server
 
 from .containers import Runtime
 from .template import SqsSource, Template
+
+# A failed message due back within this many seconds is waited for (a test's short timeout); one due
+# later (the template's 16 minutes) is left hidden and reported as failed, as a queue would keep it.
+WAIT = 10.0
 
 
 class _QuietHandler(MotoRequestHandler):
@@ -51,15 +56,20 @@ class LocalQueues:
         )
         self.urls: dict[str, str] = {}
         self.arns: dict[str, str] = {}
+        # Seconds a failed message stays hidden, per queue: the template's (SQS's default 30 s without
+        # one). Redelivering at once let a 5 s outage use up all of a message's receives; a test may
+        # shorten it here.
+        self.visibility: dict[str, int] = {}
+        self.receives: dict[str, int] = {}  # the redrive policy's maxReceiveCount, per queue that has one
         queues = template.queues()
         # Dead-letter queues first, so a redrive policy can name its target.
         for name in sorted(queues, key=lambda n: "RedrivePolicy" in queues[n]):
             props = queues[name]
-            # A received message stays hidden while its batch runs; a failed one is made visible again
-            # at once (below), so nobody waits the template's 16 minutes for a local retry.
-            attributes = {"VisibilityTimeout": "120"}
+            self.visibility[name] = int(props.get("VisibilityTimeout", 30))
+            attributes = {"VisibilityTimeout": str(self.visibility[name])}
             redrive = props.get("RedrivePolicy")
             if redrive:
+                self.receives[name] = int(redrive["maxReceiveCount"])
                 target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
                 attributes["RedrivePolicy"] = json.dumps(
                     {"deadLetterTargetArn": self.arns[target], "maxReceiveCount": str(redrive["maxReceiveCount"])}
@@ -70,26 +80,50 @@ class LocalQueues:
                 "QueueArn"
             ]
 
-    def drain(self, runtime: Runtime, concurrency: int = 4) -> None:
-        """Feed every consumed queue to its function until all are empty, a few batches at a time
-        (Lambda runs many consumers at once; one at a time would make a sweep crawl)."""
+    def drain(self, runtime: Runtime, concurrency: int = 4) -> dict[str, int]:
+        """Feed every consumed queue to its function until none has a message to deliver, a few batches
+        at a time (Lambda runs many consumers at once; one at a time would make a sweep crawl). Returns
+        how many of the messages it delivered were `settled`, `failed` (hidden until their visibility
+        timeout ends, then delivered again) or `dead_lettered` (failed on their last receive)."""
+        fates: dict[str, str] = {}  # message id -> what its last delivery in this drain came to
+        hidden: dict[str, float] = {}  # a failed message's id -> when it is visible again
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             while True:
-                jobs = []
+                started = time.monotonic()
+                jobs: list[tuple[str, Future[dict[str, str]]]] = []
                 for source in self.template.sqs_sources():
                     for _ in range(concurrency):
                         got = self.sqs.receive_message(
-                            QueueUrl=self.urls[source.queue], MaxNumberOfMessages=min(source.batch_size, 10)
+                            QueueUrl=self.urls[source.queue],
+                            MaxNumberOfMessages=min(source.batch_size, 10),
+                            AttributeNames=["ApproximateReceiveCount"],
                         )
                         if not got.get("Messages"):
                             break
-                        jobs.append(pool.submit(self._deliver, runtime, source, got["Messages"]))
-                if not jobs:
-                    return
-                for job in jobs:
-                    job.result()
+                        jobs.append((source.queue, pool.submit(self._deliver, runtime, source, got["Messages"])))
+                for queue, job in jobs:
+                    for message_id, fate in job.result().items():
+                        fates[message_id] = fate
+                        if fate == "settled":
+                            hidden.pop(message_id, None)
+                        else:
+                            hidden[message_id] = time.monotonic() + self.visibility[queue]
+                if jobs:
+                    continue
+                # Those visible before this pass were received again (and are back if they failed) or
+                # moved to the dead-letter queue by the receive.
+                hidden = {m: at for m, at in hidden.items() if at > started}
+                soonest = min(hidden.values(), default=None)
+                if soonest is None or soonest - time.monotonic() > WAIT:
+                    counts = {"settled": 0, "failed": 0, "dead_lettered": 0}
+                    for fate in fates.values():
+                        counts[fate] += 1
+                    return counts
+                time.sleep(max(0.0, soonest - time.monotonic()) + 0.05)
 
-    def _deliver(self, runtime: Runtime, source: SqsSource, messages: list[dict[str, Any]]) -> None:
+    def _deliver(self, runtime: Runtime, source: SqsSource, messages: list[dict[str, Any]]) -> dict[str, str]:
+        """One batch to its function; each message's fate. A failed one stays hidden for the queue's
+        visibility timeout, as the event source mapping leaves it."""
         url = self.urls[source.queue]
         status, result = runtime.invoke(source.function, self._event(source.queue, messages))
         failed = set()
@@ -97,13 +131,22 @@ class LocalQueues:
             failed = {m["MessageId"] for m in messages}  # the whole batch failed
         elif isinstance(result, dict):
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        fates = {}
+        last = self.receives.get(source.queue)
         for m in messages:
             if m["MessageId"] in failed:
-                self.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+                self.sqs.change_message_visibility(
+                    QueueUrl=url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=self.visibility[source.queue]
+                )
+                spent = last is not None and int(m["Attributes"]["ApproximateReceiveCount"]) >= last
+                fates[m["MessageId"]] = "dead_lettered" if spent else "failed"
+            else:
+                fates[m["MessageId"]] = "settled"
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
             entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
             self.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
+        return fates
 
     def _event(self, queue: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return {
@@ -112,7 +155,10 @@ class LocalQueues:
                     "messageId": m["MessageId"],
                     "receiptHandle": m["ReceiptHandle"],
                     "body": m["Body"],
-                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(int(time.time() * 1000))},
+                    "attributes": {
+                        "ApproximateReceiveCount": m["Attributes"]["ApproximateReceiveCount"],
+                        "SentTimestamp": str(int(time.time() * 1000)),
+                    },
                     "messageAttributes": {},
                     "md5OfBody": m.get("MD5OfBody", ""),
                     "eventSource": "aws:sqs",

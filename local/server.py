@@ -211,6 +211,16 @@ def scheduled_event(at: datetime) -> dict[str, Any]:
     }
 
 
+def with_work(result: Any, work: dict[str, int]) -> Any:
+    """A function's answer with what became of the work it queued (`settled`, `failed`,
+    `dead_lettered` messages), when it queued any: a run is not done when its work failed."""
+    return {**result, "work": work} if isinstance(result, dict) and any(work.values()) else result
+
+
+def work_failed(work: dict[str, int]) -> bool:
+    return work.get("failed", 0) + work.get("dead_lettered", 0) > 0
+
+
 def _error(code: str, message: str, field: str | None = None) -> bytes:
     """The contract's error shape (API.md), so the console reads local routes' errors like the API's."""
     details = [{"field": field, "message": message}] if field else []
@@ -302,7 +312,8 @@ class ApiServer(LocalServer):
 
     def _run_scheduled(self, req: _Handler, name: str, body: bytes) -> None:
         """`{"at": ISO}`: the function's scheduled event for that instant, answered once its queued work is done
-        (as the Invoke API does), with the function's JSON result."""
+        (as the Invoke API does), with the function's JSON result and its work's counts; a run whose work
+        failed is a 500 `work_failed` naming the counts, not a success."""
         if name not in self.scheduled:
             return req._reply(404, _error("not_found", f"no scheduled function {name!r}", "function"))
         try:
@@ -314,14 +325,19 @@ class ApiServer(LocalServer):
             message = "an ISO 8601 instant with an offset, e.g. 2026-12-01T00:00:00Z"
             return req._reply(400, _error("validation_error", message, "at"))
         try:
-            status, result = self.runtime.invoke_and_settle(name, scheduled_event(at))
+            status, result, work = self.runtime.invoke_and_settle(name, scheduled_event(at))
         except Exception:  # a dead container: the why goes to the console, as in dispatch
             traceback.print_exc()
             return req._reply(500, _error("function_error", f"{name}: the container failed"))
+        counts = ", ".join(f"{n} {fate.replace('_', '-')}" for fate, n in work.items())
         if status != "ok":
             message = result.get("errorMessage", "the function failed") if isinstance(result, dict) else str(result)
-            return req._reply(500, _error("function_error", f"{name}: {message}"))
-        req._reply(200, json.dumps(result, default=str).encode())
+            queued = f" (its work items: {counts})" if any(work.values()) else ""
+            return req._reply(500, _error("function_error", f"{name}: {message}{queued}"))
+        if work_failed(work):
+            # Not a success: failed items come back after the queue's visibility timeout, dead-lettered ones never.
+            return req._reply(500, _error("work_failed", f"{name}: work items {counts}", "work"))
+        req._reply(200, json.dumps(with_work(result, work), default=str).encode())
 
     def _events(self, req: _Handler, query: str) -> None:
         """`?since=<seq>`: the events after the last one a reader saw."""
@@ -362,7 +378,8 @@ class InvokeServer(LocalServer):
         if kind == "Event":  # asynchronous: accepted now, run (and settled) in the background as Lambda would
             threading.Thread(target=self.runtime.invoke_and_settle, args=(name, event), daemon=True).start()
             return req._reply(202, b"")
-        status, result = self.runtime.invoke_and_settle(name, event)
+        status, result, work = self.runtime.invoke_and_settle(name, event)
         # A function error is still a 200 for the Invoke API; the header tells the caller it failed.
+        # The work it queued is reported in its answer (`work`), as POST /_local/scheduled does.
         headers = {} if status == "ok" else {"X-Amz-Function-Error": "Unhandled"}
-        return req._reply(200, json.dumps(result).encode(), headers)
+        return req._reply(200, json.dumps(with_work(result, work)).encode(), headers)

@@ -76,14 +76,17 @@ def test_a_worker_short_of_time_hands_back_its_cursor(
     assert settled == 5 and [expire_entries(store, pid, m) for m in ids] == [1] * 5
 
 
-def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_batch_goes_on(stack: Stack, api: Client) -> None:
+def test_a_poison_message_goes_to_the_dead_letter_queue_and_the_batch_goes_on(
+    stack: Stack, api: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store, pid, ids = program_with_due_members(stack, api, 3)
     queues = stack.queues
+    monkeypatch.setitem(queues.visibility, "WorkQueue", 1)  # its three receives a second apart, not 16 minutes
     dead_before = queues.depth("WorkDeadLetterQueue")
     good = scheduler.WorkItem(kind="expire", shard=0, run_at=RUN)
     queues.sqs.send_message(QueueUrl=queues.urls["WorkQueue"], MessageBody=json.dumps({"not": "a work item"}))
     queues.sqs.send_message(QueueUrl=queues.urls["WorkQueue"], MessageBody=good.model_dump_json())
-    stack.runtime.settle()
+    assert stack.runtime.settle() == {"settled": 1, "failed": 0, "dead_lettered": 1}
     assert queues.depth("WorkQueue") == 0
     assert queues.depth("WorkDeadLetterQueue") == dead_before + 1
     assert [expire_entries(store, pid, m) for m in ids] == [1] * 3

@@ -89,6 +89,7 @@ class Contention(LoyaltyError):
 
 
 class Unavailable(LoyaltyError):
-    """DynamoDB kept throttling after the client's bounded retries: the caller should retry later."""
+    """DynamoDB kept throttling, or could not be reached, after the client's bounded retries: the caller
+    should retry later (store/table.py raises it from the client's events)."""
 
     code, status = "unavailable", 503

@@ -8,7 +8,8 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as TransportError
 
 from ..errors import Unavailable
 from .codec import dump, load
@@ -28,6 +29,18 @@ def _throttled(http_response: Any, parsed: dict[str, Any], model: Any, **_: Any)
     code = parsed.get("Error", {}).get("Code")
     if code in THROTTLED:
         raise Unavailable("the table is busy; retry shortly", [{"reason": code, "operation": model.name}])
+
+
+def _unreachable(exception: Exception, event_name: str, **_: Any) -> None:
+    """The table could not be reached after the retries (refused, timed out, connection closed): like
+    throttling, a 503 the client retries with the same id, not an internal error; a job fails and is
+    delivered again. A read timeout may hide a write that committed: the retry replays it."""
+    if isinstance(exception, TransportError | HTTPClientError):
+        reason = type(exception).__name__
+        raise Unavailable(
+            "the table cannot be reached; retry shortly",
+            [{"reason": reason, "operation": event_name.rsplit(".", 1)[-1]}],
+        ) from exception
 
 
 class Stale(Exception):
@@ -63,6 +76,7 @@ class Table:
         self.table = table_name or os.environ["TABLE_NAME"]
         self.client = client or boto3.client("dynamodb", config=CONFIG)
         self.client.meta.events.register("after-call.dynamodb", _throttled)
+        self.client.meta.events.register("after-call-error.dynamodb", _unreachable)
 
     def _transact(self, items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
         """Run a transaction; None when it committed, the cancellation reasons when a condition or a

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .. import clock
-from ..errors import LoyaltyError, NotFound, Unavailable, ValidationFailed
+from ..errors import NotFound, Unavailable, ValidationFailed
 from ..rules import health
 from ..schemas import CampaignFigures, HealthFigures, HealthSeries
 from ..store import Store, decode_change
@@ -31,7 +31,7 @@ def count(store: Store, records: list[dict[str, Any]]) -> int:
             continue
         try:
             program = programs.load(store, change.program_id)
-        except LoyaltyError:
+        except NotFound:
             continue  # a program removed since: nothing to keep figures for
         one: health.Deltas = {}
         health.deltas(change, program, change.committed or clock.now(), one)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from .. import Model, clock
-from ..errors import Contention, IdempotencyConflict, LoyaltyError, NotFound, field_path
+from ..errors import Contention, IdempotencyConflict, LoyaltyError, NotFound, Unavailable, field_path
 from ..program import Program
 from ..rules import imports
 from ..rules.posting import Change
@@ -179,6 +179,8 @@ def _line(
 
     try:
         return retry(attempt, Contention("the member is being written concurrently; import the batch again"), exists)
+    except Unavailable:
+        raise  # not the line's fault: the batch fails, to be sent (or delivered) again
     except LoyaltyError as refused:
         return "refused", [problem("line", refused.message)]
 
