@@ -313,7 +313,8 @@ class ApiServer(LocalServer):
     def _run_scheduled(self, req: _Handler, name: str, body: bytes) -> None:
         """`{"at": ISO}`: the function's scheduled event for that instant, answered once its queued work is done
         (as the Invoke API does), with the function's JSON result and its work's counts; a run whose work
-        failed is a 500 `work_failed` naming the counts, not a success."""
+        failed is a 503 `unavailable` naming the counts, not a success: the run may be repeated for the same time,
+        which changes nothing that settled."""
         if name not in self.scheduled:
             return req._reply(404, _error("not_found", f"no scheduled function {name!r}", "function"))
         try:
@@ -333,10 +334,10 @@ class ApiServer(LocalServer):
         if status != "ok":
             message = result.get("errorMessage", "the function failed") if isinstance(result, dict) else str(result)
             queued = f" (its work items: {counts})" if any(work.values()) else ""
-            return req._reply(500, _error("function_error", f"{name}: {message}{queued}"))
+            return req._reply(503, _error("unavailable", f"{name} failed: {message}{queued}"))
         if work_failed(work):
             # Not a success: failed items come back after the queue's visibility timeout, dead-lettered ones never.
-            return req._reply(500, _error("work_failed", f"{name}: work items {counts}", "work"))
+            return req._reply(503, _error("unavailable", f"{name}: work items {counts}", "work"))
         req._reply(200, json.dumps(with_work(result, work), default=str).encode())
 
     def _events(self, req: _Handler, query: str) -> None:
