@@ -92,6 +92,16 @@ def test_a_refund_reverses_campaign_points_in_proportion(stack: Stack, api: Clie
     assert status == 201 and back["points_reversed"] == 200  # half of all the order gave, the campaign's too
 
 
+def test_a_refund_campaign_sees_the_refunded_orders_items(stack: Stack, api: Client) -> None:
+    tea = {"id": "tea-back", "name": "tea", "trigger": "refund", "effects": [{"tag": "tea"}]}
+    pid = fresh(api, tea | {"when": "order.items.exists(i, i.category == 'tea') && order.amount_minor == 700"})
+    enrol(api, pid, 1)
+    assert buy(api, pid, "m0", "o1")()[0] == 201  # its lines kept on the order's reference in DynamoDB
+    refund = {"refund_id": "r1", "order_id": "o1", "amount_minor": 700}
+    status, back = api.call("POST", f"/programs/{pid}/members/m0/refunds", refund)
+    assert status == 201 and [c["campaign_id"] for c in back["campaigns"]] == ["tea-back"], back
+
+
 def test_a_quote_writes_nothing(stack: Stack, api: Client) -> None:
     pid = fresh(api, {"id": "flat", "name": "flat", "trigger": "purchase", "effects": [{"points": 5}]})
     enrol(api, pid, 1)

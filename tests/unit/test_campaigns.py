@@ -196,3 +196,20 @@ def test_problems_read_any_json_the_document_holds() -> None:
     odd = [{"trigger": {}, "when": "x"}, {"trigger": "purchase", "when": 3, "effects": [{"on_items": []}, 7]}, "c"]
     assert conditions.campaign_problems({"campaigns": odd}) == []
     assert conditions.campaign_problems({"campaigns": {}}) == conditions.campaign_problems([]) == []
+
+
+def test_a_refund_sees_what_its_purchase_recorded_and_an_old_order_nothing() -> None:
+    p = doc()
+    bought = campaigns.order(p, 5000, TEA, {}, "s1", "app", "dine_in")
+    kept = campaigns.recorded(bought)
+    assert kept["items"][0] == ["t1", "tea", 2000, 1]  # compact: a reference holds up to 500 lines
+    back = campaigns.refunded(p, kept, 700)
+    assert (back.amount_minor, back.items, back.store_id, back.channel, back.scene) == (
+        700,
+        bought.items,
+        "s1",
+        "app",
+        "dine_in",
+    )
+    old = campaigns.refunded(p, None, 700)  # an order recorded before its reference kept the facts
+    assert (old.amount_minor, old.items, old.store_id, old.channel, old.scene) == (700, [], "", "", "")

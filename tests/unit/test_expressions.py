@@ -112,10 +112,10 @@ def test_a_fact_of_another_trigger_is_refused() -> None:
         ("member.tier.matches(member.segment)", "matches() takes a string literal pattern"),
         ("member.tier.matches('(')", "matches(): '(' is not a regular expression (unclosed group)"),
         ("int(member.tags) == 1", "int() of list(string)"),
-        ("has(member)", "syntax error: at 1:5: invalid argument to has() macro"),  # the library's parser
+        ("has(member)", "syntax error at column 5: invalid argument to has() macro"),  # the library's parser
         ("member.tags.exists(t, t)", "the condition of exists() is a bool, not string"),
         ("member.tier.exists(t, true)", "exists() runs over a list or a map, not string"),
-        ("member.tags.all(1, true)", "syntax error: at 1:17: argument must be a simple name"),
+        ("member.tags.all(1, true)", "syntax error at column 17: argument must be a simple name"),
         (
             "order.items.exists(i, i.colour == 'red')",
             "unknown fact i.colour; i has sku, category, amount_minor, quantity",
@@ -139,6 +139,38 @@ def test_every_problem_is_listed_at_once() -> None:
 def test_a_syntax_error_is_named_with_its_place(source: str) -> None:
     (problem,) = check(source)
     assert problem.startswith("syntax error")
+
+
+VALUE = "a value (a name, a number, a string, a list, or an expression in parentheses)"
+
+
+@pytest.mark.parametrize(
+    ("source", "problem"),
+    [
+        ("order.amount_minor >=", f"syntax error at column 22: the expression ends where {VALUE} was expected"),
+        ("member.tier == 'gold') ", "syntax error at column 22: unexpected `)` after the end of the expression"),
+        ("[1, 2", "syntax error at column 6: the expression ends where `]` or `,` was expected"),
+        (
+            "order.items.exists(i i.category == 'x')",
+            "syntax error at column 22: found `i` where an operator, `)` or `,` was expected",
+        ),
+        ("{'a' 1}", "syntax error at column 6: missing `:` before `1`"),
+        ("member.tier = 'gold'", "syntax error at column 13: `=` is not CEL (compare with ==)"),
+        ("member.tier == 'gold' &&& true", "syntax error at column 25: `&` is not CEL (and is &&)"),
+        ("member.tier == 'gold", "syntax error at column 16: a string that is not closed"),
+        ("member.{x}", "syntax error at column 8: cannot read `.{` here"),
+        (
+            "member.tier == 'a' ? 1",
+            "syntax error at column 23: the expression ends where an operator or `:` was expected",
+        ),
+        (
+            "true &&\n  member.tier ==",
+            f"syntax error at line 2, column 17: the expression ends where {VALUE} was expected",
+        ),
+    ],
+)
+def test_a_syntax_error_says_where_and_what_was_expected_in_words(source: str, problem: str) -> None:
+    assert check(source) == [problem]
 
 
 def test_no_message_types_or_leading_dots() -> None:

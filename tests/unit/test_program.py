@@ -304,7 +304,7 @@ def test_a_typo_in_a_rule_is_refused_not_ignored() -> None:
     doc["tiers"]["levels"][1]["threshhold"] = 5
     details = details_of(doc)
     assert [d["field"] for d in details] == ["tiers.levels[1].threshhold"]
-    assert "not permitted" in details[0]["message"]
+    assert "unknown key 'threshhold'" in details[0]["message"] and "threshold" in details[0]["message"]
 
 
 def test_a_typo_at_the_top_level_is_refused() -> None:
@@ -354,6 +354,64 @@ def test_a_broken_section_hides_only_the_problems_that_lean_on_it() -> None:
     doc["tiers"]["levels"][2]["threshold"] = 1
     doc["name"] = ""  # a required field broken: a stand-in lets the rest be checked
     assert fields_of(doc) == {"coupons.welcome-10.kind", "name", "tiers.levels[2].threshold"}
+
+
+def campaign(cid: str, **kw: Any) -> dict[str, Any]:
+    return {"id": cid, "name": cid, "trigger": "purchase", "effects": [{"points": 10}], **kw}
+
+
+def test_a_duplicate_campaign_id_is_listed_with_another_campaigns_schema_error() -> None:
+    doc = demo()
+    broken = campaign("c", limits={"budget": {"points": -1}})
+    doc["campaigns"] = [campaign("a"), campaign("a"), broken, campaign("c", effects=[{"coupons": ["nope"]}])]
+    assert fields_of(doc) == {
+        "campaigns[1].id",  # two sound ones
+        "campaigns[2].limits.budget.points",
+        "campaigns[3].id",  # a sound one after the broken one with its id
+        "campaigns[3].effects[0].coupons[0]",
+    }
+
+
+def test_a_broken_reward_or_card_hides_none_of_the_others_problems() -> None:
+    doc = demo()
+    doc["rewards"] += [
+        API_DEMO["rewards"][0] | {"cost_points": 0},
+        API_DEMO["rewards"][0] | {"id": "r2", "grant": {"coupons": ["nope"]}},
+    ]
+    doc["paid_cards"] += [LIGHT_CARD | {"price_minor": 0}, LIGHT_CARD | {"id": "plus-quarter"}]
+    assert fields_of(doc) == {
+        "rewards[1].cost_points",
+        "rewards[1].id",  # a duplicate of rewards[0], broken or not
+        "rewards[2].grant.coupons[0]",
+        "paid_cards[1].price_minor",
+        "paid_cards[2].id",
+    }
+
+
+def test_a_duplicate_level_is_listed_with_a_broken_levels_problem() -> None:
+    doc = demo()
+    doc["tiers"]["levels"][2] |= {"id": "gold", "name": ""}
+    assert fields_of(doc) == {"tiers.levels[2].id", "tiers.levels[2].name"}
+
+
+def test_an_unknown_effect_or_limit_key_names_the_valid_keys() -> None:
+    doc = demo()
+    doc["campaigns"] = [campaign("a", effects=[{"point": 10}], limits={"per_members": {"count": 1, "per": "day"}})]
+    by_field = {d["field"]: d["message"] for d in details_of(doc)}
+    effect = by_field["campaigns[0].effects[0].point"]
+    assert "unknown key 'point'" in effect and "points, multiply_points, points_per_unit, on_items, coupons" in effect
+    assert "per_member, budget" in by_field["campaigns[0].limits.per_members"]
+    assert "Extra inputs" not in " ".join(by_field.values())
+
+
+def test_no_message_carries_pydantics_value_error_prefix() -> None:
+    doc = demo()
+    doc["timezone"] = "Mars/Base"
+    doc["campaigns"] = [campaign("a", effects=[{"points": 1, "growth": 1}])]
+    details = details_of(doc)
+    assert {d["field"] for d in details} == {"timezone", "campaigns[0].effects[0]"}
+    assert not [d for d in details if d["message"].startswith("Value error")], details
+    assert "unknown time zone 'Mars/Base'" in [d["message"] for d in details]
 
 
 @pytest.mark.parametrize("doc", [None, [], "program", 42])

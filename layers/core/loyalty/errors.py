@@ -13,6 +13,15 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return out
 
 
+def error_message(error: dict[str, Any]) -> str:
+    """A pydantic error's message without pydantic's "Value error, " (or "Assertion failed, ") before
+    the validator's own words."""
+    message = str(error.get("msg", "invalid"))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message
+
+
 class LoyaltyError(Exception):
     code = "internal_error"
     status = 500

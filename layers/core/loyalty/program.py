@@ -7,12 +7,14 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 
 from . import Model
+from .errors import error_message, field_path
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Minor = Annotated[int, Field(ge=0, le=10**12)]
@@ -396,11 +398,77 @@ class Problems:
             self.coupons_exist(f"{field}.coupons", grant.coupons)
 
     def unique(self, field: str, ids: list[str]) -> None:
-        seen: set[str] = set()
-        for i, item_id in enumerate(ids):
-            if item_id in seen:
-                self.add(f"{field}[{i}].id", f"duplicate id {item_id!r}")
-            seen.add(item_id)
+        self.found += _duplicates(field, ids)
+
+
+def _duplicates(field: str, ids: list[Any]) -> list[Problem]:
+    found: list[Problem] = []
+    seen: set[str] = set()
+    for i, item_id in enumerate(ids):
+        if not isinstance(item_id, str):  # a document as sent: pydantic names a missing or odd id
+            continue
+        if item_id in seen:
+            found.append({"field": f"{field}[{i}].id", "message": f"duplicate id {item_id!r}"})
+        seen.add(item_id)
+    return found
+
+
+# The lists whose elements have unique ids (each section of `problems` checks its own), by path.
+ID_LISTS = (("points", "multipliers"), ("tiers", "levels"), ("rewards",), ("paid_cards",), ("campaigns",))
+
+
+def duplicate_ids(doc: dict[str, Any], sections: set[str]) -> list[Problem]:
+    """Duplicate ids in the lists of these top-level sections, read from the document as sent: a
+    section pydantic refuses (one campaign's bad budget) still has its duplicates listed at once."""
+    duplicates: list[Problem] = []
+    for path in (p for p in ID_LISTS if p[0] in sections):
+        found: Any = doc
+        for key in path:
+            found = found.get(key) if isinstance(found, dict) else None
+        if isinstance(found, list):
+            duplicates += _duplicates(".".join(path), [e.get("id") if isinstance(e, dict) else None for e in found])
+    return duplicates
+
+
+def error_detail(error: Any) -> Problem:
+    """A pydantic error as a problem: its field, and its message in our words (an unknown key names
+    the keys allowed there, a validator's message comes without pydantic's "Value error, ")."""
+    loc = tuple(error["loc"])
+    message = error_message(error)
+    if error["type"] == "extra_forbidden" and loc and (keys := known_keys(loc[:-1])):
+        message = f"unknown key {loc[-1]!r}; the keys here are {', '.join(keys)}"
+    return {"field": field_path(loc), "message": message}
+
+
+def known_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys of the section of the document at `loc` (by its aliases), [] where it is no section."""
+    kind: Any = Program
+    for part in loc:
+        kind = _inner(kind, part)
+    kind = _bare(kind)
+    return [f.alias or name for name, f in kind.model_fields.items()] if _is_section(kind) else []
+
+
+def _bare(kind: Any) -> Any:
+    while get_origin(kind) in (Union, UnionType, Annotated):  # X | None, Annotated[X, ...]
+        kind = next(a for a in get_args(kind) if a is not type(None))
+    return kind
+
+
+def _inner(kind: Any, part: int | str) -> Any:
+    """The type one step into `kind`: a section's field, a list's element, a map's value."""
+    kind = _bare(kind)
+    if _is_section(kind) and isinstance(part, str) and part in kind.model_fields:
+        return kind.model_fields[part].annotation
+    if get_origin(kind) is list and isinstance(part, int):
+        return get_args(kind)[0]
+    if get_origin(kind) is dict:
+        return get_args(kind)[1]
+    return None
+
+
+def _is_section(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, Doc)
 
 
 def problems(program: Program) -> list[Problem]:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 
 from .. import caller, ready
-from ..errors import LoyaltyError, field_path
+from ..errors import LoyaltyError, error_message, field_path
 from ..runtime import logger, metrics, tracer
 from . import guard
 
@@ -58,7 +58,7 @@ def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
             return error(
                 400, "validation_error", "the body is not valid JSON", [{"field": "body", "message": "invalid JSON"}]
             )
-        details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "invalid")} for e in errors]
+        details = [{"field": _field(tuple(e.get("loc", ()))), "message": error_message(e)} for e in errors]
         fields = ", ".join(sorted({d["field"] for d in details}))
         return error(422, "validation_error", f"invalid request: {fields}", details)
 

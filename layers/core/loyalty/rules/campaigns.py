@@ -99,6 +99,26 @@ def order(
     )
 
 
+def recorded(o: Order) -> dict[str, Any]:
+    """What a purchase's order reference keeps for the facts of its refunds: each line as [sku,
+    category, amount_minor, quantity] (no key names: a reference holds up to 500 lines in one item)
+    and the store, channel and scene the order had."""
+    kept: dict[str, Any] = {
+        k: v for k, v in (("store_id", o.store_id), ("channel", o.channel), ("scene", o.scene)) if v
+    }
+    if o.items:
+        kept["items"] = [[i["sku"], i["category"], i["amount_minor"], i["quantity"]] for i in o.items]
+    return kept
+
+
+def refunded(program: Program, kept: dict[str, Any] | None, amount_minor: int) -> Order:
+    """A refund's order facts: the refunded order's, as its purchase recorded them (`recorded`), with
+    the refunded amount. An order whose reference predates them has none ("" and no items)."""
+    kept = kept or {}
+    items = [{"sku": s, "category": c, "amount_minor": a, "quantity": q} for s, c, a, q in kept.get("items", [])]
+    return order(program, amount_minor, items, {}, kept.get("store_id"), kept.get("channel"), kept.get("scene"))
+
+
 def view(applied: list[Applied]) -> list[dict[str, Any]]:
     """breakdown.campaigns: what each applied campaign gave."""
     return [

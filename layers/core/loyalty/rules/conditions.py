@@ -84,14 +84,63 @@ def _library_syntax_error(source: str) -> str | None:
     try:
         library().compile(source)
     except Exception as error:
-        return f"syntax error: {_first_line(str(error))}"
+        return _syntax_error(str(error))
     return None
 
 
-def _first_line(message: str) -> str:
-    # The library's message repeats the whole source before its "ERROR: <input>:1:4: ..." line.
-    found = re.search(r"ERROR: <input>:(\d+:\d+): (.*)", message)
-    return f"at {found.group(1)}: {found.group(2)}" if found else message.splitlines()[0]
+def _syntax_error(message: str) -> str:
+    """The library's first error, where (line only when past the first) and what it expected, in
+    words: its parser's own text names grammar tokens (`mismatched input '<EOF>' expecting {'[',
+    NUM_INT, IDENTIFIER, ...}`). The message repeats the source before its "ERROR: <input>:1:4: ..." lines."""
+    found = re.findall(r"ERROR: <input>:(\d+):(\d+): (.*)", message)
+    if not found:
+        return f"syntax error: {message.splitlines()[0]}"
+    # An incomplete ?: is reported at 1:1 before the grammar's error that says what is missing.
+    line, column, text = next((f for f in found if f[2].startswith("Syntax error: ")), found[0])
+    where = f"column {column}" if line == "1" else f"line {line}, column {column}"
+    return f"syntax error at {where}: {_in_words(text.removeprefix('Syntax error: '))}"
+
+
+_VALUE = "a value (a name, a number, a string, a list, or an expression in parentheses)"
+_NOT_CEL = {"=": "compare with ==", "&": "and is &&", "|": "or is ||"}
+_CLOSERS = ("')'", "']'", "'}'", "','", "':'")
+
+
+def _in_words(text: str) -> str:  # noqa: PLR0911 - one return per kind of parser message
+    if found := re.fullmatch(r"mismatched input '(.*)' expecting (.*)", text):
+        got, expected = found.groups()
+        if got == "<EOF>":
+            return f"the expression ends where {_expected(expected)} was expected"
+        return f"found `{got}` where {_expected(expected)} was expected"
+    if found := re.fullmatch(r"extraneous input '(.*)' expecting (.*)", text):
+        got, expected = found.groups()
+        if expected == "<EOF>":
+            return f"unexpected `{got}` after the end of the expression"
+        return f"unexpected `{got}` where {_expected(expected)} was expected"
+    if found := re.fullmatch(r"missing '(.*)' at '(.*)'", text):
+        missing, at = found.groups()
+        return f"missing `{missing}` " + ("at the end" if at == "<EOF>" else f"before `{at}`")
+    if found := re.fullmatch(r"token recognition error at: '(.*)'", text, re.DOTALL):
+        symbol = found.group(1)[:1]
+        if symbol in ("'", '"'):
+            return "a string that is not closed"
+        hint = _NOT_CEL.get(symbol)
+        return f"`{symbol}` is not CEL" + (f" ({hint})" if hint else "")
+    if found := re.fullmatch(r"no viable alternative at input '(.*)'", text):
+        return f"cannot read `{found.group(1)}` here"
+    return text  # the library's own words (has(), a macro's variable...)
+
+
+def _expected(tokens: str) -> str:
+    """`{'[', NUM_INT, IDENTIFIER, ...}` -> "a value (...)"; `{'==', ')', ','}` -> "an operator, `)` or `,`"."""
+    names = re.findall(r"'[^']*'|<EOF>|[A-Z_]+", tokens)
+    if "IDENTIFIER" in names:
+        return _VALUE
+    words = ["the end of the expression"] if "<EOF>" in names else []
+    if any(n not in _CLOSERS and n != "<EOF>" for n in names):
+        words.append("an operator")
+    words += [f"`{n[1:-1]}`" for n in _CLOSERS if n in names]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 class _Bound(Exception):

@@ -78,6 +78,7 @@ def evaluate_purchase(
         "points_reversed": 0,
         "order_growth": change.growth,  # the order's and its campaigns': a refund takes it back in proportion
         "growth_reversed": 0,
+        "order_facts": campaigns.recorded(order),  # what its refunds' campaigns see
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -192,7 +193,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         taken = min(owed, change.balance)
         ref = f"refund:{body.refund_id}"
         change.debit("reverse", taken, refunded_at, ref, f"refund of order {body.order_id}")
-        refunded = campaigns.order(program, body.amount_minor, [], {})
+        refunded = campaigns.refunded(program, order.get("order_facts"), body.amount_minor)
         applied = campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
         p = change.profile
         before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0

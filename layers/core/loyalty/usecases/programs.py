@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from .. import clock
-from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed, field_path
-from ..program import Campaign, Problems, Program, campaign_problems, problems
+from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed
+from ..program import Campaign, Doc, PaidCardPlan, Program, Reward, duplicate_ids, error_detail, problems
 from ..rules import pricing
 from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
@@ -26,7 +26,8 @@ def ttl() -> float:
 
 
 def validate(doc: Any) -> Program:
-    """The program, or ProgramInvalid listing every problem found."""
+    """The program, or ProgramInvalid listing every problem found: pydantic's, the cross-field ones
+    and the expressions', in one answer (a duplicate id is not held back behind another's typo)."""
     # Imported here: only a PUT checks expressions, so the checker stays off every other cold start.
     from ..rules import conditions
 
@@ -34,7 +35,7 @@ def validate(doc: Any) -> Program:
         program = Program.model_validate(doc)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
-        details = [{"field": field_path(e["loc"]), "message": e["msg"]} for e in errors]
+        details = [error_detail(e) for e in errors]
         details += _sound_sections_problems(doc, {str(e["loc"][0]) for e in errors if e["loc"]})
         details += conditions.campaign_problems(doc)
         raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
@@ -50,37 +51,59 @@ _STAND_IN: dict[str, Any] = {
     "currency": "XXX",
     "points": {"earn": {"points_per_unit": 1, "unit_minor": 1}},
 }
+# Top-level lists whose elements are checked one by one: a broken element leaves out only its own
+# cross-field problems. (Not tiers.levels: a level is judged against the one before it.)
+_LISTS: dict[str, type[Doc]] = {"rewards": Reward, "paid_cards": PaidCardPlan, "campaigns": Campaign}
 
 
 def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]:
-    """Cross-field problems of the sections pydantic accepted, so that one typo does not hide the rest
-    ("every problem listed"). A broken section is left out; a problem that leans on it is not reported."""
+    """Cross-field problems of what pydantic accepted, so that one typo does not hide the rest ("every
+    problem listed"): the sound sections, the sound elements of a broken list (each problem named by
+    the element's index in the document) and the duplicate ids of a broken section. A problem that
+    leans on a broken part is not reported."""
     if not isinstance(doc, dict):
         return []
+    kept = {
+        name: [i for i, e in enumerate(doc[name]) if _sound(model, e)]
+        for name, model in _LISTS.items()
+        if name in broken and isinstance(doc.get(name), list)
+    }
     sound = {k: v for k, v in doc.items() if k not in broken}
     sound |= {k: v for k, v in _STAND_IN.items() if k in broken}
-    try:
-        program = Program.model_validate(sound)
-    except ValidationError:
+    program = _program(sound | {name: [doc[name][i] for i in at] for name, at in kept.items()})
+    if program is None:  # the list itself is refused (too long): its elements are not checked
+        kept, program = {}, _program(sound)
+    if program is None:
         return []
-    found = [p for p in problems(program) if re.split(r"[.\[]", p["field"])[0] not in broken]
-    if "campaigns" in broken and isinstance(doc.get("campaigns"), list):
-        found += _sound_campaigns_problems(program, doc["campaigns"])
+    found = duplicate_ids(doc, broken)
+    for problem in problems(program):
+        field = problem["field"]
+        root = re.split(r"[.\[]", field)[0]
+        if root in kept:  # the sound elements' indexes back to the document's
+            element = re.match(r"[^\[]*\[(\d+)\](.*)", field)
+            field = f"{root}[{kept[root][int(element[1])]}]{element[2]}" if element else field
+        elif root in broken:
+            continue
+        if {**problem, "field": field} not in found:
+            found.append({**problem, "field": field})
     if "coupons" in broken:
         found = [p for p in found if "unknown coupon template" not in p["message"]]
     return found
 
 
-def _sound_campaigns_problems(program: Program, raw: list[Any]) -> list[dict[str, str]]:
-    """The cross-field problems of each campaign pydantic accepts, when another one was refused."""
-    check = Problems(program)
-    for i, item in enumerate(raw):
-        try:
-            campaign = Campaign.model_validate(item)
-        except ValidationError:
-            continue
-        campaign_problems(program, i, campaign, check)
-    return check.found
+def _sound(model: type[Doc], element: Any) -> bool:
+    try:
+        model.model_validate(element)
+    except ValidationError:
+        return False
+    return True
+
+
+def _program(doc: dict[str, Any]) -> Program | None:
+    try:
+        return Program.model_validate(doc)
+    except ValidationError:
+        return None
 
 
 def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
