@@ -59,6 +59,7 @@ class Expiry(Doc):
 class ActivityRule(Doc):
     points: int = Field(ge=0, le=10**6)
     daily_cap: int | None = Field(None, ge=1, le=1000)
+    self_report: bool = False  # a member may report it itself (POST .../me/activities); the server reports any
 
 
 class Multiplier(Doc):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -112,4 +113,5 @@ def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Resp
     responses=responses(201, "credited", repeat=REPEAT, member=True, errors=ACTIVITY_ERRORS),
 )
 def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
-    return _write(earning.activity, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True)))
+    activity = Activity(**body.model_dump(exclude_unset=True))
+    return _write(partial(earning.activity, by_member=True), program_id, member_id(router), activity)

@@ -8,7 +8,8 @@ builders of writes.py) rather than going through `Store.commit`:
    items deleted, its unused coupons revoked, and the ERASED marker written with `pending`.
 2. `move`: the rest of the partition (ledger, coupons, tier history, audit trail) copied under the
    pseudonym, marked `erased_at` and with the member id replaced, then deleted; notices (messages to
-   the person, already published) deleted; the references that name the member re-pointed; then the
+   the person, already published) deleted; the references that name the member re-pointed (those of
+   its own writes, keyed under the member id, moved under the pseudonym); then the
    marker's `pending` and its pseudonym removed, so nothing left in the table links the member id to
    the pseudonym. Every step is idempotent: a repeat finds less to do.
 
@@ -135,6 +136,7 @@ class Erasures(Reads):
         copies = [_copy(i, new_pk, mid, pseudonym, at) for i in items if str(i["sk"]).startswith(COPIED)]
         self._batch_write([{"PutRequest": {"Item": dump(c)}} for c in copies])
         self._batch_write([{"DeleteRequest": {"Key": key(old_pk, str(i["sk"]))}} for i in items])
+        self._move_own_refs(pid, mid, pseudonym, _own_refs(items, mid))
         for kind, ref_id in sorted(_refs(items)):
             # A reference of the member's (an order a refund may still name) names the pseudonym.
             # Its actor may be the member (`member:<id>`): the audit copies keep who, scrubbed.
@@ -151,6 +153,19 @@ class Erasures(Reads):
             "pseudonym = :p",  # not a later erasure's marker, nor one done already
             {":false": False, ":ttl": ttl, ":p": pseudonym},
         )
+
+    def _move_own_refs(self, pid: str, mid: str, pseudonym: str, refs: set[tuple[str, str]]) -> None:
+        """The references of the member's own writes are keyed under its id (keys.ref_key): copied under
+        the pseudonym's key, then deleted (a repeat after a crash copies again what is still there)."""
+        found = self._batch_get([dump(ref_key(pid, kind, ref_id, mid)) for kind, ref_id in sorted(refs)])
+        copies, deletes = [], []
+        for item in found:
+            kind, ref_id = _own_ref(str(item["pk"]), pid, mid)
+            copy = {k: v for k, v in item.items() if k != "actor"}
+            copies.append({**copy, **ref_key(pid, kind, ref_id, pseudonym), "member_id": pseudonym})
+            deletes.append({"DeleteRequest": {"Key": dump({"pk": item["pk"], "sk": item["sk"]})}})
+        self._batch_write([{"PutRequest": {"Item": dump(c)}} for c in copies])
+        self._batch_write(deletes)
 
     # ---- the calls it makes ---------------------------------------------------------------------
 
@@ -194,6 +209,23 @@ class Erasures(Reads):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+
+def _own_refs(items: list[dict[str, Any]], mid: str) -> set[tuple[str, str]]:
+    """The references of the member's own writes (a member route's: its audit names the member as
+    the actor), keyed in its own id space."""
+    actor = f"member:{mid}"
+    return {
+        (str(i["what"]), str(i["client_id"]))
+        for i in items
+        if str(i["sk"]).startswith("AUDIT#") and i.get("client_id") and i.get("actor") == actor
+    }
+
+
+def _own_ref(pk: str, pid: str, mid: str) -> tuple[str, str]:
+    """(kind, id) of a member's own reference key (keys.ref_key)."""
+    kind, _, ref_id = pk.removeprefix(f"REF#{pid}#").partition(f"#ME#{mid}#")
+    return kind, ref_id
 
 
 def _refs(items: list[dict[str, Any]]) -> set[tuple[str, str]]:

@@ -13,6 +13,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   MEMBER#{pid}#{mid}       AUDIT#{at}#{version}    one per request's write: what, the client id, who (newest last)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...)
+  REF#{pid}#{kind}#ME#{mid}#{id}  REF              a member's own write (a member route): its id is the member's
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
@@ -102,7 +103,11 @@ def due_sk(kind: str) -> str:
 # ---- references, stock, budgets ---------------------------------------------------------------------
 
 
-def ref_key(pid: str, kind: str, ref_id: str) -> dict[str, str]:
+def ref_key(pid: str, kind: str, ref_id: str, member: str | None = None) -> dict[str, str]:
+    """The program's (the server routes') id space, or with `member` that member's own: a member's
+    `x` is then neither the server's `x` nor another member's (`#` never occurs in an id)."""
+    if member is not None:
+        return {"pk": f"REF#{pid}#{kind}#ME#{member}#{ref_id}", "sk": "REF"}
     return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
 
 

@@ -65,6 +65,11 @@ class Ref:
     response: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)  # facts later writes need (an order's points)
     actor: str | None = None  # who made it (usecases/pipeline.commit: the request's principal)
+    by_member: bool = False  # a member route's write: keyed in the member's own id space (keys.ref_key)
+
+    @property
+    def owner(self) -> str | None:
+        return self.member_id if self.by_member else None
 
 
 @dataclass
@@ -211,7 +216,7 @@ def stock_take(table: str, pid: str, take: StockTake) -> Labelled:
 def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
     """The idempotency reference: refused, with what the first request stored, when it exists."""
     item = {
-        **ref_key(pid, ref.kind, ref.ref_id),
+        **ref_key(pid, ref.kind, ref.ref_id, ref.owner),
         "type": "ref",
         "member_id": ref.member_id,
         "request_hash": ref.request_hash,
@@ -335,7 +340,7 @@ class Writes(Reads):
         failed = {label for label, r in zip(labels, reasons, strict=False) if r.get("Code") == "ConditionalCheckFailed"}
         if "ref" in failed and write.ref is not None:
             old = reasons[labels.index("ref")].get("Item")
-            existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id)
+            existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id, write.ref.owner)
             if existing is not None:
                 raise RefExists(existing)
         raise Stale(failed)
