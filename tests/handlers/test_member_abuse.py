@@ -143,3 +143,29 @@ def test_a_program_may_refuse_self_enrolment(api: Api) -> None:
     doc["enrolment"] = {"self_service": True}
     assert api.call("programs", "PUT", "/programs/demo", doc)[0] == 200
     assert api.call("enrol", "POST", ME, {}, sub="bob")[0] == 201
+
+
+def test_the_member_key_outlives_versions_and_is_made_for_older_programs(api: Api, demo: str) -> None:
+    config = {"pk": {"S": "PROGRAM#demo"}, "sk": {"S": "CONFIG"}}
+
+    def member_key() -> str | None:
+        item = api.client.get_item(TableName="LoyaltyTable", Key=config)["Item"]
+        return item["member_key"]["S"] if "member_key" in item else None
+
+    first = member_key()
+    assert first is not None and len(first) == 64
+    assert api.call("programs", "PUT", "/programs/demo", program("demo"))[0] == 200
+    assert member_key() == first  # a later version keeps the key, or FORMER markers would be lost
+    # A program saved before programs had a key gets one when first needed, and keeps it.
+    api.client.update_item(TableName="LoyaltyTable", Key=config, UpdateExpression="REMOVE member_key")
+    from loyalty.usecases import programs
+
+    programs._cache.clear()
+    assert api.call("enrol", "POST", ME, {}, sub="alice")[0] == 201
+    made = member_key()
+    assert made is not None and made != first
+    assert api.call("enrol", "DELETE", f"{SERVER}/alice")[0] == 200
+    assert api.call("programs", "PUT", "/programs/demo", program("demo"))[0] == 200
+    assert member_key() == made
+    status, again = api.call("enrol", "POST", ME, {}, sub="alice")
+    assert status == 201 and again["points"]["balance"] == 0

@@ -166,6 +166,10 @@ class Lifecycle(Doc):
     birthday: Birthday | None = None
 
 
+class Enrolment(Doc):
+    self_service: bool = True  # false: members cannot enrol themselves (POST .../me is 403)
+
+
 Cuts = Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(min_length=4, max_length=4)]
 
 
@@ -334,6 +338,7 @@ class Program(Doc):
     tiers: Tiers | None = None
     rewards: list[Reward] = Field([], max_length=500)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    enrolment: Enrolment = Field(default_factory=Enrolment)
     paid_cards: list[PaidCardPlan] = Field([], max_length=50)
     rfm: Rfm | None = None
     # Tags as benefit targets: each month, members holding a tag receive its grant (once a month).

@@ -119,7 +119,7 @@ def breakdown(program: Program, amount_minor: int, factors: dict[str, Decimal], 
 
 def first_order_bonus(program: Program, profile: Profile, paid_at: datetime) -> int:
     rule = program.lifecycle.first_order
-    if rule is None or profile.orders_total > 0:
+    if rule is None or profile.orders_total > 0 or profile.returning:
         return 0
     age = paid_at - profile.enrolled_at
     return rule.points if age.total_seconds() >= 0 and age.days < rule.within_days else 0

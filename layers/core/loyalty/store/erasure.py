@@ -5,7 +5,8 @@ builders of writes.py) rather than going through `Store.commit`:
 
 1. `erase`, one transaction: the profile deleted (guarded by the version read) and its pseudonymised
    copy written, the `adjust` entry that takes the balance out of the liability, the member's DUE
-   items deleted, its unused coupons revoked, and the ERASED marker written with `pending`.
+   items deleted, its unused coupons revoked, the ERASED marker written with `pending`, and the
+   FORMER marker (a keyed hash of the id, kept: a later enrolment of the id gets no second welcome).
 2. `move`: the rest of the partition (ledger, coupons, tier history, audit trail) copied under the
    pseudonym, marked `erased_at` and with the member id replaced, then deleted; notices (messages to
    the person, already published) deleted; the references that name the member re-pointed (those of
@@ -30,7 +31,7 @@ from botocore.exceptions import ClientError
 from ..member import AuditEntry, LedgerEntry, Profile
 from ..program import TRANSACTION_ITEMS
 from .codec import dump, load
-from .keys import PROFILE_SK, due_sk, erased_key, key, member_pk, ref_key
+from .keys import PROFILE_SK, due_sk, erased_key, former_key, key, member_pk, ref_key
 from .reads import Reads
 from .table import NEW, Stale
 from .writes import CouponRevoke, Labelled, audit_put, coupon_revokes, entry_puts
@@ -48,6 +49,7 @@ class Erasure:
     entries: list[LedgerEntry]  # the adjust taking the balance out (and any expiry due first)
     revoke: CouponRevoke
     response: dict[str, Any]  # what the request answers, kept on the marker for repeats
+    member_key: str  # the program's secret for the FORMER marker's keyed hash of the id
     audit: AuditEntry | None = None  # who erased it: kept under the pseudonym
 
 
@@ -96,6 +98,7 @@ class Erasures(Reads):
             "pending": True,
             "response": json.dumps(erasure.response, separators=(",", ":")),
         }
+        former = former_key(pid, mid, erasure.member_key)
         items: list[Labelled] = [
             ("profile", self._delete(old_pk, PROFILE_SK, "version = :v", {":v": erasure.read.version})),
             (
@@ -111,6 +114,7 @@ class Erasures(Reads):
             *entry_puts(self.table, new_pk, erasure.entries),
             *[("due", self._delete(old_pk, due_sk(kind))) for kind in sorted(erasure.read.due_days)],
             ("erasure", self._marker_put(marker)),
+            ("former", {"Put": {"TableName": self.table, "Item": dump({**former, "type": "former"})}}),
         ]
         if erasure.audit is not None:
             items.append(audit_put(self.table, pid, pseudonym, erasure.audit))

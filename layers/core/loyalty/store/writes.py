@@ -24,6 +24,7 @@ from .keys import (
     due_keys,
     due_sk,
     erased_key,
+    former_key,
     key,
     member_pk,
     ref_key,
@@ -123,6 +124,8 @@ class MemberWrite:
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
     client_id: str | None = None  # and the client's id it names, if any (an import's id)
     audit: AuditEntry | None = None  # usecases/pipeline.commit: a request's write, in the member's partition
+    # An enrolment that welcomes a new member: the program's member key, to check the id was never erased
+    member_key: str | None = None
 
 
 # ---- one builder per item kind ----------------------------------------------------------------------
@@ -151,6 +154,12 @@ def not_erasing(table: str, pid: str, mid: str) -> Labelled:
         "ExpressionAttributeValues": dump({":false": False}),
     }
     return "erasure", {"ConditionCheck": check}
+
+
+def not_former(table: str, pid: str, mid: str, member_key: str) -> Labelled:
+    """The member id was never erased (keys.former_key): else the enrolment is a returning member's."""
+    check = {"TableName": table, "Key": dump(former_key(pid, mid, member_key)), "ConditionExpression": NEW}
+    return "former", {"ConditionCheck": check}
 
 
 def _new(table: str, pk: str, sk: str, kind: str, model: Any) -> Labelled:
@@ -298,6 +307,8 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
         items.append(profile_put(table, pk, change.profile, write.expected_version))
         if write.expected_version is None:
             items.append(not_erasing(table, pid, change.profile.member_id))
+        if write.member_key is not None:
+            items.append(not_former(table, pid, change.profile.member_id, write.member_key))
         items += created_puts(table, pk, change)
         items += due_items(table, pid, change, write.due_moves)
         items += budget_takes(table, pid, change.budget_takes)
