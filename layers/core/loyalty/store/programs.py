@@ -55,21 +55,27 @@ class Programs(Table):
         if size > MAX_PROGRAM_BYTES:
             raise TooLarge("program document bytes", size, MAX_PROGRAM_BYTES)
         body = {"program_id": pid, "version": version, "doc": text, "saved_at": at}
-        # An update, not a put: the member key outlives every version (made by the first that lacks it).
-        values = {f":{k}": v for k, v in body.items()} | {":key": _member_key()}
-        sets = ", ".join(f"#{k} = :{k}" for k in body)
         current: dict[str, Any] = {
-            "Update": {
+            "Put": {
                 "TableName": self.table,
-                "Key": key(program_pk(pid), CONFIG_SK),
-                "UpdateExpression": f"SET {sets}, member_key = if_not_exists(member_key, :key)",
-                "ConditionExpression": NEW if version == 1 else "#version = :prev",
-                "ExpressionAttributeNames": {f"#{k}": k for k in body},
+                "Item": dump({"pk": program_pk(pid), "sk": CONFIG_SK, **body, "member_key": _member_key()}),
+                "ConditionExpression": NEW,
             }
         }
         if version > 1:
-            values[":prev"] = version - 1
-        current["Update"]["ExpressionAttributeValues"] = dump(values)
+            # An update, not a put: the member key outlives every version (made by the first that lacks it).
+            values = {f":{k}": v for k, v in body.items()} | {":key": _member_key(), ":prev": version - 1}
+            sets = ", ".join(f"#{k} = :{k}" for k in body)
+            current = {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": key(program_pk(pid), CONFIG_SK),
+                    "UpdateExpression": f"SET {sets}, member_key = if_not_exists(member_key, :key)",
+                    "ConditionExpression": "#version = :prev",
+                    "ExpressionAttributeNames": {f"#{k}": k for k in body},
+                    "ExpressionAttributeValues": dump(values),
+                }
+            }
         registry = {
             "Put": {
                 "TableName": self.table,
