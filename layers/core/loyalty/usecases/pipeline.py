@@ -128,6 +128,11 @@ class RefKey:
     member_id: str
     by_member: bool = False
 
+    @property
+    def owner(self) -> str | None:
+        """Whose id space the id is in: the member's own, or None (the program's)."""
+        return self.member_id if self.by_member else None
+
 
 @dataclass
 class Built(Generic[M]):
@@ -190,7 +195,7 @@ def once(
         except LoyaltyError:
             # A rule refused it (cap reached, over-refund...): if this is a retry of a request that
             # already succeeded, the first result wins over the refusal.
-            done = store.get_ref(program_id, ref.kind, ref.ref_id, ref.member_id if ref.by_member else None)
+            done = store.get_ref(program_id, ref.kind, ref.ref_id, ref.owner)
             if done is not None:
                 return replay(done)
             raise
