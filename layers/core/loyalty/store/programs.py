@@ -43,7 +43,7 @@ class Programs(Table):
             UpdateExpression="SET member_key = if_not_exists(member_key, :k)",
             ConditionExpression="attribute_exists(pk)",
             ExpressionAttributeValues=dump({":k": _member_key()}),
-            ReturnValues="ALL_NEW",
+            ReturnValues="UPDATED_NEW",  # the key alone, not the document
         )
         return str(load(got["Attributes"])["member_key"])
 
