@@ -4,9 +4,11 @@ ids, farm welcome packs by erasure and self-enrolment."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from tests.handlers.conftest import Api
+from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
 from tests.support import program
 
 SERVER = "/programs/demo/members"
@@ -169,3 +171,18 @@ def test_the_member_key_outlives_versions_and_is_made_for_older_programs(api: Ap
     assert member_key() == made
     status, again = api.call("enrol", "POST", ME, {}, sub="alice")
     assert status == 201 and again["points"]["balance"] == 0
+
+
+def test_round_trips_of_enrolments(api: Api, demo: str, calls: Counter[str]) -> None:  # noqa: F811 - the fixture
+    api.call("members", "GET", f"{SERVER}/nobody")  # warms the program cache
+    # The FORMER check rides in the enrolment's own transaction: nothing more for a new member.
+    assert measure(calls, api, "enrol", "POST", ME, {}, sub="alice") == {"TransactWriteItems": 1}
+    assert api.call("enrol", "DELETE", f"{SERVER}/alice")[0] == 200
+    # A returning member: the transaction that finds the marker, then the one without the pack.
+    assert measure(calls, api, "enrol", "POST", ME, {}, sub="alice") == {"TransactWriteItems": 2}
+    # A member's own activity: as the server's, 1 read + 1 transaction.
+    check_in = {"activity_id": "c1", "type": "check_in"}
+    assert measure(calls, api, "earn", "POST", f"{ME}/activities", check_in, sub="alice") == {
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
