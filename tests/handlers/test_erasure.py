@@ -91,16 +91,16 @@ def test_a_later_enrolment_of_the_same_id_is_a_new_member(api: Api, demo: str) -
     assert api.call("enrol", "DELETE", M)[0] == 200
     status, view = api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     assert status == 201 and view["birthday"] is None and view["tags"] == []
-    assert view["points"]["balance"] == 100  # the welcome pack again: a new member
-    entries = api.call("members", "GET", f"{M}/ledger")[1]["entries"]
-    assert [e["type"] for e in entries] == ["welcome"]
+    assert view["points"]["balance"] == 0  # a returning member: no second welcome pack (FORMER marker)
+    assert api.call("members", "GET", f"{M}/ledger")[1]["entries"] == []
+    assert api.call("earn", "POST", f"{M}/activities", {"activity_id": "a2", "type": "share"})[0] == 201
     # The old order belongs to the pseudonym: refunding it through the new m1 reverses nothing of hers.
     status, _ = api.call("earn", "POST", f"{M}/refunds", {"refund_id": "r1", "order_id": "o1", "amount_minor": 100})
     assert status == 404
-    assert api.call("members", "GET", M)[1]["points"]["balance"] == 100
+    assert api.call("members", "GET", M)[1]["points"]["balance"] == 10
     # Erasing the new member works too, and replaces the first erasure's marker.
     status, body = api.call("enrol", "DELETE", M)
-    assert status == 200 and body["points_removed"] == 100
+    assert status == 200 and body["points_removed"] == 10
     assert len([i for i in everything(api) if i["sk"] == "PROFILE" and "erased_at" in i]) == 2
 
 
@@ -119,8 +119,8 @@ def test_an_interrupted_erasure_is_finished_by_the_next_request(
     assert store().erasure("demo", "m1")["pending"] is True
     # An enrolment of the same id finishes the move first, so the new member starts empty.
     status, view = api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
-    assert status == 201 and view["points"]["balance"] == 100
-    assert [e["type"] for e in api.call("members", "GET", f"{M}/ledger")[1]["entries"]] == ["welcome"]
+    assert status == 201 and view["points"]["balance"] == 0  # new, but returning: no second welcome
+    assert api.call("members", "GET", f"{M}/ledger")[1]["entries"] == []
     _, items = pseudonymised(api)
     assert sum(int(i["points"]) for i in items if i["sk"].startswith("LEDGER#")) == 0
     assert store().erasure("demo", "m1")["pending"] is False

@@ -103,6 +103,7 @@ class Profile(Model):
     tag_months: dict[str, str] = {}  # tag -> the program-local month its tag_benefits grant was issued
     streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
     imported: str | None = None  # the import that brought the member in (a repeat of its line is no skip)
+    returning: bool = False  # its id was a member's before (erased since): no welcome, no first-order bonus
 
     @property
     def balance(self) -> int:

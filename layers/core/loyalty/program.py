@@ -61,6 +61,7 @@ class Expiry(Doc):
 class ActivityRule(Doc):
     points: int = Field(ge=0, le=10**6)
     daily_cap: int | None = Field(None, ge=1, le=1000)
+    self_report: bool = False  # a member may report it itself (POST .../me/activities); the server reports any
 
 
 class Multiplier(Doc):
@@ -165,6 +166,10 @@ class Lifecycle(Doc):
     churn_warning: ChurnWarning | None = None
     recall: Recall | None = None
     birthday: Birthday | None = None
+
+
+class Enrolment(Doc):
+    self_service: bool = True  # false: members cannot enrol themselves (POST .../me is 403)
 
 
 Cuts = Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(min_length=4, max_length=4)]
@@ -335,6 +340,7 @@ class Program(Doc):
     tiers: Tiers | None = None
     rewards: list[Reward] = Field([], max_length=500)
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    enrolment: Enrolment = Field(default_factory=Enrolment)
     paid_cards: list[PaidCardPlan] = Field([], max_length=50)
     rfm: Rfm | None = None
     # Tags as benefit targets: each month, members holding a tag receive its grant (once a month).

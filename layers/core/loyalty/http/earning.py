@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -34,6 +35,7 @@ router = APIGatewayHttpRouter()
 WRITE_CONFLICT = "idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes)"
 ERRORS = {404: "not_found: unknown program, member or order", 409: WRITE_CONFLICT}
 ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_reached (the daily cap), {WRITE_CONFLICT}"}
+ME_ACTIVITY_ERRORS = {403: "forbidden: a type without self_report (the server's to report)", **ACTIVITY_ERRORS}
 
 
 def _write(
@@ -109,7 +111,8 @@ def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Resp
     status_code=201,
     summary="My behaviour points",
     tags=["me"],
-    responses=responses(201, "credited", repeat=REPEAT, member=True, errors=ACTIVITY_ERRORS),
+    responses=responses(201, "credited", repeat=REPEAT, member=True, errors=ME_ACTIVITY_ERRORS),
 )
 def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
-    return _write(earning.activity, program_id, member_id(router), Activity(**body.model_dump(exclude_unset=True)))
+    activity = Activity(**body.model_dump(exclude_unset=True))
+    return _write(partial(earning.activity, by_member=True), program_id, member_id(router), activity)

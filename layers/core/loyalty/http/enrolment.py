@@ -19,6 +19,7 @@ from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
+ME_ERRORS = {403: "forbidden: the program takes no self-enrolment (enrolment.self_service false)", **ERRORS}
 ENROLLED = "enrolled: the member view"
 ALREADY = "already enrolled: the member, unchanged (no second welcome)"
 ERASE_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
@@ -30,8 +31,8 @@ ADJUST_ERRORS = {
 TAG_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
-def _enrol(program_id: str, body: Enrol) -> Response[MemberView]:
-    outcome = members.enrol(store(), program_id, body, clock.now())
+def _enrol(program_id: str, body: Enrol, by_member: bool = False) -> Response[MemberView]:
+    outcome = members.enrol(store(), program_id, body, clock.now(), by_member)
     if outcome.created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
     return created_or_repeated(outcome)
@@ -53,10 +54,10 @@ def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
     status_code=201,
     summary="Enrol myself",
     tags=["me"],
-    responses=responses(201, ENROLLED, repeat=ALREADY, member=True, errors=ERRORS),
+    responses=responses(201, ENROLLED, repeat=ALREADY, member=True, errors=ME_ERRORS),
 )
 def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
-    return _enrol(program_id, Enrol(member_id=member_id(router), **body.model_dump(exclude_unset=True)))
+    return _enrol(program_id, Enrol(member_id=member_id(router), **body.model_dump(exclude_unset=True)), True)
 
 
 @router.put(

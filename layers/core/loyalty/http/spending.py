@@ -38,7 +38,11 @@ COUPON_ERRORS = {
     responses=responses(201, "spent", repeat=REPEAT, errors=REDEEM_ERRORS),
 )
 def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response[RedemptionResult]:
-    outcome = spending.redeem(store(), program_id, member_id, body, clock.now())
+    return _redeem(program_id, member_id, body, by_member=False)
+
+
+def _redeem(program_id: str, who: str, body: Redeem, by_member: bool) -> Response[RedemptionResult]:
+    outcome = spending.redeem(store(), program_id, who, body, clock.now(), by_member)
     if outcome.created:
         metrics.add_metric(name="PointsRedeemed", unit=MetricUnit.Count, value=outcome.result.points_spent)
     return created_or_repeated(outcome)
@@ -52,7 +56,7 @@ def redeem(program_id: ProgramId, member_id: MemberId, body: Redeem) -> Response
     responses=responses(201, "spent", repeat=REPEAT, member=True, errors=REDEEM_ERRORS),
 )
 def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]:
-    return redeem(program_id, member_id(router), body)
+    return _redeem(program_id, member_id(router), body, by_member=True)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fractions import Fraction
 from typing import Any
 
 from .. import clock
-from ..errors import LimitReached, ValidationFailed
+from ..errors import Forbidden, LimitReached, ValidationFailed
 from ..member import Profile, Streak
 from ..program import Program
 from . import cards, growth, tiers
@@ -119,10 +119,20 @@ def breakdown(program: Program, amount_minor: int, factors: dict[str, Decimal], 
 
 def first_order_bonus(program: Program, profile: Profile, paid_at: datetime) -> int:
     rule = program.lifecycle.first_order
-    if rule is None or profile.orders_total > 0:
+    if rule is None or profile.orders_total > 0 or profile.returning:
         return 0
     age = paid_at - profile.enrolled_at
     return rule.points if age.total_seconds() >= 0 and age.days < rule.within_days else 0
+
+
+def check_self_report(program: Program, activity: str) -> None:
+    """A member reports only the types the program lets it (`self_report`): the others are the
+    server's to report, or a member could credit itself any uncapped type at will. An unknown type is
+    left to `activity_points` (422)."""
+    rule = program.points.activities.get(activity)
+    if rule is not None and not rule.self_report:
+        message = f"activity type {activity!r} is not one a member reports itself"
+        raise Forbidden(message, [{"field": "type", "message": message}])
 
 
 def activity_points(program: Program, profile: Profile, activity: str, day: date) -> int:

@@ -7,12 +7,20 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from .. import clock
+from ..errors import Forbidden
 from ..member import Profile
 from ..program import Grant, Program
 from .posting import Change
 
 WARNABLE = ("new", "active")
 RECALLABLE = ("new", "active", "at_risk")
+
+
+def check_self_enrolment(program: Program) -> None:
+    """POST .../me: only where the program takes members who enrol themselves."""
+    if not program.enrolment.self_service:
+        message = "this program does not take self-enrolment (enrolment.self_service is false)"
+        raise Forbidden(message, [{"field": "program_id", "message": message}])
 
 
 def idle_since(program: Program, profile: Profile) -> date:

@@ -5,13 +5,15 @@ builders of writes.py) rather than going through `Store.commit`:
 
 1. `erase`, one transaction: the profile deleted (guarded by the version read) and its pseudonymised
    copy written, the `adjust` entry that takes the balance out of the liability, the member's DUE
-   items deleted, its unused coupons revoked, and the ERASED marker written with `pending`.
+   items deleted, its unused coupons revoked, the ERASED marker written with `pending`, and the
+   FORMER marker (a keyed hash of the id, kept: a later enrolment of the id gets no second welcome).
 2. `move`: the rest of the partition (ledger, coupons, tier history, audit trail) copied under the
    pseudonym, marked `erased_at` and with the member id replaced; the references that name the member
-   re-pointed (one whose id names it, a coupon's use, moved to the pseudonym's id); then the items
-   deleted, with the notices (messages to the person, already published); then the marker's
-   `pending` and its pseudonym removed, so nothing left in the table links the member id to the
-   pseudonym. Every step is idempotent: a repeat finds less to do.
+   re-pointed (one whose id names it, a coupon's use, moved to the pseudonym's id; those of its own
+   writes, keyed under the member id, moved under the pseudonym's); then the items deleted, with the
+   notices (messages to the person, already published); then the marker's `pending` and its pseudonym
+   removed, so nothing left in the table links the member id to the pseudonym. Every step is
+   idempotent: a repeat finds less to do.
 
 An enrolment of the same id checks the marker in its own transaction (`writes.not_erasing`), so a new
 member never shares the partition with items still being moved. The copies' `erased_at` tells the
@@ -30,7 +32,7 @@ from botocore.exceptions import ClientError
 from ..member import AuditEntry, LedgerEntry, Profile
 from ..program import TRANSACTION_ITEMS
 from .codec import dump, load
-from .keys import PROFILE_SK, coupon_use_id, due_sk, erased_key, key, member_pk, ref_key
+from .keys import PROFILE_SK, coupon_use_id, due_sk, erased_key, former_key, key, member_pk, ref_key
 from .reads import Reads
 from .table import NEW, Stale
 from .writes import CouponRevoke, Labelled, audit_put, coupon_revokes, entry_puts
@@ -48,6 +50,7 @@ class Erasure:
     entries: list[LedgerEntry]  # the adjust taking the balance out (and any expiry due first)
     revoke: CouponRevoke
     response: dict[str, Any]  # what the request answers, kept on the marker for repeats
+    member_key: str  # the program's secret for the FORMER marker's keyed hash of the id
     audit: AuditEntry | None = None  # who erased it: kept under the pseudonym
 
 
@@ -96,6 +99,7 @@ class Erasures(Reads):
             "pending": True,
             "response": json.dumps(erasure.response, separators=(",", ":")),
         }
+        former = former_key(pid, mid, erasure.member_key)
         items: list[Labelled] = [
             ("profile", self._delete(old_pk, PROFILE_SK, "version = :v", {":v": erasure.read.version})),
             (
@@ -111,6 +115,7 @@ class Erasures(Reads):
             *entry_puts(self.table, new_pk, erasure.entries),
             *[("due", self._delete(old_pk, due_sk(kind))) for kind in sorted(erasure.read.due_days)],
             ("erasure", self._marker_put(marker)),
+            ("former", {"Put": {"TableName": self.table, "Item": dump({**former, "type": "former"})}}),
         ]
         if erasure.audit is not None:
             items.append(audit_put(self.table, pid, pseudonym, erasure.audit))
@@ -137,6 +142,7 @@ class Erasures(Reads):
         copies = [_copy(i, new_pk, mid, pseudonym, at) for i in items if str(i["sk"]).startswith(COPIED)]
         self._batch_write([{"PutRequest": {"Item": dump(c)}} for c in copies])
         # References before the deletes: a repeat after a crash still finds the items that name them.
+        self._move_own_refs(pid, mid, pseudonym, _own_refs(items, mid))
         for kind, ref_id in sorted(_refs(items, mid)):
             # A reference of the member's (an order a refund may still name) names the pseudonym.
             # Its actor may be the member (`member:<id>`): the audit copies keep who, scrubbed.
@@ -158,6 +164,19 @@ class Erasures(Reads):
             "pseudonym = :p",  # not a later erasure's marker, nor one done already
             {":false": False, ":ttl": ttl, ":p": pseudonym},
         )
+
+    def _move_own_refs(self, pid: str, mid: str, pseudonym: str, refs: set[tuple[str, str]]) -> None:
+        """The references of the member's own writes are keyed under its id (keys.ref_key): copied under
+        the pseudonym's key, then deleted (a repeat after a crash copies again what is still there)."""
+        found = self._batch_get([dump(ref_key(pid, kind, ref_id, mid)) for kind, ref_id in sorted(refs)])
+        copies, deletes = [], []
+        for item in found:
+            kind, ref_id = _own_ref(str(item["pk"]), pid, mid)
+            copy = {k: v for k, v in item.items() if k != "actor"}
+            copies.append({**copy, **ref_key(pid, kind, ref_id, pseudonym), "member_id": pseudonym})
+            deletes.append({"DeleteRequest": {"Key": dump({"pk": item["pk"], "sk": item["sk"]})}})
+        self._batch_write([{"PutRequest": {"Item": dump(c)}} for c in copies])
+        self._batch_write(deletes)
 
     # ---- the calls it makes ---------------------------------------------------------------------
 
@@ -214,6 +233,23 @@ class Erasures(Reads):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
+
+
+def _own_refs(items: list[dict[str, Any]], mid: str) -> set[tuple[str, str]]:
+    """The references of the member's own writes (a member route's: its audit names the member as
+    the actor), keyed in its own id space."""
+    actor = f"member:{mid}"
+    return {
+        (str(i["what"]), str(i["client_id"]))
+        for i in items
+        if str(i["sk"]).startswith("AUDIT#") and i.get("client_id") and i.get("actor") == actor
+    }
+
+
+def _own_ref(pk: str, pid: str, mid: str) -> tuple[str, str]:
+    """(kind, id) of a member's own reference key (keys.ref_key)."""
+    kind, _, ref_id = pk.removeprefix(f"REF#{pid}#").partition(f"#ME#{mid}#")
+    return kind, ref_id
 
 
 def _refs(items: list[dict[str, Any]], mid: str) -> set[tuple[str, str]]:

@@ -3,7 +3,7 @@ notice's, is spelled there with the prefix this table gives).
 
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
-  PROGRAM#{pid}            CONFIG                  current program document and version
+  PROGRAM#{pid}            CONFIG                  current program document and version, the program's member_key
   PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
@@ -14,6 +14,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       AUDIT#{at}#{version}    one per request's write: what, the client id, who (newest last)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...); a
                                                    coupon's use: id {mid}:{coupon_id} (coupon_use_id)
+  REF#{pid}#{kind}#ME#{mid}#{id}  REF              a member's own write (a member route): its id is the member's
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
@@ -23,6 +24,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
   ERASED#{pid}#{mid}       ERASED                  the member's last erasure: its pseudonym, and `pending` while
                                                    its items are still being moved (no enrolment until done)
+  FORMER#{pid}#{hmac}      FORMER                  a member id erased once, as a keyed hash (former_key): its
+                                                   next enrolment is a returning member's (no welcome again)
 
 An erased member's items live on under MEMBER#{pid}#{pseudonym}, each marked `erased_at`, with no
 personal data: the stream consumers skip the marked copies (store/erasure.py).
@@ -40,6 +43,7 @@ the whole program, not just per member, at no extra round trip (they join the sa
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
 
@@ -103,7 +107,11 @@ def due_sk(kind: str) -> str:
 # ---- references, stock, budgets ---------------------------------------------------------------------
 
 
-def ref_key(pid: str, kind: str, ref_id: str) -> dict[str, str]:
+def ref_key(pid: str, kind: str, ref_id: str, member: str | None = None) -> dict[str, str]:
+    """The program's (the server routes') id space, or with `member` that member's own: a member's
+    `x` is then neither the server's `x` nor another member's (`#` never occurs in an id)."""
+    if member is not None:
+        return {"pk": f"REF#{pid}#{kind}#ME#{member}#{ref_id}", "sk": "REF"}
     return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
 
 
@@ -181,6 +189,14 @@ def batch_key(pid: str, import_id: str, n: int) -> dict[str, str]:
 
 def erased_key(pid: str, mid: str) -> dict[str, str]:
     return {"pk": f"ERASED#{pid}#{mid}", "sk": "ERASED"}
+
+
+def former_key(pid: str, mid: str, member_key: str) -> dict[str, str]:
+    """HMAC-SHA256 of the member id under the program's secret `member_key` (CONFIG item): the table
+    says an id was a member's once without holding the id, and no one without the key can test a
+    guessed id against it."""
+    digest = hmac.new(bytes.fromhex(member_key), mid.encode(), hashlib.sha256).hexdigest()
+    return {"pk": f"FORMER#{pid}#{digest}", "sk": "FORMER"}
 
 
 RUNS_PK = "RUNS"

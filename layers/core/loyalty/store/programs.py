@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from .codec import decode_cursor, dump, load
@@ -15,13 +16,36 @@ from .table import NEW, Stale, Table, TooLarge
 MAX_PROGRAM_BYTES = 400_000
 
 
+def _member_key() -> str:
+    """A program's secret for keyed hashes of member ids (keys.former_key): 256 random bits, made once."""
+    return secrets.token_hex(32)
+
+
 class Programs(Table):
     def get_program(self, pid: str) -> tuple[dict[str, Any], int] | None:
+        found = self.get_program_and_key(pid)
+        return None if found is None else (found[0], found[1])
+
+    def get_program_and_key(self, pid: str) -> tuple[dict[str, Any], int, str | None] | None:
+        """The document, its version and the program's member key (None for a program last saved before
+        programs had one: `member_key` makes it)."""
         got = self.client.get_item(TableName=self.table, Key=key(program_pk(pid), CONFIG_SK), ConsistentRead=True)
         if "Item" not in got:
             return None
         item = load(got["Item"])
-        return json.loads(item["doc"]), item["version"]
+        return json.loads(item["doc"]), item["version"], item.get("member_key")
+
+    def member_key(self, pid: str) -> str:
+        """The program's member key, made now if it has none yet (once: `if_not_exists`)."""
+        got = self.client.update_item(
+            TableName=self.table,
+            Key=key(program_pk(pid), CONFIG_SK),
+            UpdateExpression="SET member_key = if_not_exists(member_key, :k)",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues=dump({":k": _member_key()}),
+            ReturnValues="UPDATED_NEW",  # the key alone, not the document
+        )
+        return str(load(got["Attributes"])["member_key"])
 
     def put_program(self, pid: str, doc: dict[str, Any], version: int, at: str) -> None:
         """Write version `version` (history + current) if the current one is still `version - 1`.
@@ -34,12 +58,24 @@ class Programs(Table):
         current: dict[str, Any] = {
             "Put": {
                 "TableName": self.table,
-                "Item": dump({"pk": program_pk(pid), "sk": CONFIG_SK, **body}),
-                "ConditionExpression": NEW if version == 1 else "version = :prev",
+                "Item": dump({"pk": program_pk(pid), "sk": CONFIG_SK, **body, "member_key": _member_key()}),
+                "ConditionExpression": NEW,
             }
         }
         if version > 1:
-            current["Put"]["ExpressionAttributeValues"] = dump({":prev": version - 1})
+            # An update, not a put: the member key outlives every version (made by the first that lacks it).
+            values = {f":{k}": v for k, v in body.items()} | {":key": _member_key(), ":prev": version - 1}
+            sets = ", ".join(f"#{k} = :{k}" for k in body)
+            current = {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": key(program_pk(pid), CONFIG_SK),
+                    "UpdateExpression": f"SET {sets}, member_key = if_not_exists(member_key, :key)",
+                    "ConditionExpression": "#version = :prev",
+                    "ExpressionAttributeNames": {f"#{k}": k for k in body},
+                    "ExpressionAttributeValues": dump(values),
+                }
+            }
         registry = {
             "Put": {
                 "TableName": self.table,

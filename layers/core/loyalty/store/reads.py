@@ -54,8 +54,10 @@ class Reads(Table):
         taken = {by_pk[i["pk"]]: int(i.get("taken", 0)) for i in items if i["pk"] in by_pk}
         return (_profile(profile) if profile else None), taken
 
-    def get_ref(self, pid: str, kind: str, ref_id: str) -> dict[str, Any] | None:
-        got = self.client.get_item(TableName=self.table, Key=dump(ref_key(pid, kind, ref_id)), ConsistentRead=True)
+    def get_ref(self, pid: str, kind: str, ref_id: str, member: str | None = None) -> dict[str, Any] | None:
+        """A reference of the program's id space, or of `member`'s own (keys.ref_key)."""
+        item_key = ref_key(pid, kind, ref_id, member)
+        got = self.client.get_item(TableName=self.table, Key=dump(item_key), ConsistentRead=True)
         return load(got["Item"]) if "Item" in got else None
 
     def get_coupon(self, pid: str, mid: str, coupon_id: str) -> Coupon | None:

@@ -24,6 +24,7 @@ from .keys import (
     due_keys,
     due_sk,
     erased_key,
+    former_key,
     key,
     member_pk,
     ref_key,
@@ -65,6 +66,11 @@ class Ref:
     response: dict[str, Any]
     data: dict[str, Any] = field(default_factory=dict)  # facts later writes need (an order's points)
     actor: str | None = None  # who made it (usecases/pipeline.commit: the request's principal)
+    by_member: bool = False  # a member route's write: keyed in the member's own id space (keys.ref_key)
+
+    @property
+    def owner(self) -> str | None:
+        return self.member_id if self.by_member else None
 
 
 @dataclass
@@ -118,6 +124,8 @@ class MemberWrite:
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
     client_id: str | None = None  # and the client's id it names, if any (an import's id)
     audit: AuditEntry | None = None  # usecases/pipeline.commit: a request's write, in the member's partition
+    # An enrolment that welcomes a new member: the program's member key, to check the id was never erased
+    member_key: str | None = None
 
 
 # ---- one builder per item kind ----------------------------------------------------------------------
@@ -146,6 +154,12 @@ def not_erasing(table: str, pid: str, mid: str) -> Labelled:
         "ExpressionAttributeValues": dump({":false": False}),
     }
     return "erasure", {"ConditionCheck": check}
+
+
+def not_former(table: str, pid: str, mid: str, member_key: str) -> Labelled:
+    """The member id was never erased (keys.former_key): else the enrolment is a returning member's."""
+    check = {"TableName": table, "Key": dump(former_key(pid, mid, member_key)), "ConditionExpression": NEW}
+    return "former", {"ConditionCheck": check}
 
 
 def _new(table: str, pk: str, sk: str, kind: str, model: Any) -> Labelled:
@@ -211,7 +225,7 @@ def stock_take(table: str, pid: str, take: StockTake) -> Labelled:
 def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
     """The idempotency reference: refused, with what the first request stored, when it exists."""
     item = {
-        **ref_key(pid, ref.kind, ref.ref_id),
+        **ref_key(pid, ref.kind, ref.ref_id, ref.owner),
         "type": "ref",
         "member_id": ref.member_id,
         "request_hash": ref.request_hash,
@@ -293,6 +307,8 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
         items.append(profile_put(table, pk, change.profile, write.expected_version))
         if write.expected_version is None:
             items.append(not_erasing(table, pid, change.profile.member_id))
+        if write.member_key is not None:
+            items.append(not_former(table, pid, change.profile.member_id, write.member_key))
         items += created_puts(table, pk, change)
         items += due_items(table, pid, change, write.due_moves)
         items += budget_takes(table, pid, change.budget_takes)
@@ -335,7 +351,7 @@ class Writes(Reads):
         failed = {label for label, r in zip(labels, reasons, strict=False) if r.get("Code") == "ConditionalCheckFailed"}
         if "ref" in failed and write.ref is not None:
             old = reasons[labels.index("ref")].get("Item")
-            existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id)
+            existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id, write.ref.owner)
             if existing is not None:
                 raise RefExists(existing)
         raise Stale(failed)

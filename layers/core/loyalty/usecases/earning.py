@@ -235,8 +235,14 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
 
 
-def activity(store: Store, program_id: str, member_id: str, body: Activity, now: datetime) -> Outcome[ActivityResult]:
+def activity(
+    store: Store, program_id: str, member_id: str, body: Activity, now: datetime, by_member: bool = False
+) -> Outcome[ActivityResult]:
+    """`by_member`: reported by the member itself (POST .../me/activities): only a `self_report` type,
+    its id in the member's own id space."""
     program = programs.load(store, program_id)
+    if by_member:
+        earning.check_self_report(program, body.type)
     at = clock.event_time(body.at, "at", now)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
@@ -269,4 +275,5 @@ def activity(store: Store, program_id: str, member_id: str, body: Activity, now:
         )
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
 
-    return once(store, program_id, RefKey("activity", body.activity_id, member_id), body, ActivityResult, build)
+    ref = RefKey("activity", body.activity_id, member_id, by_member)
+    return once(store, program_id, ref, body, ActivityResult, build)

@@ -28,6 +28,7 @@ def erase(store: Store, program_id: str, member_id: str, now: datetime) -> Outco
     the partition, BatchWriteItem per 25 items copied or deleted, 1 UpdateItem per reference) and
     1 UpdateItem of the marker."""
     program = programs.load(store, program_id)
+    member_key = programs.member_key(store, program_id)
 
     def attempt(state: Attempt) -> Outcome[Erased]:
         profile = store.get_member(program_id, member_id)
@@ -49,9 +50,8 @@ def erase(store: Store, program_id: str, member_id: str, now: datetime) -> Outco
         )
         at = clock.iso(now)
         audit = pipeline.audit_entry("erasure", None, change.profile.version)
-        write = Erasure(
-            profile, change.profile, change.entries, CouponRevoke(revoke, at), result.model_dump(mode="json"), audit
-        )
+        response = result.model_dump(mode="json")
+        write = Erasure(profile, change.profile, change.entries, CouponRevoke(revoke, at), response, member_key, audit)
         store.erase(program_id, write, at)
         store.move(program_id, member_id, change.profile.member_id, at)
         return Outcome(True, result)

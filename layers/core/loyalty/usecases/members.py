@@ -12,7 +12,7 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, campaigns, growth, rfm, tags, tiers
+from ..rules import buckets, campaigns, growth, lifecycle, rfm, tags, tiers
 from ..rules.posting import Change
 from ..schemas import AuditTrail, CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
 from ..store import MemberWrite, Stale, Store
@@ -20,13 +20,19 @@ from . import erasure, pipeline, programs
 from .pipeline import Attempt, Outcome, commit, retry
 
 
-def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[MemberView]:
+def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: bool = False) -> Outcome[MemberView]:
     """The member view; created False when the member was already enrolled (nothing granted again).
 
     One transaction, guarded by the profile not existing yet. A member migrated with `enrolled_at`
-    is not new to the brand, so gets no welcome pack.
+    is not new to the brand, so gets no welcome pack. Nor does a returning member, whose id was
+    erased before (the transaction checks its FORMER marker): no enrolment campaigns either, and no
+    first-order bonus later; finding it out costs that enrolment one more transaction.
+    `by_member`: POST .../me, refused (403) where the program takes no self-enrolment.
     """
     program = programs.load(store, program_id)
+    if by_member:
+        lifecycle.check_self_enrolment(program)
+    member_key = programs.member_key(store, program_id)
     if body.enrolled_at is not None and body.enrolled_at > now:
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
     first = program.tiers.levels[0].id if program.tiers else None
@@ -43,18 +49,26 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime) -> Outcome[
         lifecycle_stage="new" if body.enrolled_at is None else "active",
     )
 
+    returning = False  # learnt from a failed attempt: the id was erased before
+
     def attempt(state: Attempt) -> Outcome[MemberView]:
         change = Change.start(program, fresh, now, state.exhausted)
-        if body.enrolled_at is None:
-            change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
-        campaigns.run(change, campaigns.Event("enrolment", now, f"enrolment:{body.member_id}"))
-        commit(store, MemberWrite(change=change, expected_version=None, what="enrolment"), program_id)
+        change.profile.returning = returning
+        if not returning:
+            if body.enrolled_at is None:
+                change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
+            campaigns.run(change, campaigns.Event("enrolment", now, f"enrolment:{body.member_id}"))
+        write = MemberWrite(change, None, what="enrolment", member_key=None if returning else member_key)
+        commit(store, write, program_id)
         return Outcome(True, view(program, change.profile, now))
 
     def enrolled(stale: Stale) -> Outcome[MemberView] | None:
         """Already enrolled, or another enrolment of the same member committed meanwhile."""
+        nonlocal returning
         if erasing(store, program_id, body.member_id, stale):
             return None
+        if "former" in stale.failed:
+            returning = True
         if stale.failed and "profile" not in stale.failed:
             return None  # only a budget: enrol without the pack, at once
         current = store.get_member(program_id, body.member_id)

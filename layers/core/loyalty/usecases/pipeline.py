@@ -119,11 +119,19 @@ def existing(store: Store, program_id: str, member_id: str) -> Profile:
 
 @dataclass(frozen=True)
 class RefKey:
-    """Which request a write answers: its kind (order, refund...), the client's id and the member."""
+    """Which request a write answers: its kind (order, refund...), the client's id and the member.
+    `by_member`: a member route's write, whose id is the member's own (no other member's nor the
+    server's: a member cannot take an id the server will use)."""
 
     kind: str
     ref_id: str
     member_id: str
+    by_member: bool = False
+
+    @property
+    def owner(self) -> str | None:
+        """Whose id space the id is in: the member's own, or None (the program's)."""
+        return self.member_id if self.by_member else None
 
 
 @dataclass
@@ -190,16 +198,16 @@ def once(
         except LoyaltyError:
             # A rule refused it (cap reached, over-refund...): if this is a retry of a request that
             # already succeeded, the first result wins over the refusal.
-            done = store.get_ref(program_id, ref.kind, ref.ref_id)
+            done = store.get_ref(program_id, ref.kind, ref.ref_id, ref.owner)
             if done is None and former is not None:
-                done = store.get_ref(program_id, former.kind, former.ref_id)
+                done = store.get_ref(program_id, former.kind, former.ref_id, former.owner)
                 done = done if done is not None and done.get("member_id") == former.member_id else None
             if done is not None:
                 return replay(done)
             raise
         write = built.write
         response = built.result.model_dump(mode="json")
-        write.ref = Ref(ref.kind, ref.ref_id, ref.member_id, digest, response, built.facts)
+        write.ref = Ref(ref.kind, ref.ref_id, ref.member_id, digest, response, built.facts, by_member=ref.by_member)
         try:
             commit(store, write, program_id)
         except RefExists as exists:

@@ -18,7 +18,7 @@ from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
 from .pipeline import Attempt, retry
 
-_cache: dict[tuple[str, str], tuple[float, Program]] = {}
+_cache: dict[tuple[str, str], tuple[float, Program, str | None]] = {}  # with the program's member key
 
 
 def ttl() -> float:
@@ -182,13 +182,27 @@ def roi(store: Store, program_id: str, rates: tuple[int, ...]) -> RoiTable:
 
 def load(store: Store, program_id: str) -> Program:
     """The current program, at most `PROGRAM_CACHE_TTL_SECONDS` old (a warm container reads it rarely)."""
+    return _load(store, program_id)[0]
+
+
+def member_key(store: Store, program_id: str) -> str:
+    """The program's secret for keyed hashes of member ids (store/keys.former_key), read with the
+    program: no round trip of its own, but once for a program saved before programs had one."""
+    program, found = _load(store, program_id)
+    if found is None:
+        found = store.member_key(program_id)
+        _cache[(store.table, program_id)] = (time.monotonic() + ttl(), program, found)
+    return found
+
+
+def _load(store: Store, program_id: str) -> tuple[Program, str | None]:
     key = (store.table, program_id)
     hit = _cache.get(key)
     if hit and hit[0] > time.monotonic():
-        return hit[1]
-    current = store.get_program(program_id)
+        return hit[1], hit[2]
+    current = store.get_program_and_key(program_id)
     if current is None:
         raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
     program = Program.model_validate(current[0])
-    _cache[key] = (time.monotonic() + ttl(), program)
-    return program
+    _cache[key] = (time.monotonic() + ttl(), program, current[2])
+    return program, current[2]

@@ -16,9 +16,12 @@ from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, once
 
 
-def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: datetime) -> Outcome[RedemptionResult]:
+def redeem(
+    store: Store, program_id: str, member_id: str, body: Redeem, now: datetime, by_member: bool = False
+) -> Outcome[RedemptionResult]:
     """Points leave the earliest-expiring buckets first; stock, the member's limit and the spend
-    commit together or not at all (409 insufficient_points / out_of_stock / limit_reached)."""
+    commit together or not at all (409 insufficient_points / out_of_stock / limit_reached).
+    `by_member`: the member's own redemption (POST .../me/redemptions), its id in its own id space."""
     program = programs.load(store, program_id)
     reward = program.reward(body.reward_id) if body.reward_id else None
     if body.reward_id and reward is None:
@@ -68,7 +71,7 @@ def redeem(store: Store, program_id: str, member_id: str, body: Redeem, now: dat
         if "stock" in stale.failed and write.stock is not None:
             empty_shards.add(write.stock.shard)
 
-    ref = RefKey("redemption", body.redemption_id, member_id)
+    ref = RefKey("redemption", body.redemption_id, member_id, by_member)
     return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
 
 
