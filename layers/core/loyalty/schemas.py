@@ -284,7 +284,9 @@ class CouponView(Model):
     coupon_id: str
     template_id: str
     name: str
-    status: Literal["available", "used", "expired"]
+    status: Literal["available", "scheduled", "used", "expired"] = Field(
+        description="`scheduled`: not valid until `valid_from` (an addition to the contract's three)"
+    )
     kind: str
     value_minor: int
     min_spend_minor: int
