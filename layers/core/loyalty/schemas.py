@@ -552,9 +552,6 @@ class Adjust(Body):
     adjustment_id: Id
     points: Annotated[int, Strict(), Field(ge=-(10**9), le=10**9, description="signed, not 0: a credit or a debit")]
     reason: Annotated[str, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
-    actor: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
-        None, description="who asked for it (an agent's name); default: the request's principal"
-    )
 
     @field_validator("points")
     @classmethod

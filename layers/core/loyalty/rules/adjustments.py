@@ -5,7 +5,7 @@ from __future__ import annotations
 from .posting import Change
 
 
-def adjust(change: Change, points: int, ref: str, reason: str, actor: str) -> None:
+def adjust(change: Change, points: int, ref: str, reason: str, actor: str | None) -> None:
     """A credit counts as earned (new points, with the program's expiry); a debit spends the
     earliest-expiring points first and is refused (409 insufficient_points) past the balance."""
     if points > 0:

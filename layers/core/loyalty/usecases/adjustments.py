@@ -17,7 +17,8 @@ from .pipeline import Attempt, Built, Outcome, RefKey, once
 def adjust(store: Store, program_id: str, member_id: str, body: Adjust, now: datetime) -> Outcome[AdjustmentResult]:
     """1 GetItem + 1 TransactWriteItems (profile, entry, reference, audit item)."""
     program = programs.load(store, program_id)
-    actor = body.actor or caller.current() or caller.LOCAL
+    # The request's principal, as pipeline.commit's audit item names it: one actor in both places.
+    actor = caller.current()
 
     def build(profile: Profile, attempt: Attempt) -> Built[AdjustmentResult]:
         change = Change.start(program, profile, now, attempt.exhausted)
