@@ -695,6 +695,7 @@ class ScheduledRun(Model):
     at: datetime = Field(description="the run's time (the schedule's)")
     ran_at: datetime = Field(description="when the planner ran")
     planned: int = Field(description="work items it queued")
+    members_settled: int = Field(0, description="members its work items have settled so far")
 
 
 class QueueDepth(Model):
