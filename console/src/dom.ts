@@ -86,8 +86,6 @@ export const pct = (x: number | null | undefined): string =>
   x === null || x === undefined ? "—" : `${(x * 100).toFixed(1)}%`;
 export const num = (x: number | null | undefined): string =>
   x === null || x === undefined ? "—" : x.toLocaleString("en-US");
-export const money = (minor: number | null | undefined): string =>
-  minor === null || minor === undefined ? "—" : (minor / 100).toLocaleString("en-US", { minimumFractionDigits: 2 });
 export const when = (iso: string | null | undefined): string =>
   iso ? iso.replace("T", " ").replace(/(\.\d+)?(\+00:00|Z)$/, " UTC") : "—";
 

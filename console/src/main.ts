@@ -11,11 +11,12 @@ import * as state from "./state";
 
 export type Page = (root: HTMLElement, pid: string, params: URLSearchParams) => void;
 
-const PAGES: Record<string, { title: string; render: Page }> = {
+// `table`: the page covers every program in the table (a scheduled run does), so it names none.
+const PAGES: Record<string, { title: string; render: Page; table?: boolean }> = {
   health: { title: "Program health", render: health },
   member: { title: "Member", render: member },
   program: { title: "Program document", render: programPage },
-  scheduled: { title: "Scheduled work", render: scheduled },
+  scheduled: { title: "Scheduled work", render: scheduled, table: true },
 };
 
 const main = document.getElementById("main") as HTMLElement;
@@ -40,8 +41,8 @@ function render(): void {
     clear(main, h("h1", {}, "No such page"), h("p", {}, h("a", { href: "#/health" }, "Go to program health")));
     return;
   }
-  document.title = `${entry.title} · ${pid} · Loyalty console`;
-  clear(main, h("h1", {}, entry.title, h("span", { class: "pid" }, ` · ${pid}`)));
+  document.title = `${entry.title}${entry.table ? "" : ` · ${pid}`} · Loyalty console`;
+  clear(main, h("h1", {}, entry.title, entry.table ? null : h("span", { class: "pid" }, ` · ${pid}`)));
   entry.render(main, pid, params);
   // A new page moves the focus to its content, as a page load would for a screen reader.
   if (!first) main.focus();

@@ -7,6 +7,7 @@ import gzip
 import json
 import re
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,11 @@ def test_health_page_shows_figures_and_charts(browser: Any, base: str, tmp_path:
     open_page(browser, base, "health")
     wait(browser, "the figures", lambda d: "Members" in text_of(d, ".figures"))
     assert "Points liability" in text_of(browser, ".figures")
+    assert "CN¥" in text_of(browser, ".figures")  # the program's currency
+    names = [level["name"] for level in program("demo")["tiers"]["levels"]]
+    tiers = browser.find_elements(By.CSS_SELECTOR, "canvas")[0].get_attribute("aria-label")
+    assert tiers.startswith("Members per tier") and all(n in tiers for n in names), tiers
+    assert "star" not in tiers and "gold" not in tiers, tiers
     # Every chart draws (a range without data gets a note, not an empty canvas).
     assert wait(browser, "drawn charts", lambda d: (p := drawn_canvases(d)) and all(p) and p)
     points = [int(c.get_attribute("data-points")) for c in browser.find_elements(By.CSS_SELECTOR, "canvas")]
@@ -100,6 +106,13 @@ def test_member_page_shows_the_member_and_takes_an_adjustment(browser: Any, base
     wait(browser, "the ledger", lambda d: "earn" in text_of(d, "[aria-labelledby=ledger-h] table"))
     wait(browser, "the audit trail", lambda d: "o-1" in text_of(d, "[aria-labelledby=audit-h] table"))
     wait(browser, "the coupons", lambda d: "Coupon" in text_of(d, "[aria-labelledby=coupons-h]"))
+    # Tiers by name, money in the program's currency (CNY for the demo).
+    tier = view["tier"]
+    figures = text_of(browser, "[aria-labelledby=summary-h] .figures")
+    assert tier["name"] in figures and f"({tier['id']})" not in figures, figures
+    assert f"more to {tier['progress']['next_tier']}" not in figures, figures
+    wallet = text_of(browser, "[aria-labelledby=coupons-h] table")
+    assert "CN¥10.00" in wallet and "CN¥50.00" in wallet, wallet
 
     # A 0 is refused next to its field before any request; then a real credit.
     browser.find_element(By.ID, "adj-points").send_keys("0")
@@ -116,7 +129,12 @@ def test_member_page_shows_the_member_and_takes_an_adjustment(browser: Any, base
         browser, "the adjust entry", lambda d: "goodwill: late order" in text_of(d, "[aria-labelledby=ledger-h] table")
     )
     wait(browser, "the adjustment's audit", lambda d: "adjustment" in text_of(d, "[aria-labelledby=audit-h] table"))
-    assert "agent-7" in text_of(browser, "[aria-labelledby=ledger-h] table")
+    # One actor for one adjustment: the ledger entry's and the audit item's (the request's principal).
+    _, ledger = call(base, "GET", f"/programs/{PID}/members/{MID}/ledger?limit=1")
+    _, audit = call(base, "GET", f"/programs/{PID}/members/{MID}/audit?limit=1")
+    assert ledger["entries"][0]["actor"] == audit["entries"][0]["actor"] == "agent-7", (ledger, audit)
+    assert "agent-7" in text_of(browser, "[aria-labelledby=ledger-h] tbody tr:first-child")
+    assert "agent-7" in text_of(browser, "[aria-labelledby=audit-h] tbody tr:first-child")
 
     # Over the API's bound: its 422 names `points`, and the message shows next to that field.
     points = browser.find_element(By.ID, "adj-points")
@@ -176,6 +194,9 @@ def test_program_page_lists_each_problem_by_field_and_quotes(browser: Any, base:
     browser.find_element(By.CSS_SELECTOR, "form[aria-labelledby=quote-h] button[type=submit]").click()
     wait(browser, "the quote", lambda d: text_of(d, "#quote-points") == f"{quote['points_earned']:,}")
     assert "Campaigns applied" in text_of(browser, "#quote-result")
+    names = {level["id"]: level["name"] for level in program("demo")["tiers"]["levels"]}
+    assert names[quote["tier"]] in text_of(browser, "#quote-result .figures")
+    assert "CN¥10.00" in text_of(browser, "#quote-result"), text_of(browser, "#quote-result")
     check_page(browser, "program", tmp_path, expected=((f"/programs/{PID}", 422),))
 
 
@@ -191,6 +212,15 @@ def test_scheduled_page_runs_a_sweep(browser: Any, base: str, tmp_path: Path) ->
     wait(browser, "the result", lambda d: text_of(d, "#scheduled-result pre"), timeout=300)
     assert "ExpirePointsFunction" in text_of(browser, "#scheduled-result .msg.ok")
     json.loads(text_of(browser, "#scheduled-result pre"))
+    # A run covers every program: the page names none.
+    assert PID not in text_of(browser, "main h1") and PID not in browser.title, (
+        text_of(browser, "main h1"),
+        browser.title,
+    )
+    _, work = call(base, "GET", "/operations/scheduled")
+    [run] = [r for r in work["runs"] if "expire" in r["kinds"]]
+    settled = wait(browser, "the members settled", lambda d: text_of(d, "#scheduled-settled"))
+    assert settled == f"{run['members_settled']:,}", (settled, run)
     check_page(browser, "scheduled", tmp_path)
 
 
@@ -263,3 +293,39 @@ def test_keyboard_reaches_every_page(browser: Any, base: str) -> None:
     wait(browser, "the member page", lambda d: text_of(d, "main h1").startswith("Member"))
     assert browser.find_element(By.CSS_SELECTOR, "nav a[aria-current=page]").text == "Member"
     assert browser.switch_to.active_element.get_attribute("id") == "main"  # the new page's content has the focus
+
+
+def test_a_run_settles_members_and_the_wallet_shows_a_coupon_not_yet_valid(browser: Any, base: str) -> None:
+    """A benefits run for a later time: the page says how many members it settled, and the coupon it
+    gave a gold member is `scheduled` (valid from then), not `available`."""
+    mid = "m-gold"
+    assert call(base, "POST", f"/programs/{PID}/members", {"member_id": mid})[0] in (200, 201)
+    purchase = {"order_id": "o-gold", "amount_minor": 120000}
+    assert call(base, "POST", f"/programs/{PID}/members/{mid}/purchases", purchase)[0] in (200, 201)
+    open_page(browser, base, "scheduled")
+    button = wait(
+        browser,
+        "the functions",
+        lambda d: d.find_elements(By.CSS_SELECTOR, "button[data-function=IssueBenefitsFunction]"),
+    )[0]
+    later = (datetime.now() + timedelta(days=40)).strftime("%Y-%m-%dT%H:%M")  # the input's local time
+    browser.execute_script("document.getElementById('scheduled-at').value = arguments[0];", later)
+    button.click()
+    settled = wait(browser, "the members settled", lambda d: text_of(d, "#scheduled-settled"), timeout=300)
+    assert int(settled.replace(",", "")) >= 1, settled
+    _, work = call(base, "GET", "/operations/scheduled")
+    [run] = [r for r in work["runs"] if "benefits" in r["kinds"]]
+    assert settled == f"{run['members_settled']:,}", (settled, run)
+
+    browser.get("about:blank")
+    browser.get(f"{base}/console/#/member?member={mid}")
+    wallet = "[aria-labelledby=coupons-h] table"
+    wait(browser, "the wallet", lambda d: "scheduled" in text_of(d, wallet))
+    _, coupons = call(base, "GET", f"/programs/{PID}/members/{mid}/coupons?status=scheduled")
+    assert coupons["coupons"], coupons
+    headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, f"{wallet} th")]
+    assert "valid from" in headers, headers
+    rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, f"{wallet} tbody tr")]
+    for coupon in coupons["coupons"]:
+        [row] = [r for r in rows if coupon["coupon_id"] in r]
+        assert "scheduled" in row and "available" not in row, row

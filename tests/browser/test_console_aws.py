@@ -220,6 +220,9 @@ def test_an_operator_signs_in_and_every_call_is_signed(browser: Any, base: str, 
     browser.find_element(By.ID, "adj-reason").send_keys("signed from the console")
     browser.find_element(By.CSS_SELECTOR, "form[aria-labelledby=adj-h] button[type=submit]").click()
     wait(browser, "the adjustment's audit", lambda d: "ConsoleOperatorRole" in text_of(d, "[aria-labelledby=audit-h]"))
+    # The ledger names the same actor: the role, not a name typed in (the form has no actor field in AWS).
+    wait(browser, "the adjustment's entry", lambda d: "ConsoleOperatorRole" in text_of(d, "[aria-labelledby=ledger-h]"))
+    assert not browser.find_elements(By.ID, "adj-actor")
     assert any(c.startswith(f"POST /api/programs/{PID}/members/{MID}/adjustments") for c in aws.signed)
 
     # Scheduled work in AWS: read-only (no function to run), the last runs and the queues.

@@ -28,7 +28,7 @@ def member(api: Api, demo: str) -> int:
 
 
 def test_a_credit_and_a_debit_are_adjust_entries_with_reason_and_actor(api: Api, member: int) -> None:
-    status, body = adjust(api, "adj-1", 150, actor="agent li.wei")
+    status, body = adjust(api, "adj-1", 150)
     assert status == 201, body
     assert body["balance"] == member + 150 and body["points"] == 150
     entry = body["entry"]
@@ -36,15 +36,29 @@ def test_a_credit_and_a_debit_are_adjust_entries_with_reason_and_actor(api: Api,
         "adjust",
         150,
         "goodwill: late delivery",
-        "agent li.wei",
+        AGENT,  # the request's principal
     )
     assert entry["ref"] == "adjustment:adj-1"
     status, body = adjust(api, "adj-2", -50)
     assert status == 201 and body["balance"] == member + 100
-    assert body["entry"]["actor"] == AGENT  # no actor given: the request's principal
     ledger = api.call("members", "GET", f"{M}/ledger")[1]["entries"]
     assert [(e["type"], e["points"]) for e in ledger[:2]] == [("adjust", -50), ("adjust", 150)]
     assert ledger[0]["balance_after"] == member + 100 == sum(e["points"] for e in ledger)
+
+
+def test_the_ledger_and_the_audit_name_one_actor_the_requests(api: Api, member: int) -> None:
+    """Who made an adjustment is the request's principal (caller.current()), in both places: a body's
+    `actor` is kept as the entry's `agent` (a claim), never in place of the principal."""
+    status, body = adjust(api, "adj-1", 10, actor="agent li.wei")
+    assert status == 201 and (body["entry"]["actor"], body["entry"]["agent"]) == (AGENT, "agent li.wei"), body
+    local = {"adjustment_id": "adj-2", "points": 10, "reason": "goodwill"}
+    status, body = api.call("enrol", "POST", f"{M}/adjustments", local, headers={"x-loyalty-actor": "desk:ana"})
+    assert status == 201, body
+    assert adjust(api, "adj-3", 10)[0] == 201
+    ledger = api.call("members", "GET", f"{M}/ledger", query={"limit": "2"})[1]["entries"]
+    audit = api.call("members", "GET", f"{M}/audit", query={"limit": "2"})[1]["entries"]
+    assert [(e["ref"], e["actor"]) for e in ledger] == [("adjustment:adj-3", AGENT), ("adjustment:adj-2", "desk:ana")]
+    assert [(f"adjustment:{e['client_id']}", e["actor"]) for e in audit] == [(e["ref"], e["actor"]) for e in ledger]
 
 
 def test_an_adjustment_is_exactly_once_and_its_id_is_its_payload(api: Api, member: int) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from loyalty.runtime import store
+from loyalty.usecases import programs, scheduler
 from tests.handlers.conftest import Api
 from tests.support import program
 
@@ -363,3 +367,22 @@ def test_the_health_series_has_a_row_per_day(api: Api, demo: str) -> None:
     assert series["from"] == "2026-11-01" and all(d["members"] == 0 for d in series["days"])
     bad = api.call("programs", "GET", "/programs/demo/health/days", query={"from": "2026-11-04", "to": "2026-11-03"})
     assert_error(*bad, 422, "validation_error", "from")
+
+
+def test_a_coupon_not_yet_valid_is_scheduled_not_available(api: Api, demo: str) -> None:
+    """A benefits run for a later time (a replayed or early schedule) gives coupons valid from then:
+    shown `scheduled` until that time, not `available`."""
+    enrol(api)
+    assert api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 120000})[0] == 201  # gold
+    programs._cache.clear()
+    for item in scheduler.plan(datetime.now(UTC) + timedelta(days=40), ["benefits"]):
+        scheduler.work(store(), item, lambda: 900)
+    now = datetime.now(UTC).isoformat()
+    status, wallet = api.call("members", "GET", f"{M}/coupons")
+    assert status == 200, wallet
+    assert {c["status"] for c in wallet["coupons"] if c["valid_from"] > now} == {"scheduled"}, wallet
+    status, body = api.call("members", "GET", f"{M}/coupons", query={"status": "scheduled"})
+    assert status == 200, body
+    assert body["coupons"] and all(c["valid_from"] > now for c in body["coupons"])
+    available = api.call("members", "GET", f"{M}/coupons", query={"status": "available"})[1]["coupons"]
+    assert available and all(c["valid_from"] <= now for c in available)

@@ -1,6 +1,7 @@
 import { ApiError, call, enc, programPath } from "../api";
 import { chart, describe, PALETTE } from "../charts";
-import { clear, field, figures, h, money, note, num, pct, table } from "../dom";
+import { clear, field, figures, h, note, num, pct, table } from "../dom";
+import { facts } from "../programs";
 import { setParams } from "../state";
 
 interface Health {
@@ -75,16 +76,18 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
   if (fromInput.value) asked.set("from", fromInput.value);
   if (toInput.value) asked.set("to", toInput.value);
   let figs: Health;
+  const program = facts(pid);
   try {
     figs = await call<Health>("GET", `${programPath(pid)}/health${asked.size ? `?${asked}` : ""}`);
   } catch (err) {
     clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
     return;
   }
+  const { money, tier } = await program;
   fromInput.value = figs.from;
   toInput.value = figs.to;
   const range = `from=${enc(figs.from)}&to=${enc(figs.to)}`;
-  const tiers = Object.entries(figs.members_per_tier);
+  const tiers = Object.entries(figs.members_per_tier).map(([id, n]): [string, number] => [tier(id), n]);
   const segments = Object.entries(figs.members_per_segment).filter(([, n]) => n > 0);
   const days = h("section", { "aria-labelledby": "days-h" }, h("h2", { id: "days-h" }, "Per day"), note("Loading…"));
   const campaigns = h("section", { "aria-labelledby": "camp-h" }, h("h2", { id: "camp-h" }, "Campaigns"));

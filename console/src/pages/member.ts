@@ -1,5 +1,6 @@
-import { ApiError, call, enc, memberPath } from "../api";
-import { clear, field, figures, h, money, newId, note, num, setFieldError, table, when } from "../dom";
+import { ApiError, call, enc, memberPath, mode } from "../api";
+import { clear, field, figures, h, newId, note, num, setFieldError, table, when } from "../dom";
+import { facts, type ProgramFacts } from "../programs";
 import { setParams } from "../state";
 
 interface MemberView {
@@ -21,6 +22,7 @@ interface Coupon {
   kind: string;
   value_minor: number;
   min_spend_minor: number;
+  valid_from: string;
   valid_until: string;
   source: string;
 }
@@ -65,8 +67,9 @@ export function member(root: HTMLElement, pid: string, params: URLSearchParams):
 async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
   clear(out, note("Loading…"));
   const summary = h("section", { "aria-labelledby": "summary-h" });
+  const program = await facts(pid);
   try {
-    await renderSummary(summary, pid, mid);
+    await renderSummary(summary, pid, mid, program);
   } catch (err) {
     clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
     return;
@@ -75,7 +78,7 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
   const ledger = h("section", { "aria-labelledby": "ledger-h" }, h("h2", { id: "ledger-h" }, "Points ledger"));
   const audit = h("section", { "aria-labelledby": "audit-h" }, h("h2", { id: "audit-h" }, "Audit trail"));
   const refresh = (): void => {
-    void renderSummary(summary, pid, mid);
+    void renderSummary(summary, pid, mid, program);
     void paged<LedgerEntry>(ledger, `${memberPath(pid, mid)}/ledger`, "Ledger entries, newest first", ["at", "type", "points", "balance after", "ref", "reason", "actor"], (e) => [
       when(e.at), e.type, signed(e.points), num(e.balance_after), e.ref ?? "—", e.reason ?? "—", e.actor ?? "—",
     ]);
@@ -85,12 +88,12 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
   };
   clear(out, summary, adjustment(pid, mid, refresh), coupons, ledger, audit);
   refresh();
-  void renderCoupons(coupons, pid, mid);
+  void renderCoupons(coupons, pid, mid, program);
 }
 
 const signed = (n: number): string => (n > 0 ? `+${num(n)}` : num(n));
 
-async function renderSummary(section: HTMLElement, pid: string, mid: string): Promise<void> {
+async function renderSummary(section: HTMLElement, pid: string, mid: string, program: ProgramFacts): Promise<void> {
   const m = await call<MemberView>("GET", memberPath(pid, mid));
   const tier = m.tier;
   const progress = tier
@@ -98,8 +101,8 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string): Pr
       ? h(
           "span",
           {},
-          h("progress", { id: "tier-progress", max: tier.progress.value + tier.progress.needed, value: tier.progress.value, "aria-label": `progress to ${tier.progress.next_tier}` }),
-          ` ${num(tier.progress.value)} ${tier.progress.metric}; ${num(tier.progress.needed)} more to ${tier.progress.next_tier}`,
+          h("progress", { id: "tier-progress", max: tier.progress.value + tier.progress.needed, value: tier.progress.value, "aria-label": `progress to ${program.tier(tier.progress.next_tier)}` }),
+          ` ${num(tier.progress.value)} ${tier.progress.metric}; ${num(tier.progress.needed)} more to ${program.tier(tier.progress.next_tier)}`,
         )
       : `${num(tier.progress.value)} ${tier.progress.metric}; top tier`
     : "—";
@@ -109,7 +112,7 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string): Pr
     figures([
       ["Points balance", h("span", { id: "member-balance" }, num(m.points.balance))],
       ["Lifetime earned", num(m.points.lifetime_earned)],
-      ["Tier", tier ? `${tier.name} (${tier.id})` : "—"],
+      ["Tier", tier ? tier.name : "—"],
       ["Tier progress", progress],
       ["Lifecycle", m.lifecycle_stage],
       ["RFM segment", m.rfm?.segment ?? "—"],
@@ -122,12 +125,13 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string): Pr
   );
 }
 
-async function renderCoupons(section: HTMLElement, pid: string, mid: string): Promise<void> {
+async function renderCoupons(section: HTMLElement, pid: string, mid: string, { money }: ProgramFacts): Promise<void> {
   try {
     const { coupons } = await call<{ coupons: Coupon[] }>("GET", `${memberPath(pid, mid)}/coupons`);
+    // The status is the API's: `scheduled` until valid_from, so a coupon not yet valid never reads as available.
     section.append(
-      table("Coupon wallet", ["coupon", "name", "status", "value", "min spend", "valid until", "source"], coupons.map((c) => [
-        c.coupon_id, c.name, c.status, c.kind === "amount_off" ? money(c.value_minor) : `${c.kind} ${c.value_minor}`, money(c.min_spend_minor), when(c.valid_until), c.source,
+      table("Coupon wallet", ["coupon", "name", "status", "value", "min spend", "valid from", "valid until", "source"], coupons.map((c) => [
+        c.coupon_id, c.name, c.status, c.kind === "amount_off" ? money(c.value_minor) : `${c.kind} ${c.value_minor}`, money(c.min_spend_minor), when(c.valid_from), when(c.valid_until), c.source,
       ]), "no coupons"),
     );
   } catch (err) {
@@ -162,14 +166,16 @@ function adjustment(pid: string, mid: string, refresh: () => void): HTMLElement 
   const reason = h("input", { type: "text", required: true, maxlength: 200 });
   const actor = h("input", { type: "text", maxlength: 128, autocomplete: "name" });
   const status = h("div", { "aria-live": "polite" });
-  const ids: Record<string, string> = { points: "adj-points", reason: "adj-reason", actor: "adj-actor" };
+  const ids: Record<string, string> = { points: "adj-points", reason: "adj-reason" };
   const form = h(
     "form",
     { class: "card", "aria-labelledby": "adj-h", novalidate: true },
     h("h2", { id: "adj-h" }, "Adjust points"),
     field("adj-points", "Points (signed: +credit, −debit)", points),
     field("adj-reason", "Reason", reason, "kept on the ledger entry"),
-    field("adj-actor", "Actor (optional)", actor, "who asked for it; default: the request's principal"),
+    // Who made it is the request's principal, on the ledger and in the audit alike: in AWS the signed-in
+    // role; locally the runtime's x-loyalty-actor header, which this field sets.
+    mode === "local" ? field("adj-actor", "Actor (optional)", actor, "who made it, on the ledger and in the audit; default: local") : null,
     h("button", { type: "submit" }, "Apply adjustment"),
     status,
   );
@@ -192,12 +198,12 @@ function adjustment(pid: string, mid: string, refresh: () => void): HTMLElement 
       (form.querySelector("[aria-invalid=true]") as HTMLElement | null)?.focus();
       return;
     }
-    const body: Record<string, unknown> = { adjustment_id: newId("adj"), points: value, reason: reason.value.trim() };
-    if (actor.value.trim()) body.actor = actor.value.trim();
+    const body = { adjustment_id: newId("adj"), points: value, reason: reason.value.trim() };
+    const who: Record<string, string> = mode === "local" && actor.value.trim() ? { "x-loyalty-actor": actor.value.trim() } : {};
     const button = form.querySelector("button") as HTMLButtonElement;
     button.disabled = true;
     try {
-      const res = await call<{ points: number; balance: number }>("POST", `${memberPath(pid, mid)}/adjustments`, body);
+      const res = await call<{ points: number; balance: number }>("POST", `${memberPath(pid, mid)}/adjustments`, body, who);
       clear(status, note(`Adjusted ${signed(res.points)}: balance now ${num(res.balance)}`, "ok"));
       form.reset();
       refresh();

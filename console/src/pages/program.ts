@@ -1,6 +1,7 @@
 import { ApiError, type Problem, call, enc, memberPath, programPath } from "../api";
 import { clear, field, h, newId, note, num, table } from "../dom";
 import { locate } from "../jsonpath";
+import { facts, forget } from "../programs";
 
 interface Saved {
   version: number;
@@ -97,6 +98,7 @@ export function programPage(root: HTMLElement, pid: string): void {
     save.disabled = true;
     try {
       const res = await call<Saved>("PUT", programPath(pid), doc);
+      forget(pid); // its currency and tier names may have changed
       version.textContent = `Current version: ${res.version}`;
       clear(
         status,
@@ -183,6 +185,10 @@ function quotePanel(pid: string): HTMLElement {
     ),
     out,
   );
+  void facts(pid).then(({ currency }) => {
+    const label = form.querySelector("label[for=quote-amount]");
+    if (label && currency) label.textContent = `Amount (${currency}, minor units)`;
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!form.reportValidity()) return;
@@ -191,13 +197,13 @@ function quotePanel(pid: string): HTMLElement {
     if (category.value.trim()) body.items = [{ sku: "sample", category: category.value.trim(), amount_minor: amountMinor }];
     clear(out, note("Quoting…"));
     try {
-      const q = await call<Quote>("POST", `${memberPath(pid, mid.value)}/quotes`, body);
+      const [q, { money, tier }] = await Promise.all([call<Quote>("POST", `${memberPath(pid, mid.value)}/quotes`, body), facts(pid)]);
       clear(
         out,
         h("dl", { class: "figures" },
           h("div", { class: "figure" }, h("dt", {}, "Points"), h("dd", { id: "quote-points" }, num(q.points_earned))),
           h("div", { class: "figure" }, h("dt", {}, "Multiplier"), h("dd", {}, q.breakdown.multiplier)),
-          h("div", { class: "figure" }, h("dt", {}, "Tier after"), h("dd", {}, `${q.tier ?? "—"}${q.tier_changed ? " (changes)" : " (no change)"}`)),
+          h("div", { class: "figure" }, h("dt", {}, "Tier after"), h("dd", {}, `${tier(q.tier)}${q.tier_changed ? " (changes)" : " (no change)"}`)),
           h("div", { class: "figure" }, h("dt", {}, "Growth"), h("dd", {}, num(q.growth))),
           h("div", { class: "figure" }, h("dt", {}, "Balance after"), h("dd", {}, num(q.balance))),
         ),
@@ -205,7 +211,7 @@ function quotePanel(pid: string): HTMLElement {
         table("Campaigns applied", ["campaign", "points", "multiplier", "coupons", "growth", "tags"], q.breakdown.campaigns.map((c) => [
           c.campaign_id, num(c.points), c.multiplier ?? "—", c.coupons.join(", ") || "—", num(c.growth), c.tags.join(", ") || "—",
         ]), "none"),
-        table("Usable coupons on this order", ["coupon", "name", "discount"], q.usable_coupons.map((c) => [c.coupon_id, c.name, num(c.discount_minor)]), "none"),
+        table("Usable coupons on this order", ["coupon", "name", "discount"], q.usable_coupons.map((c) => [c.coupon_id, c.name, money(c.discount_minor)]), "none"),
       );
     } catch (err) {
       clear(out, note(err instanceof ApiError ? `${err.message}${err.details.length ? `: ${err.details.map((d) => `${d.field} ${d.message}`).join("; ")}` : ""}` : String(err), "error"));

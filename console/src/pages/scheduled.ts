@@ -1,5 +1,5 @@
 import { ApiError, call, enc, mode } from "../api";
-import { clear, field, h, note, num, table } from "../dom";
+import { clear, field, figures, h, note, num, table } from "../dom";
 
 const DOCS: Record<string, string> = {
   ExpirePointsFunction: "points past their expiry leave the balance",
@@ -15,35 +15,53 @@ const localNow = (): string => {
   return d.toISOString().slice(0, 16);
 };
 
+interface Run {
+  kinds: string[];
+  at: string;
+  ran_at: string;
+  planned: number;
+  members_settled: number;
+}
 interface ScheduledWork {
-  runs: { kinds: string[]; at: string; ran_at: string; planned: number }[];
+  runs: Run[];
   queues: Record<string, { waiting: number; in_flight: number }>;
 }
 
 /** The planners' last runs and the queues' depths (GET /operations/scheduled): all AWS shows, read-only. */
-async function status(section: HTMLElement): Promise<void> {
+async function status(section: HTMLElement): Promise<Run[]> {
   const heading = section.firstElementChild as HTMLElement;
   try {
     const work = await call<ScheduledWork>("GET", "/operations/scheduled");
     clear(
       section,
       heading,
-      table("Last run of each planner", ["work", "scheduled for", "ran at", "items planned"],
-        work.runs.map((r) => [r.kinds.join(", "), r.at, r.ran_at, num(r.planned)]), "no planner has run yet"),
+      table("Last run of each planner", ["work", "scheduled for", "ran at", "items planned", "members settled"],
+        work.runs.map((r) => [r.kinds.join(", "), r.at, r.ran_at, num(r.planned), num(r.members_settled)]), "no planner has run yet"),
       table("Queues", ["queue", "waiting", "in flight"],
         Object.entries(work.queues).map(([q, d]) => [q, num(d.waiting), num(d.in_flight)])),
     );
+    return work.runs;
   } catch (err) {
     clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
+    return [];
   }
 }
 
+/** A planner's answer names its run: its kinds and time. */
+interface Planned {
+  time: string;
+  kinds: string[];
+  planned: number;
+}
+const sameRun = (r: Run, p: Planned): boolean => r.kinds.join() === p.kinds.join() && Date.parse(r.at) === Date.parse(p.time);
+
 export function scheduled(root: HTMLElement): void {
   const work = h("section", { "aria-labelledby": "work-h" }, h("h2", { id: "work-h" }, "Last runs and queues"), note("Loading…"));
+  const scope = h("p", { class: "hint" }, "A run covers every program in the table, not only the program chosen above.");
   void status(work);
   if (mode === "aws") {
     // In AWS the schedules run the functions; the console only watches (the operator role invokes no function).
-    root.append(h("p", { class: "hint" }, "EventBridge Scheduler runs these functions; this page shows what they last did."), work);
+    root.append(h("p", { class: "hint" }, "EventBridge Scheduler runs these functions; this page shows what they last did."), scope, work);
     return;
   }
   const at = h("input", { type: "datetime-local", required: true, value: localNow(), step: 60 });
@@ -51,6 +69,7 @@ export function scheduled(root: HTMLElement): void {
   const out = h("div", { id: "scheduled-result", "aria-live": "polite" });
   root.append(
     h("p", { class: "hint" }, "Runs a scheduled function of the template now, as if its schedule fired at the chosen time; it answers once the work it queued is done. Running one twice for the same time changes nothing the second time."),
+    scope,
     h("form", { class: "inline", onsubmit: (e: Event) => e.preventDefault() }, field("scheduled-at", "Run time (your local time)", at)),
     buttons,
     out,
@@ -73,10 +92,19 @@ export function scheduled(root: HTMLElement): void {
     clear(out, note(`Running ${fn} at ${instant}…`));
     const started = performance.now();
     try {
-      const result = await call<unknown>("POST", `/_local/scheduled/${enc(fn)}`, { at: instant });
+      const result = await call<Planned>("POST", `/_local/scheduled/${enc(fn)}`, { at: instant });
       const ms = Math.round(performance.now() - started);
-      clear(out, note(`${fn} at ${instant}: done in ${ms} ms`, "ok"), h("pre", { class: "code", tabindex: 0, "aria-label": `${fn} result` }, JSON.stringify(result, null, 2)));
-      void status(work);
+      // The planner only queues; what its workers settled is counted on its run's record.
+      const run = (await status(work)).find((r) => sameRun(r, result));
+      clear(
+        out,
+        note(`${fn} at ${instant}: done in ${ms} ms`, "ok"),
+        figures([
+          ["Work items planned", num(result.planned)],
+          ["Members settled", h("span", { id: "scheduled-settled" }, run ? num(run.members_settled) : "—")],
+        ]),
+        h("pre", { class: "code", tabindex: 0, "aria-label": `${fn} result` }, JSON.stringify(result, null, 2)),
+      );
     } catch (err) {
       clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
     } finally {

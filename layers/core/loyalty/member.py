@@ -118,7 +118,8 @@ class LedgerEntry(Model):
     at: datetime
     ref: str | None = None  # what it answers: order:o1, refund:r1, activity:a1, adjustment:a1, expiry:day...
     reason: str | None = None  # why, where known: an adjustment's reason, campaign:<ids>, a sweep's kind
-    actor: str | None = None  # an adjustment: who made it (the body's actor, else the request's principal)
+    actor: str | None = None  # an adjustment: who made it (the request's principal, as its audit item)
+    agent: str | None = None  # an adjustment: the agent its request named (a claim, not an identity)
 
 
 class AuditEntry(Model):

@@ -284,7 +284,9 @@ class CouponView(Model):
     coupon_id: str
     template_id: str
     name: str
-    status: Literal["available", "used", "expired"]
+    status: Literal["available", "scheduled", "used", "expired"] = Field(
+        description="`scheduled`: not valid until `valid_from` (an addition to the contract's three)"
+    )
     kind: str
     value_minor: int
     min_spend_minor: int
@@ -310,6 +312,7 @@ class LedgerEntryView(Model):
         None, description="why, where known: an adjustment's reason, `campaign:<ids>`, the sweep kind, a refund"
     )
     actor: str | None = Field(None, description="an adjustment's actor")
+    agent: str | None = Field(None, description="an adjustment's agent, as its request named it")
 
 
 class Ledger(Model):
@@ -554,7 +557,9 @@ class Adjust(Body):
     points: Annotated[int, Strict(), Field(ge=-(10**9), le=10**9, description="signed, not 0: a credit or a debit")]
     reason: Annotated[str, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
     actor: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
-        None, description="who asked for it (an agent's name); default: the request's principal"
+        None,
+        description="the agent who asked (a desk's name), kept on the ledger entry as `agent`; the entry's"
+        " `actor`, like the audit item's, is always the request's principal",
     )
 
     @field_validator("points")
@@ -699,6 +704,7 @@ class ScheduledRun(Model):
     at: datetime = Field(description="the run's time (the schedule's)")
     ran_at: datetime = Field(description="when the planner ran")
     planned: int = Field(description="work items it queued")
+    members_settled: int = Field(0, description="members its work items have settled so far")
 
 
 class QueueDepth(Model):

@@ -81,8 +81,8 @@ def set_tags(program_id: ProgramId, member_id: MemberId, body: TagsChange) -> Me
     description=(
         "A support agent's correction: `points` credited (positive, new points with the program's expiry) or "
         "debited (negative, earliest-expiring first, never below zero: 409 `insufficient_points`), written as an "
-        "`adjust` ledger entry carrying `reason` and `actor` (default: the request's principal). Exactly once by "
-        "`adjustment_id`."
+        "`adjust` ledger entry carrying `reason` and `actor` (the request's principal, as in the audit trail). "
+        "Exactly once by `adjustment_id`."
     ),
     tags=["members"],
     responses=responses(201, "adjusted: the new balance and the ledger entry", repeat=REPEAT, errors=ADJUST_ERRORS),

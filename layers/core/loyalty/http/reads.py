@@ -22,7 +22,9 @@ SERVER = responses(errors=UNKNOWN)
 MINE = responses(member=True, errors=UNKNOWN)
 Limit = Annotated[int, Query(ge=1, le=100, description="entries per page")]
 Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
-Status = Annotated[Literal["available", "used", "expired"] | None, Query(description="only coupons in this status")]
+Status = Annotated[
+    Literal["available", "scheduled", "used", "expired"] | None, Query(description="only coupons in this status")
+]
 
 
 @router.get(MEMBER, summary="The member view", tags=["members"], responses=SERVER)

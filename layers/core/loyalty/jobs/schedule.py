@@ -23,8 +23,8 @@ def planner(kinds: list[str]) -> Handler:
     @event_parser(model=EventBridgeModel)
     def handler(event: EventBridgeModel, context: Any) -> dict[str, Any]:
         items = scheduler.plan(event.time, kinds)
+        scheduler.record(store(), kinds, event.time, len(items))  # first: its workers count on it
         sent = workqueue.send(items)
-        scheduler.record(store(), kinds, event.time, sent)
         metrics.add_metric(name="WorkItemsPlanned", unit=MetricUnit.Count, value=sent)
         logger.info("planned", extra={"time": event.time.isoformat(), "kinds": kinds, "items": sent})
         return {"time": event.time.isoformat(), "kinds": kinds, "planned": sent}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .posting import Change
 
 
-def adjust(change: Change, points: int, ref: str, reason: str, actor: str) -> None:
+def adjust(change: Change, points: int, ref: str, reason: str, actor: str | None, agent: str | None = None) -> None:
     """A credit counts as earned (new points, with the program's expiry); a debit spends the
     earliest-expiring points first and is refused (409 insufficient_points) past the balance."""
     if points > 0:
@@ -13,3 +13,4 @@ def adjust(change: Change, points: int, ref: str, reason: str, actor: str) -> No
     else:
         change.debit("adjust", -points, change.at, ref, reason)
     change.entries[-1].actor = actor
+    change.entries[-1].agent = agent

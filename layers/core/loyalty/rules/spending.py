@@ -82,6 +82,17 @@ def deduction(value: PointValue, order_amount_minor: int, points: int) -> tuple[
     return used, off
 
 
+def shown_status(coupon: Coupon, now: datetime) -> str:
+    """A coupon's status as members and operators read it: the stored one (available, used), or what
+    the time makes of an available one: `expired` past valid_until (a revoked one included),
+    `scheduled` before valid_from (not usable yet, as `discount` refuses it)."""
+    if coupon.status != "available":
+        return coupon.status
+    if coupon.valid_until < now:
+        return "expired"
+    return "scheduled" if now < coupon.valid_from else "available"
+
+
 def discount(coupon: Coupon, order_amount_minor: int, now: datetime, scene: str | None = None) -> int:
     """The money a coupon takes off an order; CouponUnavailable says why it cannot be used."""
     if coupon.status != "available":

@@ -20,7 +20,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
-  RUNS                     RUN#{kinds}             a planner's last scheduled run (time, items planned)
+  RUNS                     RUN#{kinds}             a planner's last scheduled run (time, items planned, members settled)
   IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
   ERASED#{pid}#{mid}       ERASED                  the member's last erasure: its pseudonym, and `pending` while
                                                    its items are still being moved (no enrolment until done)

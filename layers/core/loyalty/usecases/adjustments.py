@@ -17,11 +17,12 @@ from .pipeline import Attempt, Built, Outcome, RefKey, once
 def adjust(store: Store, program_id: str, member_id: str, body: Adjust, now: datetime) -> Outcome[AdjustmentResult]:
     """1 GetItem + 1 TransactWriteItems (profile, entry, reference, audit item)."""
     program = programs.load(store, program_id)
-    actor = body.actor or caller.current() or caller.LOCAL
+    # The request's principal, as pipeline.commit's audit item names it: one actor in both places.
+    actor = caller.current()
 
     def build(profile: Profile, attempt: Attempt) -> Built[AdjustmentResult]:
         change = Change.start(program, profile, now, attempt.exhausted)
-        adjustments.adjust(change, body.points, f"adjustment:{body.adjustment_id}", body.reason, actor)
+        adjustments.adjust(change, body.points, f"adjustment:{body.adjustment_id}", body.reason, actor, body.actor)
         result = AdjustmentResult.model_validate(
             {
                 "adjustment_id": body.adjustment_id,

@@ -12,7 +12,7 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, campaigns, growth, lifecycle, rfm, tags, tiers
+from ..rules import buckets, campaigns, growth, lifecycle, rfm, spending, tags, tiers
 from ..rules.posting import Change
 from ..schemas import AuditTrail, CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
 from ..store import MemberWrite, Stale, Store
@@ -218,7 +218,7 @@ def coupons(store: Store, program_id: str, member_id: str, status: str | None, n
         pipeline.existing(store, program_id, member_id)
     out = []
     for coupon in wallet:
-        shown = "expired" if coupon.status == "available" and coupon.valid_until < now else coupon.status
+        shown = spending.shown_status(coupon, now)
         if status is None or shown == status:
             out.append({**coupon.model_dump(), "status": shown})
     return Coupons.model_validate({"coupons": out})

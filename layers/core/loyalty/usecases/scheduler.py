@@ -35,26 +35,39 @@ class WorkItem(Model):
     shard: int
     run_at: datetime
     cursor: dict[str, Any] | None = None  # where a worker that ran short of time stopped
+    run: list[str] | None = None  # the planner's kinds: the run record its settled members count on
 
 
 def plan(at: datetime, kinds: list[str]) -> list[WorkItem]:
-    return [WorkItem(kind=kind, shard=s, run_at=at) for kind in kinds for s in range(DUE_SHARDS)]
+    return [WorkItem(kind=kind, shard=s, run_at=at, run=kinds) for kind in kinds for s in range(DUE_SHARDS)]
 
 
 def record(store: Store, kinds: list[str], at: datetime, planned: int) -> None:
-    """The run's trace for operators (the console's scheduled work page): 1 PutItem."""
+    """The run's trace for operators (the console's scheduled work page): 1 PutItem, before its items
+    are sent, so that no worker counts on the previous run's record."""
     store.record_run(kinds, clock.iso(at), clock.iso(clock.now()), planned)
 
 
 def runs(store: Store) -> list[dict[str, Any]]:
-    """Each planner's last run, latest first."""
-    found = [{k: r[k] for k in ("kinds", "at", "ran_at", "planned")} for r in store.runs()]
+    """Each planner's last run, latest first, with the members its workers have settled so far."""
+    found = [
+        {**{k: r[k] for k in ("kinds", "at", "ran_at", "planned")}, "members_settled": r.get("members_settled", 0)}
+        for r in store.runs()
+    ]
     return sorted(found, key=lambda r: str(r["ran_at"]), reverse=True)
 
 
 def work(store: Store, item: WorkItem, time_left: Callable[[], float]) -> tuple[dict[str, int], WorkItem | None]:
-    """Settle the item's due members page by page. When time runs short, return the item again with
-    its cursor, for the caller to re-queue; otherwise None."""
+    """Settle the item's due members page by page (and count them on the run's record). When time
+    runs short, return the item again with its cursor, for the caller to re-queue; otherwise None."""
+    stats, rest = _work(store, item, time_left)
+    if stats.get("members_settled") and item.run is not None:
+        # 1 UpdateItem, only where a member was settled; a record of a later run is left alone.
+        store.count_run(item.run, clock.iso(item.run_at), stats["members_settled"])
+    return stats, rest
+
+
+def _work(store: Store, item: WorkItem, time_left: Callable[[], float]) -> tuple[dict[str, int], WorkItem | None]:
     stats: Counter[str] = Counter()
     cursor = item.cursor
     while True:
