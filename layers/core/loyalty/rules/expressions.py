@@ -113,13 +113,19 @@ class Compiled:
 class Activation:
     """The facts of one event, converted once for every expression evaluated on it."""
 
-    __slots__ = ("bound", "context", "items", "over_items")
+    __slots__ = ("bound", "context", "facts", "items", "over_items", "per_item")
 
-    def __init__(self, context: Any, items: list[dict[str, Any]]) -> None:
+    def __init__(self, context: Any, facts: dict[str, Any]) -> None:
         self.context = context
+        self.facts = facts
+        items = facts.get("order", {}).get("items", [])
         self.items = {id(item): at for at, item in enumerate(items)}  # the order's items (kept alive by it)
         self.over_items: dict[Compiled, list[Any] | None] = {}  # each on_items' answers, None: it failed
-        self.bound: dict[str, Any] | None = None  # the item bound to `i` now
+        self.per_item: Any = None  # the facts once more, `i` resolved on demand (built on first need)
+        self.bound: dict[str, Any] | None = None  # the item `i` resolves to now
+
+    def resolve(self, name: str) -> Any:
+        return self.bound if name == ITEM_VARIABLE else None  # None: the context's own variables
 
 
 def compile(source: str) -> Compiled:
@@ -136,7 +142,7 @@ def compile(source: str) -> Compiled:
 
 
 def activation(facts: dict[str, Any]) -> Activation:
-    return Activation(library().Context(facts), facts.get("order", {}).get("items", []))
+    return Activation(library().Context(facts), facts)
 
 
 def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None) -> bool:
@@ -153,10 +159,14 @@ def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None
                 answers = act.over_items[compiled]
                 if answers is not None:
                     return answers[at] is True
-            # an item of its own, or an error on some item (which must not make the others False)
-            if act.bound is not item:
-                act.context.add_variable(ITEM_VARIABLE, item)
-                act.bound = item
+            # An item of its own, or an error on some item (which must not make the others False).
+            # Binding `i` with add_variable would convert every fact again for each item (~90 µs on a
+            # 100-line order): a second context resolves `i` instead, its facts converted once.
+            if act.per_item is None:
+                act.per_item = library().Context(act.facts)
+                act.per_item.set_variable_resolver(act.resolve)
+            act.bound = item
+            return compiled.program.execute(act.per_item) is True
         return compiled.program.execute(act.context) is True
     except (KeyboardInterrupt, SystemExit):
         raise
