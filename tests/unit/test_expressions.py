@@ -229,7 +229,7 @@ def test_on_items_over_the_activations_own_items_is_one_evaluation_with_the_same
     items = given["order"]["items"]  # the very dicts of the facts: answered from one `map` over them
     assert [expressions.test(on_tea, act, item) for item in items] == [True, False]
     assert list(act.over_items.values()) == [[True, False]]
-    assert act.bound is None  # no item was bound one by one
+    assert act.resolving is None  # no item was answered alone
 
 
 def test_an_error_on_one_item_leaves_the_others_answered() -> None:
