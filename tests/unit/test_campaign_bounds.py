@@ -6,19 +6,24 @@ runs it."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from loyalty.errors import ProgramInvalid
 from loyalty.member import CampaignUse, Profile
 from loyalty.program import MAX_CAMPAIGNS, MAX_ORDER_ITEMS, MAX_TAGS, Program
 from loyalty.rules import campaigns, conditions, earning, expressions
+from loyalty.rules.expressions import FACTS, List
 from loyalty.rules.posting import Change
-from tests.support import program
+from loyalty.usecases.programs import validate
+from tests.support import ROOT, program
 
 NOW = datetime(2026, 12, 3, 4, tzinfo=UTC)
+PROGRAMS = ROOT / "programs"
 LONGEST = 64  # an Id (program.Id): sku, category, store, channel, scene, tag
 MEMBER = Profile(
     program_id="p",
@@ -79,7 +84,7 @@ OWN = "campaign.uses_by_member == 0 && "
 HEAVY = {
     "filter": ({"when": OWN + "order.items.filter(a, a.quantity > 0).size() > 0"}),
     "lists": ({"when": OWN + "order.items.map(a, [a, a, a, a, a]).size() > 0"}),
-    "regex": ({"when": OWN + "!order.items.exists(a, a.sku.matches('\\\\w'))"}),
+    "regex": ({"when": OWN + "order.items.all(a, a.sku.matches('\\\\w'))"}),
     "nested": ({"when": OWN + "!order.items.exists(a, order.items.exists(b, b.sku == a.category))"}),
     "reads": ({"when": OWN + " && ".join(["order.items.size() > 0"] * 8)}),
     "on_items": (
@@ -90,13 +95,87 @@ HEAVY = {
 
 
 def at_the_bound(campaign: dict[str, Any]) -> list[dict[str, Any]]:
-    """As many copies of `campaign` as PUT accepts (at most MAX_CAMPAIGNS)."""
+    """As many copies of `campaign` as PUT accepts (at most MAX_CAMPAIGNS), found by the rule itself."""
     one = {"effects": [{"points": 1}]} | campaign
-    steps = conditions.cost_problems  # noqa: F841 - the rule under test decides, not this helper
-    copies = []
+    copies: list[dict[str, Any]] = []
     while len(copies) < MAX_CAMPAIGNS and not conditions.cost_problems(document([*copies, one])):
         copies.append(one)
     return copies
+
+
+@pytest.mark.parametrize("heavy", HEAVY)
+def test_the_most_expensive_program_put_accepts_evaluates_a_purchase_in_under_100_ms(heavy: str) -> None:
+    copies = at_the_bound(HEAVY[heavy])
+    doc = document(copies)
+    validate(doc)  # PUT accepts it (ProgramInvalid lists every problem otherwise)
+    ms, applied = evaluation_ms(doc, lines(("tea",)), runs=7)  # the best of 7: the machine is shared
+    assert applied == len(copies)  # every campaign held: each evaluated in full
+    assert ms < 100, f"{len(copies)} campaigns: {ms:.1f} ms"
+
+
+def test_a_program_just_over_the_bound_is_refused_naming_the_campaign() -> None:
+    copies = at_the_bound(HEAVY["filter"])
+    assert len(copies) < MAX_CAMPAIGNS  # the cost stopped it, not the number of campaigns
+    with pytest.raises(ProgramInvalid) as refused:
+        validate(document([*copies, copies[0]]))
+    (detail,) = refused.value.details
+    assert detail["field"] == f"campaigns[{len(copies)}].when"
+    message = detail["message"]
+    assert message.startswith("costs ") and f"more than {conditions.MAX_COST:,}" in message, message
+    assert "once per element of its list (order.items: 100" in message
+    # an on_items is named as its own field
+    with pytest.raises(ProgramInvalid) as refused:
+        validate(
+            document(
+                [
+                    *copies,
+                    {
+                        "when": "true",
+                        "effects": [
+                            {
+                                "points_per_unit": {"points": 1, "unit_minor": 100},
+                                "on_items": "order.items.exists(a, a.sku == i.sku)",
+                            }
+                        ],
+                    },
+                ]
+            )
+        )
+    assert [d["field"] for d in refused.value.details] == [f"campaigns[{len(copies)}].effects[0].on_items"]
+
+
+def test_each_trigger_is_an_event_of_its_own() -> None:
+    # A purchase never runs the activity campaigns: each trigger has the whole bound.
+    copies = at_the_bound(HEAVY["filter"])
+    activity = {"trigger": "activity", "when": "member.tags.exists(a, member.tags.exists(b, a == b))"}
+    assert conditions.cost_problems(document([*copies, *[activity] * 10])) == []
+
+
+def test_the_templates_and_the_bench_programs_are_within_the_bound() -> None:
+    from bench import campaigns as bench
+
+    for path in sorted(PROGRAMS.glob("*.json")):
+        assert conditions.cost_problems(json.loads(path.read_text())) == [], path.name
+    for name, rules in bench.cases(NOW).items():  # 50 campaigns: the most a test program has
+        assert conditions.cost_problems(bench.document(rules)) == [], name
+
+
+def test_comprehensions_count_their_list_s_longest_and_nested_ones_multiply() -> None:
+    cost = conditions.cost
+    one = cost("order.items.exists(a, a.quantity > 1)", "purchase")
+    nested = cost("order.items.exists(a, order.items.exists(b, b.quantity > a.quantity))", "purchase")
+    assert MAX_ORDER_ITEMS * conditions.ITERATION < one < nested
+    assert nested > MAX_ORDER_ITEMS * one
+    tags = cost("member.tags.exists(t, t == 'vip')", "purchase")
+    assert MAX_TAGS * conditions.ITERATION < tags < one  # member.tags: at most MAX_TAGS
+    assert cost("[1, 2, 3].exists(x, x > 2)", "purchase") < tags
+    # map() and filter() copy their result once per element: quadratic in the list's length
+    assert cost("order.items.filter(a, a.quantity > 1).size() > 0", "purchase") > MAX_ORDER_ITEMS**2 // 2
+    # a Unicode class compiles to a large automaton, on every call
+    assert conditions.regex_cost("\\w{20}") > 20 * conditions.regex_cost("[a-z]")
+    for fact in FACTS["purchase"].values():  # every list fact has its longest declared
+        for field, kind in fact.fields.items():
+            assert not isinstance(kind, List) or (fact.name, field) in conditions._LENGTHS
 
 
 def test_campaigns_reading_campaign_convert_the_facts_once_per_event(monkeypatch: pytest.MonkeyPatch) -> None:
