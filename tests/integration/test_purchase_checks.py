@@ -36,7 +36,7 @@ def test_items_over_the_order_are_refused_and_write_nothing(stack: Stack, api: C
     member = f"/programs/{pid}/members/m1"
     assert api.call("POST", f"/programs/{pid}/members", {"member_id": "m1"})[0] == 201
     view = api.call("GET", member)[1]
-    items = [{"sku": f"s{i}", "amount_minor": 10**12} for i in range(500)]
+    items = [{"sku": f"s{i}", "amount_minor": 10**12} for i in range(100)]
     status, reply = api.call("POST", f"{member}/purchases", {"order_id": "o1", "amount_minor": 100, "items": items})
     assert status == 422 and [d["field"] for d in reply["error"]["details"]] == ["items"], reply
     assert api.call("GET", member)[1] == view

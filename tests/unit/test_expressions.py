@@ -12,7 +12,7 @@ import pytest
 
 from loyalty.rules import conditions, expressions
 from loyalty.rules.conditions import MAX_COMPREHENSIONS, MAX_DEPTH, MAX_LIST, MAX_REGEX, MAX_SOURCE
-from loyalty.rules.expressions import FACTS
+from loyalty.rules.expressions import FACTS, ITEM_VARIABLE
 from tests.cel_spec import CASES, passes, purchase_facts
 
 TEA = "order.amount_minor >= 3000 && member.tier in ['gold', 'jade'] && order.items.exists(i, i.category == 'tea')"
@@ -261,7 +261,7 @@ def test_on_items_over_the_activations_own_items_is_one_evaluation_with_the_same
     items = given["order"]["items"]  # the very dicts of the facts: answered from one `map` over them
     assert [expressions.test(on_tea, act, item) for item in items] == [True, False]
     assert list(act.over_items.values()) == [[True, False]]
-    assert act.bound is None  # no item was bound one by one
+    assert act.resolving is None  # no item was answered alone
 
 
 def test_an_error_on_one_item_leaves_the_others_answered() -> None:
@@ -269,6 +269,9 @@ def test_an_error_on_one_item_leaves_the_others_answered() -> None:
     act = expressions.activation(given)
     inverse = expressions.compile("100 / (i.quantity - 1) > 0")  # the cake (quantity 1) divides by zero
     assert [expressions.test(inverse, act, item) for item in given["order"]["items"]] == [True, False]
+    # Issue 27: each item answered on a context of its own, resolving `i`, never by binding it on the
+    # event's context (which converted every fact again, item by item: ~90 µs each on a 100-line order).
+    assert ITEM_VARIABLE not in act.context.variables
 
 
 def test_an_on_items_expression_without_its_item_is_false() -> None:

@@ -297,6 +297,8 @@ SEGMENTS = ("champions", "loyal", "promising", "needs_attention", "at_risk", "hi
 
 # Campaigns are evaluated on every event of their trigger: a bound on the work one event can cost.
 MAX_CAMPAIGNS = 100
+# Lines of one purchase or quote: every campaign's comprehensions over order.items run over them.
+MAX_ORDER_ITEMS = 100
 
 # A card refund revokes a payment's unused coupons in one transaction (at most 100 items).
 MAX_COUPONS_PER_PAYMENT = 80

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_IMPORTED_POINTS, MAX_REDEEMED_COUPONS, MAX_TAGS, Id
+from .program import MAX_IMPORTED_POINTS, MAX_ORDER_ITEMS, MAX_REDEEMED_COUPONS, MAX_TAGS, Id
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
@@ -61,7 +61,9 @@ class Purchase(Body):
         None, description="default: now; not before the member's enrolment (up to 5 minutes before counts as at it)"
     )
     items: list[OrderItem] | None = Field(
-        None, max_length=500, description="the order's lines; their amounts sum to at most `amount_minor`"
+        None,
+        max_length=MAX_ORDER_ITEMS,
+        description="the order's lines (at most 100); they sum to at most `amount_minor`",
     )
     store_id: Id | None = None
     channel: Id | None = Field(None, description="where the order was placed (app, till, web...), for campaigns")

@@ -203,11 +203,8 @@ def run(change: Change, event: Event) -> list[Applied]:
         c = r.campaign
         if not _active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
-        if r.per_campaign:
-            act = expressions.activation(_facts(change.program, profile, event, c.id))
-        else:
-            shared = shared or expressions.activation(_facts(change.program, profile, event, None))
-            act = shared
+        shared = shared or expressions.activation(_facts(change.program, profile, event, None))
+        act = shared.for_campaign(_campaign_facts(profile, c.id)) if r.per_campaign else shared
         if not expressions.test(r.when, act):
             continue
         gives = _gives(change.program, r, event, act, order_factors)
@@ -312,7 +309,7 @@ def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | 
             "growth": growth.window_growth(program, profile, today),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
-        "campaign": {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0},
+        "campaign": _campaign_facts(profile, campaign_id),
     }
     if event.order is not None:
         o = event.order
@@ -326,6 +323,10 @@ def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | 
     if event.activity is not None:
         facts["activity"] = event.activity
     return facts
+
+
+def _campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:
+    return {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0}
 
 
 def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str, Decimal]) -> Applied:

@@ -9,17 +9,24 @@ exists/all/exists_one/map/filter (the iteration variable bound to the element ty
 has(). Functions the library lacks (the string extensions, a global `matches(s, re)`) are refused here
 rather than failing at purchase.
 
-An expensive expression is refused at PUT, never slow at purchase: the bounds below. The library's
-`matches` uses Rust's regex crate (linear time, no backtracking), so a pattern only needs a length bound.
-Only the programs function imports this module: a purchase never loads the checker.
+An expensive expression is refused at PUT, never slow at purchase: the bounds below, and the cost of
+a whole program per event (`cost_problems`: every campaign of one trigger, their `when` and
+`on_items`, counted in steps). The library's `matches` uses Rust's regex crate (linear time, no
+backtracking) but compiles its pattern on every call, so a pattern is bounded in length and costed by
+what compiling it takes. Only the programs function imports this module: a purchase never loads the
+checker.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from annotated_types import MaxLen
+
+from ..program import MAX_ORDER_ITEMS, MAX_TAGS, Program
 from .expressions import FACTS, ITEM, ITEM_VARIABLE, Fact, List, Map, Type, library
 
 MAX_SOURCE = 1000  # characters of one expression
@@ -27,6 +34,10 @@ MAX_DEPTH = 12  # nesting of the expression tree (a chain of && or of || counts 
 MAX_LIST = 100  # elements of one list or map literal
 MAX_COMPREHENSIONS = 2  # exists/all/map/filter nested in one another: at most items x list steps
 MAX_REGEX = 100  # characters of a matches() pattern, which must be a string literal
+# Steps of evaluation one event may cost, over every campaign of its trigger (`cost_problems`; a step
+# is ~0.1 µs of the library's work, see `cost`): the bench's 50 campaigns on a 100-line order take
+# ~590,000; tests/unit/test_campaign_bounds.py times the most expensive programs this accepts.
+MAX_COST = 600_000
 
 
 def campaign_problems(document: Any) -> list[dict[str, str]]:
@@ -47,7 +58,47 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
             on_items = effect.get("on_items") if isinstance(effect, dict) else None
             for message in problems(on_items, trigger, on_items=True) if isinstance(on_items, str) else []:
                 found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
+    return found + cost_problems(document)
+
+
+def cost_problems(document: Any) -> list[dict[str, str]]:
+    """The campaign field that takes the work of one event of its trigger over MAX_COST, per trigger:
+    a purchase runs every purchase campaign's `when`, and every `on_items` of those that hold."""
+    raw = document.get("campaigns") if isinstance(document, dict) else None
+    total: dict[str, int] = {}
+    found: list[dict[str, str]] = []
+    for i, c in enumerate(raw if isinstance(raw, list) else []):
+        trigger = c.get("trigger") if isinstance(c, dict) else None
+        if not isinstance(trigger, str) or trigger not in FACTS or total.get(trigger, 0) > MAX_COST:
+            continue
+        for field, steps in _campaign_costs(i, c, trigger):
+            total[trigger] = total.get(trigger, 0) + steps
+            if total[trigger] > MAX_COST:
+                found.append({"field": field, "message": _over(trigger, steps, total[trigger])})
+                break
     return found
+
+
+def _campaign_costs(i: int, campaign: dict[str, Any], trigger: str) -> list[tuple[str, int]]:
+    when = campaign.get("when", "true")
+    costs = [(f"campaigns[{i}].when", cost(when, trigger) if isinstance(when, str) else 0)]
+    effects = campaign.get("effects")
+    for j, effect in enumerate(effects if isinstance(effects, list) else []):
+        on_items = effect.get("on_items") if isinstance(effect, dict) else None
+        if isinstance(on_items, str):
+            costs.append((f"campaigns[{i}].effects[{j}].on_items", cost(on_items, trigger, on_items=True)))
+    return costs
+
+
+def _over(trigger: str, steps: int, total: int) -> str:
+    return (
+        f"costs {steps:,} steps of evaluation on {_a(trigger)}, and {_a(trigger)} would cost {total:,} with the"
+        f" {trigger} campaigns before it: more than {MAX_COST:,} (the bound of one event's campaigns). A"
+        f" comprehension counts its body once per element of its list (order.items: {MAX_ORDER_ITEMS},"
+        f" member.tags: {MAX_TAGS}), so nested ones multiply; map() and filter() also copy their result"
+        f" once per element; on_items runs once per order item; a matches() pattern costs its compilation"
+        f" on every call"
+    )
 
 
 def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
@@ -591,3 +642,277 @@ class _Checker:
         if name == "filter":
             return List(element)
         return "bool"
+
+
+# --- the cost of an event ----------------------------------------------------------------------------
+# A step is ~0.1 µs of the library's work at most; each weight below is from a measurement of
+# common-expression-language 0.10.0 on a 100-line order with every string at its longest (64).
+
+ITERATION = 8  # one element of a comprehension (~0.8 µs)
+_STRING = 3  # a string's weight when copied, compared or converted (an int or a bool: 1)
+_MAP = 4  # a map's weight besides its values (an item copied: ~1 µs)
+_RESOLVED = 80  # `i` resolved through Python for an item answered alone (~5 µs)
+_RESOLVED_CAMPAIGN = 20  # `campaign`, resolved through Python for its campaign (~2 µs)
+_PER_ITEM = 100  # one item answered alone (rules/expressions.test's fallback: ~5.5 µs)
+
+# The most elements of each list fact (list literals have their own length; map() and filter() that
+# of the list they run over).
+_LENGTHS: dict[tuple[str, str], int] = {
+    ("order", "items"): MAX_ORDER_ITEMS,
+    ("member", "tags"): MAX_TAGS,
+    # a member holds at most one card per plan of the program
+    ("member", "paid_cards"): next(
+        m.max_length for m in Program.model_fields["paid_cards"].metadata if isinstance(m, MaxLen)
+    ),
+}
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """The most a value can hold: `dims`, the most elements at each level of nesting (() for a single
+    value, (100,) for order.items); `leaf`, the weight of one innermost element (an item: its fields')."""
+
+    dims: tuple[int, ...] = ()
+    leaf: int = 1
+    fact: Fact | None = None  # the fact an innermost element is, whose fields a select reads
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.dims) * self.leaf
+
+    def element(self) -> _Shape:
+        return _Shape(self.dims[1:], self.leaf, self.fact)
+
+
+_ONE = _Shape()
+_TEXT = _Shape(leaf=_STRING)
+
+
+def _length(shape: _Shape) -> int:
+    return shape.dims[0] if shape.dims else 1
+
+
+def _merge(shapes: list[_Shape]) -> _Shape:
+    """A shape that holds each of `shapes` (a literal's elements, the branches of ?:)."""
+    if not shapes:
+        return _ONE
+    depth = max(len(s.dims) for s in shapes)
+    dims = tuple(max((s.dims[k] for s in shapes if k < len(s.dims)), default=1) for k in range(depth))
+    facts = {s.fact for s in shapes}
+    return _Shape(dims, max(s.leaf for s in shapes), facts.pop() if len(facts) == 1 else None)
+
+
+def _of(kind: Type, length: int = 1) -> _Shape:
+    if isinstance(kind, List):
+        inner = _of(kind.elem)
+        return _Shape((length, *inner.dims), inner.leaf, inner.fact)
+    if isinstance(kind, Fact):
+        fields = [_of(t, _LENGTHS.get((kind.name, f), 1)).size for f, t in kind.fields.items()]
+        return _Shape((), sum(fields) + _MAP, kind)
+    return _TEXT if kind in ("string", "bytes") else _ONE
+
+
+def cost(source: str, trigger: str, on_items: bool = False) -> int:
+    """The most steps one evaluation of `source` takes on an event of `trigger` (an `on_items`: over
+    every order item, as rules/expressions evaluates it). 0 for an expression `problems` refuses
+    unparsed (it never runs)."""
+    try:
+        tree = _Parser(source).parse()
+    except (_Bound, SyntaxError):
+        return 0
+    scope = {name: _of(fact) for name, fact in FACTS[trigger].items()}
+    if not on_items:
+        return _Cost(scope).steps(tree)[0]
+    # As expressions.compile runs it: `order.items.map(i, (source))`; and when it may err on an item,
+    # once more per item on a context of its own (its facts converted once, `i` resolved in Python).
+    items = _Node("select", "items", (_Node("ident", "order"),))
+    steps = _Cost(scope).steps(_Node("call", "map", (_Node("ident", ITEM_VARIABLE), tree), target=items))[0]
+    if not _may_err(tree):
+        return steps
+    alone = _Cost(scope | {ITEM_VARIABLE: _of(ITEM)}, item_resolved=True).steps(tree)[0]
+    return steps + MAX_ORDER_ITEMS * (_PER_ITEM + alone)
+
+
+_ERRING_OPS = ("/", "%", "+", "-", "*", "-_")  # division by zero, overflow
+_ERRING_CALLS = ("int", "uint", "double", "dyn")  # a value out of range, a type known only when run
+
+
+def _may_err(node: _Node) -> bool:
+    """Whether a well-typed expression may still fail when run (the checker has refused the rest)."""
+    if node.kind in ("index", "map") or (node.kind == "op" and node.value in _ERRING_OPS):
+        return True
+    if node.kind == "call" and node.value in _ERRING_CALLS:
+        return True
+    return any(_may_err(n) for n in (*node.args, *([node.target] if node.target else [])))
+
+
+# Compiling a regex (the library does on every matches() call), in steps: Unicode classes are large
+# automata (\w ~190 µs, \d ~35 µs, \s, \b, `.` and a negated class ~20 µs, measured); a repetition
+# {n,m} compiles its atom m times.
+_CLASS_STEPS = {"w": 4000, "W": 4000, "p": 4000, "P": 4000, "d": 800, "D": 800, "s": 400, "S": 400, "b": 400, "B": 400}
+_WIDE = 400  # `.` or a negated class
+_CHAR = 15
+_COMPILE = 100  # a pattern of a few characters (~6 µs)
+_REPEAT = re.compile(r"\{(\d+)(,(\d*))?\}")
+
+
+def regex_cost(pattern: str) -> int:
+    """The steps one compilation of `pattern` may take (an overestimate: a sum over its atoms)."""
+    groups: list[tuple[int, int]] = []
+    total = last = 0
+    at = 0
+    while at < len(pattern):
+        ch = pattern[at]
+        atom = _CHAR
+        if ch == "\\":
+            letter = pattern[at + 1 : at + 2]
+            atom = _CLASS_STEPS.get(letter, _CHAR)
+            at += 2
+            if letter in ("p", "P"):  # \pL or \p{Greek}
+                at = (pattern.find("}", at) + 1 or len(pattern)) if pattern[at : at + 1] == "{" else at + 1
+        elif ch == "[":
+            atom, at = _class_cost(pattern, at)
+        elif ch == ".":
+            atom, at = _WIDE, at + 1
+        elif ch == "(":
+            groups.append((total, last))
+            total = last = 0
+            at += 1
+            if pattern[at : at + 1] == "?":  # flags or a name: `(?i)`, `(?i:`, `(?P<n>`
+                end = min((k for k in (pattern.find(c, at) for c in ":)>") if k >= 0), default=len(pattern))
+                at = end + (pattern[end : end + 1] in (":", ">"))
+            continue
+        elif ch == ")":
+            atom = total
+            total, last = groups.pop() if groups else (0, 0)
+            at += 1
+        elif ch == "{" and (repeat := _REPEAT.match(pattern, at)):
+            low, high = int(repeat.group(1)), repeat.group(3)
+            times = low + 1 if high == "" else int(high or low)  # {n,}: n copies and a loop
+            total += last * (times - 1)
+            last *= times
+            at = repeat.end()
+            continue
+        else:
+            at += 1
+            if ch in "*+?|^$":
+                continue
+        total += atom
+        last = atom
+    return _COMPILE + total + sum(t for t, _ in groups)
+
+
+def _class_cost(pattern: str, at: int) -> tuple[int, int]:
+    """A bracketed class from its `[`: its steps and where it ends."""
+    at += 1
+    steps = _CHAR
+    if pattern[at : at + 1] == "^":
+        steps, at = _WIDE, at + 1
+    if pattern[at : at + 1] == "]":
+        at += 1
+    depth = 1
+    while at < len(pattern) and depth:
+        ch = pattern[at]
+        if ch == "\\":
+            steps += _CLASS_STEPS.get(pattern[at + 1 : at + 2], 0)
+            at += 2
+            continue
+        depth += (ch == "[") - (ch == "]")
+        at += 1
+    return steps, at
+
+
+class _Cost:
+    """The worst-case steps of a parsed expression: a step per node, a comprehension's body once per
+    element of its list, what copies or compares whole values by their weight."""
+
+    def __init__(self, scope: dict[str, _Shape], item_resolved: bool = False) -> None:
+        self.scope = scope
+        # read through Python on every read (rules/expressions.Activation.context_for)
+        self.resolved = {"campaign": _RESOLVED_CAMPAIGN} | ({ITEM_VARIABLE: _RESOLVED} if item_resolved else {})
+
+    def steps(self, node: _Node) -> tuple[int, _Shape]:  # noqa: PLR0911 - one return per kind of node
+        kind = node.kind
+        if kind == "ident":
+            shape = self.scope.get(node.value, _ONE)
+            read = self.resolved.get(node.value, 1)
+            return read + _copied(shape), shape
+        if kind == "call" and node.value in _MACROS and node.target is not None and node.args:
+            return self.comprehension(node)
+        children = [self.steps(a) for a in (*node.args, *([node.target] if node.target else []))]
+        steps = 1 + sum(c for c, _ in children)
+        shapes = [s for _, s in children]
+        if kind == "list":
+            each = _merge(shapes)
+            return steps, _Shape((len(shapes), *each.dims), each.leaf, each.fact)
+        if kind == "map":
+            values = _merge(shapes[1::2])
+            return steps, _Shape((len(shapes) // 2, *values.dims), values.leaf, values.fact)
+        if kind == "select":
+            shape = self.select(shapes[0], node.value)
+            return steps + _copied(shape), shape
+        if kind == "index":
+            return steps, shapes[0].element()
+        if kind == "call":
+            if node.value == "matches" and node.args and node.args[0].kind == "string":
+                steps += regex_cost(_literal(node.args[0].value))
+            return steps, shapes[0] if node.value == "dyn" and shapes else _ONE
+        if kind == "string":
+            return steps, _TEXT
+        if kind != "op":
+            return steps, _ONE
+        if node.value == "?:":
+            return steps, _merge(shapes[1:])
+        if node.value in ("==", "!=", "in", "+") and any(s.dims for s in shapes):
+            steps += sum(s.size for s in shapes)  # compared, searched or copied element by element
+            if node.value == "+":
+                left, right = shapes
+                rest = _merge([left.element(), right.element()])
+                return steps, _Shape((_length(left) + _length(right), *rest.dims), rest.leaf, rest.fact)
+        return steps, _TEXT if node.value == "+" and _TEXT in shapes else _ONE
+
+    def select(self, operand: _Shape, field: str) -> _Shape:
+        if operand.dims:
+            return operand.element()
+        fact = operand.fact
+        if fact is None or field not in fact.fields:
+            return _Shape((), operand.leaf)
+        return _of(fact.fields[field], _LENGTHS.get((fact.name, field), 1))
+
+    def comprehension(self, node: _Node) -> tuple[int, _Shape]:
+        assert node.target is not None
+        steps, source = self.steps(node.target)
+        count = _length(source)
+        variable = node.args[0].value
+        shadowed = self.scope.get(variable)
+        self.scope[variable] = source.element()
+        try:
+            body = [self.steps(a) for a in node.args[1:]]
+        finally:
+            if shadowed is None:
+                self.scope.pop(variable, None)
+            else:
+                self.scope[variable] = shadowed
+        steps += 1 + count * (ITERATION + sum(c for c, _ in body))
+        # map() and filter() build their result by copying it once per element (measured: quadratic).
+        copies = count * (count + 1) // 2
+        if node.value == "map":
+            each = body[-1][1]
+            return steps + copies * each.size, _Shape((count, *each.dims), each.leaf, each.fact)
+        if node.value == "filter":
+            return steps + copies * source.element().size, source
+        return steps, _ONE
+
+
+def _copied(shape: _Shape) -> int:
+    """Reading a list copies it (order.items: ~85 µs)."""
+    return shape.size if shape.dims else 0
+
+
+def _literal(source: str) -> str:
+    """A string literal's value, as the library reads it."""
+    try:
+        value = library().compile(source).execute({})
+    except Exception:
+        return source
+    return value if isinstance(value, str) else source

@@ -111,15 +111,50 @@ class Compiled:
 
 
 class Activation:
-    """The facts of one event, converted once for every expression evaluated on it."""
+    """The facts of one event, converted once for every expression evaluated on it; or a view of
+    them for one campaign (`for_campaign`), whose `campaign` facts are its own."""
 
-    __slots__ = ("bound", "context", "items", "over_items")
+    __slots__ = ("base", "campaign", "context", "facts", "items", "over_items", "resolving")
 
-    def __init__(self, context: Any, items: list[dict[str, Any]]) -> None:
-        self.context = context
-        self.items = {id(item): at for at, item in enumerate(items)}  # the order's items (kept alive by it)
+    def __init__(self, facts: dict[str, Any], base: Activation | None = None, campaign: Any = None) -> None:
+        self.base = base or self
+        self.facts = facts
+        self.context = base.context if base else library().Context(facts)
+        self.items = base.items if base else {id(item): at for at, item in enumerate(_items(facts))}
+        self.campaign = campaign  # None: the event's own `campaign` facts
         self.over_items: dict[Compiled, list[Any] | None] = {}  # each on_items' answers, None: it failed
-        self.bound: dict[str, Any] | None = None  # the item bound to `i` now
+        self.resolving: _Resolving | None = None  # on the base, built on first need
+
+    def for_campaign(self, campaign: dict[str, Any]) -> Activation:
+        return Activation(self.facts, self.base, campaign)
+
+    def context_for(self, item: dict[str, Any] | None) -> Any:
+        """The facts with `i` bound to `item` and this view's `campaign`: on a second context that
+        resolves both from Python. Binding them with add_variable, or a context per campaign,
+        would convert every fact again each time (~0.5 ms on a 100-line order)."""
+        base = self.base
+        if base.resolving is None:
+            base.resolving = _Resolving(base.facts)
+        base.resolving.item, base.resolving.campaign = item, self.campaign
+        return base.resolving.context
+
+
+class _Resolving:
+    __slots__ = ("campaign", "context", "item")
+
+    def __init__(self, facts: dict[str, Any]) -> None:
+        self.item: dict[str, Any] | None = None
+        self.campaign: Any = None
+        self.context = library().Context(facts)
+        self.context.set_variable_resolver(self.resolve)
+
+    def resolve(self, name: str) -> Any:
+        # None: the context's own variable (the event's `campaign` when the view has none)
+        return self.item if name == ITEM_VARIABLE else self.campaign if name == "campaign" else None
+
+
+def _items(facts: dict[str, Any]) -> list[dict[str, Any]]:
+    return facts.get("order", {}).get("items", [])
 
 
 def compile(source: str) -> Compiled:
@@ -136,7 +171,7 @@ def compile(source: str) -> Compiled:
 
 
 def activation(facts: dict[str, Any]) -> Activation:
-    return Activation(library().Context(facts), facts.get("order", {}).get("items", []))
+    return Activation(facts)
 
 
 def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None) -> bool:
@@ -145,19 +180,18 @@ def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None
     if compiled.program is None:
         return False
     try:
+        context = act.context if act.campaign is None else act.context_for(None)
         if item is not None:
             at = act.items.get(id(item))
             if at is not None and compiled.over_items is not None:
                 if compiled not in act.over_items:
-                    act.over_items[compiled] = _answers(compiled.over_items, act.context)
+                    act.over_items[compiled] = _answers(compiled.over_items, context)
                 answers = act.over_items[compiled]
                 if answers is not None:
                     return answers[at] is True
             # an item of its own, or an error on some item (which must not make the others False)
-            if act.bound is not item:
-                act.context.add_variable(ITEM_VARIABLE, item)
-                act.bound = item
-        return compiled.program.execute(act.context) is True
+            context = act.context_for(item)
+        return compiled.program.execute(context) is True
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException:  # pyo3 turns a Rust panic into PanicException, a BaseException
