@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from functools import partial
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
 
 from .. import clock
 from ..runtime import metrics, store
@@ -24,7 +20,6 @@ from ..schemas import (
     Refund,
     RefundResult,
 )
-from ..store import Store
 from ..usecases import earning
 from ..usecases.pipeline import Outcome
 from .identity import member_id
@@ -38,10 +33,8 @@ ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_rea
 ME_ACTIVITY_ERRORS = {403: "forbidden: a type without self_report (the server's to report)", **ACTIVITY_ERRORS}
 
 
-def _write(
-    use_case: Callable[[Store, str, str, Any, datetime], Outcome[Any]], program_id: str, who: str, body: BaseModel
-) -> Response[Any]:
-    outcome = use_case(store(), program_id, who, body, clock.now())
+def _answer(outcome: Outcome[Any]) -> Response[Any]:
+    """A write's answer (201, or 200 for a repeat), counting the points it credited."""
     earned = getattr(outcome.result, "points_earned", 0)
     if outcome.created and earned:
         metrics.add_metric(name="PointsEarned", unit=MetricUnit.Count, value=earned)
@@ -56,7 +49,7 @@ def _write(
     responses=responses(201, "credited", repeat=REPEAT, errors=ERRORS),
 )
 def purchase(program_id: ProgramId, member_id: MemberId, body: Purchase) -> Response[PurchaseResult]:
-    return _write(earning.purchase, program_id, member_id, body)
+    return _answer(earning.purchase(store(), program_id, member_id, body, clock.now()))
 
 
 @router.post(
@@ -88,7 +81,7 @@ def quote(program_id: ProgramId, member_id: MemberId, body: Purchase) -> QuoteRe
     responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
 )
 def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response[RefundResult]:
-    return _write(earning.refund, program_id, member_id, body)
+    return _answer(earning.refund(store(), program_id, member_id, body, clock.now()))
 
 
 @router.post(
@@ -103,7 +96,7 @@ def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response
     responses=responses(201, "credited", repeat=REPEAT, errors=ACTIVITY_ERRORS),
 )
 def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Response[ActivityResult]:
-    return _write(earning.activity, program_id, member_id, body)
+    return _answer(earning.activity(store(), program_id, member_id, body, clock.now()))
 
 
 @router.post(
@@ -115,4 +108,4 @@ def activity(program_id: ProgramId, member_id: MemberId, body: Activity) -> Resp
 )
 def activity_me(program_id: ProgramId, body: ActivityMe) -> Response[ActivityResult]:
     activity = Activity(**body.model_dump(exclude_unset=True))
-    return _write(partial(earning.activity, by_member=True), program_id, member_id(router), activity)
+    return _answer(earning.activity(store(), program_id, member_id(router), activity, clock.now(), by_member=True))

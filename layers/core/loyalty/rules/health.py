@@ -16,6 +16,7 @@ Three kinds of counters per program:
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -34,68 +35,107 @@ _CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "po
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
 
 
+Add = Callable[[Period, str, int], None]  # adds to one counter of the record's program
+
+
 def deltas(change: StreamRecord, program: Program, committed: datetime, out: Deltas) -> None:
-    """Add what one committed item change does to the counters."""
-    pid, new, old = change.program_id, change.new, change.old
+    """Add what one committed item change does to the counters (one function per item kind)."""
+    pid = change.program_id
     day = ("day", clock.local_date(committed, program.zone).isoformat())
 
     def add(key: Period, name: str, value: int) -> None:
         if value:
             out.setdefault((pid, key), Counter())[name] += value
 
-    if change.kind == "member" and new is None and old is not None:  # erased: no longer a member
-        add(day, "members_erased", 1)
-        add(TOTAL, "members", -1)
-        add(TOTAL, f"tier:{old.get('tier_id')}", -1 if old.get("tier_id") else 0)
-        add(TOTAL, f"segment:{old.get('segment')}", -1 if old.get("segment") else 0)
+    counted = _BY_KIND.get(change.kind)
+    if counted is not None:
+        counted(change, program, day, add)
+
+
+def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    new, old = change.new, change.old
+    if new is None:
+        if old is not None:  # erased: no longer a member
+            add(day, "members_erased", 1)
+            add(TOTAL, "members", -1)
+            add(TOTAL, f"tier:{old.get('tier_id')}", -1 if old.get("tier_id") else 0)
+            add(TOTAL, f"segment:{old.get('segment')}", -1 if old.get("segment") else 0)
         return
-    if change.kind == "member" and new is not None:
-        if old is None:
-            enrolled = clock.local_date(clock.parse(new["enrolled_at"]), program.zone)
-            add(("day", enrolled.isoformat()), "new_members", 1)
-            add(TOTAL, "members", 1)
-            add(TOTAL, f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
-            add(TOTAL, f"segment:{new.get('segment')}", 1 if new.get("segment") else 0)
-            return
-        for month, count in new.get("orders_by_month", {}).items():
-            before = old.get("orders_by_month", {}).get(month, 0)
-            add(("month", month), "buyers", 1 if before == 0 < count else 0)
-            add(("month", month), "repeat_buyers", 1 if before < 2 <= count else 0)
-        for field in ("tier_id", "segment"):  # running counts of members per tier and per segment
-            label = field.removesuffix("_id")
-            if old.get(field) != new.get(field):
-                add(TOTAL, f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
-                add(TOTAL, f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
-    elif change.kind == "ledger" and new is not None and old is None:
-        points = int(new["points"])
-        name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])
-        if name:
-            add(day, name, abs(points))
-        elif new["type"] == "adjust":  # signed: adjustments, imports and erasures move the liability both ways
-            add(day, "points_adjusted", points)
-        add(TOTAL, "points", points)
-    elif change.kind == "coupon" and new is not None:
-        if old is None:
-            add(day, "coupons_issued", 1)
-        elif old.get("status") != "used" and new.get("status") == "used":
-            add(day, "coupons_used", 1)
-    elif change.kind == "notice" and new is not None and old is None and new.get("kind") == "campaign_applied":
-        campaign = ("campaign", str(new["campaign_id"]))
-        given = [
-            1,
-            1 if new.get("first") else 0,
-            new.get("points", 0),
-            len(new.get("coupon_ids") or []),
-            new.get("growth", 0),
-        ]
-        for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
-            add(campaign, name, int(value))
-    elif change.kind == "order" and new is not None:
-        paid = int(new["order_minor"]) - int(new.get("refunded_minor", 0))
-        before = 0 if old is None else int(old["order_minor"]) - int(old.get("refunded_minor", 0))
-        add(day, "orders", 1 if old is None else 0)
-        add(day, "member_gmv_minor", paid - before)
-        add(TOTAL, "member_gmv_minor", paid - before)
+    if old is None:
+        enrolled = clock.local_date(clock.parse(new["enrolled_at"]), program.zone)
+        add(("day", enrolled.isoformat()), "new_members", 1)
+        add(TOTAL, "members", 1)
+        add(TOTAL, f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
+        add(TOTAL, f"segment:{new.get('segment')}", 1 if new.get("segment") else 0)
+        return
+    for month, count in new.get("orders_by_month", {}).items():
+        before = old.get("orders_by_month", {}).get(month, 0)
+        add(("month", month), "buyers", 1 if before == 0 < count else 0)
+        add(("month", month), "repeat_buyers", 1 if before < 2 <= count else 0)
+    for field in ("tier_id", "segment"):  # running counts of members per tier and per segment
+        label = field.removesuffix("_id")
+        if old.get(field) != new.get(field):
+            add(TOTAL, f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
+            add(TOTAL, f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
+
+
+def _ledger(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    new = change.new
+    if new is None or change.old is not None:  # entries are immutable: only their creation counts
+        return
+    points = int(new["points"])
+    name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])
+    if name:
+        add(day, name, abs(points))
+    elif new["type"] == "adjust":  # signed: adjustments, imports and erasures move the liability both ways
+        add(day, "points_adjusted", points)
+    add(TOTAL, "points", points)
+
+
+def _coupon(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    new, old = change.new, change.old
+    if new is None:
+        return
+    if old is None:
+        add(day, "coupons_issued", 1)
+    elif old.get("status") != "used" and new.get("status") == "used":
+        add(day, "coupons_used", 1)
+
+
+def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    new = change.new
+    if new is None or change.old is not None or new.get("kind") != "campaign_applied":
+        return
+    campaign = ("campaign", str(new["campaign_id"]))
+    given = [
+        1,
+        1 if new.get("first") else 0,
+        new.get("points", 0),
+        len(new.get("coupon_ids") or []),
+        new.get("growth", 0),
+    ]
+    for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
+        add(campaign, name, int(value))
+
+
+def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    new, old = change.new, change.old
+    if new is None:
+        return
+    paid = int(new["order_minor"]) - int(new.get("refunded_minor", 0))
+    before = 0 if old is None else int(old["order_minor"]) - int(old.get("refunded_minor", 0))
+    add(day, "orders", 1 if old is None else 0)
+    add(day, "member_gmv_minor", paid - before)
+    add(TOTAL, "member_gmv_minor", paid - before)
+
+
+_BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
+    "member": _member,
+    "ledger": _ledger,
+    "coupon": _coupon,
+    "notice": _notice,
+    "order": _order,
+}
 
 
 def _rate(part: int, whole: int) -> float | None:
