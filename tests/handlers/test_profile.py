@@ -3,6 +3,7 @@ the enrolment's answer lists its coupons, and PATCH corrects the birthday and th
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from loyalty import clock
 from loyalty.runtime import store
 from loyalty.usecases import scheduler
 from tests.handlers.conftest import Api
+from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
 from tests.support import program
 
 SERVER = "/programs/demo/members"
@@ -169,6 +171,19 @@ def test_patch_needs_an_enrolled_member_and_a_token(api: Api, m1: None) -> None:
     assert status == 404 and body["error"]["code"] == "not_found"
     status, body = api.call("enrol", "PATCH", ME, {"birthday": "05-18"})
     assert status == 401 and body["error"]["code"] == "unauthorized"
+
+
+def test_round_trips(api: Api, m1: None, calls: Counter[str]) -> None:  # noqa: F811 - the fixture
+    api.call("members", "GET", M)  # warms the program cache
+    patch = {"birthday": "1990-05-18"}
+    assert measure(calls, api, "enrol", "PATCH", M, patch) == {"GetItem": 1, "TransactWriteItems": 1}
+    assert measure(calls, api, "enrol", "PATCH", M, patch) == {"GetItem": 1}  # no change, no write
+    # A repeated enrolment finds its coupons in the wallet: 1 Query more.
+    assert measure(calls, api, "enrol", "POST", SERVER, {"member_id": "m1"}) == {
+        "TransactWriteItems": 1,
+        "GetItem": 1,
+        "Query": 1,
+    }
 
 
 def test_re_enrolling_with_another_birthday_keeps_the_old_one(api: Api, m1: None) -> None:
