@@ -146,7 +146,9 @@ def set_tags(store: Store, program_id: str, member_id: str, body: TagsChange, no
 
 
 def enrolled_view(program: Program, profile: Profile, issued: list[Coupon], now: datetime) -> Enrolled:
-    return Enrolled.model_validate({**view(program, profile, now).model_dump(), "coupons": coupon_views(issued, now)})
+    """The enrolment's answer: its coupons in the wallet's order (by id), so a repeat answers alike."""
+    ordered = sorted(issued, key=lambda coupon: coupon.coupon_id)
+    return Enrolled.model_validate({**view(program, profile, now).model_dump(), "coupons": coupon_views(ordered, now)})
 
 
 def coupon_views(wallet: list[Coupon], now: datetime, status: str | None = None) -> list[CouponView]:
