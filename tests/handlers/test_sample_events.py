@@ -24,6 +24,8 @@ ORDER = [
     "enrol-me",
     "earn-quote",
     "enrol-tags",
+    "enrol-profile-me",  # the member's one birthday change, then the server's correction
+    "enrol-profile",
     "earn-purchase",
     "earn-activity-server",
     "earn-activity-me",

@@ -74,6 +74,7 @@ class Profile(Model):
     enrolled_at: datetime
     birthday: str | None = None
     channel: str | None = None
+    birthday_changed_at: datetime | None = None  # when the member changed its own birthday (once only)
     lifecycle_stage: Stage = "new"
     tier_id: str | None = None
     tier_since: datetime | None = None

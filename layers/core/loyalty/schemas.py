@@ -47,6 +47,28 @@ class Enrol(EnrolMe):
     )
 
 
+class ProfileChangeMe(Body):
+    birthday: Birthday = Field(description="YYYY-MM-DD or MM-DD; a member changes its birthday once")
+
+
+class ProfileChange(Body):
+    birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
+    channel: Id | None = None
+
+    @field_validator("birthday", "channel", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:  # a correction sets a value; it does not remove one
+            raise ValueError("must not be null")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> "ProfileChange":
+        if not self.model_fields_set:
+            raise ValueError("give birthday, channel or both")
+        return self
+
+
 class OrderItem(Body):
     sku: Id
     category: Id | None = None
@@ -301,6 +323,12 @@ class CouponView(Model):
 
 class Coupons(Model):
     coupons: list[CouponView]
+
+
+class Enrolled(MemberView):
+    coupons: list[CouponView] = Field(
+        [], description="the coupons the enrolment issued (the welcome pack, enrolment campaigns), as they are now"
+    )
 
 
 class LedgerEntryView(Model):

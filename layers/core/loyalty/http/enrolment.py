@@ -1,6 +1,7 @@
 """Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member);
-the member's tags: PUT /programs/{program_id}/members/{member_id}/tags (server); adjustments:
-POST /programs/{program_id}/members/{member_id}/adjustments (server); erasure:
+profile corrections: PATCH /programs/{program_id}/members/{member_id} (server) and
+PATCH /programs/{program_id}/me (member); the member's tags: PUT /programs/{program_id}/members/{member_id}/tags
+(server); adjustments: POST /programs/{program_id}/members/{member_id}/adjustments (server); erasure:
 DELETE /programs/{program_id}/members/{member_id} (server)."""
 
 from __future__ import annotations
@@ -11,7 +12,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from .. import clock
 from ..runtime import metrics, store
-from ..schemas import Adjust, AdjustmentResult, Enrol, EnrolMe, Erased, MemberTags, MemberView, TagsChange
+from ..schemas import (
+    Adjust,
+    AdjustmentResult,
+    Enrol,
+    Enrolled,
+    EnrolMe,
+    Erased,
+    MemberTags,
+    MemberView,
+    ProfileChange,
+    ProfileChangeMe,
+    TagsChange,
+)
 from ..usecases import adjustments, erasure, members
 from .identity import member_id
 from .params import ME, MEMBER, PROGRAM, MemberId, ProgramId
@@ -20,18 +33,27 @@ from .responses import REPEAT, created_or_repeated, responses
 router = APIGatewayHttpRouter()
 ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being enrolled concurrently; retry"}
 ME_ERRORS = {403: "forbidden: the program takes no self-enrolment (enrolment.self_service false)", **ERRORS}
-ENROLLED = "enrolled: the member view"
-ALREADY = "already enrolled: the member, unchanged (no second welcome)"
+ENROLLED = "enrolled: the member view, with the coupons the enrolment issued"
+ALREADY = "already enrolled: the member, unchanged (no second welcome), with the coupons its enrolment issued"
 ERASE_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 ADJUST_ERRORS = {
     404: "not_found: unknown program or member",
     409: "insufficient_points: a debit past the balance; idempotency_conflict: the adjustment_id was used with "
     "another payload; conflict: too many concurrent writes to this member",
 }
+PROFILE_ERRORS = {
+    404: "not_found: unknown program or member",
+    409: "conflict: too many concurrent writes to this member",
+}
+PROFILE_ME_ERRORS = {
+    **PROFILE_ERRORS,
+    409: "limit_reached: the member changed its birthday already (once only); "
+    "conflict: too many concurrent writes to this member",
+}
 TAG_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
-def _enrol(program_id: str, body: Enrol, by_member: bool = False) -> Response[MemberView]:
+def _enrol(program_id: str, body: Enrol, by_member: bool = False) -> Response[Enrolled]:
     outcome = members.enrol(store(), program_id, body, clock.now(), by_member)
     if outcome.created:
         metrics.add_metric(name="MembersEnrolled", unit=MetricUnit.Count, value=1)
@@ -45,7 +67,7 @@ def _enrol(program_id: str, body: Enrol, by_member: bool = False) -> Response[Me
     tags=["members"],
     responses=responses(201, ENROLLED, repeat=ALREADY, errors=ERRORS),
 )
-def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
+def enrol(program_id: ProgramId, body: Enrol) -> Response[Enrolled]:
     return _enrol(program_id, body)
 
 
@@ -56,8 +78,39 @@ def enrol(program_id: ProgramId, body: Enrol) -> Response[MemberView]:
     tags=["me"],
     responses=responses(201, ENROLLED, repeat=ALREADY, member=True, errors=ME_ERRORS),
 )
-def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[MemberView]:
+def enrol_me(program_id: ProgramId, body: EnrolMe) -> Response[Enrolled]:
     return _enrol(program_id, Enrol(member_id=member_id(router), **body.model_dump(exclude_unset=True)), True)
+
+
+CORRECTION = (
+    "Corrects the member's profile and answers the member view; audited. A correction that changes nothing "
+    "writes nothing. Moving the birthday issues nothing by itself: the birthday gift comes with the month's "
+    "benefits, once a month, so a birthday moved into a month whose benefits were issued gets its gift next year."
+)
+
+
+@router.patch(
+    MEMBER,
+    summary="Correct the member's birthday or channel",
+    description=CORRECTION + " The server may change the birthday any time.",
+    tags=["members"],
+    responses=responses(200, "the member view after the correction", errors=PROFILE_ERRORS),
+)
+def correct(program_id: ProgramId, member_id: MemberId, body: ProfileChange) -> MemberView:
+    return members.correct(store(), program_id, member_id, body, clock.now())
+
+
+@router.patch(
+    ME,
+    summary="Correct my birthday",
+    description=CORRECTION + " A member changes its birthday once: a second change is 409 `limit_reached` "
+    "(asking for the birthday it has is no change: 200).",
+    tags=["me"],
+    responses=responses(200, "the member view after the correction", member=True, errors=PROFILE_ME_ERRORS),
+)
+def correct_me(program_id: ProgramId, body: ProfileChangeMe) -> MemberView:
+    change = ProfileChange(birthday=body.birthday)
+    return members.correct(store(), program_id, member_id(router), change, clock.now(), by_member=True)
 
 
 @router.put(

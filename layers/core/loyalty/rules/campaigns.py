@@ -382,8 +382,13 @@ def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
     return change.take_budgets([t for t in takes if t[2] > 0], period=LIFE)
 
 
+def grant_source(c: Campaign, event_source: str) -> str:
+    """What a campaign's grants on an event are traced to (its coupons carry it)."""
+    return f"campaign:{c.id}:{event_source}"
+
+
 def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
-    source = f"campaign:{c.id}:{event.source}"
+    source = grant_source(c, event.source)
     issued = change.give_coupons(gives.coupons, event.at, source)
     if gives.growth:
         growth.add_growth(change, gives.growth, clock.month_key(clock.local_date(event.at, change.program.zone)))

@@ -23,6 +23,12 @@ def check_self_enrolment(program: Program) -> None:
         raise Forbidden(message, [{"field": "program_id", "message": message}])
 
 
+def new_to_program(profile: Profile) -> bool:
+    """Whether an enrolment welcomes the member (the welcome pack and the enrolment campaigns): not one
+    migrated with its original enrolment (which starts `active`), nor a returning member (an erased id)."""
+    return profile.lifecycle_stage == "new" and not profile.returning
+
+
 def idle_since(program: Program, profile: Profile) -> date:
     return clock.local_date(profile.last_purchase_at or profile.enrolled_at, program.zone)
 

@@ -10,23 +10,38 @@ from pydantic import BaseModel
 
 from .. import clock
 from ..errors import Contention, ValidationFailed
-from ..member import Card, Profile
+from ..member import Card, Coupon, Profile
 from ..program import PaidCardPlan, Program
 from ..rules import buckets, campaigns, growth, lifecycle, rfm, spending, tags, tiers
+from ..rules import profile as corrections
 from ..rules.posting import Change
-from ..schemas import AuditTrail, CardView, Coupons, Enrol, Ledger, MemberTags, MemberView, TagsChange
+from ..schemas import (
+    AuditTrail,
+    CardView,
+    Coupons,
+    CouponView,
+    Enrol,
+    Enrolled,
+    Ledger,
+    MemberTags,
+    MemberView,
+    ProfileChange,
+    TagsChange,
+)
 from ..store import MemberWrite, Stale, Store
 from . import erasure, pipeline, programs
 from .pipeline import Attempt, Outcome, commit, retry
 
 
-def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: bool = False) -> Outcome[MemberView]:
-    """The member view; created False when the member was already enrolled (nothing granted again).
+def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: bool = False) -> Outcome[Enrolled]:
+    """The member view with the coupons the enrolment issued; created False when the member was already
+    enrolled (nothing granted again; the same coupons, read from the wallet: 1 Query more).
 
-    One transaction, guarded by the profile not existing yet. A member migrated with `enrolled_at`
-    is not new to the brand, so gets no welcome pack. Nor does a returning member, whose id was
-    erased before (the transaction checks its FORMER marker): no enrolment campaigns either, and no
-    first-order bonus later; finding it out costs that enrolment one more transaction.
+    One transaction, guarded by the profile not existing yet. Only a member new to the program
+    (`lifecycle.new_to_program`) gets the welcome pack and sets off the enrolment campaigns: not one
+    migrated with `enrolled_at` (nor an imported one: usecases/imports.py runs neither), nor a
+    returning member, whose id was erased before (the transaction checks its FORMER marker; no
+    first-order bonus later either); finding that out costs that enrolment one more transaction.
     `by_member`: POST .../me, refused (403) where the program takes no self-enrolment.
     """
     program = programs.load(store, program_id)
@@ -50,19 +65,21 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
     )
 
     returning = False  # learnt from a failed attempt: the id was erased before
+    # What the enrolment's grants are traced to: its coupons carry these sources (a repeat finds them).
+    welcome, event = f"welcome:{body.member_id}", f"enrolment:{body.member_id}"
+    sources = {welcome} | {campaigns.grant_source(c, event) for c in program.campaigns if c.trigger == "enrolment"}
 
-    def attempt(state: Attempt) -> Outcome[MemberView]:
+    def attempt(state: Attempt) -> Outcome[Enrolled]:
         change = Change.start(program, fresh, now, state.exhausted)
         change.profile.returning = returning
-        if not returning:
-            if body.enrolled_at is None:
-                change.grant(program.lifecycle.welcome, "welcome", now, f"welcome:{body.member_id}", budget="welcome")
-            campaigns.run(change, campaigns.Event("enrolment", now, f"enrolment:{body.member_id}"))
+        if lifecycle.new_to_program(change.profile):
+            change.grant(program.lifecycle.welcome, "welcome", now, welcome, budget="welcome")
+            campaigns.run(change, campaigns.Event("enrolment", now, event))
         write = MemberWrite(change, None, what="enrolment", member_key=None if returning else member_key)
         commit(store, write, program_id)
-        return Outcome(True, view(program, change.profile, now))
+        return Outcome(True, enrolled_view(program, change.profile, change.coupons, now))
 
-    def enrolled(stale: Stale) -> Outcome[MemberView] | None:
+    def enrolled(stale: Stale) -> Outcome[Enrolled] | None:
         """Already enrolled, or another enrolment of the same member committed meanwhile."""
         nonlocal returning
         if erasing(store, program_id, body.member_id, stale):
@@ -72,9 +89,32 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
         if stale.failed and "profile" not in stale.failed:
             return None  # only a budget: enrol without the pack, at once
         current = store.get_member(program_id, body.member_id)
-        return Outcome(False, view(program, current, now)) if current is not None else None
+        if current is None:
+            return None
+        issued = [c for c in store.coupons(program_id, body.member_id) if c.source in sources]
+        return Outcome(False, enrolled_view(program, current, issued, now))
 
     return retry(attempt, Contention("the member is being enrolled concurrently; retry"), enrolled)
+
+
+def correct(
+    store: Store, program_id: str, member_id: str, body: ProfileChange, now: datetime, by_member: bool = False
+) -> MemberView:
+    """The member view after correcting its birthday or channel (rules/profile.py). Exactly once by the
+    profile's version: 1 read + 1 version-guarded transaction; a race lost reads again, so of racing
+    member changes one wins and the rest find the birthday changed (409, or 200 when it is the value
+    they asked for). A correction that changes nothing writes nothing."""
+    program = programs.load(store, program_id)
+
+    def attempt(state: Attempt) -> MemberView:
+        profile = pipeline.existing(store, program_id, member_id)
+        change = Change.start(program, profile, now, state.exhausted)
+        if not corrections.correct(change, body.birthday, body.channel, by_member):
+            return view(program, profile, now)
+        commit(store, MemberWrite(change=change, expected_version=profile.version, what="profile"), program_id)
+        return view(program, change.profile, now)
+
+    return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
 
 
 def erasing(store: Store, program_id: str, member_id: str, stale: Stale) -> bool:
@@ -103,6 +143,22 @@ def set_tags(store: Store, program_id: str, member_id: str, body: TagsChange, no
         return MemberTags(program_id=program_id, member_id=member_id, tags=held)
 
     return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
+
+
+def enrolled_view(program: Program, profile: Profile, issued: list[Coupon], now: datetime) -> Enrolled:
+    """The enrolment's answer: its coupons in the wallet's order (by id), so a repeat answers alike."""
+    ordered = sorted(issued, key=lambda coupon: coupon.coupon_id)
+    return Enrolled.model_validate({**view(program, profile, now).model_dump(), "coupons": coupon_views(ordered, now)})
+
+
+def coupon_views(wallet: list[Coupon], now: datetime, status: str | None = None) -> list[CouponView]:
+    """The coupons as the member sees them now (`status`: only those in that state)."""
+    shown = [(coupon, spending.shown_status(coupon, now)) for coupon in wallet]
+    return [
+        CouponView.model_validate({**coupon.model_dump(), "status": state})
+        for coupon, state in shown
+        if status is None or state == status
+    ]
 
 
 def view(program: Program, profile: Profile, now: datetime) -> MemberView:
@@ -216,9 +272,4 @@ def coupons(store: Store, program_id: str, member_id: str, status: str | None, n
     wallet = store.coupons(program_id, member_id)
     if not wallet:
         pipeline.existing(store, program_id, member_id)
-    out = []
-    for coupon in wallet:
-        shown = spending.shown_status(coupon, now)
-        if status is None or shown == status:
-            out.append({**coupon.model_dump(), "status": shown})
-    return Coupons.model_validate({"coupons": out})
+    return Coupons(coupons=coupon_views(wallet, now, status))
