@@ -1,5 +1,6 @@
 """What the rules may import (CONTRIBUTING.md, "Who may import whom"), read from the source: the rules'
-imports form no circle, and no rule reaches storage, use cases, adapters or AWS."""
+imports form no circle, and no rule reaches storage, use cases, adapters or AWS; no function of the core
+grows past sixty lines."""
 
 from __future__ import annotations
 
@@ -65,3 +66,19 @@ def test_the_import_reader_sees_relative_and_guarded_imports(tmp_path: Path) -> 
     )
     found = imports(source)
     assert {"loyalty.rules.tiers", "loyalty.clock", "loyalty.store", "loyalty.rules.posting", "boto3"} <= found
+
+
+CORE = RULES.parent
+LONGEST = 60  # lines a function of the core may take (issue 28): past it, a reader loses the thread
+
+
+def test_no_function_of_the_core_is_longer_than_sixty_lines() -> None:
+    long = [
+        f"{path.relative_to(CORE)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+        for path in sorted(CORE.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 > LONGEST
+    ]
+    assert not long, long

@@ -50,20 +50,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
     member_key = programs.member_key(store, program_id)
     if body.enrolled_at is not None and body.enrolled_at > now:
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
-    first = program.tiers.levels[0].id if program.tiers else None
-    enrolled_at = body.enrolled_at or now
-    fresh = Profile(
-        program_id=program_id,
-        member_id=body.member_id,
-        enrolled_at=enrolled_at,
-        birthday=body.birthday,
-        channel=body.channel,
-        tier_id=first,
-        tier_since=enrolled_at if first else None,
-        last_activity_at=enrolled_at,
-        lifecycle_stage="new" if body.enrolled_at is None else "active",
-    )
-
+    fresh = _fresh(program, program_id, body, now)
     returning = False  # learnt from a failed attempt: the id was erased before
     # What the enrolment's grants are traced to: its coupons carry these sources (a repeat finds them).
     welcome, event = f"welcome:{body.member_id}", f"enrolment:{body.member_id}"
@@ -95,6 +82,23 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
         return Outcome(False, enrolled_view(program, current, issued, now))
 
     return retry(attempt, Contention("the member is being enrolled concurrently; retry"), enrolled)
+
+
+def _fresh(program: Program, program_id: str, body: Enrol, now: datetime) -> Profile:
+    """The profile an enrolment creates: the first tier, and `new` unless migrated with `enrolled_at`."""
+    first = program.tiers.levels[0].id if program.tiers else None
+    enrolled_at = body.enrolled_at or now
+    return Profile(
+        program_id=program_id,
+        member_id=body.member_id,
+        enrolled_at=enrolled_at,
+        birthday=body.birthday,
+        channel=body.channel,
+        tier_id=first,
+        tier_since=enrolled_at if first else None,
+        last_activity_at=enrolled_at,
+        lifecycle_stage="new" if body.enrolled_at is None else "active",
+    )
 
 
 def correct(
