@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
 import threading
 from pathlib import Path
 from typing import NoReturn
 
+from . import ports
 from .stack import Stack, load_demo, start
 from .template import ROOT, TEMPLATE
 
@@ -50,9 +50,9 @@ def banner(stack: Stack, data_dir: Path | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
-    parser.add_argument("--api-port", type=int, default=int(os.environ.get("API_PORT", "3000")))
-    parser.add_argument("--lambda-port", type=int, default=int(os.environ.get("LAMBDA_PORT", "3001")))
-    parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("DDB_PORT", "8000")))
+    parser.add_argument("--api-port", type=int, default=ports.api_port())
+    parser.add_argument("--lambda-port", type=int, default=ports.lambda_port(), help="default API_PORT + 1")
+    parser.add_argument("--ddb-port", type=int, default=ports.ddb_port())
     parser.add_argument("--in-memory", action="store_true", help="keep no data on disk")
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="the SAM template (default: template.yaml)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
@@ -71,9 +71,9 @@ def main() -> None:
     stack = None
     try:
         print("starting DynamoDB Local...", flush=True)
-        ports = (args.api_port, args.lambda_port, args.ddb_port)
+        chosen = (args.api_port, args.lambda_port, args.ddb_port)
         IMPORTS_DIR.mkdir(parents=True, exist_ok=True)
-        stack = start(*ports, data_dir, verbose=not args.quiet, template_path=args.template, imports_dir=IMPORTS_DIR)
+        stack = start(*chosen, data_dir, verbose=not args.quiet, template_path=args.template, imports_dir=IMPORTS_DIR)
         banner(stack, data_dir)
         print(f"demo program     {load_demo(stack.api_url, DEMO_ID, DEMO_FILE)}")
         print("ready; Ctrl-C stops", flush=True)

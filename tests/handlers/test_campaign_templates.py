@@ -2,7 +2,8 @@
 is one case of issue 16's "Why", run end to end, with the case where it does not apply.
 
 Tiers grow on growth value (1 per 1.00 spent, 1 per check-in): gold at 1000 (1.2x), jade at 5000.
-The clock is pinned (`at`), so the template's dated windows hold whatever day the tests run."""
+The template dates nothing (a window is absolute): the tests give its two dated cases the windows an
+operator would (`WINDOWS`) and pin the clock (`at`), so they hold whatever day the tests run."""
 
 from __future__ import annotations
 
@@ -23,6 +24,10 @@ P = "/programs/tea"
 TEA = {"sku": "longjing", "category": "tea", "amount_minor": 2000}
 CAKE = {"sku": "mooncake", "category": "cake", "amount_minor": 3000}
 BABY = {"sku": "bottle", "category": "baby", "amount_minor": 4000}
+WINDOWS = {  # the tea week of 7-13 December, the Jing'an store open since 1 December (Shanghai time)
+    "tea-week": {"from": "2026-12-07T00:00:00", "until": "2026-12-14T00:00:00"},
+    "jingan-first-order": {"from": "2026-12-01T00:00:00"},
+}
 
 
 def local(year: int, month: int, day: int, hour: int = 0) -> datetime:
@@ -38,7 +43,11 @@ def at(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[datetime
     def pin(when: datetime) -> None:
         now[0] = when
 
-    status, body = api.call("programs", "PUT", P, program("campaigns"))
+    document = program("campaigns")
+    for campaign in document["campaigns"]:
+        if campaign["id"] in WINDOWS:
+            campaign["active"] = WINDOWS[campaign["id"]]
+    status, body = api.call("programs", "PUT", P, document)
     assert status == 200, body
     yield pin
 

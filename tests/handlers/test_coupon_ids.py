@@ -69,7 +69,7 @@ def test_two_gold_members_each_use_their_own_monthly_coupon(
     for member, coupon in (("m1", first), ("m2", second)):
         use = f"{P}/members/{member}/coupons/{coupon['coupon_id']}/use"
         status, body = api.call("redeem", "POST", use, {"order_id": f"till-{member}", "order_amount_minor": 6000})
-        assert status == 200 and body["discount_minor"] == 1000, body
+        assert status == 200 and body["discount_minor"] == 1500, body  # gold's monthly "15 off 60"
         assert api.call("redeem", "POST", use, {"order_id": f"till-{member}", "order_amount_minor": 6000}) == (
             200,
             body,
@@ -112,7 +112,7 @@ def test_an_erased_member_s_coupon_use_is_not_a_later_member_s_of_the_same_id(
     again = tier_coupon(api, "m1", month)
     assert again["coupon_id"] == erased["coupon_id"]  # the same member id and grant: the same id
     status, body = api.call("redeem", "POST", use, till)
-    assert status == 200 and body["discount_minor"] == 1000, body
+    assert status == 200 and body["discount_minor"] == 1500, body  # gold's monthly "15 off 60"
     assert tier_coupon(api, "m1", month)["status"] == "used"  # a use of its own, not the erased one's repeat
 
 

@@ -106,4 +106,4 @@ def test_each_member_uses_its_own_copy_of_a_shared_grant_once(stack: Stack, api:
     )
     assert [s for s, _ in results[:8]].count(200) == 1, results
     assert all(b["error"]["code"] == "coupon_unavailable" for s, b in results[:8] if s != 200), results
-    assert results[8][0] == 200 and results[8][1]["discount_minor"] == 1000, results[8]
+    assert results[8][0] == 200 and results[8][1]["discount_minor"] == 1500, results[8]  # "15 off 60"

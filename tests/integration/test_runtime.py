@@ -111,7 +111,7 @@ def test_invoke_api_runs_functions_by_logical_id(stack: Stack, pid: str) -> None
 
 
 def test_the_walk_through_churn_step_shows_the_sweep(stack: Stack, api: Client, pid: str) -> None:
-    """`python -m local.invoke ChurnSweepFunction --in-days 31` (the README's walk-through): a member who
+    """`python -m local.invoke ChurnSweepFunction --in-days 31` (the walk-through's sweep, there by route): a member who
     bought today is at risk a month later, with the warning's coupon; the same run again changes nothing."""
     member = f"m-{uuid.uuid4().hex[:8]}"
     assert api.call("POST", f"/programs/{pid}/members", {"member_id": member})[0] == 201

@@ -13,7 +13,8 @@ from tests.support import program
 
 def demo(valid_days: int = 14) -> Program:
     doc = program("demo")
-    doc["coupons"]["welcome-10"]["valid_days"] = valid_days
+    for template in doc["coupons"].values():  # the birthday's coupon and the welcome-10 issued below
+        template["valid_days"] = valid_days
     return Program.model_validate(doc)
 
 
