@@ -240,8 +240,11 @@ def test_a_scheduled_run_during_an_outage_reports_its_work_failed(stack: Stack, 
     try:
         reply = lambda_client(stack).invoke(FunctionName="EvaluateTierFunction", Payload=json.dumps(scheduled(at)))
         answer = json.loads(reply["Payload"].read())
-        assert reply.get("FunctionError") or answer["work"]["failed"] + answer["work"]["dead_lettered"] > 0, answer
-        assert answer["work"]["failed"] > 0 and answer["work"]["settled"] == 0, answer
+        # The planner records its run before it queues work, so it fails itself, or its work does.
+        if reply.get("FunctionError"):
+            assert "cannot be reached" in answer["errorMessage"], answer
+        else:
+            assert answer["work"]["failed"] > 0 and answer["work"]["settled"] == 0, answer
 
         status, body = api.call("POST", "/_local/scheduled/EvaluateTierFunction", {"at": at.isoformat()})
         assert status == 503 and body["error"]["code"] == "unavailable", body
