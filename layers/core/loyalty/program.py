@@ -4,19 +4,62 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 (thresholds increasing, references to coupon templates that exist, ...). Both report every problem.
 """
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from . import Model
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Minor = Annotated[int, Field(ge=0, le=10**12)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Free text (names, reasons) is printable: a control character (C0, DEL, C1) is a client bug or an attack
+# on whatever displays it. The pattern says so in the OpenAPI document; the validator says it in words.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    if found := _CONTROL.search(value):
+        raise ValueError(f"must not contain control characters (U+{ord(found.group()):04X})")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable), Field(json_schema_extra={"pattern": PRINTABLE})]
+Name = Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+
+# Times and days are ISO-8601 text: pydantic would read a number, or a string of digits, as a Unix time.
+_TIME_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def time_text(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and _TIME_TEXT.match(value)):
+        return value
+    raise ValueError("must be an ISO-8601 time, such as 2026-12-06T10:00:00+08:00")
+
+
+def day_text(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _DAY_TEXT.fullmatch(value)):
+        return value
+    raise ValueError("must be an ISO-8601 day, YYYY-MM-DD")
+
+
+Time = Annotated[datetime, BeforeValidator(time_text)]  # without an offset: the program's time zone
+Day = Annotated[date, BeforeValidator(day_text)]
 # Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
 Factor = Annotated[Decimal, Field(ge=1, le=100, max_digits=6, decimal_places=3)]
 
@@ -216,8 +259,8 @@ class Active(Doc):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: datetime | None = Field(None, alias="from")
-    until: datetime | None = None
+    from_: Time | None = Field(None, alias="from")
+    until: Time | None = None
 
 
 class PerUnit(Doc):

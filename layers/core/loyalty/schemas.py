@@ -4,13 +4,14 @@ The HTTP routes declare these, so the OpenAPI document is generated from them, a
 them, so a rule never sees unvalidated input.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AliasChoices,
     AwareDatetime,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -21,12 +22,12 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_IMPORTED_POINTS, MAX_REDEEMED_COUPONS, MAX_TAGS, Id
+from .program import MAX_IMPORTED_POINTS, MAX_REDEEMED_COUPONS, MAX_TAGS, Day, Id, Text, time_text
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
-# Any offset is accepted; the engine stores and returns UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(lambda at: at.astimezone(UTC))]
+# ISO-8601 text with an offset (never a Unix time); any offset is accepted; the engine stores and returns UTC.
+Instant = Annotated[AwareDatetime, BeforeValidator(time_text), AfterValidator(lambda at: at.astimezone(UTC))]
 Birthday = Annotated[str, StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 
 
@@ -549,8 +550,8 @@ class Adjust(Body):
 
     adjustment_id: Id
     points: Annotated[int, Strict(), Field(ge=-(10**9), le=10**9, description="signed, not 0: a credit or a debit")]
-    reason: Annotated[str, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
-    actor: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
+    actor: Annotated[Text, Field(min_length=1, max_length=128)] | None = Field(
         None, description="who asked for it (an agent's name); default: the request's principal"
     )
 
@@ -606,7 +607,7 @@ IMPORT_BATCH_LINES = 500
 
 class ImportBucket(Body):
     points: Annotated[int, Strict(), Field(ge=1, le=MAX_IMPORTED_POINTS)]
-    expires_on: date | None = Field(
+    expires_on: Day | None = Field(
         None,
         description="the last day the points are good (program time); null: never. A day already past: "
         "the points are recorded and expire at once",

@@ -75,9 +75,9 @@ def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
     return app
 
 
-def _refused(status: int, message: str) -> dict[str, Any]:
+def _refused(status: int, message: str, field: str = "body") -> dict[str, Any]:
     """A body refused before the app sees it, as the app would answer it."""
-    body = error_body("validation_error", message, [{"field": "body", "message": message}])
+    body = error_body("validation_error", message, [{"field": field, "message": message}])
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
