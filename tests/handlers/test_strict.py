@@ -131,3 +131,47 @@ def test_the_program_limit_counts_utf8_bytes(api: Api) -> None:
     assert status == 200, saved
     status, body = api.call("programs", "GET", "/programs/cjk")
     assert status == 200 and body["coupons"]["extra-0000"]["name"] == name
+
+
+# ---- found by schemathesis's positive/negative data checks (issue 27 item 8) ------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("expected_average_order_minor",), False, "expected_average_order_minor"),
+        (("coupons", "welcome-10", "value_minor"), 1000.0, "coupons.welcome-10.value_minor"),
+        (("points", "earn", "unit_minor"), True, "points.earn.unit_minor"),
+    ],
+)
+def test_a_program_takes_integers_as_integers(api: Api, path: tuple[str, ...], value: object, field: str) -> None:
+    doc = program("demo")
+    place = doc
+    for key in path[:-1]:
+        place = place[key]
+    place[path[-1]] = value
+    status, body = api.call("programs", "PUT", "/programs/p1", doc)
+    assert_error(status, body, 422, "program_invalid", field)
+
+
+def test_a_percent_encoded_id_in_the_path_is_the_id(api: Api, demo: str) -> None:
+    enrol(api, "shop:42")
+    status, body = api.call("members", "GET", "/programs/demo/members/shop%3A42")
+    assert status == 200 and body["member_id"] == "shop:42", body
+
+
+def test_the_document_states_what_is_enforced(api: Api) -> None:
+    status, doc = api.call("docs", "GET", "/openapi.json")
+    assert status == 200
+    schemas = doc["components"]["schemas"]
+    assert schemas["Adjust"]["properties"]["points"]["not"] == {"const": 0}
+    assert [b["required"] for b in schemas["Redeem"]["oneOf"]] == [["reward_id"], ["deduction"]]
+    assert len(schemas["Program.Effect"]["oneOf"]) == 7
+    assert schemas["Program"]["properties"]["coupons"]["additionalProperties"] is False  # keys are ids
+    assert schemas["Program.Multiplier"]["properties"]["factor"]["anyOf"][1]["pattern"]
+    assert schemas["Adjust"]["properties"]["reason"]["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
+    assert "366 days" in json.dumps(doc["paths"]["/programs/{program_id}/health"])
+    [cursor] = [
+        p for p in doc["paths"]["/programs/{program_id}/me/ledger"]["get"]["parameters"] if p["name"] == "cursor"
+    ]
+    assert "pattern" in json.dumps(cursor)

@@ -23,7 +23,7 @@ from ..schemas import (
 )
 from ..store import MAX_PROGRAM_BYTES
 from ..usecases import health, programs
-from .params import PROGRAM, CampaignId, ProgramId
+from .params import PROGRAM, CampaignId, Cursor, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()
@@ -93,7 +93,13 @@ def card_roi(
 def program_health(
     program_id: ProgramId,
     from_: Annotated[
-        Day | None, Query(alias="from", description="first day, YYYY-MM-DD (default: 29 days before `to`)")
+        Day | None,
+        Query(
+            alias="from",
+            description=(
+                f"first day, YYYY-MM-DD (default: 29 days before `to`); a range covers at most {health.MAX_DAYS} days"
+            ),
+        ),
     ] = None,
     to: Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
 ) -> HealthFigures:
@@ -109,7 +115,13 @@ def program_health(
 def program_health_days(
     program_id: ProgramId,
     from_: Annotated[
-        Day | None, Query(alias="from", description="first day, YYYY-MM-DD (default: 29 days before `to`)")
+        Day | None,
+        Query(
+            alias="from",
+            description=(
+                f"first day, YYYY-MM-DD (default: 29 days before `to`); a range covers at most {health.MAX_DAYS} days"
+            ),
+        ),
     ] = None,
     to: Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
 ) -> HealthSeries:
@@ -125,7 +137,7 @@ def program_health_days(
 def program_versions(
     program_id: ProgramId,
     limit: Annotated[int, Query(ge=1, le=100, description="versions per page")] = 20,
-    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> ProgramVersions:
     return programs.versions(store(), program_id, limit, cursor)
 
