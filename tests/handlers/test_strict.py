@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.handlers.conftest import Api
@@ -166,7 +167,11 @@ def test_the_document_states_what_is_enforced(api: Api) -> None:
     schemas = doc["components"]["schemas"]
     assert schemas["Adjust"]["properties"]["points"]["not"] == {"const": 0}
     assert [b["required"] for b in schemas["Redeem"]["oneOf"]] == [["reward_id"], ["deduction"]]
-    assert len(schemas["Program.Effect"]["oneOf"]) == 7
+    effect = jsonschema.Draft202012Validator({"components": doc["components"], **schemas["Program.Effect"]})
+    assert effect.is_valid({"points": 5, "coupons": None}) and effect.is_valid({"multiply_points": 2, "on_items": "x"})
+    wrong = [{}, {"tag": "a", "untag": "b"}, {"points": 5, "on_items": "x"}]
+    wrong.append({"multiply_points": 2, "growth": 1, "on_items": "x"})  # the first oneOf let it through
+    assert not any(map(effect.is_valid, wrong))
     assert schemas["Program"]["properties"]["coupons"]["additionalProperties"] is False  # keys are ids
     assert schemas["Program.Multiplier"]["properties"]["factor"]["anyOf"][1]["pattern"]
     assert schemas["Adjust"]["properties"]["reason"]["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]*$"

@@ -41,9 +41,9 @@ KNOWN = {"type": "check_in", "reward_id": "coupon-5", "plan_id": "plus-quarter"}
 # What no JSON schema can say, each stated in the document's descriptions instead: which activity types
 # the program has, what its card plans cost and how many coupons its rewards issue, which cursors a list
 # returned, times relative to now or to the member's enrolment, constraints across fields (items summing
-# above the order, tags both added and removed, a health range over 366 days), and that an integer is an
-# integer literal (JSON Schema's `integer` takes 12.0). A schema-valid request refused for one of these
-# alone is right; any other refusal of one is a finding.
+# above the order, tags both added and removed, a health range over 366 days or ending before it
+# starts), and that an integer is an integer literal (JSON Schema's `integer` takes 12.0). A schema-valid
+# request refused for one of these alone is right; any other refusal of one is a finding.
 BEYOND_THE_SCHEMA = (
     ("type", "unknown activity type"),
     ("amount_paid_minor", "must be the plan's price"),
@@ -52,6 +52,7 @@ BEYOND_THE_SCHEMA = (
     ("items", "the items sum to"),
     ("remove", "tags both added and removed"),
     ("from", "a range covers at most"),
+    ("from", "must not be after"),
     ("*", "must not be in the future"),
     ("*", "before the member's enrolment"),
     ("*", "Input should be a valid integer"),
@@ -146,7 +147,9 @@ def api_schema(stack: Stack, api: Client) -> Any:
     def flatmap_body(ctx: Any, body: Any) -> Any:
         if not isinstance(body, dict) or not KNOWN.keys() & body.keys():
             return st.just(body)
-        return st.sampled_from([body, body | {k: v for k, v in KNOWN.items() if k in body}])
+        # Only ids sent: a null (a redemption's reward_id beside a deduction) stays null, or the case
+        # would break the schema's oneOf after generation.
+        return st.sampled_from([body, body | {k: v for k, v in KNOWN.items() if isinstance(body.get(k), str)}])
 
     return schema
 

@@ -299,11 +299,13 @@ class PerUnit(Doc):
 
 def _one_effect(schema: dict[str, Any]) -> None:
     """Effect._one in the document: exactly one effect key not null, `on_items` only beside an order effect."""
+    null = {"type": "null"}
     schema["oneOf"] = [
         {
             "required": [kind],
-            "properties": {kind: {"not": {"type": "null"}}}
-            | ({} if kind in ORDER_EFFECTS else {"on_items": {"type": "null"}}),
+            "properties": {other: null for other in EFFECT_KINDS if other != kind}
+            | {kind: {"not": null}}
+            | ({} if kind in ORDER_EFFECTS else {"on_items": null}),
         }
         for kind in EFFECT_KINDS
     ]

@@ -97,7 +97,8 @@ def program_health(
         Query(
             alias="from",
             description=(
-                f"first day, YYYY-MM-DD (default: 29 days before `to`); a range covers at most {health.MAX_DAYS} days"
+                f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
+                f"{health.MAX_DAYS} days"
             ),
         ),
     ] = None,
@@ -119,7 +120,8 @@ def program_health_days(
         Query(
             alias="from",
             description=(
-                f"first day, YYYY-MM-DD (default: 29 days before `to`); a range covers at most {health.MAX_DAYS} days"
+                f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
+                f"{health.MAX_DAYS} days"
             ),
         ),
     ] = None,
