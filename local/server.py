@@ -53,7 +53,7 @@ def jwt_claims(header: str | None) -> dict[str, Any] | None:
 
 def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The most specific matching route: literal segments beat {params}."""
-    found = [(r, m) for r in routes if r.method in (method, "ANY") and (m := r.pattern.match(path))]
+    found = [(r, m) for r in routes if r.method in (method, "ANY") and (m := r.pattern.fullmatch(path))]
     if not found:
         return None
     route, m = max(found, key=lambda rm: rm[0].literal_segments)

@@ -64,7 +64,7 @@ class Route:
     def __post_init__(self) -> None:
         segments = self.path.strip("/").split("/")
         regex = "/".join(f"(?P<{s[1:-1]}>[^/]+)" if s.startswith("{") else re.escape(s) for s in segments)
-        self.pattern = re.compile(f"^/{regex}$")
+        self.pattern = re.compile(f"/{regex}")  # fullmatch: `$` would match before a trailing newline
         self.literal_segments = sum(1 for s in segments if not s.startswith("{"))
 
 

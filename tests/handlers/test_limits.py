@@ -26,7 +26,7 @@ PROGRAM_LIMIT = 400_000
 
 
 def stored_bytes(doc: dict[str, Any]) -> int:
-    return len(json.dumps(doc, separators=(",", ":")).encode())
+    return len(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode())  # UTF-8, not escaped
 
 
 def with_templates(count: int) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from botocore.config import Config
 
 from .schemas import IMPORT_BATCH_LINES
 
-KEY = re.compile(r"^imports/(?P<program_id>[A-Za-z0-9_.:-]{1,64})/(?P<import_id>[A-Za-z0-9_.:-]{1,64})\.jsonl$")
+KEY = re.compile(r"imports/(?P<program_id>[A-Za-z0-9_.:-]{1,64})/(?P<import_id>[A-Za-z0-9_.:-]{1,64})\.jsonl")
 
 
 @cache
@@ -33,7 +33,7 @@ class Span:
 
 def named(key: str) -> tuple[str, str] | None:
     """(program id, import id) of an import file's key; None for any other key."""
-    found = KEY.match(key)
+    found = KEY.fullmatch(key)
     return (found["program_id"], found["import_id"]) if found else None
 
 

@@ -4,28 +4,100 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 (thresholds increasing, references to coupon templates that exist, ...). Both report every problem.
 """
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from decimal import Decimal
 from itertools import pairwise
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from . import Model
 from .errors import error_message, field_path
 
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Minor = Annotated[int, Field(ge=0, le=10**12)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+# Free text (names, reasons) is printable: a control character (C0, DEL, C1) is a client bug or an attack
+# on whatever displays it. The pattern says so in the OpenAPI document; the validator says it in words.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    if found := _CONTROL.search(value):
+        raise ValueError(f"must not contain control characters (U+{ord(found.group()):04X})")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable), Field(json_schema_extra={"pattern": PRINTABLE})]
+Name = Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+
+# Times and days are ISO-8601 text: pydantic would read a number, or a string of digits, as a Unix time.
+_TIME_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_DAY_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def time_text(value: object) -> object:
+    if isinstance(value, datetime) or (isinstance(value, str) and _TIME_TEXT.match(value)):
+        return value
+    raise ValueError("must be an ISO-8601 time, such as 2026-12-06T10:00:00+08:00")
+
+
+def day_text(value: object) -> object:
+    if isinstance(value, date) or (isinstance(value, str) and _DAY_TEXT.fullmatch(value)):
+        return value
+    raise ValueError("must be an ISO-8601 day, YYYY-MM-DD")
+
+
+Time = Annotated[datetime, Strict(False), BeforeValidator(time_text)]  # without an offset: the program's time zone
+Day = Annotated[date, BeforeValidator(day_text)]
 # Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
-Factor = Annotated[Decimal, Field(ge=1, le=100, max_digits=6, decimal_places=3)]
+# The document says what is read: a number or a decimal string, from 1 to 100, at most 3 places (which JSON
+# Schema cannot say of a number: a 422 names it).
+_FACTOR_TEXT = r"^(100(\.0{1,3})?|[1-9][0-9]?(\.[0-9]{1,3})?)$"
+
+
+def _factor_text(value: object) -> object:
+    if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(_FACTOR_TEXT, value)):
+        raise ValueError("must be a decimal from 1 to 100 with at most 3 decimal places")
+    return value
+
+
+Factor = Annotated[
+    Decimal,
+    Strict(False),
+    BeforeValidator(_factor_text),
+    Field(ge=1, le=100, max_digits=6, decimal_places=3),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 1, "maximum": 100},
+                {"type": "string", "pattern": _FACTOR_TEXT},
+            ],
+            "description": 'a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+        }
+    ),
+]
 
 
 class Doc(Model):
-    # Unknown keys are refused: a typo in a rule must not silently switch the rule off.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Unknown keys are refused: a typo in a rule must not silently switch the rule off. Strict: `true`
+    # or 12.0 where an integer goes is a mistake to name, not to read as 1 or 12 (the JSON document's
+    # decimals and times, which JSON has no type for, opt out: Factor, Time).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 # How many times a grant site may give per program-local month, program-wide (a reward: units redeemed).
@@ -223,8 +295,8 @@ class Active(Doc):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    from_: datetime | None = Field(None, alias="from")
-    until: datetime | None = None
+    from_: Time | None = Field(None, alias="from")
+    until: Time | None = None
 
 
 class PerUnit(Doc):
@@ -232,8 +304,24 @@ class PerUnit(Doc):
     unit_minor: int = Field(ge=1, le=10**9)
 
 
+def _one_effect(schema: dict[str, Any]) -> None:
+    """Effect._one in the document: exactly one effect key not null, `on_items` only beside an order effect."""
+    null = {"type": "null"}
+    schema["oneOf"] = [
+        {
+            "required": [kind],
+            "properties": {other: null for other in EFFECT_KINDS if other != kind}
+            | {kind: {"not": null}}
+            | ({} if kind in ORDER_EFFECTS else {"on_items": null}),
+        }
+        for kind in EFFECT_KINDS
+    ]
+
+
 class Effect(Doc):
     """One effect: exactly one of the effect keys, plus `on_items` for the order effects."""
+
+    model_config = ConfigDict(json_schema_extra=_one_effect)
 
     points: int | None = Field(None, ge=1, le=10**9)
     multiply_points: Factor | None = None
@@ -336,7 +424,8 @@ def payment_items(plan: PaidCardPlan) -> int:
 class Program(Doc):
     name: Name
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    timezone: str = "UTC"
+    # The document lists the zones this runtime's tz database knows (what _known_zone accepts).
+    timezone: str = Field("UTC", json_schema_extra=lambda schema: schema.update(enum=sorted(available_timezones())))
     points: PointsConfig
     coupons: dict[Id, CouponTemplate] = {}
     tiers: Tiers | None = None

@@ -4,13 +4,14 @@ The HTTP routes declare these, so the OpenAPI document is generated from them, a
 them, so a rule never sees unvalidated input.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     AliasChoices,
     AwareDatetime,
+    BeforeValidator,
     ConfigDict,
     Field,
     Strict,
@@ -21,12 +22,16 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_IMPORTED_POINTS, MAX_ORDER_ITEMS, MAX_REDEEMED_COUPONS, MAX_TAGS, Id
+from .program import MAX_IMPORTED_POINTS, MAX_ORDER_ITEMS, MAX_REDEEMED_COUPONS, MAX_TAGS, Day, Id, Text, time_text
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
-Amount = Annotated[int, Strict(), Field(ge=1, le=10**12, description="integer minor units (fen, cents)")]
-# Any offset is accepted; the engine stores and returns UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(lambda at: at.astimezone(UTC))]
+Amount = Annotated[
+    int,
+    Strict(),
+    Field(ge=1, le=10**12, description="integer minor units (fen, cents), an integer literal: 12.0 or 1e3 is a 422"),
+]
+# ISO-8601 text with an offset (never a Unix time); any offset is accepted; the engine stores and returns UTC.
+Instant = Annotated[AwareDatetime, BeforeValidator(time_text), AfterValidator(lambda at: at.astimezone(UTC))]
 Birthday = Annotated[str, StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
 
 
@@ -112,7 +117,10 @@ class Refund(Body):
 
 class ActivityMe(Body):
     activity_id: Id
-    type: Id
+    type: Id = Field(
+        description="one of the program's activity types (`points.activities`; the document cannot list them): "
+        "another is a 422 naming type"
+    )
 
 
 class Activity(ActivityMe):
@@ -127,6 +135,16 @@ class Deduction(Body):
 
 class Redeem(Body):
     """Either a reward from the program (`reward_id`, `quantity`) or points off an order (`deduction`)."""
+
+    # Exactly one of the two, as the document says it (a null counts as absent, as it does in _one_kind).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["reward_id"], "properties": {"reward_id": {"type": "string"}}},
+                {"required": ["deduction"], "properties": {"deduction": {"type": "object"}}},
+            ]
+        }
+    )
 
     redemption_id: Id
     reward_id: Id | None = None
@@ -167,7 +185,7 @@ class CouponUseBody(Body):
 class CardPurchase(Body):
     payment_id: Id
     plan_id: Id
-    amount_paid_minor: Amount
+    amount_paid_minor: Amount = Field(description="the plan's price (`paid_cards[].price_minor`); another is a 422")
     paid_at: Instant | None = None
 
 
@@ -584,9 +602,18 @@ class Adjust(Body):
     """A support agent's correction of the balance: credit (positive) or debit (negative), never below zero."""
 
     adjustment_id: Id
-    points: Annotated[int, Strict(), Field(ge=-(10**9), le=10**9, description="signed, not 0: a credit or a debit")]
-    reason: Annotated[str, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
-    actor: Annotated[str, Field(min_length=1, max_length=128)] | None = Field(
+    points: Annotated[
+        int,
+        Strict(),
+        Field(
+            ge=-(10**9),
+            le=10**9,
+            description="signed, not 0: a credit or a debit",
+            json_schema_extra={"not": {"const": 0}},
+        ),
+    ]
+    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
+    actor: Annotated[Text, Field(min_length=1, max_length=128)] | None = Field(
         None,
         description="the agent who asked (a desk's name), kept on the ledger entry as `agent`; the entry's"
         " `actor`, like the audit item's, is always the request's principal",
@@ -644,7 +671,7 @@ IMPORT_BATCH_LINES = 500
 
 class ImportBucket(Body):
     points: Annotated[int, Strict(), Field(ge=1, le=MAX_IMPORTED_POINTS)]
-    expires_on: date | None = Field(
+    expires_on: Day | None = Field(
         None,
         description="the last day the points are good (program time); null: never. A day already past: "
         "the points are recorded and expire at once",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from re import Match
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -40,8 +42,15 @@ def _field(loc: tuple[Any, ...]) -> str:
     return field_path(parts) or (str(loc[0]) if loc else "body")
 
 
+class _Resolver(APIGatewayHttpResolver):
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        # Routes match the raw path, still percent-encoded: a client's encoder may send an id's ':' as
+        # %3A, and the id is still the id (Powertools' own hook for turning a match into arguments).
+        return {name: unquote(value) for name, value in match.groupdict().items()}
+
+
 def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = _Resolver(enable_validation=True)
     for router in routers:
         app.include_router(router)
 
@@ -75,9 +84,9 @@ def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
     return app
 
 
-def _refused(status: int, message: str) -> dict[str, Any]:
+def _refused(status: int, message: str, field: str = "body") -> dict[str, Any]:
     """A body refused before the app sees it, as the app would answer it."""
-    body = error_body("validation_error", message, [{"field": "body", "message": message}])
+    body = error_body("validation_error", message, [{"field": field, "message": message}])
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 

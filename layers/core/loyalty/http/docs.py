@@ -41,10 +41,24 @@ def with_program_schema(doc: dict[str, Any]) -> dict[str, Any]:
     """PUT /programs/{program_id} takes the document as a plain object, so that every problem is listed
     at once (usecases/programs.validate) rather than the first pydantic finds; the document's schema
     is still the Program model's, and the OpenAPI document says so (campaigns included)."""
-    schema = Program.model_json_schema(by_alias=True, ref_template="#/components/schemas/Program.{model}")
+    schema = _closed_maps(Program.model_json_schema(by_alias=True, ref_template="#/components/schemas/Program.{model}"))
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components.update({f"Program.{name}": part for name, part in schema.pop("$defs", {}).items()})
     components["Program"] = schema
     body = doc["paths"]["/programs/{program_id}"]["put"]["requestBody"]["content"]["application/json"]
     body["schema"] = {"$ref": "#/components/schemas/Program"}
     return doc
+
+
+def _closed_maps(schema: Any) -> Any:
+    """pydantic writes a map with constrained keys (dict[Id, ...]) as patternProperties alone, which lets
+    any other key through with any value; the model refuses such a key, and now the document does too."""
+    if isinstance(schema, dict):
+        if "patternProperties" in schema:
+            schema.setdefault("additionalProperties", False)
+        for value in schema.values():
+            _closed_maps(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _closed_maps(value)
+    return schema

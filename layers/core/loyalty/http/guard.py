@@ -1,24 +1,81 @@
-"""Bodies refused before anyone parses them: too large, or nested deeper than any request of the
-contract (Python's json has no depth limit and would hit the recursion limit: a 500, not a 4xx)."""
+"""Bodies refused before the app reads them: too large, nested deeper than any request of the
+contract (Python's json has no depth limit and would hit the recursion limit: a 500, not a 4xx),
+naming a key twice (json would keep the last silently: the client meant one of them, we can't know which),
+or holding a lone surrogate escape ("\\ud800": JSON, but no Unicode text; UTF-8 cannot encode it, and
+a program document is stored as UTF-8)."""
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+from ..errors import field_path
 
 MAX_BODY_BYTES = 1024 * 1024  # a program document with hundreds of rewards fits easily
 MAX_DEPTH = 32  # the deepest contract body (a program document) nests 6 levels
 
 _STRINGS = re.compile(r'"(?:\\.|[^"\\])*"')
 _BRACKETS = re.compile(r"[\[\]{}]")
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # an escape of either half of a surrogate pair
 
 
-def problem(body: str) -> tuple[int, str] | None:
-    """(status, message) when the body must be refused, else None."""
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _DuplicateKey(name)
+            seen.add(name)
+    return found
+
+
+def _lone_surrogate(value: Any, at: tuple[int | str, ...]) -> tuple[int | str, ...] | None:
+    """Where the first string holding a lone surrogate is (a key counts as its value's place)."""
+    if isinstance(value, str):
+        return None if _encodable(value) else at
+    pairs = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in pairs:
+        if isinstance(key, str) and not _encodable(key):
+            return (*at, key)
+        found = _lone_surrogate(item, (*at, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def problem(body: str) -> tuple[int, str, str] | None:
+    """(status, message, field) when the body must be refused, else None."""
     if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
-        return 413, f"the body is larger than {MAX_BODY_BYTES} bytes"
+        return 413, f"the body is larger than {MAX_BODY_BYTES} bytes", "body"
     depth = 0
     for bracket in _BRACKETS.finditer(_STRINGS.sub('""', body)):
         depth += 1 if bracket.group() in "[{" else -1
         if depth > MAX_DEPTH:
-            return 400, f"the body nests deeper than {MAX_DEPTH} levels"
+            return 400, f"the body nests deeper than {MAX_DEPTH} levels", "body"
+    try:
+        parsed = json.loads(body, object_pairs_hook=_unique)
+    except _DuplicateKey as dup:
+        return 400, f"the key {dup.key!r} appears twice in one object", dup.key
+    except ValueError:
+        return None  # not JSON: the app answers that, in its own words
+    if _SURROGATE.search(body):  # rare: only then is the parsed body walked (a pair is fine)
+        where = _lone_surrogate(parsed, ())
+        if where is not None:
+            return 422, "a lone surrogate (U+D800-U+DFFF) is not Unicode text", field_path(where) or "body"
     return None

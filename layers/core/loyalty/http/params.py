@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from ..program import Id
 
@@ -12,6 +12,16 @@ ProgramId = Annotated[Id, Path(description="program id")]
 MemberId = Annotated[Id, Path(description="member id")]
 CampaignId = Annotated[Id, Path(description="campaign id")]
 ImportId = Annotated[Id, Path(description="import id (the client's: one per import of a member base)")]
+# A page's cursor is opaque (URL-safe base64 of the page's last key): the document gives its alphabet; only
+# a cursor the same list returned is accepted (another one is a 422 naming cursor).
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=512,
+        pattern=r"^[A-Za-z0-9_-]+={0,2}$",
+        description="next_cursor of the previous page of the same list (opaque; any other is a 422)",
+    ),
+]
 BatchNumber = Annotated[int, Path(ge=1, le=1_000_000, description="the batch's number within the import, from 1")]
 
 PROGRAM = "/programs/<program_id>"

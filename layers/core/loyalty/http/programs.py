@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -10,7 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import Field
 
 from .. import clock
-from ..program import BASE_ITEMS, MAX_REDEEMED_COUPONS, ROOM, TRANSACTION_ITEMS
+from ..program import BASE_ITEMS, MAX_REDEEMED_COUPONS, ROOM, TRANSACTION_ITEMS, Day
 from ..rules import pricing
 from ..runtime import store
 from ..schemas import (
@@ -24,7 +23,7 @@ from ..schemas import (
 )
 from ..store import MAX_PROGRAM_BYTES
 from ..usecases import health, programs
-from .params import PROGRAM, CampaignId, ProgramId
+from .params import PROGRAM, CampaignId, Cursor, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()
@@ -78,8 +77,8 @@ def put_program(program_id: ProgramId, document: dict[str, Any]) -> ProgramSaved
 def card_roi(
     program_id: ProgramId,
     rates: Annotated[
-        list[Annotated[int, Field(ge=0, le=100)]] | None,
-        Query(description="redemption rates in percent (default 30, 50, 80)", max_length=10),
+        list[Annotated[int, Field(ge=1, le=100)]] | None,
+        Query(description="redemption rates in whole percent, 1 to 100 (default 30, 50, 80)", max_length=10),
     ] = None,
 ) -> RoiTable:
     return programs.roi(store(), program_id, tuple(rates or pricing.RATES))
@@ -94,9 +93,16 @@ def card_roi(
 def program_health(
     program_id: ProgramId,
     from_: Annotated[
-        date | None, Query(alias="from", description="first day, YYYY-MM-DD (default: 29 days before `to`)")
+        Day | None,
+        Query(
+            alias="from",
+            description=(
+                f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
+                f"{health.MAX_DAYS} days"
+            ),
+        ),
     ] = None,
-    to: Annotated[date | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
+    to: Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
 ) -> HealthFigures:
     return health.figures(store(), program_id, from_, to, clock.now())
 
@@ -110,9 +116,16 @@ def program_health(
 def program_health_days(
     program_id: ProgramId,
     from_: Annotated[
-        date | None, Query(alias="from", description="first day, YYYY-MM-DD (default: 29 days before `to`)")
+        Day | None,
+        Query(
+            alias="from",
+            description=(
+                f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
+                f"{health.MAX_DAYS} days"
+            ),
+        ),
     ] = None,
-    to: Annotated[date | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
+    to: Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
 ) -> HealthSeries:
     return health.series(store(), program_id, from_, to, clock.now())
 
@@ -126,7 +139,7 @@ def program_health_days(
 def program_versions(
     program_id: ProgramId,
     limit: Annotated[int, Query(ge=1, le=100, description="versions per page")] = 20,
-    cursor: Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")] = None,
+    cursor: Cursor = None,
 ) -> ProgramVersions:
     return programs.versions(store(), program_id, limit, cursor)
 

@@ -13,7 +13,7 @@ from ..runtime import store
 from ..schemas import AuditTrail, Coupons, Ledger, MemberView
 from ..usecases import members
 from .identity import member_id
-from .params import ME, MEMBER, MemberId, ProgramId
+from .params import ME, MEMBER, Cursor, MemberId, ProgramId
 from .responses import responses
 
 router = APIGatewayHttpRouter()
@@ -21,7 +21,6 @@ UNKNOWN = {404: "not_found: unknown program or member"}
 SERVER = responses(errors=UNKNOWN)
 MINE = responses(member=True, errors=UNKNOWN)
 Limit = Annotated[int, Query(ge=1, le=100, description="entries per page")]
-Cursor = Annotated[str | None, Query(max_length=512, description="next_cursor of the previous page")]
 Status = Annotated[
     Literal["available", "scheduled", "used", "expired"] | None, Query(description="only coupons in this status")
 ]

@@ -17,7 +17,7 @@ from .due import Due, DueIndex
 from .erasure import Erasure, Erasures
 from .imports import Imports
 from .keys import DUE_SHARDS, coupon_use_id, due_keys, due_shard
-from .programs import MAX_PROGRAM_BYTES, Programs
+from .programs import MAX_PROGRAM_BYTES, Programs, document_text
 from .runs import Runs
 from .stats import Stats
 from .table import THROTTLED, RefExists, Stale, TooLarge
@@ -48,6 +48,7 @@ __all__ = [
     "coupon_use_id",
     "decode_change",
     "decode_cursor",
+    "document_text",
     "due_keys",
     "due_shard",
     "encode_cursor",

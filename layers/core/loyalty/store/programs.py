@@ -21,6 +21,12 @@ def _member_key() -> str:
     return secrets.token_hex(32)
 
 
+def document_text(doc: Any) -> str:
+    """How a program document is stored: compact JSON in UTF-8, not `\\u`-escaped, so that the limit
+    counts a CJK character as the 3 bytes it takes, not the 6 of its escape."""
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
 class Programs(Table):
     def get_program(self, pid: str) -> tuple[dict[str, Any], int] | None:
         found = self.get_program_and_key(pid)
@@ -50,7 +56,7 @@ class Programs(Table):
     def put_program(self, pid: str, doc: dict[str, Any], version: int, at: str) -> None:
         """Write version `version` (history + current) if the current one is still `version - 1`.
         TooLarge when the document is over MAX_PROGRAM_BYTES (nothing written)."""
-        text = json.dumps(doc, separators=(",", ":"))
+        text = document_text(doc)
         size = len(text.encode())
         if size > MAX_PROGRAM_BYTES:
             raise TooLarge("program document bytes", size, MAX_PROGRAM_BYTES)

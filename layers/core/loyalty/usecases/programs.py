@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -15,7 +14,7 @@ from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed
 from ..program import Campaign, Doc, PaidCardPlan, Program, Reward, duplicate_ids, error_detail, problems
 from ..rules import pricing
 from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
-from ..store import MAX_PROGRAM_BYTES, Store, TooLarge
+from ..store import MAX_PROGRAM_BYTES, Store, TooLarge, document_text
 from .pipeline import Attempt, retry
 
 _cache: dict[tuple[str, str], tuple[float, Program, str | None]] = {}  # with the program's member key
@@ -127,7 +126,7 @@ def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
 
 def _too_large(doc: dict[str, Any], size: int) -> ProgramInvalid:
     """A valid document that one DynamoDB item cannot hold, naming its largest section (where to cut)."""
-    largest = max(doc, key=lambda k: len(json.dumps(doc[k], separators=(",", ":")).encode()))
+    largest = max(doc, key=lambda k: len(document_text(doc[k]).encode()))
     message = (
         f"the program document takes {size:,} bytes stored; a program may take at most "
         f"{MAX_PROGRAM_BYTES:,} bytes (compact JSON, UTF-8: one DynamoDB item holds at most 400 KB)"
