@@ -90,6 +90,21 @@ def test_a_members_redemption_ids_do_not_take_the_servers(api: Api, demo: str) -
     assert status == 200 and again["points_spent"] == 500
 
 
+def test_a_members_own_id_and_the_servers_for_that_member_are_two_writes(api: Api, demo: str) -> None:
+    """The same id for the same member, once by the member and once by the server: two redemptions, two
+    coupons (their ids derive from what issued them, a member's own write named apart)."""
+    enrol(api, "alice")
+    assert api.call("earn", "POST", f"{SERVER}/alice/purchases", {"order_id": "o-1", "amount_minor": 200000})[0] == 201
+    redeem = {"redemption_id": "r-1", "reward_id": "coupon-5"}
+    status, mine = api.call("redeem", "POST", f"{ME}/redemptions", redeem, sub="alice")
+    assert status == 201, mine
+    status, theirs = api.call("redeem", "POST", f"{SERVER}/alice/redemptions", redeem)
+    assert status == 201, theirs
+    assert {c["coupon_id"] for c in mine["coupons"]}.isdisjoint(c["coupon_id"] for c in theirs["coupons"])
+    wallet = api.call("members", "GET", f"{SERVER}/alice/coupons")[1]["coupons"]
+    assert sum(c["template_id"] == mine["coupons"][0]["template_id"] for c in wallet) >= 2
+
+
 def test_erasure_moves_a_members_own_references(api: Api, demo: str) -> None:
     from tests.handlers.test_erasure import everything
 

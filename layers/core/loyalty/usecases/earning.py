@@ -244,6 +244,7 @@ def activity(
     if by_member:
         earning.check_self_report(program, body.type)
     at = clock.event_time(body.at, "at", now)
+    ref = RefKey("activity", body.activity_id, member_id, by_member)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
         local = clock.local_date(at, program.zone)
@@ -251,7 +252,7 @@ def activity(
         points = earning.activity_points(program, profile, body.type, local)
         streak = earning.streak_days(profile, body.type, local)
         change = Change.start(program, profile, now, attempt.exhausted)
-        source = f"activity:{body.activity_id}"
+        source = ref.source
         change.credit("activity", points, at, source)
         facts = {"type": body.type, "streak_days": streak}
         applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
@@ -275,5 +276,4 @@ def activity(
         )
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
 
-    ref = RefKey("activity", body.activity_id, member_id, by_member)
     return once(store, program_id, ref, body, ActivityResult, build)

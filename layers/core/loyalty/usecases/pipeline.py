@@ -133,6 +133,12 @@ class RefKey:
         """Whose id space the id is in: the member's own, or None (the program's)."""
         return self.member_id if self.by_member else None
 
+    @property
+    def source(self) -> str:
+        """What the write's entries and grants are traced to, `kind:id` (a member's own: `kind:me:id`):
+        coupon ids derive from it, so a member's write never issues the ids of the server's same id."""
+        return f"{self.kind}:me:{self.ref_id}" if self.by_member else f"{self.kind}:{self.ref_id}"
+
 
 @dataclass
 class Built(Generic[M]):

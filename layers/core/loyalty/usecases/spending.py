@@ -28,7 +28,8 @@ def redeem(
         raise NotFound(f"reward {body.reward_id!r} not found", [{"field": "reward_id", "message": "unknown reward"}])
     if reward is not None:
         spending.check_quantity(reward, body.quantity)  # what one transaction can hold
-    source = f"redemption:{body.redemption_id}"
+    ref = RefKey("redemption", body.redemption_id, member_id, by_member)
+    source = ref.source
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
 
     def build(profile: Profile, attempt: Attempt) -> Built[RedemptionResult]:
@@ -71,7 +72,6 @@ def redeem(
         if "stock" in stale.failed and write.stock is not None:
             empty_shards.add(write.stock.shard)
 
-    ref = RefKey("redemption", body.redemption_id, member_id, by_member)
     return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
 
 
