@@ -180,3 +180,50 @@ def test_the_document_states_what_is_enforced(api: Api) -> None:
         p for p in doc["paths"]["/programs/{program_id}/me/ledger"]["get"]["parameters"] if p["name"] == "cursor"
     ]
     assert "pattern" in json.dumps(cursor)
+
+
+# Found by an acceptance run: times at the edges of the calendar were 500s (OverflowError, year 0).
+EXTREMES = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+00:00", "1899-12-31T23:59:59+00:00"]
+
+
+@pytest.mark.parametrize("value", EXTREMES)
+@pytest.mark.parametrize(("fn", "route", "body", "field"), TIMES, ids=[f"{t[1]}.{t[3]}" for t in TIMES])
+def test_times_outside_the_engines_years_are_422s(
+    api: Api, demo: str, fn: str, route: str, body: dict[str, Any], field: str, value: str
+) -> None:
+    enrol(api)
+    status, answer = api.call(fn, "POST", f"{M}/{route}", {**body, field: value})
+    assert_error(status, answer, 422, "validation_error", field)
+
+
+@pytest.mark.parametrize("value", EXTREMES)
+def test_an_enrolment_time_outside_the_engines_years_is_a_422(api: Api, demo: str, value: str) -> None:
+    status, body = api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1", "enrolled_at": value})
+    assert_error(status, body, 422, "validation_error", "enrolled_at")
+
+
+def test_health_days_outside_the_engines_years_are_422s(api: Api, demo: str) -> None:
+    query = {"from": "9999-12-30", "to": "9999-12-31"}
+    status, body = api.call("programs", "GET", "/programs/demo/health", query=query)
+    assert status == 422 and body["error"]["code"] == "validation_error", body
+
+
+@pytest.mark.parametrize("birthday", ["02-30", "2023-02-29", "04-31"])
+def test_a_birthday_that_does_not_exist_is_a_422(api: Api, demo: str, birthday: str) -> None:
+    status, body = api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1", "birthday": birthday})
+    assert_error(status, body, 422, "validation_error", "birthday")
+    assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1", "birthday": "02-29"})[0] == 201
+
+
+def test_an_activity_before_the_enrolment_is_a_422_as_a_purchase_is(api: Api, demo: str) -> None:
+    enrol(api)
+    body = {"activity_id": "a1", "type": "check_in", "at": "1970-01-01T00:00:00+00:00"}
+    status, answer = api.call("earn", "POST", f"{M}/activities", body)
+    assert_error(status, answer, 422, "validation_error", "at")
+
+
+def test_a_profile_change_is_documented_as_it_is_enforced(api: Api) -> None:
+    """`{}` and nulls are refused: the document says so (no null, at least one property)."""
+    schema = api.call("docs", "GET", "/openapi.json")[1]["components"]["schemas"]["ProfileChange"]
+    assert schema.get("minProperties") == 1
+    assert "null" not in json.dumps(schema["properties"])

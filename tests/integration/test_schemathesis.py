@@ -58,6 +58,7 @@ BEYOND_THE_SCHEMA = (
     ("from", "must not be after"),
     ("*", "must not be in the future"),
     ("*", "before the member's enrolment"),
+    ("*", "must be in the years"),
     ("*", "Input should be a valid integer"),
 )
 

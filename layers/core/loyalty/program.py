@@ -5,7 +5,7 @@ Structure is checked by pydantic; `problems()` adds the cross-field rules pydant
 """
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import pairwise
 from types import UnionType
@@ -62,8 +62,28 @@ def day_text(value: object) -> object:
     raise ValueError("must be an ISO-8601 day, YYYY-MM-DD")
 
 
-Time = Annotated[datetime, Strict(False), BeforeValidator(time_text)]  # without an offset: the program's time zone
-Day = Annotated[date, BeforeValidator(day_text)]
+# The years the engine reckons in: calendar arithmetic (a window's months back, an expiry's months ahead,
+# an offset of -23:59) stays inside what Python's dates hold, so an extreme time is a 422, never a 500.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+OUT_OF_RANGE = f"must be in the years {FIRST_YEAR} to {LAST_YEAR}"
+
+
+def in_range(value: date) -> date:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            year = value.astimezone(UTC).year
+        except OverflowError:
+            raise ValueError(OUT_OF_RANGE) from None
+    else:
+        year = value.year
+    if not FIRST_YEAR <= year <= LAST_YEAR or not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(OUT_OF_RANGE)
+    return value
+
+
+# Without an offset: the program's time zone.
+Time = Annotated[datetime, Strict(False), BeforeValidator(time_text), AfterValidator(in_range)]
+Day = Annotated[date, BeforeValidator(day_text), AfterValidator(in_range)]
 # Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
 # The document says what is read: a number or a decimal string, from 1 to 100, at most 3 places (which JSON
 # Schema cannot say of a number: a 422 names it).

@@ -4,7 +4,7 @@ The HTTP routes declare these, so the OpenAPI document is generated from them, a
 them, so a rule never sees unvalidated input.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,7 +22,17 @@ from pydantic import (
 )
 
 from . import Model
-from .program import MAX_IMPORTED_POINTS, MAX_ORDER_ITEMS, MAX_REDEEMED_COUPONS, MAX_TAGS, Day, Id, Text, time_text
+from .program import (
+    MAX_IMPORTED_POINTS,
+    MAX_ORDER_ITEMS,
+    MAX_REDEEMED_COUPONS,
+    MAX_TAGS,
+    Day,
+    Id,
+    Text,
+    in_range,
+    time_text,
+)
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[
@@ -31,8 +41,25 @@ Amount = Annotated[
     Field(ge=1, le=10**12, description="integer minor units (fen, cents), an integer literal: 12.0 or 1e3 is a 422"),
 ]
 # ISO-8601 text with an offset (never a Unix time); any offset is accepted; the engine stores and returns UTC.
-Instant = Annotated[AwareDatetime, BeforeValidator(time_text), AfterValidator(lambda at: at.astimezone(UTC))]
-Birthday = Annotated[str, StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")]
+Instant = Annotated[
+    AwareDatetime, BeforeValidator(time_text), AfterValidator(in_range), AfterValidator(lambda at: at.astimezone(UTC))
+]
+
+
+def _a_real_day(value: str) -> str:
+    """A birthday that exists: 02-29 (a leap day, MM-DD) yes, 02-30 or 2023-02-29 no."""
+    try:
+        date.fromisoformat(value if len(value) == 10 else f"2000-{value}")
+    except ValueError:
+        raise ValueError("must be a day that exists") from None
+    return value
+
+
+Birthday = Annotated[
+    str,
+    StringConstraints(pattern=r"^(\d{4}-)?(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"),
+    AfterValidator(_a_real_day),
+]
 
 
 class Body(Model):
@@ -57,15 +84,12 @@ class ProfileChangeMe(Body):
 
 
 class ProfileChange(Body):
-    birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
-    channel: Id | None = None
+    # A correction sets a value, it does not remove one: neither field takes null (the defaults only say
+    # "not sent"), and the document says at least one is sent.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
-    @field_validator("birthday", "channel", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:  # a correction sets a value; it does not remove one
-            raise ValueError("must not be null")
-        return value
+    birthday: Birthday = Field(None, description="YYYY-MM-DD or MM-DD")  # type: ignore[assignment]
+    channel: Id = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _something(self) -> "ProfileChange":

@@ -23,18 +23,19 @@ from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 ENROLMENT_SLACK = clock.FUTURE_SLACK
 
 
-def member_time(paid_at: datetime, profile: Profile) -> datetime:
-    """When a purchase counts as made: never before the enrolment, so no tier, bucket or ledger entry
-    predates the member. A refusal happens before anything is written (the rules run before the commit)."""
+def member_time(paid_at: datetime, profile: Profile, field: str = "paid_at") -> datetime:
+    """When a purchase (an activity: `field` "at") counts as made: never before the enrolment, so no tier,
+    bucket or ledger entry predates the member. A refusal happens before anything is written (the rules
+    run before the commit)."""
     if paid_at >= profile.enrolled_at:
         return paid_at
     if paid_at < profile.enrolled_at - ENROLMENT_SLACK:
         enrolled = clock.iso(profile.enrolled_at)
         raise ValidationFailed(
-            f"paid_at: before the member's enrolment ({enrolled})",
+            f"{field}: before the member's enrolment ({enrolled})",
             [
                 {
-                    "field": "paid_at",
+                    "field": field,
                     "message": f"must not be before the member's enrolment ({enrolled})",
                     "enrolled_at": enrolled,
                 }
@@ -243,10 +244,11 @@ def activity(
     program = programs.load(store, program_id)
     if by_member:
         earning.check_self_report(program, body.type)
-    at = clock.event_time(body.at, "at", now)
+    reported = clock.event_time(body.at, "at", now)
     ref = RefKey("activity", body.activity_id, member_id, by_member)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
+        at = member_time(reported, profile, "at")
         local = clock.local_date(at, program.zone)
         day = local.isoformat()
         points = earning.activity_points(program, profile, body.type, local)
