@@ -92,8 +92,9 @@ def test_the_benefits_sweep_issues_a_tag_s_grant_once_a_month(api: Api) -> None:
 
 
 def test_an_activity_answers_its_streak(api: Api, demo: str) -> None:
-    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
     day = datetime.now(UTC) - timedelta(days=3)
+    enrolled = {"member_id": "m1", "enrolled_at": (day - timedelta(days=1)).isoformat()}
+    assert api.call("enrol", "POST", "/programs/demo/members", enrolled)[0] == 201  # the activities are its
     streaks = []
     for i in range(4):
         activity = {"activity_id": f"a{i}", "type": "check_in", "at": (day + timedelta(days=i)).isoformat()}
