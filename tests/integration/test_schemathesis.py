@@ -58,7 +58,8 @@ BEYOND_THE_SCHEMA = (
     ("from", "must not be after"),
     ("*", "must not be in the future"),
     ("*", "before the member's enrolment"),
-    ("*", "must be in the years"),
+    ("*", "must be in the years"),  # 2999-12-31T23:00-02:00 is 3000 in UTC: the pattern says the year only
+    ("birthday", "must be a day that exists"),
     ("*", "Input should be a valid integer"),
 )
 

@@ -66,6 +66,7 @@ def day_text(value: object) -> object:
 # an offset of -23:59) stays inside what Python's dates hold, so an extreme time is a 422, never a 500.
 FIRST_YEAR, LAST_YEAR = 1900, 2999
 OUT_OF_RANGE = f"must be in the years {FIRST_YEAR} to {LAST_YEAR}"
+IN_YEARS = Field(json_schema_extra={"pattern": r"^(19|2[0-9])[0-9]{2}-"})  # what the document says of it
 
 
 def in_range(value: date) -> date:
@@ -82,8 +83,8 @@ def in_range(value: date) -> date:
 
 
 # Without an offset: the program's time zone.
-Time = Annotated[datetime, Strict(False), BeforeValidator(time_text), AfterValidator(in_range)]
-Day = Annotated[date, BeforeValidator(day_text), AfterValidator(in_range)]
+Time = Annotated[datetime, Strict(False), BeforeValidator(time_text), AfterValidator(in_range), IN_YEARS]
+Day = Annotated[date, BeforeValidator(day_text), AfterValidator(in_range), IN_YEARS]
 # Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
 # The document says what is read: a number or a decimal string, from 1 to 100, at most 3 places (which JSON
 # Schema cannot say of a number: a 422 names it).

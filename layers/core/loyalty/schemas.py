@@ -23,6 +23,7 @@ from pydantic import (
 
 from . import Model
 from .program import (
+    IN_YEARS,
     MAX_IMPORTED_POINTS,
     MAX_ORDER_ITEMS,
     MAX_REDEEMED_COUPONS,
@@ -42,7 +43,11 @@ Amount = Annotated[
 ]
 # ISO-8601 text with an offset (never a Unix time); any offset is accepted; the engine stores and returns UTC.
 Instant = Annotated[
-    AwareDatetime, BeforeValidator(time_text), AfterValidator(in_range), AfterValidator(lambda at: at.astimezone(UTC))
+    AwareDatetime,
+    BeforeValidator(time_text),
+    AfterValidator(in_range),
+    AfterValidator(lambda at: at.astimezone(UTC)),
+    IN_YEARS,
 ]
 
 
