@@ -27,8 +27,10 @@ from typing import Any
 from annotated_types import MaxLen
 
 from ..program import MAX_ORDER_ITEMS, MAX_TAGS, Program
-from .expressions import FACTS, ITEM, ITEM_VARIABLE, Fact, List, Map, Type, library
+from . import expressions
+from .expressions import FACTS, ITEM_VARIABLE, Fact, List, Map, Type, library
 
+Problem = dict[str, str]
 MAX_SOURCE = 1000  # characters of one expression
 MAX_DEPTH = 12  # nesting of the expression tree (a chain of && or of || counts as one level)
 MAX_LIST = 100  # elements of one list or map literal
@@ -101,10 +103,11 @@ def _over(trigger: str, steps: int, total: int) -> str:
     )
 
 
-def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
+def problems(source: str, trigger: str, on_items: bool = False, facts: dict[str, Fact] | None = None) -> list[str]:
     """Every problem of a `when` (or, with `on_items`, an `on_items` expression, where `i` is one order
-    item) for a campaign of `trigger`; [] when it is sound."""
-    facts = FACTS.get(trigger)
+    item) for a campaign of `trigger`; [] when it is sound. `facts`: a narrower scope than the trigger's
+    (a restricted item's `who`)."""
+    facts = facts if facts is not None else FACTS.get(trigger)
     if facts is None:
         return [f"unknown trigger {trigger!r}; triggers are {', '.join(FACTS)}"]
     if len(source) > MAX_SOURCE:
@@ -122,13 +125,45 @@ def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
     if on_items:
         if "order" not in facts:
             found.append(f"on_items needs an order: {_a(trigger)} campaign has no order items")
-        scope[ITEM_VARIABLE] = ITEM
+        scope[ITEM_VARIABLE] = _item(trigger)
     kind = _Checker(trigger, scope, found).infer(tree, 0)
     if kind not in ("bool", "dyn") and not found:
         found.append(f"must be a condition (bool), not {_show(kind)}")
     elif kind == "dyn" and not found:
         found.append("must be a condition (bool); its type is known only when it runs (dyn)")
     return found
+
+
+def _item(trigger: str) -> Fact:
+    """The order item of a trigger's facts (a checkout's has prices)."""
+    items = FACTS["purchase" if "order" not in FACTS[trigger] else trigger]["order"].fields["items"]
+    assert isinstance(items, List) and isinstance(items.elem, Fact)
+    return items.elem
+
+
+def pricing_problems(document: Any) -> list[dict[str, str]]:
+    """Every problem of the checkout's own expressions, by field, from the document as sent: coupon
+    templates' `applies_to` and `pricing.restricted`'s `on_items` (item conditions over a checkout's
+    lines) and `who` (over `member` and `at`)."""
+    found: list[dict[str, str]] = []
+    doc = document if isinstance(document, dict) else {}
+    coupons = doc.get("coupons")
+    for template_id, template in coupons.items() if isinstance(coupons, dict) else []:
+        source = template.get("applies_to") if isinstance(template, dict) else None
+        found += _each(f"coupons.{template_id}.applies_to", source, on_items=True)
+    pricing = doc.get("pricing")
+    restricted = pricing.get("restricted") if isinstance(pricing, dict) else None
+    for i, raw in enumerate(restricted if isinstance(restricted, list) else []):
+        rule = raw if isinstance(raw, dict) else {}
+        found += _each(f"pricing.restricted[{i}].on_items", rule.get("on_items"), on_items=True)
+        found += _each(f"pricing.restricted[{i}].who", rule.get("who"), facts=expressions.WHO_FACTS)
+    return found
+
+
+def _each(field: str, source: Any, on_items: bool = False, facts: dict[str, Fact] | None = None) -> list[Problem]:
+    if not isinstance(source, str):
+        return []  # absent, or pydantic names its type
+    return [{"field": field, "message": m} for m in problems(source, "checkout", on_items, facts)]
 
 
 def _library_syntax_error(source: str) -> str | None:
@@ -410,7 +445,7 @@ def _show(kind: Type) -> str:
     if isinstance(kind, Map):
         return f"map({_show(kind.key)}, {_show(kind.value)})"
     if isinstance(kind, Fact):
-        return "an order item" if kind is ITEM else kind.name
+        return "an order item" if kind.name == "item" else kind.name
     return kind
 
 
@@ -729,7 +764,7 @@ def cost(source: str, trigger: str, on_items: bool = False) -> int:
     steps = _Cost(scope).steps(_Node("call", "map", (_Node("ident", ITEM_VARIABLE), tree), target=items))[0]
     if not _may_err(tree):
         return steps
-    alone = _Cost(scope | {ITEM_VARIABLE: _of(ITEM)}, item_resolved=True).steps(tree)[0]
+    alone = _Cost(scope | {ITEM_VARIABLE: _of(_item(trigger))}, item_resolved=True).steps(tree)[0]
     return steps + MAX_ORDER_ITEMS * (_PER_ITEM + alone)
 
 
