@@ -412,3 +412,12 @@ def test_put_checks_applies_to_and_restricted_expressions() -> None:
     assert fields(d) == ["pricing.restricted[1].id"]
     d["pricing"]["restricted"] = d["pricing"]["restricted"][:1]
     assert validate(d).pricing.hold_minutes == 15
+
+
+def test_a_campaign_reads_its_own_uses_by_this_member() -> None:
+    first = campaign("first", {"amount_off_minor": 100}, when="campaign.uses_by_member == 0")
+    assert price(doc(first), [Item("1", "a", 1, 1000)]).total_minor == 900
+    used = member(campaigns={"first": {"total": 1, "periods": {"campaign": 1}}})
+    assert price(doc(first), [Item("1", "a", 1, 1000)], profile=used).campaigns_skipped == [
+        {"campaign_id": "first", "reason": "condition not met"}
+    ]

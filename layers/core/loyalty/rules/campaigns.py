@@ -204,7 +204,7 @@ def run(change: Change, event: Event) -> list[Applied]:
         if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
         shared = shared or expressions.activation(facts(change.program, profile, event, None))
-        act = shared.for_campaign(_campaign_facts(profile, c.id)) if r.per_campaign else shared
+        act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
         if not expressions.test(r.when, act):
             continue
         gives = _gives(change.program, r, event, act, order_factors)
@@ -313,7 +313,7 @@ def facts(program: Program, profile: Profile, event: Event, campaign_id: str | N
             "growth": growth.window_growth(program, profile, today),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
-        "campaign": _campaign_facts(profile, campaign_id),
+        "campaign": campaign_facts(profile, campaign_id),
     }
     if event.order is not None:
         o = event.order
@@ -329,7 +329,7 @@ def facts(program: Program, profile: Profile, event: Event, campaign_id: str | N
     return facts
 
 
-def _campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:
+def campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:
     return {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0}
 
 

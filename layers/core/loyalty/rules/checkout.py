@@ -299,7 +299,7 @@ def _campaign(r: campaigns.Ready, act: Any, items: list[dict[str, Any]], held: H
     if sum(offs) or gifts:
         priced.campaigns.append({"campaign_id": c.id, "discount_minor": sum(offs)})
     elif any(e.kind in _EFFECTS for e in c.effects):
-        priced.campaigns_skipped.append({"campaign_id": c.id, "reason": "nothing left to discount on its lines"})
+        priced.campaigns_skipped.append({"campaign_id": c.id, "reason": "nothing to discount on its lines"})
     # a campaign of member prices alone is not listed: its money off is on the lines as `member_price`
 
 
