@@ -421,3 +421,14 @@ def test_a_campaign_reads_its_own_uses_by_this_member() -> None:
     assert price(doc(first), [Item("1", "a", 1, 1000)], profile=used).campaigns_skipped == [
         {"campaign_id": "first", "reason": "condition not met"}
     ]
+
+
+def test_put_bounds_the_work_of_the_checkouts_own_expressions() -> None:
+    heavy = "order.items.exists(j, order.items.exists(k, j.sku + k.sku == i.sku))"
+    rule = {"on_items": "i.sku == 'x'", "who": "member.tier == 'jade'"}
+    d = doc(pricing={"restricted": [{"id": f"r{k}", **rule} for k in range(2)]})
+    d["coupons"]["five-off"]["applies_to"] = heavy
+    found = fields(d)
+    assert found and all(f.startswith(("coupons.", "pricing.")) for f in found)
+    d["coupons"]["five-off"]["applies_to"] = "i.category == 'tea'"
+    assert validate(d).pricing.restricted[1].id == "r1"

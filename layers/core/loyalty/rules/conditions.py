@@ -145,25 +145,39 @@ def pricing_problems(document: Any) -> list[dict[str, str]]:
     """Every problem of the checkout's own expressions, by field, from the document as sent: coupon
     templates' `applies_to` and `pricing.restricted`'s `on_items` (item conditions over a checkout's
     lines) and `who` (over `member` and `at`)."""
-    found: list[dict[str, str]] = []
     doc = document if isinstance(document, dict) else {}
+    expressions_: list[tuple[str, Any, bool, dict[str, Fact] | None]] = []  # field, source, on_items, facts
     coupons = doc.get("coupons")
     for template_id, template in coupons.items() if isinstance(coupons, dict) else []:
         source = template.get("applies_to") if isinstance(template, dict) else None
-        found += _each(f"coupons.{template_id}.applies_to", source, on_items=True)
+        expressions_.append((f"coupons.{template_id}.applies_to", source, True, None))
     pricing = doc.get("pricing")
     restricted = pricing.get("restricted") if isinstance(pricing, dict) else None
     for i, raw in enumerate(restricted if isinstance(restricted, list) else []):
         rule = raw if isinstance(raw, dict) else {}
-        found += _each(f"pricing.restricted[{i}].on_items", rule.get("on_items"), on_items=True)
-        found += _each(f"pricing.restricted[{i}].who", rule.get("who"), facts=expressions.WHO_FACTS)
+        expressions_.append((f"pricing.restricted[{i}].on_items", rule.get("on_items"), True, None))
+        expressions_.append((f"pricing.restricted[{i}].who", rule.get("who"), False, expressions.WHO_FACTS))
+    found: list[Problem] = []
+    total = 0
+    for field, source, on_items, facts in expressions_:
+        if not isinstance(source, str):
+            continue  # absent, or pydantic names its type
+        found += [{"field": field, "message": m} for m in problems(source, "checkout", on_items, facts)]
+        # A checkout runs every restricted rule, and the applies_to of each coupon sent: one bound for all.
+        steps = cost(source, "checkout", on_items)
+        if total <= MAX_COST < total + steps:
+            found.append({"field": field, "message": _over_pricing(steps, total + steps)})
+        total += steps
     return found
 
 
-def _each(field: str, source: Any, on_items: bool = False, facts: dict[str, Fact] | None = None) -> list[Problem]:
-    if not isinstance(source, str):
-        return []  # absent, or pydantic names its type
-    return [{"field": field, "message": m} for m in problems(source, "checkout", on_items, facts)]
+def _over_pricing(steps: int, total: int) -> str:
+    return (
+        f"costs {steps:,} steps of evaluation on a checkout, and the coupons' applies_to and the restricted"
+        f" items' expressions up to it {total:,}: more than {MAX_COST:,} (the bound of one checkout's own"
+        f" expressions). An item condition runs once per line (at most {MAX_ORDER_ITEMS}), and a comprehension"
+        " over order.items inside it once per line again"
+    )
 
 
 def _library_syntax_error(source: str) -> str | None:
