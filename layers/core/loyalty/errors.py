@@ -81,6 +81,12 @@ class CouponUnavailable(LoyaltyError):
     code, status = "coupon_unavailable", 409
 
 
+class NotEligible(LoyaltyError):
+    """A restricted item (member-only, or early access not open yet) in another member's cart."""
+
+    code, status = "not_eligible", 409
+
+
 class RefundNotAllowed(LoyaltyError):
     """A card payment that cannot be refunded (window closed, refunded already, a later extension)."""
 

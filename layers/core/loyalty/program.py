@@ -114,6 +114,9 @@ Factor = Annotated[
 ]
 
 
+Cel = Annotated[str, StringConstraints(min_length=1, max_length=4000)]  # rules/expressions bounds it further
+
+
 class Doc(Model):
     # Unknown keys are refused: a typo in a rule must not silently switch the rule off. Strict: `true`
     # or 12.0 where an integer goes is a mistake to name, not to read as 1 or 12 (the JSON document's
@@ -181,8 +184,9 @@ class CouponTemplate(Doc):
     value_minor: Minor = 0
     percent_off: int | None = Field(None, ge=1, le=100)
     max_off_minor: Minor | None = None
-    min_spend_minor: Minor = 0
+    min_spend_minor: Minor = 0  # with applies_to: counted over the matching lines only
     valid_days: int = Field(ge=1, le=3660)
+    applies_to: Cel | None = None  # an item condition (`i`, as on_items): the lines a checkout discounts
 
 
 class Level(Doc):
@@ -304,10 +308,16 @@ class PaidCardPlan(Doc):
 
 # ---- campaigns (API.md "Campaigns, growth and tags"; rules/campaigns.py applies them) ----------------
 
-Trigger = Literal["purchase", "refund", "activity", "enrolment", "tier_changed", "redemption", "card_purchase"]
-Cel = Annotated[str, StringConstraints(min_length=1, max_length=4000)]  # rules/expressions bounds it further
+Trigger = Literal[
+    "purchase", "refund", "activity", "enrolment", "tier_changed", "redemption", "card_purchase", "checkout"
+]
 # Effects that act on an order's points: only a purchase has an order to act on.
 ORDER_EFFECTS = ("multiply_points", "points_per_unit")
+# Effects that lower a checkout's lines (rules/checkout.py prices them), each with an optional on_items;
+# a checkout campaign has these and gift_items only, and no other trigger has them.
+DISCOUNT_EFFECTS = ("member_price", "percent_off", "amount_off_minor", "free_units")
+CHECKOUT_EFFECTS = (*DISCOUNT_EFFECTS, "gift_items")
+ITEM_EFFECTS = ORDER_EFFECTS + DISCOUNT_EFFECTS  # the effects that may have on_items
 
 
 class Active(Doc):
@@ -325,15 +335,31 @@ class PerUnit(Doc):
     unit_minor: int = Field(ge=1, le=10**9)
 
 
+class FreeUnits(Doc):
+    """Matching units, dearest first, in groups of buy + get: the `get` cheapest of each full group
+    are discounted by `percent_off` (buy 2 get 1: buy 3 pay 2; buy 1 get 1 at 50: second half price)."""
+
+    buy: int = Field(ge=1, le=100)
+    get: int = Field(ge=1, le=100)
+    percent_off: int = Field(100, ge=1, le=100)
+
+
+class GiftItem(Doc):
+    sku: Id
+    quantity: int = Field(1, ge=1, le=100)
+
+
 def _one_effect(schema: dict[str, Any]) -> None:
-    """Effect._one in the document: exactly one effect key not null, `on_items` only beside an order effect."""
+    """Effect._one in the document: exactly one effect key not null, `on_items` only beside an order or
+    discount effect, `max_off_minor` only beside `percent_off`."""
     null = {"type": "null"}
     schema["oneOf"] = [
         {
             "required": [kind],
             "properties": {other: null for other in EFFECT_KINDS if other != kind}
             | {kind: {"not": null}}
-            | ({} if kind in ORDER_EFFECTS else {"on_items": null}),
+            | ({} if kind in ITEM_EFFECTS else {"on_items": null})
+            | ({} if kind == "percent_off" else {"max_off_minor": null}),
         }
         for kind in EFFECT_KINDS
     ]
@@ -352,6 +378,13 @@ class Effect(Doc):
     growth: int | None = Field(None, ge=1, le=10**9)
     tag: Id | None = None
     untag: Id | None = None
+    # checkout discounts and gifts (DISCOUNT_EFFECTS, gift_items)
+    member_price: Literal[True] | None = None
+    percent_off: int | None = Field(None, ge=1, le=100)
+    max_off_minor: Minor | None = Field(None, ge=1)
+    amount_off_minor: Minor | None = Field(None, ge=1)
+    free_units: FreeUnits | None = None
+    gift_items: list[GiftItem] | None = Field(None, min_length=1, max_length=20)
 
     @property
     def kind(self) -> str:
@@ -363,12 +396,14 @@ class Effect(Doc):
         given = [k for k in EFFECT_KINDS if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError(f"an effect has exactly one of {', '.join(EFFECT_KINDS)} (found {len(given)})")
-        if self.on_items is not None and given[0] not in ORDER_EFFECTS:
-            raise ValueError("on_items goes with multiply_points or points_per_unit")
+        if self.on_items is not None and given[0] not in ITEM_EFFECTS:
+            raise ValueError(f"on_items goes with {', '.join(ITEM_EFFECTS)}")
+        if self.max_off_minor is not None and given[0] != "percent_off":
+            raise ValueError("max_off_minor goes with percent_off")
         return self
 
 
-EFFECT_KINDS = ("points", "multiply_points", "points_per_unit", "coupons", "growth", "tag", "untag")
+EFFECT_KINDS = ("points", "multiply_points", "points_per_unit", "coupons", "growth", "tag", "untag", *CHECKOUT_EFFECTS)
 
 
 class PerMember(Doc):
@@ -382,6 +417,7 @@ class CampaignBudget(Doc):
     points: int | None = Field(None, ge=0, le=10**12)
     coupons: int | None = Field(None, ge=0, le=10**9)
     members: int | None = Field(None, ge=0, le=10**9)
+    discount_minor: int | None = Field(None, ge=0, le=10**12)  # a checkout campaign's money off
 
 
 class Limits(Doc):
@@ -399,6 +435,21 @@ class Campaign(Doc):
     limits: Limits = Limits()
     priority: int = Field(0, ge=-1000, le=1000)
     exclusive: bool = False
+
+
+class Restricted(Doc):
+    """Member-only items and early access: a line matching `on_items` may be bought only by a member
+    for whom `who` (over `member` and `at`) holds, or by anyone from `until` on."""
+
+    id: Id
+    on_items: Cel
+    who: Cel
+    until: Time | None = None
+
+
+class Pricing(Doc):
+    restricted: list[Restricted] = Field([], max_length=50)
+    hold_minutes: int = Field(15, ge=1, le=1440)  # how long an open checkout holds its coupons and points
 
 
 # RFM segments (rules/rfm.py says who is in which).
@@ -460,6 +511,7 @@ class Program(Doc):
     # What a member's order is worth on average: paid-card prices are checked against it.
     expected_average_order_minor: Minor | None = None
     campaigns: list[Campaign] = Field([], max_length=MAX_CAMPAIGNS)
+    pricing: Pricing = Field(default_factory=Pricing)
     # What rules derive from the document once per version (the campaigns' compiled expressions),
     # kept with the Program object, which programs.load caches per container.
     _derived: dict[str, Any] = PrivateAttr(default={})
@@ -532,7 +584,14 @@ def _duplicates(field: str, ids: list[Any]) -> list[Problem]:
 
 
 # The lists whose elements have unique ids (each section of `problems` checks its own), by path.
-ID_LISTS = (("points", "multipliers"), ("tiers", "levels"), ("rewards",), ("paid_cards",), ("campaigns",))
+ID_LISTS = (
+    ("points", "multipliers"),
+    ("tiers", "levels"),
+    ("rewards",),
+    ("paid_cards",),
+    ("campaigns",),
+    ("pricing", "restricted"),
+)
 
 
 def duplicate_ids(doc: dict[str, Any], sections: set[str]) -> list[Problem]:
@@ -592,7 +651,7 @@ def _is_section(kind: Any) -> bool:
 def problems(program: Program) -> list[Problem]:
     """Every cross-field problem of a structurally valid program, section by section."""
     check = Problems(program)
-    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _tag_benefits, _campaigns):
+    for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _tag_benefits, _campaigns, _pricing):
         section(program, check)
     return check.found
 
@@ -737,10 +796,28 @@ def campaign_problems(program: Program, i: int, campaign: Campaign, check: Probl
     if active and active.from_ and active.until and _instant(active.until, program) <= _instant(active.from_, program):
         check.add(f"{field}.active.until", "must be after `from`")
     for j, effect in enumerate(campaign.effects):
-        if effect.kind in ORDER_EFFECTS and campaign.trigger != "purchase":
-            check.add(f"{field}.effects[{j}].{effect.kind}", f"acts on an order's points: not on {campaign.trigger}")
+        _effect_trigger(f"{field}.effects[{j}].{effect.kind}", effect.kind, campaign.trigger, check)
         if effect.coupons:
             check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
+    budget = campaign.limits.budget
+    if campaign.trigger == "checkout" and budget and (budget.points, budget.coupons) != (None, None):
+        check.add(f"{field}.limits.budget", "a checkout campaign gives no points or coupons: budget discount_minor")
+    if campaign.trigger != "checkout" and budget and budget.discount_minor is not None:
+        check.add(f"{field}.limits.budget.discount_minor", "caps a checkout campaign's discounts only")
+
+
+def _effect_trigger(field: str, kind: str, trigger: str, check: Problems) -> None:
+    """Discounts and gifts belong to checkout campaigns, and only they do."""
+    if trigger == "checkout" and kind not in CHECKOUT_EFFECTS:
+        check.add(field, f"a checkout campaign gives discounts and gifts only ({', '.join(CHECKOUT_EFFECTS)})")
+    elif trigger != "checkout" and kind in CHECKOUT_EFFECTS:
+        check.add(field, f"a discount or gift at checkout: only on a checkout campaign, not on {trigger}")
+    elif kind in ORDER_EFFECTS and trigger != "purchase":
+        check.add(field, f"acts on an order's points: not on {trigger}")
+
+
+def _pricing(program: Program, check: Problems) -> None:
+    check.unique("pricing.restricted", [r.id for r in program.pricing.restricted])
 
 
 def _instant(at: datetime, program: Program) -> datetime:

@@ -201,10 +201,10 @@ def run(change: Change, event: Event) -> list[Applied]:
     order_factors = dict(event.order.factors) if event.order else {}
     for r in queue:
         c = r.campaign
-        if not _active(c, event.at, change.program) or _limit_reached(change, c, event.at):
+        if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
-        shared = shared or expressions.activation(_facts(change.program, profile, event, None))
-        act = shared.for_campaign(_campaign_facts(profile, c.id)) if r.per_campaign else shared
+        shared = shared or expressions.activation(facts(change.program, profile, event, None))
+        act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
         if not expressions.test(r.when, act):
             continue
         gives = _gives(change.program, r, event, act, order_factors)
@@ -223,7 +223,7 @@ def run(change: Change, event: Event) -> list[Applied]:
     return applied
 
 
-def _active(c: Campaign, at: datetime, program: Program) -> bool:
+def active(c: Campaign, at: datetime, program: Program) -> bool:
     window = c.active
     if window is None:
         return True
@@ -266,15 +266,19 @@ def _oldest(per: str, today: date) -> str:
 
 
 def _limit_reached(change: Change, c: Campaign, at: datetime) -> bool:
+    return limit_reached(change.program, change.profile, c, at, change.today)
+
+
+def limit_reached(program: Program, profile: Profile, c: Campaign, at: datetime, today: date) -> bool:
     """The member's applications in the event's own period (however late it comes) reach the limit;
     an event older than the kept periods counts as reaching it (its period's count is gone)."""
     limit: PerMember | None = c.limits.per_member
     if limit is None:
         return False
-    key = period_key(limit.per, at, change.program)
-    if key < _oldest(limit.per, change.today):
+    key = period_key(limit.per, at, program)
+    if key < _oldest(limit.per, today):
         return True
-    use = change.profile.campaigns.get(c.id)
+    use = profile.campaigns.get(c.id)
     return use is not None and use.periods.get(key, 0) >= limit.count
 
 
@@ -289,7 +293,7 @@ def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
     return CampaignUse(total=use.total + 1, periods=periods)
 
 
-def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
+def facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
     """The facts a campaign's expressions read (rules/expressions.FACTS declares them). The member's
     are as of before the event."""
     local = event.at.astimezone(program.zone)
@@ -309,7 +313,7 @@ def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | 
             "growth": growth.window_growth(program, profile, today),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
-        "campaign": _campaign_facts(profile, campaign_id),
+        "campaign": campaign_facts(profile, campaign_id),
     }
     if event.order is not None:
         o = event.order
@@ -325,7 +329,7 @@ def _facts(program: Program, profile: Profile, event: Event, campaign_id: str | 
     return facts
 
 
-def _campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:
+def campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:
     return {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0}
 
 

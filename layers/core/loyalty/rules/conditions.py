@@ -27,8 +27,10 @@ from typing import Any
 from annotated_types import MaxLen
 
 from ..program import MAX_ORDER_ITEMS, MAX_TAGS, Program
-from .expressions import FACTS, ITEM, ITEM_VARIABLE, Fact, List, Map, Type, library
+from . import expressions
+from .expressions import FACTS, ITEM_VARIABLE, Fact, List, Map, Type, library
 
+Problem = dict[str, str]
 MAX_SOURCE = 1000  # characters of one expression
 MAX_DEPTH = 12  # nesting of the expression tree (a chain of && or of || counts as one level)
 MAX_LIST = 100  # elements of one list or map literal
@@ -101,10 +103,11 @@ def _over(trigger: str, steps: int, total: int) -> str:
     )
 
 
-def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
+def problems(source: str, trigger: str, on_items: bool = False, facts: dict[str, Fact] | None = None) -> list[str]:
     """Every problem of a `when` (or, with `on_items`, an `on_items` expression, where `i` is one order
-    item) for a campaign of `trigger`; [] when it is sound."""
-    facts = FACTS.get(trigger)
+    item) for a campaign of `trigger`; [] when it is sound. `facts`: a narrower scope than the trigger's
+    (a restricted item's `who`)."""
+    facts = facts if facts is not None else FACTS.get(trigger)
     if facts is None:
         return [f"unknown trigger {trigger!r}; triggers are {', '.join(FACTS)}"]
     if len(source) > MAX_SOURCE:
@@ -122,13 +125,59 @@ def problems(source: str, trigger: str, on_items: bool = False) -> list[str]:
     if on_items:
         if "order" not in facts:
             found.append(f"on_items needs an order: {_a(trigger)} campaign has no order items")
-        scope[ITEM_VARIABLE] = ITEM
+        scope[ITEM_VARIABLE] = _item(trigger)
     kind = _Checker(trigger, scope, found).infer(tree, 0)
     if kind not in ("bool", "dyn") and not found:
         found.append(f"must be a condition (bool), not {_show(kind)}")
     elif kind == "dyn" and not found:
         found.append("must be a condition (bool); its type is known only when it runs (dyn)")
     return found
+
+
+def _item(trigger: str) -> Fact:
+    """The order item of a trigger's facts (a checkout's has prices)."""
+    items = FACTS["purchase" if "order" not in FACTS[trigger] else trigger]["order"].fields["items"]
+    assert isinstance(items, List) and isinstance(items.elem, Fact)
+    return items.elem
+
+
+def pricing_problems(document: Any) -> list[dict[str, str]]:
+    """Every problem of the checkout's own expressions, by field, from the document as sent: coupon
+    templates' `applies_to` and `pricing.restricted`'s `on_items` (item conditions over a checkout's
+    lines) and `who` (over `member` and `at`)."""
+    doc = document if isinstance(document, dict) else {}
+    expressions_: list[tuple[str, Any, bool, dict[str, Fact] | None]] = []  # field, source, on_items, facts
+    coupons = doc.get("coupons")
+    for template_id, template in coupons.items() if isinstance(coupons, dict) else []:
+        source = template.get("applies_to") if isinstance(template, dict) else None
+        expressions_.append((f"coupons.{template_id}.applies_to", source, True, None))
+    pricing = doc.get("pricing")
+    restricted = pricing.get("restricted") if isinstance(pricing, dict) else None
+    for i, raw in enumerate(restricted if isinstance(restricted, list) else []):
+        rule = raw if isinstance(raw, dict) else {}
+        expressions_.append((f"pricing.restricted[{i}].on_items", rule.get("on_items"), True, None))
+        expressions_.append((f"pricing.restricted[{i}].who", rule.get("who"), False, expressions.WHO_FACTS))
+    found: list[Problem] = []
+    total = 0
+    for field, source, on_items, facts in expressions_:
+        if not isinstance(source, str):
+            continue  # absent, or pydantic names its type
+        found += [{"field": field, "message": m} for m in problems(source, "checkout", on_items, facts)]
+        # A checkout runs every restricted rule, and the applies_to of each coupon sent: one bound for all.
+        steps = cost(source, "checkout", on_items)
+        if total <= MAX_COST < total + steps:
+            found.append({"field": field, "message": _over_pricing(steps, total + steps)})
+        total += steps
+    return found
+
+
+def _over_pricing(steps: int, total: int) -> str:
+    return (
+        f"costs {steps:,} steps of evaluation on a checkout, and the coupons' applies_to and the restricted"
+        f" items' expressions up to it {total:,}: more than {MAX_COST:,} (the bound of one checkout's own"
+        f" expressions). An item condition runs once per line (at most {MAX_ORDER_ITEMS}), and a comprehension"
+        " over order.items inside it once per line again"
+    )
 
 
 def _library_syntax_error(source: str) -> str | None:
@@ -410,7 +459,7 @@ def _show(kind: Type) -> str:
     if isinstance(kind, Map):
         return f"map({_show(kind.key)}, {_show(kind.value)})"
     if isinstance(kind, Fact):
-        return "an order item" if kind is ITEM else kind.name
+        return "an order item" if kind.name == "item" else kind.name
     return kind
 
 
@@ -729,7 +778,7 @@ def cost(source: str, trigger: str, on_items: bool = False) -> int:
     steps = _Cost(scope).steps(_Node("call", "map", (_Node("ident", ITEM_VARIABLE), tree), target=items))[0]
     if not _may_err(tree):
         return steps
-    alone = _Cost(scope | {ITEM_VARIABLE: _of(ITEM)}, item_resolved=True).steps(tree)[0]
+    alone = _Cost(scope | {ITEM_VARIABLE: _of(_item(trigger))}, item_resolved=True).steps(tree)[0]
     return steps + MAX_ORDER_ITEMS * (_PER_ITEM + alone)
 
 

@@ -61,6 +61,20 @@ ORDER = Fact(
     "order",
     {"amount_minor": "int", "store_id": "string", "channel": "string", "scene": "string", "items": List(ITEM)},
 )
+# A checkout's lines: prices of one unit (member_price_minor is unit_price_minor where the catalogue has
+# none), amount_minor at unit prices, before any discount.
+CHECKOUT_ITEM = Fact(
+    "item",
+    {
+        "sku": "string",
+        "category": "string",
+        "quantity": "int",
+        "unit_price_minor": "int",
+        "member_price_minor": "int",
+        "amount_minor": "int",
+    },
+)
+CHECKOUT_ORDER = Fact("order", {**ORDER.fields, "items": List(CHECKOUT_ITEM)})
 ACTIVITY = Fact("activity", {"type": "string", "streak_days": "int"})
 MEMBER = Fact(
     "member",
@@ -90,7 +104,10 @@ FACTS: dict[str, dict[str, Fact]] = {
     "tier_changed": _ALWAYS,
     "redemption": _ALWAYS,
     "card_purchase": _ALWAYS,
+    "checkout": {"order": CHECKOUT_ORDER, **_ALWAYS},
 }
+# A restricted item's `who` (program.Restricted): who the member is and when, not what the cart holds.
+WHO_FACTS: dict[str, Fact] = {"member": MEMBER, "at": AT}
 ITEM_VARIABLE = "i"  # an on_items expression's order item
 
 

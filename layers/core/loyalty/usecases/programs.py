@@ -36,9 +36,9 @@ def validate(doc: Any) -> Program:
         errors = exc.errors(include_url=False)
         details = [error_detail(e) for e in errors]
         details += _sound_sections_problems(doc, {str(e["loc"][0]) for e in errors if e["loc"]})
-        details += conditions.campaign_problems(doc)
+        details += conditions.campaign_problems(doc) + conditions.pricing_problems(doc)
         raise ProgramInvalid(f"the program document has {len(details)} problem(s)", details) from None
-    found = problems(program) + conditions.campaign_problems(doc)
+    found = problems(program) + conditions.campaign_problems(doc) + conditions.pricing_problems(doc)
     if found:
         raise ProgramInvalid(f"the program document has {len(found)} problem(s)", found)
     return program
