@@ -213,7 +213,7 @@ def test_an_exclusive_campaign_stops_lower_ones_and_limits_and_budgets_are_input
     low = campaign("low", {"amount_off_minor": 100})
     priced = price(doc(top, low), [Item("1", "a", 1, 1000)])
     assert priced.campaigns == [{"campaign_id": "top", "discount_minor": 100}]
-    assert priced.campaigns_skipped == [{"campaign_id": "low", "reason": "exclusive campaign 'top' applied"}]
+    assert priced.campaigns_skipped == [{"campaign_id": "low", "reason": "excluded by top"}]
     assert price(doc(top, low), [Item("1", "a", 1, 1000)], profile=member("star")).campaigns == [
         {"campaign_id": "low", "discount_minor": 100}
     ]
@@ -224,7 +224,7 @@ def test_an_exclusive_campaign_stops_lower_ones_and_limits_and_budgets_are_input
     once = campaign("once", {"amount_off_minor": 100}, limits={"per_member": {"count": 1, "per": "campaign"}})
     used = member(campaigns={"once": {"total": 1, "periods": {"campaign": 1}}})
     assert price(doc(once), [Item("1", "a", 1, 1000)], profile=used).campaigns_skipped == [
-        {"campaign_id": "once", "reason": "member limit reached"}
+        {"campaign_id": "once", "reason": "limit reached"}
     ]
 
 

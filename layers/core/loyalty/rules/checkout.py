@@ -246,11 +246,11 @@ def _eligible(
         c = r.campaign
         view = act.for_campaign(campaigns.campaign_facts(profile, c.id)) if r.per_campaign else act
         if stopped_by is not None:
-            reason = f"exclusive campaign {stopped_by!r} applied"
+            reason = f"excluded by {stopped_by}"
         elif not campaigns.active(c, at, program):
             reason = "not active"
         elif campaigns.limit_reached(program, profile, c, at, today):
-            reason = "member limit reached"
+            reason = "limit reached"
         elif held.budgets_left.get(c.id, 1) <= 0:
             reason = "budget spent"
         elif not expressions.test(r.when, view):
