@@ -74,7 +74,7 @@ def test_the_program_document_is_described_campaigns_included(api: Api) -> None:
     status, doc = api.call("docs", "GET", "/openapi.json")
     assert status == 200
     put = doc["paths"]["/programs/{program_id}"]["put"]["requestBody"]["content"]["application/json"]
-    assert put["schema"] == {"$ref": "#/components/schemas/Program"}
+    assert put["schema"] == {"$ref": "#/components/schemas/ProgramSent"}  # the Program, or GET's answer back
     schemas = doc["components"]["schemas"]
     assert schemas["Program"]["properties"]["campaigns"]["items"] == {"$ref": "#/components/schemas/Program.Campaign"}
     campaign = schemas["Program.Campaign"]["properties"]

@@ -39,3 +39,18 @@ def test_a_request_bodys_validator_message_has_no_pydantic_prefix(api: Api) -> N
     assert status == 422 and body["error"]["details"] == [
         {"field": "items", "message": "the items sum to 200, more than amount_minor (100)"}
     ]
+
+
+def test_the_document_get_answers_can_be_put_back(api: Api, demo: str) -> None:
+    """Read, edit, save: GET's `program_id` (this program's) and `version` (the one read) come back with
+    the document and are not its problems; another program's id is."""
+    status, doc = api.call("programs", "GET", "/programs/demo")
+    assert status == 200 and {"program_id", "version"} <= set(doc)
+    doc["name"] = "Demo, renamed"
+    status, saved = api.call("programs", "PUT", "/programs/demo", doc)
+    assert status == 200, saved
+    assert api.call("programs", "GET", "/programs/demo")[1]["name"] == "Demo, renamed"
+    status, body = api.call("programs", "PUT", "/programs/demo", {**doc, "program_id": "another"})
+    assert status == 422 and [d["field"] for d in body["error"]["details"]] == ["program_id"], body
+    put_body = api.call("docs", "GET", "/openapi.json")[1]["components"]["schemas"]["ProgramSent"]
+    assert {"program_id", "version"} <= set(put_body["properties"])

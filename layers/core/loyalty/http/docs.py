@@ -45,8 +45,14 @@ def with_program_schema(doc: dict[str, Any]) -> dict[str, Any]:
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components.update({f"Program.{name}": part for name, part in schema.pop("$defs", {}).items()})
     components["Program"] = schema
+    # What a PUT takes: the document, or GET's answer sent back (usecases/programs.as_sent).
+    sent = {
+        "program_id": {"type": "string", "description": "this program's id, as GET answered it (ignored)"},
+        "version": {"type": "integer", "minimum": 1, "description": "the version GET answered (ignored)"},
+    }
+    components["ProgramSent"] = {**schema, "properties": {**schema["properties"], **sent}}
     body = doc["paths"]["/programs/{program_id}"]["put"]["requestBody"]["content"]["application/json"]
-    body["schema"] = {"$ref": "#/components/schemas/Program"}
+    body["schema"] = {"$ref": "#/components/schemas/ProgramSent"}
     return doc
 
 

@@ -105,8 +105,19 @@ def _program(doc: dict[str, Any]) -> Program | None:
         return None
 
 
+def as_sent(program_id: str, doc: Any) -> Any:
+    """The document as GET answered it may come back: its `program_id` (this program's, else a 422) and
+    `version` (the one read; each save makes the next) are not part of the document."""
+    if not isinstance(doc, dict) or not {"program_id", "version"} & doc.keys():
+        return doc
+    if doc.get("program_id", program_id) != program_id:
+        raise ValidationFailed.field("program_id", f"must be this program's id, {program_id!r} (the path's)")
+    return {k: v for k, v in doc.items() if k not in ("program_id", "version")}
+
+
 def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
     """Validate and store the next version (guarded by the current one, so two saves never share one)."""
+    doc = as_sent(program_id, doc)
     program = validate(doc)
 
     def attempt(_: Attempt) -> ProgramSaved:
