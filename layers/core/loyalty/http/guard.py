@@ -1,8 +1,9 @@
 """Bodies refused before the app reads them: too large, nested deeper than any request of the
 contract (Python's json has no depth limit and would hit the recursion limit: a 500, not a 4xx),
 naming a key twice (json would keep the last silently: the client meant one of them, we can't know which),
-or holding a lone surrogate escape ("\\ud800": JSON, but no Unicode text; UTF-8 cannot encode it, and
-a program document is stored as UTF-8)."""
+holding a lone surrogate escape ("\\ud800": JSON, but no Unicode text; UTF-8 cannot encode it, and
+a program document is stored as UTF-8), or an integer longer than Python converts (4,300 digits: the
+app's own parse would raise, a 500)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,21 @@ _BRACKETS = re.compile(r"[\[\]{}]")
 _SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # an escape of either half of a surrogate pair
 
 
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+MAX_DIGITS = 4300  # sys.get_int_max_str_digits(): past it int() raises; no contract number comes near
+
+
+class _Refused(ValueError):
+    """Raised by the parser's hooks: the (status, message, field) the body is refused with."""
+
+    def __init__(self, status: int, message: str, field: str) -> None:
+        super().__init__(message)
+        self.answer = (status, message, field)
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _Refused(400, f"the body holds an integer of more than {MAX_DIGITS} digits", "body")
+    return int(text)
 
 
 def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -32,7 +44,7 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for name, _ in pairs:
             if name in seen:
-                raise _DuplicateKey(name)
+                raise _Refused(400, f"the key {name!r} appears twice in one object", name)
             seen.add(name)
     return found
 
@@ -69,9 +81,9 @@ def problem(body: str) -> tuple[int, str, str] | None:
         if depth > MAX_DEPTH:
             return 400, f"the body nests deeper than {MAX_DEPTH} levels", "body"
     try:
-        parsed = json.loads(body, object_pairs_hook=_unique)
-    except _DuplicateKey as dup:
-        return 400, f"the key {dup.key!r} appears twice in one object", dup.key
+        parsed = json.loads(body, object_pairs_hook=_unique, parse_int=_integer)
+    except _Refused as refused:
+        return refused.answer
     except ValueError:
         return None  # not JSON: the app answers that, in its own words
     if _SURROGATE.search(body):  # rare: only then is the parsed body walked (a pair is fine)
