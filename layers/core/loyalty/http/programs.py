@@ -28,6 +28,18 @@ from .responses import responses
 
 router = APIGatewayHttpRouter()
 UNKNOWN = {404: "not_found: unknown program"}
+# A health range: the same two query parameters on the figures and on their per-day series.
+FromDay = Annotated[
+    Day | None,
+    Query(
+        alias="from",
+        description=(
+            f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
+            f"{health.MAX_DAYS} days"
+        ),
+    ),
+]
+ToDay = Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")]
 
 
 @router.put(
@@ -92,17 +104,8 @@ def card_roi(
 )
 def program_health(
     program_id: ProgramId,
-    from_: Annotated[
-        Day | None,
-        Query(
-            alias="from",
-            description=(
-                f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
-                f"{health.MAX_DAYS} days"
-            ),
-        ),
-    ] = None,
-    to: Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
+    from_: FromDay = None,
+    to: ToDay = None,
 ) -> HealthFigures:
     return health.figures(store(), program_id, from_, to, clock.now())
 
@@ -115,17 +118,8 @@ def program_health(
 )
 def program_health_days(
     program_id: ProgramId,
-    from_: Annotated[
-        Day | None,
-        Query(
-            alias="from",
-            description=(
-                f"first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most "
-                f"{health.MAX_DAYS} days"
-            ),
-        ),
-    ] = None,
-    to: Annotated[Day | None, Query(description="last day, YYYY-MM-DD (default: today)")] = None,
+    from_: FromDay = None,
+    to: ToDay = None,
 ) -> HealthSeries:
     return health.series(store(), program_id, from_, to, clock.now())
 
