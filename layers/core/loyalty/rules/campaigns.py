@@ -151,17 +151,24 @@ def after(change: Change) -> list[Applied]:
 def budget_keys(program: Program, triggers: tuple[Trigger, ...]) -> list[str]:
     """The budget keys the campaigns of these triggers may take (a quote reads them with the profile)."""
     return [
-        budget_key(_site(r.campaign, kind), LIFE)
+        campaign_budget_key(r.campaign, kind)
         for trigger in triggers
         for r in ready(program).get(trigger, [])
-        for kind, limit in _budget_limits(r.campaign).items()
-        if limit is not None
+        for kind in budget_limits(r.campaign)
     ]
 
 
-def _budget_limits(c: Campaign) -> dict[str, int | None]:
+def budget_limits(c: Campaign) -> dict[str, int]:
+    """The campaign's budgets that are set, by kind (points, coupons, members)."""
     budget = c.limits.budget
-    return {k: getattr(budget, k) for k in ("points", "coupons", "members")} if budget else {}
+    if budget is None:
+        return {}
+    return {k: limit for k in ("points", "coupons", "members") if (limit := getattr(budget, k)) is not None}
+
+
+def campaign_budget_key(c: Campaign, kind: str) -> str:
+    """The key of one of a campaign's budgets (they span its life, `LIFE`)."""
+    return budget_key(_site(c, kind), LIFE)
 
 
 def _site(c: Campaign, kind: str) -> str:
@@ -382,7 +389,7 @@ def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
     """All of the campaign's budgets, or none: points, coupons, and a member the first time."""
     first = c.id not in change.profile.campaigns
     counts = {"points": gives.points, "coupons": len(gives.coupons), "members": 1 if first else 0}
-    takes = [(limit, _site(c, kind), counts[kind]) for kind, limit in _budget_limits(c).items()]
+    takes = [(limit, _site(c, kind), counts[kind]) for kind, limit in budget_limits(c).items()]
     return change.take_budgets([t for t in takes if t[2] > 0], period=LIFE)
 
 

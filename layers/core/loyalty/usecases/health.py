@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import clock
 from ..errors import NotFound, Unavailable, ValidationFailed
-from ..rules import health
+from ..rules import campaigns, health
 from ..schemas import CampaignFigures, HealthFigures, HealthSeries
 from ..store import Store, decode_change
 from . import programs
@@ -68,16 +68,17 @@ def campaign(store: Store, program_id: str, campaign_id: str) -> CampaignFigures
     found = next((c for c in program.campaigns if c.id == campaign_id), None)
     if found is None:
         raise NotFound(f"campaign {campaign_id!r} not found", [{"field": "campaign_id", "message": "unknown campaign"}])
-    budget = found.limits.budget
-    limits = {k: getattr(budget, k) for k in ("points", "coupons", "members")} if budget else {}
-    sites = {k: f"campaign:{campaign_id}:{k}:all" for k, limit in limits.items() if limit is not None}
+    limits = campaigns.budget_limits(found)
+    sites = {k: campaigns.campaign_budget_key(found, k) for k in limits}
     counters, taken = store.campaign_figures(program_id, campaign_id, list(sites.values()))
     return CampaignFigures.model_validate(
         {
             "program_id": program_id,
             "campaign_id": campaign_id,
             **{name: int(counters.get(name, 0)) for name in health.CAMPAIGN_COUNTERS},
-            "budget_left": {k: limits[k] - taken.get(site, 0) for k, site in sites.items()} if budget else None,
+            "budget_left": {k: limits[k] - taken.get(site, 0) for k, site in sites.items()}
+            if found.limits.budget
+            else None,
         }
     )
 
