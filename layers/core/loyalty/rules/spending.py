@@ -101,11 +101,12 @@ def discount(coupon: Coupon, order_amount_minor: int, now: datetime, scene: str 
         raise CouponUnavailable(
             f"coupon is for {coupon.scene!r} orders only", [{"field": "scene", "required": coupon.scene}]
         )
-    if now < coupon.valid_from:
+    shown = shown_status(coupon, now)  # the validity window, read as the wallet reads it
+    if shown == "scheduled":
         raise CouponUnavailable(
             "coupon is not valid yet", [{"field": "coupon_id", "valid_from": coupon.valid_from.isoformat()}]
         )
-    if now > coupon.valid_until:
+    if shown == "expired":
         raise CouponUnavailable("coupon has expired", [{"field": "coupon_id", "status": "expired"}])
     if order_amount_minor < coupon.min_spend_minor:
         raise CouponUnavailable(
