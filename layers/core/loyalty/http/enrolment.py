@@ -35,22 +35,21 @@ ERRORS = {404: "not_found: unknown program", 409: "conflict: the member is being
 ME_ERRORS = {403: "forbidden: the program takes no self-enrolment (enrolment.self_service false)", **ERRORS}
 ENROLLED = "enrolled: the member view, with the coupons the enrolment issued"
 ALREADY = "already enrolled: the member, unchanged (no second welcome), with the coupons its enrolment issued"
-ERASE_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
+# A write to one member: tags, a profile correction, an erasure.
+MEMBER_ERRORS = {
+    404: "not_found: unknown program or member",
+    409: "conflict: too many concurrent writes to this member",
+}
 ADJUST_ERRORS = {
     404: "not_found: unknown program or member",
     409: "insufficient_points: a debit past the balance; idempotency_conflict: the adjustment_id was used with "
     "another payload; conflict: too many concurrent writes to this member",
 }
-PROFILE_ERRORS = {
-    404: "not_found: unknown program or member",
-    409: "conflict: too many concurrent writes to this member",
-}
 PROFILE_ME_ERRORS = {
-    **PROFILE_ERRORS,
+    **MEMBER_ERRORS,
     409: "limit_reached: the member changed its birthday already (once only); "
     "conflict: too many concurrent writes to this member",
 }
-TAG_ERRORS = {404: "not_found: unknown program or member", 409: "conflict: too many concurrent writes to this member"}
 
 
 def _enrol(program_id: str, body: Enrol, by_member: bool = False) -> Response[Enrolled]:
@@ -94,7 +93,7 @@ CORRECTION = (
     summary="Correct the member's birthday or channel",
     description=CORRECTION + " The server may change the birthday any time.",
     tags=["members"],
-    responses=responses(200, "the member view after the correction", errors=PROFILE_ERRORS),
+    responses=responses(200, "the member view after the correction", errors=MEMBER_ERRORS),
 )
 def correct(program_id: ProgramId, member_id: MemberId, body: ProfileChange) -> MemberView:
     return members.correct(store(), program_id, member_id, body, clock.now())
@@ -121,7 +120,7 @@ def correct_me(program_id: ProgramId, body: ProfileChangeMe) -> MemberView:
         "held, is no change, so a repeat answers the same tags (and writes nothing)."
     ),
     tags=["members"],
-    responses=responses(200, "the member's tags after the change", errors=TAG_ERRORS),
+    responses=responses(200, "the member's tags after the change", errors=MEMBER_ERRORS),
 )
 def set_tags(program_id: ProgramId, member_id: MemberId, body: TagsChange) -> MemberTags:
     return members.set_tags(store(), program_id, member_id, body, clock.now())
@@ -157,7 +156,7 @@ def adjust(program_id: ProgramId, member_id: MemberId, body: Adjust) -> Response
         "Exactly once: a repeat answers the same result. A later enrolment of the same id is a new member."
     ),
     tags=["members"],
-    responses=responses(200, "the erasure's result (the same on a repeat)", errors=ERASE_ERRORS),
+    responses=responses(200, "the erasure's result (the same on a repeat)", errors=MEMBER_ERRORS),
 )
 def erase(program_id: ProgramId, member_id: MemberId) -> Erased:
     outcome = erasure.erase(store(), program_id, member_id, clock.now())
