@@ -195,5 +195,5 @@ def test_a_till_that_read_the_coupon_before_the_refund_revoked_it_cannot_use_it(
     assert refund(api, "r1", "o1", 120000)["coupons_revoked"] == [coupon]
     use = CouponUse(member_id="m1", coupon_id=coupon, order_id="till-1", at="2026-12-03T04:00:00Z")
     with pytest.raises(Stale) as stale:  # what the till's write, built on its earlier read, commits
-        runtime.store().commit(MemberWrite(change=None, expected_version=None, coupon_use=use), "demo")
+        runtime.store().commit(MemberWrite(change=None, expected_version=None, coupon_uses=[use]), "demo")
     assert stale.value.failed == {"coupon"}

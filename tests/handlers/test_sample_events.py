@@ -39,6 +39,12 @@ ORDER = [
     "redeem-redemption",
     "redeem-redemption-me",
     "redeem-coupon-use",
+    "checkout-put",
+    "checkout-get",
+    "checkout-cancel",
+    "checkout-put-next",
+    "checkout-confirm",  # the demo program has no checkout campaigns: the cart's subtotal
+    "checkout-me",
     "purchase-paid-card-purchase",
     "purchase-paid-card-refund",
     "evaluate-tier-api",

@@ -128,6 +128,7 @@ def test_a_campaign_application_is_an_event_and_a_figure() -> None:
         "coupon_ids": ["cpn-1"],
         "growth": 0,
         "tags": [],
+        "discount_minor": 0,
     }
     change = decode_change(rec)
     assert change is not None

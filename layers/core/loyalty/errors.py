@@ -87,6 +87,25 @@ class NotEligible(LoyaltyError):
     code, status = "not_eligible", 409
 
 
+class CheckoutClosed(LoyaltyError):
+    """A checkout confirmed or cancelled: it is priced, held, confirmed or cancelled no more."""
+
+    code, status = "checkout_closed", 409
+
+
+class CheckoutExpired(LoyaltyError):
+    """A confirm after the checkout's `expires_at`: its holds ended, so its pricing may not hold."""
+
+    code, status = "checkout_expired", 409
+
+
+class CheckoutChanged(LoyaltyError):
+    """A confirm whose amount paid is not what the checkout costs now (a budget ran out, a coupon
+    ended): the new pricing is in the details, nothing was written."""
+
+    code, status = "checkout_changed", 409
+
+
 class RefundNotAllowed(LoyaltyError):
     """A card payment that cannot be refunded (window closed, refunded already, a later extension)."""
 

@@ -70,6 +70,7 @@ class CampaignApplied(Model):
     coupon_ids: list[str] = []
     growth: int = 0
     tags: list[str] = []
+    discount_minor: int = 0  # a checkout campaign: its money off the order
 
 
 class CardEvent(Model):

@@ -65,6 +65,15 @@ class Streak(Model):
     days: int  # its length: the run covers the `days` days up to and including `day`
 
 
+class Hold(Model):
+    """What an open checkout holds of the member's points and coupons, until `expires_at` (a hold
+    past it holds nothing, whether or not anything was written since: rules/holds.py)."""
+
+    points: int = 0
+    coupon_ids: list[str] = []
+    expires_at: datetime
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -105,6 +114,7 @@ class Profile(Model):
     streaks: dict[str, Streak] = {}  # activity type -> its latest run of consecutive days
     imported: str | None = None  # the import that brought the member in (a repeat of its line is no skip)
     returning: bool = False  # its id was a member's before (erased since): no welcome, no first-order bonus
+    holds: dict[str, Hold] = {}  # checkout id -> what that open checkout holds (rules/holds.py)
 
     @property
     def balance(self) -> int:
@@ -154,6 +164,23 @@ class Coupon(Model):
     revoked_at: datetime | None = None  # taken back by a card refund (it then shows as expired)
 
 
+class Checkout(Model):
+    """A checkout as last priced (its own item in the member's partition): the cart sent, the pricing
+    answered, and how it ended. `coupons`: the cart's coupons as read when priced, so a confirm reads
+    the profile, this item and the budgets in one round trip (its transaction guards each coupon)."""
+
+    checkout_id: str
+    member_id: str
+    status: Literal["open", "confirmed", "cancelled"] = "open"
+    expires_at: datetime
+    updated_at: datetime
+    cart: dict[str, Any]  # the request's body, as sent (a confirm prices it again)
+    priced: dict[str, Any]  # the answer's pricing (rules/checkout.Priced.view, points_to_earn)
+    coupons: list[Coupon] = []
+    order_id: str | None = None  # confirmed: the order it settled as
+    closed_at: datetime | None = None  # when it was confirmed or cancelled
+
+
 class Notice(Model):
     """Something to tell the member through a touch channel (kept as an item; the stream announces it)."""
 
@@ -178,6 +205,7 @@ class Notice(Model):
     growth: int = 0
     tags: list[str] = []
     first: bool = False  # campaign_applied: the campaign's first application to this member
+    discount_minor: int = 0  # campaign_applied at a checkout's confirm: its money off the order
 
 
 class TierChange(Model):

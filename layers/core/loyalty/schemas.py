@@ -137,6 +137,111 @@ class Purchase(Body):
         return items
 
 
+# Money that may be 0 (a line given free, a cart paid in full by coupons and points).
+Money = Annotated[int, Strict(), Field(ge=0, le=10**12, description="integer minor units, an integer literal")]
+MAX_CART_COUPONS = 10
+
+
+class CheckoutItem(Body):
+    line_id: Id = Field(description="unique in the cart; a refund by line names it")
+    sku: Id
+    category: Id | None = None
+    quantity: Annotated[int, Strict(), Field(ge=1, le=10**6)]
+    unit_price_minor: Money
+    member_price_minor: Money | None = Field(
+        None, description="the catalogue's member price of one unit, at most `unit_price_minor`"
+    )
+
+
+class CheckoutBody(Body):
+    items: list[CheckoutItem] = Field(
+        min_length=1, max_length=MAX_ORDER_ITEMS, description="1 to 100 lines, `line_id` unique in the cart"
+    )
+    store_id: Id | None = None
+    channel: Id | None = None
+    scene: Id | None = None
+    coupon_ids: list[Id] = Field(
+        [],
+        max_length=MAX_CART_COUPONS,
+        description=f"the member's coupons to apply, in this order (at most {MAX_CART_COUPONS})",
+    )
+    points_to_use: Annotated[int, Strict(), Field(ge=0, le=10**12)] = Field(
+        0, description="at most `points_usable_max`: above it a 422 naming points_to_use with `max`"
+    )
+
+
+class Discount(Model):
+    source: str = Field(description="member_price, campaign:{id}, coupon:{coupon_id} or points")
+    amount_minor: int
+
+
+class CheckoutLine(Model):
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price_minor: int
+    amount_minor: int
+    discounts: list[Discount]
+    payable_minor: int
+
+
+class CouponApplied(Model):
+    coupon_id: str
+    applied: bool
+    discount_minor: int | None = None
+    reason: str | None = Field(None, description="why it does not apply (it is then not held)")
+
+
+class CampaignDiscount(Model):
+    campaign_id: str
+    discount_minor: int
+
+
+class CampaignSkipped(Model):
+    campaign_id: str
+    reason: str
+
+
+class Gift(Model):
+    sku: str
+    quantity: int
+    campaign_id: str
+
+
+class CheckoutView(Model):
+    checkout_id: str
+    status: Literal["open", "confirmed", "cancelled", "expired", "preview"]
+    expires_at: datetime | None = Field(
+        None, description="until when its coupons and points are held (none: a preview)"
+    )
+    lines: list[CheckoutLine]
+    subtotal_minor: int
+    discount_minor: int
+    points_used: int
+    points_value_minor: int
+    total_minor: int
+    points_usable_max: int
+    points_to_earn: int
+    coupons: list[CouponApplied]
+    campaigns: list[CampaignDiscount]
+    campaigns_skipped: list[CampaignSkipped]
+    gifts: list[Gift] = Field([], description="a gift with purchase: what the till adds at no charge")
+    order_id: str | None = Field(None, description="confirmed: the order it settled as")
+
+
+class CheckoutConfirm(Body):
+    order_id: Id
+    amount_paid_minor: Money = Field(
+        description="the checkout's `total_minor` as priced now; another is a 409 checkout_changed"
+    )
+    paid_at: Instant | None = Field(None, description="default: now")
+
+
+class CheckoutCancelled(Model):
+    checkout_id: str
+    status: Literal["cancelled"]
+
+
 class Refund(Body):
     refund_id: Id
     order_id: Id
@@ -309,6 +414,9 @@ class Expiring(Model):
 class PointsView(Model):
     balance: int
     lifetime_earned: int
+    held: int = Field(
+        0, description="of the balance, what open checkouts hold (not spendable elsewhere until they end)"
+    )
     expiring: list[Expiring]
 
 
@@ -448,6 +556,12 @@ class PurchaseResult(Model):
 
 class UsableCoupon(CouponView):
     discount_minor: int = Field(description="what it would take off this order")
+
+
+class CheckoutConfirmed(PurchaseResult):
+    """The purchase's result, and the checkout as settled."""
+
+    checkout: CheckoutView
 
 
 class QuoteResult(PurchaseResult):

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, earning, enrolment, imports, operations, programs, reads, spending, tiers
+from . import cards, checkout, earning, enrolment, imports, operations, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
@@ -16,6 +16,7 @@ ROUTERS = (
     earning.router,
     reads.router,
     spending.router,
+    checkout.router,
     tiers.router,
     cards.router,
     imports.router,

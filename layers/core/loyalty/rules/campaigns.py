@@ -159,11 +159,12 @@ def budget_keys(program: Program, triggers: tuple[Trigger, ...]) -> list[str]:
 
 
 def budget_limits(c: Campaign) -> dict[str, int]:
-    """The campaign's budgets that are set, by kind (points, coupons, members)."""
+    """The campaign's budgets that are set, by kind (points, coupons, members, discount_minor)."""
     budget = c.limits.budget
     if budget is None:
         return {}
-    return {k: limit for k in ("points", "coupons", "members") if (limit := getattr(budget, k)) is not None}
+    kinds = ("points", "coupons", "members", "discount_minor")
+    return {k: limit for k in kinds if (limit := getattr(budget, k)) is not None}
 
 
 def campaign_budget_key(c: Campaign, kind: str) -> str:
@@ -195,6 +196,7 @@ class Applied:
     tags: list[str] = field(default_factory=list)
     untags: list[str] = field(default_factory=list)
     multiplier: Decimal | None = None  # an order-level multiply_points, combined with the program's
+    discount_minor: int = 0  # a checkout campaign's money off the order it was confirmed with
 
 
 def run(change: Change, event: Event) -> list[Applied]:
@@ -227,6 +229,21 @@ def run(change: Change, event: Event) -> list[Applied]:
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
     given = [a.campaign_id for a in applied if a.points]
     change.credit("bonus", sum(a.points for a in applied), event.at, event.source, "campaign:" + ",".join(given))
+    return applied
+
+
+def settle_checkout(change: Change, discounts: dict[str, int], event: Event) -> list[Applied]:
+    """The checkout campaigns a confirm settles (campaign id -> its money off, as priced): each takes
+    its budgets (the pricing gave no more than was left: a race for the rest fails the transaction,
+    and the confirm prices again), counts a use for its per-member limit, and is announced."""
+    by_id = {r.campaign.id: r.campaign for r in ready(change.program).get("checkout", [])}
+    applied = []
+    for campaign_id, off in discounts.items():
+        c = by_id[campaign_id]
+        gives = Applied(campaign_id, discount_minor=off)
+        _take_budgets(change, c, gives)
+        _apply(change, c, gives, event)
+        applied.append(gives)
     return applied
 
 
@@ -388,7 +405,12 @@ def _order_points(
 def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
     """All of the campaign's budgets, or none: points, coupons, and a member the first time."""
     first = c.id not in change.profile.campaigns
-    counts = {"points": gives.points, "coupons": len(gives.coupons), "members": 1 if first else 0}
+    counts = {
+        "points": gives.points,
+        "coupons": len(gives.coupons),
+        "members": 1 if first else 0,
+        "discount_minor": gives.discount_minor,
+    }
     takes = [(limit, _site(c, kind), counts[kind]) for kind, limit in budget_limits(c).items()]
     return change.take_budgets([t for t in takes if t[2] > 0], period=LIFE)
 
@@ -420,5 +442,6 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
             growth=gives.growth,
             tags=gives.tags,
             first=use.total == 0,
+            discount_minor=gives.discount_minor,
         )
     )

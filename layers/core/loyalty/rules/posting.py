@@ -15,7 +15,7 @@ from datetime import date, datetime, time
 from .. import clock
 from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
 from ..program import Grant, Level, Program
-from . import buckets
+from . import buckets, holds
 
 
 def coupon_id(member_id: str, source: str, template_id: str, index: int) -> str:
@@ -107,6 +107,7 @@ class Change:
         profile = Profile.model_validate({**current.model_dump(), "version": current.version + 1})
         change = cls(program=program, profile=profile, today=clock.local_date(at, program.zone), at=at)
         change.exhausted = exhausted or set()
+        holds.prune(profile, at)
         change.expire_lapsed("expire")
         return change
 
@@ -165,6 +166,8 @@ class Change:
     def debit(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
         if points <= 0:
             return
+        if type_ == "redeem":  # spending: only what no open checkout holds (a confirm releases its own first)
+            holds.check_spendable(self.profile, points, self.at)
         self.profile.buckets = buckets.take(self.profile.buckets, points)
         self._entry(type_, -points, at, ref, reason)
 

@@ -8,6 +8,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
+  MEMBER#{pid}#{mid}       CHECKOUT#{checkout_id}  a checkout as last priced (its holds are on the profile)
   MEMBER#{pid}#{mid}       NOTICE#{id}             notices (domain events)
   MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
@@ -56,6 +57,7 @@ KINDS_BY_SK = {
     "PROFILE": "member",
     "LEDGER#": "ledger",
     "COUPON#": "coupon",
+    "CHECKOUT#": "checkout",
     "NOTICE#": "notice",
     "TIER#": "tier_change",
     "DUE#": "due",
@@ -87,6 +89,10 @@ def member_pk(pid: str, mid: str) -> str:
 
 def coupon_sk(coupon_id: str) -> str:
     return f"COUPON#{coupon_id}"
+
+
+def checkout_sk(checkout_id: str) -> str:
+    return f"CHECKOUT#{checkout_id}"
 
 
 def tier_sk(at: datetime, version: int, n: int) -> str:

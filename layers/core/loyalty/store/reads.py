@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..member import AuditEntry, Coupon, LedgerEntry, Notice, Profile
+from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile
 from .codec import decode_cursor, dump, encode_cursor, load
-from .keys import PROFILE_SK, budget_key, coupon_sk, key, member_pk, ref_key
+from .keys import PROFILE_SK, budget_key, checkout_sk, coupon_sk, key, member_pk, ref_key
 from .table import Table
 
 
@@ -48,11 +48,32 @@ class Reads(Table):
         consistent) while they fit in its 100 keys."""
         if not budgets:
             return self.get_member(pid, mid), {}
+        profile, _, taken = self.get_member_with(pid, mid, [], budgets)
+        return profile, taken
+
+    def get_member_with(
+        self, pid: str, mid: str, sks: list[str], budgets: list[str]
+    ) -> tuple[Profile | None, dict[str, dict[str, Any]], dict[str, int]]:
+        """The profile, those of the member's items `sks` that exist (by sort key) and what each budget
+        has given (0 when never taken), in one strongly consistent BatchGetItem (100 keys a call)."""
+        pk = member_pk(pid, mid)
         by_pk = {budget_key(pid, b)["pk"]: b for b in budgets}
-        items = self._batch_get([key(member_pk(pid, mid), PROFILE_SK)] + [dump(budget_key(pid, b)) for b in budgets])
-        profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
+        keys = [key(pk, PROFILE_SK)] + [key(pk, sk) for sk in dict.fromkeys(sks)]
+        items = self._batch_get(keys + [dump(budget_key(pid, b)) for b in budgets])
+        profile = next((i for i in items if i["pk"] == pk and i["sk"] == PROFILE_SK), None)
+        found = {str(i["sk"]): i for i in items if i["pk"] == pk and i["sk"] != PROFILE_SK}
         taken = {by_pk[i["pk"]]: int(i.get("taken", 0)) for i in items if i["pk"] in by_pk}
-        return (_profile(profile) if profile else None), taken
+        return (_profile(profile) if profile else None), found, taken
+
+    def get_member_checkout(
+        self, pid: str, mid: str, checkout_id: str, coupon_ids: list[str], budgets: list[str]
+    ) -> tuple[Profile | None, Checkout | None, list[Coupon], dict[str, int]]:
+        """The profile, one checkout, those of the coupons that exist and the budgets, in one round trip."""
+        sks = [checkout_sk(checkout_id)] + [coupon_sk(c) for c in coupon_ids]
+        profile, items, taken = self.get_member_with(pid, mid, sks, budgets)
+        found = items.get(checkout_sk(checkout_id))
+        coupons = [Coupon.model_validate(i) for sk, i in items.items() if sk.startswith("COUPON#")]
+        return profile, Checkout.model_validate(found) if found else None, coupons, taken
 
     def get_ref(self, pid: str, kind: str, ref_id: str, member: str | None = None) -> dict[str, Any] | None:
         """A reference of the program's id space, or of `member`'s own (keys.ref_key)."""

@@ -13,13 +13,14 @@ from datetime import date
 from typing import Any, Protocol
 
 from .. import clock
-from ..member import AuditEntry, Coupon, LedgerEntry, Notice, Profile, TierChange
+from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile, TierChange
 from ..program import TRANSACTION_ITEMS, Program
 from .codec import dump, load
 from .keys import (
     PROFILE_SK,
     audit_sk,
     budget_key,
+    checkout_sk,
     coupon_sk,
     due_keys,
     due_sk,
@@ -118,7 +119,10 @@ class MemberWrite:
     ref: Ref | None = None
     ref_updates: list[RefUpdate] = field(default_factory=list)
     stock: StockTake | None = None
-    coupon_use: CouponUse | None = None
+    coupon_uses: list[CouponUse] = field(default_factory=list)
+    checkout: Checkout | None = None  # a checkout as priced now (its holds move with the profile)
+    coupons_free: list[str] = field(default_factory=list)  # coupons that must still be usable (a hold)
+    profile_check: int | None = None  # no profile change, but it must still be this version (a hold read)
     revoke: CouponRevoke | None = None
     due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
@@ -257,6 +261,12 @@ def ref_update(table: str, pid: str, upd: RefUpdate) -> Labelled:
     return "ref_update", {"Update": update}
 
 
+# Unused and not revoked: a revocation ends the coupon (valid_until) but leaves it "available", so a
+# till that read it before a refund revoked it must not use it after. (`:null`: a coupon never revoked
+# holds revoked_at as null.)
+USABLE = "#st = :available AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))"
+
+
 def _unused_coupon(
     table: str, pk: str, coupon_id: str, sets: str, values: dict[str, Any], condition: str = "#st = :available"
 ) -> Labelled:
@@ -280,12 +290,53 @@ def coupon_use(table: str, pid: str, use: CouponUse) -> Labelled:
         ":at": use.at,
         ":order": use.order_id,
         ":off": use.discount_minor,
-        ":null": "NULL",  # a coupon never revoked holds revoked_at as null
+        ":null": "NULL",
     }
-    # Not revoked either: a revocation ends the coupon (valid_until) but leaves it "available", so a
-    # till that read it before a refund revoked it must not use it after.
-    condition = "#st = :available AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))"
-    return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values, condition)
+    return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values, USABLE)
+
+
+def coupons_usable(table: str, pid: str, write: MemberWrite) -> list[Labelled]:
+    """A checkout holds only coupons still unused and unrevoked when it commits."""
+    if not write.coupons_free:
+        return []
+    pk = member_pk(pid, audit_member(write))
+    values = dump({":available": "available", ":null": "NULL"})
+    return [
+        (
+            "coupon",
+            {
+                "ConditionCheck": {
+                    "TableName": table,
+                    "Key": key(pk, coupon_sk(cid)),
+                    "ConditionExpression": USABLE,
+                    "ExpressionAttributeNames": {"#st": "status"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+        )
+        for cid in write.coupons_free
+    ]
+
+
+def checkout_put(table: str, pid: str, checkout: Checkout) -> Labelled:
+    """The checkout as priced now; the profile's version guards it (every checkout write moves it)."""
+    pk = member_pk(pid, checkout.member_id)
+    item = dump(
+        {"pk": pk, "sk": checkout_sk(checkout.checkout_id), "type": "checkout", **checkout.model_dump(mode="json")}
+    )
+    return "checkout", {"Put": {"TableName": table, "Item": item}}
+
+
+def profile_check(table: str, pid: str, mid: str, version: int) -> Labelled:
+    """A write that reads the holds but changes no profile (a coupon used at a till): the profile is
+    still the version read, so no checkout took the coupon meanwhile."""
+    check = {
+        "TableName": table,
+        "Key": key(member_pk(pid, mid), PROFILE_SK),
+        "ConditionExpression": "version = :v",
+        "ExpressionAttributeValues": dump({":v": version}),
+    }
+    return "profile", {"ConditionCheck": check}
 
 
 def coupon_revokes(table: str, pk: str, revoke: CouponRevoke) -> list[Labelled]:
@@ -317,8 +368,12 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     items += [ref_update(table, pid, upd) for upd in write.ref_updates]
     if write.stock is not None:
         items.append(stock_take(table, pid, write.stock))
-    if write.coupon_use is not None:
-        items.append(coupon_use(table, pid, write.coupon_use))
+    items += [coupon_use(table, pid, use) for use in write.coupon_uses]
+    items += coupons_usable(table, pid, write)
+    if write.checkout is not None:
+        items.append(checkout_put(table, pid, write.checkout))
+    if write.profile_check is not None:
+        items.append(profile_check(table, pid, audit_member(write), write.profile_check))
     if write.revoke is not None and change is not None:
         items += coupon_revokes(table, member_pk(pid, change.profile.member_id), write.revoke)
     if write.audit is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .. import clock
@@ -51,6 +51,14 @@ def evaluate_purchase(
     keeps. The write commits it; a quote only shows it."""
     paid_at = member_time(sent_paid_at, profile)
     change = Change.start(program, profile, now, exhausted)
+    result, facts = apply_purchase(change, body, paid_at)
+    return change, result, facts
+
+
+def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A purchase's rules on a started Change (a checkout's confirm has spent its points on it first):
+    the result and the facts the order's reference keeps."""
+    program, profile = change.program, change.profile
     day = clock.local_date(paid_at, program.zone)
     factors = earning.multipliers(program, profile, paid_at, day, body.scene)
     factor = earning.combined(program, factors)
@@ -96,7 +104,7 @@ def evaluate_purchase(
         "coupons": [c.model_dump(mode="json") for c in change.coupons],
         "growth": change.growth,
     }
-    return change, result, facts
+    return result, facts
 
 
 def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> Outcome[PurchaseResult]:
@@ -120,21 +128,14 @@ def quote(store: Store, program_id: str, member_id: str, body: Purchase, now: da
     in parallel: one round trip."""
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
-    budgets = campaigns.budget_keys(program, ("purchase", "tier_changed"))
-    budgets += posting.upgrade_budget_keys(program, clock.local_date(now, program.zone))
+    budgets = purchase_budget_keys(program, clock.local_date(now, program.zone))
     with ThreadPoolExecutor(max_workers=1) as pool:
         wallet = pool.submit(store.coupons, program_id, member_id)
         profile, taken = store.get_member_and_budgets(program_id, member_id, budgets)
         coupons = wallet.result()
     if profile is None:
         raise missing(member_id)
-    exhausted: set[str] = set()
-    while True:  # the purchase's retries (pipeline.retry), against the budgets as read
-        change, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, exhausted)
-        spent = change.overspent(taken)
-        if not spent:
-            break
-        exhausted |= spent
+    result = within_budgets(program, profile, body, sent_paid_at, now, taken)
     usable = []
     for coupon in coupons:
         try:
@@ -143,6 +144,27 @@ def quote(store: Store, program_id: str, member_id: str, body: Purchase, now: da
             continue
         usable.append({**coupon.model_dump(mode="json"), "discount_minor": off})
     return QuoteResult.model_validate({**result, "usable_coupons": usable})
+
+
+def within_budgets(
+    program: Program, profile: Profile, body: Purchase, sent_paid_at: datetime, now: datetime, taken: dict[str, int]
+) -> dict[str, Any]:
+    """What a purchase would answer, written nowhere, against the budgets as read (`taken`): the
+    purchase's retries (pipeline.retry) without the transaction, for a quote and a checkout's
+    `points_to_earn`."""
+    exhausted: set[str] = set()
+    while True:
+        change, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, exhausted)
+        spent = change.overspent(taken)
+        if not spent:
+            return result
+        exhausted |= spent
+
+
+def purchase_budget_keys(program: Program, today: date) -> list[str]:
+    """The budgets a purchase may take: its campaigns', the campaigns' of a tier change, the upgrade gifts'."""
+    budgets = campaigns.budget_keys(program, ("purchase", "tier_changed"))
+    return budgets + posting.upgrade_budget_keys(program, today)
 
 
 RefundState = tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]  # the profile, the order, its gifts

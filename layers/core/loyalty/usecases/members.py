@@ -12,7 +12,7 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Coupon, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, campaigns, growth, lifecycle, rfm, spending, tags, tiers
+from ..rules import buckets, campaigns, growth, holds, lifecycle, rfm, spending, tags, tiers
 from ..rules import profile as corrections
 from ..rules.posting import Change
 from ..schemas import (
@@ -193,6 +193,7 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
             "points": {
                 "balance": buckets.total(live),
                 "lifetime_earned": profile.lifetime_earned,
+                "held": min(holds.held_points(profile, now), buckets.total(live)),
                 "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
             },
             "rfm": _rfm(program, profile, today),

@@ -99,7 +99,7 @@ def use_coupon(
             member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
         )
         result = CouponUseResult(coupon_id=coupon_id, discount_minor=off, order_id=body.order_id, kind=coupon.kind)
-        return Built(MemberWrite(change=None, expected_version=None, coupon_use=use), result)
+        return Built(MemberWrite(change=None, expected_version=None, coupon_uses=[use]), result)
 
     try:
         # The use is the member's: a coupon id is unique only within a member. A use made before this
