@@ -45,6 +45,7 @@ ORDER = [
     "checkout-put-next",
     "checkout-confirm",  # the demo program has no checkout campaigns: the cart's subtotal
     "checkout-me",
+    "checkout-preview",
     "purchase-paid-card-purchase",
     "purchase-paid-card-refund",
     "evaluate-tier-api",

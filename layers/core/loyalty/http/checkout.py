@@ -102,6 +102,23 @@ def cancel_checkout(program_id: ProgramId, member_id: MemberId, checkout_id: Che
 
 
 @router.put(
+    f"{CHECKOUT}/preview",
+    summary="Price a member's cart, holding nothing",
+    description=f"{PRICING} The member's own preview, for the server (a till's or the console's \"try it\"): nothing "
+    "is held or written (`status: preview`); what open checkouts hold is not the preview's to use. An addition to "
+    "the contract's routes.",
+    tags=["checkout"],
+    responses=responses(
+        200, "the cart priced", errors={404: "not_found: unknown program or member", 409: CART_REFUSED}
+    ),
+)
+def preview_server(
+    program_id: ProgramId, member_id: MemberId, checkout_id: CheckoutId, body: CheckoutBody
+) -> CheckoutView:
+    return checkout.preview(store(), program_id, member_id, checkout_id, body, clock.now())
+
+
+@router.put(
     f"{ME}/checkouts/<checkout_id>",
     summary="Price my basket",
     description=f"{PRICING} Nothing is held or written (`status: preview`).",
