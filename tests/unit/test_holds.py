@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from loyalty.errors import InsufficientPoints
+from loyalty.errors import InsufficientPoints, LimitReached
 from loyalty.member import Hold, Profile
 from loyalty.program import Program
 from loyalty.rules import holds
@@ -52,3 +52,13 @@ def test_a_write_drops_the_holds_past_their_time() -> None:
     change = Change.start(Program.model_validate(program("demo")), p, T0)
     assert set(change.profile.holds) == {"a"}
     assert set(p.holds) == {"a", "b"}  # the profile read is left as it was
+
+
+def test_a_member_has_at_most_twenty_open_checkouts_and_an_ended_one_makes_room() -> None:
+    soon, ended = T0 + timedelta(minutes=15), T0 - timedelta(minutes=1)
+    p = member(**{f"c{i}": Hold(expires_at=soon) for i in range(holds.MAX_OPEN - 1)}, old=Hold(expires_at=ended))
+    holds.check_room(p, "new", T0)
+    p.holds["c19"] = Hold(expires_at=soon)
+    holds.check_room(p, "c0", T0)  # re-pricing an open one
+    with pytest.raises(LimitReached):
+        holds.check_room(p, "new", T0)

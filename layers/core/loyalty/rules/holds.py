@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..errors import InsufficientPoints
+from ..errors import InsufficientPoints, LimitReached
 from ..member import Hold, Profile
+
+# Open checkouts a member may have at once: each is an entry on the profile, so this bounds its size
+# (a client opening a checkout per page view would otherwise grow it without end).
+MAX_OPEN = 20
 
 
 def open_holds(profile: Profile, at: datetime, but: str | None = None) -> dict[str, Hold]:
@@ -42,3 +46,13 @@ def check_spendable(profile: Profile, points: int, at: datetime) -> None:
 def check_coupon_free(profile: Profile, coupon_id: str, at: datetime) -> bool:
     """True when no open checkout holds the coupon."""
     return coupon_id not in held_coupons(profile, at)
+
+
+def check_room(profile: Profile, checkout_id: str, at: datetime) -> None:
+    """A new checkout only while the member has fewer than MAX_OPEN open ones (re-pricing one is no new one)."""
+    others = open_holds(profile, at, checkout_id)
+    if len(others) >= MAX_OPEN:
+        raise LimitReached(
+            f"the member has {len(others)} open checkouts: confirm or cancel one first",
+            [{"field": "checkout_id", "message": f"at most {MAX_OPEN} open checkouts", "limit": MAX_OPEN}],
+        )

@@ -148,6 +148,7 @@ def put(
         profile, current, coupons, taken = read(store, program_id, member_id, checkout_id, cart.coupon_ids, budgets)
         if current is not None and current.status != "open":
             raise closed(current)
+        holds.check_room(profile, checkout_id, now)
         priced = checkout.price(
             program, profile, cart, coupons, body.points_to_use, now, held(program, profile, taken, now, checkout_id)
         )
