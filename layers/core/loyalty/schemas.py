@@ -187,9 +187,14 @@ class CheckoutLine(Model):
 
 class CouponApplied(Model):
     coupon_id: str
-    applied: bool
-    discount_minor: int | None = None
-    reason: str | None = Field(None, description="why it does not apply (it is then not held)")
+    applied: Literal[True]
+    discount_minor: int = Field(description="its money off the cart")
+
+
+class CouponRefused(Model):
+    coupon_id: str
+    applied: Literal[False]
+    reason: str = Field(description="why it does not apply (it is then not held)")
 
 
 class CampaignDiscount(Model):
@@ -222,7 +227,7 @@ class CheckoutView(Model):
     total_minor: int
     points_usable_max: int
     points_to_earn: int
-    coupons: list[CouponApplied]
+    coupons: list[CouponApplied | CouponRefused]
     campaigns: list[CampaignDiscount]
     campaigns_skipped: list[CampaignSkipped]
     gifts: list[Gift] = Field([], description="a gift with purchase: what the till adds at no charge")
