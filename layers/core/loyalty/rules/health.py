@@ -12,7 +12,7 @@ Three kinds of counters per program:
   is kept on the profile, so its changes are item changes too), all-time member GMV;
 - per campaign: applications, members reached, points, coupons and growth given, and a checkout
   campaign's money off and orders (one `campaign_applied` notice per application; a checkout
-  campaign's names its checkout as `ref`).
+  campaign's notice names its checkout as `ref`).
 """
 
 from __future__ import annotations
