@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,3 +182,88 @@ def test_health_counts_an_erased_member_out_and_its_moved_copies_not_at_all() ->
         ("demo", ("total", "")): Counter({"members": -1, "tier:silver": -1, "segment:loyal": -1, "points": -40}),
         ("demo", ("day", "2026-03-01")): Counter({"members_erased": 1, "points_adjusted": -40}),  # the day's series
     }
+
+
+def confirmed_checkout() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The contract's example checkout (member price, gold-95, a coupon, 500 points), open then confirmed."""
+    from loyalty.member import Checkout
+    from tests.unit.test_checkout import GOLD_95, LATTE, MEMBER_PRICE, TEA_WEEK, coupon, doc, price
+
+    priced = price(doc(MEMBER_PRICE, GOLD_95, TEA_WEEK), [LATTE], [coupon("cpn-1"), coupon("cpn-2", "big-spend")], 500)
+    opened = Checkout(
+        checkout_id="c-1",
+        member_id="m1",
+        expires_at=AT,
+        updated_at=AT,
+        cart={"items": [], "coupon_ids": ["cpn-1", "cpn-2"], "points_to_use": 500},
+        priced={**priced.view(), "points_to_earn": 43},
+    )
+    closed = opened.model_copy(update={"status": "confirmed", "order_id": "o-1", "closed_at": AT})
+    return closed.model_dump(mode="json"), opened.model_dump(mode="json")
+
+
+def test_a_confirmed_checkout_is_an_event() -> None:
+    new, old = confirmed_checkout()
+    event = only(record("CHECKOUT#c-1", new, old))
+    assert event["detail_type"] == "Checkout Confirmed" and event["at"] == "2026-03-01T04:00:00Z"
+    assert event["detail"] == {
+        "checkout_id": "c-1",
+        "order_id": "o-1",
+        "subtotal_minor": 6400,
+        "discount_minor": 2080,
+        "total_minor": 4320,
+        "points_used": 500,
+        "coupons": [{"coupon_id": "cpn-1", "discount_minor": 500}],  # used only: cpn-2 did not apply
+        "campaigns": [{"campaign_id": "gold-95", "discount_minor": 280}],
+        "gifts": [],
+    }
+    # Opening, re-pricing and cancelling a checkout announce nothing; neither does a confirmed one rewritten.
+    cancelled = {**old, "status": "cancelled", "closed_at": AT.isoformat()}
+    for changed in ((old, None), (old, old), (cancelled, old), (new, new)):
+        assert events.from_record(record("CHECKOUT#c-1", *changed)) == []
+
+
+def test_a_confirmed_checkout_counts_its_money_off_by_source_once() -> None:
+    from loyalty.program import Program
+    from loyalty.rules import health
+    from loyalty.store import decode_change
+    from tests.support import program
+
+    new, old = confirmed_checkout()
+    demo = Program.model_validate(program("demo"))
+    out: health.Deltas = {}
+    cancelled = {**old, "status": "cancelled"}
+    for changed in ((new, old), (old, None), (old, old), (cancelled, old), (new, new)):
+        change = decode_change(record("CHECKOUT#c-1", *changed))
+        assert change is not None and change.kind == "checkout"
+        health.deltas(change, demo, AT, out)
+    assert out == {
+        ("demo", ("day", "2026-03-01")): Counter(
+            {"discount:member_price": 800, "discount:campaigns": 280, "discount:coupons": 500, "discount:points": 500}
+        )
+    }
+    figures = health.figures(demo, [dict(out[("demo", ("day", "2026-03-01"))])], [], {})
+    assert figures["discount_minor"] == {"member_price": 800, "campaigns": 280, "coupons": 500, "points": 500}
+
+
+def test_a_checkout_campaign_counts_its_money_off_and_the_order() -> None:
+    from loyalty.program import Program
+    from loyalty.rules import health
+    from loyalty.store import decode_change
+    from tests.support import program
+
+    notice = Notice(
+        notice_id="campaign.gold-95.checkout:c-1",
+        kind="campaign_applied",
+        at=AT,
+        campaign_id="gold-95",
+        ref="checkout:c-1",
+        discount_minor=280,
+    )
+    rec = record("NOTICE#campaign.gold-95.checkout:c-1", notice.model_dump(mode="json"))
+    assert only(rec)["detail"]["discount_minor"] == 280
+    change = decode_change(rec)
+    assert change is not None
+    out: health.Deltas = {}
+    health.deltas(change, Program.model_validate(program("demo")), AT, out)
+    assert out[("demo", ("campaign", "gold-95"))] == Counter({"applications": 1, "discount_minor": 280, "orders": 1})

@@ -6,6 +6,7 @@ Each event's `detail` has a schema below (`DETAILS`); the envelope adds `detail_
 delivers at least once).
 """
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +74,37 @@ class CampaignApplied(Model):
     discount_minor: int = 0  # a checkout campaign: its money off the order
 
 
+class CouponApplied(Model):
+    coupon_id: str
+    discount_minor: int
+
+
+class CampaignDiscount(Model):
+    campaign_id: str
+    discount_minor: int
+
+
+class Gift(Model):
+    sku: str
+    quantity: int
+    campaign_id: str
+
+
+class CheckoutConfirmed(Model):
+    """A checkout settled as order `order_id`: its pricing as confirmed (the coupons it used, the
+    campaigns that took money off or gave gifts)."""
+
+    checkout_id: str
+    order_id: str
+    subtotal_minor: int
+    discount_minor: int
+    total_minor: int
+    points_used: int
+    coupons: list[CouponApplied]
+    campaigns: list[CampaignDiscount]
+    gifts: list[Gift]
+
+
 class CardEvent(Model):
     """Card Purchased / Cycle Issued / Expiring / Expired / Refunded."""
 
@@ -114,6 +146,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Card Expired": CardEvent,
     "Card Refunded": CardEvent,
     "Campaign Applied": CampaignApplied,
+    "Checkout Confirmed": CheckoutConfirmed,
     "Churn Risk": StageChanged,
     "Member Recalled": StageChanged,
     "Member Erased": MemberErased,
@@ -161,6 +194,14 @@ def _coupon(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
     return []
 
 
+def _checkout(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
+    if old is None or (old.get("status"), new.get("status")) != ("open", "confirmed"):
+        return []  # opened, re-priced, cancelled: no event
+    priced = new["priced"]
+    used = [c for c in priced.get("coupons", []) if c.get("applied")]
+    return [("Checkout Confirmed", {**priced, **new, "coupons": used}, new.get("closed_at"))]
+
+
 # Items that are written once: their creation is the event.
 _CREATED: dict[str, Any] = {
     "ledger": lambda item: _LEDGER[item["type"]],
@@ -168,17 +209,22 @@ _CREATED: dict[str, Any] = {
     "tier_change": lambda item: "Tier Changed",
 }
 
+# Items whose changes are events too: (new, old) -> the events.
+_CHANGED: dict[str, Callable[[dict[str, Any], dict[str, Any] | None], Named]] = {
+    "member": _member,
+    "coupon": _coupon,
+    "checkout": _checkout,
+}
+
 
 def _named(change: StreamRecord) -> Named:
     new, old = change.new, change.old
     if new is None:
         return []  # removals (a DUE item moving) are bookkeeping, not domain events
-    if change.kind == "member":
-        return _member(new, old)
+    if change.kind in _CHANGED:
+        return _CHANGED[change.kind](new, old)
     if change.kind == "erasure":
         return [("Member Erased", new, new["erased_at"])]
-    if change.kind == "coupon":
-        return _coupon(new, old)
     if change.kind in _CREATED and old is None:
         return [(_CREATED[change.kind](new), new, new["at"])]
     return []

@@ -677,6 +677,15 @@ class Liability(Model):
     worth_minor: int
 
 
+class DiscountsBySource(Model):
+    """Confirmed checkouts' money off, in minor units, by source (rules/checkout.SOURCES)."""
+
+    member_price: int
+    campaigns: int
+    coupons: int
+    points: int
+
+
 class HealthFigures(Model):
     program_id: str
     from_: str = Field(alias="from", serialization_alias="from")
@@ -690,6 +699,7 @@ class HealthFigures(Model):
     repurchase_rate: float | None = Field(description="members with a second order in a month / buyers")
     member_gmv_minor: int
     orders: int
+    discount_minor: DiscountsBySource
     points_liability: Liability
     members_per_tier: dict[str, int]
     members_per_segment: dict[str, int]
@@ -712,6 +722,7 @@ class HealthDay(Model):
     points_adjusted: int = Field(description="signed: adjustments, imports, erasures")
     coupons_issued: int
     coupons_used: int
+    discount_minor: DiscountsBySource
     points_liability: int = Field(description="points outstanding at the end of the day")
 
 
@@ -732,6 +743,8 @@ class CampaignFigures(Model):
     points_given: int
     coupons_given: int
     growth_given: int = 0
+    discount_minor: int = Field(0, description="a checkout campaign's money off, summed")
+    orders: int = Field(0, description="the confirmed checkouts it applied to")
     budget_left: dict[str, int] | None = Field(
         description="what each budget (points, coupons, members) has left, read where it is taken; null: no budget"
     )

@@ -12,7 +12,7 @@ budgets left) is an input: the use case reads it with the profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -437,11 +437,22 @@ def paid_items(priced: Priced) -> list[dict[str, Any]]:
     ]
 
 
+SOURCES = ("member_price", "campaigns", "coupons", "points")  # program health's discount_minor, by source
+_SOURCE_OF = {"member_price": "member_price", "campaign": "campaigns", "coupon": "coupons", "points": "points"}
+
+
+def _by_source(taken: Iterable[tuple[str, int]]) -> dict[str, int]:
+    out = dict.fromkeys(SOURCES, 0)
+    for source, amount in taken:  # "campaign:gold-95" -> campaigns
+        out[_SOURCE_OF[source.split(":", 1)[0]]] += amount
+    return out
+
+
 def sources(priced: Priced) -> dict[str, int]:
     """Money off by source (program health's discount_minor): member_price, campaigns, coupons, points."""
-    out = dict.fromkeys(("member_price", "campaigns", "coupons", "points"), 0)
-    kinds = {"member_price": "member_price", "campaign": "campaigns", "coupon": "coupons", "points": "points"}
-    for line in priced.lines:
-        for source, amount in line.discounts:
-            out[kinds[source.split(":", 1)[0]]] += amount
-    return out
+    return _by_source((source, amount) for line in priced.lines for source, amount in line.discounts)
+
+
+def view_sources(view: dict[str, Any]) -> dict[str, int]:
+    """`sources` of a stored pricing (`Priced.view()`, as a checkout item keeps it)."""
+    return _by_source((d["source"], int(d["amount_minor"])) for line in view["lines"] for d in line["discounts"])

@@ -3,14 +3,16 @@ reading members.
 
 Three kinds of counters per program:
 - per program-local day: new members, members erased, orders, member GMV, points earned / redeemed /
-  expired / reversed / adjusted (signed), coupons issued / used: additive, so any day range is a sum,
+  expired / reversed / adjusted (signed), coupons issued / used, confirmed checkouts' money off by
+  source (`discount:<source>`, rules/checkout.SOURCES): additive, so any day range is a sum,
   and a running total as of any day is today's total less what the days after it added;
 - per program-local month: buyers (a member's first order of the month) and repeat buyers (its
   second): distinct members, exact per month, so the rates that count members use whole months;
 - running totals: members, points outstanding, members per tier and per RFM segment (the segment
   is kept on the profile, so its changes are item changes too), all-time member GMV;
-- per campaign: applications, members reached, points, coupons and growth given (one
-  `campaign_applied` notice per application).
+- per campaign: applications, members reached, points, coupons and growth given, and a checkout
+  campaign's money off and orders (one `campaign_applied` notice per application; a checkout
+  campaign's notice names its checkout as `ref`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 from .. import clock
 from ..program import Program
 from ..records import StreamRecord
+from . import checkout
 
 # A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
 # store alone knows the keys they are kept under.
@@ -30,7 +33,15 @@ Period = tuple[str, str]
 TOTAL: Period = ("total", "")
 Deltas = dict[tuple[str, Period], Counter[str]]  # (program id, period) -> counters
 
-CAMPAIGN_COUNTERS = ("applications", "members_reached", "points_given", "coupons_given", "growth_given")
+CAMPAIGN_COUNTERS = (
+    "applications",
+    "members_reached",
+    "points_given",
+    "coupons_given",
+    "growth_given",
+    "discount_minor",
+    "orders",
+)
 _CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "points_earned", "bonus": "points_earned"}
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
 
@@ -113,9 +124,21 @@ def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         new.get("points", 0),
         len(new.get("coupon_ids") or []),
         new.get("growth", 0),
+        new.get("discount_minor", 0),
+        1 if str(new.get("ref") or "").startswith("checkout:") else 0,  # applied at a confirmed checkout
     ]
     for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
         add(campaign, name, int(value))
+
+
+def _checkout(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    """A checkout's money off counts once, on the change that confirms it (the confirm's one write);
+    opening, re-pricing and cancelling it discount nothing."""
+    new, old = change.new, change.old
+    if new is None or old is None or (old.get("status"), new.get("status")) != ("open", "confirmed"):
+        return
+    for source, amount in checkout.view_sources(new["priced"]).items():
+        add(day, f"discount:{source}", amount)
 
 
 def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -135,6 +158,7 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "coupon": _coupon,
     "notice": _notice,
     "order": _order,
+    "checkout": _checkout,
 }
 
 
@@ -166,6 +190,7 @@ def figures(
         "repurchase_rate": _rate(summed(months, "repeat_buyers"), buyers),
         "member_gmv_minor": summed(days, "member_gmv_minor"),
         "orders": summed(days, "orders"),
+        "discount_minor": _discounts(days),
         "points_liability": {"points": points, "worth_minor": points * value.worth_minor // value.points},
         "members_per_tier": {tier: int(total.get(f"tier:{tier}", 0)) for tier in tiers},
         "members_per_segment": {
@@ -174,6 +199,11 @@ def figures(
         # Historical value per member to date: all member GMV over all members.
         "clv_minor": gmv_all // members if members else 0,
     }
+
+
+def _discounts(days: list[dict[str, Any]]) -> dict[str, int]:
+    """Confirmed checkouts' money off by source over the days."""
+    return {s: sum(int(d.get(f"discount:{s}", 0)) for d in days) for s in checkout.SOURCES}
 
 
 def month_keys(start: date, end: date) -> list[str]:
@@ -216,7 +246,15 @@ def series(by_day: dict[str, dict[str, Any]], total: dict[str, Any], start: date
         row = by_day.get(day.isoformat(), {})
         if day <= end:
             counters = {k: int(row.get(k, 0)) for k in DAY_COUNTERS}
-            out.append({"day": day.isoformat(), **counters, "members": members, "points_liability": points})
+            out.append(
+                {
+                    "day": day.isoformat(),
+                    **counters,
+                    "discount_minor": _discounts([row]),
+                    "members": members,
+                    "points_liability": points,
+                }
+            )
         members -= int(row.get("new_members", 0)) - int(row.get("members_erased", 0))
         points -= _net_points(row)
         day -= timedelta(days=1)
