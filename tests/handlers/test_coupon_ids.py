@@ -137,7 +137,9 @@ def test_uses_written_before_member_references_are_still_answered(api: Api, demo
     use = CouponUse(member_id="m1", coupon_id=mine, order_id="till-1", at="2026-12-03T04:00:00Z")
     for coupon, used in ((mine, use), (theirs, None)):
         old = Ref("coupon_use", coupon, "m1", digest, first)
-        store().commit(MemberWrite(change=None, expected_version=None, coupon_uses=[used] if used else [], ref=old), "demo")
+        store().commit(
+            MemberWrite(change=None, expected_version=None, coupon_uses=[used] if used else [], ref=old), "demo"
+        )
 
     assert api.call("redeem", "POST", f"{P}/members/m1/coupons/{mine}/use", till) == (200, first)
     again = api.call("redeem", "POST", f"{P}/members/m1/coupons/{mine}/use", {**till, "order_id": "t2"})
