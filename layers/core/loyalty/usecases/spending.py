@@ -11,7 +11,7 @@ from ..member import Coupon, Profile
 from ..program import Program
 from ..rules import campaigns, checkout, holds, spending
 from ..rules.posting import Change
-from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
+from ..schemas import CouponUseBody, CouponUseResult, OrderItem, Redeem, RedemptionResult
 from ..store import CouponUse, MemberWrite, Stale, StockTake, Store, coupon_use_id
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
@@ -101,7 +101,7 @@ def use_coupon(
 
     def build(state: tuple[Profile, Coupon], _: Attempt) -> Built[CouponUseResult]:
         profile, coupon = state
-        lines = matching_lines(program, profile, coupon, body, now)
+        lines = matching_lines(program, profile, coupon, body.items, now)
         held = not holds.check_coupon_free(profile, coupon_id, now)
         off = spending.discount(coupon, body.order_amount_minor, now, body.scene, lines, held)
         use = CouponUse(
@@ -123,14 +123,14 @@ def use_coupon(
 
 
 def matching_lines(
-    program: Program, profile: Profile, coupon: Coupon, body: CouponUseBody, now: datetime
+    program: Program, profile: Profile, coupon: Coupon, items: list[OrderItem] | None, now: datetime
 ) -> list[int] | None:
-    """The amounts of the order's lines the coupon applies to (its template's `applies_to`), or None
-    when it applies to the whole order; such a coupon without the order's `items` is a 422."""
-    items = [item.model_dump() for item in body.items or []]
-    match = checkout.applies(program, profile, coupon.template_id, items, now)
+    """The amounts of an order's lines the coupon applies to (its template's `applies_to`), or None
+    when it applies to the whole order; such a coupon on an order without `items` is a 422."""
+    lines = [item.model_dump() for item in items or []]
+    match = checkout.applies(program, profile, coupon.template_id, lines, now)
     if match is None:
         return None
-    if body.items is None:
+    if items is None:
         raise ValidationFailed.field("items", "this coupon applies to some lines only: send the order's items")
-    return [item["amount_minor"] for item, m in zip(items, match, strict=True) if m]
+    return [line["amount_minor"] for line, m in zip(lines, match, strict=True) if m]
