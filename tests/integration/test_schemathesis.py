@@ -52,6 +52,7 @@ BEYOND_THE_SCHEMA = (
     ("quantity", "in one redemption"),
     ("cursor", "not a cursor this"),
     ("items", "the items sum to"),
+    ("items", "applies to some lines only"),  # a coupon use without items, of a coupon with applies_to
     ("remove", "tags both added and removed"),
     ("add", "tags per member"),
     ("from", "a range covers at most"),

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from loyalty.errors import CouponUnavailable, LimitReached
 from loyalty.member import Coupon, Profile
-from loyalty.program import PointValue, Reward
-from loyalty.rules import due, spending
+from loyalty.program import PointValue, Program, Reward
+from loyalty.rules import checkout, due, spending
+from tests.support import program
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
@@ -76,6 +77,48 @@ def test_discounts_by_kind() -> None:
 def test_coupon_refusals(kw: dict) -> None:
     with pytest.raises(CouponUnavailable):
         spending.discount(coupon(**kw), 5000, NOW)
+
+
+def test_a_coupon_on_some_lines_counts_them_alone() -> None:
+    """`lines`: the amounts of the lines the coupon applies to (the till's `applies_to`)."""
+    five = coupon(min_spend_minor=1000)  # 10.00 off
+    assert spending.discount(five, 9000, NOW, lines=[600, 500]) == 1000
+    assert spending.discount(coupon(), 9000, NOW, lines=[300]) == 300  # never more than its lines
+    tenth = coupon(kind="percent_off", percent_off=10)
+    assert spending.discount(tenth, 9000, NOW, lines=[2000]) == 200
+    for lines, field in (([900], "items"), ([], "items")):
+        with pytest.raises(CouponUnavailable) as refused:
+            spending.discount(five, 9000, NOW, lines=lines)
+        assert refused.value.details[0]["field"] == field
+
+
+def test_a_held_coupon_is_refused_after_used() -> None:
+    with pytest.raises(CouponUnavailable, match="held by an open checkout"):
+        spending.discount(coupon(), 5000, NOW, held=True)
+    with pytest.raises(CouponUnavailable, match="coupon is used"):
+        spending.discount(coupon(status="used"), 5000, NOW, held=True)
+
+
+def test_applies_reads_the_template_s_applies_to() -> None:
+    doc = program("demo")
+    doc["coupons"]["tea-10"] = {
+        "name": "10% tea",
+        "kind": "percent_off",
+        "percent_off": 10,
+        "valid_days": 7,
+        "applies_to": "i.category == 'tea' && i.unit_price_minor >= 500 && member.tier == 'star'",
+    }
+    doc["campaigns"] = []
+    p = Program.model_validate(doc)
+    member = Profile(program_id="p", member_id="m", enrolled_at=NOW, tier_id="star")
+    items = [
+        {"sku": "sencha", "category": "tea", "quantity": 2, "amount_minor": 1001},  # 5.00 a unit
+        {"sku": "dust", "category": "tea", "quantity": 3, "amount_minor": 1000},  # 3.33 a unit
+        {"sku": "cake", "category": None, "amount_minor": 5000},
+    ]
+    assert checkout.applies(p, member, "tea-10", items, NOW) == [True, False, False]
+    assert checkout.applies(p, member.model_copy(update={"tier_id": "gold"}), "tea-10", items, NOW) == [False] * 3
+    assert checkout.applies(p, member, "welcome-10", items, NOW) is None  # no applies_to: the whole order
 
 
 def test_due_days() -> None:

@@ -130,11 +130,16 @@ class Purchase(Body):
     def _within_the_order(cls, items: list[OrderItem] | None, info: ValidationInfo) -> list[OrderItem] | None:
         # A field validator, not a model one, so the error names `items`. Lines may sum to less than
         # the order (a delivery fee, a line not itemised), never to more: campaigns act on them.
-        amount = info.data.get("amount_minor")  # absent when amount_minor itself failed
-        total = sum(item.amount_minor for item in items or [])
-        if amount is not None and total > amount:
-            raise ValueError(f"the items sum to {total}, more than amount_minor ({amount})")
-        return items
+        return items_within(items, info, "amount_minor")
+
+
+def items_within(items: list[OrderItem] | None, info: ValidationInfo, amount_field: str) -> list[OrderItem] | None:
+    """An order's lines sum to at most its amount (absent from `info` when the amount itself failed)."""
+    amount = info.data.get(amount_field)
+    total = sum(item.amount_minor for item in items or [])
+    if amount is not None and total > amount:
+        raise ValueError(f"the items sum to {total}, more than {amount_field} ({amount})")
+    return items
 
 
 # Money that may be 0 (a line given free, a cart paid in full by coupons and points).
@@ -319,6 +324,21 @@ class CouponUseBody(Body):
     order_id: Id
     order_amount_minor: Amount
     scene: Id | None = Field(None, description="the order's scene: a scene card's coupons need theirs")
+    items: list[OrderItem] | None = Field(
+        None,
+        max_length=MAX_ORDER_ITEMS,
+        description=(
+            "the order's lines (at most 100, summing to at most `order_amount_minor`); needed for a coupon"
+            " whose template has `applies_to` (without them a 422 naming items): its discount and its"
+            " `min_spend_minor` then count only the matching lines' amount_minor, and an order with no"
+            " matching line is a 409 coupon_unavailable. Other coupons ignore them"
+        ),
+    )
+
+    @field_validator("items")
+    @classmethod
+    def _within_the_order(cls, items: list[OrderItem] | None, info: ValidationInfo) -> list[OrderItem] | None:
+        return items_within(items, info, "order_amount_minor")
 
 
 class CardPurchase(Body):

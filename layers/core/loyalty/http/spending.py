@@ -26,7 +26,11 @@ REDEEM_ERRORS = {
 }
 COUPON_ERRORS = {
     404: "not_found: unknown program, member or coupon",
-    409: "coupon_unavailable (used, expired, not yet valid, below minimum spend), idempotency_conflict or conflict",
+    409: (
+        "coupon_unavailable (used, held by an open checkout, expired, not yet valid, below minimum spend, no line"
+        " of `items` it applies to), idempotency_conflict or conflict"
+    ),
+    422: "validation_error: a field is invalid, or `items` are missing for a coupon whose template has `applies_to`",
 }
 
 

@@ -227,6 +227,35 @@ def check_restricted(program: Program, act: Any, items: list[dict[str, Any]], at
         raise NotEligible(f"{fields}: restricted to other members", refused)
 
 
+def applies(
+    program: Program, profile: Profile, template_id: str, items: list[dict[str, Any]], at: datetime
+) -> list[bool] | None:
+    """Which lines of an order a coupon of this template discounts at a till (its `applies_to`, on the
+    facts a checkout gives it); None for a template without one: the whole order. `items`: a purchase's
+    lines (sku, category, quantity, amount_minor); a line's unit price is its amount over its quantity
+    (rounded down), the order's amount the lines' sum."""
+    on_items = _compiled(program).applies_to.get(template_id)
+    if on_items is None:
+        return None
+    lines = []
+    for item in items:
+        quantity, amount = item.get("quantity") or 1, item["amount_minor"]
+        unit = amount // quantity
+        lines.append(
+            {
+                "sku": item["sku"],
+                "category": item.get("category") or "",
+                "quantity": quantity,
+                "unit_price_minor": unit,
+                "member_price_minor": unit,
+                "amount_minor": amount,
+            }
+        )
+    order = campaigns.Order(sum(line["amount_minor"] for line in lines), lines)
+    act = expressions.activation(campaigns.facts(program, profile, campaigns.Event("checkout", at, "", order), None))
+    return _matching(on_items, act, lines)
+
+
 def _matching(on_items: expressions.Compiled | None, act: Any, items: list[dict[str, Any]]) -> list[bool]:
     return [True] * len(items) if on_items is None else [expressions.test(on_items, act, i) for i in items]
 

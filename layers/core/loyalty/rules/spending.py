@@ -93,10 +93,22 @@ def shown_status(coupon: Coupon, now: datetime) -> str:
     return "scheduled" if now < coupon.valid_from else "available"
 
 
-def discount(coupon: Coupon, order_amount_minor: int, now: datetime, scene: str | None = None) -> int:
-    """The money a coupon takes off an order; CouponUnavailable says why it cannot be used."""
+def discount(
+    coupon: Coupon,
+    order_amount_minor: int,
+    now: datetime,
+    scene: str | None = None,
+    lines: list[int] | None = None,
+    held: bool = False,
+) -> int:
+    """The money a coupon takes off an order; CouponUnavailable says why it cannot be used. `lines`:
+    the amounts of the order's lines the coupon applies to (its template's `applies_to`; None: the
+    whole order), which its minimum spend and its discount then count alone; `held`: an open checkout
+    holds the coupon (rules/holds.py)."""
     if coupon.status != "available":
         raise CouponUnavailable(f"coupon is {coupon.status}", [{"field": "coupon_id", "status": coupon.status}])
+    if held:
+        raise CouponUnavailable("coupon is held by an open checkout", [{"field": "coupon_id", "status": "held"}])
     if coupon.scene is not None and scene != coupon.scene:
         raise CouponUnavailable(
             f"coupon is for {coupon.scene!r} orders only", [{"field": "scene", "required": coupon.scene}]
@@ -108,14 +120,21 @@ def discount(coupon: Coupon, order_amount_minor: int, now: datetime, scene: str 
         )
     if shown == "expired":
         raise CouponUnavailable("coupon has expired", [{"field": "coupon_id", "status": "expired"}])
-    if order_amount_minor < coupon.min_spend_minor:
+    if lines is not None and not lines:
         raise CouponUnavailable(
-            f"order is below the coupon's minimum spend of {coupon.min_spend_minor}",
-            [{"field": "order_amount_minor", "min_spend_minor": coupon.min_spend_minor}],
+            "no line of the order is one the coupon applies to",
+            [{"field": "items", "message": "no line the coupon applies to"}],
+        )
+    amount, field = (order_amount_minor, "order_amount_minor") if lines is None else (sum(lines), "items")
+    if amount < coupon.min_spend_minor:
+        what = "order is" if lines is None else "lines the coupon applies to are"
+        raise CouponUnavailable(
+            f"{what} below the coupon's minimum spend of {coupon.min_spend_minor}",
+            [{"field": field, "min_spend_minor": coupon.min_spend_minor}],
         )
     if coupon.kind == "amount_off":
-        return min(coupon.value_minor, order_amount_minor)
+        return min(coupon.value_minor, amount)
     if coupon.kind == "percent_off":
-        off = order_amount_minor * (coupon.percent_off or 0) // 100
+        off = amount * (coupon.percent_off or 0) // 100
         return min(off, coupon.max_off_minor) if coupon.max_off_minor is not None else off
     return 0  # free_shipping and gift: the till applies the benefit; no money off the order

@@ -75,6 +75,12 @@ class Reads(Table):
         coupons = [Coupon.model_validate(i) for sk, i in items.items() if sk.startswith("COUPON#")]
         return profile, Checkout.model_validate(found) if found else None, coupons, taken
 
+    def get_member_coupon(self, pid: str, mid: str, coupon_id: str) -> tuple[Profile | None, Coupon | None]:
+        """The profile and one coupon in one round trip: a till's use reads the holds with the coupon."""
+        sk = coupon_sk(coupon_id)
+        profile, items, _ = self.get_member_with(pid, mid, [sk], [])
+        return profile, Coupon.model_validate(items[sk]) if sk in items else None
+
     def get_ref(self, pid: str, kind: str, ref_id: str, member: str | None = None) -> dict[str, Any] | None:
         """A reference of the program's id space, or of `member`'s own (keys.ref_key)."""
         item_key = ref_key(pid, kind, ref_id, member)

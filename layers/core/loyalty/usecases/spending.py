@@ -6,14 +6,15 @@ import random
 from datetime import datetime
 
 from .. import clock
-from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
+from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock, ValidationFailed
 from ..member import Coupon, Profile
-from ..rules import campaigns, spending
+from ..program import Program
+from ..rules import campaigns, checkout, holds, spending
 from ..rules.posting import Change
-from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
+from ..schemas import CouponUseBody, CouponUseResult, OrderItem, Redeem, RedemptionResult
 from ..store import CouponUse, MemberWrite, Stale, StockTake, Store, coupon_use_id
 from . import programs
-from .pipeline import Attempt, Built, Outcome, RefKey, once
+from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
 
 def redeem(
@@ -78,28 +79,37 @@ def redeem(
 def use_coupon(
     store: Store, program_id: str, member_id: str, coupon_id: str, body: CouponUseBody, now: datetime
 ) -> Outcome[CouponUseResult]:
-    """Marks the coupon used exactly once: two tills at once get one success and one 409."""
-    programs.load(store, program_id)
+    """Marks the coupon used exactly once: two tills at once get one success and one 409. The profile
+    is read with the coupon (one BatchGetItem) for its holds, and the use commits only while the
+    profile is the version read: a checkout holding the coupon meanwhile makes it try again, and
+    then refuse it."""
+    program = programs.load(store, program_id)
 
-    def missing() -> NotFound:
+    def no_coupon() -> NotFound:
         return NotFound(f"coupon {coupon_id!r} not found for this member", [{"field": "coupon_id"}])
 
     if ":" in coupon_id:  # no coupon id has one, and the use's reference id relies on it (coupon_use_id)
-        raise missing()
+        raise no_coupon()
 
-    def read() -> Coupon:
-        coupon = store.get_coupon(program_id, member_id, coupon_id)
+    def read() -> tuple[Profile, Coupon]:
+        profile, coupon = store.get_member_coupon(program_id, member_id, coupon_id)
+        if profile is None:
+            raise missing(member_id)
         if coupon is None:
-            raise missing()
-        return coupon
+            raise no_coupon()
+        return profile, coupon
 
-    def build(coupon: Coupon, _: Attempt) -> Built[CouponUseResult]:
-        off = spending.discount(coupon, body.order_amount_minor, now, body.scene)
+    def build(state: tuple[Profile, Coupon], _: Attempt) -> Built[CouponUseResult]:
+        profile, coupon = state
+        lines = matching_lines(program, profile, coupon, body.items, now)
+        held = not holds.check_coupon_free(profile, coupon_id, now)
+        off = spending.discount(coupon, body.order_amount_minor, now, body.scene, lines, held)
         use = CouponUse(
             member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
         )
         result = CouponUseResult(coupon_id=coupon_id, discount_minor=off, order_id=body.order_id, kind=coupon.kind)
-        return Built(MemberWrite(change=None, expected_version=None, coupon_uses=[use]), result)
+        write = MemberWrite(change=None, expected_version=None, coupon_uses=[use], profile_check=profile.version)
+        return Built(write, result)
 
     try:
         # The use is the member's: a coupon id is unique only within a member. A use made before this
@@ -110,3 +120,17 @@ def use_coupon(
     except IdempotencyConflict:
         # The coupon was used on another order: for a till that is "used", not a payload mix-up.
         raise CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}]) from None
+
+
+def matching_lines(
+    program: Program, profile: Profile, coupon: Coupon, items: list[OrderItem] | None, now: datetime
+) -> list[int] | None:
+    """The amounts of an order's lines the coupon applies to (its template's `applies_to`), or None
+    when it applies to the whole order; such a coupon on an order without `items` is a 422."""
+    lines = [item.model_dump() for item in items or []]
+    match = checkout.applies(program, profile, coupon.template_id, lines, now)
+    if match is None:
+        return None
+    if items is None:
+        raise ValidationFailed.field("items", "this coupon applies to some lines only: send the order's items")
+    return [line["amount_minor"] for line, m in zip(lines, match, strict=True) if m]
