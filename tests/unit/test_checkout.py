@@ -432,3 +432,10 @@ def test_put_bounds_the_work_of_the_checkouts_own_expressions() -> None:
     assert found and all(f.startswith(("coupons.", "pricing.")) for f in found)
     d["coupons"]["five-off"]["applies_to"] = "i.category == 'tea'"
     assert validate(d).pricing.restricted[1].id == "r1"
+
+
+def test_a_cart_no_order_could_pay_is_refused_naming_items() -> None:
+    big = [Item(str(k), "gold-bar", 10**6, 10**6) for k in range(3)]  # each line 10^12, the cart 3 x 10^12
+    with pytest.raises(ValidationFailed) as refused:
+        checkout.check_cart(Cart(big), {})
+    assert refused.value.details == [{"field": "items", "message": "the cart's subtotal is over 1000000000000"}]

@@ -166,6 +166,9 @@ def check_cart(cart: Cart, coupons: dict[str, Coupon]) -> None:
             found.append({"field": f"items[{k}].quantity", "message": f"the line's amount is over {MAX_AMOUNT}"})
         if item.member_price_minor is not None and item.member_price_minor > item.unit_price_minor:
             found.append({"field": f"items[{k}].member_price_minor", "message": "at most unit_price_minor"})
+    if not found and sum(i.unit_price_minor * i.quantity for i in cart.items) > MAX_AMOUNT:
+        # No payment could settle it (money is at most 10^12).
+        found.append({"field": "items", "message": f"the cart's subtotal is over {MAX_AMOUNT}"})
     for k, coupon_id in enumerate(cart.coupon_ids):
         if coupon_id not in coupons:
             found.append({"field": f"coupon_ids[{k}]", "message": f"no coupon {coupon_id!r} of this member"})
@@ -436,7 +439,9 @@ def _points(program: Program, profile: Profile, points_to_use: int, held: Held, 
     share = priced.total_minor * value.max_order_share_percent // 100
     priced.points_usable_max = min(free, share * value.points // value.worth_minor)
     if points_to_use > free:
-        raise InsufficientPoints(points_to_use, free)
+        refused = InsufficientPoints(points_to_use, free)
+        refused.details[0]["field"] = "points_to_use"
+        raise refused
     if points_to_use > priced.points_usable_max:
         most = priced.points_usable_max
         message = f"at most {most} points on this cart ({value.max_order_share_percent}% of what is left to pay)"
