@@ -94,6 +94,7 @@ def test_program_page_prices_a_cart_of_several_lines(console: Any, base: str, sh
     console.find_element(By.XPATH, "//button[.='Add line']").click()
     second = line_ids(console, 2)
     assert console.switch_to.active_element.get_attribute("id") == second["sku"]  # the new line has the focus
+    assert "CNY" in console.find_element(By.CSS_SELECTOR, f"label[for={second['unit_price_minor']}]").text
     for name, value in (("sku", "cake"), ("category", "bakery"), ("quantity", "1"), ("unit_price_minor", "1800")):
         fill(console, second[name], value)
     fill(console, "cart-coupons", welcome)

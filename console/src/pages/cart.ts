@@ -34,11 +34,12 @@ let rowKeys = 0; // ids stay unique as lines are added and removed
 
 export function cartPanel(pid: string): HTMLElement {
   const mid = h("input", { type: "text", required: true, autocomplete: "off", pattern: "[A-Za-z0-9_.:\\-]{1,64}" });
-  const coupons = h("input", { type: "text", autocomplete: "off" });
+  const coupons = h("input", { type: "text", autocomplete: "off", size: 40 });
   const points = h("input", { type: "number", min: 0, step: 1, value: 0, inputmode: "numeric" });
   const lines = h("div", { id: "cart-lines" });
   const out = h("div", { id: "cart-result", "aria-live": "polite" });
   const rows: Row[] = [];
+  let unitLabel = "Unit price (minor units)"; // in the program's currency once its facts are read
 
   const addRow = (values: Partial<Record<Column, string>> = {}): Row => {
     const key = ++rowKeys;
@@ -51,7 +52,7 @@ export function cartPanel(pid: string): HTMLElement {
       }),
     ) as Record<Column, HTMLInputElement>;
     const remove = h("button", { type: "button", class: "secondary" });
-    const el = h("fieldset", { class: "inline cart-line" }, h("legend", {}, ""), ...COLUMNS.map(([name, label]) => field(`cart-${key}-${name}`, label, inputs[name])), remove);
+    const el = h("fieldset", { class: "inline cart-line" }, h("legend", {}, ""), ...COLUMNS.map(([name, label]) => field(`cart-${key}-${name}`, name === "unit_price_minor" ? unitLabel : label, inputs[name])), remove);
     const row = { key, inputs, el, remove };
     remove.addEventListener("click", () => {
       rows.splice(rows.indexOf(row), 1);
@@ -89,7 +90,8 @@ export function cartPanel(pid: string): HTMLElement {
   );
   void facts(pid).then(({ currency }) => {
     if (!currency) return;
-    for (const label of form.querySelectorAll("label[for$='-unit_price_minor']")) label.textContent = `Unit price (${currency}, minor units)`;
+    unitLabel = `Unit price (${currency}, minor units)`;
+    for (const label of form.querySelectorAll("label[for$='-unit_price_minor']")) label.textContent = unitLabel;
   });
 
   form.addEventListener("submit", async (event) => {
