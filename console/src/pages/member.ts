@@ -9,11 +9,12 @@ interface MemberView {
   last_purchase_at: string | null;
   lifecycle_stage: string;
   tier: { id: string; name: string; since: string | null; progress: { metric: string; value: number; next_tier: string | null; needed: number } } | null;
-  points: { balance: number; lifetime_earned: number; expiring: { points: number; expires_on: string }[] };
+  points: { balance: number; lifetime_earned: number; held?: number; expiring: { points: number; expires_on: string }[] };
   paid_cards: { plan_id: string; active_until: string; kind?: string | null }[];
   rfm?: { segment: string } | null;
   growth?: number | null;
   tags: string[];
+  checkouts?: { checkout_id: string; expires_at: string; points: number; coupon_ids: string[] }[];
 }
 interface Coupon {
   coupon_id: string;
@@ -68,8 +69,10 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
   clear(out, note("Loading…"));
   const summary = h("section", { "aria-labelledby": "summary-h" });
   const program = await facts(pid);
+  // A cancelled checkout changes the summary and writes an audit entry: everything is read again.
+  const again = (): void => refresh();
   try {
-    await renderSummary(summary, pid, mid, program);
+    await renderSummary(summary, pid, mid, program, again);
   } catch (err) {
     clear(out, note(err instanceof ApiError ? err.message : String(err), "error"));
     return;
@@ -78,7 +81,7 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
   const ledger = h("section", { "aria-labelledby": "ledger-h" }, h("h2", { id: "ledger-h" }, "Points ledger"));
   const audit = h("section", { "aria-labelledby": "audit-h" }, h("h2", { id: "audit-h" }, "Audit trail"));
   const refresh = (): void => {
-    void renderSummary(summary, pid, mid, program);
+    renderSummary(summary, pid, mid, program, again).catch((err) => summary.append(note(err instanceof ApiError ? err.message : String(err), "error")));
     void paged<LedgerEntry>(ledger, `${memberPath(pid, mid)}/ledger`, "Ledger entries, newest first", ["at", "type", "points", "balance after", "ref", "reason", "actor"], (e) => [
       when(e.at), e.type, signed(e.points), num(e.balance_after), e.ref ?? "—", e.reason ?? "—", e.actor ?? "—",
     ]);
@@ -93,7 +96,7 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
 
 const signed = (n: number): string => (n > 0 ? `+${num(n)}` : num(n));
 
-async function renderSummary(section: HTMLElement, pid: string, mid: string, program: ProgramFacts): Promise<void> {
+async function renderSummary(section: HTMLElement, pid: string, mid: string, program: ProgramFacts, again: () => void): Promise<void> {
   const m = await call<MemberView>("GET", memberPath(pid, mid));
   const tier = m.tier;
   const progress = tier
@@ -111,6 +114,7 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
     h("h2", { id: "summary-h" }, `Member ${m.member_id}`),
     figures([
       ["Points balance", h("span", { id: "member-balance" }, num(m.points.balance))],
+      ["Points held", h("span", { id: "member-held" }, num(m.points.held ?? 0))],
       ["Lifetime earned", num(m.points.lifetime_earned)],
       ["Tier", tier ? tier.name : "—"],
       ["Tier progress", progress],
@@ -122,7 +126,29 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
     ]),
     table("Expiring points", ["points", "expires on"], m.points.expiring.map((e) => [num(e.points), e.expires_on]), "nothing expiring"),
     table("Paid cards", ["plan", "kind", "active until"], m.paid_cards.map((c) => [c.plan_id, c.kind ?? "—", when(c.active_until)]), "no paid cards"),
+    openCheckouts(pid, mid, m.checkouts ?? [], again),
   );
+}
+
+/** The open checkouts and what each holds until it ends; Cancel releases its holds (POST .../cancel). */
+function openCheckouts(pid: string, mid: string, checkouts: NonNullable<MemberView["checkouts"]>, again: () => void): HTMLElement {
+  const status = h("div", { id: "checkouts-status", "aria-live": "polite" });
+  const cancel = async (button: HTMLButtonElement, cid: string): Promise<void> => {
+    button.disabled = true;
+    try {
+      await call("POST", `${memberPath(pid, mid)}/checkouts/${enc(cid)}/cancel`);
+      again(); // the holds are released: the balance's held figure and this list change
+    } catch (err) {
+      button.disabled = false;
+      clear(status, note(`Checkout ${cid} not cancelled: ${err instanceof ApiError ? err.message : String(err)}`, "error"));
+    }
+  };
+  const rows = checkouts.map((c) => {
+    const button = h("button", { type: "button", class: "secondary" }, `Cancel checkout ${c.checkout_id}`);
+    button.addEventListener("click", () => void cancel(button, c.checkout_id));
+    return [c.checkout_id, when(c.expires_at), num(c.points), c.coupon_ids.join(", ") || "—", button];
+  });
+  return h("div", { id: "member-checkouts" }, table("Open checkouts and their holds", ["checkout", "held until", "points held", "coupons held", ""], rows, "none"), status);
 }
 
 async function renderCoupons(section: HTMLElement, pid: string, mid: string, { money }: ProgramFacts): Promise<void> {

@@ -460,6 +460,13 @@ class RfmView(Model):
     segment: str = Field(description="champions, loyal, promising, needs_attention, at_risk, hibernating, prospect")
 
 
+class OpenCheckout(Model):
+    checkout_id: str
+    expires_at: datetime = Field(description="when its holds end, unless it is confirmed or cancelled first")
+    points: int = Field(description="the points it holds")
+    coupon_ids: list[str] = Field(description="the coupons it holds")
+
+
 class MemberView(Model):
     program_id: str
     member_id: str
@@ -476,6 +483,11 @@ class MemberView(Model):
         None, description="growth value over the tier window, when the program counts growth (`tiers.growth`)"
     )
     tags: list[str] = Field([], description="the member's tags, sorted")
+    checkouts: list[OpenCheckout] = Field(
+        [],
+        description="the member's open checkouts and what each holds, soonest to end first (an addition to the "
+        "contract; `points.held` counts their points)",
+    )
 
 
 class MemberTags(Model):

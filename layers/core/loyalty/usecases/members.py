@@ -203,6 +203,10 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
                 if card.active_until > now  # ended, even before the sweep has run
             ],
             "tags": profile.tags,
+            "checkouts": [
+                {"checkout_id": cid, "expires_at": h.expires_at, "points": h.points, "coupon_ids": h.coupon_ids}
+                for cid, h in sorted(holds.open_holds(profile, now).items(), key=lambda kv: (kv[1].expires_at, kv[0]))
+            ],
         }
     )
 
