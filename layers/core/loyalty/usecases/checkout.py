@@ -164,6 +164,8 @@ def put(
             priced=priced_view(program, profile, cart, priced, now, taken),
             coupons=list(coupons.values()),
         )
+        if unchanged(profile, current, change, chk):
+            return answer(chk, now)  # a repeat of the same PUT (a client's retry) writes nothing more
         write = MemberWrite(
             change, profile.version, checkout=chk, coupons_free=applied, what="checkout", client_id=checkout_id
         )
@@ -171,6 +173,13 @@ def put(
         return answer(chk, now)
 
     return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
+
+
+def unchanged(profile: Profile, current: Checkout | None, change: Change, chk: Checkout) -> bool:
+    """The PUT would write what is already there: the same checkout, the same profile but its version."""
+    if current != chk:
+        return False
+    return change.profile.model_dump(exclude={"version"}) == profile.model_dump(exclude={"version"})
 
 
 def preview(
