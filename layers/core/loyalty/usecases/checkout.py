@@ -245,10 +245,15 @@ def confirm(
 
     def fetch() -> State:
         profile, chk, coupons, taken = read(store, program_id, member_id, checkout_id, [], budgets)
-        if chk is not None and stale_coupons:
-            ids = list(chk.cart.get("coupon_ids", []))
+        if chk is None or chk.status != "open":
+            return profile, chk, coupons, taken  # refused (or a repeat answered) before any pricing
+        ids = list(chk.cart.get("coupon_ids", []))
+        hold = profile.holds.get(checkout_id)
+        # Only the coupons this checkout holds are as the PUT read them; one it sent but did not hold
+        # (another checkout held it) may have been used since: read those afresh (a second round trip).
+        if stale_coupons or not set(ids) <= set(hold.coupon_ids if hold else ()):
             coupons = {c.coupon_id: c for c in store.get_coupons(program_id, member_id, ids)}
-        elif chk is not None:
+        else:
             coupons = {c.coupon_id: c for c in chk.coupons}
         return profile, chk, coupons, taken
 
