@@ -20,7 +20,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from local.dynamodb import client
-from loyalty.errors import Unavailable
+from loyalty.errors import LoyaltyError, Unavailable
 from loyalty.schemas import (
     CardPurchase,
     CardRefund,
@@ -33,7 +33,7 @@ from loyalty.schemas import (
     Refund,
 )
 from loyalty.store import Store
-from loyalty.store.keys import member_pk
+from loyalty.store.keys import checkout_sk, member_pk
 from loyalty.store.table import CONFIG
 from loyalty.usecases import cards, checkout, earning, members, programs, spending, sweeps
 from tests.integration.ddb_local import DynamoDBLocal, ddb_local
@@ -239,6 +239,49 @@ def test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run
             write(store, other, "clean")  # and a duplicate of it, for good measure
             got = state(store, other, "clean")
             assert got == expected, f"{name}: {when} call {index + 1} of {calls}"
+
+
+# BatchGetItem is not isolated from a transaction: each item it returns is committed, but together
+# they may straddle one. A checkout's write moves its item and the profile in one transaction, so a
+# read may see the profile after a cancel (or confirm) and the checkout item from before it.
+TORN = [("cancel", "confirm"), ("confirm", "cancel"), ("confirm", "put"), ("cancel", "put")]
+
+
+@pytest.mark.parametrize(("first", "then"), TORN)
+def test_a_read_straddling_a_checkout_write_is_read_again(store: Store, first: str, then: str) -> None:
+    pid = fresh_program(store)
+    _bought_and_checking_out(store, pid, "m1")
+    total = checkout.get(store, pid, "m1", "c-m1", NOW).total_minor
+    steps: dict[str, Callable[[], Any]] = {
+        "cancel": lambda: checkout.cancel(store, pid, "m1", "c-m1", NOW),
+        "confirm": lambda: checkout.confirm(
+            store, pid, "m1", "c-m1", CheckoutConfirm(order_id="o-m1", amount_paid_minor=total), NOW
+        ),
+        "put": lambda: _put_checkout(store, pid, "m1"),
+    }
+    item_key = {"pk": {"S": member_pk(pid, "m1")}, "sk": {"S": checkout_sk("c-m1")}}
+    open_item = store.client.get_item(TableName=store.table, Key=item_key, ConsistentRead=True)["Item"]
+    steps[first]()
+    closed_item = store.client.get_item(TableName=store.table, Key=item_key, ConsistentRead=True)["Item"]
+    before = state(store, pid, "m1")
+    torn = [0]
+
+    def as_before(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        """The first read that returns the checkout returns it as it was before `first`."""
+        items = parsed.get("Responses", {}).get(store.table, []) if model.name == "BatchGetItem" else []
+        for n, item in enumerate(items):
+            if item == closed_item and not torn[0]:
+                items[n], torn[0] = open_item, 1
+
+    store.client.meta.events.register("after-call.dynamodb", as_before)
+    try:
+        with pytest.raises(LoyaltyError) as refused:
+            steps[then]()
+    finally:
+        store.client.meta.events.unregister("after-call.dynamodb", as_before)
+    assert torn == [1]
+    assert refused.value.code == "checkout_closed", refused.value
+    assert state(store, pid, "m1") == before
 
 
 class _Body:

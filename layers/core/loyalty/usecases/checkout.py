@@ -66,6 +66,17 @@ def read(
     return profile, chk, {c.coupon_id: c for c in coupons}, taken
 
 
+def whole(profile: Profile, chk: Checkout | None, now: datetime) -> None:
+    """A BatchGetItem is not isolated from a transaction: it may return the profile after a write of
+    this checkout (a cancel, a confirm, a PUT) and the checkout's item before it. Every such write
+    moves both, so an open checkout not yet expired has its hold, with its `expires_at`, on the
+    profile; when it has not, the read straddled a write: read again (a lost race, as at commit)."""
+    if chk is not None and chk.status == "open" and chk.expires_at > now:
+        hold = profile.holds.get(chk.checkout_id)
+        if hold is None or hold.expires_at != chk.expires_at:
+            raise Stale({"profile"})
+
+
 def held(program: Program, profile: Profile, taken: dict[str, int], now: datetime, but: str | None) -> checkout.Held:
     """What the pricing cannot see alone: other open checkouts' holds, and the discount budgets left."""
     left = {}
@@ -146,6 +157,7 @@ def put(
 
     def attempt(state: Attempt) -> CheckoutView:
         profile, current, coupons, taken = read(store, program_id, member_id, checkout_id, cart.coupon_ids, budgets)
+        whole(profile, current, now)
         if current is not None and current.status != "open":
             raise closed(current)
         priced = checkout.price(
@@ -214,6 +226,7 @@ def cancel(store: Store, program_id: str, member_id: str, checkout_id: str, now:
 
     def attempt(state: Attempt) -> CheckoutCancelled:
         profile, chk, _, _ = read(store, program_id, member_id, checkout_id, [], [])
+        whole(profile, chk, now)
         if chk is None:
             raise not_found(checkout_id)
         if chk.status == "cancelled":
@@ -245,6 +258,7 @@ def confirm(
 
     def fetch() -> State:
         profile, chk, coupons, taken = read(store, program_id, member_id, checkout_id, [], budgets)
+        whole(profile, chk, now)
         if chk is None or chk.status != "open":
             return profile, chk, coupons, taken  # refused (or a repeat answered) before any pricing
         ids = list(chk.cart.get("coupon_ids", []))
