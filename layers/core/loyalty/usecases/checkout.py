@@ -259,7 +259,7 @@ def confirm(
     def fetch() -> State:
         profile, chk, coupons, taken = read(store, program_id, member_id, checkout_id, [], budgets)
         whole(profile, chk, now)
-        if chk is None or chk.status != "open":
+        if chk is None or chk.status != "open" or chk.expires_at <= now:
             return profile, chk, coupons, taken  # refused (or a repeat answered) before any pricing
         ids = list(chk.cart.get("coupon_ids", []))
         hold = profile.holds.get(checkout_id)
