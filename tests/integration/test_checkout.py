@@ -141,7 +141,7 @@ def test_ten_parallel_confirms_settle_one_order(api: Client) -> None:
 def test_a_confirm_racing_a_cancel_ends_in_one_clean_outcome(api: Client) -> None:
     pid = shop(api)
     seen = set()
-    for round_ in range(8):
+    for round_ in range(10):
         member = f"m{round_}"
         balance, coupon = customer(api, pid, member)
         status, priced = put(api, pid, member, "c", coupon_ids=[coupon], points_to_use=500)
@@ -170,6 +170,19 @@ def test_a_confirm_racing_a_cancel_ends_in_one_clean_outcome(api: Client) -> Non
             assert mine == [] and assert_ledger_is_the_balance(api, pid, member) == balance
         assert view(api, pid, member)["points"]["held"] == 0
     assert seen, "no round ran"
+
+
+def test_parallel_cancels_answer_the_same_and_free_the_hold(api: Client) -> None:
+    pid = shop(api)
+    balance, coupon = customer(api, pid, "m1")
+    assert put(api, pid, "m1", "c", coupon_ids=[coupon], points_to_use=500)[0] == 200
+    results = parallel([lambda: api.call("POST", path(pid, "m1", "c", "/cancel"))] * 6)
+    assert results == [(200, {"checkout_id": "c", "status": "cancelled"})] * 6, results
+    assert view(api, pid, "m1")["points"]["held"] == 0
+    assert coupon_status(api, pid, "m1", coupon) == "available"
+    assert assert_ledger_is_the_balance(api, pid, "m1") == balance
+    status, body = api.call("POST", path(pid, "m1", "c", "/confirm"), {"order_id": "o-1", "amount_paid_minor": 6510})
+    assert status == 409 and body["error"]["code"] == "checkout_closed", body
 
 
 def test_a_confirm_after_the_discount_budget_ran_out_is_checkout_changed(api: Client) -> None:
