@@ -20,11 +20,22 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 from local.dynamodb import client
-from loyalty.errors import Unavailable
-from loyalty.schemas import CardPurchase, CardRefund, CouponUseBody, Enrol, Purchase, Redeem, Refund
+from loyalty.errors import LoyaltyError, Unavailable
+from loyalty.schemas import (
+    CardPurchase,
+    CardRefund,
+    CheckoutBody,
+    CheckoutConfirm,
+    CouponUseBody,
+    Enrol,
+    Purchase,
+    Redeem,
+    Refund,
+)
 from loyalty.store import Store
+from loyalty.store.keys import checkout_sk, member_pk
 from loyalty.store.table import CONFIG
-from loyalty.usecases import cards, earning, members, programs, spending, sweeps
+from loyalty.usecases import cards, checkout, earning, members, programs, spending, sweeps
 from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import program
 
@@ -53,8 +64,19 @@ def fresh_program(store: Store) -> str:
     demo = program("demo")
     doc |= {"tiers": demo["tiers"], "rewards": demo["rewards"], "lifecycle": demo["lifecycle"]}
     doc["coupons"] |= demo["coupons"]
+    doc["campaigns"] = [*doc.get("campaigns", []), CHECKOUT_CAMPAIGN]
     programs.save(store, pid, doc)
     return pid
+
+
+# A checkout campaign with a discount budget: a confirm takes it, counts a use and leaves a notice.
+CHECKOUT_CAMPAIGN = {
+    "id": "ten-off",
+    "name": "10% off at checkout",
+    "trigger": "checkout",
+    "effects": [{"percent_off": 10}],
+    "limits": {"budget": {"discount_minor": 1000000}},
+}
 
 
 # Each operation: (setup before it, the write itself). Both take (store, program id, member id).
@@ -96,6 +118,30 @@ def _enrolled_with_card(s: Store, pid: str, mid: str) -> None:
     _card(s, pid, mid)
 
 
+def _cart(s: Store, pid: str, mid: str) -> CheckoutBody:
+    """Two lines, the welcome coupon (10 off 50) and some points: every hold and every use."""
+    items = [
+        {"line_id": "1", "sku": "latte", "category": "coffee", "quantity": 2, "unit_price_minor": 3200},
+        {"line_id": "2", "sku": "cake", "quantity": 1, "unit_price_minor": 2500},
+    ]
+    return CheckoutBody(items=items, coupon_ids=[_welcome_coupon(s, pid, mid)], points_to_use=500)
+
+
+def _put_checkout(s: Store, pid: str, mid: str) -> Any:
+    return checkout.put(s, pid, mid, f"c-{mid}", _cart(s, pid, mid), NOW)
+
+
+def _confirm(s: Store, pid: str, mid: str) -> Any:
+    total = checkout.get(s, pid, mid, f"c-{mid}", NOW).total_minor  # a read: a crash there writes nothing
+    return checkout.confirm(s, pid, mid, f"c-{mid}", CheckoutConfirm(order_id=f"o-{mid}", amount_paid_minor=total), NOW)
+
+
+def _bought_and_checking_out(s: Store, pid: str, mid: str) -> None:
+    _enrol(s, pid, mid)
+    earning.purchase(s, pid, mid, Purchase(order_id=f"first-{mid}", amount_minor=120000), NOW)
+    _put_checkout(s, pid, mid)
+
+
 OPERATIONS: dict[str, tuple[Step, Step]] = {
     "enrol": (_nothing, _enrol),
     "purchase": (_enrol, _buy),
@@ -119,6 +165,10 @@ OPERATIONS: dict[str, tuple[Step, Step]] = {
         lambda s, p, m: cards.refund(s, p, m, "plus-quarter", CardRefund(refund_id=f"cr-{m}"), NOW),
     ),
     "scheduled settle": (_enrolled_and_bought, _settle),
+    "checkout put": (_enrolled_and_bought, _put_checkout),
+    "checkout re-put": (_bought_and_checking_out, _put_checkout),
+    "checkout confirm": (_bought_and_checking_out, _confirm),
+    "checkout cancel": (_bought_and_checking_out, lambda s, p, m: checkout.cancel(s, p, m, f"c-{m}", NOW)),
 }
 
 
@@ -127,11 +177,18 @@ def state(s: Store, pid: str, mid: str) -> dict[str, Any]:
     that lived the same history have the same state)."""
     profile = s.get_member(pid, mid)
     ledger, _ = s.ledger(pid, mid, 1000, None)
+    order = s.get_ref(pid, "order", f"o-{mid}")
+    budgets = checkout.budget_keys(programs.load(s, pid), NOW)
     return {
         "profile": profile.model_dump(mode="json", exclude={"program_id"}) if profile else None,
         "ledger": [e.model_dump(mode="json") for e in ledger],
         "coupons": sorted(json.dumps(c.model_dump(mode="json"), sort_keys=True) for c in s.coupons(pid, mid)),
         "notices": sorted(n.notice_id for n in s.notices(pid, mid)),
+        "checkouts": [
+            {k: v for k, v in c.items() if k != "pk"} for c in s._query_all(member_pk(pid, mid), "CHECKOUT#")
+        ],
+        "order": {k: v for k, v in order.items() if k not in ("pk", "request_hash")} if order else None,
+        "budgets": s.get_member_with(pid, mid, [], budgets)[2],
     }
 
 
@@ -182,6 +239,49 @@ def test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run
             write(store, other, "clean")  # and a duplicate of it, for good measure
             got = state(store, other, "clean")
             assert got == expected, f"{name}: {when} call {index + 1} of {calls}"
+
+
+# BatchGetItem is not isolated from a transaction: each item it returns is committed, but together
+# they may straddle one. A checkout's write moves its item and the profile in one transaction, so a
+# read may see the profile after a cancel (or confirm) and the checkout item from before it.
+TORN = [("cancel", "confirm"), ("confirm", "cancel"), ("confirm", "put"), ("cancel", "put")]
+
+
+@pytest.mark.parametrize(("first", "then"), TORN)
+def test_a_read_straddling_a_checkout_write_is_read_again(store: Store, first: str, then: str) -> None:
+    pid = fresh_program(store)
+    _bought_and_checking_out(store, pid, "m1")
+    total = checkout.get(store, pid, "m1", "c-m1", NOW).total_minor
+    steps: dict[str, Callable[[], Any]] = {
+        "cancel": lambda: checkout.cancel(store, pid, "m1", "c-m1", NOW),
+        "confirm": lambda: checkout.confirm(
+            store, pid, "m1", "c-m1", CheckoutConfirm(order_id="o-m1", amount_paid_minor=total), NOW
+        ),
+        "put": lambda: _put_checkout(store, pid, "m1"),
+    }
+    item_key = {"pk": {"S": member_pk(pid, "m1")}, "sk": {"S": checkout_sk("c-m1")}}
+    open_item = store.client.get_item(TableName=store.table, Key=item_key, ConsistentRead=True)["Item"]
+    steps[first]()
+    closed_item = store.client.get_item(TableName=store.table, Key=item_key, ConsistentRead=True)["Item"]
+    before = state(store, pid, "m1")
+    torn = [0]
+
+    def as_before(parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        """The first read that returns the checkout returns it as it was before `first`."""
+        items = parsed.get("Responses", {}).get(store.table, []) if model.name == "BatchGetItem" else []
+        for n, item in enumerate(items):
+            if item == closed_item and not torn[0]:
+                items[n], torn[0] = open_item, 1
+
+    store.client.meta.events.register("after-call.dynamodb", as_before)
+    try:
+        with pytest.raises(LoyaltyError) as refused:
+            steps[then]()
+    finally:
+        store.client.meta.events.unregister("after-call.dynamodb", as_before)
+    assert torn == [1]
+    assert refused.value.code == "checkout_closed", refused.value
+    assert state(store, pid, "m1") == before
 
 
 class _Body:

@@ -66,6 +66,17 @@ def read(
     return profile, chk, {c.coupon_id: c for c in coupons}, taken
 
 
+def whole(profile: Profile, chk: Checkout | None, now: datetime) -> None:
+    """A BatchGetItem is not isolated from a transaction: it may return the profile after a write of
+    this checkout (a cancel, a confirm, a PUT) and the checkout's item before it. Every such write
+    moves both, so an open checkout not yet expired has its hold, with its `expires_at`, on the
+    profile; when it has not, the read straddled a write: read again (a lost race, as at commit)."""
+    if chk is not None and chk.status == "open" and chk.expires_at > now:
+        hold = profile.holds.get(chk.checkout_id)
+        if hold is None or hold.expires_at != chk.expires_at:
+            raise Stale({"profile"})
+
+
 def held(program: Program, profile: Profile, taken: dict[str, int], now: datetime, but: str | None) -> checkout.Held:
     """What the pricing cannot see alone: other open checkouts' holds, and the discount budgets left."""
     left = {}
@@ -146,6 +157,7 @@ def put(
 
     def attempt(state: Attempt) -> CheckoutView:
         profile, current, coupons, taken = read(store, program_id, member_id, checkout_id, cart.coupon_ids, budgets)
+        whole(profile, current, now)
         if current is not None and current.status != "open":
             raise closed(current)
         holds.check_room(profile, checkout_id, now)
@@ -165,6 +177,8 @@ def put(
             priced=priced_view(program, profile, cart, priced, now, taken),
             coupons=list(coupons.values()),
         )
+        if unchanged(profile, current, change, chk):
+            return answer(chk, now)  # a repeat of the same PUT (a client's retry) writes nothing more
         write = MemberWrite(
             change, profile.version, checkout=chk, coupons_free=applied, what="checkout", client_id=checkout_id
         )
@@ -172,6 +186,13 @@ def put(
         return answer(chk, now)
 
     return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
+
+
+def unchanged(profile: Profile, current: Checkout | None, change: Change, chk: Checkout) -> bool:
+    """The PUT would write what is already there: the same checkout, the same profile but its version."""
+    if current != chk:
+        return False
+    return change.profile.model_dump(exclude={"version"}) == profile.model_dump(exclude={"version"})
 
 
 def preview(
@@ -206,6 +227,7 @@ def cancel(store: Store, program_id: str, member_id: str, checkout_id: str, now:
 
     def attempt(state: Attempt) -> CheckoutCancelled:
         profile, chk, _, _ = read(store, program_id, member_id, checkout_id, [], [])
+        whole(profile, chk, now)
         if chk is None:
             raise not_found(checkout_id)
         if chk.status == "cancelled":
@@ -237,10 +259,16 @@ def confirm(
 
     def fetch() -> State:
         profile, chk, coupons, taken = read(store, program_id, member_id, checkout_id, [], budgets)
-        if chk is not None and stale_coupons:
-            ids = list(chk.cart.get("coupon_ids", []))
+        whole(profile, chk, now)
+        if chk is None or chk.status != "open" or chk.expires_at <= now:
+            return profile, chk, coupons, taken  # refused (or a repeat answered) before any pricing
+        ids = list(chk.cart.get("coupon_ids", []))
+        hold = profile.holds.get(checkout_id)
+        # Only the coupons this checkout holds are as the PUT read them; one it sent but did not hold
+        # (another checkout held it) may have been used since: read those afresh (a second round trip).
+        if stale_coupons or not set(ids) <= set(hold.coupon_ids if hold else ()):
             coupons = {c.coupon_id: c for c in store.get_coupons(program_id, member_id, ids)}
-        elif chk is not None:
+        else:
             coupons = {c.coupon_id: c for c in chk.coupons}
         return profile, chk, coupons, taken
 
