@@ -17,9 +17,7 @@ NOW = datetime(2026, 12, 3, 4, tzinfo=UTC)
 
 def test_the_bench_program_is_valid_and_prices_the_cart_with_both_coupons() -> None:
     p = validate(bench.bench_document())
-    member = Profile(
-        program_id="p", member_id="m", enrolled_at=NOW - timedelta(days=9), tier_id="gold", orders_total=2
-    )
+    member = Profile(program_id="p", member_id="m", enrolled_at=NOW - timedelta(days=9), tier_id="gold", orders_total=2)
     member.buckets = {"2027-12-31": 100_000}
     coupons = {
         f"k-{t}": Coupon.model_validate(
