@@ -6,9 +6,11 @@ One program (bench/checkout_rule.py's: the demo with 10 checkout campaigns and t
 a reward granting one of each) and a pool of gold members. Each round, untimed, a member redeems the
 reward for two fresh coupons; then, timed, the warm real handlers against DynamoDB Local: a purchase of
 the 20-line cart (the earn function), a checkout PUT of that cart with both coupons and 1,000 points,
-and its confirm (the checkout function); the purchase goes first in even rounds and last in odd ones,
-so the machine's noise falls on all three alike. Every request's DynamoDB calls are counted at
-botocore, and every round must price the cart the same: the bench fails loudly otherwise.
+and its confirm (the checkout function), and for reference the same purchase in a twin program whose
+9 purchase campaigns apply (as many notices as the confirm writes); the purchases go first in even
+rounds and last in odd ones, so the machine's noise falls on all of them alike. Every request's
+DynamoDB calls are counted at botocore, and every round must price the cart the same: the bench fails
+loudly otherwise.
 
 Billed capacity is computed as AWS bills it, from the items themselves, not from DynamoDB Local's
 ConsumedCapacity: each item's size by the "Item sizes and formats" formula (attribute names + values),
