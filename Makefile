@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 REGION ?= us-east-1
 
-.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-import deps clean
+.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import deps clean
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -98,6 +98,12 @@ bench-cel: $(VENV)/.ok
 # earn handler on DynamoDB Local, as ratios to none in one run, and the rules alone in µs.
 bench-campaigns: deps
 	$(BIN)/python -m bench.campaigns
+
+# What a checkout costs (README "Checkout performance"): a 20-line cart's PUT and confirm against a
+# purchase of it through the warm handlers on DynamoDB Local, as ratios in one run; round trips, the
+# capacity AWS would bill (from the items' sizes), and the rules alone in ms.
+bench-checkout: deps
+	$(BIN)/python -m bench.checkout
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local console/node_modules console/dist

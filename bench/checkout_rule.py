@@ -10,6 +10,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers" / "core"))
@@ -18,13 +19,16 @@ sys.path.insert(0, str(ROOT))
 from loyalty.member import Coupon, Profile  # noqa: E402
 from loyalty.program import Program  # noqa: E402
 from loyalty.rules import checkout  # noqa: E402
+from loyalty.schemas import CheckoutBody  # noqa: E402
+from loyalty.usecases.checkout import cart_of  # noqa: E402
 from tests.support import program  # noqa: E402
 
 AT = datetime(2026, 12, 3, 4, tzinfo=UTC)
 CATEGORIES = ("coffee", "tea", "cake", "beans")
 
 
-def _program() -> Program:
+def document() -> dict[str, Any]:
+    """The demo program with the two coupon templates and the 10 checkout campaigns."""
     d = program("demo")
     d["coupons"]["c10"] = {"name": "10 off", "kind": "amount_off", "value_minor": 1000, "valid_days": 7}
     d["coupons"]["tea15"] = {
@@ -63,7 +67,22 @@ def _program() -> Program:
         {"id": f"c{k}", "name": f"c{k}", "trigger": "checkout", "when": w, "effects": [e], "priority": 10 - k}
         for k, (w, e) in enumerate(zip(whens, effects, strict=True))
     ]
-    return Program.model_validate(d)
+    return d
+
+
+# The 20-line cart as a till sends it (every other line with a member price); coupons and points apart.
+ITEMS = [
+    {
+        "line_id": str(k),
+        "sku": f"sku-{k}",
+        "quantity": 1 + k % 3,
+        "unit_price_minor": 1200 + 250 * k,
+        "category": CATEGORIES[k % 4],
+        **({"member_price_minor": 1100 + 250 * k} if k % 2 else {}),
+    }
+    for k in range(20)
+]
+CART = {"items": ITEMS, "store_id": "sh-01", "channel": "pos", "scene": "dine_in"}
 
 
 def _coupon(cid: str, template: str, **kw: object) -> Coupon:
@@ -81,7 +100,7 @@ def _coupon(cid: str, template: str, **kw: object) -> Coupon:
 
 
 def main(rounds: int = 2000) -> None:
-    p = _program()
+    p = Program.model_validate(document())
     profile = Profile(
         program_id="p",
         member_id="m",
@@ -90,13 +109,7 @@ def main(rounds: int = 2000) -> None:
         orders_total=3,
         buckets={"2027-12-31": 100_000},
     )
-    items = [
-        checkout.Item(
-            str(k), f"sku-{k}", 1 + k % 3, 1200 + 250 * k, CATEGORIES[k % 4], 1100 + 250 * k if k % 2 else None
-        )
-        for k in range(20)
-    ]
-    cart = checkout.Cart(items, "sh-01", "pos", "dine_in", ["a", "b"])
+    cart = cart_of(CheckoutBody.model_validate(CART | {"coupon_ids": ["a", "b"]}))
     coupons = {
         "a": _coupon("a", "tea15", kind="percent_off", percent_off=15, max_off_minor=3000),
         "b": _coupon("b", "c10", kind="amount_off", value_minor=1000),

@@ -41,6 +41,20 @@ def _attribute(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one return per 
     return _ser.serialize(value)  # sets, Decimal, bytes, a number too long: the library's encoding
 
 
+# A checkout's trees (the cart, its pricing, the coupons read), kept as JSON text as a reference keeps
+# its response: each is read and written whole, never queried, and a priced 20-line cart is hundreds
+# of nested attributes that DynamoDB (and botocore) would otherwise walk one by one on every write.
+CHECKOUT_TEXT = ("cart", "priced", "coupons")
+
+
+def as_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: json.dumps(v, separators=(",", ":")) if k in names else v for k, v in fields.items()}
+
+
+def from_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: json.loads(v) if k in names and isinstance(v, str) else v for k, v in fields.items()}
+
+
 def load(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _value(v) for k, v in item.items()}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile
-from .codec import decode_cursor, dump, encode_cursor, load
+from .codec import CHECKOUT_TEXT, decode_cursor, dump, encode_cursor, from_text, load
 from .keys import PROFILE_SK, budget_key, checkout_sk, coupon_sk, key, member_pk, ref_key
 from .table import Table
 
@@ -73,7 +73,8 @@ class Reads(Table):
         profile, items, taken = self.get_member_with(pid, mid, sks, budgets)
         found = items.get(checkout_sk(checkout_id))
         coupons = [Coupon.model_validate(i) for sk, i in items.items() if sk.startswith("COUPON#")]
-        return profile, Checkout.model_validate(found) if found else None, coupons, taken
+        chk = Checkout.model_validate(from_text(found, CHECKOUT_TEXT)) if found else None
+        return profile, chk, coupons, taken
 
     def get_member_coupon(self, pid: str, mid: str, coupon_id: str) -> tuple[Profile | None, Coupon | None]:
         """The profile and one coupon in one round trip: a till's use reads the holds with the coupon."""

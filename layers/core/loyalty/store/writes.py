@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from .. import clock
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile, TierChange
 from ..program import TRANSACTION_ITEMS, Program
-from .codec import dump, load
+from .codec import CHECKOUT_TEXT, as_text, dump, load
 from .keys import (
     PROFILE_SK,
     audit_sk,
@@ -321,9 +321,8 @@ def coupons_usable(table: str, pid: str, write: MemberWrite) -> list[Labelled]:
 def checkout_put(table: str, pid: str, checkout: Checkout) -> Labelled:
     """The checkout as priced now; the profile's version guards it (every checkout write moves it)."""
     pk = member_pk(pid, checkout.member_id)
-    item = dump(
-        {"pk": pk, "sk": checkout_sk(checkout.checkout_id), "type": "checkout", **checkout.model_dump(mode="json")}
-    )
+    fields = as_text(checkout.model_dump(mode="json"), CHECKOUT_TEXT)
+    item = dump({"pk": pk, "sk": checkout_sk(checkout.checkout_id), "type": "checkout", **fields})
     return "checkout", {"Put": {"TableName": table, "Item": item}}
 
 

@@ -1,0 +1,39 @@
+"""`make bench-checkout` runs: bench/checkout.py on a tiny size (its own DynamoDB Local), every request
+making the round trips it must, and writes its table."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.integration
+
+
+def test_the_checkout_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
+    env = os.environ | {"BENCH_CHECKOUT_ROUNDS": "2", "BENCH_CHECKOUT_EVALUATIONS": "3", "BENCH_RESULTS": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.checkout"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = (tmp_path / "checkout.md").read_text()
+    rows = {
+        "purchase": r"1 GetItem \([\d.]+ ms\), 1 TransactWriteItems",
+        "purchase, 9 campaigns": r"1 GetItem \([\d.]+ ms\), 1 TransactWriteItems",
+        "checkout PUT": r"1 BatchGetItem \([\d.]+ ms\), 1 TransactWriteItems",
+        "confirm": r"1 BatchGetItem \([\d.]+ ms\), 1 TransactWriteItems",
+    }
+    for name, calls in rows.items():
+        assert re.search(rf"^\| {name} \| {calls} \(", table, re.MULTILINE), name
+    assert "Rules alone" in table
