@@ -109,6 +109,8 @@ def decode_change(record: dict[str, Any]) -> StreamRecord | None:
             kind = "erasure"
     else:
         return None
+    if kind == "checkout":  # its trees as the readers know them, not as stored
+        new, old = (from_text(i, CHECKOUT_TEXT) if i else None for i in (new, old))
     created = images.get("ApproximateCreationDateTime")
     return StreamRecord(
         kind=kind,
