@@ -8,7 +8,7 @@ from datetime import datetime
 from .. import clock
 from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock
 from ..member import Coupon, Profile
-from ..rules import campaigns, spending
+from ..rules import campaigns, holds, spending
 from ..rules.posting import Change
 from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
 from ..store import CouponUse, MemberWrite, Stale, StockTake, Store, coupon_use_id
@@ -87,25 +87,32 @@ def use_coupon(
     if ":" in coupon_id:  # no coupon id has one, and the use's reference id relies on it (coupon_use_id)
         raise missing()
 
-    def read() -> Coupon:
-        coupon = store.get_coupon(program_id, member_id, coupon_id)
-        if coupon is None:
-            raise missing()
-        return coupon
+    # The use is the member's: a coupon id is unique only within a member. A use made before this
+    # reference form is under the coupon id alone (`former`): its repeat still gets its first answer.
+    ref = RefKey("coupon_use", coupon_use_id(member_id, coupon_id), member_id)
+    former = RefKey("coupon_use", coupon_id, member_id)
 
-    def build(coupon: Coupon, _: Attempt) -> Built[CouponUseResult]:
+    def read() -> tuple[Coupon, Profile | None]:
+        # the profile too, in the same round trip: its holds say whether an open checkout has the coupon
+        profile, _, found = store.get_member_ref_and_coupons(program_id, member_id, ref.kind, ref.ref_id, [coupon_id])
+        if not found:
+            raise missing()
+        return found[0], profile
+
+    def build(state: tuple[Coupon, Profile | None], _: Attempt) -> Built[CouponUseResult]:
+        coupon, profile = state
+        if profile is not None and not holds.check_coupon_free(profile, coupon_id, now):
+            raise CouponUnavailable("coupon is held by an open checkout", [{"field": "coupon_id", "status": "held"}])
         off = spending.discount(coupon, body.order_amount_minor, now, body.scene)
         use = CouponUse(
             member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
         )
         result = CouponUseResult(coupon_id=coupon_id, discount_minor=off, order_id=body.order_id, kind=coupon.kind)
-        return Built(MemberWrite(change=None, expected_version=None, coupon_uses=[use]), result)
+        # the profile's version guards the hold read: a checkout holding it meanwhile makes this a retry
+        check = profile.version if profile is not None else None
+        return Built(MemberWrite(change=None, expected_version=None, coupon_uses=[use], profile_check=check), result)
 
     try:
-        # The use is the member's: a coupon id is unique only within a member. A use made before this
-        # reference form is under the coupon id alone (`former`): its repeat still gets its first answer.
-        ref = RefKey("coupon_use", coupon_use_id(member_id, coupon_id), member_id)
-        former = RefKey("coupon_use", coupon_id, member_id)
         return once(store, program_id, ref, body, CouponUseResult, build, read, former=former)
     except IdempotencyConflict:
         # The coupon was used on another order: for a till that is "used", not a payload mix-up.
