@@ -450,3 +450,37 @@ def test_effects_must_fit_the_trigger(api: Api, now: list[datetime], trigger: st
     status, body = api.call("programs", "PUT", P, doc)
     assert status == 422, body
     assert any(d["field"].startswith(field) for d in body["error"]["details"]), body
+
+
+def test_a_coupon_another_open_checkout_holds_is_listed_not_applied(shop: Api) -> None:
+    cpn = welcome(shop)
+    assert put(shop, "c1", {"items": [LATTE], "coupon_ids": [cpn]})[1]["coupons"][0]["applied"]
+    status, other = put(shop, "c2", {"items": [LATTE], "coupon_ids": [cpn]})
+    assert status == 200 and other["coupons"] == [
+        {"coupon_id": cpn, "applied": False, "discount_minor": None, "reason": "held by another open checkout"}
+    ]
+    assert cancel(shop, "c1")[0] == 200
+    assert put(shop, "c2", {"items": [LATTE], "coupon_ids": [cpn]})[1]["coupons"][0]["applied"]
+    assert cancel(shop, "c2")[0] == 200
+    nothing_held(shop, cpn)  # a cancel frees the coupon
+
+
+def test_unknown_checkouts_and_bodies(shop: Api) -> None:
+    assert_error(*shop.call("checkout", "GET", f"{M}/checkouts/nope"), 404, "not_found", "checkout_id")
+    assert_error(*cancel(shop, "nope"), 404, "not_found", "checkout_id")
+    assert_error(*confirm(shop, "nope", "o1", 1), 404, "not_found", "checkout_id")
+    _, opened = put(shop, "c1", {"items": [LATTE]})
+    body = {"order_id": "o1", "amount_paid_minor": opened["total_minor"], "tip": 1}
+    assert_error(*shop.call("checkout", "POST", f"{M}/checkouts/c1/confirm", body), 422, "validation_error", "tip")
+    twice = {"items": [LATTE], "coupon_ids": [welcome(shop)] * 2}
+    assert_error(*put(shop, "c1", twice), 422, "validation_error", "coupon_ids[1]")
+
+
+def test_a_cart_paid_in_full_by_discounts_settles_as_an_order_of_zero(api: Api, now: list[datetime]) -> None:
+    setup(api, shop_doc(campaign("free-tea", {"amount_off_minor": 10000, "on_items": "i.category == 'tea'"})))
+    status, priced = put(api, "c1", {"items": [TEA]})
+    assert status == 200 and priced["total_minor"] == 0 and priced["discount_minor"] == 5000
+    assert priced["points_to_earn"] == 0 and priced["points_usable_max"] == 0
+    status, done = confirm(api, "c1", "o1", 0)
+    assert status == 201 and done["points_earned"] == 0, done
+    assert confirm(api, "c1", "o1", 0) == (200, done)
