@@ -484,3 +484,22 @@ def test_a_cart_paid_in_full_by_discounts_settles_as_an_order_of_zero(api: Api, 
     status, done = confirm(api, "c1", "o1", 0)
     assert status == 201 and done["points_earned"] == 0, done
     assert confirm(api, "c1", "o1", 0) == (200, done)
+
+
+def test_a_confirm_whose_held_points_were_taken_back_is_refused(shop: Api) -> None:
+    big = {**TEA, "unit_price_minor": 10**6}
+    status, opened = put(shop, "c1", {"items": [big], "points_to_use": 1000})
+    assert status == 200 and held(shop) == 1000
+    refund = {"refund_id": "rf0", "order_id": "o0-m1", "amount_minor": 100000}  # the order that gave them
+    assert shop.call("earn", "POST", f"{M}/refunds", refund)[0] == 201
+    before = shop.items()
+    assert_error(*confirm(shop, "c1", "o1", opened["total_minor"]), 409, "insufficient_points")
+    assert shop.items() == before
+
+
+def test_a_cart_of_100_lines_is_priced_and_settled(shop: Api) -> None:
+    status, opened = put(shop, "c1", {"items": lines(100), "points_to_use": 33})
+    assert status == 200 and len(opened["lines"]) == 100, opened
+    assert sum(ln["payable_minor"] for ln in opened["lines"]) == opened["total_minor"] == 100 * 95 - 33
+    status, done = confirm(shop, "c1", "o1", opened["total_minor"])
+    assert status == 201 and done["checkout"]["lines"] == opened["lines"], done
