@@ -229,10 +229,26 @@ def test_points_held_by_another_checkout_are_not_free(shop: Api) -> None:
     assert held(shop) == balance - 10
     assert_error(*put(shop, "c2", {"items": [big], "points_to_use": 11}), 409, "insufficient_points")
     assert put(shop, "c2", {"items": [big], "points_to_use": 10})[0] == 200
+    # nor can a redemption or a deduction take them
+    redeem = {"redemption_id": "r1", "reward_id": "tea-10"}
+    assert_error(*shop.call("redeem", "POST", f"{M}/redemptions", redeem), 409, "insufficient_points")
+    deduct = {"redemption_id": "r2", "deduction": {"order_id": "d1", "order_amount_minor": 10**6, "points": 1}}
+    assert_error(*shop.call("redeem", "POST", f"{M}/redemptions", deduct), 409, "insufficient_points")
+    assert cancel(shop, "c2")[0] == 200
+    assert shop.call("redeem", "POST", f"{M}/redemptions", redeem)[0] == 201
 
 
 def test_unknown_member_is_404(shop: Api) -> None:
     assert_error(*put(shop, "c1", {"items": [TEA]}, member="ghost"), 404, "not_found")
+    ghost = f"{P}/members/ghost/checkouts/c1"
+    assert_error(*shop.call("checkout", "GET", ghost), 404, "not_found")
+    assert_error(*shop.call("checkout", "PUT", f"{ghost}/preview", {"items": [TEA]}), 404, "not_found")
+    assert_error(*shop.call("checkout", "POST", f"{ghost}/cancel", {}), 404, "not_found")
+    assert_error(*confirm(shop, "c1", "o1", 1, member="ghost"), 404, "not_found")
+    assert_error(*shop.call("checkout", "PUT", f"{P}/me/checkouts/c1", {"items": [TEA]}, sub="ghost"), 404, "not_found")
+    assert_error(
+        *shop.call("checkout", "PUT", "/programs/nope/me/checkouts/c1", {"items": [TEA]}, sub="m1"), 404, "not_found"
+    )
 
 
 def test_early_access_is_open_after_until(shop: Api, now: list[datetime]) -> None:
@@ -254,8 +270,10 @@ def test_get_shows_expired_and_nothing_held_without_any_write(shop: Api, now: li
     now[0] = T0 + timedelta(minutes=15)
     status, got = shop.call("checkout", "GET", f"{M}/checkouts/c1")
     assert status == 200 and got["status"] == "expired"
-    nothing_held(shop, cpn)
+    nothing_held(shop, cpn)  # the coupon is used here: a write after the expiry, which drops the hold
+    assert shop.call("checkout", "GET", f"{M}/checkouts/c1")[1]["status"] == "expired"
     assert_error(*confirm(shop, "c1", "o1", opened["total_minor"]), 409, "checkout_expired")
+    assert held(shop) == 0
 
 
 def test_a_put_replaces_the_holds(shop: Api) -> None:
