@@ -63,6 +63,13 @@ BEYOND_THE_SCHEMA = (
     ("birthday", "must be a day that exists"),
     ("program_id", "must be this program's id"),
     ("*", "Input should be a valid integer"),
+    # a checkout's cart: the member's coupons by id, lines unique and within 10^12 (their index in the field)
+    ("*", "of this member"),
+    ("*", "sent twice"),
+    ("*", "duplicate line_id"),
+    ("*", "at most unit_price_minor"),
+    ("*", "the line's amount is over"),
+    ("points_to_use", "points on this cart"),
 )
 
 

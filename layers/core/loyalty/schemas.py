@@ -151,7 +151,9 @@ class CheckoutItem(Body):
     line_id: Id = Field(description="unique in the cart; a refund by line names it")
     sku: Id
     category: Id | None = None
-    quantity: Annotated[int, Strict(), Field(ge=1, le=10**6)]
+    quantity: Annotated[int, Strict(), Field(ge=1, le=10**6)] = Field(
+        description="the line's amount, `unit_price_minor` x `quantity`, is at most 10^12"
+    )
     unit_price_minor: Money
     member_price_minor: Money | None = Field(
         None, description="the catalogue's member price of one unit, at most `unit_price_minor`"
@@ -168,7 +170,8 @@ class CheckoutBody(Body):
     coupon_ids: list[Id] = Field(
         [],
         max_length=MAX_CART_COUPONS,
-        description=f"the member's coupons to apply, in this order (at most {MAX_CART_COUPONS})",
+        description=f"the member's coupons to apply, in this order (at most {MAX_CART_COUPONS}, each once): an id "
+        "that is not one of this member's coupons is a 422 naming it",
     )
     points_to_use: Annotated[int, Strict(), Field(ge=0, le=10**12)] = Field(
         0, description="at most `points_usable_max`: above it a 422 naming points_to_use with `max`"

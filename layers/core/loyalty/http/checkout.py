@@ -72,7 +72,8 @@ def get_checkout(program_id: ProgramId, member_id: MemberId, checkout_id: Checko
         errors={
             404: "not_found: unknown program, member or checkout",
             409: "checkout_changed, checkout_expired, checkout_closed (cancelled), idempotency_conflict (the "
-            "order id was used with another payload), or conflict (too many concurrent writes)",
+            "order id was used with another payload), insufficient_points (points it held were taken back since, "
+            "by a refund or their expiry), or conflict (too many concurrent writes)",
         },
     ),
 )
