@@ -198,14 +198,26 @@ def confirmed_checkout() -> tuple[dict[str, Any], dict[str, Any]]:
         cart={"items": [], "coupon_ids": ["cpn-1", "cpn-2"], "points_to_use": 500},
         priced={**priced.view(), "points_to_earn": 43},
     )
-    closed = opened.model_copy(update={"status": "confirmed", "order_id": "o-1", "closed_at": AT})
+    update = {"status": "confirmed", "order_id": "o-1", "closed_at": AT, "first_campaigns": ["gold-95"]}
+    closed = opened.model_copy(update=update)
     return closed.model_dump(mode="json"), opened.model_dump(mode="json")
 
 
 def test_a_confirmed_checkout_is_an_event() -> None:
     new, old = confirmed_checkout()
-    event = only(record("CHECKOUT#c-1", new, old))
+    event, applied = events.from_record(record("CHECKOUT#c-1", new, old))
     assert event["detail_type"] == "Checkout Confirmed" and event["at"] == "2026-03-01T04:00:00Z"
+    # Its campaigns are announced with it: the confirm writes no notice per campaign.
+    assert (applied["detail_type"], applied["at"]) == ("Campaign Applied", "2026-03-01T04:00:00Z")
+    assert applied["detail"] == {
+        "campaign_id": "gold-95",
+        "ref": "checkout:c-1",
+        "points": 0,
+        "coupon_ids": [],
+        "growth": 0,
+        "tags": [],
+        "discount_minor": 280,
+    }
     assert event["detail"] == {
         "checkout_id": "c-1",
         "order_id": "o-1",
@@ -237,33 +249,25 @@ def test_a_confirmed_checkout_counts_its_money_off_by_source_once() -> None:
         change = decode_change(record("CHECKOUT#c-1", *changed))
         assert change is not None and change.kind == "checkout"
         health.deltas(change, demo, AT, out)
-    assert out == {
-        ("demo", ("day", "2026-03-01")): Counter(
-            {"discount:member_price": 800, "discount:campaigns": 280, "discount:coupons": 500, "discount:points": 500}
-        )
-    }
+    assert out[("demo", ("day", "2026-03-01"))] == Counter(
+        {"discount:member_price": 800, "discount:campaigns": 280, "discount:coupons": 500, "discount:points": 500}
+    )
     figures = health.figures(demo, [dict(out[("demo", ("day", "2026-03-01"))])], [], {})
     assert figures["discount_minor"] == {"member_price": 800, "campaigns": 280, "coupons": 500, "points": 500}
 
 
-def test_a_checkout_campaign_counts_its_money_off_and_the_order() -> None:
+def test_a_checkout_campaign_counts_its_money_off_and_the_order_from_the_confirmed_checkout() -> None:
     from loyalty.program import Program
     from loyalty.rules import health
     from loyalty.store import decode_change
     from tests.support import program
 
-    notice = Notice(
-        notice_id="campaign.gold-95.checkout:c-1",
-        kind="campaign_applied",
-        at=AT,
-        campaign_id="gold-95",
-        ref="checkout:c-1",
-        discount_minor=280,
-    )
-    rec = record("NOTICE#campaign.gold-95.checkout:c-1", notice.model_dump(mode="json"))
-    assert only(rec)["detail"]["discount_minor"] == 280
-    change = decode_change(rec)
-    assert change is not None
+    new, old = confirmed_checkout()
     out: health.Deltas = {}
-    health.deltas(change, Program.model_validate(program("demo")), AT, out)
-    assert out[("demo", ("campaign", "gold-95"))] == Counter({"applications": 1, "discount_minor": 280, "orders": 1})
+    for changed in ((new, old), (new, new)):  # counted once: a confirmed checkout rewritten counts nothing
+        change = decode_change(record("CHECKOUT#c-1", *changed))
+        assert change is not None
+        health.deltas(change, Program.model_validate(program("demo")), AT, out)
+    assert out[("demo", ("campaign", "gold-95"))] == Counter(
+        {"applications": 1, "members_reached": 1, "discount_minor": 280, "orders": 1}
+    )

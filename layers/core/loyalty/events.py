@@ -199,7 +199,9 @@ def _checkout(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
         return []  # opened, re-priced, cancelled: no event
     priced = new["priced"]
     used = [c for c in priced.get("coupons", []) if c.get("applied")]
-    return [("Checkout Confirmed", {**priced, **new, "coupons": used}, new.get("closed_at"))]
+    at, ref = new.get("closed_at"), f"checkout:{new['checkout_id']}"
+    applied: Named = [("Campaign Applied", {**c, "ref": ref}, at) for c in priced.get("campaigns", [])]
+    return [("Checkout Confirmed", {**priced, **new, "coupons": used}, at), *applied]
 
 
 # Items that are written once: their creation is the event.

@@ -179,6 +179,7 @@ class Checkout(Model):
     coupons: list[Coupon] = []
     order_id: str | None = None  # confirmed: the order it settled as
     closed_at: datetime | None = None  # when it was confirmed or cancelled
+    first_campaigns: list[str] = []  # confirmed: its campaigns applied to the member for the first time
 
 
 class Notice(Model):

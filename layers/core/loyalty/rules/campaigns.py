@@ -232,19 +232,21 @@ def run(change: Change, event: Event) -> list[Applied]:
     return applied
 
 
-def settle_checkout(change: Change, discounts: dict[str, int], event: Event) -> list[Applied]:
+def settle_checkout(change: Change, discounts: dict[str, int], at: datetime) -> list[str]:
     """The checkout campaigns a confirm settles (campaign id -> its money off, as priced): each takes
     its budgets (the pricing gave no more than was left: a race for the rest fails the transaction,
-    and the confirm prices again), counts a use for its per-member limit, and is announced."""
+    and the confirm prices again) and counts a use for its per-member limit. Returns those applied to
+    the member for the first time. No notice each: the confirmed checkout's own item announces them and
+    their figures count from it (one item in the write, not one per campaign)."""
     by_id = {r.campaign.id: r.campaign for r in ready(change.program).get("checkout", [])}
-    applied = []
+    first = []
     for campaign_id, off in discounts.items():
         c = by_id[campaign_id]
-        gives = Applied(campaign_id, discount_minor=off)
-        _take_budgets(change, c, gives)
-        _apply(change, c, gives, event)
-        applied.append(gives)
-    return applied
+        if c.id not in change.profile.campaigns:
+            first.append(c.id)
+        _take_budgets(change, c, Applied(campaign_id, discount_minor=off))
+        change.profile.campaigns[c.id] = _count_use(change, c, at)
+    return first
 
 
 def active(c: Campaign, at: datetime, program: Program) -> bool:

@@ -12,7 +12,7 @@ Three kinds of counters per program:
   is kept on the profile, so its changes are item changes too), all-time member GMV;
 - per campaign: applications, members reached, points, coupons and growth given, and a checkout
   campaign's money off and orders (one `campaign_applied` notice per application; a checkout
-  campaign's notice names its checkout as `ref`).
+  campaign's, from the confirmed checkout's item, which lists them).
 """
 
 from __future__ import annotations
@@ -117,28 +117,34 @@ def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> No
     new = change.new
     if new is None or change.old is not None or new.get("kind") != "campaign_applied":
         return
-    campaign = ("campaign", str(new["campaign_id"]))
     given = [
         1,
         1 if new.get("first") else 0,
         new.get("points", 0),
         len(new.get("coupon_ids") or []),
         new.get("growth", 0),
-        new.get("discount_minor", 0),
-        1 if str(new.get("ref") or "").startswith("checkout:") else 0,  # applied at a confirmed checkout
     ]
-    for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
-        add(campaign, name, int(value))
+    _campaign(add, str(new["campaign_id"]), [*given, 0, 0])
 
 
 def _checkout(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
-    """A checkout's money off counts once, on the change that confirms it (the confirm's one write);
-    opening, re-pricing and cancelling it discount nothing."""
+    """A checkout counts once, on the change that confirms it (the confirm's one write): its money off
+    by source, and each of its campaigns' application; opening, re-pricing and cancelling count nothing."""
     new, old = change.new, change.old
     if new is None or old is None or (old.get("status"), new.get("status")) != ("open", "confirmed"):
         return
     for source, amount in checkout.view_sources(new["priced"]).items():
         add(day, f"discount:{source}", amount)
+    first = set(new.get("first_campaigns") or [])
+    for applied in new["priced"].get("campaigns", []):
+        cid = str(applied["campaign_id"])
+        _campaign(add, cid, [1, 1 if cid in first else 0, 0, 0, 0, int(applied["discount_minor"]), 1])
+
+
+def _campaign(add: Add, campaign_id: str, given: list[int]) -> None:
+    """One application of a campaign: CAMPAIGN_COUNTERS, in their order."""
+    for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
+        add(("campaign", campaign_id), name, int(value))
 
 
 def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> None:

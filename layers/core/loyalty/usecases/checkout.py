@@ -326,19 +326,26 @@ def settle(
     source = f"checkout:{chk.checkout_id}"
     change.debit("redeem", priced.points_used, now, source)
     discounts = {c["campaign_id"]: c["discount_minor"] for c in priced.campaigns}
-    campaigns.settle_checkout(change, discounts, campaigns.Event("checkout", now, source))
+    first = campaigns.settle_checkout(change, discounts, now)
     order = as_purchase(cart, priced, body.order_id, paid_at)
     result, facts = earning.apply_purchase(change, order, earning.member_time(paid_at, profile))
     view = {**priced.view(), "points_to_earn": result["points_earned"]}
     settled = chk.model_copy(
-        update={"status": "confirmed", "order_id": body.order_id, "closed_at": now, "updated_at": now, "priced": view}
+        update={
+            "status": "confirmed",
+            "order_id": body.order_id,
+            "closed_at": now,
+            "updated_at": now,
+            "priced": view,
+            "first_campaigns": first,
+        }
     )
     uses = [
         CouponUse(profile.member_id, c["coupon_id"], body.order_id, clock.iso(now), c["discount_minor"])
         for c in priced.coupons
         if c["applied"]
     ]
-    facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts, "lines": checkout.paid_items(priced)}
+    facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts}
     write = MemberWrite(change, profile.version, checkout=settled, coupon_uses=uses)
     response = CheckoutConfirmed.model_validate({**result, "checkout": answer(settled, now).model_dump(mode="json")})
     return Built(write, response, facts)
