@@ -7,7 +7,7 @@ a reward granting one of each) and a pool of gold members. Each round, untimed, 
 reward for two fresh coupons; then, timed, the warm real handlers against DynamoDB Local: a purchase of
 the 20-line cart (the earn function), a checkout PUT of that cart with both coupons and 1,000 points,
 and its confirm (the checkout function), and for reference the same purchase in a twin program whose
-9 purchase campaigns apply (as many notices as the confirm writes); the purchases go first in even
+9 purchase campaigns apply (a purchase as campaign-laden as the cart); the purchases go first in even
 rounds and last in odd ones, so the machine's noise falls on all of them alike. Every request's
 DynamoDB calls are counted at botocore, and every round must price the cart the same: the bench fails
 loudly otherwise.
@@ -422,7 +422,7 @@ def report(
         )
         + f"; rules under {RULES_GOAL_MS} ms: {rules['both']:.2f} ms"
         f" ({'met' if rules['both'] < RULES_GOAL_MS else 'NOT met'}). For reference, the confirm against a"
-        f" purchase applying 9 campaigns (as many notices as the confirm's 9 checkout campaigns write):"
+        f" purchase applying 9 campaigns (as campaign-laden as the cart, one notice each):"
         f" {pct(samples['confirm'], 50) / pct(samples['purchase, 9 campaigns'], 50):.2f}x.",
     ]
     for name, b in bills.items():
