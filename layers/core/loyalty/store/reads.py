@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile
-from .codec import CHECKOUT_TEXT, decode_cursor, dump, encode_cursor, from_text, load
+from .codec import CHECKOUT_TEXT, decode_cursor, dump, encode_cursor, from_text, load, unpacked_ref
 from .keys import PROFILE_SK, budget_key, checkout_sk, coupon_sk, key, member_pk, ref_key
 from .table import Table
 
@@ -86,7 +86,7 @@ class Reads(Table):
         """A reference of the program's id space, or of `member`'s own (keys.ref_key)."""
         item_key = ref_key(pid, kind, ref_id, member)
         got = self.client.get_item(TableName=self.table, Key=dump(item_key), ConsistentRead=True)
-        return load(got["Item"]) if "Item" in got else None
+        return unpacked_ref(load(got["Item"])) if "Item" in got else None
 
     def get_coupon(self, pid: str, mid: str, coupon_id: str) -> Coupon | None:
         got = self.client.get_item(

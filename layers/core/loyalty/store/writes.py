@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from .. import clock
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile, TierChange
 from ..program import TRANSACTION_ITEMS, Program
-from .codec import CHECKOUT_TEXT, as_text, dump, load
+from .codec import CHECKOUT_TEXT, as_text, dump, load, packed, unpacked_ref
 from .keys import (
     PROFILE_SK,
     audit_sk,
@@ -121,6 +121,8 @@ class MemberWrite:
     stock: StockTake | None = None
     coupon_uses: list[CouponUse] = field(default_factory=list)
     checkout: Checkout | None = None  # a checkout as priced now (its holds move with the profile)
+    # Only these of the checkout's fields changed (a confirm, a cancel): an Update of them, not the item again
+    checkout_changed: tuple[str, ...] | None = None
     coupons_free: list[str] = field(default_factory=list)  # coupons that must still be usable (a hold)
     profile_check: int | None = None  # no profile change, but it must still be this version (a hold read)
     revoke: CouponRevoke | None = None
@@ -233,7 +235,7 @@ def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
         "type": "ref",
         "member_id": ref.member_id,
         "request_hash": ref.request_hash,
-        "response": json.dumps(ref.response, separators=(",", ":")),
+        "response": packed(json.dumps(ref.response, separators=(",", ":"))),
         **ref.data,
         **({"actor": ref.actor} if ref.actor else {}),
     }
@@ -318,12 +320,21 @@ def coupons_usable(table: str, pid: str, write: MemberWrite) -> list[Labelled]:
     ]
 
 
-def checkout_put(table: str, pid: str, checkout: Checkout) -> Labelled:
-    """The checkout as priced now; the profile's version guards it (every checkout write moves it)."""
-    pk = member_pk(pid, checkout.member_id)
-    fields = as_text(checkout.model_dump(mode="json"), CHECKOUT_TEXT)
-    item = dump({"pk": pk, "sk": checkout_sk(checkout.checkout_id), "type": "checkout", **fields})
-    return "checkout", {"Put": {"TableName": table, "Item": item}}
+def checkout_put(table: str, pid: str, checkout: Checkout, changed: tuple[str, ...] | None) -> Labelled:
+    """The checkout as priced now (or only its `changed` fields); the profile's version guards it
+    (every checkout write moves it)."""
+    key_ = {"pk": member_pk(pid, checkout.member_id), "sk": checkout_sk(checkout.checkout_id)}
+    fields = as_text(checkout.model_dump(mode="json", include=set(changed) if changed else None), CHECKOUT_TEXT)
+    if changed is None:
+        return "checkout", {"Put": {"TableName": table, "Item": dump({**key_, "type": "checkout", **fields})}}
+    update = {
+        "TableName": table,
+        "Key": dump(key_),
+        "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+        "ExpressionAttributeNames": {f"#f{i}": name for i, name in enumerate(fields)},
+        "ExpressionAttributeValues": dump({f":f{i}": value for i, value in enumerate(fields.values())}),
+    }
+    return "checkout", {"Update": update}
 
 
 def profile_check(table: str, pid: str, mid: str, version: int) -> Labelled:
@@ -370,7 +381,7 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     items += [coupon_use(table, pid, use) for use in write.coupon_uses]
     items += coupons_usable(table, pid, write)
     if write.checkout is not None:
-        items.append(checkout_put(table, pid, write.checkout))
+        items.append(checkout_put(table, pid, write.checkout, write.checkout_changed))
     if write.profile_check is not None:
         items.append(profile_check(table, pid, audit_member(write), write.profile_check))
     if write.revoke is not None and change is not None:
@@ -407,5 +418,5 @@ class Writes(Reads):
             old = reasons[labels.index("ref")].get("Item")
             existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id, write.ref.owner)
             if existing is not None:
-                raise RefExists(existing)
+                raise RefExists(unpacked_ref(existing))
         raise Stale(failed)

@@ -122,17 +122,19 @@ def priced_view(
 
 
 def answer(chk: Checkout, now: datetime) -> CheckoutView:
+    return CheckoutView.model_validate(shown(chk, now))
+
+
+def shown(chk: Checkout, now: datetime) -> dict[str, Any]:
     """The checkout as last priced; an open one past its `expires_at` reads `expired` (it holds nothing)."""
     status = "expired" if chk.status == "open" and chk.expires_at <= now else chk.status
-    return CheckoutView.model_validate(
-        {
-            **chk.priced,
-            "checkout_id": chk.checkout_id,
-            "status": status,
-            "expires_at": chk.expires_at,
-            "order_id": chk.order_id,
-        }
-    )
+    return {
+        **chk.priced,
+        "checkout_id": chk.checkout_id,
+        "status": status,
+        "expires_at": chk.expires_at,
+        "order_id": chk.order_id,
+    }
 
 
 def not_found(checkout_id: str) -> NotFound:
@@ -239,7 +241,14 @@ def cancel(store: Store, program_id: str, member_id: str, checkout_id: str, now:
         ended = chk.model_copy(update={"status": "cancelled", "closed_at": now, "updated_at": now})
         commit(
             store,
-            MemberWrite(change, profile.version, checkout=ended, what="checkout_cancel", client_id=checkout_id),
+            MemberWrite(
+                change,
+                profile.version,
+                checkout=ended,
+                checkout_changed=("status", "closed_at", "updated_at"),
+                what="checkout_cancel",
+                client_id=checkout_id,
+            ),
             program_id,
         )
         return done
@@ -346,6 +355,8 @@ def settle(
         if c["applied"]
     ]
     facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts}
-    write = MemberWrite(change, profile.version, checkout=settled, coupon_uses=uses)
-    response = CheckoutConfirmed.model_validate({**result, "checkout": answer(settled, now).model_dump(mode="json")})
+    changed = ("status", "order_id", "closed_at", "updated_at", "first_campaigns")
+    changed += ("priced",) if view != chk.priced else ()  # a PUT priced it so, usually: not written twice
+    write = MemberWrite(change, profile.version, checkout=settled, checkout_changed=changed, coupon_uses=uses)
+    response = CheckoutConfirmed.model_validate({**result, "checkout": shown(settled, now)})
     return Built(write, response, facts)
