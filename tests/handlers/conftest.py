@@ -14,7 +14,18 @@ from loyalty import runtime
 from tests.support import Context, http_event, load_function, program
 from tests.tables import create_tables
 
-FUNCTIONS = ("programs", "enrol", "earn", "members", "redeem", "evaluate_tier", "purchase_paid_card", "docs", "imports")
+FUNCTIONS = (
+    "programs",
+    "enrol",
+    "earn",
+    "members",
+    "redeem",
+    "evaluate_tier",
+    "purchase_paid_card",
+    "docs",
+    "imports",
+    "checkout",
+)
 
 
 class Api:

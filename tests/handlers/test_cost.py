@@ -90,6 +90,28 @@ def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
     }
 
 
+def test_round_trips_checkout(api: Api, calls: Counter[str]) -> None:
+    """Each checkout route: 1 read round trip, and 1 transaction for those that write (a repeated PUT
+    at the same instant writes nothing; a confirm of a cart whose coupons all apply reads no coupon)."""
+    doc = program("checkout")
+    api.call("programs", "PUT", "/programs/demo", doc)
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
+    api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 150000})
+    wallet = api.call("members", "GET", f"{M}/coupons")[1]["coupons"]
+    coffee = next(c["coupon_id"] for c in wallet if c["template_id"] == "coffee-5")
+    line = {"line_id": "1", "sku": "latte", "category": "coffee", "quantity": 2, "unit_price_minor": 3200}
+    cart = {"items": [line], "coupon_ids": [coffee], "points_to_use": 100}
+    one_write = {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert measure(calls, api, "checkout", "PUT", f"{M}/checkouts/c1", cart) == one_write
+    assert measure(calls, api, "checkout", "GET", f"{M}/checkouts/c1") == {"BatchGetItem": 1}
+    assert measure(calls, api, "checkout", "PUT", f"{M}/checkouts/c1/preview", cart) == {"BatchGetItem": 1}
+    total = api.call("checkout", "GET", f"{M}/checkouts/c1")[1]["total_minor"]
+    paid = {"order_id": "o2", "amount_paid_minor": total}
+    assert measure(calls, api, "checkout", "POST", f"{M}/checkouts/c1/confirm", paid) == one_write
+    assert measure(calls, api, "checkout", "PUT", f"{M}/checkouts/c2", {"items": [line]}) == one_write
+    assert measure(calls, api, "checkout", "POST", f"{M}/checkouts/c2/cancel") == one_write
+
+
 def test_round_trips_paid_cards(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("paid-card"))
     api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
