@@ -100,6 +100,9 @@ class Change:
     exhausted: set[str] = field(default_factory=set)  # budget keys found spent by an earlier attempt
     growth: int = 0  # growth value this write added (rules/growth.add_growth): a purchase keeps it for its refund
     followed: bool = False  # the campaigns its tier changes set off have run (rules/campaigns.after)
+    # What each spending debit took, by bucket (ref -> expires_on -> points): what a refund or a
+    # cancellation gives back goes into the buckets it came from.
+    spent: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime, exhausted: set[str] | None = None) -> Change:
@@ -168,7 +171,11 @@ class Change:
             return
         if type_ == "redeem":  # spending: only what no open checkout holds (a confirm releases its own first)
             holds.check_spendable(self.profile, points, self.at)
-        self.profile.buckets = buckets.take(self.profile.buckets, points)
+        before = self.profile.buckets
+        self.profile.buckets = buckets.take(before, points)
+        if type_ == "redeem" and ref is not None:
+            taken = {day: n - self.profile.buckets.get(day, 0) for day, n in before.items()}
+            self.spent[ref] = {day: n for day, n in taken.items() if n}
         self._entry(type_, -points, at, ref, reason)
 
     def grant(

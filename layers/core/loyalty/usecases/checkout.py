@@ -354,7 +354,8 @@ def settle(
         for c in priced.coupons
         if c["applied"]
     ]
-    facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts}
+    # The points it was paid with, by the bucket they came from: what a refund gives back goes there.
+    facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts, "points_paid": change.spent.get(source, {})}
     changed = ("status", "order_id", "closed_at", "updated_at", "first_campaigns")
     changed += ("priced",) if view != chk.priced else ()  # a PUT priced it so, usually: not written twice
     write = MemberWrite(change, profile.version, checkout=settled, checkout_changed=changed, coupon_uses=uses)
