@@ -62,3 +62,14 @@ def test_a_member_has_at_most_twenty_open_checkouts_and_an_ended_one_makes_room(
     holds.check_room(p, "c0", T0)  # re-pricing an open one
     with pytest.raises(LimitReached):
         holds.check_room(p, "new", T0)
+
+
+def test_spent_points_come_back_into_their_buckets_and_an_expired_bucket_gives_nothing() -> None:
+    p = Profile(program_id="demo", member_id="m1", enrolled_at=T0, buckets={"2026-12-31": 300, "2027-12-31": 1000})
+    change = Change.start(Program.model_validate(program("demo")), p, T0)
+    change.debit("redeem", 500, T0, "checkout:c1")
+    assert change.spent == {"checkout:c1": {"2026-12-31": 300, "2027-12-31": 200}}
+    later = Change.start(Program.model_validate(program("demo")), change.profile, datetime(2027, 1, 2, tzinfo=UTC))
+    assert later.restore(change.spent["checkout:c1"], later.at, "refund:r1") == (200, 300)
+    assert later.profile.buckets == {"2027-12-31": 1000} and later.balance == sum(e.points for e in later.entries) + 800
+    assert [(e.type, e.points) for e in later.entries] == [("restore", 200)]

@@ -136,6 +136,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Points Expired": PointsChanged,
     "Points Reversed": PointsChanged,
     "Points Adjusted": PointsChanged,
+    "Points Restored": PointsChanged,
     "Points Expiring": PointsExpiring,
     "Tier Changed": TierChanged,
     "Coupon Issued": CouponIssued,
@@ -161,6 +162,7 @@ _LEDGER = {
     "expire": "Points Expired",
     "reverse": "Points Reversed",
     "adjust": "Points Adjusted",
+    "restore": "Points Restored",
 }
 _NOTICES = {
     "points_expiring": "Points Expiring",

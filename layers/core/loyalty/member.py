@@ -8,7 +8,7 @@ from pydantic import ConfigDict, model_validator
 from . import Model
 
 Stage = Literal["new", "active", "at_risk", "dormant", "recalled"]
-EntryType = Literal["welcome", "earn", "activity", "bonus", "redeem", "reverse", "expire", "adjust"]
+EntryType = Literal["welcome", "earn", "activity", "bonus", "redeem", "reverse", "expire", "adjust", "restore"]
 
 
 class CardPayment(Model):

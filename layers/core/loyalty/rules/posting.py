@@ -178,6 +178,18 @@ class Change:
             self.spent[ref] = {day: n for day, n in taken.items() if n}
         self._entry(type_, -points, at, ref, reason)
 
+    def restore(self, taken: dict[str, int], at: datetime, ref: str, reason: str | None = None) -> tuple[int, int]:
+        """Points spent coming back (a refund of an order paid with points, a redemption cancelled) into
+        the buckets they were taken from (`taken`: expires_on -> points, as `spent` recorded them); a
+        bucket past its expiry restores nothing. One `restore` entry; returns (restored, lapsed). Not
+        lifetime earned: they were earned once already."""
+        live, lapsed = buckets.split_expired({day: n for day, n in taken.items() if n > 0}, self.today)
+        if live:
+            for day, n in live.items():
+                self.profile.buckets = buckets.add(self.profile.buckets, day, n)
+            self._entry("restore", buckets.total(live), at, ref, reason)
+        return buckets.total(live), buckets.total(lapsed)
+
     def grant(
         self,
         grant: Grant | None,
