@@ -142,6 +142,14 @@ def _bought_and_checking_out(s: Store, pid: str, mid: str) -> None:
     _put_checkout(s, pid, mid)
 
 
+def _bought_in_window(s: Store, pid: str, mid: str) -> None:
+    """A purchase in a program with a 7-day return window: its points are pending."""
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    programs.save(s, pid, doc)
+    _enrolled_and_bought(s, pid, mid)
+
+
 OPERATIONS: dict[str, tuple[Step, Step]] = {
     "enrol": (_nothing, _enrol),
     "purchase": (_enrol, _buy),
@@ -165,6 +173,14 @@ OPERATIONS: dict[str, tuple[Step, Step]] = {
         lambda s, p, m: cards.refund(s, p, m, "plus-quarter", CardRefund(refund_id=f"cr-{m}"), NOW),
     ),
     "scheduled settle": (_enrolled_and_bought, _settle),
+    "pending release": (
+        _bought_in_window,
+        lambda s, p, m: sweeps.settle(s, programs.load(s, p), p, m, NOW + timedelta(days=8)),
+    ),
+    "refund in the window": (
+        _bought_in_window,
+        lambda s, p, m: earning.refund(s, p, m, Refund(refund_id=f"r-{m}", order_id=f"o-{m}", amount_minor=50000), NOW),
+    ),
     "checkout put": (_enrolled_and_bought, _put_checkout),
     "checkout re-put": (_bought_and_checking_out, _put_checkout),
     "checkout confirm": (_bought_and_checking_out, _confirm),

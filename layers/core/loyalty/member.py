@@ -74,6 +74,17 @@ class Hold(Model):
     expires_at: datetime
 
 
+class Pending(Model):
+    """Points a purchase gave that wait out the return window (`points.pending_days`): not in the
+    balance until `available_on` (a program-local day), then credited as `type` (rules/pending.py)."""
+
+    points: int
+    available_on: str
+    ref: str
+    type: EntryType
+    reason: str | None = None
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -115,6 +126,7 @@ class Profile(Model):
     imported: str | None = None  # the import that brought the member in (a repeat of its line is no skip)
     returning: bool = False  # its id was a member's before (erased since): no welcome, no first-order bonus
     holds: dict[str, Hold] = {}  # checkout id -> what that open checkout holds (rules/holds.py)
+    pending: list[Pending] = []  # purchases' points inside the return window (rules/pending.py)
 
     @property
     def balance(self) -> int:

@@ -176,6 +176,8 @@ class PointsConfig(Doc):
     activities: dict[Id, ActivityRule] = {}
     multipliers: list[Multiplier] = Field([], max_length=50)
     stacking: Literal["max", "multiply"] = "max"
+    # The return window: a purchase's points are pending this many days after `paid_at` (0: at once).
+    pending_days: int = Field(0, ge=0, le=365)
 
 
 class CouponTemplate(Doc):

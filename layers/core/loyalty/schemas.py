@@ -439,6 +439,12 @@ class Expiring(Model):
     expires_on: str
 
 
+class PendingPoints(Model):
+    points: int
+    available_on: str = Field(description="the program-local day they become spendable")
+    ref: str = Field(description="the order that gave them (order:<order_id>)")
+
+
 class PointsView(Model):
     balance: int
     lifetime_earned: int
@@ -446,6 +452,9 @@ class PointsView(Model):
         0, description="of the balance, what open checkouts hold (not spendable elsewhere until they end)"
     )
     expiring: list[Expiring]
+    pending: list[PendingPoints] = Field(
+        [], description="purchases' points inside the return window (points.pending_days): not in the balance"
+    )
 
 
 class CardView(Model):
@@ -615,6 +624,7 @@ class RefundResult(Model):
     order_id: str
     points_reversed: int
     balance: int
+    pending_cancelled: int = Field(0, description="the order's pending points cancelled (a refund inside the window)")
     points_unrecovered: int = Field(0, description="points already spent, so not taken back")
     tier: str | None = Field(None, description="the member's tier after the refund")
     tier_changed: bool = Field(False, description="the refund undid the upgrade its order gave")
@@ -710,6 +720,7 @@ class RoiTable(Model):
 class Liability(Model):
     points: int
     worth_minor: int
+    pending: int = Field(0, description="purchases' points inside the return window, apart from `points`")
 
 
 class DiscountsBySource(Model):

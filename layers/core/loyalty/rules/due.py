@@ -1,7 +1,8 @@
 """When a member is next due for each scheduled kind, and the last rules of every write. Sweeps read
 only members due on a day.
 
-`expire`: the day after the earliest bucket's expiry date (the first day it is expired).
+`expire`: the day after the earliest bucket's expiry date (the first day it is expired), or the day
+the first pending points become spendable, whichever comes first (the points run does both).
 `remind`: 30 days before that bucket expires (or today, if it is closer), once per bucket.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from . import benefits, buckets, campaigns, cards, lifecycle, rfm, tiers
+from . import benefits, buckets, campaigns, cards, lifecycle, pending, rfm, tiers
 from .posting import Change
 
 REMIND_DAYS = 30
@@ -46,7 +47,7 @@ def expiring_within(held: buckets.Buckets, today: date) -> dict[str, int]:
 def days(change: Change) -> dict[str, str | None]:
     """The days this member is next due for each scheduled kind (None: not due)."""
     program, p, today = change.program, change.profile, change.today
-    expire = expire_day(p.buckets)
+    expire = min(filter(None, [expire_day(p.buckets), pending.first_day(p.pending)]), default=None)
     churn = lifecycle.churn_day(program, p)
     review = tiers.next_review(program, p)
     gifts = benefits.benefits_day(program, p, today)

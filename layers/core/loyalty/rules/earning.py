@@ -12,7 +12,7 @@ from .. import clock
 from ..errors import Forbidden, LimitReached, ValidationFailed
 from ..member import Profile, Streak
 from ..program import Program
-from . import cards, growth, tiers
+from . import cards, growth, pending, tiers
 from .posting import Change, reversal  # noqa: F401 - reversal: the refund rule of points and growth
 
 
@@ -164,6 +164,15 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
         keep = max(change.program.tiers.window_months, 12) + 1
         p.spend_by_month = tiers.prune_months(p.spend_by_month, change.today, keep)
         p.orders_by_month = tiers.prune_months(p.orders_by_month, change.today, keep)
+
+
+def take_back(change: Change, order_id: str, owed: int, at: datetime, ref: str) -> tuple[int, int]:
+    """What a refund owes of its order's points: first what the order still has pending (inside the
+    return window), then from the balance, never below zero. Returns (cancelled, taken)."""
+    cancelled = pending.cancel(change.profile, f"order:{order_id}", owed)
+    taken = min(owed - cancelled, change.balance)
+    change.debit("reverse", taken, at, ref, f"refund of order {order_id}")
+    return cancelled, taken
 
 
 def record_refund(change: Change, order_month: str, amount_minor: int, in_full: bool) -> None:

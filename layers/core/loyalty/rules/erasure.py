@@ -24,6 +24,7 @@ def erase(change: Change, pseudonym: str) -> int:
     p.birthday = p.channel = None
     p.tags, p.tag_months = [], {}
     p.paid_cards, p.due_days = {}, {}
+    p.pending = []  # points the return window still holds: never credited, so no entry takes them out
     p.win_back_until = p.reminded = None
     return removed
 

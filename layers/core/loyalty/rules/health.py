@@ -65,6 +65,7 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
 
 def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
     new, old = change.new, change.old
+    add(TOTAL, "points_pending", _pending(new) - _pending(old))  # the return window's, apart from the liability
     if new is None:
         if old is not None:  # erased: no longer a member
             add(day, "members_erased", 1)
@@ -88,6 +89,10 @@ def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         if old.get(field) != new.get(field):
             add(TOTAL, f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
             add(TOTAL, f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
+
+
+def _pending(profile: dict[str, Any] | None) -> int:
+    return sum(int(p["points"]) for p in (profile or {}).get("pending") or [])
 
 
 def _ledger(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -197,7 +202,11 @@ def figures(
         "member_gmv_minor": summed(days, "member_gmv_minor"),
         "orders": summed(days, "orders"),
         "discount_minor": _discounts(days),
-        "points_liability": {"points": points, "worth_minor": points * value.worth_minor // value.points},
+        "points_liability": {
+            "points": points,
+            "worth_minor": points * value.worth_minor // value.points,
+            "pending": int(total.get("points_pending", 0)),
+        },
         "members_per_tier": {tier: int(total.get(f"tier:{tier}", 0)) for tier in tiers},
         "members_per_segment": {
             key.removeprefix("segment:"): int(n) for key, n in total.items() if key.startswith("segment:") and int(n)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from .. import clock
-from ..member import Coupon, EntryType, LedgerEntry, Notice, Profile, TierChange
+from ..member import Coupon, EntryType, LedgerEntry, Notice, Pending, Profile, TierChange
 from ..program import Grant, Level, Program
-from . import buckets, holds
+from . import buckets, holds, pending
 
 
 def coupon_id(member_id: str, source: str, template_id: str, index: int) -> str:
@@ -103,6 +103,9 @@ class Change:
     # What each spending debit took, by bucket (ref -> expires_on -> points): what a refund or a
     # cancellation gives back goes into the buckets it came from.
     spent: dict[str, dict[str, int]] = field(default_factory=dict)
+    # While a purchase credits its own points inside the return window: the day they become
+    # spendable. Until then `credit` keeps them on the profile as pending (rules/pending.py).
+    defer_until: date | None = None
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime, exhausted: set[str] | None = None) -> Change:
@@ -112,7 +115,15 @@ class Change:
         change.exhausted = exhausted or set()
         holds.prune(profile, at)
         change.expire_lapsed("expire")
+        change.release_pending()
         return change
+
+    def release_pending(self) -> None:
+        """Pending points whose day has come are credited now, each as it would have been at once."""
+        waiting, due = pending.split(self.profile.pending, self.today)
+        self.profile.pending = waiting
+        for p in due:
+            self.credit(p.type, p.points, self.at, p.ref, p.reason)
 
     def expire_lapsed(self, reason: str) -> None:
         """Buckets whose day has passed leave the balance as one `expire` entry."""
@@ -158,6 +169,12 @@ class Change:
     ) -> None:
         """`expires_on`: a bucket brought with its own expiry (an import); otherwise the program's."""
         if points <= 0:
+            return
+        if self.defer_until is not None and self.defer_until > self.today:
+            day = self.defer_until.isoformat()
+            self.profile.pending.append(
+                Pending(points=points, available_on=day, ref=ref or "", type=type_, reason=reason)
+            )
             return
         # Points count as earned when credited, so a late-synced old order never creates points
         # that are born expired.

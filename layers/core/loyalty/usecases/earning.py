@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, posting, spending, tiers
+from ..rules import campaigns, earning, growth, pending, posting, spending, tiers
 from ..rules.posting import Change
 from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, QuoteResult, Refund, RefundResult
 from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
@@ -66,11 +66,13 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     earned = explained["earned"]
     bonus = earning.first_order_bonus(program, profile, paid_at)
     ref = f"order:{body.order_id}"
+    change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
     change.credit("earn", earned, paid_at, ref)
     change.credit("bonus", bonus, paid_at, ref, "first_order")
     items = [i.model_dump() for i in body.items or []]
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     applied = campaigns.run(change, campaigns.Event("purchase", paid_at, ref, order=order))
+    change.defer_until = None
     extra = sum(a.points for a in applied)
 
     p = change.profile
@@ -213,9 +215,8 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         refunded_after = _refunded_after(order, member_id, body)
         owed = earning.reversal(order["order_points"], order["order_minor"], refunded_after, order["points_reversed"])
         change = Change.start(program, profile, now, attempt.exhausted)
-        taken = min(owed, change.balance)
         ref = f"refund:{body.refund_id}"
-        change.debit("reverse", taken, refunded_at, ref, f"refund of order {body.order_id}")
+        cancelled, taken = earning.take_back(change, body.order_id, owed, refunded_at, ref)
         refunded = campaigns.refunded(program, order.get("order_facts"), body.amount_minor)
         applied = campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
         p = change.profile
@@ -243,7 +244,8 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             "order_id": body.order_id,
             "points_reversed": taken + gift_taken,
             "balance": change.balance,
-            "points_unrecovered": owed - taken + (undone.points_unrecovered if undone else 0),
+            "pending_cancelled": cancelled,
+            "points_unrecovered": owed - cancelled - taken + (undone.points_unrecovered if undone else 0),
             "tier": p.tier_id,
             "tier_changed": p.tier_id != from_tier,
             "coupons_revoked": undone.revoke if undone else [],
