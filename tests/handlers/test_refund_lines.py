@@ -191,3 +191,48 @@ def test_campaign_figures_count_the_points_refunds_took_back_and_the_coupons_rev
     assert (tea["points_given"], tea["points_reversed"]) == (300, 300)
     gifts = api.call("programs", "GET", "/programs/demo/campaigns/gift")[1]
     assert (gifts["coupons_given"], gifts["coupons_revoked"]) == (1, 1)
+
+
+def test_the_readme_walk_through_of_a_checkouts_refund(api: Api, now: list[datetime]) -> None:  # noqa: F811
+    """README "Refunds: what comes back": the checkout walk-through's order, returned in two pieces."""
+    shop = "/programs/demo-shop"
+    assert api.call("programs", "PUT", shop, program("checkout"))[0] == 200
+    assert api.call("enrol", "POST", f"{shop}/members", {"member_id": "m-2001"})[0] == 201
+    me = f"{shop}/members/m-2001"
+    assert api.call("earn", "POST", f"{me}/purchases", {"order_id": "o-2001", "amount_minor": 150000})[0] == 201
+    coffee, beans = "cpn-c135e334021dfe19024e", "cpn-0ba602fcb36d282beaad"
+    cart = {
+        "items": [
+            {
+                "line_id": "1",
+                "sku": "latte",
+                "category": "coffee",
+                "quantity": 2,
+                "unit_price_minor": 3200,
+                "member_price_minor": 2800,
+            },
+            {"line_id": "2", "sku": "croissant", "category": "bakery", "quantity": 3, "unit_price_minor": 900},
+        ],
+        "store_id": "sh-01",
+        "channel": "pos",
+        "points_to_use": 500,
+        "coupon_ids": [coffee, beans],
+    }
+    status, priced = api.call("checkout", "PUT", f"{me}/checkouts/c-1", cart)
+    assert status == 200 and priced["total_minor"] == 6030, priced
+    body = {"order_id": "o-2002", "amount_paid_minor": 6030}
+    status, done = api.call("checkout", "POST", f"{me}/checkouts/c-1/confirm", body)
+    assert status == 201 and (done["points_earned"], done["balance"]) == (72, 1372), done
+
+    croissants = {"refund_id": "r-2002", "order_id": "o-2002", "items": lines(("2", 3))}
+    status, back = api.call("earn", "POST", f"{me}/refunds", croissants)
+    assert status == 201, back
+    assert (back["amount_minor"], back["points_reversed"], back["points_restored"]) == (1580, 18, 131)
+    assert back["balance"] == 1372 - 18 + 131 == 1485
+    lattes = {"refund_id": "r-2003", "order_id": "o-2002", "items": lines(("1", 2))}
+    status, rest = api.call("earn", "POST", f"{me}/refunds", lattes)
+    assert status == 201, rest
+    assert (rest["amount_minor"], rest["points_reversed"], rest["points_restored"]) == (4450, 54, 369)
+    assert rest["coupons_restored"] == [coffee] and rest["balance"] == 1800  # as before the order
+    wallet = {c["coupon_id"]: c["status"] for c in api.call("members", "GET", f"{me}/coupons")[1]["coupons"]}
+    assert wallet[coffee] == "available"

@@ -281,7 +281,14 @@ class RefundLine(Body):
 class Refund(Body):
     """Either an amount (`amount_minor`) or units of the order's lines (`items`), exactly one."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["amount_minor"]}, {"required": ["items"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["amount_minor"], "properties": {"amount_minor": {"type": "integer"}}},
+                {"required": ["items"], "properties": {"items": {"type": "array"}}},
+            ]
+        }
+    )
 
     refund_id: Id
     order_id: Id
