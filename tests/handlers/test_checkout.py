@@ -410,7 +410,9 @@ def test_the_walk_through(shop: Api) -> None:
     status, back = shop.call("earn", "POST", f"{M}/refunds", refund)
     assert status == 201, back
     assert back["points_reversed"] == 109 * 4053 // 9095 == 48
-    assert back["balance"] == before - 500 + 109 - 48
+    # and the points it was paid with come back in proportion (issue 30): 500 x 4053 / 9095 = 222.8
+    assert (back["points_restored"], back["points_lapsed"]) == (500 * 4053 // 9095, 0) == (222, 0)
+    assert back["balance"] == before - 500 + 109 - 48 + 222
 
 
 # ---- limits, budgets, gifts, the program's checks ----------------------------------------------------

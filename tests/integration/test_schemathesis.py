@@ -70,6 +70,10 @@ BEYOND_THE_SCHEMA = (
     ("*", "at most unit_price_minor"),
     ("*", "the line's amount is over"),
     ("points_to_use", "points on this cart"),
+    # refunds by lines (issue 30): a purchase's line ids unique, a refund's lines named once and the order's
+    ("items", "names another line too"),
+    ("items", "named twice"),
+    ("*", "the order has no line"),
 )
 
 

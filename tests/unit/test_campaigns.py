@@ -202,7 +202,7 @@ def test_a_refund_sees_what_its_purchase_recorded_and_an_old_order_nothing() -> 
     p = doc()
     bought = campaigns.order(p, 5000, TEA, {}, "s1", "app", "dine_in")
     kept = campaigns.recorded(bought)
-    assert kept["items"][0] == ["t1", "tea", 2000, 1]  # compact: a reference holds up to 500 lines
+    assert kept["items"][0] == ["t1", "tea", 2000, 1, "1"]  # compact: a reference holds up to 500 lines
     back = campaigns.refunded(p, kept, 700)
     assert (back.amount_minor, back.items, back.store_id, back.channel, back.scene) == (
         700,

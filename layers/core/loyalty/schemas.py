@@ -104,6 +104,9 @@ class ProfileChange(Body):
 
 
 class OrderItem(Body):
+    line_id: Id | None = Field(
+        None, description='names the line for a refund by lines; default: its 1-based position ("1", "2"...)'
+    )
     sku: Id
     category: Id | None = None
     amount_minor: Annotated[int, Strict(), Field(ge=0, le=10**12)]
@@ -130,7 +133,22 @@ class Purchase(Body):
     def _within_the_order(cls, items: list[OrderItem] | None, info: ValidationInfo) -> list[OrderItem] | None:
         # A field validator, not a model one, so the error names `items`. Lines may sum to less than
         # the order (a delivery fee, a line not itemised), never to more: campaigns act on them.
-        return items_within(items, info, "amount_minor")
+        return unique_lines(items_within(items, info, "amount_minor"))
+
+
+def line_ids(items: list[OrderItem] | None) -> list[str]:
+    """Each line's id: the one sent, else its 1-based position."""
+    return [i.line_id or str(k) for k, i in enumerate(items or [], 1)]
+
+
+def unique_lines(items: list[OrderItem] | None) -> list[OrderItem] | None:
+    """A refund names a line by its id: two lines of one id is a 422 naming the second."""
+    seen: set[str] = set()
+    for k, line_id in enumerate(line_ids(items)):
+        if line_id in seen:
+            raise ValueError(f"items[{k}].line_id: {line_id!r} names another line too")
+        seen.add(line_id)
+    return items
 
 
 def items_within(items: list[OrderItem] | None, info: ValidationInfo, amount_field: str) -> list[OrderItem] | None:
@@ -255,11 +273,50 @@ class CheckoutCancelled(Model):
     status: Literal["cancelled"]
 
 
+class RefundLine(Body):
+    line_id: Id
+    quantity: Annotated[int, Strict(), Field(ge=1, le=10**6)]
+
+
 class Refund(Body):
+    """Either an amount (`amount_minor`) or units of the order's lines (`items`), exactly one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["amount_minor"], "properties": {"amount_minor": {"type": "integer"}}},
+                {"required": ["items"], "properties": {"items": {"type": "array"}}},
+            ]
+        }
+    )
+
     refund_id: Id
     order_id: Id
-    amount_minor: Amount
+    amount_minor: Amount | None = None
+    items: list[RefundLine] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ORDER_ITEMS,
+        description="units of the order's lines refunded (each line once): their share of each line's paid amount; "
+        "more units than bought, counting earlier refunds, is a 409 limit_reached naming items[i]",
+    )
     refunded_at: Instant | None = None
+
+    @field_validator("items")
+    @classmethod
+    def _each_line_once(cls, items: list[RefundLine] | None) -> list[RefundLine] | None:
+        seen: set[str] = set()
+        for k, line in enumerate(items or []):
+            if line.line_id in seen:
+                raise ValueError(f"items[{k}]: line {line.line_id!r} named twice")
+            seen.add(line.line_id)
+        return items
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Refund":
+        if (self.amount_minor is None) == (self.items is None):
+            raise ValueError("give exactly one of amount_minor or items")
+        return self
 
 
 class ActivityMe(Body):
@@ -628,13 +685,23 @@ class RefundResult(Model):
     points_unrecovered: int = Field(0, description="points already spent, so not taken back")
     tier: str | None = Field(None, description="the member's tier after the refund")
     tier_changed: bool = Field(False, description="the refund undid the upgrade its order gave")
-    coupons_revoked: list[str] = Field([], description="unused coupons of the undone upgrade's gift, taken back")
+    coupons_revoked: list[str] = Field(
+        [], description="unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'"
+    )
     coupons_unrecovered: list[str] = Field(
         [], description="coupons of the undone upgrade's gift already used, so not taken back"
     )
     growth_reversed: int = Field(0, description="the order's growth value taken back, in proportion")
     campaigns: list[CampaignGiven] = Field(
         [], description="each campaign the refund set off (its own, its tier change's) and what it gave"
+    )
+    amount_minor: int = Field(0, description="the money this refund refunded (by lines: those units' share)")
+    points_restored: int = Field(
+        0, description="points the order was paid with given back, in proportion, into the buckets they came from"
+    )
+    points_lapsed: int = Field(0, description="of those, points whose bucket has expired since: not given back")
+    coupons_restored: list[str] = Field(
+        [], description="a full refund: the coupons the order used, available again (those still valid)"
     )
 
 
@@ -791,6 +858,8 @@ class CampaignFigures(Model):
     growth_given: int = 0
     discount_minor: int = Field(0, description="a checkout campaign's money off, summed")
     orders: int = Field(0, description="the confirmed checkouts it applied to")
+    points_reversed: int = Field(0, description="of its points, what refunds of the orders it applied to took back")
+    coupons_revoked: int = Field(0, description="of its coupons, those revoked by a full refund of their order")
     budget_left: dict[str, int] | None = Field(
         description="what each budget (points, coupons, members) has left, read where it is taken; null: no budget"
     )

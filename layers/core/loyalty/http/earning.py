@@ -30,6 +30,10 @@ router = APIGatewayHttpRouter()
 WRITE_CONFLICT = "idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes)"
 ERRORS = {404: "not_found: unknown program, member or order", 409: WRITE_CONFLICT}
 ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_reached (the daily cap), {WRITE_CONFLICT}"}
+REFUND_ERRORS = {
+    **ERRORS,
+    409: f"limit_reached (more units of a line than bought, earlier refunds counted: items[i]), {WRITE_CONFLICT}",
+}
 ME_ACTIVITY_ERRORS = {403: "forbidden: a type without self_report (the server's to report)", **ACTIVITY_ERRORS}
 
 
@@ -75,10 +79,14 @@ def quote(program_id: ProgramId, member_id: MemberId, body: Purchase) -> QuoteRe
         "qualification. A refund that takes the metric under the threshold of a tier this order gave moves "
         "the member back at once (no grace) to the tier it would hold without the refunded share, and takes "
         "back the gift of the levels undone: its points as far as the balance allows, its unused coupons "
-        "(`coupons_revoked`); coupons already used stay (`coupons_unrecovered`)."
+        "(`coupons_revoked`); coupons already used stay (`coupons_unrecovered`). By `items` (the order's "
+        "line ids), each line refunds its units' share of its paid amount and the campaign points given on it; "
+        "the points the order was paid with come back in proportion (`points_restored`; `points_lapsed` from "
+        "buckets expired since), and a full refund gives back the coupons it used and revokes the unused ones "
+        "its campaigns gave."
     ),
     tags=["earning"],
-    responses=responses(201, "reversed", repeat=REPEAT, errors=ERRORS),
+    responses=responses(201, "reversed", repeat=REPEAT, errors=REFUND_ERRORS),
 )
 def refund(program_id: ProgramId, member_id: MemberId, body: Refund) -> Response[RefundResult]:
     return _answer(earning.refund(store(), program_id, member_id, body, clock.now()))

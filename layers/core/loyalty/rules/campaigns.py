@@ -21,7 +21,7 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import cards, earning, expressions, growth, tags
+from . import cards, distribute, earning, expressions, growth, tags
 from .posting import Change, budget_key
 
 LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
@@ -99,15 +99,36 @@ def order(
     )
 
 
-def recorded(o: Order) -> dict[str, Any]:
+def recorded(o: Order, line_ids: list[str] | None = None) -> dict[str, Any]:
     """What a purchase's order reference keeps for the facts of its refunds: each line as [sku,
-    category, amount_minor, quantity] (no key names: a reference holds up to 500 lines in one item)
-    and the store, channel and scene the order had."""
+    category, amount_minor, quantity, line_id] (no key names: a reference holds up to 500 lines in one
+    item) and the store, channel and scene the order had."""
     kept: dict[str, Any] = {
         k: v for k, v in (("store_id", o.store_id), ("channel", o.channel), ("scene", o.scene)) if v
     }
     if o.items:
-        kept["items"] = [[i["sku"], i["category"], i["amount_minor"], i["quantity"]] for i in o.items]
+        line_ids = line_ids or [str(k) for k in range(1, len(o.items) + 1)]
+        kept["items"] = [
+            [i["sku"], i["category"], i["amount_minor"], i["quantity"], line_id]
+            for i, line_id in zip(o.items, line_ids, strict=True)
+        ]
+    return kept
+
+
+def given(change: Change, applied: list[Applied], order_source: str) -> dict[str, Any]:
+    """What an order's reference keeps of what its campaigns gave, for its refunds: points by campaign,
+    those on items by line (rules/refunds), and the coupons they issued on it."""
+    kept: dict[str, Any] = {}
+    points = {a.campaign_id: a.points for a in applied if a.points}
+    if points:
+        kept["campaign_points"] = points
+    on_lines = {a.campaign_id: {str(k): n for k, n in a.line_points.items()} for a in applied if a.line_points}
+    if on_lines:
+        kept["item_points"] = on_lines
+    sources = {f"campaign:{a.campaign_id}:{order_source}" for a in applied}  # grant_source's
+    coupons = [c.coupon_id for c in change.coupons if c.source in sources]
+    if coupons:
+        kept["campaign_coupons"] = coupons
     return kept
 
 
@@ -115,7 +136,7 @@ def refunded(program: Program, kept: dict[str, Any] | None, amount_minor: int) -
     """A refund's order facts: the refunded order's, as its purchase recorded them (`recorded`), with
     the refunded amount. An order whose reference predates them has none ("" and no items)."""
     kept = kept or {}
-    items = [{"sku": s, "category": c, "amount_minor": a, "quantity": q} for s, c, a, q in kept.get("items", [])]
+    items = [{"sku": i[0], "category": i[1], "amount_minor": i[2], "quantity": i[3]} for i in kept.get("items", [])]
     return order(program, amount_minor, items, {}, kept.get("store_id"), kept.get("channel"), kept.get("scene"))
 
 
@@ -197,6 +218,7 @@ class Applied:
     untags: list[str] = field(default_factory=list)
     multiplier: Decimal | None = None  # an order-level multiply_points, combined with the program's
     discount_minor: int = 0  # a checkout campaign's money off the order it was confirmed with
+    line_points: dict[int, int] = field(default_factory=dict)  # of `points`, those given on items, by line
 
 
 def run(change: Change, event: Event) -> list[Applied]:
@@ -375,26 +397,40 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
         elif kind == "untag":
             gives.untags.append(effect.untag or "")
         elif event.order is not None:
-            gives.points += _order_points(program, effect, on_items, event.order, act, factors)
+            matched = None if on_items is None else [expressions.test(on_items, act, i) for i in event.order.items]
+            points = _order_points(program, effect, matched, event.order, factors)
+            gives.points += points
+            if matched is not None:
+                _on_lines(gives, points, matched, event.order)
             if kind == "multiply_points" and on_items is None:
                 gives.multiplier = effect.multiply_points
     return gives
 
 
+def _on_lines(gives: Applied, points: int, matched: list[bool], order: Order) -> None:
+    """Points on items, spread over the lines they were given on by amount (a refund of a line takes
+    back its part). The weights are scaled by the points so that none caps its share: points may
+    outnumber the money."""
+    weights = [i["amount_minor"] * points if hit else 0 for i, hit in zip(order.items, matched, strict=True)]
+    for k, share in enumerate(distribute.proportional(points, weights)):
+        if share:
+            gives.line_points[k] = gives.line_points.get(k, 0) + share
+
+
 def _order_points(
     program: Program,
     effect: Effect,
-    on_items: expressions.Compiled | None,
+    matched: list[bool] | None,
     order: Order,
-    act: Any,
     factors: dict[str, Decimal],
 ) -> int:
     """Points an order effect adds: a multiplier's extra over what the order already earns (combined
-    with the program's multipliers by its `stacking`), or points per unit of the matching amount."""
-    if on_items is None:
+    with the program's multipliers by its `stacking`), or points per unit of the matching amount
+    (`matched`: which lines `on_items` picks; None, the whole order)."""
+    if matched is None:
         amount, base = order.amount_minor, order.base_exact
     else:
-        amount = sum(i["amount_minor"] for i in order.items if expressions.test(on_items, act, i))
+        amount = sum(i["amount_minor"] for i, hit in zip(order.items, matched, strict=True) if hit)
         base = order.rate * amount if order.base_exact else Fraction(0)
     if effect.points_per_unit is not None:
         return (amount // effect.points_per_unit.unit_minor) * effect.points_per_unit.points

@@ -42,6 +42,9 @@ CAMPAIGN_COUNTERS = (
     "discount_minor",
     "orders",
 )
+# Per campaign, net of refunds: the points refunds took back of what it gave on their orders (the
+# order's reference keeps them by campaign), and its coupons a full refund revoked.
+CAMPAIGN_REFUND_COUNTERS = ("points_reversed", "coupons_revoked")
 _CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "points_earned", "bonus": "points_earned"}
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
 
@@ -116,6 +119,9 @@ def _coupon(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         add(day, "coupons_issued", 1)
     elif old.get("status") != "used" and new.get("status") == "used":
         add(day, "coupons_used", 1)
+    source = str(new.get("source", ""))
+    if old is not None and not old.get("revoked_at") and new.get("revoked_at") and source.startswith("campaign:"):
+        add(("campaign", source.split(":")[1]), "coupons_revoked", 1)
 
 
 def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -161,6 +167,9 @@ def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> Non
     add(day, "orders", 1 if old is None else 0)
     add(day, "member_gmv_minor", paid - before)
     add(TOTAL, "member_gmv_minor", paid - before)
+    taken_before = (old or {}).get("campaigns_reversed") or {}
+    for cid, taken in (new.get("campaigns_reversed") or {}).items():
+        add(("campaign", str(cid)), "points_reversed", int(taken) - int(taken_before.get(cid, 0)))
 
 
 _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {

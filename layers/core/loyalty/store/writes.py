@@ -113,6 +113,14 @@ class CouponRevoke:
 
 
 @dataclass
+class CouponRestore:
+    """Coupons an order used, available again (its full refund), if still used by that order."""
+
+    coupon_ids: list[str]
+    order_id: str
+
+
+@dataclass
 class MemberWrite:
     change: FinishedChange | None  # None: the write leaves the profile as it is (a coupon used at a till)
     expected_version: int | None  # None: the member must not exist yet
@@ -126,6 +134,7 @@ class MemberWrite:
     coupons_free: list[str] = field(default_factory=list)  # coupons that must still be usable (a hold)
     profile_check: int | None = None  # no profile change, but it must still be this version (a hold read)
     revoke: CouponRevoke | None = None
+    restore: CouponRestore | None = None
     due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
     client_id: str | None = None  # and the client's id it names, if any (an import's id)
@@ -249,14 +258,18 @@ def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
 
 
 def ref_update(table: str, pid: str, upd: RefUpdate) -> Labelled:
+    """An expected value of None: the field is not there yet (a reference written before it existed)."""
     names = {f"#s{i}": k for i, k in enumerate(upd.set)} | {f"#e{i}": k for i, k in enumerate(upd.expect)}
     values = {f":s{i}": v for i, v in enumerate(upd.set.values())}
-    values |= {f":e{i}": v for i, v in enumerate(upd.expect.values())}
+    values |= {f":e{i}": v for i, v in enumerate(upd.expect.values()) if v is not None}
+    conditions = [
+        f"attribute_not_exists(#e{i})" if v is None else f"#e{i} = :e{i}" for i, v in enumerate(upd.expect.values())
+    ]
     update = {
         "TableName": table,
         "Key": dump(ref_key(pid, upd.kind, upd.ref_id)),
         "UpdateExpression": "SET " + ", ".join(f"#s{i} = :s{i}" for i in range(len(upd.set))),
-        "ConditionExpression": " AND ".join(f"#e{i} = :e{i}" for i in range(len(upd.expect))),
+        "ConditionExpression": " AND ".join(conditions),
         "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": dump(values),
     }
@@ -355,6 +368,13 @@ def coupon_revokes(table: str, pk: str, revoke: CouponRevoke) -> list[Labelled]:
     return [_unused_coupon(table, pk, coupon_id, sets, values) for coupon_id in revoke.coupon_ids]
 
 
+def coupon_restores(table: str, pk: str, restore: CouponRestore) -> list[Labelled]:
+    sets = "SET #st = :available REMOVE used_at, used_order_id, discount_minor"
+    values = {":available": "available", ":used": "used", ":order": restore.order_id}
+    condition = "#st = :used AND used_order_id = :order"
+    return [_unused_coupon(table, pk, cid, sets, values, condition) for cid in restore.coupon_ids]
+
+
 def audit_put(table: str, pid: str, mid: str, entry: AuditEntry) -> Labelled:
     return _new(table, member_pk(pid, mid), audit_sk(entry.at, entry.version), "audit", entry)
 
@@ -386,6 +406,8 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
         items.append(profile_check(table, pid, audit_member(write), write.profile_check))
     if write.revoke is not None and change is not None:
         items += coupon_revokes(table, member_pk(pid, change.profile.member_id), write.revoke)
+    if write.restore is not None and change is not None:
+        items += coupon_restores(table, member_pk(pid, change.profile.member_id), write.restore)
     if write.audit is not None:
         items.append(audit_put(table, pid, audit_member(write), write.audit))
     return items

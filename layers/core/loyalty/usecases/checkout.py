@@ -92,7 +92,11 @@ def as_purchase(cart: checkout.Cart, priced: checkout.Priced, order_id: str, pai
     campaigns run on them). Built, not validated: a cart paid in full is an order of 0."""
     items = [
         OrderItem.model_construct(
-            sku=i["sku"], category=i["category"] or None, amount_minor=i["amount_minor"], quantity=i["quantity"]
+            line_id=i["line_id"],
+            sku=i["sku"],
+            category=i["category"] or None,
+            amount_minor=i["amount_minor"],
+            quantity=i["quantity"],
         )
         for i in checkout.paid_items(priced)
     ]
@@ -356,6 +360,8 @@ def settle(
     ]
     # The points it was paid with, by the bucket they came from: what a refund gives back goes there.
     facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts, "points_paid": change.spent.get(source, {})}
+    if uses:  # what a full refund makes available again
+        facts["coupons_used"] = [u.coupon_id for u in uses]
     changed = ("status", "order_id", "closed_at", "updated_at", "first_campaigns")
     changed += ("priced",) if view != chk.priced else ()  # a PUT priced it so, usually: not written twice
     write = MemberWrite(change, profile.version, checkout=settled, checkout_changed=changed, coupon_uses=uses)

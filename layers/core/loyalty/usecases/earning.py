@@ -7,13 +7,22 @@ from datetime import date, datetime
 from typing import Any
 
 from .. import clock
-from ..errors import CouponUnavailable, NotFound, ValidationFailed
+from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, pending, posting, spending, tiers
+from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers
 from ..rules.posting import Change
-from ..schemas import Activity, ActivityResult, Purchase, PurchaseResult, QuoteResult, Refund, RefundResult
-from ..store import CouponRevoke, MemberWrite, RefUpdate, Store
+from ..schemas import (
+    Activity,
+    ActivityResult,
+    Purchase,
+    PurchaseResult,
+    QuoteResult,
+    Refund,
+    RefundResult,
+    line_ids,
+)
+from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Store
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
@@ -89,7 +98,8 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "points_reversed": 0,
         "order_growth": change.growth,  # the order's and its campaigns': a refund takes it back in proportion
         "growth_reversed": 0,
-        "order_facts": campaigns.recorded(order),  # what its refunds' campaigns see
+        "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
+        **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -169,95 +179,175 @@ def purchase_budget_keys(program: Program, today: date) -> list[str]:
     return budgets + posting.upgrade_budget_keys(program, today)
 
 
-RefundState = tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]  # the profile, the order, its gifts
+RefundState = tuple[Profile | None, dict[str, Any] | None, dict[str, Coupon]]  # the profile, the order, its coupons
 
 
-def _refund_state(store: Store, program: Program, program_id: str, member_id: str, order_id: str) -> RefundState:
-    """The profile, the order's reference and the upgrade gifts it may have given, in one round trip."""
-    ids = tiers.upgrade_coupon_ids(program, member_id, order_id)
-    profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", order_id, ids)
+def _refund_state(store: Store, program: Program, program_id: str, member_id: str, body: Refund) -> RefundState:
+    """The profile, the order's reference and the upgrade gifts it may have given, in one round trip;
+    a refund that completes an order whose reference lists coupons (used on it, given by its
+    campaigns) reads those too: one more round trip, only then."""
+    ids = tiers.upgrade_coupon_ids(program, member_id, body.order_id)
+    profile, order, coupons = store.get_member_ref_and_coupons(program_id, member_id, "order", body.order_id, ids)
+    if order is None or order.get("member_id") != member_id:
+        return profile, order, {c.coupon_id: c for c in coupons}
     # Gifts recorded under another program version than today's, or with ids from before ids named
-    # the member (README: coupon ids): one more read, only then.
-    recorded = [c for lvl in ((order or {}).get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]]
-    if order is not None and order.get("member_id") == member_id and set(recorded) - set(ids):
-        coupons += store.get_coupons(program_id, member_id, sorted(set(recorded) - set(ids)))
+    # the member (README: coupon ids).
+    recorded = {c for lvl in (order.get("upgrade") or {}).get("levels", []) for c in lvl["coupons"]}
+    try:
+        used, given = refunds.coupons_back(order, _refunded(order, body))
+    except LoyaltyError:
+        used, given = [], []  # refused: build says why
+    more = sorted((recorded | set(used) | set(given)) - set(ids))
+    if more:
+        coupons += store.get_coupons(program_id, member_id, more)
     return profile, order, {c.coupon_id: c for c in coupons}
 
 
-def _refunded_after(order: dict[str, Any] | None, member_id: str, body: Refund) -> int:
-    """What the order will have had refunded after this refund: 404 for another member's order, 422
-    for more than is left."""
+def _own_order(order: dict[str, Any] | None, member_id: str, body: Refund) -> dict[str, Any]:
+    """The order refunded: 404 for none, or another member's."""
     if order is None or order["member_id"] != member_id:
         raise NotFound(
             f"order {body.order_id!r} not found for this member", [{"field": "order_id", "message": "unknown order"}]
         )
-    refunded_after = int(order["refunded_minor"]) + body.amount_minor
-    if refunded_after > order["order_minor"]:
-        left = order["order_minor"] - order["refunded_minor"]
-        raise ValidationFailed.field("amount_minor", f"exceeds what is left to refund on the order ({left})")
-    return refunded_after
+    return order
+
+
+def _refunded(order: dict[str, Any], body: Refund) -> refunds.Refunded:
+    """Where the order stands after this refund, by amount or by lines (422, 409 for too much)."""
+    if body.items is not None:
+        return refunds.by_lines(order, [(i.line_id, i.quantity) for i in body.items])
+    return refunds.by_amount(order, body.amount_minor or 0)
+
+
+def _coupons_back(
+    order: dict[str, Any], r: refunds.Refunded, coupons: dict[str, Coupon], order_id: str, at: datetime
+) -> tuple[list[str], list[str]]:
+    """A full refund: the coupons the order used that are still valid (available again) and the
+    unused, unrevoked ones its campaigns gave (revoked)."""
+    used, given = refunds.coupons_back(order, r)
+    back = [
+        cid
+        for cid in used
+        if (c := coupons.get(cid)) and c.status == "used" and c.used_order_id == order_id and c.valid_until > at
+    ]
+    revoke = [cid for cid in given if (c := coupons.get(cid)) and c.status == "available" and c.revoked_at is None]
+    return back, revoke
+
+
+def _order_update(
+    order: dict[str, Any],
+    order_id: str,
+    r: refunds.Refunded,
+    owed: int,
+    by_campaign: dict[str, int],
+    growth_reversed: int,
+    paid_handled: dict[str, int],
+) -> RefUpdate:
+    """What the order's reference keeps of its refunds so far: what the next one builds on."""
+    reversed_by = dict(order.get("campaigns_reversed") or {})
+    for cid, n in by_campaign.items():
+        reversed_by[cid] = int(reversed_by.get(cid, 0)) + n
+    return RefUpdate(
+        kind="order",
+        ref_id=order_id,
+        set={
+            "refunded_minor": r.refunded_minor,
+            "points_reversed": order["points_reversed"] + owed,
+            "growth_reversed": growth_reversed,
+            "amount_refunded_minor": r.by_amount_minor,
+            "lines_refunded": r.units,
+            "campaigns_reversed": reversed_by,
+            "paid_restored": paid_handled,
+        },
+        # Every refund moves one of these (an amount, or units): a racing one fails here.
+        expect={"refunded_minor": order["refunded_minor"], "lines_refunded": order.get("lines_refunded")},
+    )
 
 
 def refund(store: Store, program_id: str, member_id: str, body: Refund, now: datetime) -> Outcome[RefundResult]:
     """Points and growth come back in proportion to the refunded share (cumulatively over partial
-    refunds), and the spend leaves tier qualification. Points already spent are not clawed below zero. A refund that
-    takes the metric under the tier its order gave undoes that upgrade and its gift (tiers.undo_upgrade)."""
+    refunds; points on items with their lines), the points the order was paid with are given back
+    in proportion, and the spend leaves tier qualification. Points already spent are not clawed
+    below zero. A refund that takes the metric under the tier its order gave undoes that upgrade and
+    its gift (tiers.undo_upgrade); a full one gives back the coupons the order used and takes back
+    the unused ones its campaigns gave."""
     program = programs.load(store, program_id)
     refunded_at = clock.event_time(body.refunded_at, "refunded_at", now)
 
     def read() -> RefundState:
-        return _refund_state(store, program, program_id, member_id, body.order_id)
+        return _refund_state(store, program, program_id, member_id, body)
 
     def build(state: RefundState, attempt: Attempt) -> Built[RefundResult]:
-        profile, order, coupons = state
+        profile, found, coupons = state
         if profile is None:
             raise missing(member_id)
-        refunded_after = _refunded_after(order, member_id, body)
-        owed = earning.reversal(order["order_points"], order["order_minor"], refunded_after, order["points_reversed"])
+        order = _own_order(found, member_id, body)
+        r = _refunded(order, body)
         change = Change.start(program, profile, now, attempt.exhausted)
-        ref = f"refund:{body.refund_id}"
-        cancelled, taken = earning.take_back(change, body.order_id, owed, refunded_at, ref)
-        refunded = campaigns.refunded(program, order.get("order_facts"), body.amount_minor)
-        applied = campaigns.run(change, campaigns.Event("refund", refunded_at, ref, order=refunded))
-        p = change.profile
-        before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
-        from_tier = p.tier_id
-        earning.record_refund(change, order["order_month"], body.amount_minor, refunded_after == order["order_minor"])
-        growth_before, growth_owed = growth.refund(change, order, refunded_after)
-        undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, refunded_at)
-        update = RefUpdate(
-            kind="order",
-            ref_id=body.order_id,
-            set={
-                "refunded_minor": refunded_after,
-                "points_reversed": order["points_reversed"] + owed,
-                "growth_reversed": growth_before + growth_owed,
-            },
-            expect={"refunded_minor": order["refunded_minor"]},
-        )
-        if undone is not None:
-            update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
-        gift_taken = undone.points_reversed if undone else 0
-        applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
-        result = {
-            "refund_id": body.refund_id,
-            "order_id": body.order_id,
-            "points_reversed": taken + gift_taken,
-            "balance": change.balance,
-            "pending_cancelled": cancelled,
-            "points_unrecovered": owed - cancelled - taken + (undone.points_unrecovered if undone else 0),
-            "tier": p.tier_id,
-            "tier_changed": p.tier_id != from_tier,
-            "coupons_revoked": undone.revoke if undone else [],
-            "coupons_unrecovered": undone.unrecovered if undone else [],
-            "growth_reversed": growth_owed,
-            "campaigns": campaigns.view(applied),
-        }
-        revoke = CouponRevoke(undone.revoke, clock.iso(refunded_at)) if undone and undone.revoke else None
-        write = MemberWrite(change=change, expected_version=profile.version, ref_updates=[update], revoke=revoke)
-        return Built(write, RefundResult.model_validate(result), {"order_id": body.order_id})
+        return _refund_write(change, profile.version, order, r, coupons, body, refunded_at)
 
     return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
+
+
+def _refund_write(
+    change: Change,
+    version: int,
+    order: dict[str, Any],
+    r: refunds.Refunded,
+    coupons: dict[str, Coupon],
+    body: Refund,
+    at: datetime,
+) -> Built[RefundResult]:
+    """The refund's rules on the member, in order: the points paid with given back, the order's points
+    taken back, the refund's campaigns, the spend, growth and upgrade undone, the coupons of a full one."""
+    program, ref, reason = change.program, f"refund:{body.refund_id}", f"refund of order {body.order_id}"
+    restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
+    owed, by_campaign = refunds.points_owed(order, r)
+    cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
+    refunded = campaigns.refunded(program, order.get("order_facts"), r.amount_minor)
+    applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
+    p = change.profile
+    before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
+    from_tier = p.tier_id
+    earning.record_refund(change, order["order_month"], r.amount_minor, r.full)
+    growth_before, growth_owed = (
+        growth.refund(change, order, r.refunded_minor)
+        if order["order_minor"]
+        else (int(order.get("growth_reversed", 0)), 0)  # an order of 0 gave no growth by its money
+    )
+    undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, at)
+    back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
+    update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
+    if undone is not None:
+        update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
+    applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
+    revoke_ids = (undone.revoke if undone else []) + revoked
+    result = {
+        "refund_id": body.refund_id,
+        "order_id": body.order_id,
+        "amount_minor": r.amount_minor,
+        "points_reversed": taken + (undone.points_reversed if undone else 0),
+        "balance": change.balance,
+        "pending_cancelled": cancelled,
+        "points_unrecovered": owed - cancelled - taken + (undone.points_unrecovered if undone else 0),
+        "points_restored": restored,
+        "points_lapsed": lapsed,
+        "tier": p.tier_id,
+        "tier_changed": p.tier_id != from_tier,
+        "coupons_restored": back,
+        "coupons_revoked": revoke_ids,
+        "coupons_unrecovered": undone.unrecovered if undone else [],
+        "growth_reversed": growth_owed,
+        "campaigns": campaigns.view(applied),
+    }
+    write = MemberWrite(
+        change=change,
+        expected_version=version,
+        ref_updates=[update],
+        revoke=CouponRevoke(revoke_ids, clock.iso(at)) if revoke_ids else None,
+        restore=CouponRestore(back, body.order_id) if back else None,
+    )
+    return Built(write, RefundResult.model_validate(result), {"order_id": body.order_id})
 
 
 def activity(

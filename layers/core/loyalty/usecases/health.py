@@ -75,7 +75,7 @@ def campaign(store: Store, program_id: str, campaign_id: str) -> CampaignFigures
         {
             "program_id": program_id,
             "campaign_id": campaign_id,
-            **{name: int(counters.get(name, 0)) for name in health.CAMPAIGN_COUNTERS},
+            **{name: int(counters.get(name, 0)) for name in health.CAMPAIGN_COUNTERS + health.CAMPAIGN_REFUND_COUNTERS},
             "budget_left": {k: limits[k] - taken.get(site, 0) for k, site in sites.items()}
             if found.limits.budget
             else None,

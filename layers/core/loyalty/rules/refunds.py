@@ -1,0 +1,156 @@
+"""What a refund gives back and takes back (API.md "Points held, and given back"), from what the order's
+reference keeps: its lines, the points each campaign gave (and on which lines), the points it was paid
+with, and what earlier refunds already took. Every share is cumulative (this refund's part is what all
+refunds so far should have taken less what earlier ones took), so repeated partial refunds round as
+one full refund does and never take or give more than the order had.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from ..errors import LimitReached, ValidationFailed
+from .posting import Change
+
+
+@dataclass(frozen=True)
+class Line:
+    line_id: str
+    amount_minor: int
+    quantity: int
+
+
+@dataclass
+class Refunded:
+    """Where the order stands after this refund: what the reference will say, and this refund's money."""
+
+    amount_minor: int  # this refund's money
+    refunded_minor: int  # the order's, over all its refunds
+    by_amount_minor: int  # of that, refunded by amount (an amount refund touches every line alike)
+    units: list[int]  # units refunded per line, over all its refunds
+    lines: list[Line] = field(default_factory=list)
+    order_minor: int = 0
+
+    @property
+    def full(self) -> bool:
+        """Everything refunded: all the money, or (an order of 0, paid with points) every unit."""
+        if self.order_minor:
+            return self.refunded_minor >= self.order_minor
+        return bool(self.lines) and all(u >= ln.quantity for u, ln in zip(self.units, self.lines, strict=True))
+
+    @property
+    def share(self) -> Fraction:
+        """The refunded part of the order: its money (by units for an order of 0)."""
+        if self.full:
+            return Fraction(1)
+        if self.order_minor:
+            return Fraction(self.refunded_minor, self.order_minor)
+        bought = sum(ln.quantity for ln in self.lines)
+        return Fraction(sum(self.units), bought) if bought else Fraction(0)
+
+    def line_share(self, k: int) -> Fraction:
+        """The refunded part of line k: its units refunded, or the amount refunds' share if more."""
+        if self.full:
+            return Fraction(1)
+        by_amount = Fraction(self.by_amount_minor, self.order_minor) if self.order_minor else Fraction(0)
+        return max(Fraction(self.units[k], self.lines[k].quantity), by_amount)
+
+
+def lines(order: dict[str, Any]) -> list[Line]:
+    """The order's lines as its purchase recorded them ([sku, category, amount, quantity, line_id];
+    an order recorded before line ids has positions)."""
+    kept = (order.get("order_facts") or {}).get("items", [])
+    return [Line(str(i[4]) if len(i) > 4 else str(k), int(i[2]), int(i[3])) for k, i in enumerate(kept, 1)]
+
+
+def by_amount(order: dict[str, Any], amount_minor: int) -> Refunded:
+    """A refund of an amount: 422 for more than is left."""
+    order_lines, before = lines(order), int(order["refunded_minor"])
+    left = int(order["order_minor"]) - before
+    if amount_minor > left:
+        raise ValidationFailed.field("amount_minor", f"exceeds what is left to refund on the order ({left})")
+    units = list(order.get("lines_refunded") or [0] * len(order_lines))
+    done = int(order.get("amount_refunded_minor", 0)) + amount_minor
+    return Refunded(amount_minor, before + amount_minor, done, units, order_lines, int(order["order_minor"]))
+
+
+def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
+    """A refund of units of lines: each line's paid amount shared over its units (cumulatively, so a
+    line never refunds more than it cost); 422 for a line the order has not, 409 limit_reached for more
+    units than bought counting earlier refunds. Money past what is left on the order (after refunds by
+    amount) is not refunded twice."""
+    order_lines = lines(order)
+    index = {ln.line_id: k for k, ln in enumerate(order_lines)}
+    units = list(order.get("lines_refunded") or [0] * len(order_lines))
+    money = 0
+    for k, (line_id, quantity) in enumerate(asked):
+        at = index.get(line_id)
+        if at is None:
+            raise ValidationFailed.field(f"items[{k}].line_id", f"the order has no line {line_id!r}")
+        line, before = order_lines[at], units[at]
+        if before + quantity > line.quantity:
+            left = line.quantity - before
+            raise LimitReached(
+                f"items[{k}]: {quantity} units of line {line_id!r}, {left} left to refund",
+                [{"field": f"items[{k}]", "message": f"{left} of {line.quantity} units left to refund"}],
+            )
+        units[at] = before + quantity
+        money += line.amount_minor * units[at] // line.quantity - line.amount_minor * before // line.quantity
+    before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
+    money = min(money, order_minor - before_minor)
+    by = int(order.get("amount_refunded_minor", 0))
+    return Refunded(money, before_minor + money, by, units, order_lines, order_minor)
+
+
+def _part(points: int, share: Fraction) -> int:
+    return math.floor(points * share)
+
+
+def points_owed(order: dict[str, Any], r: Refunded) -> tuple[int, dict[str, int]]:
+    """What the order's points this refund takes back: (in all, by campaign). The earn, the first
+    order bonus and a campaign's order-wide points follow the money (`share`); a campaign's points on
+    items (`on_items`) follow their lines (`line_share`). An order recorded before campaigns were kept
+    apart follows the money, as it always did."""
+    given: dict[str, int] = order.get("campaign_points") or {}
+    on_lines: dict[str, dict[str, int]] = order.get("item_points") or {}
+    taken: dict[str, int] = order.get("campaigns_reversed") or {}
+    by_campaign = {}
+    for cid, points in given.items():
+        items = on_lines.get(cid, {})
+        target = _part(points - sum(items.values()), r.share)
+        target += sum(_part(p, r.line_share(int(k))) for k, p in items.items())
+        by_campaign[cid] = max(0, target - int(taken.get(cid, 0)))
+    base = int(order["order_points"]) - sum(given.values())
+    base_taken = int(order["points_reversed"]) - sum(int(n) for n in taken.values())
+    owed = max(0, _part(base, r.share) - base_taken) + sum(by_campaign.values())
+    return owed, {cid: n for cid, n in by_campaign.items() if n}
+
+
+def restore_paid(
+    change: Change, order: dict[str, Any], r: Refunded, at: datetime, ref: str, reason: str
+) -> tuple[int, int, dict[str, int]]:
+    """The points the order was paid with (a checkout's `points_paid`, by bucket) come back in
+    proportion to the refunded share, into their buckets (Change.restore; an expired bucket gives
+    nothing). Returns (restored, lapsed, what every refund so far handled per bucket)."""
+    paid: dict[str, int] = order.get("points_paid") or {}
+    handled = dict(order.get("paid_restored") or {})
+    back = {day: _part(n, r.share) - int(handled.get(day, 0)) for day, n in paid.items()}
+    back = {day: n for day, n in back.items() if n > 0}
+    if not back:
+        return 0, 0, handled
+    restored, lapsed = change.restore(back, at, ref, reason)
+    for day, n in back.items():
+        handled[day] = int(handled.get(day, 0)) + n
+    return restored, lapsed, handled
+
+
+def coupons_back(order: dict[str, Any], r: Refunded) -> tuple[list[str], list[str]]:
+    """A full refund: the coupons the order used (to make available again) and the unused ones its
+    campaigns gave (to revoke), as its reference lists them; nothing before it is full."""
+    if not r.full:
+        return [], []
+    return list(order.get("coupons_used") or []), list(order.get("campaign_coupons") or [])

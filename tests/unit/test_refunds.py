@@ -1,0 +1,87 @@
+"""rules/refunds: a refund's shares, cumulative and exact (issue 30 item 2)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from loyalty.errors import LimitReached, ValidationFailed
+from loyalty.rules import refunds
+from loyalty.rules.posting import reversal
+
+
+def order(**more: Any) -> dict[str, Any]:
+    lines = [["t1", "tea", 3000, 2, "t"], ["c1", "cake", 1000, 3, "2"]]
+    return {
+        "order_minor": 5000,
+        "refunded_minor": 0,
+        "order_points": 350,
+        "points_reversed": 0,
+        "order_facts": {"items": lines},
+        **more,
+    }
+
+
+def after(o: dict[str, Any], r: refunds.Refunded, owed: int, by: dict[str, int]) -> dict[str, Any]:
+    """The order as the refund's reference update leaves it."""
+    taken = dict(o.get("campaigns_reversed") or {})
+    for cid, n in by.items():
+        taken[cid] = taken.get(cid, 0) + n
+    return o | {
+        "refunded_minor": r.refunded_minor,
+        "amount_refunded_minor": r.by_amount_minor,
+        "lines_refunded": r.units,
+        "points_reversed": o["points_reversed"] + owed,
+        "campaigns_reversed": taken,
+    }
+
+
+def test_units_refund_their_share_of_a_line_exactly() -> None:
+    o, amounts = order(), []
+    for _ in range(3):
+        r = refunds.by_lines(o, [("2", 1)])
+        amounts.append(r.amount_minor)
+        o = after(o, r, 0, {})
+    assert amounts == [333, 333, 334]
+    with pytest.raises(LimitReached) as refused:
+        refunds.by_lines(o, [("t", 1), ("2", 1)])
+    assert refused.value.details[0]["field"] == "items[1]"
+    with pytest.raises(ValidationFailed):
+        refunds.by_lines(o, [("nope", 1)])
+
+
+def test_an_order_without_campaigns_kept_apart_follows_the_money_as_before() -> None:
+    o = order(order_facts={})
+    r = refunds.by_amount(o, 1234)
+    assert refunds.points_owed(o, r) == (reversal(350, 5000, 1234, 0), {})
+
+
+def test_points_on_items_follow_their_lines_and_the_rest_the_money() -> None:
+    o = order(campaign_points={"tea-x": 300}, item_points={"tea-x": {"0": 300}})
+    r = refunds.by_lines(o, [("2", 3)])  # the cake: 10.00 of 50.00, none of the tea points
+    assert refunds.points_owed(o, r) == (50 * 1000 // 5000, {})
+    r = refunds.by_lines(o, [("t", 1)])
+    assert refunds.points_owed(o, r) == (50 * 1500 // 5000 + 150, {"tea-x": 150})
+
+
+def test_random_refunds_never_take_more_than_the_order_gave_and_take_it_all_at_the_end() -> None:
+    for seed in range(200):
+        rng = random.Random(seed)
+        o = order(campaign_points={"tea-x": 300, "flat": 7}, item_points={"tea-x": {"0": 300}})
+        o["points_paid"] = {"2027-01-31": rng.randint(0, 500), "2027-02-28": rng.randint(0, 500)}
+        left = {"t": 2, "2": 3}
+        while o["refunded_minor"] < o["order_minor"]:
+            open_lines = [k for k, n in left.items() if n]
+            if open_lines and rng.random() < 0.6:
+                line = rng.choice(open_lines)
+                q = rng.randint(1, left[line])
+                left[line] -= q
+                r = refunds.by_lines(o, [(line, q)])
+            else:
+                r = refunds.by_amount(o, rng.randint(1, o["order_minor"] - o["refunded_minor"]))
+            owed, by = refunds.points_owed(o, r)
+            o = after(o, r, owed, by)
+            assert o["points_reversed"] <= o["order_points"]
+        assert o["points_reversed"] == o["order_points"], seed
