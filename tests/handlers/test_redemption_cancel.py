@@ -74,6 +74,7 @@ def test_a_coupon_reward_cancelled_gives_its_points_back_and_revokes_its_coupons
         "status": "cancelled",
         "points_restored": 600,
         "points_lapsed": 0,
+        "points_reversed": 0,
         "coupons_revoked": ids,
     }
     assert cancel(api, "r1") == (200, reply)  # a repeat: the same answer, nothing twice
@@ -163,3 +164,22 @@ def test_a_redemption_from_before_the_record_restores_a_fresh_bucket(api: Api, a
     key = {"pk": {"S": member_pk("shop", "m1")}, "sk": {"S": "PROFILE"}}
     buckets = api.client.get_item(TableName="LoyaltyTable", Key=key)["Item"]["buckets"]["M"]
     assert {day: int(n["N"]) for day, n in buckets.items()} == {"2027-03-31": 9850, "2027-04-30": 300}
+
+
+def test_what_the_redemptions_campaigns_gave_is_taken_back(api: Api, at: Callable[[datetime], None]) -> None:
+    doc = api.call("programs", "GET", "/programs/shop")[1]
+    bonus = {
+        "id": "thanks",
+        "name": "Thanks",
+        "trigger": "redemption",
+        "effects": [{"points": 20}, {"coupons": ["free-coffee"]}],
+    }
+    doc["campaigns"] = [*doc.get("campaigns", []), bonus]
+    doc = {k: v for k, v in doc.items() if k not in ("program_id", "version")}
+    assert api.call("programs", "PUT", "/programs/shop", doc)[0] == 200, doc
+    spent = redeem(api, "r1", reward_id="coffee")
+    assert spent["balance"] == 10150 - 300 + 20 and len(spent["coupons"]) == 2
+    status, reply = cancel(api, "r1")
+    assert status == 200 and (reply["points_restored"], reply["points_reversed"]) == (300, 20)
+    assert reply["coupons_revoked"] == [c["coupon_id"] for c in spent["coupons"]]
+    assert view(api)["points"]["balance"] == 10150 == sum(e["points"] for e in ledger(api))

@@ -169,11 +169,14 @@ def test_a_cancel_restores_into_the_buckets_and_gives_the_count_back() -> None:
     )
     change = Change.start(doc, member, NOW + timedelta(days=1))  # May 2nd wherever the program is
     taken = {"2026-04-30": 300, "2027-05-31": 200}  # April's has lapsed
-    assert spending.cancel(change, taken, "mug", 1, "redemption_cancel:r1") == (200, 300)
+    assert spending.cancel(change, taken, 0, "mug", 1, "redemption_cancel:r1") == (200, 300, 0)
     assert change.profile.buckets == {"2027-05-31": 300} and change.profile.redeemed == {"mug": 1, "cup": 1}
     assert [(e.type, e.points, e.balance_after) for e in change.entries] == [("restore", 200, 300)]
-    spending.cancel(change, {}, "cup", 1, "redemption_cancel:r2")
+    spending.cancel(change, {}, 0, "cup", 1, "redemption_cancel:r2")
     assert change.profile.redeemed == {"mug": 1} and len(change.entries) == 1  # nothing to restore: no entry
+    # What its campaigns gave is taken back, never below 0
+    assert spending.cancel(change, {"2027-05-31": 50}, 1000, None, 1, "redemption_cancel:r3") == (50, 0, 350)
+    assert change.balance == 0 and [e.type for e in change.entries[1:]] == ["restore", "reverse"]
     # A redemption from before the buckets were recorded: a fresh bucket, the program's expiry (12 months)
     assert spending.spent_from(change, None, 500) == {"2027-05-31": 500}
     assert spending.spent_from(change, {"2026-12-31": 5}, 500) == {"2026-12-31": 5}

@@ -667,6 +667,9 @@ class RedemptionCancelled(Model):
     status: Literal["cancelled"]
     points_restored: int = Field(description="points given back into the buckets they were spent from")
     points_lapsed: int = Field(description="points spent from buckets that have expired since: not given back")
+    points_reversed: int = Field(
+        0, description="points the redemption's campaigns gave, taken back (no lower than a balance of 0)"
+    )
     coupons_revoked: list[str] = Field([], description="the redemption's coupons, unused, taken back")
 
 

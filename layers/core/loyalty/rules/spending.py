@@ -93,17 +93,23 @@ def check_unused(coupon_ids: list[str], coupons: list[Coupon] | None, profile: P
     return [cid for cid in coupon_ids if found is None or cid in found]
 
 
-def cancel(change: Change, taken: dict[str, int], reward_id: str | None, quantity: int, ref: str) -> tuple[int, int]:
+def cancel(
+    change: Change, taken: dict[str, int], given: int, reward_id: str | None, quantity: int, ref: str
+) -> tuple[int, int, int]:
     """A redemption undone: its points back into the buckets they came from (a lapsed one gives
-    nothing) and its units off the member's count for `per_member_limit`. A grant budget it took is
-    left as it is: a budget counts what was given. Returns (restored, lapsed)."""
+    nothing), the points its campaigns `given` taken back (else redeem and cancel would farm them;
+    never below 0, as a refund's reversal) and its units off the member's count for
+    `per_member_limit`. A grant budget it took is left as it is: a budget counts what was given.
+    Returns (restored, lapsed, reversed)."""
     restored, lapsed = change.restore(taken, change.at, ref, "redemption cancelled")
+    reversed_ = min(given, change.balance)
+    change.debit("reverse", reversed_, change.at, ref, "redemption cancelled")
     redeemed = change.profile.redeemed
     if reward_id is not None and reward_id in redeemed:
         left = redeemed.pop(reward_id) - quantity
         if left > 0:
             redeemed[reward_id] = left
-    return restored, lapsed
+    return restored, lapsed, reversed_
 
 
 def allotments(stock: int) -> list[int]:

@@ -67,7 +67,7 @@ def redeem(
                 "fulfilment": reward.fulfilment,
                 "cash_minor": reward.cash_minor * body.quantity,
             }
-        campaigns.run(change, campaigns.Event("redemption", now, source))
+        given = sum(a.points for a in campaigns.run(change, campaigns.Event("redemption", now, source)))
         response = {
             "redemption_id": body.redemption_id,
             "points_spent": cost,
@@ -76,7 +76,7 @@ def redeem(
             **result,
         }
         write = MemberWrite(change=change, expected_version=profile.version, stock=stock)
-        return Built(write, RedemptionResult.model_validate(response), _undo_facts(change, source, stock))
+        return Built(write, RedemptionResult.model_validate(response), _undo_facts(change, source, stock, given))
 
     def on_stale(stale: Stale, write: MemberWrite) -> None:
         if "stock" in stale.failed and write.stock is not None:
@@ -85,10 +85,11 @@ def redeem(
     return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
 
 
-def _undo_facts(change: Change, source: str, stock: StockTake | None) -> dict[str, Any]:
-    """What a cancel gives back, kept on the redemption's reference: the buckets its points came
-    from, the stock shard its units left."""
-    return {"points_paid": change.spent.get(source, {})} | ({"stock_shard": stock.shard} if stock else {})
+def _undo_facts(change: Change, source: str, stock: StockTake | None, given: int) -> dict[str, Any]:
+    """What a cancel gives back and takes back, kept on the redemption's reference: the buckets its
+    points came from, the stock shard its units left, the points its campaigns gave."""
+    facts = {"points_paid": change.spent.get(source, {}), "points_given": given}
+    return facts | ({"stock_shard": stock.shard} if stock else {})
 
 
 # The profile, the redemption's reference and its answer, its coupons (None: not read).
@@ -126,7 +127,8 @@ def cancel(
         revoked = spending.check_unused([c.coupon_id for c in done.coupons], coupons, profile, now)
         change = Change.start(program, profile, now, attempt.exhausted)
         taken = spending.spent_from(change, found.get("points_paid"), done.points_spent)
-        restored, lapsed = spending.cancel(change, taken, done.reward_id, done.quantity, ref.source)
+        given = int(found.get("points_given", 0))  # unknown for a redemption from before: none taken back
+        restored, lapsed, reversed_ = spending.cancel(change, taken, given, done.reward_id, done.quantity, ref.source)
         shard = _return_shard(program, done, found, no_return)
         write = MemberWrite(
             change,
@@ -141,6 +143,7 @@ def cancel(
             status="cancelled",
             points_restored=restored,
             points_lapsed=lapsed,
+            points_reversed=reversed_,
             coupons_revoked=revoked,
         )
         return Built(write, result)
