@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from loyalty import clock
-from loyalty.store.keys import member_pk, ref_key
+from loyalty.store.keys import member_pk, ref_key, stock_key
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
 from tests.support import program
@@ -183,3 +183,20 @@ def test_what_the_redemptions_campaigns_gave_is_taken_back(api: Api, at: Callabl
     assert status == 200 and (reply["points_restored"], reply["points_reversed"]) == (300, 20)
     assert reply["coupons_revoked"] == [c["coupon_id"] for c in spent["coupons"]]
     assert view(api)["points"]["balance"] == 10150 == sum(e["points"] for e in ledger(api))
+
+
+def test_stock_goes_back_to_a_shard_that_took_it_or_nowhere(api: Api, at: Callable[[datetime], None]) -> None:
+    redeem(api, "m-a", reward_id="mug")  # the mug's 2 units: one in each of its 2 shards
+    redeem(api, "m-b", reward_id="mug")
+    # m-a from before the record: no points_paid, no shard; any shard that took a unit takes it back
+    ref = {k: {"S": v} for k, v in ref_key("shop", "redemption", "m-a").items()}
+    api.client.update_item(TableName="LoyaltyTable", Key=ref, UpdateExpression="REMOVE points_paid, stock_shard")
+    assert cancel(api, "m-a")[0] == 200
+    redeem(api, "m-c", reward_id="mug")
+    # m-b's shard no longer counts it (its item gone): the cancel goes through without it
+    for shard in (0, 1):
+        gone = {k: {"S": v} for k, v in stock_key("shop", "mug", shard).items()}
+        api.client.delete_item(TableName="LoyaltyTable", Key=gone)
+    status, reply = cancel(api, "m-b")
+    assert status == 200 and reply["points_restored"] == 2500
+    assert view(api)["points"]["balance"] == 10150 - 2500
