@@ -88,6 +88,10 @@ def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
         "BatchGetItem": 1,
         "TransactWriteItems": 1,
     }
+    # A cancel: the redemption's reference with the profile; its coupons are read only to name a used one.
+    one_write = {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert measure(calls, api, "redeem", "POST", f"{M}/redemptions/r2/cancel") == one_write
+    assert measure(calls, api, "redeem", "POST", f"{M}/redemptions/r2/cancel") == one_write  # a repeat
 
 
 def test_round_trips_checkout(api: Api, calls: Counter[str]) -> None:

@@ -39,6 +39,7 @@ ORDER = [
     "redeem-redemption",
     "redeem-redemption-me",
     "redeem-coupon-use",
+    "redeem-redemption-cancel",  # rd-1, whose coupon no till has used
     "checkout-put",
     "checkout-get",
     "checkout-cancel",

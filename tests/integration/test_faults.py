@@ -113,6 +113,11 @@ def _enrolled_and_bought(s: Store, pid: str, mid: str) -> None:
     _buy(s, pid, mid)
 
 
+def _enrolled_bought_and_redeemed(s: Store, pid: str, mid: str) -> None:
+    _enrolled_and_bought(s, pid, mid)
+    spending.redeem(s, pid, mid, Redeem(redemption_id=f"rd-{mid}", reward_id="coupon-5"), NOW)
+
+
 def _enrolled_with_card(s: Store, pid: str, mid: str) -> None:
     _enrol(s, pid, mid)
     _card(s, pid, mid)
@@ -160,6 +165,10 @@ OPERATIONS: dict[str, tuple[Step, Step]] = {
     "redemption": (
         _enrolled_and_bought,
         lambda s, p, m: spending.redeem(s, p, m, Redeem(redemption_id=f"rd-{m}", reward_id="coupon-5"), NOW),
+    ),
+    "redemption cancel": (
+        _enrolled_bought_and_redeemed,
+        lambda s, p, m: spending.cancel(s, p, m, f"rd-{m}", NOW),
     ),
     "coupon use": (
         _enrol,

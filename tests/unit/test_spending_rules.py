@@ -9,9 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty.errors import CouponUnavailable, LimitReached
-from loyalty.member import Coupon, Profile
+from loyalty.member import Coupon, Hold, Profile
 from loyalty.program import PointValue, Program, Reward
 from loyalty.rules import checkout, due, spending
+from loyalty.rules.posting import Change
 from tests.support import program
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -129,3 +130,53 @@ def test_due_days() -> None:
     assert due.remind_day(held, date(2026, 6, 25), None, "2026-06-20/2026-06-30") == "2026-06-20/2026-06-30"
     assert due.remind_day(held, date(2026, 6, 25), "2026-06-30", None) is None  # announced already
     assert due.expire_day({"9999-12-31": 3}) is None
+
+
+# ---- a redemption cancelled --------------------------------------------------------------------------
+
+
+def _coupon(cid: str, status: str = "available") -> Coupon:
+    until = NOW + timedelta(days=14)
+    return Coupon(
+        coupon_id=cid,
+        template_id="free-coffee",
+        name="Coffee",
+        kind="gift",
+        valid_from=NOW,
+        valid_until=until,
+        source="x",
+    ).model_copy(update={"status": status})
+
+
+def test_a_cancel_refuses_a_used_or_held_coupon_naming_it() -> None:
+    held = Hold(coupon_ids=["c2"], expires_at=NOW + timedelta(minutes=15))
+    member = Profile(program_id="p", member_id="m", enrolled_at=NOW, holds={"k1": held})
+    with pytest.raises(CouponUnavailable) as used:
+        spending.check_unused(["c1", "c2"], [_coupon("c1", "used"), _coupon("c2")], member, NOW)
+    assert used.value.details == [{"field": "coupon_id", "coupon_id": "c1", "status": "used"}]
+    with pytest.raises(CouponUnavailable) as refused:
+        spending.check_unused(["c1", "c2"], None, member, NOW)  # not read: the holds are on the profile
+    assert refused.value.details[0]["status"] == "held" and "c2" in refused.value.message
+    later = NOW + timedelta(minutes=15)  # the checkout's hold has ended
+    assert spending.check_unused(["c1", "c2"], None, member, later) == ["c1", "c2"]
+    assert spending.check_unused(["c1", "c2"], [_coupon("c2")], member, later) == ["c2"]  # c1 is gone
+
+
+def test_a_cancel_restores_into_the_buckets_and_gives_the_count_back() -> None:
+    doc = Program.model_validate(program("points-only"))
+    member = Profile(
+        program_id="p", member_id="m", enrolled_at=NOW, buckets={"2027-05-31": 100}, redeemed={"mug": 2, "cup": 1}
+    )
+    change = Change.start(doc, member, NOW + timedelta(days=1))  # May 2nd wherever the program is
+    taken = {"2026-04-30": 300, "2027-05-31": 200}  # April's has lapsed
+    assert spending.cancel(change, taken, 0, "mug", 1, "redemption_cancel:r1") == (200, 300, 0)
+    assert change.profile.buckets == {"2027-05-31": 300} and change.profile.redeemed == {"mug": 1, "cup": 1}
+    assert [(e.type, e.points, e.balance_after) for e in change.entries] == [("restore", 200, 300)]
+    spending.cancel(change, {}, 0, "cup", 1, "redemption_cancel:r2")
+    assert change.profile.redeemed == {"mug": 1} and len(change.entries) == 1  # nothing to restore: no entry
+    # What its campaigns gave is taken back, never below 0
+    assert spending.cancel(change, {"2027-05-31": 50}, 1000, None, 1, "redemption_cancel:r3") == (50, 0, 350)
+    assert change.balance == 0 and [e.type for e in change.entries[1:]] == ["restore", "reverse"]
+    # A redemption from before the buckets were recorded: a fresh bucket, the program's expiry (12 months)
+    assert spending.spent_from(change, None, 500) == {"2027-05-31": 500}
+    assert spending.spent_from(change, {"2026-12-31": 5}, 500) == {"2026-12-31": 5}

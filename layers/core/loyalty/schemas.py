@@ -735,6 +735,21 @@ class RedemptionResult(Model):
     deduction_minor: int = Field(0, description="money off the order for a deduction at checkout")
 
 
+class RedemptionCancel(Body):
+    """No fields: the cancel names its redemption in the path (its request fingerprint, for once)."""
+
+
+class RedemptionCancelled(Model):
+    redemption_id: str
+    status: Literal["cancelled"]
+    points_restored: int = Field(description="points given back into the buckets they were spent from")
+    points_lapsed: int = Field(description="points spent from buckets that have expired since: not given back")
+    points_reversed: int = Field(
+        0, description="points the redemption's campaigns gave, taken back (no lower than a balance of 0)"
+    )
+    coupons_revoked: list[str] = Field([], description="the redemption's coupons, unused, taken back")
+
+
 class CouponUseResult(Model):
     coupon_id: str
     discount_minor: int

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .. import clock
 from ..program import Id
 from ..runtime import metrics, store
-from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionResult
+from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionCancelled, RedemptionResult
 from ..usecases import spending
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
@@ -20,6 +20,7 @@ from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 CouponId = Annotated[Id, Path(description="coupon id")]
+RedemptionId = Annotated[Id, Path(description="redemption id (the server's: a member's own redemption is not one)")]
 REDEEM_ERRORS = {
     404: "not_found: unknown program, member or reward",
     409: "insufficient_points, out_of_stock, limit_reached, idempotency_conflict or conflict; nothing changed",
@@ -61,6 +62,30 @@ def _redeem(program_id: str, who: str, body: Redeem, by_member: bool) -> Respons
 )
 def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]:
     return _redeem(program_id, member_id(router), body, by_member=True)
+
+
+@router.post(
+    f"{MEMBER}/redemptions/<redemption_id>/cancel",
+    summary="Cancel a redemption",
+    description="No body is read. Undoes a redemption none of whose coupons is used (or held by an open checkout): "
+    "its points come back into the buckets they were spent from (`points_lapsed`: those of buckets expired since), "
+    "its coupons are revoked, its stock and the member's `per_member_limit` count given back; a reward's grant "
+    "budget keeps what it counted. Exactly once: a repeat answers the same.",
+    tags=["spending"],
+    responses=responses(
+        200,
+        "cancelled (or a repeat: the first answer)",
+        errors={
+            404: "not_found: unknown program, member, or redemption (another member's included)",
+            409: "coupon_unavailable (a coupon of the redemption is used or held; `details` name it) or conflict",
+        },
+    ),
+)
+def cancel_redemption(program_id: ProgramId, member_id: MemberId, redemption_id: RedemptionId) -> RedemptionCancelled:
+    outcome = spending.cancel(store(), program_id, member_id, redemption_id, clock.now())
+    if outcome.created:
+        metrics.add_metric(name="PointsRestored", unit=MetricUnit.Count, value=outcome.result.points_restored)
+    return outcome.result
 
 
 @router.post(

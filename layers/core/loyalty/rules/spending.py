@@ -7,6 +7,7 @@ from datetime import datetime
 from ..errors import CouponUnavailable, LimitReached, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
+from . import buckets, holds
 from .posting import Change
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
@@ -63,6 +64,52 @@ def redeem(change: Change, reward: Reward, quantity: int, ref: str) -> int:
     change.give_coupons(reward.grant.coupons * quantity, change.at, ref)
     change.profile.redeemed[reward.id] = change.profile.redeemed.get(reward.id, 0) + quantity
     return cost
+
+
+def spent_from(change: Change, recorded: dict[str, int] | None, points_spent: int) -> dict[str, int]:
+    """The buckets a redemption's points came from (`recorded` from `Change.spent` at redeem time); a
+    redemption written before they were recorded gives its points back as a fresh bucket with the
+    program's expiry, as if earned today."""
+    if recorded is not None:
+        return recorded
+    return {buckets.expires_on(change.today, change.program.points.expiry): points_spent} if points_spent else {}
+
+
+def check_unused(coupon_ids: list[str], coupons: list[Coupon] | None, profile: Profile, at: datetime) -> list[str]:
+    """The coupons a cancelled redemption revokes: all of them, or 409 coupon_unavailable naming the
+    first one used, or held by an open checkout (a cancel undoes only what nothing has used).
+    `coupons`: as read, or None when not read (the revocation's condition checks they are unused);
+    one no longer there has nothing to revoke."""
+    found = {c.coupon_id: c for c in coupons} if coupons is not None else None
+    for cid in coupon_ids:
+        coupon = found.get(cid) if found is not None else None
+        status = "used" if coupon is not None and coupon.status == "used" else None
+        status = status or (None if holds.check_coupon_free(profile, cid, at) else "held")
+        if status:
+            raise CouponUnavailable(
+                f"coupon {cid!r} of the redemption is {status}: it cannot be cancelled",
+                [{"field": "coupon_id", "coupon_id": cid, "status": status}],
+            )
+    return [cid for cid in coupon_ids if found is None or cid in found]
+
+
+def cancel(
+    change: Change, taken: dict[str, int], given: int, reward_id: str | None, quantity: int, ref: str
+) -> tuple[int, int, int]:
+    """A redemption undone: its points back into the buckets they came from (a lapsed one gives
+    nothing), the points its campaigns `given` taken back (else redeem and cancel would farm them;
+    never below 0, as a refund's reversal) and its units off the member's count for
+    `per_member_limit`. A grant budget it took is left as it is: a budget counts what was given.
+    Returns (restored, lapsed, reversed)."""
+    restored, lapsed = change.restore(taken, change.at, ref, "redemption cancelled")
+    reversed_ = min(given, change.balance)
+    change.debit("reverse", reversed_, change.at, ref, "redemption cancelled")
+    redeemed = change.profile.redeemed
+    if reward_id is not None and reward_id in redeemed:
+        left = redeemed.pop(reward_id) - quantity
+        if left > 0:
+            redeemed[reward_id] = left
+    return restored, lapsed, reversed_
 
 
 def allotments(stock: int) -> list[int]:

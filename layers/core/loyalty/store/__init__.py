@@ -21,7 +21,7 @@ from .programs import MAX_PROGRAM_BYTES, Programs, document_text
 from .runs import Runs
 from .stats import Stats
 from .table import THROTTLED, RefExists, Stale, TooLarge
-from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockTake, Writes
+from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockReturn, StockTake, Writes
 
 
 class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs):
@@ -43,6 +43,7 @@ __all__ = [
     "RefExists",
     "RefUpdate",
     "Stale",
+    "StockReturn",
     "StockTake",
     "Store",
     "TooLarge",

@@ -40,7 +40,7 @@ class Reads(Table):
         profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
         found = next((i for i in items if i["pk"] == ref["pk"]), None)
         coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
-        return (_profile(profile) if profile else None), found, coupons
+        return (_profile(profile) if profile else None), (unpacked_ref(found) if found else None), coupons
 
     def get_member_and_budgets(self, pid: str, mid: str, budgets: list[str]) -> tuple[Profile | None, dict[str, int]]:
         """The profile and what each of these budgets has given (budget key -> taken; 0 when never

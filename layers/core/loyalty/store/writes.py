@@ -95,6 +95,15 @@ class StockTake:
 
 
 @dataclass
+class StockReturn:
+    """Give `quantity` back to the stock shard a redemption took it from (a redemption cancelled)."""
+
+    reward_id: str
+    shard: int
+    quantity: int
+
+
+@dataclass
 class CouponUse:
     member_id: str
     coupon_id: str
@@ -127,6 +136,7 @@ class MemberWrite:
     ref: Ref | None = None
     ref_updates: list[RefUpdate] = field(default_factory=list)
     stock: StockTake | None = None
+    stock_return: StockReturn | None = None
     coupon_uses: list[CouponUse] = field(default_factory=list)
     checkout: Checkout | None = None  # a checkout as priced now (its holds move with the profile)
     # Only these of the checkout's fields changed (a confirm, a cancel): an Update of them, not the item again
@@ -235,6 +245,19 @@ def budget_takes(table: str, pid: str, takes: dict[str, tuple[int, int]]) -> lis
 
 def stock_take(table: str, pid: str, take: StockTake) -> Labelled:
     return "stock", _take(table, stock_key(pid, take.reward_id, take.shard), ":q", take.quantity, take.allotment)
+
+
+def stock_return(table: str, pid: str, give: StockReturn) -> Labelled:
+    """Refused when the shard holds fewer taken than given back (its stock was never taken, or the
+    item is gone): the caller cancels without it rather than count stock that was not there."""
+    update = {
+        "TableName": table,
+        "Key": dump(stock_key(pid, give.reward_id, give.shard)),
+        "UpdateExpression": "SET taken = taken - :q",
+        "ConditionExpression": "taken >= :q",
+        "ExpressionAttributeValues": dump({":q": give.quantity}),
+    }
+    return "stock_return", {"Update": update}
 
 
 def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
@@ -398,6 +421,8 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     items += [ref_update(table, pid, upd) for upd in write.ref_updates]
     if write.stock is not None:
         items.append(stock_take(table, pid, write.stock))
+    if write.stock_return is not None:
+        items.append(stock_return(table, pid, write.stock_return))
     items += [coupon_use(table, pid, use) for use in write.coupon_uses]
     items += coupons_usable(table, pid, write)
     if write.checkout is not None:

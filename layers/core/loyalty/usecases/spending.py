@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from typing import Any
 
 from .. import clock
 from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock, ValidationFailed
@@ -11,8 +12,16 @@ from ..member import Coupon, Profile
 from ..program import Program
 from ..rules import campaigns, checkout, holds, spending
 from ..rules.posting import Change
-from ..schemas import CouponUseBody, CouponUseResult, OrderItem, Redeem, RedemptionResult
-from ..store import CouponUse, MemberWrite, Stale, StockTake, Store, coupon_use_id
+from ..schemas import (
+    CouponUseBody,
+    CouponUseResult,
+    OrderItem,
+    Redeem,
+    RedemptionCancel,
+    RedemptionCancelled,
+    RedemptionResult,
+)
+from ..store import CouponRevoke, CouponUse, MemberWrite, Stale, StockReturn, StockTake, Store, coupon_use_id
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
@@ -58,7 +67,7 @@ def redeem(
                 "fulfilment": reward.fulfilment,
                 "cash_minor": reward.cash_minor * body.quantity,
             }
-        campaigns.run(change, campaigns.Event("redemption", now, source))
+        given = sum(a.points for a in campaigns.run(change, campaigns.Event("redemption", now, source)))
         response = {
             "redemption_id": body.redemption_id,
             "points_spent": cost,
@@ -67,13 +76,98 @@ def redeem(
             **result,
         }
         write = MemberWrite(change=change, expected_version=profile.version, stock=stock)
-        return Built(write, RedemptionResult.model_validate(response))
+        return Built(write, RedemptionResult.model_validate(response), _undo_facts(change, source, stock, given))
 
     def on_stale(stale: Stale, write: MemberWrite) -> None:
         if "stock" in stale.failed and write.stock is not None:
             empty_shards.add(write.stock.shard)
 
     return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
+
+
+def _undo_facts(change: Change, source: str, stock: StockTake | None, given: int) -> dict[str, Any]:
+    """What a cancel gives back and takes back, kept on the redemption's reference: the buckets its
+    points came from, the stock shard its units left, the points its campaigns gave."""
+    facts = {"points_paid": change.spent.get(source, {}), "points_given": given}
+    return facts | ({"stock_shard": stock.shard} if stock else {})
+
+
+# The profile, the redemption's reference and its answer, its coupons (None: not read).
+CancelState = tuple[Profile, dict[str, Any], RedemptionResult, list[Coupon] | None]
+
+
+def cancel(
+    store: Store, program_id: str, member_id: str, redemption_id: str, now: datetime
+) -> Outcome[RedemptionCancelled]:
+    """Undoes a redemption none of whose coupons is used or held, exactly once (its own reference,
+    `redemption_cancel`): points restored, coupons revoked (on condition they are still unused, so a
+    till using one meanwhile makes one of the two fail), stock and the member's count given back.
+    1 BatchGetItem (profile + the redemption's reference) + 1 TransactWriteItems; the coupons are
+    read only when a revocation found one used, to name it."""
+    program = programs.load(store, program_id)
+    ref = RefKey("redemption_cancel", redemption_id, member_id)
+    read_coupons: list[bool] = []  # a revocation failed: read the coupons, to name the used one
+    no_return: set[int] = set()  # stock shards found holding less than the units given back
+
+    def read() -> CancelState:
+        profile, found = store.get_member_and_ref(program_id, member_id, "redemption", redemption_id)
+        if profile is None:
+            raise missing(member_id)
+        if found is None or found.get("member_id") != member_id:
+            raise NotFound(
+                f"redemption {redemption_id!r} not found for this member",
+                [{"field": "redemption_id", "message": "unknown redemption"}],
+            )
+        done = RedemptionResult.model_validate_json(found["response"])
+        ids = [c.coupon_id for c in done.coupons]
+        return profile, found, done, store.get_coupons(program_id, member_id, ids) if read_coupons else None
+
+    def build(state: CancelState, attempt: Attempt) -> Built[RedemptionCancelled]:
+        profile, found, done, coupons = state
+        revoked = spending.check_unused([c.coupon_id for c in done.coupons], coupons, profile, now)
+        change = Change.start(program, profile, now, attempt.exhausted)
+        taken = spending.spent_from(change, found.get("points_paid"), done.points_spent)
+        given = int(found.get("points_given", 0))  # unknown for a redemption from before: none taken back
+        restored, lapsed, reversed_ = spending.cancel(change, taken, given, done.reward_id, done.quantity, ref.source)
+        shard = _return_shard(program, done, found, no_return)
+        write = MemberWrite(
+            change,
+            profile.version,
+            revoke=CouponRevoke(revoked, clock.iso(now)) if revoked else None,
+            stock_return=StockReturn(done.reward_id, shard, done.quantity)
+            if done.reward_id and shard is not None
+            else None,
+        )
+        result = RedemptionCancelled(
+            redemption_id=redemption_id,
+            status="cancelled",
+            points_restored=restored,
+            points_lapsed=lapsed,
+            points_reversed=reversed_,
+            coupons_revoked=revoked,
+        )
+        return Built(write, result)
+
+    def on_stale(stale: Stale, write: MemberWrite) -> None:
+        if "coupon" in stale.failed:
+            read_coupons.append(True)
+        if "stock_return" in stale.failed and write.stock_return is not None:
+            no_return.add(write.stock_return.shard)
+
+    return once(store, program_id, ref, RedemptionCancel(), RedemptionCancelled, build, read, on_stale)
+
+
+def _return_shard(program: Program, done: RedemptionResult, found: dict[str, Any], refused: set[int]) -> int | None:
+    """The stock shard a cancel gives the units back to: the one recorded at redeem time; for a
+    redemption written before that record (no `points_paid` either), any shard of the reward's
+    stock that took as many (what counts is the shards' sum). None: no stock to give back."""
+    if "points_paid" in found:
+        shards = [int(found["stock_shard"])] if "stock_shard" in found else []
+    else:
+        reward = program.reward(done.reward_id) if done.reward_id else None
+        stock = reward.stock if reward is not None else None
+        shards = list(range(len(spending.allotments(stock)))) if stock is not None else []
+    return next((i for i in shards if i not in refused), None)
 
 
 def use_coupon(
