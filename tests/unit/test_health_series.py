@@ -36,3 +36,13 @@ def test_each_day_shows_its_money_off_by_source() -> None:
         {"member_price": 0, "campaigns": 0, "coupons": 0, "points": 0},
         {"member_price": 800, "campaigns": 0, "coupons": 0, "points": 500},
     ]
+
+
+def test_points_that_came_back_count_in_the_liability_of_their_day() -> None:
+    by_day = {
+        "2026-11-02": {"points_earned": 100, "points_redeemed": 60},
+        "2026-11-03": {"points_restored": 60},  # the redemption cancelled, or the order refunded
+    }
+    rows = health.series(by_day, {"points": 100}, date(2026, 11, 1), date(2026, 11, 3))
+    assert [r["points_liability"] for r in rows] == [0, 40, 100]
+    assert rows[2]["points_restored"] == 60

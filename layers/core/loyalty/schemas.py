@@ -848,6 +848,9 @@ class HealthDay(Model):
     points_expired: int
     points_reversed: int
     points_adjusted: int = Field(description="signed: adjustments, imports, erasures")
+    points_restored: int = Field(
+        0, description="points spent that came back (a refund of an order paid with points, a redemption cancelled)"
+    )
     coupons_issued: int
     coupons_used: int
     discount_minor: DiscountsBySource

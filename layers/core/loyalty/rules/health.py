@@ -45,7 +45,13 @@ CAMPAIGN_COUNTERS = (
 # Per campaign, net of refunds: the points refunds took back of what it gave on their orders (the
 # order's reference keeps them by campaign), and its coupons a full refund revoked.
 CAMPAIGN_REFUND_COUNTERS = ("points_reversed", "coupons_revoked")
-_CREDITS = {"welcome": "points_earned", "earn": "points_earned", "activity": "points_earned", "bonus": "points_earned"}
+_CREDITS = {
+    "welcome": "points_earned",
+    "earn": "points_earned",
+    "activity": "points_earned",
+    "bonus": "points_earned",
+    "restore": "points_restored",
+}
 _DEBITS = {"redeem": "points_redeemed", "expire": "points_expired", "reverse": "points_reversed"}
 
 
@@ -249,6 +255,7 @@ DAY_COUNTERS = (
     "points_expired",
     "points_reversed",
     "points_adjusted",
+    "points_restored",
     "coupons_issued",
     "coupons_used",
 )
@@ -256,7 +263,8 @@ DAY_COUNTERS = (
 
 def _net_points(row: dict[str, Any]) -> int:
     n = {k: int(row.get(k, 0)) for k in DAY_COUNTERS}
-    return n["points_earned"] - n["points_redeemed"] - n["points_expired"] - n["points_reversed"] + n["points_adjusted"]
+    spent = n["points_redeemed"] - n["points_restored"]  # points spent that came back (a refund, a cancel)
+    return n["points_earned"] - spent - n["points_expired"] - n["points_reversed"] + n["points_adjusted"]
 
 
 def series(by_day: dict[str, dict[str, Any]], total: dict[str, Any], start: date, end: date) -> list[dict[str, Any]]:
