@@ -37,10 +37,11 @@ def total(pending: list[Pending], ref: str | None = None) -> int:
     return sum(p.points for p in pending if ref is None or p.ref == ref)
 
 
-def view(pending: list[Pending], today: date) -> list[dict[str, object]]:
-    """The member view's `points.pending`: still waiting as of `today`, one row per order and day."""
+def view(pending: list[Pending]) -> list[dict[str, object]]:
+    """The member view's `points.pending`: not credited yet (a row whose day has come is credited by the
+    member's next write or the points run, whichever first), one row per order and day."""
     rows: dict[tuple[str, str], int] = {}
-    for p in split(pending, today)[0]:
+    for p in pending:
         rows[(p.available_on, p.ref)] = rows.get((p.available_on, p.ref), 0) + p.points
     return [{"points": n, "available_on": day, "ref": ref} for (day, ref), n in sorted(rows.items())]
 

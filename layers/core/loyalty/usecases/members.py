@@ -169,8 +169,6 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
     """The member view of the contract. Expired buckets are left out even before the sweep runs."""
     today = clock.local_date(now, program.zone)
     live, _ = buckets.split_expired(profile.buckets, today)
-    # Pending points whose day has come are spendable even before a write or the points run credits them.
-    released = pending.total(pending.split(profile.pending, today)[1])
     tier = None
     level = program.level(profile.tier_id)
     if program.tiers is not None and level is not None:
@@ -193,11 +191,12 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
             "tier": tier,
             "growth": growth.window_growth(program, profile, today) if program.tiers and program.tiers.growth else None,
             "points": {
-                "balance": buckets.total(live) + released,
-                "lifetime_earned": profile.lifetime_earned + released,
+                # The ledger's: pending points, due or not, count once credited (API.md "Pending points").
+                "balance": buckets.total(live),
+                "lifetime_earned": profile.lifetime_earned,
                 "held": min(holds.held_points(profile, now), buckets.total(live)),
                 "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
-                "pending": pending.view(profile.pending, today),
+                "pending": pending.view(profile.pending),
             },
             "rfm": _rfm(program, profile, today),
             "paid_cards": [
