@@ -200,3 +200,26 @@ def test_stock_goes_back_to_a_shard_that_took_it_or_nowhere(api: Api, at: Callab
     status, reply = cancel(api, "m-b")
     assert status == 200 and reply["points_restored"] == 2500
     assert view(api)["points"]["balance"] == 10150 - 2500
+
+
+def test_buy_spend_refund_and_cancel_never_leave_the_member_better_off(
+    api: Api, at: Callable[[datetime], None]
+) -> None:
+    """The order's points spent on a reward, the order refunded in full (what was spent cannot be taken
+    back: points_unrecovered), then the reward cancelled: the points it gives back settle what the
+    member still owes first (found by the acceptance run: it ended 400 points up)."""
+    m2 = "/programs/shop/members/m2"
+    start = api.call("members", "GET", m2)[1]["points"]["balance"]
+    assert api.call("earn", "POST", f"{m2}/purchases", {"order_id": "o2", "amount_minor": 100000})[0] == 201
+    earned = api.call("members", "GET", m2)[1]["points"]["balance"] - start
+    status, spent = api.call("redeem", "POST", f"{m2}/redemptions", {"redemption_id": "r2", "reward_id": "coffee"})
+    assert status == 201, spent
+    status, refunded = api.call(
+        "earn", "POST", f"{m2}/refunds", {"refund_id": "f2", "order_id": "o2", "amount_minor": 100000}
+    )
+    assert status == 201 and refunded["points_unrecovered"] == earned - (start + earned - spent["points_spent"])
+    assert cancel(api, "r2", m2)[0] == 200
+    after = api.call("members", "GET", m2)[1]["points"]["balance"]
+    assert after == start  # not start + what the refund could not take back
+    entries = api.call("members", "GET", f"{m2}/ledger", query={"limit": "100"})[1]["entries"]
+    assert sum(e["points"] for e in entries) == after

@@ -126,6 +126,7 @@ class Profile(Model):
     imported: str | None = None  # the import that brought the member in (a repeat of its line is no skip)
     returning: bool = False  # its id was a member's before (erased since): no welcome, no first-order bonus
     holds: dict[str, Hold] = {}  # checkout id -> what that open checkout holds (rules/holds.py)
+    points_owed: int = 0  # points refunds could not take back (spent already): settled by points given back
     pending: list[Pending] = []  # purchases' points inside the return window (rules/pending.py)
 
     @property

@@ -505,6 +505,9 @@ class PendingPoints(Model):
 class PointsView(Model):
     balance: int
     lifetime_earned: int
+    owed: int = Field(
+        0, description="points refunds could not take back (spent already): points given back settle them first"
+    )
     held: int = Field(
         0, description="of the balance, what open checkouts hold (not spendable elsewhere until they end)"
     )

@@ -198,9 +198,15 @@ class Change:
     def restore(self, taken: dict[str, int], at: datetime, ref: str, reason: str | None = None) -> tuple[int, int]:
         """Points spent coming back (a refund of an order paid with points, a redemption cancelled) into
         the buckets they were taken from (`taken`: expires_on -> points, as `spent` recorded them); a
-        bucket past its expiry restores nothing. One `restore` entry; returns (restored, lapsed). Not
-        lifetime earned: they were earned once already."""
+        bucket past its expiry restores nothing, and what the member still owes (`points_owed`: points a
+        refund could not take back, spent already) is settled first, so that buy, spend, refund and
+        cancel never leave it better off. One `restore` entry; returns (restored, lapsed). Not lifetime
+        earned: they were earned once already."""
         live, lapsed = buckets.split_expired({day: n for day, n in taken.items() if n > 0}, self.today)
+        settled = min(self.profile.points_owed, buckets.total(live))
+        if settled:
+            self.profile.points_owed -= settled
+            live = buckets.take(live, settled)
         if live:
             for day, n in live.items():
                 self.profile.buckets = buckets.add(self.profile.buckets, day, n)

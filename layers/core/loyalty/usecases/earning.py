@@ -289,6 +289,13 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
 
 
+def _growth_back(change: Change, order: dict[str, Any], r: refunds.Refunded) -> tuple[int, int]:
+    """(growth reversed before, this refund's): an order of 0 gave no growth by its money."""
+    if not order["order_minor"]:
+        return int(order.get("growth_reversed", 0)), 0
+    return growth.refund(change, order, r.refunded_minor)
+
+
 def _refund_write(
     change: Change,
     version: int,
@@ -310,12 +317,10 @@ def _refund_write(
     before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
     from_tier = p.tier_id
     earning.record_refund(change, order["order_month"], r.amount_minor, r.full)
-    growth_before, growth_owed = (
-        growth.refund(change, order, r.refunded_minor)
-        if order["order_minor"]
-        else (int(order.get("growth_reversed", 0)), 0)  # an order of 0 gave no growth by its money
-    )
+    growth_before, growth_owed = _growth_back(change, order, r)
     undone = tiers.undo_upgrade(change, order.get("upgrade"), coupons, before, ref, at)
+    unrecovered = owed - cancelled - taken + (undone.points_unrecovered if undone else 0)
+    p.points_owed += unrecovered  # spent already: what is given back later settles it first (Change.restore)
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
     if undone is not None:
@@ -329,7 +334,7 @@ def _refund_write(
         "points_reversed": taken + (undone.points_reversed if undone else 0),
         "balance": change.balance,
         "pending_cancelled": cancelled,
-        "points_unrecovered": owed - cancelled - taken + (undone.points_unrecovered if undone else 0),
+        "points_unrecovered": unrecovered,
         "points_restored": restored,
         "points_lapsed": lapsed,
         "tier": p.tier_id,

@@ -194,6 +194,7 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
                 # The ledger's: pending points, due or not, count once credited (API.md "Pending points").
                 "balance": buckets.total(live),
                 "lifetime_earned": profile.lifetime_earned,
+                "owed": profile.points_owed,
                 "held": min(holds.held_points(profile, now), buckets.total(live)),
                 "expiring": [{"points": p, "expires_on": d} for d, p in sorted(live.items()) if d != buckets.NEVER],
                 "pending": pending.view(profile.pending),
