@@ -153,4 +153,5 @@ def coupons_back(order: dict[str, Any], r: Refunded) -> tuple[list[str], list[st
     campaigns gave (to revoke), as its reference lists them; nothing before it is full."""
     if not r.full:
         return [], []
-    return list(order.get("coupons_used") or []), list(order.get("campaign_coupons") or [])
+    used = [*(order.get("coupons_used") or []), *(order.get("till_coupons") or [])]  # at its checkout, at a till
+    return list(dict.fromkeys(used)), list(order.get("campaign_coupons") or [])

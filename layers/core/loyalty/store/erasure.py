@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 from ..member import AuditEntry, LedgerEntry, Profile
 from ..program import TRANSACTION_ITEMS
 from .codec import dump, load
-from .keys import PROFILE_SK, coupon_use_id, due_sk, erased_key, former_key, key, member_pk, ref_key
+from .keys import PROFILE_SK, TILL_COUPONS, coupon_use_id, due_sk, erased_key, former_key, key, member_pk, ref_key
 from .reads import Reads
 from .table import NEW, Stale
 from .writes import CouponRevoke, Labelled, audit_put, coupon_revokes, entry_puts
@@ -239,10 +239,16 @@ def _own_refs(items: list[dict[str, Any]], mid: str) -> set[tuple[str, str]]:
     """The references of the member's own writes (a member route's: its audit names the member as
     the actor), keyed in its own id space."""
     actor = f"member:{mid}"
-    return {
+    own = {
         (str(i["what"]), str(i["client_id"]))
         for i in items
         if str(i["sk"]).startswith("AUDIT#") and i.get("client_id") and i.get("actor") == actor
+    }
+    # The orders its coupons were used on at a till: their markers are keyed under its id too.
+    return own | {
+        (TILL_COUPONS, str(i["used_order_id"]))
+        for i in items
+        if str(i["sk"]).startswith("COUPON#") and i.get("used_order_id")
     }
 
 

@@ -16,6 +16,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...); a
                                                    coupon's use: id {mid}:{coupon_id} (coupon_use_id)
   REF#{pid}#{kind}#ME#{mid}#{id}  REF              a member's own write (a member route): its id is the member's
+  REF#{pid}#till_coupons#ME#{mid}#{order_id}  REF  the coupons used at a till on an order (TILL_COUPONS): a full
+                                                   refund of the order reads them with its reference
   STOCK#{pid}#{reward}#{n} STOCK                   a reward's stock, in shards
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
@@ -119,6 +121,9 @@ def ref_key(pid: str, kind: str, ref_id: str, member: str | None = None) -> dict
     if member is not None:
         return {"pk": f"REF#{pid}#{kind}#ME#{member}#{ref_id}", "sk": "REF"}
     return {"pk": f"REF#{pid}#{kind}#{ref_id}", "sk": "REF"}
+
+
+TILL_COUPONS = "till_coupons"  # ref kind: the coupons used at a till on an order (ref_key(pid, it, order, mid))
 
 
 def coupon_use_id(mid: str, coupon_id: str) -> str:

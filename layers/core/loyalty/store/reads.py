@@ -6,7 +6,7 @@ from typing import Any
 
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile
 from .codec import CHECKOUT_TEXT, decode_cursor, dump, encode_cursor, from_text, load, unpacked_ref
-from .keys import PROFILE_SK, budget_key, checkout_sk, coupon_sk, key, member_pk, ref_key
+from .keys import PROFILE_SK, TILL_COUPONS, budget_key, checkout_sk, coupon_sk, key, member_pk, ref_key
 from .table import Table
 
 
@@ -31,16 +31,20 @@ class Reads(Table):
         self, pid: str, mid: str, kind: str, ref_id: str, coupon_ids: list[str]
     ) -> tuple[Profile | None, dict[str, Any] | None, list[Coupon]]:
         """Profile, one reference and those of the coupons that exist, in a single round trip
-        (BatchGetItem, strongly consistent) while they fit in one call's 100 keys."""
+        (BatchGetItem, strongly consistent) while they fit in one call's 100 keys. An order's
+        reference comes with `till_coupons`: the coupons used on it at a till (keys.TILL_COUPONS)."""
         pk = member_pk(pid, mid)
-        ref = ref_key(pid, kind, ref_id)
-        keys = [key(pk, PROFILE_SK), dump(ref)]
+        ref, till = ref_key(pid, kind, ref_id), ref_key(pid, TILL_COUPONS, ref_id, mid)
+        keys = [key(pk, PROFILE_SK), dump(ref)] + ([dump(till)] if kind == "order" else [])
         keys += [key(pk, coupon_sk(cid)) for cid in sorted(set(coupon_ids))]
         items = self._batch_get(keys)
         profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
-        found = next((i for i in items if i["pk"] == ref["pk"]), None)
+        found = next((unpacked_ref(i) for i in items if i["pk"] == ref["pk"]), None)
+        used = next((sorted(i["coupon_ids"]) for i in items if i["pk"] == till["pk"]), [])
+        if found is not None and used:
+            found["till_coupons"] = used
         coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
-        return (_profile(profile) if profile else None), (unpacked_ref(found) if found else None), coupons
+        return (_profile(profile) if profile else None), found, coupons
 
     def get_member_and_budgets(self, pid: str, mid: str, budgets: list[str]) -> tuple[Profile | None, dict[str, int]]:
         """The profile and what each of these budgets has given (budget key -> taken; 0 when never

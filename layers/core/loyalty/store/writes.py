@@ -18,10 +18,12 @@ from ..program import TRANSACTION_ITEMS, Program
 from .codec import CHECKOUT_TEXT, as_text, dump, load, packed, unpacked_ref
 from .keys import (
     PROFILE_SK,
+    TILL_COUPONS,
     audit_sk,
     budget_key,
     checkout_sk,
     coupon_sk,
+    coupon_use_id,
     due_keys,
     due_sk,
     erased_key,
@@ -110,6 +112,7 @@ class CouponUse:
     order_id: str
     at: str
     discount_minor: int = 0
+    at_till: bool = False  # used at a till (not by a checkout): the order's till marker names it
 
 
 @dataclass
@@ -333,6 +336,18 @@ def coupon_use(table: str, pid: str, use: CouponUse) -> Labelled:
     return _unused_coupon(table, member_pk(pid, use.member_id), use.coupon_id, sets, values, USABLE)
 
 
+def till_marker(table: str, pid: str, use: CouponUse) -> Labelled:
+    """The coupons used at a till on an order, by the order (keys.TILL_COUPONS): its full refund reads
+    them with the order's reference (a till's use names the order only on the coupon)."""
+    update = {
+        "TableName": table,
+        "Key": dump(ref_key(pid, TILL_COUPONS, use.order_id, use.member_id)),
+        "UpdateExpression": "SET coupon_ids = list_append(if_not_exists(coupon_ids, :none), :c)",
+        "ExpressionAttributeValues": dump({":c": [use.coupon_id], ":none": []}),
+    }
+    return "till", {"Update": update}
+
+
 def coupons_usable(table: str, pid: str, write: MemberWrite) -> list[Labelled]:
     """A checkout holds only coupons still unused and unrevoked when it commits."""
     if not write.coupons_free:
@@ -391,11 +406,15 @@ def coupon_revokes(table: str, pk: str, revoke: CouponRevoke) -> list[Labelled]:
     return [_unused_coupon(table, pk, coupon_id, sets, values) for coupon_id in revoke.coupon_ids]
 
 
-def coupon_restores(table: str, pk: str, restore: CouponRestore) -> list[Labelled]:
+def coupon_restores(table: str, pid: str, mid: str, restore: CouponRestore) -> list[Labelled]:
+    """Each coupon available again, and the reference of its use at a till (if it had one) gone, so
+    it can be used at a till again (a new use would otherwise meet the old use's reference)."""
     sets = "SET #st = :available REMOVE used_at, used_order_id, discount_minor"
     values = {":available": "available", ":used": "used", ":order": restore.order_id}
     condition = "#st = :used AND used_order_id = :order"
-    return [_unused_coupon(table, pk, cid, sets, values, condition) for cid in restore.coupon_ids]
+    out = [_unused_coupon(table, member_pk(pid, mid), cid, sets, values, condition) for cid in restore.coupon_ids]
+    uses = [dump(ref_key(pid, "coupon_use", coupon_use_id(mid, cid))) for cid in restore.coupon_ids]
+    return out + [("coupon_use", {"Delete": {"TableName": table, "Key": k}}) for k in uses]
 
 
 def audit_put(table: str, pid: str, mid: str, entry: AuditEntry) -> Labelled:
@@ -424,6 +443,7 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     if write.stock_return is not None:
         items.append(stock_return(table, pid, write.stock_return))
     items += [coupon_use(table, pid, use) for use in write.coupon_uses]
+    items += [till_marker(table, pid, use) for use in write.coupon_uses if use.at_till]
     items += coupons_usable(table, pid, write)
     if write.checkout is not None:
         items.append(checkout_put(table, pid, write.checkout, write.checkout_changed))
@@ -432,7 +452,7 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
     if write.revoke is not None and change is not None:
         items += coupon_revokes(table, member_pk(pid, change.profile.member_id), write.revoke)
     if write.restore is not None and change is not None:
-        items += coupon_restores(table, member_pk(pid, change.profile.member_id), write.restore)
+        items += coupon_restores(table, pid, change.profile.member_id, write.restore)
     if write.audit is not None:
         items.append(audit_put(table, pid, audit_member(write), write.audit))
     return items

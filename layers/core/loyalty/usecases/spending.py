@@ -198,9 +198,7 @@ def use_coupon(
         lines = matching_lines(program, profile, coupon, body.items, now)
         held = not holds.check_coupon_free(profile, coupon_id, now)
         off = spending.discount(coupon, body.order_amount_minor, now, body.scene, lines, held)
-        use = CouponUse(
-            member_id=member_id, coupon_id=coupon_id, order_id=body.order_id, at=clock.iso(now), discount_minor=off
-        )
+        use = CouponUse(member_id, coupon_id, body.order_id, clock.iso(now), off, at_till=True)
         result = CouponUseResult(coupon_id=coupon_id, discount_minor=off, order_id=body.order_id, kind=coupon.kind)
         write = MemberWrite(change=None, expected_version=None, coupon_uses=[use], profile_check=profile.version)
         return Built(write, result)
