@@ -1,9 +1,10 @@
 """The buy -> pay with points -> refund loop never leaves the member better off (issue 30), as a seeded
 random walk through the real handlers (moto): purchases with random lines and checkouts paid partly
 with points, now and then a redemption after them, refunded in random pieces by amount and by line
-(with over-refunds thrown in) until nothing is left. After every step the balance is the ledger's
-sum, no bucket is negative and no order has given back more points than it was paid with; once an
-order is fully refunded, the member holds no more points than before it."""
+(with over-refunds thrown in) until nothing is left, then the redemption cancelled. After every step
+the balance is the ledger's sum, no bucket is negative and no order has given back more points than
+it was paid with; once an order is fully refunded (and its redemption cancelled), the member holds no
+more points than before it."""
 
 from __future__ import annotations
 
@@ -109,14 +110,15 @@ def test_refunds_in_random_pieces_never_leave_the_member_better_off(
 ) -> None:
     members = tuple(f"m{seed}" for seed in SEEDS)
     setup(api, shop_doc(GIFT, TEA_POINTS), members)
-    steps, with_points, by_lines = 0, 0, 0
+    steps, with_points, by_lines, cancels = 0, 0, 0, 0
     for seed in SEEDS:
         rng, member = random.Random(seed), f"m{seed}"
         for k in range(2):
             order_id = f"o{seed}-{k}"
             before = runtime.store().get_member("shop", member).balance  # type: ignore[union-attr]
             left = dict(buy(api, rng, member, order_id))
-            if rng.random() < 0.5:  # spend some of what the order gave before returning it
+            spent = rng.random() < 0.5
+            if spent:  # spend some of what the order gave before returning it
                 spend = {"redemption_id": f"rd-{order_id}", "reward_id": "cake-5"}
                 assert api.call("redeem", "POST", f"{path(member)}/redemptions", spend)[0] == 201
             order, n = check(api, member, order_id), 0
@@ -128,4 +130,11 @@ def test_refunds_in_random_pieces_never_leave_the_member_better_off(
             assert after <= before, (seed, order_id, before, after)
             assert order.get("paid_restored", {}) == (order.get("points_paid") or {})  # all given back, exactly
             assert order["points_reversed"] == order["order_points"]
-    assert steps >= 20 and with_points >= 3 and by_lines >= 10, (steps, with_points, by_lines)
+            if spent:  # and the reward given back too: still never better off than before the order
+                cancel = f"{path(member)}/redemptions/rd-{order_id}/cancel"
+                assert api.call("redeem", "POST", cancel)[0] == 200
+                check(api, member, order_id)
+                cancelled = runtime.store().get_member("shop", member).balance  # type: ignore[union-attr]
+                assert cancelled <= before, (seed, order_id, before, cancelled)
+                cancels += 1
+    assert steps >= 20 and with_points >= 3 and by_lines >= 10 and cancels >= 2, (steps, with_points, by_lines, cancels)
