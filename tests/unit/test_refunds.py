@@ -85,3 +85,19 @@ def test_random_refunds_never_take_more_than_the_order_gave_and_take_it_all_at_t
             o = after(o, r, owed, by)
             assert o["points_reversed"] <= o["order_points"]
         assert o["points_reversed"] == o["order_points"], seed
+
+
+def test_no_line_is_refunded_once_the_orders_money_has_all_come_back_by_amount() -> None:
+    import pytest
+
+    from loyalty.errors import LimitReached
+    from loyalty.rules import refunds
+
+    order = {
+        "order_minor": 1000,
+        "refunded_minor": 1000,
+        "order_facts": {"items": [["tea", "tea", 1000, 2, "1"]]},
+    }
+    with pytest.raises(LimitReached) as refused:
+        refunds.by_lines(order, [("1", 1)])
+    assert refused.value.details == [{"field": "items", "message": "nothing left to refund"}]

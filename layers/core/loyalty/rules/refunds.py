@@ -101,6 +101,10 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
         units[at] = before + quantity
         money += line.amount_minor * units[at] // line.quantity - line.amount_minor * before // line.quantity
     before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
+    if 0 < order_minor <= before_minor:  # all its money came back already (refunds by amount)
+        raise LimitReached(
+            "items: the order is refunded in full", [{"field": "items", "message": "nothing left to refund"}]
+        )
     money = min(money, order_minor - before_minor)
     by = int(order.get("amount_refunded_minor", 0))
     return Refunded(money, before_minor + money, by, units, order_lines, order_minor)
