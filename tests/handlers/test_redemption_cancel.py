@@ -223,3 +223,10 @@ def test_buy_spend_refund_and_cancel_never_leave_the_member_better_off(
     assert after == start  # not start + what the refund could not take back
     entries = api.call("members", "GET", f"{m2}/ledger", query={"limit": "100"})[1]["entries"]
     assert sum(e["points"] for e in entries) == after
+
+
+def test_another_members_redemption_is_not_found_even_once_cancelled(api: Api, at: Callable[[datetime], None]) -> None:
+    """Found by the acceptance run: m2 cancelling m1's cancelled redemption met m1's cancel (409)."""
+    redeem(api, "r-own", reward_id="coffee")
+    assert cancel(api, "r-own")[0] == 200
+    assert_error(*cancel(api, "r-own", "/programs/shop/members/m2"), 404, "not_found")

@@ -208,9 +208,9 @@ def once(
             if done is None and former is not None:
                 done = store.get_ref(program_id, former.kind, former.ref_id, former.owner)
                 done = done if done is not None and done.get("member_id") == former.member_id else None
-            if done is not None:
+            if done is not None and done.get("member_id") == ref.member_id:
                 return replay(done)
-            raise
+            raise  # another member's request of the same id is not this one's: the rule's refusal stands
         write = built.write
         response = built.result.model_dump(mode="json")
         write.ref = Ref(ref.kind, ref.ref_id, ref.member_id, digest, response, built.facts, by_member=ref.by_member)
