@@ -144,7 +144,12 @@ def test_the_contracts_example_response_is_reproduced_exactly() -> None:
         "campaigns_skipped": [{"campaign_id": "tea-week", "reason": "condition not met"}],
         "gifts": [],
     }
-    assert checkout.sources(priced) == {"member_price": 800, "campaigns": 280, "coupons": 500, "points": 500}
+    assert checkout.view_sources(priced.view()) == {
+        "member_price": 800,
+        "campaigns": 280,
+        "coupons": 500,
+        "points": 500,
+    }
     assert checkout.paid_items(priced)[0]["amount_minor"] == 4320
 
 

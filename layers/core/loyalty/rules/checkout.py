@@ -12,7 +12,7 @@ budgets left) is an input: the use case reads it with the profile.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -475,18 +475,11 @@ SOURCES = ("member_price", "campaigns", "coupons", "points")  # program health's
 _SOURCE_OF = {"member_price": "member_price", "campaign": "campaigns", "coupon": "coupons", "points": "points"}
 
 
-def _by_source(taken: Iterable[tuple[str, int]]) -> dict[str, int]:
-    out = dict.fromkeys(SOURCES, 0)
-    for source, amount in taken:  # "campaign:gold-95" -> campaigns
-        out[_SOURCE_OF[source.split(":", 1)[0]]] += amount
-    return out
-
-
-def sources(priced: Priced) -> dict[str, int]:
-    """Money off by source (program health's discount_minor): member_price, campaigns, coupons, points."""
-    return _by_source((source, amount) for line in priced.lines for source, amount in line.discounts)
-
-
 def view_sources(view: dict[str, Any]) -> dict[str, int]:
-    """`sources` of a stored pricing (`Priced.view()`, as a checkout item keeps it)."""
-    return _by_source((d["source"], int(d["amount_minor"])) for line in view["lines"] for d in line["discounts"])
+    """Money off by source (program health's discount_minor: member_price, campaigns, coupons, points)
+    of a pricing as answered and stored (`Priced.view()`, as a checkout item keeps it)."""
+    out = dict.fromkeys(SOURCES, 0)
+    for line in view["lines"]:
+        for d in line["discounts"]:  # "campaign:gold-95" -> campaigns
+            out[_SOURCE_OF[d["source"].split(":", 1)[0]]] += int(d["amount_minor"])
+    return out

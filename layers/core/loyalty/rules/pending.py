@@ -33,10 +33,6 @@ def first_day(pending: list[Pending]) -> date | None:
     return date.fromisoformat(min(p.available_on for p in pending)) if pending else None
 
 
-def total(pending: list[Pending], ref: str | None = None) -> int:
-    return sum(p.points for p in pending if ref is None or p.ref == ref)
-
-
 def view(pending: list[Pending]) -> list[dict[str, object]]:
     """The member view's `points.pending`: not credited yet (a row whose day has come is credited by the
     member's next write or the points run, whichever first), one row per order and day."""

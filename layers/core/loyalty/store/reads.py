@@ -92,12 +92,6 @@ class Reads(Table):
         got = self.client.get_item(TableName=self.table, Key=dump(item_key), ConsistentRead=True)
         return unpacked_ref(load(got["Item"])) if "Item" in got else None
 
-    def get_coupon(self, pid: str, mid: str, coupon_id: str) -> Coupon | None:
-        got = self.client.get_item(
-            TableName=self.table, Key=key(member_pk(pid, mid), coupon_sk(coupon_id)), ConsistentRead=True
-        )
-        return Coupon.model_validate(load(got["Item"])) if "Item" in got else None
-
     def get_coupons(self, pid: str, mid: str, coupon_ids: list[str]) -> list[Coupon]:
         """Some of a member's coupons by id, strongly consistent (BatchGetItem, 100 keys a call)."""
         pk = member_pk(pid, mid)

@@ -483,7 +483,9 @@ class Writes(Reads):
         failed = {label for label, r in zip(labels, reasons, strict=False) if r.get("Code") == "ConditionalCheckFailed"}
         if "ref" in failed and write.ref is not None:
             old = reasons[labels.index("ref")].get("Item")
-            existing = load(old) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id, write.ref.owner)
+            existing = (
+                unpacked_ref(load(old)) if old else self.get_ref(pid, write.ref.kind, write.ref.ref_id, write.ref.owner)
+            )
             if existing is not None:
-                raise RefExists(unpacked_ref(existing))
+                raise RefExists(existing)
         raise Stale(failed)
