@@ -8,6 +8,7 @@ tried again from the same records, as Lambda would.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections import deque
@@ -41,15 +42,15 @@ class EventLog:
 
 
 def _plain(value: Any) -> Any:
-    """Stream records as Lambda receives them: JSON, creation time in epoch seconds."""
+    """Stream records as Lambda receives them: JSON, creation time in epoch seconds, binary as base64."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_plain(v) for v in value]
     if isinstance(value, datetime):
         return value.timestamp()
-    if isinstance(value, bytes):
-        return value.decode()
+    if isinstance(value, bytes):  # a packed answer (store/codec.packed_ref) is zlib, not text
+        return base64.b64encode(value).decode()
     return value
 
 
