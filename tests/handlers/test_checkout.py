@@ -510,6 +510,17 @@ def test_a_cart_paid_in_full_by_discounts_settles_as_an_order_of_zero(api: Api, 
     assert confirm(api, "c1", "o1", 0) == (200, done)
 
 
+def test_a_first_order_of_zero_earns_no_first_order_bonus_and_counts(api: Api, now: list[datetime]) -> None:
+    setup(api, shop_doc(campaign("free-tea", {"amount_off_minor": 10000, "on_items": "i.category == 'tea'"})), ())
+    assert api.call("enrol", "POST", f"{P}/members", {"member_id": "m1"})[0] == 201
+    assert put(api, "c1", {"items": [TEA]})[0] == 200
+    status, done = confirm(api, "c1", "o1", 0)
+    assert status == 201 and done["points_earned"] == 0 and done["breakdown"]["first_order_bonus"] == 0, done
+    # it counted as the first order: the next one earns no bonus either
+    status, body = api.call("earn", "POST", f"{M}/purchases", {"order_id": "o2", "amount_minor": 1000})
+    assert status == 201 and body["breakdown"]["first_order_bonus"] == 0, body
+
+
 def test_a_confirm_whose_held_points_were_taken_back_is_refused(shop: Api) -> None:
     big = {**TEA, "unit_price_minor": 10**6}
     status, opened = put(shop, "c1", {"items": [big], "points_to_use": 1000})

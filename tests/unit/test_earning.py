@@ -242,25 +242,29 @@ def newcomer(**kw: Any) -> Profile:
 
 
 def test_the_first_order_inside_within_days_earns_the_bonus() -> None:
-    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED) == 200
-    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED + timedelta(days=7, seconds=-1)) == 200
+    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED, amount_minor=1000) == 200
+    assert (
+        earning.first_order_bonus(DEMO, newcomer(), ENROLLED + timedelta(days=7, seconds=-1), amount_minor=1000) == 200
+    )
 
 
 def test_the_first_order_after_within_days_earns_no_bonus() -> None:
-    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED + timedelta(days=7)) == 0
+    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED + timedelta(days=7), amount_minor=1000) == 0
 
 
 def test_an_order_paid_before_enrolment_earns_no_bonus() -> None:
-    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED - timedelta(minutes=1)) == 0
+    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED - timedelta(minutes=1), amount_minor=1000) == 0
 
 
 def test_only_the_first_order_earns_the_bonus() -> None:
-    assert earning.first_order_bonus(DEMO, newcomer(orders_total=1), ENROLLED + timedelta(hours=1)) == 0
+    assert (
+        earning.first_order_bonus(DEMO, newcomer(orders_total=1), ENROLLED + timedelta(hours=1), amount_minor=1000) == 0
+    )
 
 
 def test_no_first_order_rule_no_bonus() -> None:
     bare = with_(lifecycle={"first_order": None})
-    assert earning.first_order_bonus(bare, newcomer(), ENROLLED) == 0
+    assert earning.first_order_bonus(bare, newcomer(), ENROLLED, amount_minor=1000) == 0
 
 
 # --- refunds --------------------------------------------------------------------------------------
@@ -347,3 +351,7 @@ def test_an_unknown_activity_type_is_a_validation_error_naming_type() -> None:
         earning.activity_points(DEMO, member(), "dance", DAY)
     assert caught.value.code == "validation_error"
     assert [d["field"] for d in caught.value.details] == ["type"]
+
+
+def test_an_order_of_nothing_paid_earns_no_first_order_bonus() -> None:
+    assert earning.first_order_bonus(DEMO, newcomer(), ENROLLED, amount_minor=0) == 0

@@ -36,9 +36,9 @@ def test_self_enrolment_is_on_unless_the_program_says_no() -> None:
 
 def test_a_returning_member_gets_no_first_order_bonus() -> None:
     new = Profile(program_id="p", member_id="m", enrolled_at=AT)
-    assert earning.first_order_bonus(DEMO, new, AT + timedelta(days=1)) == 200
+    assert earning.first_order_bonus(DEMO, new, AT + timedelta(days=1), amount_minor=1000) == 200
     returning = new.model_copy(update={"returning": True})
-    assert earning.first_order_bonus(DEMO, returning, AT + timedelta(days=1)) == 0
+    assert earning.first_order_bonus(DEMO, returning, AT + timedelta(days=1), amount_minor=1000) == 0
 
 
 def test_a_members_own_ids_are_apart_from_the_servers_and_each_others() -> None:

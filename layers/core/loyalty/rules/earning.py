@@ -117,9 +117,11 @@ def breakdown(program: Program, amount_minor: int, factors: dict[str, Decimal], 
     }
 
 
-def first_order_bonus(program: Program, profile: Profile, paid_at: datetime) -> int:
+def first_order_bonus(program: Program, profile: Profile, paid_at: datetime, *, amount_minor: int) -> int:
+    """The first order's bonus: an order of 0 (a cart paid in full with coupons and points) earns
+    nothing, and still counts as the member's first order."""
     rule = program.lifecycle.first_order
-    if rule is None or profile.orders_total > 0 or profile.returning:
+    if rule is None or amount_minor <= 0 or profile.orders_total > 0 or profile.returning:
         return 0
     age = paid_at - profile.enrolled_at
     return rule.points if age.total_seconds() >= 0 and age.days < rule.within_days else 0

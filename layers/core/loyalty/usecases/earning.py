@@ -73,7 +73,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     factor = earning.combined(program, factors)
     explained = earning.breakdown(program, body.amount_minor, factors, factor)
     earned = explained["earned"]
-    bonus = earning.first_order_bonus(program, profile, paid_at)
+    bonus = earning.first_order_bonus(program, profile, paid_at, amount_minor=body.amount_minor)
     ref = f"order:{body.order_id}"
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
     change.credit("earn", earned, paid_at, ref)
