@@ -308,7 +308,7 @@ class Refund(Body):
         seen: set[str] = set()
         for k, line in enumerate(items or []):
             if line.line_id in seen:
-                raise ValueError(f"items[{k}]: line {line.line_id!r} named twice")
+                raise ValueError(f"items[{k}].line_id: {line.line_id!r} named twice")
             seen.add(line.line_id)
         return items
 

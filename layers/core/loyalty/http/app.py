@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from re import Match
 from typing import Any
@@ -42,6 +43,18 @@ def _field(loc: tuple[Any, ...]) -> str:
     return field_path(parts) or (str(loc[0]) if loc else "body")
 
 
+def _detail(e: Any) -> dict[str, str]:
+    """One problem, naming the deepest field: a list's validator that finds one element wrong (a
+    duplicate line) says which in its message, `items[1].line_id: ...`, and that element is the field
+    (pydantic places a validator's error at the list itself)."""
+    field, message = _field(tuple(e.get("loc", ()))), error_message(e)
+    name = field.rsplit(".", 1)[-1]
+    deeper = re.match(rf"{re.escape(name)}(\[\d+\][\w.\[\]]*): (.+)", message, re.S)
+    if deeper:
+        return {"field": field + deeper.group(1), "message": deeper.group(2)}
+    return {"field": field, "message": message}
+
+
 class _Resolver(APIGatewayHttpResolver):
     def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
         # Routes match the raw path, still percent-encoded: a client's encoder may send an id's ':' as
@@ -67,7 +80,7 @@ def build(*routers: APIGatewayHttpRouter) -> APIGatewayHttpResolver:
             return error(
                 400, "validation_error", "the body is not valid JSON", [{"field": "body", "message": "invalid JSON"}]
             )
-        details = [{"field": _field(tuple(e.get("loc", ()))), "message": error_message(e)} for e in errors]
+        details = [_detail(e) for e in errors]
         fields = ", ".join(sorted({d["field"] for d in details}))
         return error(422, "validation_error", f"invalid request: {fields}", details)
 
