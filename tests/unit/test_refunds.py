@@ -101,3 +101,19 @@ def test_no_line_is_refunded_once_the_orders_money_has_all_come_back_by_amount()
     with pytest.raises(LimitReached) as refused:
         refunds.by_lines(order, [("1", 1)])
     assert refused.value.details == [{"field": "items", "message": "nothing left to refund"}]
+
+
+def test_a_line_refunded_after_a_refund_by_amount_gives_back_only_what_that_left_of_it() -> None:
+    o = {
+        "order_minor": 10000,
+        "refunded_minor": 0,
+        "order_points": 100,
+        "points_reversed": 0,
+        "order_facts": {"items": [["a", "", 4000, 1, "1"], ["b", "", 6000, 1, "2"]]},
+    }
+    r = refunds.by_amount(o, 5000)  # half of every line
+    o = after(o, r, 0, {})
+    r = refunds.by_lines(o, [("1", 1)])
+    assert r.amount_minor == 2000
+    o = after(o, r, 0, {})
+    assert refunds.by_lines(o, [("2", 1)]).amount_minor == 3000  # the order's last 30.00, all line 2's

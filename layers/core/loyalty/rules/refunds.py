@@ -81,11 +81,14 @@ def by_amount(order: dict[str, Any], amount_minor: int) -> Refunded:
 def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
     """A refund of units of lines: each line's paid amount shared over its units (cumulatively, so a
     line never refunds more than it cost); 422 for a line the order has not, 409 limit_reached for more
-    units than bought counting earlier refunds. Money past what is left on the order (after refunds by
-    amount) is not refunded twice."""
+    units than bought counting earlier refunds. A refund by amount took its share of every line, so a
+    line gives back only what that left of it, and never money past what is left on the order."""
     order_lines = lines(order)
     index = {ln.line_id: k for k, ln in enumerate(order_lines)}
     units = list(order.get("lines_refunded") or [0] * len(order_lines))
+    before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
+    by = int(order.get("amount_refunded_minor", 0))
+    amount_share = Fraction(by, order_minor) if order_minor else Fraction(0)  # what refunds by amount gave each line
     money = 0
     for k, (line_id, quantity) in enumerate(asked):
         at = index.get(line_id)
@@ -99,15 +102,20 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
                 [{"field": f"items[{k}]", "message": f"{left} of {line.quantity} units left to refund"}],
             )
         units[at] = before + quantity
-        money += line.amount_minor * units[at] // line.quantity - line.amount_minor * before // line.quantity
-    before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
+        money += _line_money(line, units[at], amount_share) - _line_money(line, before, amount_share)
     if 0 < order_minor <= before_minor:  # all its money came back already (refunds by amount)
         raise LimitReached(
             "items: the order is refunded in full", [{"field": "items", "message": "nothing left to refund"}]
         )
     money = min(money, order_minor - before_minor)
-    by = int(order.get("amount_refunded_minor", 0))
     return Refunded(money, before_minor + money, by, units, order_lines, order_minor)
+
+
+def _line_money(line: Line, units: int, amount_share: Fraction) -> int:
+    """What a line has given back once `units` of it are refunded: its units' part of its amount, or
+    the part the refunds by amount took from every line alike, whichever is more (so a line refunded
+    after a refund by amount gives only what that refund left of it)."""
+    return math.floor(line.amount_minor * max(Fraction(units, line.quantity), amount_share))
 
 
 def _part(points: int, share: Fraction) -> int:
