@@ -8,6 +8,7 @@ tried again from the same records, as Lambda would.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections import deque
@@ -48,8 +49,8 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, datetime):
         return value.timestamp()
-    if isinstance(value, bytes):
-        return value.decode()
+    if isinstance(value, bytes):  # a binary attribute (a large answer kept compressed): base64, as Lambda's
+        return base64.b64encode(value).decode()
     return value
 
 
