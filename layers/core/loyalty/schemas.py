@@ -878,7 +878,9 @@ class CampaignFigures(Model):
     coupons_given: int
     growth_given: int = 0
     discount_minor: int = Field(0, description="a checkout campaign's money off, summed")
-    orders: int = Field(0, description="the orders it applied to: purchases, and a checkout campaign's confirmed checkouts")
+    orders: int = Field(
+        0, description="the orders it applied to: purchases, and a checkout campaign's confirmed checkouts"
+    )
     points_reversed: int = Field(0, description="of its points, what refunds of the orders it applied to took back")
     coupons_revoked: int = Field(0, description="of its coupons, those revoked by a full refund of their order")
     coupons_used: int = Field(0, description="of its coupons, those used (less those a refund made available again)")
