@@ -3,6 +3,7 @@ import { destroyCharts } from "./charts";
 import { useAws } from "./api";
 import type { AwsConfig } from "./aws"; // a type only: aws.ts itself loads on demand
 import { clear, h } from "./dom";
+import { campaignsPage } from "./pages/campaigns";
 import { health } from "./pages/health";
 import { member } from "./pages/member";
 import { programPage } from "./pages/program";
@@ -14,6 +15,7 @@ export type Page = (root: HTMLElement, pid: string, params: URLSearchParams) => 
 // `table`: the page covers every program in the table (a scheduled run does), so it names none.
 const PAGES: Record<string, { title: string; render: Page; table?: boolean }> = {
   health: { title: "Program health", render: health },
+  campaigns: { title: "Campaigns", render: campaignsPage },
   member: { title: "Member", render: member },
   program: { title: "Program document", render: programPage },
   scheduled: { title: "Scheduled work", render: scheduled, table: true },

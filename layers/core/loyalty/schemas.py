@@ -878,12 +878,77 @@ class CampaignFigures(Model):
     coupons_given: int
     growth_given: int = 0
     discount_minor: int = Field(0, description="a checkout campaign's money off, summed")
-    orders: int = Field(0, description="the confirmed checkouts it applied to")
+    orders: int = Field(
+        0, description="the orders it applied to: purchases, and a checkout campaign's confirmed checkouts"
+    )
     points_reversed: int = Field(0, description="of its points, what refunds of the orders it applied to took back")
     coupons_revoked: int = Field(0, description="of its coupons, those revoked by a full refund of their order")
+    coupons_used: int = Field(0, description="of its coupons, those used (less those a refund made available again)")
+    coupons_used_minor: int = Field(0, description="the money its used coupons took off (face value if none recorded)")
+    gmv_minor: int = Field(0, description="the amount of the orders it applied to, net of their refunds")
+    cost_minor: int = Field(
+        0,
+        description=(
+            "points_given - points_reversed at the program's point value (rounded down) + coupons_used_minor "
+            "+ discount_minor"
+        ),
+    )
     budget_left: dict[str, int] | None = Field(
         description="what each budget (points, coupons, members) has left, read where it is taken; null: no budget"
     )
+
+
+class CampaignDayFigures(Model):
+    """A campaign's figures counted on one program-local day (refunds count on the day they happen)."""
+
+    date: str = Field(description="YYYY-MM-DD, in the program's time zone")
+    applications: int
+    members_reached: int = Field(description="members it applied to for the first time")
+    points_given: int
+    coupons_given: int
+    growth_given: int
+    discount_minor: int
+    orders: int = Field(description="orders it applied to: purchases and confirmed checkouts")
+    points_reversed: int
+    coupons_revoked: int
+    coupons_used: int
+    coupons_used_minor: int
+    gmv_minor: int
+    cost_minor: int
+
+
+class CampaignReportRow(Model):
+    campaign_id: str
+    name: str
+    trigger: str
+    status: Literal["scheduled", "running", "ended", "budget_spent"] = Field(
+        description="scheduled: before its `active.from`; ended: from its `active.until`; budget_spent: in its "
+        "window with a budget that has nothing left; running: otherwise (now, not at the range's end)"
+    )
+    applications: int
+    members_reached: int
+    points_given: int
+    coupons_given: int
+    growth_given: int
+    discount_minor: int
+    orders: int
+    points_reversed: int
+    coupons_revoked: int
+    coupons_used: int
+    coupons_used_minor: int
+    gmv_minor: int
+    cost_minor: int = Field(description="the range's cost, from the range's summed figures")
+    budget_left: dict[str, int] | None = Field(description="what each budget has left now; null: no budget")
+    days: list[CampaignDayFigures] = Field(description="the days of the range that counted anything, oldest first")
+
+
+class CampaignReport(Model):
+    program_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    campaigns: list[CampaignReportRow] = Field(description="every campaign of the program, in the document's order")
+
+    model_config = ConfigDict(populate_by_name=True)
 
 
 class TierEvaluationResult(Model):

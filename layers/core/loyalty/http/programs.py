@@ -14,6 +14,7 @@ from ..rules import pricing
 from ..runtime import store
 from ..schemas import (
     CampaignFigures,
+    CampaignReport,
     HealthFigures,
     HealthSeries,
     ProgramSaved,
@@ -148,6 +149,27 @@ def program_version(
     program_id: ProgramId, version: Annotated[int, Path(ge=1, le=10**9, description="the version number")]
 ) -> ProgramVersion:
     return programs.version(store(), program_id, version)
+
+
+@router.get(
+    f"{PROGRAM}/campaigns",
+    summary="Every campaign with its status, its figures and cost over a range of program-local days, per day",
+    description=(
+        "Counted from the table's stream (a moment behind the writes), net of refunds (a refund counts on the "
+        "day it happens). `cost_minor` = (points_given - points_reversed) at the program's point value, rounded "
+        "down, + coupons_used_minor (the money its used coupons took off) + discount_minor (checkout discounts). "
+        "Reads one Query (every campaign's days of the range: one item per campaign per day that counted "
+        "anything, a page per 1 MB) and one BatchGetItem of the campaigns' budgets."
+    ),
+    tags=["programs"],
+    responses=responses(errors=UNKNOWN),
+)
+def campaigns_report(
+    program_id: ProgramId,
+    from_: FromDay = None,
+    to: ToDay = None,
+) -> CampaignReport:
+    return health.campaigns_report(store(), program_id, from_, to, clock.now())
 
 
 @router.get(

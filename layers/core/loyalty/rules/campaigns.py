@@ -119,6 +119,8 @@ def given(change: Change, applied: list[Applied], order_source: str) -> dict[str
     """What an order's reference keeps of what its campaigns gave, for its refunds: points by campaign,
     those on items by line (rules/refunds), and the coupons they issued on it."""
     kept: dict[str, Any] = {}
+    if applied:  # the campaigns report's orders and GMV, net of refunds (rules/health._order)
+        kept["campaigns_applied"] = [a.campaign_id for a in applied]
     points = {a.campaign_id: a.points for a in applied if a.points}
     if points:
         kept["campaign_points"] = points

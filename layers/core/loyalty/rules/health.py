@@ -12,7 +12,9 @@ Three kinds of counters per program:
   is kept on the profile, so its changes are item changes too), all-time member GMV;
 - per campaign: applications, members reached, points, coupons and growth given, and a checkout
   campaign's money off and orders (one `campaign_applied` notice per application; a checkout
-  campaign's, from the confirmed checkout's item, which lists them).
+  campaign's, from the confirmed checkout's item, which lists them); its coupons used (and their money
+  off) and the GMV of the orders it applied to, net of refunds; each both as a running total and per
+  program-local day (`campaign_day`, the campaigns report's series).
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ CAMPAIGN_COUNTERS = (
 # Per campaign, net of refunds: the points refunds took back of what it gave on their orders (the
 # order's reference keeps them by campaign), and its coupons a full refund revoked.
 CAMPAIGN_REFUND_COUNTERS = ("points_reversed", "coupons_revoked")
+# Per campaign, for its cost (issue 31): its coupons used and the money they took off (less those a
+# refund made available again), and the amount of the orders it applied to, net of their refunds.
+CAMPAIGN_COST_COUNTERS = ("coupons_used", "coupons_used_minor", "gmv_minor")
 _CREDITS = {
     "welcome": "points_earned",
     "earn": "points_earned",
@@ -126,8 +131,16 @@ def _coupon(change: StreamRecord, program: Program, day: Period, add: Add) -> No
     elif old.get("status") != "used" and new.get("status") == "used":
         add(day, "coupons_used", 1)
     source = str(new.get("source", ""))
-    if old is not None and not old.get("revoked_at") and new.get("revoked_at") and source.startswith("campaign:"):
-        add(("campaign", source.split(":")[1]), "coupons_revoked", 1)
+    if old is None or not source.startswith("campaign:"):
+        return
+    cid = source.split(":")[1]
+    if not old.get("revoked_at") and new.get("revoked_at"):
+        _to_campaign(add, day, cid, "coupons_revoked", 1)
+    was, now = old.get("status") == "used", new.get("status") == "used"
+    if was != now:  # used, or made available again by its order's full refund
+        sign, used = (1, new) if now else (-1, old)
+        _to_campaign(add, day, cid, "coupons_used", sign)
+        _to_campaign(add, day, cid, "coupons_used_minor", sign * _coupon_off(used))
 
 
 def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -141,7 +154,7 @@ def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         len(new.get("coupon_ids") or []),
         new.get("growth", 0),
     ]
-    _campaign(add, str(new["campaign_id"]), [*given, 0, 0])
+    _campaign(add, day, str(new["campaign_id"]), [*given, 0, 0])
 
 
 def _checkout(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -155,13 +168,31 @@ def _checkout(change: StreamRecord, program: Program, day: Period, add: Add) -> 
     first = set(new.get("first_campaigns") or [])
     for applied in new["priced"].get("campaigns", []):
         cid = str(applied["campaign_id"])
-        _campaign(add, cid, [1, 1 if cid in first else 0, 0, 0, 0, int(applied["discount_minor"]), 1])
+        _campaign(add, day, cid, [1, 1 if cid in first else 0, 0, 0, 0, int(applied["discount_minor"]), 1])
 
 
-def _campaign(add: Add, campaign_id: str, given: list[int]) -> None:
+def _campaign(add: Add, day: Period, campaign_id: str, given: list[int]) -> None:
     """One application of a campaign: CAMPAIGN_COUNTERS, in their order."""
     for name, value in zip(CAMPAIGN_COUNTERS, given, strict=True):
-        add(("campaign", campaign_id), name, int(value))
+        _to_campaign(add, day, campaign_id, name, int(value))
+
+
+def campaign_day(day: str, campaign_id: str) -> Period:
+    """The counter item of one campaign's program-local day."""
+    return ("campaign_day", f"{day}#{campaign_id}")
+
+
+def _to_campaign(add: Add, day: Period, campaign_id: str, name: str, value: int) -> None:
+    """A campaign's counter: its running total and its day's (read by ranges in the campaigns report)."""
+    add(("campaign", campaign_id), name, value)
+    add(campaign_day(day[1], campaign_id), name, value)
+
+
+def _coupon_off(coupon: dict[str, Any]) -> int:
+    """What a used coupon cost: the money it took off its order, or its face value if it has none
+    recorded (a gift or free-shipping coupon used at a till)."""
+    off = coupon.get("discount_minor")
+    return int(off if off is not None else coupon.get("value_minor", 0))
 
 
 def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -175,7 +206,12 @@ def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> Non
     add(TOTAL, "member_gmv_minor", paid - before)
     taken_before = (old or {}).get("campaigns_reversed") or {}
     for cid, taken in (new.get("campaigns_reversed") or {}).items():
-        add(("campaign", str(cid)), "points_reversed", int(taken) - int(taken_before.get(cid, 0)))
+        _to_campaign(add, day, str(cid), "points_reversed", int(taken) - int(taken_before.get(cid, 0)))
+    # The orders its campaigns applied to (a checkout's count their orders from the checkout item).
+    for cid in new.get("campaigns_applied") or []:
+        _to_campaign(add, day, str(cid), "orders", 1 if old is None else 0)
+    for cid in [*(new.get("campaigns_applied") or []), *(new.get("checkout_campaigns") or [])]:
+        _to_campaign(add, day, str(cid), "gmv_minor", paid - before)
 
 
 _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {

@@ -22,6 +22,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   BUDGET#{pid}#{site}:{m}  BUDGET                  what a budgeted grant site has given in month m
   STATS#{pid}              D#{day}, M#{month}, T   health counters: per day, per month, running totals
   STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
+  STATS#{pid}              CD#{day}#{campaign_id}  a campaign's figures of one program-local day (the campaigns
+                                                   report: one Query reads every campaign's days of a range)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
   RUNS                     RUN#{kinds}             a planner's last scheduled run (time, items planned, members settled)
   IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
@@ -177,6 +179,7 @@ _PERIOD_SK = {
     "month": "M#",
     "total": "T",
     "campaign": "C#",
+    "campaign_day": "CD#",  # value "{day}#{campaign_id}": sorted by day, so a range of days is one BETWEEN
 }  # running totals: one item, ("total", "") -> T
 
 

@@ -51,6 +51,22 @@ class Stats(Table):
         taken = {i["pk"].split("#", 2)[2]: int(i.get("taken", 0)) for i in found if i["pk"].startswith("BUDGET#")}
         return counters, taken
 
+    def campaign_days(self, pid: str, first: str, last: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every campaign's day counters from day `first` to `last` (YYYY-MM-DD), by campaign then day:
+        one Query (a page per 1 MB), one item per campaign per day that counted anything."""
+        prefix = stats_sk(("campaign_day", ""))
+        rows = self.stats(pid, ("campaign_day", first), ("campaign_day", f"{last}#~"))  # "~" after every id
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        for r in rows:
+            day, campaign_id = str(r["sk"]).removeprefix(prefix).split("#", 1)
+            out.setdefault(campaign_id, {})[day] = r
+        return out
+
+    def budgets_taken(self, pid: str, budget_keys: list[str]) -> dict[str, int]:
+        """What budgets have given, by budget key (BatchGetItem, 100 keys a call; no keys: no call)."""
+        found = self._batch_get([dump(budget_key(pid, k)) for k in budget_keys])
+        return {i["pk"].split("#", 2)[2]: int(i.get("taken", 0)) for i in found}
+
     def _seen_put(self, event_id: str, expires_at: int) -> dict[str, Any]:
         marker = {**seen_key(event_id), "type": "seen", "expires_at": expires_at}
         return {"Put": {"TableName": self.table, "Item": dump(marker), "ConditionExpression": NEW}}

@@ -360,6 +360,8 @@ def settle(
     ]
     # The points it was paid with, by the bucket they came from: what a refund gives back goes there.
     facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts, "points_paid": change.spent.get(source, {})}
+    if discounts:  # the GMV of the orders its campaigns applied to (rules/health._order)
+        facts["checkout_campaigns"] = list(discounts)
     if uses:  # what a full refund makes available again
         facts["coupons_used"] = [u.coupon_id for u in uses]
     changed = ("status", "order_id", "closed_at", "updated_at", "first_campaigns")

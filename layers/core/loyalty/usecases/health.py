@@ -10,13 +10,14 @@ from typing import Any
 
 from .. import clock
 from ..errors import NotFound, Unavailable, ValidationFailed
-from ..rules import campaigns, health
-from ..schemas import CampaignFigures, HealthFigures, HealthSeries
+from ..rules import campaign_report, health
+from ..schemas import CampaignFigures, CampaignReport, HealthFigures, HealthSeries
 from ..store import Store, decode_change
 from . import programs
 from .pipeline import Attempt, retry
 
-CHUNK = 40  # records per transaction: their markers plus the counters they touch stay under 100 items
+CHUNK = 40  # records per transaction at most
+TRANSACTION_ITEMS = 100  # a chunk's markers plus the counter items it touches (a campaign's: two each)
 SEEN_DAYS = 3  # a record's "counted" marker outlives any redelivery (a stream keeps records 24 h)
 MAX_DAYS = 366
 
@@ -38,7 +39,22 @@ def count(store: Store, records: list[dict[str, Any]]) -> int:
         if one:
             pending.append((change.event_id, one))
     expires = int(time.time()) + SEEN_DAYS * 86400
-    return sum(_count_chunk(store, pending[i : i + CHUNK], expires) for i in range(0, len(pending), CHUNK))
+    return sum(_count_chunk(store, chunk, expires) for chunk in _chunks(pending))
+
+
+def _chunks(pending: list[tuple[str, health.Deltas]]) -> list[list[tuple[str, health.Deltas]]]:
+    """The records in order, cut so that each chunk's markers and the counter items it touches fit
+    one transaction."""
+    chunks: list[list[tuple[str, health.Deltas]]] = [[]]
+    touched: set[tuple[str, health.Period]] = set()
+    for record in pending:
+        more = touched | set(record[1])
+        if chunks[-1] and (len(chunks[-1]) == CHUNK or len(chunks[-1]) + 1 + len(more) > TRANSACTION_ITEMS):
+            chunks.append([])
+            more = set(record[1])
+        chunks[-1].append(record)
+        touched = more
+    return [c for c in chunks if c]
 
 
 def _count_chunk(store: Store, todo: list[tuple[str, health.Deltas]], expires: int) -> int:
@@ -68,22 +84,37 @@ def campaign(store: Store, program_id: str, campaign_id: str) -> CampaignFigures
     found = next((c for c in program.campaigns if c.id == campaign_id), None)
     if found is None:
         raise NotFound(f"campaign {campaign_id!r} not found", [{"field": "campaign_id", "message": "unknown campaign"}])
-    limits = campaigns.budget_limits(found)
-    sites = {k: campaigns.campaign_budget_key(found, k) for k in limits}
-    counters, taken = store.campaign_figures(program_id, campaign_id, list(sites.values()))
+    counters, taken = store.campaign_figures(program_id, campaign_id, campaign_report.budget_sites(found))
     return CampaignFigures.model_validate(
         {
             "program_id": program_id,
             "campaign_id": campaign_id,
-            **{name: int(counters.get(name, 0)) for name in health.CAMPAIGN_COUNTERS + health.CAMPAIGN_REFUND_COUNTERS},
-            "budget_left": {k: limits[k] - taken.get(site, 0) for k, site in sites.items()}
-            if found.limits.budget
-            else None,
+            **campaign_report.figures(program, counters),
+            "budget_left": campaign_report.budget_left(found, taken),
         }
     )
 
 
-def _range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+def campaigns_report(
+    store: Store, program_id: str, start: date | None, end: date | None, now: datetime
+) -> CampaignReport:
+    """Every campaign of the program, in its order, over a range of program-local days: one Query for
+    every campaign's days of the range, one BatchGetItem for the budgets (none without budgets)."""
+    program = programs.load(store, program_id)
+    start, end = day_range(start, end, clock.local_date(now, program.zone))
+    by_campaign = store.campaign_days(program_id, start.isoformat(), end.isoformat())
+    sites = [site for c in program.campaigns for site in campaign_report.budget_sites(c)]
+    taken = store.budgets_taken(program_id, sites) if sites else {}
+    rows = [
+        campaign_report.row(program, c, by_campaign.get(c.id, {}), campaign_report.budget_left(c, taken), now)
+        for c in program.campaigns
+    ]
+    return CampaignReport.model_validate(
+        {"program_id": program_id, "from": start.isoformat(), "to": end.isoformat(), "campaigns": rows}
+    )
+
+
+def day_range(start: date | None, end: date | None, today: date) -> tuple[date, date]:
     end = end or today
     start = start or end - timedelta(days=29)
     if start > end:
@@ -95,7 +126,7 @@ def _range(start: date | None, end: date | None, today: date) -> tuple[date, dat
 
 def figures(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> HealthFigures:
     program = programs.load(store, program_id)
-    start, end = _range(start, end, clock.local_date(now, program.zone))
+    start, end = day_range(start, end, clock.local_date(now, program.zone))
     months = health.month_keys(start, end)
     days = store.stats(program_id, ("day", start.isoformat()), ("day", end.isoformat()))
     monthly = store.stats(program_id, ("month", months[0]), ("month", months[-1]))
@@ -116,7 +147,7 @@ def series(store: Store, program_id: str, start: date | None, end: date | None, 
     the running totals through the days up to today). 2 Queries (the days since `from`, the totals)."""
     program = programs.load(store, program_id)
     today = clock.local_date(now, program.zone)
-    start, end = _range(start, end, today)
+    start, end = day_range(start, end, today)
     by_day = store.day_stats(program_id, start.isoformat(), max(end, today).isoformat())
     total = next(iter(store.stats(program_id, health.TOTAL, health.TOTAL)), {})
     return HealthSeries.model_validate(
