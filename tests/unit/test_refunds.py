@@ -101,3 +101,18 @@ def test_no_line_is_refunded_once_the_orders_money_has_all_come_back_by_amount()
     with pytest.raises(LimitReached) as refused:
         refunds.by_lines(order, [("1", 1)])
     assert refused.value.details == [{"field": "items", "message": "nothing left to refund"}]
+
+
+def test_a_refund_by_lines_shows_its_campaigns_its_lines_with_their_units_and_money() -> None:
+    o = order(order_facts={"items": [["t1", "tea", 3000, 2, "t"], ["c1", "cake", 1000, 3, "2"]], "store_id": "s1"})
+    r = refunds.by_lines(o, [("2", 2)])
+    assert refunds.refunded_facts(o, r) == {"items": [["c1", "cake", 666, 2, "2"]], "store_id": "s1"}
+    assert refunds.refunded_facts(o, refunds.by_amount(o, 100)) == o["order_facts"]  # by amount: every line
+
+
+def test_lines_after_a_refund_by_amount_show_only_the_money_left() -> None:
+    o = order()
+    o = after(o, refunds.by_amount(o, 4900), 0, {})
+    r = refunds.by_lines(o, [("t", 1), ("2", 1)])
+    shown = refunds.refunded_facts(o, r)["items"]
+    assert r.amount_minor == 100 and sum(i[2] for i in shown) == 100 and [i[3] for i in shown] == [1, 1]

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ..errors import LimitReached, ValidationFailed
+from . import distribute
 from .posting import Change
 
 
@@ -34,6 +35,8 @@ class Refunded:
     units: list[int]  # units refunded per line, over all its refunds
     lines: list[Line] = field(default_factory=list)
     order_minor: int = 0
+    # A refund by lines: this refund's units and money per line index (None: by amount, every line alike).
+    this_lines: dict[int, tuple[int, int]] | None = None
 
     @property
     def full(self) -> bool:
@@ -86,7 +89,7 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
     order_lines = lines(order)
     index = {ln.line_id: k for k, ln in enumerate(order_lines)}
     units = list(order.get("lines_refunded") or [0] * len(order_lines))
-    money = 0
+    money, this_lines = 0, {}
     for k, (line_id, quantity) in enumerate(asked):
         at = index.get(line_id)
         if at is None:
@@ -99,15 +102,32 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
                 [{"field": f"items[{k}]", "message": f"{left} of {line.quantity} units left to refund"}],
             )
         units[at] = before + quantity
-        money += line.amount_minor * units[at] // line.quantity - line.amount_minor * before // line.quantity
+        share = line.amount_minor * units[at] // line.quantity - line.amount_minor * before // line.quantity
+        money, this_lines[at] = money + share, (quantity, share)
     before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
     if 0 < order_minor <= before_minor:  # all its money came back already (refunds by amount)
         raise LimitReached(
             "items: the order is refunded in full", [{"field": "items", "message": "nothing left to refund"}]
         )
-    money = min(money, order_minor - before_minor)
+    if order_minor and money > order_minor - before_minor:  # refunds by amount took some: lines keep their part
+        at = list(this_lines)
+        shares = distribute.proportional(order_minor - before_minor, [this_lines[k][1] for k in at])
+        this_lines = {k: (this_lines[k][0], n) for k, n in zip(at, shares, strict=True)}
+        money = order_minor - before_minor
     by = int(order.get("amount_refunded_minor", 0))
-    return Refunded(money, before_minor + money, by, units, order_lines, order_minor)
+    return Refunded(money, before_minor + money, by, units, order_lines, order_minor, this_lines)
+
+
+def refunded_facts(order: dict[str, Any], r: Refunded) -> dict[str, Any]:
+    """The order facts a refund's campaigns see (campaigns.refunded reads them): a refund by lines
+    shows only its lines, each with the units and the money this refund gives back; a refund by amount
+    cannot say which lines it was for, so it shows them all."""
+    kept = dict(order.get("order_facts") or {})
+    if r.this_lines is None:
+        return kept
+    items = kept.get("items", [])
+    kept["items"] = [[*items[k][:2], money, quantity, *items[k][4:]] for k, (quantity, money) in r.this_lines.items()]
+    return kept
 
 
 def _part(points: int, share: Fraction) -> int:

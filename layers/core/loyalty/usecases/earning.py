@@ -311,7 +311,7 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
-    refunded = campaigns.refunded(program, order.get("order_facts"), r.amount_minor)
+    refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
     p = change.profile
     before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
