@@ -13,6 +13,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from .. import clock
 from ..errors import LimitReached, ValidationFailed
 from . import distribute
 from .posting import Change
@@ -68,6 +69,24 @@ def lines(order: dict[str, Any]) -> list[Line]:
     an order recorded before line ids has positions)."""
     kept = (order.get("order_facts") or {}).get("items", [])
     return [Line(str(i[4]) if len(i) > 4 else str(k), int(i[2]), int(i[3])) for k, i in enumerate(kept, 1)]
+
+
+def refund_time(order: dict[str, Any], refunded_at: datetime) -> datetime:
+    """When the refund counts as made: not before the order was paid (422 naming `refunded_at`), but
+    within the clocks' drift (clock.FUTURE_SLACK) of it, at the order's time, as a purchase a little
+    before its enrolment counts at the enrolment. An order recorded before its time was kept: as sent."""
+    paid = order.get("paid_at")
+    if not paid:
+        return refunded_at
+    paid_at = datetime.fromisoformat(paid)
+    if refunded_at >= paid_at:
+        return refunded_at
+    if refunded_at < paid_at - clock.FUTURE_SLACK:
+        raise ValidationFailed(
+            f"refunded_at: before the order was paid ({paid})",
+            [{"field": "refunded_at", "message": f"must not be before the order was paid ({paid})", "paid_at": paid}],
+        )
+    return paid_at
 
 
 def by_amount(order: dict[str, Any], amount_minor: int) -> Refunded:

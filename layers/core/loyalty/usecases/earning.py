@@ -94,6 +94,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "order_minor": body.amount_minor,
         "order_points": earned + bonus + extra,  # a refund reverses campaign points in proportion too
         "order_month": month,
+        "paid_at": clock.iso(paid_at),  # no refund of it dated before (rules/refunds.refund_time)
         "refunded_minor": 0,
         "points_reversed": 0,
         "order_growth": change.growth,  # the order's and its campaigns': a refund takes it back in proportion
@@ -283,8 +284,9 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
             raise missing(member_id)
         order = _own_order(found, member_id, body)
         r = _refunded(order, body)
+        at = refunds.refund_time(order, refunded_at)
         change = Change.start(program, profile, now, attempt.exhausted)
-        return _refund_write(change, profile.version, order, r, coupons, body, refunded_at)
+        return _refund_write(change, profile.version, order, r, coupons, body, at)
 
     return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
 
