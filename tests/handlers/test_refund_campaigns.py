@@ -71,7 +71,9 @@ def test_a_refund_by_lines_shows_its_campaigns_only_the_refunded_lines(api: Api)
         {"sku": "t1", "category": "tea", "amount_minor": 2000},
         {"sku": "c1", "category": "cake", "amount_minor": 3000, "quantity": 3},
     ]
-    assert api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 5000, "items": items})[0] == 201
+    assert (
+        api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 5000, "items": items})[0] == 201
+    )
     body = {"refund_id": "r1", "order_id": "o1", "items": [{"line_id": "2", "quantity": 2}]}
     status, refunded = api.call("earn", "POST", f"{M}/refunds", body)
     assert status == 201, refunded

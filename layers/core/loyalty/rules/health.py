@@ -43,7 +43,8 @@ CAMPAIGN_COUNTERS = (
     "orders",
 )
 # Per campaign, net of refunds: the points refunds took back of what it gave on their orders (the
-# order's reference keeps them by campaign), and its coupons a full refund revoked.
+# order's reference keeps them by campaign; a redemption cancel's, those it took back), and its
+# coupons a full refund or a cancel revoked.
 CAMPAIGN_REFUND_COUNTERS = ("points_reversed", "coupons_revoked")
 _CREDITS = {
     "welcome": "points_earned",
@@ -173,6 +174,15 @@ def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> Non
     add(day, "orders", 1 if old is None else 0)
     add(day, "member_gmv_minor", paid - before)
     add(TOTAL, "member_gmv_minor", paid - before)
+    _reversed(change, program, day, add)
+
+
+def _reversed(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    """What a reference says its write took back of each campaign's points (`campaigns_reversed`:
+    an order's refunds so far, a redemption cancel's), counted by what it adds."""
+    new, old = change.new, change.old
+    if new is None:
+        return
     taken_before = (old or {}).get("campaigns_reversed") or {}
     for cid, taken in (new.get("campaigns_reversed") or {}).items():
         add(("campaign", str(cid)), "points_reversed", int(taken) - int(taken_before.get(cid, 0)))
@@ -184,6 +194,7 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "coupon": _coupon,
     "notice": _notice,
     "order": _order,
+    "redemption_cancel": _reversed,
     "checkout": _checkout,
 }
 
