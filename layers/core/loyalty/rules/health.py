@@ -3,7 +3,8 @@ reading members.
 
 Three kinds of counters per program:
 - per program-local day: new members, members erased, orders, member GMV, points earned / redeemed /
-  expired / reversed / adjusted (signed), coupons issued / used, confirmed checkouts' money off by
+  expired / reversed / adjusted (signed), coupons issued / used (less those a refund gave back, on
+  its day), confirmed checkouts' money off by
   source (`discount:<source>`, rules/checkout.SOURCES): additive, so any day range is a sum,
   and a running total as of any day is today's total less what the days after it added;
 - per program-local month: buyers (a member's first order of the month) and repeat buyers (its
@@ -126,6 +127,8 @@ def _coupon(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         add(day, "coupons_issued", 1)
     elif old.get("status") != "used" and new.get("status") == "used":
         add(day, "coupons_used", 1)
+    elif old.get("status") == "used" and new.get("status") != "used":  # a refund gave it back: on its day
+        add(day, "coupons_used", -1)
     source = str(new.get("source", ""))
     if old is not None and not old.get("revoked_at") and new.get("revoked_at") and source.startswith("campaign:"):
         add(("campaign", source.split(":")[1]), "coupons_revoked", 1)
