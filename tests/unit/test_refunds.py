@@ -116,3 +116,25 @@ def test_lines_after_a_refund_by_amount_show_only_the_money_left() -> None:
     r = refunds.by_lines(o, [("t", 1), ("2", 1)])
     shown = refunds.refunded_facts(o, r)["items"]
     assert r.amount_minor == 100 and sum(i[2] for i in shown) == 100 and [i[3] for i in shown] == [1, 1]
+
+
+def test_a_full_refund_gives_a_checkout_campaign_its_budget_and_one_use_back_once() -> None:
+    from types import SimpleNamespace
+
+    from loyalty.member import CampaignUse
+
+    uses = {"c": CampaignUse(total=3, periods={"2026-12-03": 2, "2026-12-04": 1}), "d": CampaignUse(total=1)}
+    change: Any = SimpleNamespace(profile=SimpleNamespace(campaigns=uses))
+    taken = {
+        "c": {"period": "2026-12-03", "budget": "campaign:c:discount_minor:all", "discount_minor": 700},
+        "d": {"period": "campaign"},
+        "gone": {"period": "2026-12-03"},  # a campaign the member's uses no longer list: its budget alone
+    }
+    o = order(checkout_campaigns=taken)
+    assert refunds.checkout_back(change, o, refunds.by_amount(o, 4000)) is None  # not in full
+    full = refunds.by_amount(o, 5000)
+    assert refunds.checkout_back(change, o, full) == {"campaign:c:discount_minor:all": 700}
+    assert uses["c"] == CampaignUse(total=2, periods={"2026-12-03": 1, "2026-12-04": 1})
+    assert uses["d"] == CampaignUse(total=0)
+    assert refunds.checkout_back(change, o | {"checkout_returned": True}, full) is None
+    assert refunds.checkout_back(change, order(), full) is None  # not a checkout's order

@@ -22,7 +22,7 @@ from ..schemas import (
     RefundResult,
     line_ids,
 )
-from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Store
+from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Stale, Store
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
@@ -278,6 +278,12 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     def read() -> RefundState:
         return _refund_state(store, program, program_id, member_id, body)
 
+    unreturned: list[bool] = []  # a budget found holding less than a return: the refund goes on without
+
+    def on_stale(stale: Stale, write: MemberWrite) -> None:
+        if any(label.startswith("budget_return:") for label in stale.failed):
+            unreturned.append(True)
+
     def build(state: RefundState, attempt: Attempt) -> Built[RefundResult]:
         profile, found, coupons = state
         if profile is None:
@@ -286,9 +292,13 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         r = _refunded(order, body)
         at = refunds.refund_time(order, refunded_at)
         change = Change.start(program, profile, now, attempt.exhausted)
-        return _refund_write(change, profile.version, order, r, coupons, body, at)
+        built = _refund_write(change, profile.version, order, r, coupons, body, at)
+        if unreturned:
+            built.write.budget_returns = {}
+        return built
 
-    return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
+    ref = RefKey("refund", body.refund_id, member_id)
+    return once(store, program_id, ref, body, RefundResult, build, read, on_stale)
 
 
 def _growth_back(change: Change, order: dict[str, Any], r: refunds.Refunded) -> tuple[int, int]:
@@ -327,6 +337,8 @@ def _refund_write(
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
+    if (budgets_back := refunds.checkout_back(change, order, r)) is not None:  # its checkout campaigns'
+        update.set["checkout_returned"] = True
     applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
     revoke_ids = (undone.revoke if undone else []) + revoked
     result = {
@@ -353,6 +365,7 @@ def _refund_write(
         ref_updates=[update],
         revoke=CouponRevoke(revoke_ids, clock.iso(at)) if revoke_ids else None,
         restore=CouponRestore(back, body.order_id) if back else None,
+        budget_returns=budgets_back or {},
     )
     return Built(write, RefundResult.model_validate(result), {"order_id": body.order_id})
 
