@@ -4,6 +4,7 @@ the server's preview, and the Member page lists the member's open checkouts, can
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -179,3 +180,38 @@ def test_member_page_lists_open_checkouts_and_cancels_one(console: Any, base: st
         console, "no open checkout", lambda d: "Open checkouts and their holds: none" in text_of(d, "#member-checkouts")
     )
     assert text_of(console, "#member-held") == "0"
+
+
+def test_member_page_shows_pending_points_and_points_owed(console: Any, base: str, tmp_path: Path) -> None:
+    """Issue 30: beside the balance, the points a return window still holds (each with its day) and the
+    points a refund could not take back (owed). A program of its own, with a 7-day window."""
+    rw, mid = "rw-coffee", "m-owes"
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    assert put_program(base, rw, doc)[0] == 200
+    now = datetime.now(UTC)
+    path = f"/programs/{rw}/members/{mid}"
+    enrol = {"member_id": mid, "enrolled_at": (now - timedelta(days=30)).isoformat()}
+    assert call(base, "POST", f"/programs/{rw}/members", enrol)[0] in (200, 201)
+    # An order whose window is over (credited at once), its points spent, then refunded: owed.
+    old = {"order_id": "o-old", "amount_minor": 50000, "paid_at": (now - timedelta(days=10)).isoformat()}
+    assert call(base, "POST", f"{path}/purchases", old)[0] in (200, 201)
+    assert call(base, "POST", f"{path}/redemptions", {"redemption_id": "rd-1", "reward_id": "coupon-5"})[0] == 201
+    status, back = call(
+        base, "POST", f"{path}/refunds", {"refund_id": "r-old", "order_id": "o-old", "amount_minor": 50000}
+    )
+    assert status == 201 and back["points_unrecovered"] > 0, back
+    # An order inside the window: pending.
+    assert call(base, "POST", f"{path}/purchases", {"order_id": "o-new", "amount_minor": 12800})[0] in (200, 201)
+    _, view = call(base, "GET", path)
+    [waiting] = view["points"]["pending"]
+    assert view["points"]["owed"] == back["points_unrecovered"]
+
+    open_page(console, base, f"member?program={rw}&member={mid}")
+    wait(console, "the pending points", lambda d: waiting["available_on"] in text_of(d, "#member-pending"))
+    row = text_of(console, "#member-pending tbody tr")
+    assert f"{waiting['points']:,}" in row and "order:o-new" in row, row
+    assert text_of(console, "#member-pending-total") == f"{waiting['points']:,}"
+    assert text_of(console, "#member-owed") == f"{view['points']['owed']:,}"
+    assert text_of(console, "#member-balance") == f"{view['points']['balance']:,}"
+    check_page(console, "member-pending", tmp_path)

@@ -11,7 +11,8 @@ from loyalty import clock
 from loyalty.store.keys import member_pk, ref_key, stock_key
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
-from tests.support import program
+from tests.handlers.test_checkout_figures import Stream
+from tests.support import Context, load_function, program
 
 M = "/programs/shop/members/m1"
 T0 = datetime(2026, 3, 11, 4, tzinfo=UTC)  # a Wednesday: no double points
@@ -167,6 +168,7 @@ def test_a_redemption_from_before_the_record_restores_a_fresh_bucket(api: Api, a
 
 
 def test_what_the_redemptions_campaigns_gave_is_taken_back(api: Api, at: Callable[[datetime], None]) -> None:
+    stream = Stream()
     doc = api.call("programs", "GET", "/programs/shop")[1]
     bonus = {
         "id": "thanks",
@@ -183,6 +185,11 @@ def test_what_the_redemptions_campaigns_gave_is_taken_back(api: Api, at: Callabl
     assert status == 200 and (reply["points_restored"], reply["points_reversed"]) == (300, 20)
     assert reply["coupons_revoked"] == [c["coupon_id"] for c in spent["coupons"]]
     assert view(api)["points"]["balance"] == 10150 == sum(e["points"] for e in ledger(api))
+    # The campaign's figures net of the cancel (issue 30 acceptance): its 20 points and its coupon back.
+    load_function("count_health").handler({"Records": stream.new()}, Context())
+    thanks = api.call("programs", "GET", "/programs/shop/campaigns/thanks")[1]
+    assert (thanks["points_given"], thanks["points_reversed"]) == (20, 20)
+    assert (thanks["coupons_given"], thanks["coupons_revoked"]) == (1, 1)
 
 
 def test_stock_goes_back_to_a_shard_that_took_it_or_nowhere(api: Api, at: Callable[[datetime], None]) -> None:

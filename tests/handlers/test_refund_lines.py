@@ -259,3 +259,52 @@ def test_a_full_refund_gives_back_a_coupon_used_on_the_order_at_a_till_and_it_ca
     assert status == 201 and back["coupons_restored"] == [coupon], back
     again = {"order_id": "oq4", "order_amount_minor": 6000}
     assert api.call("redeem", "POST", f"{base}/coupons/{coupon}/use", again)[0] == 200
+
+
+def test_a_refund_dated_before_its_order_is_refused_naming_refunded_at(api: Api, now: list[datetime]) -> None:  # noqa: F811
+    """Issue 30 acceptance: a refund cannot happen before the order was paid (beyond the clocks'
+    drift, clock.FUTURE_SLACK, within which it counts as at the order's time); nothing is written."""
+    demo(api)
+    paid = now[0] + timedelta(hours=2)
+    now[0] = paid + timedelta(hours=1)
+    order = {"order_id": "o1", "amount_minor": 5000, "paid_at": paid.isoformat()}
+    assert api.call("earn", "POST", f"{D}/purchases", order)[0] == 201
+    before = balance(api)
+    early = (paid - timedelta(hours=1)).isoformat()
+    status, body = refund(api, "r1", "o1", amount_minor=1000, refunded_at=early)
+    assert_error(status, body, 422, "validation_error", "refunded_at")
+    assert balance(api) == before
+    drift = (paid - timedelta(minutes=2)).isoformat()  # a till's clock two minutes behind the order system's
+    assert refund(api, "r2", "o1", amount_minor=1000, refunded_at=drift)[0] == 201
+    assert refund(api, "r3", "o1", amount_minor=1000, refunded_at=paid.isoformat())[0] == 201
+
+
+def test_health_counts_a_coupon_a_refund_gives_back_as_no_longer_used(api: Api) -> None:
+    """Issue 30 acceptance: the coupon's use leaves health's `coupons_used` (on the refund's day, as
+    the refund's money leaves member GMV on its day) and its use again counts again."""
+    stream = Stream()
+    assert api.call("programs", "PUT", "/programs/till", program("demo"))[0] == 200
+    assert api.call("enrol", "POST", "/programs/till/members", {"member_id": "t1"})[0] == 201
+    base = "/programs/till/members/t1"
+    coupon = api.call("members", "GET", f"{base}/coupons")[1]["coupons"][0]["coupon_id"]
+    count = load_function("count_health").handler
+
+    def used() -> int:
+        count({"Records": stream.new()}, Context())
+        days = api.call("programs", "GET", "/programs/till/health/days")[1]["days"]
+        return sum(d["coupons_used"] for d in days)
+
+    assert (
+        api.call("redeem", "POST", f"{base}/coupons/{coupon}/use", {"order_id": "o1", "order_amount_minor": 6000})[0]
+        == 200
+    )
+    assert api.call("earn", "POST", f"{base}/purchases", {"order_id": "o1", "amount_minor": 5000})[0] == 201
+    assert used() == 1
+    full = {"refund_id": "r1", "order_id": "o1", "amount_minor": 5000}
+    assert api.call("earn", "POST", f"{base}/refunds", full)[1]["coupons_restored"] == [coupon]
+    assert used() == 0
+    assert (
+        api.call("redeem", "POST", f"{base}/coupons/{coupon}/use", {"order_id": "o2", "order_amount_minor": 6000})[0]
+        == 200
+    )
+    assert used() == 1

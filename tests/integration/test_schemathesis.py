@@ -74,6 +74,7 @@ BEYOND_THE_SCHEMA = (
     ("*", "names another line too"),  # items[k].line_id
     ("*", "named twice"),  # items[k].line_id
     ("*", "the order has no line"),
+    ("refunded_at", "before the order was paid"),  # the order's paid_at is on its reference, not in the body
 )
 
 

@@ -130,3 +130,15 @@ def test_health_keeps_pending_points_apart_from_the_liability() -> None:
 def test_an_erasure_drops_what_the_window_still_holds() -> None:
     change = Change.start(demo(), bought(demo()).profile, T0 + timedelta(days=1))
     assert erasure.erase(change, "anon-1") == 100 and change.profile.pending == []
+
+
+def test_released_points_expire_counted_from_the_day_they_became_spendable_not_the_release() -> None:
+    """Issue 30 acceptance: a window crossing into January makes them January's points (rolling 12
+    months: the end of January a year on), however late the write or run that credits them comes."""
+    prog = demo(30)
+    profile = bought(prog).profile  # paid 2026-12-04 local: spendable from 2027-01-03
+    assert {p.available_on for p in profile.pending} == {"2027-01-03"}
+    late = Change.start(prog, profile, datetime(2027, 3, 10, 4, tzinfo=UTC))  # no run until March
+    assert late.profile.buckets == {"2027-12-31": 100, "2028-01-31": 150}
+    lost = Change.start(prog, profile, datetime(2028, 3, 10, 4, tzinfo=UTC))  # a run down for a year
+    assert lost.profile.buckets.get("2029-03-31") == 150  # never credited born expired

@@ -117,3 +117,41 @@ def test_a_line_refunded_after_a_refund_by_amount_gives_back_only_what_that_left
     assert r.amount_minor == 2000
     o = after(o, r, 0, {})
     assert refunds.by_lines(o, [("2", 1)]).amount_minor == 3000  # the order's last 30.00, all line 2's
+
+
+def test_a_refund_by_lines_shows_its_campaigns_its_lines_with_their_units_and_money() -> None:
+    o = order(order_facts={"items": [["t1", "tea", 3000, 2, "t"], ["c1", "cake", 1000, 3, "2"]], "store_id": "s1"})
+    r = refunds.by_lines(o, [("2", 2)])
+    assert refunds.refunded_facts(o, r) == {"items": [["c1", "cake", 666, 2, "2"]], "store_id": "s1"}
+    assert refunds.refunded_facts(o, refunds.by_amount(o, 100)) == o["order_facts"]  # by amount: every line
+
+
+def test_lines_after_a_refund_by_amount_show_only_the_money_left() -> None:
+    o = order()
+    o = after(o, refunds.by_amount(o, 4900), 0, {})
+    r = refunds.by_lines(o, [("t", 1), ("2", 1)])
+    shown = refunds.refunded_facts(o, r)["items"]
+    # the amount took 98% of every line already: a unit of each gives back what is left of it, within 1.00
+    assert sum(i[2] for i in shown) == r.amount_minor <= 100 and [i[3] for i in shown] == [1, 1]
+
+
+def test_a_full_refund_gives_a_checkout_campaign_its_budget_and_one_use_back_once() -> None:
+    from types import SimpleNamespace
+
+    from loyalty.member import CampaignUse
+
+    uses = {"c": CampaignUse(total=3, periods={"2026-12-03": 2, "2026-12-04": 1}), "d": CampaignUse(total=1)}
+    change: Any = SimpleNamespace(profile=SimpleNamespace(campaigns=uses))
+    taken = {
+        "c": {"period": "2026-12-03", "budget": "campaign:c:discount_minor:all", "discount_minor": 700},
+        "d": {"period": "campaign"},
+        "gone": {"period": "2026-12-03"},  # a campaign the member's uses no longer list: its budget alone
+    }
+    o = order(checkout_campaigns=taken)
+    assert refunds.checkout_back(change, o, refunds.by_amount(o, 4000)) is None  # not in full
+    full = refunds.by_amount(o, 5000)
+    assert refunds.checkout_back(change, o, full) == {"campaign:c:discount_minor:all": 700}
+    assert uses["c"] == CampaignUse(total=2, periods={"2026-12-03": 1, "2026-12-04": 1})
+    assert uses["d"] == CampaignUse(total=0)
+    assert refunds.checkout_back(change, o | {"checkout_returned": True}, full) is None
+    assert refunds.checkout_back(change, order(), full) is None  # not a checkout's order

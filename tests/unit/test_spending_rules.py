@@ -180,3 +180,9 @@ def test_a_cancel_restores_into_the_buckets_and_gives_the_count_back() -> None:
     # A redemption from before the buckets were recorded: a fresh bucket, the program's expiry (12 months)
     assert spending.spent_from(change, None, 500) == {"2027-05-31": 500}
     assert spending.spent_from(change, {"2026-12-31": 5}, 500) == {"2026-12-31": 5}
+
+
+def test_a_cancel_takes_back_each_campaigns_points_or_its_share_of_what_the_balance_paid() -> None:
+    assert spending.reversed_by_campaign({"a": 20, "b": 10}, 30) == {"a": 20, "b": 10}
+    assert spending.reversed_by_campaign({"a": 20, "b": 10}, 10) == {"a": 7, "b": 3}  # the rest to the larger
+    assert spending.reversed_by_campaign({"a": 20}, 0) == {} == spending.reversed_by_campaign({}, 5)

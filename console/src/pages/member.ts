@@ -9,7 +9,14 @@ interface MemberView {
   last_purchase_at: string | null;
   lifecycle_stage: string;
   tier: { id: string; name: string; since: string | null; progress: { metric: string; value: number; next_tier: string | null; needed: number } } | null;
-  points: { balance: number; lifetime_earned: number; held?: number; expiring: { points: number; expires_on: string }[] };
+  points: {
+    balance: number;
+    lifetime_earned: number;
+    held?: number;
+    owed?: number;
+    pending?: { points: number; available_on: string; ref: string }[];
+    expiring: { points: number; expires_on: string }[];
+  };
   paid_cards: { plan_id: string; active_until: string; kind?: string | null }[];
   rfm?: { segment: string } | null;
   growth?: number | null;
@@ -99,6 +106,7 @@ const signed = (n: number): string => (n > 0 ? `+${num(n)}` : num(n));
 async function renderSummary(section: HTMLElement, pid: string, mid: string, program: ProgramFacts, again: () => void): Promise<void> {
   const m = await call<MemberView>("GET", memberPath(pid, mid));
   const tier = m.tier;
+  const pending = m.points.pending ?? [];
   const progress = tier
     ? tier.progress.next_tier
       ? h(
@@ -115,6 +123,9 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
     figures([
       ["Points balance", h("span", { id: "member-balance" }, num(m.points.balance))],
       ["Points held", h("span", { id: "member-held" }, num(m.points.held ?? 0))],
+      // Not in the balance: inside the return window (listed below with their day), and what refunds could not take back.
+      ["Points pending", h("span", { id: "member-pending-total" }, num(pending.reduce((n, p) => n + p.points, 0)))],
+      ["Points owed", h("span", { id: "member-owed" }, num(m.points.owed ?? 0))],
       ["Lifetime earned", num(m.points.lifetime_earned)],
       ["Tier", tier ? tier.name : "—"],
       ["Tier progress", progress],
@@ -124,6 +135,11 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
       ["Last purchase", when(m.last_purchase_at)],
       ["Tags", m.tags.length ? m.tags.join(", ") : "none"],
     ]),
+    h(
+      "div",
+      { id: "member-pending" },
+      table("Pending points (the return window)", ["points", "available on", "from"], pending.map((p) => [num(p.points), p.available_on, p.ref]), "none pending"),
+    ),
     table("Expiring points", ["points", "expires on"], m.points.expiring.map((e) => [num(e.points), e.expires_on]), "nothing expiring"),
     table("Paid cards", ["plan", "kind", "active until"], m.paid_cards.map((c) => [c.plan_id, c.kind ?? "—", when(c.active_until)]), "no paid cards"),
     openCheckouts(pid, mid, m.checkouts ?? [], again),

@@ -300,7 +300,9 @@ class Refund(Body):
         description="units of the order's lines refunded (each line once): their share of each line's paid amount; "
         "more units than bought, counting earlier refunds, is a 409 limit_reached naming items[i]",
     )
-    refunded_at: Instant | None = None
+    refunded_at: Instant | None = Field(
+        None, description="default now; not before the order's paid_at (beyond 5 minutes of clock drift: 422)"
+    )
 
     @field_validator("items")
     @classmethod

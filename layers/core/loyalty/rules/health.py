@@ -3,7 +3,8 @@ reading members.
 
 Three kinds of counters per program:
 - per program-local day: new members, members erased, orders, member GMV, points earned / redeemed /
-  expired / reversed / adjusted (signed), coupons issued / used, confirmed checkouts' money off by
+  expired / reversed / adjusted (signed), coupons issued / used (less those a refund gave back, on
+  its day), confirmed checkouts' money off by
   source (`discount:<source>`, rules/checkout.SOURCES): additive, so any day range is a sum,
   and a running total as of any day is today's total less what the days after it added;
 - per program-local month: buyers (a member's first order of the month) and repeat buyers (its
@@ -45,7 +46,8 @@ CAMPAIGN_COUNTERS = (
     "orders",
 )
 # Per campaign, net of refunds: the points refunds took back of what it gave on their orders (the
-# order's reference keeps them by campaign), and its coupons a full refund revoked.
+# order's reference keeps them by campaign; a redemption cancel's, those it took back), and its
+# coupons a full refund or a cancel revoked.
 CAMPAIGN_REFUND_COUNTERS = ("points_reversed", "coupons_revoked")
 # Per campaign, for its cost (issue 31): its coupons used and the money they took off (less those a
 # refund made available again), and the amount of the orders it applied to, net of their refunds.
@@ -130,6 +132,8 @@ def _coupon(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         add(day, "coupons_issued", 1)
     elif old.get("status") != "used" and new.get("status") == "used":
         add(day, "coupons_used", 1)
+    elif old.get("status") == "used" and new.get("status") != "used":  # a refund gave it back: on its day
+        add(day, "coupons_used", -1)
     source = str(new.get("source", ""))
     if old is None or not source.startswith("campaign:"):
         return
@@ -204,14 +208,23 @@ def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> Non
     add(day, "orders", 1 if old is None else 0)
     add(day, "member_gmv_minor", paid - before)
     add(TOTAL, "member_gmv_minor", paid - before)
-    taken_before = (old or {}).get("campaigns_reversed") or {}
-    for cid, taken in (new.get("campaigns_reversed") or {}).items():
-        _to_campaign(add, day, str(cid), "points_reversed", int(taken) - int(taken_before.get(cid, 0)))
+    _reversed(change, program, day, add)
     # The orders its campaigns applied to (a checkout's count their orders from the checkout item).
     for cid in new.get("campaigns_applied") or []:
         _to_campaign(add, day, str(cid), "orders", 1 if old is None else 0)
     for cid in [*(new.get("campaigns_applied") or []), *(new.get("checkout_campaigns") or [])]:
         _to_campaign(add, day, str(cid), "gmv_minor", paid - before)
+
+
+def _reversed(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    """What a reference says its write took back of each campaign's points (`campaigns_reversed`:
+    an order's refunds so far, a redemption cancel's), counted by what it adds."""
+    new, old = change.new, change.old
+    if new is None:
+        return
+    taken_before = (old or {}).get("campaigns_reversed") or {}
+    for cid, taken in (new.get("campaigns_reversed") or {}).items():
+        _to_campaign(add, day, str(cid), "points_reversed", int(taken) - int(taken_before.get(cid, 0)))
 
 
 _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
@@ -220,6 +233,7 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "coupon": _coupon,
     "notice": _notice,
     "order": _order,
+    "redemption_cancel": _reversed,
     "checkout": _checkout,
 }
 

@@ -4,7 +4,8 @@ taking back points the member may already have spent.
 
 The Change defers a purchase's credits here (`Change.defer_until`) and releases the due ones as it
 starts (`Change.release_pending`), as it expires lapsed buckets: whichever write or points run
-comes first on or after `available_on` credits them. Imported by `posting`, so it imports no rule.
+comes first on or after `available_on` credits them. Imported by `posting`, so it imports no rule
+but `buckets` (which imports none).
 """
 
 from __future__ import annotations
@@ -13,13 +14,23 @@ from datetime import date, datetime, timedelta
 
 from .. import clock
 from ..member import Pending, Profile
-from ..program import Program
+from ..program import Expiry, Program
+from . import buckets
 
 
 def available_on(program: Program, paid_at: datetime) -> date | None:
     """The program-local day a purchase paid at `paid_at` makes its points spendable (None: at once)."""
     days = program.points.pending_days
     return clock.local_date(paid_at, program.zone) + timedelta(days=days) if days else None
+
+
+def expires_on(p: Pending, today: date, expiry: Expiry) -> str:
+    """A released pending credit's bucket: the program's expiry counted from `available_on` (the points
+    are that month's, as the member saw them become spendable, whichever write credits them), unless
+    that has passed already (a points run down for the whole expiry): then from today, never born
+    expired, as a late-synced order's points are not."""
+    day = buckets.expires_on(date.fromisoformat(p.available_on), expiry)
+    return day if day >= today.isoformat() else buckets.expires_on(today, expiry)
 
 
 def split(pending: list[Pending], today: date) -> tuple[list[Pending], list[Pending]]:

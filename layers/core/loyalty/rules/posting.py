@@ -119,11 +119,13 @@ class Change:
         return change
 
     def release_pending(self) -> None:
-        """Pending points whose day has come are credited now, each as it would have been at once."""
+        """Pending points whose day has come are credited now, each as it would have been at once; their
+        expiry counts from the day they became spendable, not from the write that credits them."""
         waiting, due = pending.split(self.profile.pending, self.today)
         self.profile.pending = waiting
         for p in due:
-            self.credit(p.type, p.points, self.at, p.ref, p.reason)
+            expiry = pending.expires_on(p, self.today, self.program.points.expiry)
+            self.credit(p.type, p.points, self.at, p.ref, p.reason, expiry)
 
     def expire_lapsed(self, reason: str) -> None:
         """Buckets whose day has passed leave the balance as one `expire` entry."""

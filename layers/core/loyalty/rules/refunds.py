@@ -13,7 +13,10 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
+from .. import clock
 from ..errors import LimitReached, ValidationFailed
+from ..member import CampaignUse
+from . import campaigns, distribute
 from .posting import Change
 
 
@@ -34,6 +37,8 @@ class Refunded:
     units: list[int]  # units refunded per line, over all its refunds
     lines: list[Line] = field(default_factory=list)
     order_minor: int = 0
+    # A refund by lines: this refund's units and money per line index (None: by amount, every line alike).
+    this_lines: dict[int, tuple[int, int]] | None = None
 
     @property
     def full(self) -> bool:
@@ -67,6 +72,24 @@ def lines(order: dict[str, Any]) -> list[Line]:
     return [Line(str(i[4]) if len(i) > 4 else str(k), int(i[2]), int(i[3])) for k, i in enumerate(kept, 1)]
 
 
+def refund_time(order: dict[str, Any], refunded_at: datetime) -> datetime:
+    """When the refund counts as made: not before the order was paid (422 naming `refunded_at`), but
+    within the clocks' drift (clock.FUTURE_SLACK) of it, at the order's time, as a purchase a little
+    before its enrolment counts at the enrolment. An order recorded before its time was kept: as sent."""
+    paid = order.get("paid_at")
+    if not paid:
+        return refunded_at
+    paid_at = datetime.fromisoformat(paid)
+    if refunded_at >= paid_at:
+        return refunded_at
+    if refunded_at < paid_at - clock.FUTURE_SLACK:
+        raise ValidationFailed(
+            f"refunded_at: before the order was paid ({paid})",
+            [{"field": "refunded_at", "message": f"must not be before the order was paid ({paid})", "paid_at": paid}],
+        )
+    return paid_at
+
+
 def by_amount(order: dict[str, Any], amount_minor: int) -> Refunded:
     """A refund of an amount: 422 for more than is left."""
     order_lines, before = lines(order), int(order["refunded_minor"])
@@ -89,7 +112,7 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
     before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
     by = int(order.get("amount_refunded_minor", 0))
     amount_share = Fraction(by, order_minor) if order_minor else Fraction(0)  # what refunds by amount gave each line
-    money = 0
+    money, this_lines = 0, {}
     for k, (line_id, quantity) in enumerate(asked):
         at = index.get(line_id)
         if at is None:
@@ -102,13 +125,30 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
                 [{"field": f"items[{k}]", "message": f"{left} of {line.quantity} units left to refund"}],
             )
         units[at] = before + quantity
-        money += _line_money(line, units[at], amount_share) - _line_money(line, before, amount_share)
+        share = _line_money(line, units[at], amount_share) - _line_money(line, before, amount_share)
+        money, this_lines[at] = money + share, (quantity, share)
     if 0 < order_minor <= before_minor:  # all its money came back already (refunds by amount)
         raise LimitReached(
             "items: the order is refunded in full", [{"field": "items", "message": "nothing left to refund"}]
         )
-    money = min(money, order_minor - before_minor)
-    return Refunded(money, before_minor + money, by, units, order_lines, order_minor)
+    if order_minor and money > order_minor - before_minor:  # refunds by amount took some: lines keep their part
+        at = list(this_lines)
+        shares = distribute.proportional(order_minor - before_minor, [this_lines[k][1] for k in at])
+        this_lines = {k: (this_lines[k][0], n) for k, n in zip(at, shares, strict=True)}
+        money = order_minor - before_minor
+    return Refunded(money, before_minor + money, by, units, order_lines, order_minor, this_lines)
+
+
+def refunded_facts(order: dict[str, Any], r: Refunded) -> dict[str, Any]:
+    """The order facts a refund's campaigns see (campaigns.refunded reads them): a refund by lines
+    shows only its lines, each with the units and the money this refund gives back; a refund by amount
+    cannot say which lines it was for, so it shows them all."""
+    kept = dict(order.get("order_facts") or {})
+    if r.this_lines is None:
+        return kept
+    items = kept.get("items", [])
+    kept["items"] = [[*items[k][:2], money, quantity, *items[k][4:]] for k, (quantity, money) in r.this_lines.items()]
+    return kept
 
 
 def _line_money(line: Line, units: int, amount_share: Fraction) -> int:
@@ -167,3 +207,47 @@ def coupons_back(order: dict[str, Any], r: Refunded) -> tuple[list[str], list[st
         return [], []
     used = [*(order.get("coupons_used") or []), *(order.get("till_coupons") or [])]  # at its checkout, at a till
     return list(dict.fromkeys(used)), list(order.get("campaign_coupons") or [])
+
+
+def checkout_taken(change: Change, discounts: dict[str, int], at: datetime) -> dict[str, dict[str, Any]]:
+    """What a confirm's checkout campaigns took (campaigns.settle_checkout, on `change`), kept on the
+    order's reference for its full refund: by campaign, the `discount_minor` budget's key and what it
+    took (none for a campaign without that budget), and the period its use counted in."""
+    by_id = {r.campaign.id: r.campaign for r in campaigns.ready(change.program).get("checkout", [])}
+    kept = {}
+    for cid in discounts:
+        c = by_id[cid]
+        key = campaigns.campaign_budget_key(c, "discount_minor")
+        per = c.limits.per_member.per if c.limits.per_member else "campaign"
+        taken = change.budget_takes.get(key, (0, 0))[1]
+        kept[cid] = {"period": campaigns.period_key(per, at, change.program)} | (
+            {"budget": key, "discount_minor": taken} if taken else {}
+        )
+    return kept
+
+
+def checkout_back(change: Change, order: dict[str, Any], r: Refunded) -> dict[str, int] | None:
+    """A full refund of a checkout's order gives its checkout campaigns back what they took: their
+    `discount_minor` budget (returned: budget key -> minor units) and one use each off the member's
+    counts (in the period it counted in, if still kept). None: nothing to give back (not full, not a
+    checkout's order, or given back already: the reference then says `checkout_returned`). The
+    member's first application stays counted (a members budget is not given back, as a grant's is not)."""
+    taken: dict[str, dict[str, Any]] = order.get("checkout_campaigns") or {}
+    if not r.full or not taken or order.get("checkout_returned"):
+        return None
+    returns: dict[str, int] = {}
+    uses = change.profile.campaigns
+    for cid, took in taken.items():
+        if took.get("budget"):
+            returns[str(took["budget"])] = int(took["discount_minor"])
+        use = uses.get(cid)
+        if use is None:
+            continue
+        periods = dict(use.periods)
+        key = str(took["period"])
+        if periods.get(key, 0) > 1:
+            periods[key] -= 1
+        else:
+            periods.pop(key, None)
+        uses[cid] = CampaignUse(total=max(0, use.total - 1), periods=periods)
+    return returns

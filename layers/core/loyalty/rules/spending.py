@@ -7,7 +7,7 @@ from datetime import datetime
 from ..errors import CouponUnavailable, LimitReached, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
-from . import buckets, holds
+from . import buckets, distribute, holds
 from .posting import Change
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
@@ -110,6 +110,15 @@ def cancel(
         if left > 0:
             redeemed[reward_id] = left
     return restored, lapsed, reversed_
+
+
+def reversed_by_campaign(given: dict[str, int], reversed_: int) -> dict[str, int]:
+    """What a cancel took back of each of its redemption campaigns' points (for their figures): all of
+    it, or, when the balance could not pay it all, each campaign's share (rules/distribute). A
+    redemption from before they were recorded by campaign: none known."""
+    ids = sorted(given)
+    shares = distribute.proportional(reversed_, [int(given[cid]) for cid in ids])
+    return {cid: n for cid, n in zip(ids, shares, strict=True) if n}
 
 
 def allotments(stock: int) -> list[int]:

@@ -107,9 +107,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+# References whose changes the health counter reads: an order's (its refunds), a redemption cancel's
+# (what it took back of its campaigns' points).
+REF_STREAM_KINDS = frozenset({"order", "redemption_cancel"})
+
+
 def decode_change(record: dict[str, Any]) -> StreamRecord | None:
     """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed: a member's item, or
-    an order's reference (kind "order"), or an erasure (its pseudonymised profile, kind "erasure");
+    an order's or a redemption cancel's reference (REF_STREAM_KINDS), or an erasure (its pseudonymised
+    profile, kind "erasure");
     None for anything else (programs, budgets, stock, stats, an erased member's moved items)."""
     images = record.get("dynamodb", {})
     new = load(images["NewImage"]) if images.get("NewImage") else None
@@ -117,8 +123,8 @@ def decode_change(record: dict[str, Any]) -> StreamRecord | None:
     item = new or old or {}
     pk = str(item.get("pk", ""))
     parts = pk.split("#")
-    if parts[0] == "REF" and len(parts) == 4 and parts[2] == "order":
-        kind, pid, mid = "order", parts[1], item.get("member_id")
+    if parts[0] == "REF" and len(parts) == 4 and parts[2] in REF_STREAM_KINDS:
+        kind, pid, mid = parts[2], parts[1], item.get("member_id")
     elif pk.startswith("MEMBER#"):
         _, pid, mid = pk.split("#", 2)
         sk = str(item.get("sk", ""))

@@ -31,20 +31,17 @@ class Reads(Table):
         self, pid: str, mid: str, kind: str, ref_id: str, coupon_ids: list[str]
     ) -> tuple[Profile | None, dict[str, Any] | None, list[Coupon]]:
         """Profile, one reference and those of the coupons that exist, in a single round trip
-        (BatchGetItem, strongly consistent) while they fit in one call's 100 keys. An order's
-        reference comes with `till_coupons`: the coupons used on it at a till (keys.TILL_COUPONS)."""
-        pk = member_pk(pid, mid)
+        (get_member_with). An order's reference comes with `till_coupons`: the coupons used on it at a
+        till (keys.TILL_COUPONS)."""
         ref, till = ref_key(pid, kind, ref_id), ref_key(pid, TILL_COUPONS, ref_id, mid)
-        keys = [key(pk, PROFILE_SK), dump(ref)] + ([dump(till)] if kind == "order" else [])
-        keys += [key(pk, coupon_sk(cid)) for cid in sorted(set(coupon_ids))]
-        items = self._batch_get(keys)
-        profile = next((i for i in items if i["sk"] == PROFILE_SK), None)
-        found = next((unpacked_ref(i) for i in items if i["pk"] == ref["pk"]), None)
-        used = next((sorted(i["coupon_ids"]) for i in items if i["pk"] == till["pk"]), [])
+        sks = [coupon_sk(cid) for cid in sorted(set(coupon_ids))]
+        profile, items, _ = self.get_member_with(pid, mid, sks, [], [ref] + ([till] if kind == "order" else []))
+        found = unpacked_ref(items[ref["pk"]]) if ref["pk"] in items else None
+        used = sorted(items[till["pk"]]["coupon_ids"]) if till["pk"] in items else []
         if found is not None and used:
             found["till_coupons"] = used
-        coupons = [Coupon.model_validate(i) for i in items if str(i["sk"]).startswith("COUPON#")]
-        return (_profile(profile) if profile else None), found, coupons
+        coupons = [Coupon.model_validate(i) for sk, i in items.items() if sk.startswith("COUPON#")]
+        return profile, found, coupons
 
     def get_member_and_budgets(self, pid: str, mid: str, budgets: list[str]) -> tuple[Profile | None, dict[str, int]]:
         """The profile and what each of these budgets has given (budget key -> taken; 0 when never
@@ -56,16 +53,20 @@ class Reads(Table):
         return profile, taken
 
     def get_member_with(
-        self, pid: str, mid: str, sks: list[str], budgets: list[str]
+        self, pid: str, mid: str, sks: list[str], budgets: list[str], refs: list[dict[str, str]] | None = None
     ) -> tuple[Profile | None, dict[str, dict[str, Any]], dict[str, int]]:
-        """The profile, those of the member's items `sks` that exist (by sort key) and what each budget
-        has given (0 when never taken), in one strongly consistent BatchGetItem (100 keys a call)."""
+        """The profile, those of the member's items `sks` that exist (by sort key) and of the references
+        `refs` (keys.ref_key; by partition key), and what each budget has given (0 when never taken),
+        in one strongly consistent BatchGetItem (100 keys a call): every read of a member with other
+        items goes through here."""
         pk = member_pk(pid, mid)
         by_pk = {budget_key(pid, b)["pk"]: b for b in budgets}
-        keys = [key(pk, PROFILE_SK)] + [key(pk, sk) for sk in dict.fromkeys(sks)]
+        ref_pks = {r["pk"] for r in refs or []}
+        keys = [key(pk, PROFILE_SK)] + [key(pk, sk) for sk in dict.fromkeys(sks)] + [dump(r) for r in refs or []]
         items = self._batch_get(keys + [dump(budget_key(pid, b)) for b in budgets])
         profile = next((i for i in items if i["pk"] == pk and i["sk"] == PROFILE_SK), None)
         found = {str(i["sk"]): i for i in items if i["pk"] == pk and i["sk"] != PROFILE_SK}
+        found |= {str(i["pk"]): i for i in items if i["pk"] in ref_pks}
         taken = {by_pk[i["pk"]]: int(i.get("taken", 0)) for i in items if i["pk"] in by_pk}
         return (_profile(profile) if profile else None), found, taken
 

@@ -148,6 +148,7 @@ class MemberWrite:
     profile_check: int | None = None  # no profile change, but it must still be this version (a hold read)
     revoke: CouponRevoke | None = None
     restore: CouponRestore | None = None
+    budget_returns: dict[str, int] = field(default_factory=dict)  # budget key -> what a refund gives back
     due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
     client_id: str | None = None  # and the client's id it names, if any (an import's id)
@@ -243,6 +244,27 @@ def budget_takes(table: str, pid: str, takes: dict[str, tuple[int, int]]) -> lis
     """Refused when a budget has fewer than `count` left: the caller retries without that grant."""
     return [
         (f"budget:{site}", _take(table, budget_key(pid, site), ":n", n, limit)) for site, (limit, n) in takes.items()
+    ]
+
+
+def budget_returns(table: str, pid: str, returns: dict[str, int]) -> list[Labelled]:
+    """What a full refund gives back to budgets its order took (a checkout campaign's discount_minor):
+    refused, rather than below 0, when the budget holds less taken than that (its label names it)."""
+    return [
+        (
+            f"budget_return:{site}",
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": dump(budget_key(pid, site)),
+                    "UpdateExpression": "SET taken = taken - :n",
+                    "ConditionExpression": "taken >= :n",
+                    "ExpressionAttributeValues": dump({":n": n}),
+                }
+            },
+        )
+        for site, n in returns.items()
+        if n > 0
     ]
 
 
@@ -435,6 +457,7 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
         items += created_puts(table, pk, change)
         items += due_items(table, pid, change, write.due_moves)
         items += budget_takes(table, pid, change.budget_takes)
+    items += budget_returns(table, pid, write.budget_returns)
     if write.ref is not None:
         items.append(ref_put(table, pid, write.ref))
     items += [ref_update(table, pid, upd) for upd in write.ref_updates]

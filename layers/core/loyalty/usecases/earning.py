@@ -22,7 +22,7 @@ from ..schemas import (
     RefundResult,
     line_ids,
 )
-from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Store
+from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Stale, Store
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
@@ -94,6 +94,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "order_minor": body.amount_minor,
         "order_points": earned + bonus + extra,  # a refund reverses campaign points in proportion too
         "order_month": month,
+        "paid_at": clock.iso(paid_at),  # no refund of it dated before (rules/refunds.refund_time)
         "refunded_minor": 0,
         "points_reversed": 0,
         "order_growth": change.growth,  # the order's and its campaigns': a refund takes it back in proportion
@@ -277,16 +278,27 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
     def read() -> RefundState:
         return _refund_state(store, program, program_id, member_id, body)
 
+    unreturned: list[bool] = []  # a budget found holding less than a return: the refund goes on without
+
+    def on_stale(stale: Stale, write: MemberWrite) -> None:
+        if any(label.startswith("budget_return:") for label in stale.failed):
+            unreturned.append(True)
+
     def build(state: RefundState, attempt: Attempt) -> Built[RefundResult]:
         profile, found, coupons = state
         if profile is None:
             raise missing(member_id)
         order = _own_order(found, member_id, body)
         r = _refunded(order, body)
+        at = refunds.refund_time(order, refunded_at)
         change = Change.start(program, profile, now, attempt.exhausted)
-        return _refund_write(change, profile.version, order, r, coupons, body, refunded_at)
+        built = _refund_write(change, profile.version, order, r, coupons, body, at)
+        if unreturned:
+            built.write.budget_returns = {}
+        return built
 
-    return once(store, program_id, RefKey("refund", body.refund_id, member_id), body, RefundResult, build, read)
+    ref = RefKey("refund", body.refund_id, member_id)
+    return once(store, program_id, ref, body, RefundResult, build, read, on_stale)
 
 
 def _growth_back(change: Change, order: dict[str, Any], r: refunds.Refunded) -> tuple[int, int]:
@@ -311,7 +323,7 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
-    refunded = campaigns.refunded(program, order.get("order_facts"), r.amount_minor)
+    refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
     p = change.profile
     before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
@@ -325,6 +337,8 @@ def _refund_write(
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
+    if (budgets_back := refunds.checkout_back(change, order, r)) is not None:  # its checkout campaigns'
+        update.set["checkout_returned"] = True
     applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
     revoke_ids = (undone.revoke if undone else []) + revoked
     result = {
@@ -351,6 +365,7 @@ def _refund_write(
         ref_updates=[update],
         revoke=CouponRevoke(revoke_ids, clock.iso(at)) if revoke_ids else None,
         restore=CouponRestore(back, body.order_id) if back else None,
+        budget_returns=budgets_back or {},
     )
     return Built(write, RefundResult.model_validate(result), {"order_id": body.order_id})
 

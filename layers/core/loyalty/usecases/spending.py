@@ -67,7 +67,8 @@ def redeem(
                 "fulfilment": reward.fulfilment,
                 "cash_minor": reward.cash_minor * body.quantity,
             }
-        given = sum(a.points for a in campaigns.run(change, campaigns.Event("redemption", now, source)))
+        applied = campaigns.run(change, campaigns.Event("redemption", now, source))
+        given = {a.campaign_id: a.points for a in applied if a.points}
         response = {
             "redemption_id": body.redemption_id,
             "points_spent": cost,
@@ -85,10 +86,12 @@ def redeem(
     return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
 
 
-def _undo_facts(change: Change, source: str, stock: StockTake | None, given: int) -> dict[str, Any]:
+def _undo_facts(change: Change, source: str, stock: StockTake | None, given: dict[str, int]) -> dict[str, Any]:
     """What a cancel gives back and takes back, kept on the redemption's reference: the buckets its
-    points came from, the stock shard its units left, the points its campaigns gave."""
-    facts = {"points_paid": change.spent.get(source, {}), "points_given": given}
+    points came from, the stock shard its units left, the points its campaigns gave (in all, and by
+    campaign for their figures)."""
+    facts = {"points_paid": change.spent.get(source, {}), "points_given": sum(given.values())}
+    facts |= {"campaign_points": given} if given else {}
     return facts | ({"stock_shard": stock.shard} if stock else {})
 
 
@@ -129,6 +132,7 @@ def cancel(
         taken = spending.spent_from(change, found.get("points_paid"), done.points_spent)
         given = int(found.get("points_given", 0))  # unknown for a redemption from before: none taken back
         restored, lapsed, reversed_ = spending.cancel(change, taken, given, done.reward_id, done.quantity, ref.source)
+        by_campaign = spending.reversed_by_campaign(found.get("campaign_points") or {}, reversed_)
         shard = _return_shard(program, done, found, no_return)
         write = MemberWrite(
             change,
@@ -146,7 +150,7 @@ def cancel(
             points_reversed=reversed_,
             coupons_revoked=revoked,
         )
-        return Built(write, result)
+        return Built(write, result, {"campaigns_reversed": by_campaign} if by_campaign else {})  # for the figures
 
     def on_stale(stale: Stale, write: MemberWrite) -> None:
         if "coupon" in stale.failed:
