@@ -539,6 +539,19 @@ class OpenCheckout(Model):
     coupon_ids: list[str] = Field(description="the coupons it holds")
 
 
+class WalletBalance(Model):
+    balance: int
+
+
+class WalletExpiring(Model):
+    amount: int
+    expires_on: str
+
+
+class WalletView(WalletBalance):
+    expiring: list[WalletExpiring] = Field([], description="what expires when, by the wallet's own policy")
+
+
 class MemberView(Model):
     program_id: str
     member_id: str
@@ -555,6 +568,7 @@ class MemberView(Model):
         None, description="growth value over the tier window, when the program counts growth (`tiers.growth`)"
     )
     tags: list[str] = Field([], description="the member's tags, sorted")
+    wallets: dict[str, WalletView] = Field({}, description="each wallet of the program (stamps...): its balance")
     checkouts: list[OpenCheckout] = Field(
         [],
         description="the member's open checkouts and what each holds, soonest to end first (an addition to the "
@@ -607,6 +621,9 @@ class LedgerEntryView(Model):
     )
     actor: str | None = Field(None, description="an adjustment's actor")
     agent: str | None = Field(None, description="an adjustment's agent, as its request named it")
+    wallet: str | None = Field(
+        None, description="a wallet's entry (stamps...): `points` and `balance_after` are in that wallet; none: points"
+    )
 
 
 class Ledger(Model):
@@ -628,6 +645,7 @@ class CampaignGiven(Model):
     tags: list[str] = []
     untags: list[str] = []
     multiplier: DecimalText | None = Field(None, description="an order-level multiply_points")
+    wallets: dict[str, int] = Field({}, description="wallet amounts it gave (wallet id -> amount)")
 
 
 class PurchaseBreakdown(Model):
@@ -706,6 +724,9 @@ class RefundResult(Model):
     coupons_restored: list[str] = Field(
         [], description="a full refund: the coupons the order used, available again (those still valid)"
     )
+    wallets_reversed: dict[str, int] = Field(
+        {}, description="wallet amounts the order's campaigns gave, taken back in proportion (never below 0)"
+    )
 
 
 class ActivityResult(Model):
@@ -736,6 +757,8 @@ class RedemptionResult(Model):
     fulfilment: Literal["coupon", "goods", "service", "donation", "deduction"]
     cash_minor: int = Field(0, description="money the member still pays for a points + cash reward, for the till")
     deduction_minor: int = Field(0, description="money off the order for a deduction at checkout")
+    wallet_spent: dict[str, int] = Field({}, description="a reward priced in a wallet (`cost`): wallet id -> amount")
+    wallets: dict[str, WalletBalance] = Field({}, description="the balance after of each wallet it spent from")
 
 
 class RedemptionCancel(Body):
@@ -751,6 +774,9 @@ class RedemptionCancelled(Model):
         0, description="points the redemption's campaigns gave, taken back (no lower than a balance of 0)"
     )
     coupons_revoked: list[str] = Field([], description="the redemption's coupons, unused, taken back")
+    wallet_restored: dict[str, int] = Field({}, description="wallet amounts it paid, given back (wallet id -> amount)")
+    wallet_lapsed: dict[str, int] = Field({}, description="of those, amounts whose bucket has expired since")
+    wallet_reversed: dict[str, int] = Field({}, description="wallet amounts its campaigns gave, taken back")
 
 
 class CouponUseResult(Model):

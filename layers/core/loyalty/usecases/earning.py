@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers
+from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers, wallets
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -311,6 +311,7 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
+    wallets_taken, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, order.get("order_facts"), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
     p = change.profile
@@ -323,6 +324,8 @@ def _refund_write(
     p.points_owed += unrecovered  # spent already: what is given back later settles it first (Change.restore)
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
+    if wallets_handled:
+        update.set["wallets_reversed"] = wallets_handled
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
     applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
@@ -343,6 +346,7 @@ def _refund_write(
         "coupons_revoked": revoke_ids,
         "coupons_unrecovered": undone.unrecovered if undone else [],
         "growth_reversed": growth_owed,
+        "wallets_reversed": wallets_taken,
         "campaigns": campaigns.view(applied),
     }
     write = MemberWrite(
