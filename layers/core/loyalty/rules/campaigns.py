@@ -363,7 +363,7 @@ def facts(program: Program, profile: Profile, event: Event, campaign_id: str | N
             "birthday_month": int(birthday[-5:-3]) if birthday else 0,
             "paid_cards": sorted(p for p, card in profile.paid_cards.items() if cards.active(card, event.at)),
             "growth": growth.window_growth(program, profile, today),
-            "wallets": wallets.balances(program, profile),
+            **({"wallets": wallets.balances(program, profile)} if program.wallets else {}),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
         "campaign": campaign_facts(profile, campaign_id),

@@ -543,8 +543,7 @@ class _Checker:
             if node.value in operand.fields:
                 return operand.fields[node.value]
             owner = _path(node.args[0])
-            fields = ", ".join(operand.fields) or "no fields here"
-            return self.fail(f"unknown fact {owner}.{node.value}; {owner} has {fields}")
+            return self.fail(f"unknown fact {owner}.{node.value}; {owner} has {', '.join(operand.fields)}")
         if isinstance(operand, Map) and operand.key in ("string", "dyn"):
             return operand.value
         if operand == "dyn":

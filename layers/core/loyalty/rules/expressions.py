@@ -89,7 +89,6 @@ MEMBER = Fact(
         "birthday_month": "int",
         "paid_cards": List("string"),
         "growth": "int",
-        "wallets": Fact("wallets", {}),  # a program's: its wallet ids, each an int (program_facts)
     },
 )
 AT = Fact("at", {"weekday": "int", "day_of_month": "int", "hour": "int"})
@@ -110,8 +109,8 @@ FACTS: dict[str, dict[str, Fact]] = {
 
 
 def program_facts(trigger: str, wallets: list[str]) -> dict[str, Fact]:
-    """A trigger's facts in a program: `member.wallets` has a field per wallet of the program (the
-    balance before the event), so the checker refuses an unknown wallet id."""
+    """A trigger's facts in a program: with wallets, `member.wallets` has a field per wallet of the
+    program (its balance before the event), so the checker refuses an unknown wallet id."""
     facts = FACTS[trigger]
     if not wallets:
         return facts

@@ -324,8 +324,7 @@ def _refund_write(
     p.points_owed += unrecovered  # spent already: what is given back later settles it first (Change.restore)
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
-    if wallets_handled:
-        update.set["wallets_reversed"] = wallets_handled
+    update.set.update({"wallets_reversed": wallets_handled} if wallets_handled else {})
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
     applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too

@@ -147,7 +147,6 @@ def cancel(
         taken = spending.spent_from(change, found.get("points_paid"), done.points_spent)
         given = int(found.get("points_given", 0))  # unknown for a redemption from before: none taken back
         restored, lapsed, reversed_ = spending.cancel(change, taken, given, done.reward_id, done.quantity, ref.source)
-        wallets_back = wallets.cancel(change, found, ref.source)
         shard = _return_shard(program, done, found, no_return)
         write = MemberWrite(
             change,
@@ -164,7 +163,7 @@ def cancel(
             points_lapsed=lapsed,
             points_reversed=reversed_,
             coupons_revoked=revoked,
-            **wallets_back,
+            **wallets.cancel(change, found, ref.source),  # the wallet amounts it paid, and its campaigns gave
         )
         return Built(write, result)
 
