@@ -131,7 +131,7 @@ def test_a_stamp_per_drink_shows_in_the_view_the_ledger_and_the_breakdown(api: A
         "actor": None,
         "agent": None,
     }
-    assert all(e["wallet"] is None for e in ledger(api) if e is not stamp and e["type"] == "earn")
+    assert [e for e in ledger(api) if e["type"] == "earn" and "wallet" in e] == []  # points: no `wallet`
     buy(api, "o2", CAKE)  # the negative case: no drink, no stamp
     assert stamps(api) == 2
     assert_ledger_sums(api)
@@ -189,15 +189,15 @@ def test_refunds_take_back_the_stamps_of_the_lines_refunded(api: Api, at: Callab
     refund = {"refund_id": "f1", "order_id": "o1", "items": [{"line_id": "2", "quantity": 1}]}  # the cake
     status, reply = api.call("earn", "POST", f"{M}/refunds", refund)
     assert status == 201, reply
-    assert reply["wallets_reversed"] == {} and stamps(api) == 2
+    assert reply.get("wallets_reversed", {}) == {} and stamps(api) == 2
     refund = {"refund_id": "f2", "order_id": "o1", "items": [{"line_id": "l", "quantity": 1}]}  # one latte
     status, reply = api.call("earn", "POST", f"{M}/refunds", refund)
-    assert (status, reply["wallets_reversed"]) == (201, {"stamps": 1})
+    assert (status, reply.get("wallets_reversed", {})) == (201, {"stamps": 1})
     assert stamps(api) == 1
     status, reply = api.call(
         "earn", "POST", f"{M}/refunds", {"refund_id": "f3", "order_id": "o1", "amount_minor": 1500}
     )
-    assert (status, reply["wallets_reversed"]) == (201, {"stamps": 1})  # the rest of the money: the rest
+    assert (status, reply.get("wallets_reversed", {})) == (201, {"stamps": 1})  # the rest of the money: the rest
     assert stamps(api) == 0
     assert_ledger_sums(api)
 
@@ -208,7 +208,7 @@ def test_a_refund_never_takes_a_wallet_below_zero(api: Api, at: Callable) -> Non
     status, reply = api.call(
         "earn", "POST", f"{M}/refunds", {"refund_id": "f1", "order_id": "o1", "amount_minor": 3000}
     )
-    assert (status, reply["wallets_reversed"]) == (201, {})
+    assert (status, reply.get("wallets_reversed", {})) == (201, {})
     assert stamps(api) == 0
     assert_ledger_sums(api)
 

@@ -5,7 +5,7 @@ them, so a rule never sees unvalidated input.
 """
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -14,10 +14,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -49,6 +51,22 @@ Instant = Annotated[
     AfterValidator(lambda at: at.astimezone(UTC)),
     IN_YEARS,
 ]
+
+
+class Sparse(Model):
+    """A response whose wallet fields (issue 31) are left out where empty: a program without wallets
+    answers as it did before them, and a points ledger entry carries no `wallet`."""
+
+    _sparse: ClassVar[tuple[str, ...]] = ()
+
+    # No return annotation: with one, the OpenAPI document would describe the answer by it, not by the fields.
+    @model_serializer(mode="wrap")
+    def _without_empty(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
+        data = handler(self)
+        for key in self._sparse:
+            if key in data and not data[key]:
+                del data[key]
+        return data
 
 
 def _a_real_day(value: str) -> str:
@@ -552,7 +570,9 @@ class WalletView(WalletBalance):
     expiring: list[WalletExpiring] = Field([], description="what expires when, by the wallet's own policy")
 
 
-class MemberView(Model):
+class MemberView(Sparse):
+    _sparse = ("wallets",)
+
     program_id: str
     member_id: str
     enrolled_at: datetime
@@ -609,7 +629,9 @@ class Enrolled(MemberView):
     )
 
 
-class LedgerEntryView(Model):
+class LedgerEntryView(Sparse):
+    _sparse = ("wallet",)
+
     entry_id: str
     type: str
     points: int
@@ -637,7 +659,9 @@ ExactText = Annotated[str, Field(examples=["38.5", "77", "10/3"])]
 DecimalText = Annotated[str, Field(examples=["2", "1.2", "3.6"])]
 
 
-class CampaignGiven(Model):
+class CampaignGiven(Sparse):
+    _sparse = ("wallets",)
+
     campaign_id: str
     points: int = Field(0, description="points it added (a multiplier: its extra over what the order earned)")
     coupons: list[str] = Field([], description="coupon templates it issued")
@@ -697,7 +721,9 @@ class QuoteResult(PurchaseResult):
     usable_coupons: list[UsableCoupon] = Field(description="the member's coupons usable on this order")
 
 
-class RefundResult(Model):
+class RefundResult(Sparse):
+    _sparse = ("wallets_reversed",)
+
     refund_id: str
     order_id: str
     points_reversed: int
@@ -747,7 +773,9 @@ class ActivityResult(Model):
     campaigns: list[CampaignGiven] = Field([], description="each campaign that applied and what it gave")
 
 
-class RedemptionResult(Model):
+class RedemptionResult(Sparse):
+    _sparse = ("wallet_spent", "wallets")
+
     redemption_id: str
     points_spent: int
     balance: int
@@ -765,7 +793,9 @@ class RedemptionCancel(Body):
     """No fields: the cancel names its redemption in the path (its request fingerprint, for once)."""
 
 
-class RedemptionCancelled(Model):
+class RedemptionCancelled(Sparse):
+    _sparse = ("wallet_restored", "wallet_lapsed", "wallet_reversed")
+
     redemption_id: str
     status: Literal["cancelled"]
     points_restored: int = Field(description="points given back into the buckets they were spent from")
