@@ -117,7 +117,9 @@ def test_a_stamp_per_drink_shows_in_the_view_the_ledger_and_the_breakdown(api: A
     ]
     assert reply["points_earned"] == 50 and reply["balance"] == 50  # points are not stamps
     view = api.call("members", "GET", M)[1]
-    assert view["wallets"] == {"stamps": {"balance": 2, "expiring": [{"amount": 2, "expires_on": "2026-09-30"}]}}
+    assert view["wallets"] == {
+        "stamps": {"balance": 2, "owed": 0, "expiring": [{"amount": 2, "expires_on": "2026-09-30"}]}
+    }
     [stamp] = [e for e in ledger(api) if e.get("wallet")]
     assert stamp | {"entry_id": "-", "at": "-"} == {
         "entry_id": "-",
@@ -202,14 +204,21 @@ def test_refunds_take_back_the_stamps_of_the_lines_refunded(api: Api, at: Callab
     assert_ledger_sums(api)
 
 
-def test_a_refund_never_takes_a_wallet_below_zero(api: Api, at: Callable) -> None:
+def test_a_refund_never_takes_a_wallet_below_zero_and_a_cancel_settles_what_it_could_not(
+    api: Api, at: Callable
+) -> None:
     buy(api, "o1", {**LATTES, "quantity": 10})
     assert redeem(api, "r1")[0] == 201
-    status, reply = api.call(
-        "earn", "POST", f"{M}/refunds", {"refund_id": "f1", "order_id": "o1", "amount_minor": 3000}
-    )
-    assert (status, reply.get("wallets_reversed", {})) == (201, {})
-    assert stamps(api) == 0
+    refund = {"refund_id": "f1", "order_id": "o1", "amount_minor": 3000}
+    status, reply = api.call("earn", "POST", f"{M}/refunds", refund)
+    assert status == 201, reply
+    assert (reply.get("wallets_reversed", {}), reply["wallets_unrecovered"]) == ({}, {"stamps": 10})
+    assert api.call("members", "GET", M)[1]["wallets"]["stamps"] == {"balance": 0, "owed": 10, "expiring": []}
+    # buy, spend, refund, cancel: the stamps given back settle what the refund could not take
+    status, undone = api.call("redeem", "POST", f"{M}/redemptions/r1/cancel", {})
+    assert status == 200, undone
+    assert "wallet_restored" not in undone
+    assert api.call("members", "GET", M)[1]["wallets"]["stamps"] == {"balance": 0, "owed": 0, "expiring": []}
     assert_ledger_sums(api)
 
 

@@ -102,11 +102,18 @@ def test_a_refund_owes_the_stamps_of_its_lines_cumulatively() -> None:
     r = refunds.by_lines(order, [("l", 1)])  # one latte: 1500 of 5000
     assert wallets.owed(order, r) == {"per-drink": {"stamps": 1}}  # the flat 3 follow the money: 0.9 -> 0
     change = Change.start(PROGRAM, member(wallets={"stamps": {"2026-09-30": 5}}), T0)
-    taken, handled = wallets.reverse(change, order, r, "refund:f1", "refund")
-    assert (taken, handled) == ({"stamps": 1}, {"per-drink": {"stamps": 1}})
+    back, handled = wallets.reverse(change, order, r, "refund:f1", "refund")
+    assert back == {"wallets_reversed": {"stamps": 1}, "wallets_unrecovered": {}}
+    assert handled == {"per-drink": {"stamps": 1}}
     later = order | {"refunded_minor": 1500, "lines_refunded": [1, 0], "wallets_reversed": handled}
     r = refunds.by_amount(later, 3500)  # the rest
     assert wallets.owed(later, r) == {"per-drink": {"stamps": 1}, "flat": {"stamps": 3}}
+    change = Change.start(PROGRAM, member(wallets={"stamps": {"2026-09-30": 1}}), T0)  # 3 spent already
+    back, _ = wallets.reverse(change, later, r, "refund:f2", "refund")
+    assert back == {"wallets_reversed": {"stamps": 1}, "wallets_unrecovered": {"stamps": 3}}
+    assert change.profile.wallets_owed == {"stamps": 3}
+    assert change.wallet_restore("stamps", {"2026-09-30": 5}, T0, "r1", "cancel") == (2, 0)  # 3 settle the debt
+    assert change.profile.wallets_owed == {}
 
 
 def when_problems(when: str, doc: dict[str, Any] = DOC) -> list[str]:

@@ -129,6 +129,7 @@ class Profile(Model):
     points_owed: int = 0  # points refunds could not take back (spent already): settled by points given back
     pending: list[Pending] = []  # purchases' points inside the return window (rules/pending.py)
     wallets: dict[str, dict[str, int]] = {}  # wallet id -> its buckets (expires_on -> amount), as points' buckets
+    wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
 
     @property
     def balance(self) -> int:

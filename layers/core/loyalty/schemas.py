@@ -567,6 +567,7 @@ class WalletExpiring(Model):
 
 
 class WalletView(WalletBalance):
+    owed: int = Field(0, description="what refunds could not take back (spent already): given back amounts settle it")
     expiring: list[WalletExpiring] = Field([], description="what expires when, by the wallet's own policy")
 
 
@@ -722,7 +723,7 @@ class QuoteResult(PurchaseResult):
 
 
 class RefundResult(Sparse):
-    _sparse = ("wallets_reversed",)
+    _sparse = ("wallets_reversed", "wallets_unrecovered")
 
     refund_id: str
     order_id: str
@@ -752,6 +753,9 @@ class RefundResult(Sparse):
     )
     wallets_reversed: dict[str, int] = Field(
         {}, description="wallet amounts the order's campaigns gave, taken back in proportion (never below 0)"
+    )
+    wallets_unrecovered: dict[str, int] = Field(
+        {}, description="of what was owed back, wallet amounts already spent: the member owes them (`owed`)"
     )
 
 

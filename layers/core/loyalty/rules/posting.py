@@ -273,9 +273,15 @@ class Change:
     def wallet_restore(
         self, wallet: str, taken: dict[str, int], at: datetime, ref: str, reason: str
     ) -> tuple[int, int]:
-        """A wallet's spending given back into the buckets it came from (a lapsed one gives nothing):
-        one `restore` entry; returns (restored, lapsed)."""
+        """A wallet's spending given back into the buckets it came from (a lapsed one gives nothing),
+        what the member owes of that wallet settled first, as `restore` does for points: one `restore`
+        entry; returns (restored, lapsed)."""
         live, lapsed = buckets.split_expired({day: n for day, n in taken.items() if n > 0}, self.today)
+        owed = self.profile.wallets_owed
+        if settled := min(owed.get(wallet, 0), buckets.total(live)):
+            owed[wallet] -= settled
+            live = buckets.take(live, settled)
+            self.profile.wallets_owed = {w: n for w, n in owed.items() if n}
         held = self.profile.wallets.get(wallet, {})
         for day, n in live.items():
             held = buckets.add(held, day, n)

@@ -120,10 +120,12 @@ def _part(amount: int, share: Fraction) -> int:
 
 def reverse(
     change: Change, order: dict[str, Any], r: refunds.Refunded, ref: str, reason: str
-) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
-    """A refund's wallet reversal: (taken back per wallet, the order's `wallets_reversed` after it).
-    An amount already spent is not taken back below a balance of 0 (a wallet keeps no debt), and the
-    order counts it as reversed all the same, so a later refund does not take it again."""
+) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
+    """A refund's wallet reversal: (the answer's `wallets_reversed` and `wallets_unrecovered` per
+    wallet, the order's `wallets_reversed` after it). An amount already spent is not taken below a
+    balance of 0: the member owes it (`wallets_owed`, settled by what a cancel gives back, as
+    `points_owed`), and the order counts it as reversed all the same, so a later refund does not take
+    it again."""
     due = owed(order, r)
     handled = {cid: dict(by) for cid, by in (order.get("wallets_reversed") or {}).items()}
     per_wallet: dict[str, int] = {}
@@ -132,9 +134,13 @@ def reverse(
             handled.setdefault(cid, {})[wallet] = int(handled.get(cid, {}).get(wallet, 0)) + n
             per_wallet[wallet] = per_wallet.get(wallet, 0) + n
     taken = {w: min(n, change.wallet_balance(w)) for w, n in sorted(per_wallet.items())}
+    debts = change.profile.wallets_owed
     for wallet, n in taken.items():
         change.wallet_debit(wallet, n, change.at, ref, "reverse", reason)
-    return {w: n for w, n in taken.items() if n}, handled
+        if per_wallet[wallet] > n:
+            debts[wallet] = debts.get(wallet, 0) + per_wallet[wallet] - n
+    unrecovered = {w: n - taken[w] for w, n in per_wallet.items() if n > taken[w]}
+    return {"wallets_reversed": {w: n for w, n in taken.items() if n}, "wallets_unrecovered": unrecovered}, handled
 
 
 def view(program: Program, profile: Profile, today: date) -> dict[str, dict[str, Any]]:
@@ -144,5 +150,6 @@ def view(program: Program, profile: Profile, today: date) -> dict[str, dict[str,
     for wallet in program.wallets:
         live, _ = buckets.split_expired(profile.wallets.get(wallet, {}), today)
         expiring = [{"amount": n, "expires_on": d} for d, n in sorted(live.items()) if d != buckets.NEVER]
-        shown[wallet] = {"balance": buckets.total(live), "expiring": expiring}
+        owed = profile.wallets_owed.get(wallet, 0)
+        shown[wallet] = {"balance": buckets.total(live), "owed": owed, "expiring": expiring}
     return shown

@@ -311,7 +311,7 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
-    wallets_taken, wallets_handled = wallets.reverse(change, order, r, ref, reason)
+    wallets_back, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, order.get("order_facts"), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
     p = change.profile
@@ -345,7 +345,7 @@ def _refund_write(
         "coupons_revoked": revoke_ids,
         "coupons_unrecovered": undone.unrecovered if undone else [],
         "growth_reversed": growth_owed,
-        "wallets_reversed": wallets_taken,
+        **wallets_back,
         "campaigns": campaigns.view(applied),
     }
     write = MemberWrite(
