@@ -33,6 +33,7 @@ class PointsChanged(Model):
     points: int
     balance_after: int
     ref: str | None = None
+    wallet: str | None = None  # a wallet's entry (stamps...): its amount and balance, not points
 
 
 class PointsExpiring(Model):

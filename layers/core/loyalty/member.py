@@ -128,6 +128,8 @@ class Profile(Model):
     holds: dict[str, Hold] = {}  # checkout id -> what that open checkout holds (rules/holds.py)
     points_owed: int = 0  # points refunds could not take back (spent already): settled by points given back
     pending: list[Pending] = []  # purchases' points inside the return window (rules/pending.py)
+    wallets: dict[str, dict[str, int]] = {}  # wallet id -> its buckets (expires_on -> amount), as points' buckets
+    wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
 
     @property
     def balance(self) -> int:
@@ -144,6 +146,7 @@ class LedgerEntry(Model):
     reason: str | None = None  # why, where known: an adjustment's reason, campaign:<ids>, a sweep's kind
     actor: str | None = None  # an adjustment: who made it (the request's principal, as its audit item)
     agent: str | None = None  # an adjustment: the agent its request named (a claim, not an identity)
+    wallet: str | None = None  # a wallet's entry: `points` and `balance_after` are that wallet's (None: points)
 
 
 class AuditEntry(Model):

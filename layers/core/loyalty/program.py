@@ -154,6 +154,29 @@ class Expiry(Doc):
     months: int = Field(12, ge=1, le=120)
 
 
+class Wallet(Doc):
+    """A currency of the program's own beside points (stamps...): earned by campaigns' `wallet` effects,
+    spent by rewards priced in it (`cost`), expiring by its own policy (by default never: a stamp card
+    keeps its stamps unless the program says otherwise)."""
+
+    name: Name
+    expiry: Expiry = Field(default_factory=lambda: Expiry(policy="never"))
+
+
+class WalletAmount(Doc):
+    """A campaign effect's amount of a wallet (with `on_items`: per unit of each matching line)."""
+
+    id: Id
+    amount: int = Field(ge=1, le=10**6)
+
+
+class WalletCost(Doc):
+    """A reward's price in a wallet (instead of `cost_points`)."""
+
+    wallet: Id
+    amount: int = Field(gt=0, le=10**9)
+
+
 class ActivityRule(Doc):
     points: int = Field(ge=0, le=10**6)
     daily_cap: int | None = Field(None, ge=1, le=1000)
@@ -225,7 +248,8 @@ class Tiers(Doc):
 class Reward(Doc):
     id: Id
     name: Name
-    cost_points: int = Field(gt=0, le=10**9)
+    cost_points: int | None = Field(None, gt=0, le=10**9)
+    cost: WalletCost | None = None  # priced in a wallet instead: exactly one of the two (_rewards)
     grant: Grant = Field(default_factory=Grant)
     fulfilment: Literal["coupon", "goods", "service", "donation"] = "coupon"
     cash_minor: Minor = 0
@@ -319,7 +343,8 @@ ORDER_EFFECTS = ("multiply_points", "points_per_unit")
 # a checkout campaign has these and gift_items only, and no other trigger has them.
 DISCOUNT_EFFECTS = ("member_price", "percent_off", "amount_off_minor", "free_units")
 CHECKOUT_EFFECTS = (*DISCOUNT_EFFECTS, "gift_items")
-ITEM_EFFECTS = ORDER_EFFECTS + DISCOUNT_EFFECTS  # the effects that may have on_items
+# the effects that may have on_items (a wallet's: its amount per unit of each matching line, on a purchase)
+ITEM_EFFECTS = (*ORDER_EFFECTS, *DISCOUNT_EFFECTS, "wallet")
 
 
 class Active(Doc):
@@ -380,6 +405,7 @@ class Effect(Doc):
     growth: int | None = Field(None, ge=1, le=10**9)
     tag: Id | None = None
     untag: Id | None = None
+    wallet: WalletAmount | None = None
     # checkout discounts and gifts (DISCOUNT_EFFECTS, gift_items)
     member_price: Literal[True] | None = None
     percent_off: int | None = Field(None, ge=1, le=100)
@@ -405,7 +431,17 @@ class Effect(Doc):
         return self
 
 
-EFFECT_KINDS = ("points", "multiply_points", "points_per_unit", "coupons", "growth", "tag", "untag", *CHECKOUT_EFFECTS)
+EFFECT_KINDS = (
+    "points",
+    "multiply_points",
+    "points_per_unit",
+    "coupons",
+    "growth",
+    "tag",
+    "untag",
+    "wallet",
+    *CHECKOUT_EFFECTS,
+)
 
 
 class PerMember(Doc):
@@ -462,6 +498,9 @@ MAX_CAMPAIGNS = 100
 # Lines of one purchase or quote: every campaign's comprehensions over order.items run over them.
 MAX_ORDER_ITEMS = 100
 
+# Wallets of one program: each may add a ledger entry to a write (a campaign's, an expiry's).
+MAX_WALLETS = 5
+
 # A card refund revokes a payment's unused coupons in one transaction (at most 100 items).
 MAX_COUPONS_PER_PAYMENT = 80
 
@@ -514,6 +553,7 @@ class Program(Doc):
     expected_average_order_minor: Minor | None = None
     campaigns: list[Campaign] = Field([], max_length=MAX_CAMPAIGNS)
     pricing: Pricing = Field(default_factory=Pricing)
+    wallets: dict[Id, Wallet] = Field({}, max_length=MAX_WALLETS)  # stamps and other currencies
     # What rules derive from the document once per version (the campaigns' compiled expressions),
     # kept with the Program object, which programs.load caches per container.
     _derived: dict[str, Any] = PrivateAttr(default={})
@@ -716,6 +756,10 @@ def _rewards(program: Program, check: Problems) -> None:
     check.unique("rewards", [r.id for r in program.rewards])
     for i, reward in enumerate(program.rewards):
         check.grant_ok(f"rewards[{i}].grant", reward.grant)
+        if (reward.cost_points is None) == (reward.cost is None):
+            check.add(f"rewards[{i}].cost_points", "a reward has exactly one price: cost_points, or cost in a wallet")
+        if reward.cost is not None and reward.cost.wallet not in program.wallets:
+            check.add(f"rewards[{i}].cost.wallet", f"unknown wallet {reward.cost.wallet!r}: add it to wallets")
         if reward.fulfilment == "coupon" and not reward.grant.coupons:
             check.add(f"rewards[{i}].grant.coupons", "a coupon reward must grant at least one coupon")
 
@@ -801,6 +845,8 @@ def campaign_problems(program: Program, i: int, campaign: Campaign, check: Probl
         _effect_trigger(f"{field}.effects[{j}].{effect.kind}", effect.kind, campaign.trigger, check)
         if effect.coupons:
             check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
+        if effect.wallet is not None:
+            _wallet_effect(f"{field}.effects[{j}]", effect, campaign.trigger, program, check)
     budget = campaign.limits.budget
     if campaign.trigger == "checkout" and budget and (budget.points, budget.coupons) != (None, None):
         check.add(f"{field}.limits.budget", "a checkout campaign gives no points or coupons: budget discount_minor")
@@ -816,6 +862,14 @@ def _effect_trigger(field: str, kind: str, trigger: str, check: Problems) -> Non
         check.add(field, f"a discount or gift at checkout: only on a checkout campaign, not on {trigger}")
     elif kind in ORDER_EFFECTS and trigger != "purchase":
         check.add(field, f"acts on an order's points: not on {trigger}")
+
+
+def _wallet_effect(field: str, effect: Effect, trigger: str, program: Program, check: Problems) -> None:
+    assert effect.wallet is not None
+    if effect.wallet.id not in program.wallets:
+        check.add(f"{field}.wallet.id", f"unknown wallet {effect.wallet.id!r}: add it to wallets")
+    if effect.on_items is not None and trigger != "purchase":
+        check.add(f"{field}.on_items", f"a wallet amount per matching unit needs a purchase's items, not {trigger}")
 
 
 def _pricing(program: Program, check: Problems) -> None:

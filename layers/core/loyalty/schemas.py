@@ -5,7 +5,7 @@ them, so a rule never sees unvalidated input.
 """
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -14,10 +14,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     Strict,
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -49,6 +51,22 @@ Instant = Annotated[
     AfterValidator(lambda at: at.astimezone(UTC)),
     IN_YEARS,
 ]
+
+
+class Sparse(Model):
+    """A response whose wallet fields (issue 31) are left out where empty: a program without wallets
+    answers as it did before them, and a points ledger entry carries no `wallet`."""
+
+    _sparse: ClassVar[tuple[str, ...]] = ()
+
+    # No return annotation: with one, the OpenAPI document would describe the answer by it, not by the fields.
+    @model_serializer(mode="wrap")
+    def _without_empty(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
+        data = handler(self)
+        for key in self._sparse:
+            if key in data and not data[key]:
+                del data[key]
+        return data
 
 
 def _a_real_day(value: str) -> str:
@@ -541,7 +559,23 @@ class OpenCheckout(Model):
     coupon_ids: list[str] = Field(description="the coupons it holds")
 
 
-class MemberView(Model):
+class WalletBalance(Model):
+    balance: int
+
+
+class WalletExpiring(Model):
+    amount: int
+    expires_on: str
+
+
+class WalletView(WalletBalance):
+    owed: int = Field(0, description="what refunds could not take back (spent already): given back amounts settle it")
+    expiring: list[WalletExpiring] = Field([], description="what expires when, by the wallet's own policy")
+
+
+class MemberView(Sparse):
+    _sparse = ("wallets",)
+
     program_id: str
     member_id: str
     enrolled_at: datetime
@@ -557,6 +591,7 @@ class MemberView(Model):
         None, description="growth value over the tier window, when the program counts growth (`tiers.growth`)"
     )
     tags: list[str] = Field([], description="the member's tags, sorted")
+    wallets: dict[str, WalletView] = Field({}, description="each wallet of the program (stamps...): its balance")
     checkouts: list[OpenCheckout] = Field(
         [],
         description="the member's open checkouts and what each holds, soonest to end first (an addition to the "
@@ -597,7 +632,9 @@ class Enrolled(MemberView):
     )
 
 
-class LedgerEntryView(Model):
+class LedgerEntryView(Sparse):
+    _sparse = ("wallet",)
+
     entry_id: str
     type: str
     points: int
@@ -609,6 +646,9 @@ class LedgerEntryView(Model):
     )
     actor: str | None = Field(None, description="an adjustment's actor")
     agent: str | None = Field(None, description="an adjustment's agent, as its request named it")
+    wallet: str | None = Field(
+        None, description="a wallet's entry (stamps...): `points` and `balance_after` are in that wallet; none: points"
+    )
 
 
 class Ledger(Model):
@@ -622,7 +662,9 @@ ExactText = Annotated[str, Field(examples=["38.5", "77", "10/3"])]
 DecimalText = Annotated[str, Field(examples=["2", "1.2", "3.6"])]
 
 
-class CampaignGiven(Model):
+class CampaignGiven(Sparse):
+    _sparse = ("wallets",)
+
     campaign_id: str
     points: int = Field(0, description="points it added (a multiplier: its extra over what the order earned)")
     coupons: list[str] = Field([], description="coupon templates it issued")
@@ -630,6 +672,7 @@ class CampaignGiven(Model):
     tags: list[str] = []
     untags: list[str] = []
     multiplier: DecimalText | None = Field(None, description="an order-level multiply_points")
+    wallets: dict[str, int] = Field({}, description="wallet amounts it gave (wallet id -> amount)")
 
 
 class PurchaseBreakdown(Model):
@@ -681,7 +724,9 @@ class QuoteResult(PurchaseResult):
     usable_coupons: list[UsableCoupon] = Field(description="the member's coupons usable on this order")
 
 
-class RefundResult(Model):
+class RefundResult(Sparse):
+    _sparse = ("wallets_reversed", "wallets_unrecovered")
+
     refund_id: str
     order_id: str
     points_reversed: int
@@ -708,6 +753,12 @@ class RefundResult(Model):
     coupons_restored: list[str] = Field(
         [], description="a full refund: the coupons the order used, available again (those still valid)"
     )
+    wallets_reversed: dict[str, int] = Field(
+        {}, description="wallet amounts the order's campaigns gave, taken back in proportion (never below 0)"
+    )
+    wallets_unrecovered: dict[str, int] = Field(
+        {}, description="of what was owed back, wallet amounts already spent: the member owes them (`owed`)"
+    )
 
 
 class ActivityResult(Model):
@@ -728,7 +779,9 @@ class ActivityResult(Model):
     campaigns: list[CampaignGiven] = Field([], description="each campaign that applied and what it gave")
 
 
-class RedemptionResult(Model):
+class RedemptionResult(Sparse):
+    _sparse = ("wallet_spent", "wallets")
+
     redemption_id: str
     points_spent: int
     balance: int
@@ -738,13 +791,17 @@ class RedemptionResult(Model):
     fulfilment: Literal["coupon", "goods", "service", "donation", "deduction"]
     cash_minor: int = Field(0, description="money the member still pays for a points + cash reward, for the till")
     deduction_minor: int = Field(0, description="money off the order for a deduction at checkout")
+    wallet_spent: dict[str, int] = Field({}, description="a reward priced in a wallet (`cost`): wallet id -> amount")
+    wallets: dict[str, WalletBalance] = Field({}, description="the balance after of each wallet it spent from")
 
 
 class RedemptionCancel(Body):
     """No fields: the cancel names its redemption in the path (its request fingerprint, for once)."""
 
 
-class RedemptionCancelled(Model):
+class RedemptionCancelled(Sparse):
+    _sparse = ("wallet_restored", "wallet_lapsed", "wallet_reversed")
+
     redemption_id: str
     status: Literal["cancelled"]
     points_restored: int = Field(description="points given back into the buckets they were spent from")
@@ -753,6 +810,9 @@ class RedemptionCancelled(Model):
         0, description="points the redemption's campaigns gave, taken back (no lower than a balance of 0)"
     )
     coupons_revoked: list[str] = Field([], description="the redemption's coupons, unused, taken back")
+    wallet_restored: dict[str, int] = Field({}, description="wallet amounts it paid, given back (wallet id -> amount)")
+    wallet_lapsed: dict[str, int] = Field({}, description="of those, amounts whose bucket has expired since")
+    wallet_reversed: dict[str, int] = Field({}, description="wallet amounts its campaigns gave, taken back")
 
 
 class CouponUseResult(Model):

@@ -21,7 +21,7 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import cards, distribute, earning, expressions, growth, tags
+from . import cards, distribute, earning, expressions, growth, tags, wallets
 from .posting import Change, budget_key
 
 LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
@@ -131,7 +131,7 @@ def given(change: Change, applied: list[Applied], order_source: str) -> dict[str
     coupons = [c.coupon_id for c in change.coupons if c.source in sources]
     if coupons:
         kept["campaign_coupons"] = coupons
-    return kept
+    return kept | wallets.given(applied)
 
 
 def refunded(program: Program, kept: dict[str, Any] | None, amount_minor: int) -> Order:
@@ -152,6 +152,7 @@ def view(applied: list[Applied]) -> list[dict[str, Any]]:
             "growth": a.growth,
             "tags": a.tags,
             "untags": a.untags,
+            **({"wallets": a.wallets} if a.wallets else {}),
             **({"multiplier": earning.decimal_text(a.multiplier)} if a.multiplier is not None else {}),
         }
         for a in applied
@@ -221,6 +222,8 @@ class Applied:
     multiplier: Decimal | None = None  # an order-level multiply_points, combined with the program's
     discount_minor: int = 0  # a checkout campaign's money off the order it was confirmed with
     line_points: dict[int, int] = field(default_factory=dict)  # of `points`, those given on items, by line
+    wallets: dict[str, int] = field(default_factory=dict)  # wallet id -> amount given
+    wallet_lines: dict[str, dict[int, int]] = field(default_factory=dict)  # of those, given on items: by line
 
 
 def run(change: Change, event: Event) -> list[Applied]:
@@ -253,6 +256,7 @@ def run(change: Change, event: Event) -> list[Applied]:
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
     given = [a.campaign_id for a in applied if a.points]
     change.credit("bonus", sum(a.points for a in applied), event.at, event.source, "campaign:" + ",".join(given))
+    wallets.credit(change, applied, event.at, event.source)
     return applied
 
 
@@ -361,6 +365,7 @@ def facts(program: Program, profile: Profile, event: Event, campaign_id: str | N
             "birthday_month": int(birthday[-5:-3]) if birthday else 0,
             "paid_cards": sorted(p for p, card in profile.paid_cards.items() if cards.active(card, event.at)),
             "growth": growth.window_growth(program, profile, today),
+            **({"wallets": wallets.balances(program, profile)} if program.wallets else {}),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
         "campaign": campaign_facts(profile, campaign_id),
@@ -398,6 +403,8 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
             gives.tags.append(effect.tag or "")
         elif kind == "untag":
             gives.untags.append(effect.untag or "")
+        elif kind == "wallet":
+            _wallet(gives, effect, on_items, event, act)
         elif event.order is not None:
             matched = None if on_items is None else [expressions.test(on_items, act, i) for i in event.order.items]
             points = _order_points(program, effect, matched, event.order, factors)
@@ -407,6 +414,23 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
             if kind == "multiply_points" and on_items is None:
                 gives.multiplier = effect.multiply_points
     return gives
+
+
+def _wallet(gives: Applied, effect: Effect, on_items: expressions.Compiled | None, event: Event, act: Any) -> None:
+    """A wallet's amount: once, or with `on_items` per unit of each matching line (kept by line, for
+    a refund of lines)."""
+    assert effect.wallet is not None
+    wallet, amount = effect.wallet.id, effect.wallet.amount
+    if on_items is None:
+        gives.wallets[wallet] = gives.wallets.get(wallet, 0) + amount
+        return
+    lines = gives.wallet_lines.setdefault(wallet, {})
+    for k, item in enumerate(event.order.items if event.order else []):
+        if expressions.test(on_items, act, item) and item["quantity"] > 0:
+            lines[k] = lines.get(k, 0) + amount * item["quantity"]
+            gives.wallets[wallet] = gives.wallets.get(wallet, 0) + amount * item["quantity"]
+    if not lines:
+        del gives.wallet_lines[wallet]
 
 
 def _on_lines(gives: Applied, points: int, matched: list[bool], order: Order) -> None:

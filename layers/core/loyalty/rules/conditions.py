@@ -48,17 +48,21 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
     problem listed at once)."""
     found: list[dict[str, str]] = []
     raw = document.get("campaigns") if isinstance(document, dict) else None
+    wallets = document.get("wallets") if isinstance(document, dict) else None
+    wallet_ids = [w for w in wallets if isinstance(w, str)] if isinstance(wallets, dict) else []
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
         if not isinstance(trigger, str) or trigger not in FACTS:
             continue  # pydantic names the trigger (of any JSON type)
+        facts = expressions.program_facts(trigger, wallet_ids)
         when = c.get("when", "true")
-        for message in problems(when, trigger) if isinstance(when, str) else []:
+        for message in problems(when, trigger, facts=facts) if isinstance(when, str) else []:
             found.append({"field": f"campaigns[{i}].when", "message": message})
         effects = c.get("effects")
         for j, effect in enumerate(effects if isinstance(effects, list) else []):
             on_items = effect.get("on_items") if isinstance(effect, dict) else None
-            for message in problems(on_items, trigger, on_items=True) if isinstance(on_items, str) else []:
+            checked = problems(on_items, trigger, on_items=True, facts=facts) if isinstance(on_items, str) else []
+            for message in checked:
                 found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
     return found + cost_problems(document)
 

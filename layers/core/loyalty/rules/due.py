@@ -47,7 +47,8 @@ def expiring_within(held: buckets.Buckets, today: date) -> dict[str, int]:
 def days(change: Change) -> dict[str, str | None]:
     """The days this member is next due for each scheduled kind (None: not due)."""
     program, p, today = change.program, change.profile, change.today
-    expire = min(filter(None, [expire_day(p.buckets), pending.first_day(p.pending)]), default=None)
+    wallets = [expire_day(held) for held in p.wallets.values()]
+    expire = min(filter(None, [expire_day(p.buckets), pending.first_day(p.pending), *wallets]), default=None)
     churn = lifecycle.churn_day(program, p)
     review = tiers.next_review(program, p)
     gifts = benefits.benefits_day(program, p, today)

@@ -106,6 +106,18 @@ FACTS: dict[str, dict[str, Fact]] = {
     "card_purchase": _ALWAYS,
     "checkout": {"order": CHECKOUT_ORDER, **_ALWAYS},
 }
+
+
+def program_facts(trigger: str, wallets: list[str]) -> dict[str, Fact]:
+    """A trigger's facts in a program: with wallets, `member.wallets` has a field per wallet of the
+    program (its balance before the event), so the checker refuses an unknown wallet id."""
+    facts = FACTS[trigger]
+    if not wallets:
+        return facts
+    member = Fact("member", {**MEMBER.fields, "wallets": Fact("wallets", dict.fromkeys(wallets, "int"))})
+    return {**facts, "member": member}
+
+
 # A restricted item's `who` (program.Restricted): who the member is and when, not what the cart holds.
 WHO_FACTS: dict[str, Fact] = {"member": MEMBER, "at": AT}
 ITEM_VARIABLE = "i"  # an on_items expression's order item

@@ -113,7 +113,7 @@ def _pending(profile: dict[str, Any] | None) -> int:
 
 def _ledger(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
     new = change.new
-    if new is None or change.old is not None:  # entries are immutable: only their creation counts
+    if new is None or change.old is not None or new.get("wallet"):  # only points' entries are points' figures
         return
     points = int(new["points"])
     name = _CREDITS.get(new["type"]) or _DEBITS.get(new["type"])

@@ -106,6 +106,8 @@ class Change:
     # While a purchase credits its own points inside the return window: the day they become
     # spendable. Until then `credit` keeps them on the profile as pending (rules/pending.py).
     defer_until: date | None = None
+    # What each spending debit of a wallet took (ref -> wallet -> expires_on -> amount), as `spent`.
+    wallet_spent: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, program: Program, current: Profile, at: datetime, exhausted: set[str] | None = None) -> Change:
@@ -115,6 +117,7 @@ class Change:
         change.exhausted = exhausted or set()
         holds.prune(profile, at)
         change.expire_lapsed("expire")
+        change.expire_wallets("expire")
         change.release_pending()
         return change
 
@@ -146,17 +149,26 @@ class Change:
     def balance(self) -> int:
         return buckets.total(self.profile.buckets)
 
-    def _entry(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
+    def _entry(
+        self,
+        type_: EntryType,
+        points: int,
+        at: datetime,
+        ref: str | None,
+        reason: str | None = None,
+        wallet: str | None = None,
+    ) -> None:
         self.profile.ledger_seq += 1
         self.entries.append(
             LedgerEntry(
                 entry_id=f"{self.profile.ledger_seq:012d}",
                 type=type_,
                 points=points,
-                balance_after=self.balance,
+                balance_after=self.balance if wallet is None else self.wallet_balance(wallet),
                 at=at,
                 ref=ref,
                 reason=reason,
+                wallet=wallet,
             )
         )
 
@@ -213,6 +225,71 @@ class Change:
             for day, n in live.items():
                 self.profile.buckets = buckets.add(self.profile.buckets, day, n)
             self._entry("restore", buckets.total(live), at, ref, reason)
+        return buckets.total(live), buckets.total(lapsed)
+
+    # ---- wallets (stamps...): buckets of their own, each entry carrying its wallet --------------------
+
+    def wallet_balance(self, wallet: str) -> int:
+        return buckets.total(self.profile.wallets.get(wallet, {}))
+
+    def expire_wallets(self, reason: str) -> None:
+        """A wallet's lapsed buckets leave it as one `expire` entry of that wallet, as points do."""
+        for wallet, held in sorted(self.profile.wallets.items()):
+            live, expired = buckets.split_expired(held, self.today)
+            if expired:
+                self._set_wallet(wallet, live)
+                self._entry("expire", -buckets.total(expired), self.at, f"expiry:{max(expired)}", reason, wallet)
+
+    def _set_wallet(self, wallet: str, held: buckets.Buckets) -> None:
+        if held:
+            self.profile.wallets[wallet] = held
+        else:
+            self.profile.wallets.pop(wallet, None)
+
+    def wallet_credit(
+        self, wallet: str, amount: int, at: datetime, ref: str | None, type_: EntryType, reason: str | None = None
+    ) -> None:
+        """Into the wallet, expiring by its own policy (never, for a wallet the program no longer has)."""
+        if amount <= 0:
+            return
+        policy = self.program.wallets.get(wallet)
+        expiry = buckets.expires_on(self.today, policy.expiry) if policy else buckets.NEVER
+        self._set_wallet(wallet, buckets.add(self.profile.wallets.get(wallet, {}), expiry, amount))
+        self._entry(type_, amount, at, ref, reason, wallet)
+
+    def wallet_debit(
+        self, wallet: str, amount: int, at: datetime, ref: str | None, type_: EntryType, reason: str | None = None
+    ) -> None:
+        """Out of the wallet, earliest-expiring first (InsufficientPoints when it holds less); a
+        spending (`redeem`) records the buckets it took in `wallet_spent`, for a cancel."""
+        if amount <= 0:
+            return
+        before = self.profile.wallets.get(wallet, {})
+        self._set_wallet(wallet, buckets.take(before, amount))
+        if type_ == "redeem" and ref is not None:
+            after = self.profile.wallets.get(wallet, {})
+            taken = {day: n - after.get(day, 0) for day, n in before.items() if n - after.get(day, 0)}
+            self.wallet_spent.setdefault(ref, {})[wallet] = taken
+        self._entry(type_, -amount, at, ref, reason, wallet)
+
+    def wallet_restore(
+        self, wallet: str, taken: dict[str, int], at: datetime, ref: str, reason: str
+    ) -> tuple[int, int]:
+        """A wallet's spending given back into the buckets it came from (a lapsed one gives nothing),
+        what the member owes of that wallet settled first, as `restore` does for points: one `restore`
+        entry; returns (restored, lapsed)."""
+        live, lapsed = buckets.split_expired({day: n for day, n in taken.items() if n > 0}, self.today)
+        owed = self.profile.wallets_owed
+        if settled := min(owed.get(wallet, 0), buckets.total(live)):
+            owed[wallet] -= settled
+            live = buckets.take(live, settled)
+            self.profile.wallets_owed = {w: n for w, n in owed.items() if n}
+        held = self.profile.wallets.get(wallet, {})
+        for day, n in live.items():
+            held = buckets.add(held, day, n)
+        self._set_wallet(wallet, held)
+        if live:
+            self._entry("restore", buckets.total(live), at, ref, reason, wallet)
         return buckets.total(live), buckets.total(lapsed)
 
     def grant(

@@ -7,7 +7,7 @@ from datetime import datetime
 from ..errors import CouponUnavailable, LimitReached, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
-from . import buckets, distribute, holds
+from . import buckets, distribute, holds, wallets
 from .posting import Change
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
@@ -49,13 +49,15 @@ def check_limit(reward: Reward, profile: Profile, quantity: int) -> None:
         )
 
 
-def redeem(change: Change, reward: Reward, quantity: int, ref: str) -> int:
-    """`quantity` units of a reward: its points spent, its coupons given, the member's count kept for
-    `per_member_limit`. Returns the points spent. Points paid for a grant: a spent budget refuses the
-    redemption (409 limit_reached) rather than skip the grant, as other grant sites do."""
+def redeem(change: Change, reward: Reward, quantity: int, ref: str) -> tuple[int, dict[str, int]]:
+    """`quantity` units of a reward: its price spent (points, or a wallet's amount), its coupons given,
+    the member's count kept for `per_member_limit`. Returns (points spent, {wallet: amount spent}).
+    Points paid for a grant: a spent budget refuses the redemption (409 limit_reached) rather than
+    skip the grant, as other grant sites do."""
     check_limit(reward, change.profile, quantity)
-    cost = reward.cost_points * quantity
+    cost = (reward.cost_points or 0) * quantity
     change.debit("redeem", cost, change.at, ref)
+    spent = wallets.spend(change, reward, quantity, ref) if reward.cost is not None else {}
     if not change.take_budget(reward.grant.budget, f"reward:{reward.id}", quantity):
         raise LimitReached(
             f"reward {reward.id!r} has reached its monthly budget",
@@ -63,7 +65,7 @@ def redeem(change: Change, reward: Reward, quantity: int, ref: str) -> int:
         )
     change.give_coupons(reward.grant.coupons * quantity, change.at, ref)
     change.profile.redeemed[reward.id] = change.profile.redeemed.get(reward.id, 0) + quantity
-    return cost
+    return cost, spent
 
 
 def spent_from(change: Change, recorded: dict[str, int] | None, points_spent: int) -> dict[str, int]:

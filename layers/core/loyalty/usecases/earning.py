@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers
+from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers, wallets
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -323,6 +323,7 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
+    wallets_back, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
     p = change.profile
@@ -335,6 +336,7 @@ def _refund_write(
     p.points_owed += unrecovered  # spent already: what is given back later settles it first (Change.restore)
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
+    update.set.update({"wallets_reversed": wallets_handled} if wallets_handled else {})
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
     if (budgets_back := refunds.checkout_back(change, order, r)) is not None:  # its checkout campaigns'
@@ -357,6 +359,7 @@ def _refund_write(
         "coupons_revoked": revoke_ids,
         "coupons_unrecovered": undone.unrecovered if undone else [],
         "growth_reversed": growth_owed,
+        **wallets_back,
         "campaigns": campaigns.view(applied),
     }
     write = MemberWrite(

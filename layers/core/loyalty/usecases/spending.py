@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, checkout, holds, spending
+from ..rules import campaigns, checkout, holds, spending, wallets
 from ..rules.posting import Change
 from ..schemas import (
     CouponUseBody,
@@ -44,7 +44,7 @@ def redeem(
 
     def build(profile: Profile, attempt: Attempt) -> Built[RedemptionResult]:
         change = Change.start(program, profile, now, attempt.exhausted)
-        stock = None
+        stock, wallet_spent = None, {}
         if reward is None:
             assert body.deduction is not None
             cost, off = spending.deduction(
@@ -53,7 +53,7 @@ def redeem(
             change.debit("redeem", cost, now, source)
             result = {"fulfilment": "deduction", "deduction_minor": off}
         else:
-            cost = spending.redeem(change, reward, body.quantity, source)
+            cost, wallet_spent = spending.redeem(change, reward, body.quantity, source)
             if reward.stock is not None:
                 shards = [i for i, n in enumerate(spending.allotments(reward.stock)) if n >= body.quantity]
                 left = [i for i in shards if i not in empty_shards]
@@ -68,16 +68,16 @@ def redeem(
                 "cash_minor": reward.cash_minor * body.quantity,
             }
         applied = campaigns.run(change, campaigns.Event("redemption", now, source))
-        given = {a.campaign_id: a.points for a in applied if a.points}
         response = {
             "redemption_id": body.redemption_id,
             "points_spent": cost,
             "balance": change.balance,
             "coupons": [c.model_dump(mode="json") for c in change.coupons],
             **result,
+            **_wallet_result(change, wallet_spent),
         }
         write = MemberWrite(change=change, expected_version=profile.version, stock=stock)
-        return Built(write, RedemptionResult.model_validate(response), _undo_facts(change, source, stock, given))
+        return Built(write, RedemptionResult.model_validate(response), _undo_facts(change, source, stock, applied))
 
     def on_stale(stale: Stale, write: MemberWrite) -> None:
         if "stock" in stale.failed and write.stock is not None:
@@ -86,12 +86,27 @@ def redeem(
     return once(store, program_id, ref, body, RedemptionResult, build, on_stale=on_stale)
 
 
-def _undo_facts(change: Change, source: str, stock: StockTake | None, given: dict[str, int]) -> dict[str, Any]:
+def _wallet_result(change: Change, spent: dict[str, int]) -> dict[str, Any]:
+    """A reward priced in a wallet: what it took, and that wallet's balance after."""
+    if not spent:
+        return {}
+    return {"wallet_spent": spent, "wallets": {w: {"balance": change.wallet_balance(w)} for w in spent}}
+
+
+def _undo_facts(
+    change: Change, source: str, stock: StockTake | None, applied: list[campaigns.Applied]
+) -> dict[str, Any]:
     """What a cancel gives back and takes back, kept on the redemption's reference: the buckets its
-    points came from, the stock shard its units left, the points its campaigns gave (in all, and by
-    campaign for their figures)."""
-    facts = {"points_paid": change.spent.get(source, {}), "points_given": sum(given.values())}
+    points (and wallet amounts) came from, the stock shard its units left, what its campaigns gave (the
+    points in all, and by campaign for their figures)."""
+    given = {a.campaign_id: a.points for a in applied if a.points}
+    facts: dict[str, Any] = {"points_paid": change.spent.get(source, {}), "points_given": sum(given.values())}
     facts |= {"campaign_points": given} if given else {}
+    if source in change.wallet_spent:
+        facts["wallet_paid"] = change.wallet_spent[source]
+    wallets_given = wallets.given(applied).get("campaign_wallets")
+    if wallets_given:
+        facts["wallets_given"] = wallets_given
     return facts | ({"stock_shard": stock.shard} if stock else {})
 
 
@@ -149,6 +164,7 @@ def cancel(
             points_lapsed=lapsed,
             points_reversed=reversed_,
             coupons_revoked=revoked,
+            **wallets.cancel(change, found, ref.source),  # the wallet amounts it paid, and its campaigns gave
         )
         return Built(write, result, {"campaigns_reversed": by_campaign} if by_campaign else {})  # for the figures
 

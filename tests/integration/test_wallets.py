@@ -1,0 +1,127 @@
+"""Wallets' money paths on DynamoDB Local (issue 31 part D): parallel redemptions priced in stamps never
+overdraw the wallet, and a crash before or after any call of a wallet redemption, its cancel or a refund
+taking stamps back, then a retry, leaves what one clean run leaves (as tests/integration/test_faults.py
+does for points)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from local.dynamodb import client
+from loyalty.errors import LoyaltyError
+from loyalty.schemas import Enrol, OrderItem, Purchase, Redeem, Refund
+from loyalty.store import Store
+from loyalty.store.table import CONFIG
+from loyalty.usecases import earning, members, programs, spending
+from tests.integration.ddb_local import DynamoDBLocal, ddb_local
+from tests.integration.test_faults import NOW, Crash, Step, count_calls, state
+from tests.support import program
+
+
+@pytest.fixture(scope="module")
+def ddb() -> Iterator[DynamoDBLocal]:
+    with ddb_local() as running:
+        yield running
+
+
+@pytest.fixture
+def store(ddb: DynamoDBLocal) -> Store:
+    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
+
+
+DRINKS = [OrderItem(sku="latte", category="drinks", amount_minor=12000, quantity=12, line_id="l")]
+
+
+def stamp_card(s: Store) -> str:
+    pid = f"w-{uuid.uuid4().hex[:10]}"
+    programs.save(s, pid, program("stamps"))
+    return pid
+
+
+def _stamped(s: Store, pid: str, mid: str) -> None:
+    """Enrolled, and 12 stamps from one order of 12 drinks."""
+    members.enrol(s, pid, Enrol(member_id=mid), NOW)
+    earning.purchase(s, pid, mid, Purchase(order_id=f"o-{mid}", amount_minor=12000, items=DRINKS), NOW)
+
+
+def _redeem(s: Store, pid: str, mid: str, rid: str = "rd") -> Any:
+    return spending.redeem(s, pid, mid, Redeem(redemption_id=f"{rid}-{mid}", reward_id="free-coffee"), NOW)
+
+
+def _stamped_and_redeemed(s: Store, pid: str, mid: str) -> None:
+    _stamped(s, pid, mid)
+    _redeem(s, pid, mid)
+
+
+def _refund(s: Store, pid: str, mid: str) -> Any:
+    return earning.refund(s, pid, mid, Refund(refund_id=f"r-{mid}", order_id=f"o-{mid}", amount_minor=1000), NOW)
+
+
+OPERATIONS: dict[str, tuple[Step, Step]] = {
+    "wallet redemption": (_stamped, _redeem),
+    "wallet redemption cancel": (_stamped_and_redeemed, lambda s, p, m: spending.cancel(s, p, m, f"rd-{m}", NOW)),
+    "wallet refund": (_stamped, _refund),
+}
+
+
+def wallet_sums(s: Store, pid: str, mid: str) -> tuple[int, int]:
+    """(the stamps' balance, the sum of the stamps' ledger entries)."""
+    profile = s.get_member(pid, mid)
+    assert profile is not None
+    ledger, _ = s.ledger(pid, mid, 1000, None)
+    return sum(profile.wallets.get("stamps", {}).values()), sum(e.points for e in ledger if e.wallet == "stamps")
+
+
+def test_parallel_redemptions_by_wallet_never_overdraw_it(store: Store) -> None:
+    pid = stamp_card(store)
+    _stamped(store, pid, "m1")  # 12 stamps: one free coffee (10), never two
+
+    def one(i: int) -> int:
+        try:
+            _redeem(store, pid, "m1", f"rd{i}")
+            return 201
+        except LoyaltyError as refused:
+            assert refused.code == "insufficient_points", refused
+            return refused.status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(one, range(8)))
+    assert sorted(results) == [201] + [409] * 7, results
+    assert wallet_sums(store, pid, "m1") == (2, 2)
+
+
+@pytest.mark.parametrize("name", list(OPERATIONS))
+def test_a_crash_in_a_wallet_write_then_a_retry_leaves_what_one_clean_run_leaves(store: Store, name: str) -> None:
+    setup, write = OPERATIONS[name]
+    pid = stamp_card(store)
+    setup(store, pid, "clean")
+    calls = count_calls(store, lambda: write(store, pid, "clean"))
+    expected = state(store, pid, "clean")
+    assert calls, name
+    for index in range(len(calls)):
+        for when in ("before-call", "after-call"):
+            other = stamp_card(store)
+            setup(store, other, "clean")
+            seen = [0]
+
+            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
+                seen[0] += 1
+                if seen[0] == index + 1:
+                    raise Crash(f"{name}: died {when} call {index + 1} ({model.name})")
+
+            store.client.meta.events.register(f"{when}.dynamodb", crash)
+            try:
+                with pytest.raises(Crash):
+                    write(store, other, "clean")
+            finally:
+                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
+            write(store, other, "clean")
+            write(store, other, "clean")
+            assert state(store, other, "clean") == expected, f"{name}: {when} call {index + 1} of {calls}"
+            balance, entries = wallet_sums(store, other, "clean")
+            assert balance == entries >= 0
