@@ -128,6 +128,8 @@ class Profile(Model):
     holds: dict[str, Hold] = {}  # checkout id -> what that open checkout holds (rules/holds.py)
     points_owed: int = 0  # points refunds could not take back (spent already): settled by points given back
     pending: list[Pending] = []  # purchases' points inside the return window (rules/pending.py)
+    # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
+    counters: dict[str, dict[str, int]] = {}
 
     @property
     def balance(self) -> int:

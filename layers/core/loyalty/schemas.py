@@ -555,6 +555,9 @@ class MemberView(Model):
         None, description="growth value over the tier window, when the program counts growth (`tiers.growth`)"
     )
     tags: list[str] = Field([], description="the member's tags, sorted")
+    counters: dict[str, int] = Field(
+        {}, description="each counter of the program (`counters`): its count in the current program-local period"
+    )
     checkouts: list[OpenCheckout] = Field(
         [],
         description="the member's open checkouts and what each holds, soonest to end first (an addition to the "

@@ -48,19 +48,54 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
     problem listed at once)."""
     found: list[dict[str, str]] = []
     raw = document.get("campaigns") if isinstance(document, dict) else None
+    ids = counter_ids(document)
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
         if not isinstance(trigger, str) or trigger not in FACTS:
             continue  # pydantic names the trigger (of any JSON type)
+        facts = expressions.with_counters(FACTS[trigger], ids)
         when = c.get("when", "true")
-        for message in problems(when, trigger) if isinstance(when, str) else []:
+        for message in problems(when, trigger, facts=facts) if isinstance(when, str) else []:
             found.append({"field": f"campaigns[{i}].when", "message": message})
         effects = c.get("effects")
         for j, effect in enumerate(effects if isinstance(effects, list) else []):
             on_items = effect.get("on_items") if isinstance(effect, dict) else None
-            for message in problems(on_items, trigger, on_items=True) if isinstance(on_items, str) else []:
+            for message in problems(on_items, trigger, on_items=True, facts=facts) if isinstance(on_items, str) else []:
                 found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
-    return found + cost_problems(document)
+    return found + cost_problems(document) + counter_problems(document)
+
+
+def counter_ids(document: Any) -> list[str]:
+    """The ids of the program's counters, as sent (`member.counters.<id>` may read these only)."""
+    raw = document.get("counters") if isinstance(document, dict) else None
+    return (
+        [c["id"] for c in raw if isinstance(c, dict) and isinstance(c.get("id"), str)] if isinstance(raw, list) else []
+    )
+
+
+def counter_problems(document: Any) -> list[dict[str, str]]:
+    """Every problem of the counters' `when` and `on_items` (over a purchase's facts, or an activity's
+    for a counter of activities; `member.counters` included, `campaign` not), and the counters of one
+    event costing more than MAX_COST together."""
+    raw = document.get("counters") if isinstance(document, dict) else None
+    ids, found, total = counter_ids(document), [], {}
+    for i, c in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(c, dict):
+            continue
+        trigger = "activity" if c.get("counts") == "activities" else "purchase"
+        facts = {k: v for k, v in expressions.with_counters(FACTS[trigger], ids).items() if k != "campaign"}
+        for key in ("when", "on_items") if trigger == "purchase" else ("when",):
+            source = c.get(key)
+            if not isinstance(source, str):
+                continue
+            for message in problems(source, trigger, on_items=key == "on_items", facts=facts):
+                found.append({"field": f"counters[{i}].{key}", "message": message})
+            total[trigger] = total.get(trigger, 0) + cost(source, trigger, key == "on_items", facts)
+            if total[trigger] > MAX_COST:
+                message = f"the counters of {_a(trigger)} would cost {total[trigger]:,} steps: more than {MAX_COST:,}"
+                found.append({"field": f"counters[{i}].{key}", "message": message})
+                return found
+    return found
 
 
 def cost_problems(document: Any) -> list[dict[str, str]]:
@@ -69,11 +104,12 @@ def cost_problems(document: Any) -> list[dict[str, str]]:
     raw = document.get("campaigns") if isinstance(document, dict) else None
     total: dict[str, int] = {}
     found: list[dict[str, str]] = []
+    ids = counter_ids(document)
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
         if not isinstance(trigger, str) or trigger not in FACTS or total.get(trigger, 0) > MAX_COST:
             continue
-        for field, steps in _campaign_costs(i, c, trigger):
+        for field, steps in _campaign_costs(i, c, trigger, expressions.with_counters(FACTS[trigger], ids)):
             total[trigger] = total.get(trigger, 0) + steps
             if total[trigger] > MAX_COST:
                 found.append({"field": field, "message": _over(trigger, steps, total[trigger])})
@@ -81,14 +117,14 @@ def cost_problems(document: Any) -> list[dict[str, str]]:
     return found
 
 
-def _campaign_costs(i: int, campaign: dict[str, Any], trigger: str) -> list[tuple[str, int]]:
+def _campaign_costs(i: int, campaign: dict[str, Any], trigger: str, facts: dict[str, Fact]) -> list[tuple[str, int]]:
     when = campaign.get("when", "true")
-    costs = [(f"campaigns[{i}].when", cost(when, trigger) if isinstance(when, str) else 0)]
+    costs = [(f"campaigns[{i}].when", cost(when, trigger, facts=facts) if isinstance(when, str) else 0)]
     effects = campaign.get("effects")
     for j, effect in enumerate(effects if isinstance(effects, list) else []):
         on_items = effect.get("on_items") if isinstance(effect, dict) else None
         if isinstance(on_items, str):
-            costs.append((f"campaigns[{i}].effects[{j}].on_items", cost(on_items, trigger, on_items=True)))
+            costs.append((f"campaigns[{i}].effects[{j}].on_items", cost(on_items, trigger, True, facts)))
     return costs
 
 
@@ -761,7 +797,7 @@ def _of(kind: Type, length: int = 1) -> _Shape:
     return _TEXT if kind in ("string", "bytes") else _ONE
 
 
-def cost(source: str, trigger: str, on_items: bool = False) -> int:
+def cost(source: str, trigger: str, on_items: bool = False, facts: dict[str, Fact] | None = None) -> int:
     """The most steps one evaluation of `source` takes on an event of `trigger` (an `on_items`: over
     every order item, as rules/expressions evaluates it). 0 for an expression `problems` refuses
     unparsed (it never runs)."""
@@ -769,7 +805,7 @@ def cost(source: str, trigger: str, on_items: bool = False) -> int:
         tree = _Parser(source).parse()
     except (_Bound, SyntaxError):
         return 0
-    scope = {name: _of(fact) for name, fact in FACTS[trigger].items()}
+    scope = {name: _of(fact) for name, fact in (FACTS[trigger] if facts is None else facts).items()}
     if not on_items:
         return _Cost(scope).steps(tree)[0]
     # As expressions.compile runs it: `order.items.map(i, (source))`; and when it may err on an item,

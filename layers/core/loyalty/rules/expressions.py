@@ -106,6 +106,18 @@ FACTS: dict[str, dict[str, Fact]] = {
     "card_purchase": _ALWAYS,
     "checkout": {"order": CHECKOUT_ORDER, **_ALWAYS},
 }
+
+
+def with_counters(facts: dict[str, Fact], counter_ids: list[str]) -> dict[str, Fact]:
+    """A trigger's facts for a program with counters: `member.counters`, one int per counter id (the
+    program's own, so an unknown id is refused at PUT; rules/counters gives the values)."""
+    if not counter_ids or "member" not in facts:
+        return facts
+    member = facts["member"]
+    counters = Fact("counters", dict.fromkeys(counter_ids, "int"))
+    return {**facts, "member": Fact(member.name, {**member.fields, "counters": counters})}
+
+
 # A restricted item's `who` (program.Restricted): who the member is and when, not what the cart holds.
 WHO_FACTS: dict[str, Fact] = {"member": MEMBER, "at": AT}
 ITEM_VARIABLE = "i"  # an on_items expression's order item

@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers
+from ..rules import campaigns, counting, earning, growth, pending, posting, refunds, spending, tiers
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -80,7 +80,10 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     change.credit("bonus", bonus, paid_at, ref, "first_order")
     items = [i.model_dump() for i in body.items or []]
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
-    applied = campaigns.run(change, campaigns.Event("purchase", paid_at, ref, order=order))
+    event = campaigns.Event("purchase", paid_at, ref, order=order)
+    counted = counting.measure(change, event)  # before the campaigns: they read the counts before the order
+    applied = campaigns.run(change, event)
+    counting.add(change, counted)
     change.defer_until = None
     extra = sum(a.points for a in applied)
 
@@ -100,6 +103,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "growth_reversed": 0,
         "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
         **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
+        **counting.recorded(counted),  # what it counted, for what a refund takes back
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -313,6 +317,7 @@ def _refund_write(
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref)  # pending first, inside the window
     refunded = campaigns.refunded(program, order.get("order_facts"), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
+    counted_back = counting.take_back(change, order, r)  # after the refund's campaigns read the counts
     p = change.profile
     before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
     from_tier = p.tier_id
@@ -323,6 +328,8 @@ def _refund_write(
     p.points_owed += unrecovered  # spent already: what is given back later settles it first (Change.restore)
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
+    if counted_back is not None:
+        update.set["counters_reversed"] = counted_back
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
     applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
@@ -376,7 +383,10 @@ def activity(
         source = ref.source
         change.credit("activity", points, at, source)
         facts = {"type": body.type, "streak_days": streak}
-        applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
+        event = campaigns.Event("activity", at, source, activity=facts)
+        counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
+        applied = campaigns.run(change, event)
+        counting.add(change, counted)
         earning.record_activity(change, body.type, at, day)
         from_tier = change.profile.tier_id
         growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))
