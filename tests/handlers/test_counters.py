@@ -15,6 +15,7 @@ import pytest
 
 from loyalty import clock
 from tests.handlers.conftest import Api
+from tests.handlers.test_checkout import LATTE, confirm, now, put, setup, shop_doc  # noqa: F401
 from tests.support import program
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -28,16 +29,16 @@ def local(year: int, month: int, day: int, hour: int = 12) -> datetime:
 @pytest.fixture
 def at(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[datetime], None]]:
     """Saves the template, enrols m1 on 1 November and pins the clock (9 December); `at(t)` moves it."""
-    now = [local(2026, 11, 1, 9)]
-    monkeypatch.setattr(clock, "now", lambda: now[0])
+    pinned = [local(2026, 11, 1, 9)]
+    monkeypatch.setattr(clock, "now", lambda: pinned[0])
     status, body = api.call("programs", "PUT", P, program("combined"))
     assert status == 200, body
     status, body = api.call("enrol", "POST", f"{P}/members", {"member_id": "m1"})
     assert status == 201, body
-    now[0] = local(2026, 12, 9)
+    pinned[0] = local(2026, 12, 9)
 
     def pin(when: datetime) -> None:
-        now[0] = when
+        pinned[0] = when
 
     yield pin
 
@@ -165,3 +166,39 @@ def test_activities_count_by_type_and_a_campaign_reads_them(api: Api, at: Callab
         given.append([c["campaign_id"] for c in result["campaigns"]])
     assert given == [[], [], [], ["third-check-in"], []]
     assert counters(api)["check_ins"] == 4
+
+
+def test_a_checkout_reads_the_counter_its_confirm_counts_and_a_line_refund_takes_back(
+    api: Api,
+    now: list[datetime],  # noqa: F811 - the checkout function loaded, the clock pinned
+) -> None:
+    doc = shop_doc(
+        {
+            "id": "third-coffee",
+            "name": "10% off once 2 coffees were bought this month",
+            "trigger": "checkout",
+            "when": "member.counters.coffee_units >= 2",
+            "effects": [{"percent_off": 10}],
+        }
+    )
+    doc["counters"] = [
+        {"id": "coffee_units", "counts": "units", "period": "month", "on_items": "i.category == 'coffee'"}
+    ]
+    setup(api, doc)
+    shop = "/programs/shop/members/m1"
+
+    def offered(cid: str) -> list[str]:
+        status, priced = put(api, cid, {"items": [LATTE]})
+        assert status == 200, priced
+        return [c["campaign_id"] for c in priced["campaigns"]]
+
+    assert "third-coffee" not in offered("c1")
+    total = put(api, "c1", {"items": [LATTE]})[1]["total_minor"]
+    assert confirm(api, "c1", "o1", total)[0] == 201
+    assert api.call("members", "GET", shop)[1]["counters"] == {"coffee_units": 2}
+    assert "third-coffee" in offered("c2")
+    refund = {"refund_id": "r1", "order_id": "o1", "items": [{"line_id": "1", "quantity": 1}]}
+    status, body = api.call("earn", "POST", f"{shop}/refunds", refund)
+    assert status == 201, body
+    assert api.call("members", "GET", shop)[1]["counters"] == {"coffee_units": 1}
+    assert "third-coffee" not in offered("c3")
