@@ -204,6 +204,9 @@ class Event:
     source: str  # what the campaign's grants are traced to ("order:o1", "activity:a1", ...)
     order: Order | None = None
     activity: dict[str, Any] | None = None  # type, streak_days
+    # The event's facts converted for CEL, when rules/counting built them first (the same facts, before
+    # the event): its campaigns evaluate on them rather than converting them again.
+    shared: expressions.Activation | None = None
 
 
 @dataclass
@@ -234,7 +237,9 @@ def run(change: Change, event: Event) -> list[Applied]:
         c = r.campaign
         if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
-        shared = shared or expressions.activation(facts(change.program, profile, event, None, change.today))
+        shared = (
+            shared or event.shared or expressions.activation(facts(change.program, profile, event, None, change.today))
+        )
         act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
         if not expressions.test(r.when, act):
             continue

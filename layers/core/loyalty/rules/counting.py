@@ -62,8 +62,9 @@ def measure(change: Change, event: campaigns.Event) -> dict[str, Count]:
     program = change.program
     mine = [r for r in ready(program) if (r.counter.counts == "activities") == (event.activity is not None)]
     act = None
-    if any(r.when or r.on_items for r in mine):  # the facts campaigns read, built once for all counters
+    if any(r.when or r.on_items for r in mine):  # the facts campaigns read: built once, for them too
         act = expressions.activation(campaigns.facts(program, change.profile, event, None, change.today))
+        event.shared = act
     counted: dict[str, Count] = {}
     for r in mine:
         key = counters.key_at(program, r.counter.period, event.at, change.today)
