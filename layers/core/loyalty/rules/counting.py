@@ -60,7 +60,7 @@ def ready(program: Program) -> list[Ready]:
 def measure(change: Change, event: campaigns.Event) -> dict[str, Count]:
     """What a purchase or an activity counts, by counter (nothing is added yet: `add`)."""
     program = change.program
-    mine = [r for r in ready(program) if (r.counter.counts == "activities") == (event.activity is not None)]
+    mine = [r for r in ready(program) if _counts(r.counter, event)]
     act = None
     if any(r.when or r.on_items for r in mine):  # the facts campaigns read: built once, for them too
         act = expressions.activation(campaigns.facts(program, change.profile, event, None, change.today))
@@ -78,10 +78,17 @@ def measure(change: Change, event: campaigns.Event) -> dict[str, Count]:
     return counted
 
 
+def _counts(c: Counter, event: campaigns.Event) -> bool:
+    """Whether the counter counts events of this kind: purchases, or activities (of its type)."""
+    if event.activity is None:
+        return c.counts != "activities"
+    return c.counts == "activities" and c.activity_type in (None, event.activity.get("type"))
+
+
 def _amount(r: Ready, event: campaigns.Event, act: expressions.Activation | None, key: str) -> Count | None:
     c = r.counter
     if event.activity is not None:
-        return Count(key, 1) if c.activity_type in (None, event.activity.get("type")) else None
+        return Count(key, 1)
     order = event.order
     if order is None:
         return None
