@@ -138,6 +138,24 @@ def test_a_campaign_reading_an_unknown_counter_is_a_problem_of_its_when() -> Non
     assert found(checkout) == {}
 
 
+NESTED = "order.items.exists(a, order.items.exists(b, a.sku == b.sku))"  # ~250,000 steps on 100 lines
+
+
+def test_counters_count_toward_the_bound_of_one_events_work() -> None:
+    heavy = {"counts": "orders", "period": "month", "when": NESTED}
+    alone = doc(*({"id": f"c{k}", **heavy} for k in range(3)))
+    assert set(found(alone)) == {"counters[2].when"}  # the counters alone pass it: the one that does is named
+    assert "counters of a purchase" in found(alone)["counters[2].when"]
+    campaign = {"id": "x", "name": "x", "trigger": "purchase", "when": NESTED, "effects": [{"points": 1}]}
+    shared = doc(*({"id": f"c{k}", **heavy} for k in range(2)), campaign_list=[campaign])
+    assert set(found(shared)) == {"campaigns[0].when"}  # with the counters before it
+    activities = doc(
+        *({"id": f"c{k}", **heavy} for k in range(2)),
+        campaign_list=[{**campaign, "trigger": "activity", "when": "true"}],
+    )
+    assert found(activities) == {}  # another event's work
+
+
 # --- counting ---------------------------------------------------------------------------------------
 
 

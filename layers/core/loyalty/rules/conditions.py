@@ -75,36 +75,51 @@ def counter_ids(document: Any) -> list[str]:
 
 def counter_problems(document: Any) -> list[dict[str, str]]:
     """Every problem of the counters' `when` and `on_items` (over a purchase's facts, or an activity's
-    for a counter of activities; `member.counters` included, `campaign` not), and the counters of one
-    event costing more than MAX_COST together."""
+    for a counter of activities; `member.counters` included, `campaign` not). Their cost counts with
+    the campaigns' of the same event (`cost_problems`)."""
+    return [
+        {"field": field, "message": message}
+        for field, trigger, source, facts in _counter_expressions(document)
+        for message in problems(source, trigger, on_items=field.endswith("on_items"), facts=facts)
+    ]
+
+
+def _counter_expressions(document: Any) -> list[tuple[str, str, str, dict[str, Fact]]]:
+    """Each counter expression as sent: (field, the trigger whose facts it reads, source, facts)."""
     raw = document.get("counters") if isinstance(document, dict) else None
-    ids, found, total = counter_ids(document), [], {}
+    ids, found = counter_ids(document), []
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         if not isinstance(c, dict):
             continue
         trigger = "activity" if c.get("counts") == "activities" else "purchase"
         facts = {k: v for k, v in expressions.with_counters(FACTS[trigger], ids).items() if k != "campaign"}
         for key in ("when", "on_items") if trigger == "purchase" else ("when",):
-            source = c.get(key)
-            if not isinstance(source, str):
-                continue
-            for message in problems(source, trigger, on_items=key == "on_items", facts=facts):
-                found.append({"field": f"counters[{i}].{key}", "message": message})
-            total[trigger] = total.get(trigger, 0) + cost(source, trigger, key == "on_items", facts)
-            if total[trigger] > MAX_COST:
-                message = f"the counters of {_a(trigger)} would cost {total[trigger]:,} steps: more than {MAX_COST:,}"
-                found.append({"field": f"counters[{i}].{key}", "message": message})
-                return found
+            if isinstance(source := c.get(key), str):
+                found.append((f"counters[{i}].{key}", trigger, source, facts))
     return found
 
 
 def cost_problems(document: Any) -> list[dict[str, str]]:
     """The campaign field that takes the work of one event of its trigger over MAX_COST, per trigger:
-    a purchase runs every purchase campaign's `when`, and every `on_items` of those that hold."""
+    a purchase runs every purchase campaign's `when`, and every `on_items` of those that hold (and the
+    program's counters of purchases before them: a counter's field when they alone pass it)."""
     raw = document.get("campaigns") if isinstance(document, dict) else None
     total: dict[str, int] = {}
     found: list[dict[str, str]] = []
     ids = counter_ids(document)
+    # The counters run first on every purchase and activity: their work counts toward the same bound.
+    for field, trigger, source, facts in _counter_expressions(document):
+        before = total.get(trigger, 0)
+        total[trigger] = before + cost(source, trigger, field.endswith("on_items"), facts)
+        if before <= MAX_COST < total[trigger]:
+            steps = total[trigger] - before
+            message = (
+                f"costs {steps:,} steps of evaluation on {_a(trigger)}, and the program's counters of {_a(trigger)}"
+            )
+            message += (
+                f" would cost {total[trigger]:,} together: more than {MAX_COST:,} (the bound of one event's work)"
+            )
+            found.append({"field": field, "message": message})
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
         if not isinstance(trigger, str) or trigger not in FACTS or total.get(trigger, 0) > MAX_COST:
