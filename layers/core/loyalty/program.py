@@ -453,7 +453,12 @@ def _counter_id(value: str) -> str:
     return value
 
 
-CounterId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"), AfterValidator(_counter_id)]
+CounterId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"),
+    AfterValidator(_counter_id),
+    Field(json_schema_extra={"not": {"enum": sorted(_CEL_RESERVED)}}),
+]
 
 
 class Counter(Doc):
