@@ -202,3 +202,22 @@ def test_a_checkout_reads_the_counter_its_confirm_counts_and_a_line_refund_takes
     assert status == 201, body
     assert api.call("members", "GET", shop)[1]["counters"] == {"coffee_units": 1}
     assert "third-coffee" not in offered("c3")
+
+
+def test_a_refunds_campaigns_read_the_count_before_the_refund(api: Api, at: Callable) -> None:
+    doc = program("combined")
+    sorry = {
+        "id": "sorry",
+        "name": "a refund of one of 2 orders",
+        "trigger": "refund",
+        "effects": [{"tag": "refunder"}],
+    }
+    doc["campaigns"].append({**sorry, "when": "member.counters.orders_month == 2"})
+    assert api.call("programs", "PUT", P, doc)[0] == 200
+    buy(api, "o1")
+    buy(api, "o2")
+    assert [c["campaign_id"] for c in refund(api, "r1", "o2", 5000)["campaigns"]] == ["sorry"]
+    assert counters(api)["orders_month"] == 1
+    buy(api, "o3")
+    buy(api, "o4")  # 3 orders counted: the refund reads 3
+    assert refund(api, "r2", "o4", 5000)["campaigns"] == []
