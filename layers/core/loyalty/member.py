@@ -130,6 +130,8 @@ class Profile(Model):
     pending: list[Pending] = []  # purchases' points inside the return window (rules/pending.py)
     wallets: dict[str, dict[str, int]] = {}  # wallet id -> its buckets (expires_on -> amount), as points' buckets
     wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
+    # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
+    counters: dict[str, dict[str, int]] = {}
 
     @property
     def balance(self) -> int:

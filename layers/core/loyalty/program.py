@@ -475,6 +475,40 @@ class Campaign(Doc):
     exclusive: bool = False
 
 
+# A counter's id is read in expressions as `member.counters.<id>`: a CEL identifier, not a reserved word.
+_CEL_RESERVED = frozenset(
+    {"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for", "function", "if", "import"}
+    | {"let", "loop", "package", "namespace", "return", "var", "void", "while"}
+)
+MAX_COUNTERS = 20  # each is kept on the profile, counted on every purchase or activity
+
+
+def _counter_id(value: str) -> str:
+    if value in _CEL_RESERVED:
+        raise ValueError(f"{value!r} is a reserved word of CEL: `member.counters.{value}` could not be read")
+    return value
+
+
+CounterId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"),
+    AfterValidator(_counter_id),
+    Field(json_schema_extra={"not": {"enum": sorted(_CEL_RESERVED)}}),
+]
+
+
+class Counter(Doc):
+    """A count of the member's purchases or activities per program-local period (rules/counters.py),
+    read by campaigns as `member.counters.<id>`."""
+
+    id: CounterId
+    counts: Literal["orders", "spend_minor", "units", "activities"]
+    period: Literal["day", "week", "month", "year", "lifetime"]
+    when: Cel | None = None  # over the event's facts (a purchase's or an activity's)
+    on_items: Cel | None = None  # orders, spend_minor, units: only the lines it picks count
+    activity_type: Id | None = None  # activities: only this type counts
+
+
 class Restricted(Doc):
     """Member-only items and early access: a line matching `on_items` may be bought only by a member
     for whom `who` (over `member` and `at`) holds, or by anyone from `until` on."""
@@ -554,6 +588,7 @@ class Program(Doc):
     campaigns: list[Campaign] = Field([], max_length=MAX_CAMPAIGNS)
     pricing: Pricing = Field(default_factory=Pricing)
     wallets: dict[Id, Wallet] = Field({}, max_length=MAX_WALLETS)  # stamps and other currencies
+    counters: list[Counter] = Field([], max_length=MAX_COUNTERS)
     # What rules derive from the document once per version (the campaigns' compiled expressions),
     # kept with the Program object, which programs.load caches per container.
     _derived: dict[str, Any] = PrivateAttr(default={})
@@ -633,6 +668,7 @@ ID_LISTS = (
     ("paid_cards",),
     ("campaigns",),
     ("pricing", "restricted"),
+    ("counters",),
 )
 
 
@@ -695,6 +731,7 @@ def problems(program: Program) -> list[Problem]:
     check = Problems(program)
     for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _tag_benefits, _campaigns, _pricing):
         section(program, check)
+    _counters(program, check)
     return check.found
 
 
@@ -874,6 +911,19 @@ def _wallet_effect(field: str, effect: Effect, trigger: str, program: Program, c
 
 def _pricing(program: Program, check: Problems) -> None:
     check.unique("pricing.restricted", [r.id for r in program.pricing.restricted])
+
+
+def _counters(program: Program, check: Problems) -> None:
+    """What each counter counts goes with what it may filter by (its CEL: rules/conditions.counter_problems)."""
+    check.unique("counters", [c.id for c in program.counters])
+    for i, c in enumerate(program.counters):
+        if c.on_items is not None and c.counts == "activities":
+            check.add(f"counters[{i}].on_items", "picks order lines: only for orders, spend_minor or units")
+        if c.activity_type is not None and c.counts != "activities":
+            check.add(f"counters[{i}].activity_type", "only for a counter of activities")
+        elif c.activity_type is not None and c.activity_type not in program.points.activities:
+            known = ", ".join(program.points.activities) or "none"
+            check.add(f"counters[{i}].activity_type", f"unknown activity type {c.activity_type!r} (types: {known})")
 
 
 def _instant(at: datetime, program: Program) -> datetime:

@@ -592,6 +592,9 @@ class MemberView(Sparse):
     )
     tags: list[str] = Field([], description="the member's tags, sorted")
     wallets: dict[str, WalletView] = Field({}, description="each wallet of the program (stamps...): its balance")
+    counters: dict[str, int] = Field(
+        {}, description="each counter of the program (`counters`): its count in the current program-local period"
+    )
     checkouts: list[OpenCheckout] = Field(
         [],
         description="the member's open checkouts and what each holds, soonest to end first (an addition to the "

@@ -21,7 +21,7 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import cards, distribute, earning, expressions, growth, tags, wallets
+from . import cards, counters, distribute, earning, expressions, growth, tags, wallets
 from .posting import Change, budget_key
 
 LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
@@ -207,6 +207,9 @@ class Event:
     source: str  # what the campaign's grants are traced to ("order:o1", "activity:a1", ...)
     order: Order | None = None
     activity: dict[str, Any] | None = None  # type, streak_days
+    # The event's facts converted for CEL, when rules/counting built them first (the same facts, before
+    # the event): its campaigns evaluate on them rather than converting them again.
+    shared: expressions.Activation | None = None
 
 
 @dataclass
@@ -239,7 +242,9 @@ def run(change: Change, event: Event) -> list[Applied]:
         c = r.campaign
         if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
-        shared = shared or expressions.activation(facts(change.program, profile, event, None))
+        shared = (
+            shared or event.shared or expressions.activation(facts(change.program, profile, event, None, change.today))
+        )
         act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
         if not expressions.test(r.when, act):
             continue
@@ -347,9 +352,12 @@ def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
     return CampaignUse(total=use.total + 1, periods=periods)
 
 
-def facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
+def facts(
+    program: Program, profile: Profile, event: Event, campaign_id: str | None, write_day: date | None = None
+) -> dict[str, Any]:
     """The facts a campaign's expressions read (rules/expressions.FACTS declares them). The member's
-    are as of before the event."""
+    are as of before the event. `write_day`: the day of the write (which counter periods a late event
+    may still read; by default the event's)."""
     local = event.at.astimezone(program.zone)
     today = local.date()
     birthday = profile.birthday
@@ -366,6 +374,7 @@ def facts(program: Program, profile: Profile, event: Event, campaign_id: str | N
             "paid_cards": sorted(p for p, card in profile.paid_cards.items() if cards.active(card, event.at)),
             "growth": growth.window_growth(program, profile, today),
             **({"wallets": wallets.balances(program, profile)} if program.wallets else {}),
+            "counters": counters.facts(program, profile, event.at, write_day or today),
         },
         "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
         "campaign": campaign_facts(profile, campaign_id),

@@ -48,13 +48,12 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
     problem listed at once)."""
     found: list[dict[str, str]] = []
     raw = document.get("campaigns") if isinstance(document, dict) else None
-    wallets = document.get("wallets") if isinstance(document, dict) else None
-    wallet_ids = [w for w in wallets if isinstance(w, str)] if isinstance(wallets, dict) else []
+    wallets, ids = wallet_ids(document), counter_ids(document)
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
         if not isinstance(trigger, str) or trigger not in FACTS:
             continue  # pydantic names the trigger (of any JSON type)
-        facts = expressions.program_facts(trigger, wallet_ids)
+        facts = expressions.program_facts(trigger, wallets, ids)
         when = c.get("when", "true")
         for message in problems(when, trigger, facts=facts) if isinstance(when, str) else []:
             found.append({"field": f"campaigns[{i}].when", "message": message})
@@ -64,20 +63,75 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
             checked = problems(on_items, trigger, on_items=True, facts=facts) if isinstance(on_items, str) else []
             for message in checked:
                 found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
-    return found + cost_problems(document)
+    return found + cost_problems(document) + counter_problems(document)
+
+
+def wallet_ids(document: Any) -> list[str]:
+    """The ids of the program's wallets, as sent (`member.wallets.<id>` may read these only)."""
+    raw = document.get("wallets") if isinstance(document, dict) else None
+    return [w for w in raw if isinstance(w, str)] if isinstance(raw, dict) else []
+
+
+def counter_ids(document: Any) -> list[str]:
+    """The ids of the program's counters, as sent (`member.counters.<id>` may read these only)."""
+    raw = document.get("counters") if isinstance(document, dict) else None
+    return (
+        [c["id"] for c in raw if isinstance(c, dict) and isinstance(c.get("id"), str)] if isinstance(raw, list) else []
+    )
+
+
+def counter_problems(document: Any) -> list[dict[str, str]]:
+    """Every problem of the counters' `when` and `on_items` (over a purchase's facts, or an activity's
+    for a counter of activities; `member.counters` included, `campaign` not). Their cost counts with
+    the campaigns' of the same event (`cost_problems`)."""
+    return [
+        {"field": field, "message": message}
+        for field, trigger, source, facts in _counter_expressions(document)
+        for message in problems(source, trigger, on_items=field.endswith("on_items"), facts=facts)
+    ]
+
+
+def _counter_expressions(document: Any) -> list[tuple[str, str, str, dict[str, Fact]]]:
+    """Each counter expression as sent: (field, the trigger whose facts it reads, source, facts)."""
+    raw = document.get("counters") if isinstance(document, dict) else None
+    ids, wallets, found = counter_ids(document), wallet_ids(document), []
+    for i, c in enumerate(raw if isinstance(raw, list) else []):
+        if not isinstance(c, dict):
+            continue
+        trigger = "activity" if c.get("counts") == "activities" else "purchase"
+        facts = {k: v for k, v in expressions.program_facts(trigger, wallets, ids).items() if k != "campaign"}
+        for key in ("when", "on_items") if trigger == "purchase" else ("when",):
+            if isinstance(source := c.get(key), str):
+                found.append((f"counters[{i}].{key}", trigger, source, facts))
+    return found
 
 
 def cost_problems(document: Any) -> list[dict[str, str]]:
     """The campaign field that takes the work of one event of its trigger over MAX_COST, per trigger:
-    a purchase runs every purchase campaign's `when`, and every `on_items` of those that hold."""
+    a purchase runs every purchase campaign's `when`, and every `on_items` of those that hold (and the
+    program's counters of purchases before them: a counter's field when they alone pass it)."""
     raw = document.get("campaigns") if isinstance(document, dict) else None
     total: dict[str, int] = {}
     found: list[dict[str, str]] = []
+    ids, wallets = counter_ids(document), wallet_ids(document)
+    # The counters run first on every purchase and activity: their work counts toward the same bound.
+    for field, trigger, source, facts in _counter_expressions(document):
+        before = total.get(trigger, 0)
+        total[trigger] = before + cost(source, trigger, field.endswith("on_items"), facts)
+        if before <= MAX_COST < total[trigger]:
+            steps = total[trigger] - before
+            message = (
+                f"costs {steps:,} steps of evaluation on {_a(trigger)}, and the program's counters of {_a(trigger)}"
+            )
+            message += (
+                f" would cost {total[trigger]:,} together: more than {MAX_COST:,} (the bound of one event's work)"
+            )
+            found.append({"field": field, "message": message})
     for i, c in enumerate(raw if isinstance(raw, list) else []):
         trigger = c.get("trigger") if isinstance(c, dict) else None
         if not isinstance(trigger, str) or trigger not in FACTS or total.get(trigger, 0) > MAX_COST:
             continue
-        for field, steps in _campaign_costs(i, c, trigger):
+        for field, steps in _campaign_costs(i, c, trigger, expressions.program_facts(trigger, wallets, ids)):
             total[trigger] = total.get(trigger, 0) + steps
             if total[trigger] > MAX_COST:
                 found.append({"field": field, "message": _over(trigger, steps, total[trigger])})
@@ -85,14 +139,14 @@ def cost_problems(document: Any) -> list[dict[str, str]]:
     return found
 
 
-def _campaign_costs(i: int, campaign: dict[str, Any], trigger: str) -> list[tuple[str, int]]:
+def _campaign_costs(i: int, campaign: dict[str, Any], trigger: str, facts: dict[str, Fact]) -> list[tuple[str, int]]:
     when = campaign.get("when", "true")
-    costs = [(f"campaigns[{i}].when", cost(when, trigger) if isinstance(when, str) else 0)]
+    costs = [(f"campaigns[{i}].when", cost(when, trigger, facts=facts) if isinstance(when, str) else 0)]
     effects = campaign.get("effects")
     for j, effect in enumerate(effects if isinstance(effects, list) else []):
         on_items = effect.get("on_items") if isinstance(effect, dict) else None
         if isinstance(on_items, str):
-            costs.append((f"campaigns[{i}].effects[{j}].on_items", cost(on_items, trigger, on_items=True)))
+            costs.append((f"campaigns[{i}].effects[{j}].on_items", cost(on_items, trigger, True, facts)))
     return costs
 
 
@@ -765,7 +819,7 @@ def _of(kind: Type, length: int = 1) -> _Shape:
     return _TEXT if kind in ("string", "bytes") else _ONE
 
 
-def cost(source: str, trigger: str, on_items: bool = False) -> int:
+def cost(source: str, trigger: str, on_items: bool = False, facts: dict[str, Fact] | None = None) -> int:
     """The most steps one evaluation of `source` takes on an event of `trigger` (an `on_items`: over
     every order item, as rules/expressions evaluates it). 0 for an expression `problems` refuses
     unparsed (it never runs)."""
@@ -773,7 +827,7 @@ def cost(source: str, trigger: str, on_items: bool = False) -> int:
         tree = _Parser(source).parse()
     except (_Bound, SyntaxError):
         return 0
-    scope = {name: _of(fact) for name, fact in FACTS[trigger].items()}
+    scope = {name: _of(fact) for name, fact in (FACTS[trigger] if facts is None else facts).items()}
     if not on_items:
         return _Cost(scope).steps(tree)[0]
     # As expressions.compile runs it: `order.items.map(i, (source))`; and when it may err on an item,

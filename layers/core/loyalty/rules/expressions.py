@@ -108,14 +108,19 @@ FACTS: dict[str, dict[str, Fact]] = {
 }
 
 
-def program_facts(trigger: str, wallets: list[str]) -> dict[str, Fact]:
-    """A trigger's facts in a program: with wallets, `member.wallets` has a field per wallet of the
-    program (its balance before the event), so the checker refuses an unknown wallet id."""
+def program_facts(trigger: str, wallets: list[str], counters: list[str] | None = None) -> dict[str, Fact]:
+    """A trigger's facts in a program: `member.wallets` and `member.counters` have a field per wallet
+    and per counter of the program (a wallet's balance, a counter's count in the event's period, before
+    the event), so the checker refuses an unknown id."""
     facts = FACTS[trigger]
-    if not wallets:
+    if "member" not in facts or not (wallets or counters):
         return facts
-    member = Fact("member", {**MEMBER.fields, "wallets": Fact("wallets", dict.fromkeys(wallets, "int"))})
-    return {**facts, "member": member}
+    fields = dict(facts["member"].fields)
+    if wallets:
+        fields["wallets"] = Fact("wallets", dict.fromkeys(wallets, "int"))
+    if counters:
+        fields["counters"] = Fact("counters", dict.fromkeys(counters, "int"))
+    return {**facts, "member": Fact("member", fields)}
 
 
 # A restricted item's `who` (program.Restricted): who the member is and when, not what the cart holds.

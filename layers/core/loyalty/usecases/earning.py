@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, earning, growth, pending, posting, refunds, spending, tiers, wallets
+from ..rules import campaigns, counting, earning, growth, pending, posting, refunds, spending, tiers, wallets
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -80,7 +80,10 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     change.credit("bonus", bonus, paid_at, ref, "first_order")
     items = [i.model_dump() for i in body.items or []]
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
-    applied = campaigns.run(change, campaigns.Event("purchase", paid_at, ref, order=order))
+    event = campaigns.Event("purchase", paid_at, ref, order=order)
+    counted = counting.measure(change, event)  # before the campaigns: they read the counts before the order
+    applied = campaigns.run(change, event)
+    counting.add(change, counted)
     change.defer_until = None
     extra = sum(a.points for a in applied)
 
@@ -101,6 +104,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "growth_reversed": 0,
         "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
         **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
+        **counting.recorded(counted),  # what it counted, for what a refund takes back
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -326,6 +330,7 @@ def _refund_write(
     wallets_back, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
+    counted_back = counting.take_back(change, order, r)  # after the refund's campaigns read the counts
     p = change.profile
     before = tiers.metric(program.tiers, p, change.today) if program.tiers is not None else 0
     from_tier = p.tier_id
@@ -337,6 +342,8 @@ def _refund_write(
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
     update.set.update({"wallets_reversed": wallets_handled} if wallets_handled else {})
+    if counted_back is not None:
+        update.set["counters_reversed"] = counted_back
     if undone is not None:
         update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
     if (budgets_back := refunds.checkout_back(change, order, r)) is not None:  # its checkout campaigns'
@@ -394,7 +401,10 @@ def activity(
         source = ref.source
         change.credit("activity", points, at, source)
         facts = {"type": body.type, "streak_days": streak}
-        applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
+        event = campaigns.Event("activity", at, source, activity=facts)
+        counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
+        applied = campaigns.run(change, event)
+        counting.add(change, counted)
         earning.record_activity(change, body.type, at, day)
         from_tier = change.profile.tier_id
         growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))

@@ -12,7 +12,20 @@ from .. import clock
 from ..errors import Contention, ValidationFailed
 from ..member import Card, Coupon, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import buckets, campaigns, growth, holds, lifecycle, pending, rfm, spending, tags, tiers, wallets
+from ..rules import (
+    buckets,
+    campaigns,
+    counters,
+    growth,
+    holds,
+    lifecycle,
+    pending,
+    rfm,
+    spending,
+    tags,
+    tiers,
+    wallets,
+)
 from ..rules import profile as corrections
 from ..rules.posting import Change
 from ..schemas import (
@@ -207,6 +220,7 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
             ],
             "tags": profile.tags,
             "wallets": wallets.view(program, profile, today),
+            "counters": counters.view(program, profile, today),
             "checkouts": [
                 {"checkout_id": cid, "expires_at": h.expires_at, "points": h.points, "coupon_ids": h.coupon_ids}
                 for cid, h in sorted(holds.open_holds(profile, now).items(), key=lambda kv: (kv[1].expires_at, kv[0]))
