@@ -6,7 +6,6 @@ condition fails ("profile", "ledger", "coupon", "stock", "budget:{key}", "ref", 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +14,7 @@ from typing import Any, Protocol
 from .. import clock
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile, TierChange
 from ..program import TRANSACTION_ITEMS, Program
-from .codec import CHECKOUT_TEXT, as_text, dump, load, packed, unpacked_ref
+from .codec import CHECKOUT_TEXT, as_text, dump, load, packed_json, unpacked_ref
 from .keys import (
     PROFILE_SK,
     TILL_COUPONS,
@@ -270,7 +269,7 @@ def ref_put(table: str, pid: str, ref: Ref) -> Labelled:
         "type": "ref",
         "member_id": ref.member_id,
         "request_hash": ref.request_hash,
-        "response": packed(json.dumps(ref.response, separators=(",", ":"))),
+        "response": packed_json(ref.response),
         **ref.data,
         **({"actor": ref.actor} if ref.actor else {}),
     }
