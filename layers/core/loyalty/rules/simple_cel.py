@@ -106,7 +106,7 @@ def _literal(token: tuple[str, str]) -> str | int | None:
     kind, text = token
     if kind == "str":
         return text[1:-1]
-    if kind == "int" and -INT64 <= int(text) < INT64:
+    if kind == "int" and -INT64 < int(text) < INT64:  # -(2^63): CEL's grammar negates 2^63, out of range
         return int(text)
     return None
 
