@@ -83,7 +83,7 @@ def confirm_checkout(
     outcome = checkout.confirm(store(), program_id, member_id, checkout_id, body, clock.now())
     if outcome.created and outcome.result.points_earned:
         metrics.add_metric(name="PointsEarned", unit=MetricUnit.Count, value=outcome.result.points_earned)
-    return created_or_repeated(outcome)
+    return created_or_repeated(outcome, as_model=True)
 
 
 @router.post(

@@ -21,9 +21,11 @@ from .guard import MAX_BODY_BYTES, MAX_DEPTH
 REPEAT = "a repeat of an earlier request with the same id and payload: the first result"
 
 
-def created_or_repeated(outcome: Outcome[Any]) -> Response[Any]:
-    """201 with the result the first time, 200 with the same result on a repeat."""
-    body = outcome.result.model_dump(mode="json")
+def created_or_repeated(outcome: Outcome[Any], as_model: bool = False) -> Response[Any]:
+    """201 with the result the first time, 200 with the same result on a repeat. `as_model`: the
+    route answers the result's own class, so Powertools takes the instance as valid and dumps it once,
+    where a dump would be validated again (a confirm's 20 priced lines: ~0.3 ms of both)."""
+    body = outcome.result if as_model else outcome.result.model_dump(mode="json")
     status = 201 if outcome.created else 200
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 

@@ -14,8 +14,11 @@ import functools
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Union
+
+from . import simple_cel
 
 
 @functools.cache
@@ -134,11 +137,13 @@ ITEM_VARIABLE = "i"  # an on_items expression's order item
 class Compiled:
     """One expression, compiled once (the caller caches it with the program version)."""
 
-    __slots__ = ("over_items", "program", "source")
+    __slots__ = ("over_items", "program", "simple", "source")
 
     def __init__(self, source: str, program: Any, over_items: Any) -> None:
         self.source = source
         self.program = program  # None: the library refused it (tests False)
+        # A fact against a literal (rules/simple_cel.py): answered in Python, without the library.
+        self.simple = simple_cel.parse(source) if program is not None else None
         # An on_items expression once more as `order.items.map(i, ...)`: one evaluation answers every
         # item of the order, where binding `i` item by item converts each item again (~8 µs each).
         self.over_items = over_items
@@ -161,6 +166,13 @@ class Activation:
 
     def for_campaign(self, campaign: dict[str, Any]) -> Activation:
         return Activation(self.facts, self.base, campaign)
+
+    def lookup(self, item: dict[str, Any] | None) -> Callable[[str], Any]:
+        """A fact by name as the library's context gives it, for simple_cel."""
+        return lambda name: item if name == ITEM_VARIABLE else self.view_facts(name)
+
+    def view_facts(self, name: str) -> Any:
+        return self.campaign if name == "campaign" and self.campaign is not None else self.facts.get(name)
 
     def context_for(self, item: dict[str, Any] | None) -> Any:
         """The facts with `i` bound to `item` and this view's `campaign`: on a second context that
@@ -213,6 +225,10 @@ def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None
     bound to `i` (one of the activation's order items is answered from one evaluation over them all)."""
     if compiled.program is None:
         return False
+    if compiled.simple is not None:
+        answer = simple_cel.answer(compiled.simple, act.lookup(item))
+        if answer is not None:
+            return answer
     try:
         context = act.context if act.campaign is None else act.context_for(None)
         if item is not None:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from pydantic_core import from_json, to_json
 
 from ..records import StreamRecord
 from .keys import KINDS_BY_SK
@@ -42,27 +43,40 @@ def _attribute(value: Any) -> dict[str, Any]:  # noqa: PLR0911 - one return per 
     return _ser.serialize(value)  # sets, Decimal, bytes, a number too long: the library's encoding
 
 
-# A checkout's trees (the cart, its pricing, the coupons read), kept as JSON text as a reference keeps
-# its response: each is read and written whole, never queried, and a priced 20-line cart is hundreds
-# of nested attributes that DynamoDB (and botocore) would otherwise walk one by one on every write.
-CHECKOUT_TEXT = ("cart", "priced", "coupons")
-
-
-def as_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {k: json.dumps(v, separators=(",", ":")) if k in names else v for k, v in fields.items()}
-
-
-def from_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {k: json.loads(v) if k in names and isinstance(v, str) else v for k, v in fields.items()}
-
-
 # A reference's stored answer past this many bytes is kept compressed (zlib, a binary attribute): a
 # confirmed checkout's answer carries its priced lines (10 KB for 20), billed at 2 WCU a KB.
 PACK_OVER = 2048
 
 
-def packed(text: str) -> str | bytes:
-    return zlib.compress(text.encode(), 1) if len(text) > PACK_OVER else text
+def packed(text: str | bytes) -> str | bytes:
+    raw = text.encode() if isinstance(text, str) else text
+    return zlib.compress(raw, 1) if len(raw) > PACK_OVER else raw.decode()
+
+
+def packed_json(value: Any) -> str | bytes:
+    """A value as JSON text, packed past PACK_OVER: pydantic-core's encoder, which writes a model or a
+    datetime in a tree as model_dump(mode="json") does, in a quarter of the time of model_dump + json.dumps."""
+    return packed(to_json(value))
+
+
+# A checkout's trees (the cart, its pricing, the coupons read), kept as JSON text as a reference keeps
+# its response: each is read and written whole, never queried, and a priced 20-line cart is hundreds
+# of nested attributes that DynamoDB (and botocore) would otherwise walk one by one on every write.
+# Past PACK_OVER a tree is packed as a reference's answer is: the 20-line pricing is 10 KB of text, 2 KB
+# packed, and DynamoDB Local's time for a transaction (AWS's bill too) grows with its items' bytes.
+CHECKOUT_TEXT = ("cart", "priced", "coupons")
+
+
+def as_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: packed_json(v) if k in names else v for k, v in fields.items()}
+
+
+def from_text(fields: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {k: _tree(v) if k in names and isinstance(v, str | bytes | bytearray) else v for k, v in fields.items()}
+
+
+def _tree(stored: str | bytes | bytearray) -> Any:
+    return from_json(zlib.decompress(stored) if isinstance(stored, bytes | bytearray) else stored)
 
 
 def unpacked_ref(item: dict[str, Any]) -> dict[str, Any]:
