@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from loyalty.errors import LimitReached, ValidationFailed
-from loyalty.rules import refunds
+from loyalty.rules import campaigns, refunds
 from loyalty.rules.posting import reversal
 
 
@@ -148,10 +148,10 @@ def test_a_full_refund_gives_a_checkout_campaign_its_budget_and_one_use_back_onc
         "gone": {"period": "2026-12-03"},  # a campaign the member's uses no longer list: its budget alone
     }
     o = order(checkout_campaigns=taken)
-    assert refunds.checkout_back(change, o, refunds.by_amount(o, 4000)) is None  # not in full
+    assert campaigns.checkout_back(change, o, refunds.by_amount(o, 4000).full) is None  # not in full
     full = refunds.by_amount(o, 5000)
-    assert refunds.checkout_back(change, o, full) == {"campaign:c:discount_minor:all": 700}
+    assert campaigns.checkout_back(change, o, full.full) == {"campaign:c:discount_minor:all": 700}
     assert uses["c"] == CampaignUse(total=2, periods={"2026-12-03": 1, "2026-12-04": 1})
     assert uses["d"] == CampaignUse(total=0)
-    assert refunds.checkout_back(change, o | {"checkout_returned": True}, full) is None
-    assert refunds.checkout_back(change, order(), full) is None  # not a checkout's order
+    assert campaigns.checkout_back(change, o | {"checkout_returned": True}, full.full) is None
+    assert campaigns.checkout_back(change, order(), full.full) is None  # not a checkout's order

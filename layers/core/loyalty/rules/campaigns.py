@@ -282,6 +282,50 @@ def settle_checkout(change: Change, discounts: dict[str, int], at: datetime) -> 
     return first
 
 
+def checkout_taken(change: Change, discounts: dict[str, int], at: datetime) -> dict[str, dict[str, Any]]:
+    """What a confirm's checkout campaigns took (settle_checkout, on `change`), kept on the
+    order's reference for its full refund: by campaign, the `discount_minor` budget's key and what it
+    took (none for a campaign without that budget), and the period its use counted in."""
+    by_id = {r.campaign.id: r.campaign for r in ready(change.program).get("checkout", [])}
+    kept = {}
+    for cid in discounts:
+        c = by_id[cid]
+        key = campaign_budget_key(c, "discount_minor")
+        per = c.limits.per_member.per if c.limits.per_member else "campaign"
+        taken = change.budget_takes.get(key, (0, 0))[1]
+        kept[cid] = {"period": period_key(per, at, change.program)} | (
+            {"budget": key, "discount_minor": taken} if taken else {}
+        )
+    return kept
+
+
+def checkout_back(change: Change, order: dict[str, Any], full: bool) -> dict[str, int] | None:
+    """A full refund (`full`) of a checkout's order gives its checkout campaigns back what they took: their
+    `discount_minor` budget (returned: budget key -> minor units) and one use each off the member's
+    counts (in the period it counted in, if still kept). None: nothing to give back (not full, not a
+    checkout's order, or given back already: the reference then says `checkout_returned`). The
+    member's first application stays counted (a members budget is not given back, as a grant's is not)."""
+    taken: dict[str, dict[str, Any]] = order.get("checkout_campaigns") or {}
+    if not full or not taken or order.get("checkout_returned"):
+        return None
+    returns: dict[str, int] = {}
+    uses = change.profile.campaigns
+    for cid, took in taken.items():
+        if took.get("budget"):
+            returns[str(took["budget"])] = int(took["discount_minor"])
+        use = uses.get(cid)
+        if use is None:
+            continue
+        periods = dict(use.periods)
+        key = str(took["period"])
+        if periods.get(key, 0) > 1:
+            periods[key] -= 1
+        else:
+            periods.pop(key, None)
+        uses[cid] = CampaignUse(total=max(0, use.total - 1), periods=periods)
+    return returns
+
+
 def active(c: Campaign, at: datetime, program: Program) -> bool:
     window = c.active
     if window is None:

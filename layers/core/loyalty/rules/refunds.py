@@ -15,8 +15,7 @@ from typing import Any
 
 from .. import clock
 from ..errors import LimitReached, ValidationFailed
-from ..member import CampaignUse
-from . import campaigns, distribute
+from . import distribute
 from .posting import Change
 
 
@@ -207,47 +206,3 @@ def coupons_back(order: dict[str, Any], r: Refunded) -> tuple[list[str], list[st
         return [], []
     used = [*(order.get("coupons_used") or []), *(order.get("till_coupons") or [])]  # at its checkout, at a till
     return list(dict.fromkeys(used)), list(order.get("campaign_coupons") or [])
-
-
-def checkout_taken(change: Change, discounts: dict[str, int], at: datetime) -> dict[str, dict[str, Any]]:
-    """What a confirm's checkout campaigns took (campaigns.settle_checkout, on `change`), kept on the
-    order's reference for its full refund: by campaign, the `discount_minor` budget's key and what it
-    took (none for a campaign without that budget), and the period its use counted in."""
-    by_id = {r.campaign.id: r.campaign for r in campaigns.ready(change.program).get("checkout", [])}
-    kept = {}
-    for cid in discounts:
-        c = by_id[cid]
-        key = campaigns.campaign_budget_key(c, "discount_minor")
-        per = c.limits.per_member.per if c.limits.per_member else "campaign"
-        taken = change.budget_takes.get(key, (0, 0))[1]
-        kept[cid] = {"period": campaigns.period_key(per, at, change.program)} | (
-            {"budget": key, "discount_minor": taken} if taken else {}
-        )
-    return kept
-
-
-def checkout_back(change: Change, order: dict[str, Any], r: Refunded) -> dict[str, int] | None:
-    """A full refund of a checkout's order gives its checkout campaigns back what they took: their
-    `discount_minor` budget (returned: budget key -> minor units) and one use each off the member's
-    counts (in the period it counted in, if still kept). None: nothing to give back (not full, not a
-    checkout's order, or given back already: the reference then says `checkout_returned`). The
-    member's first application stays counted (a members budget is not given back, as a grant's is not)."""
-    taken: dict[str, dict[str, Any]] = order.get("checkout_campaigns") or {}
-    if not r.full or not taken or order.get("checkout_returned"):
-        return None
-    returns: dict[str, int] = {}
-    uses = change.profile.campaigns
-    for cid, took in taken.items():
-        if took.get("budget"):
-            returns[str(took["budget"])] = int(took["discount_minor"])
-        use = uses.get(cid)
-        if use is None:
-            continue
-        periods = dict(use.periods)
-        key = str(took["period"])
-        if periods.get(key, 0) > 1:
-            periods[key] -= 1
-        else:
-            periods.pop(key, None)
-        uses[cid] = CampaignUse(total=max(0, use.total - 1), periods=periods)
-    return returns

@@ -17,7 +17,7 @@ from .. import clock
 from ..errors import CheckoutChanged, CheckoutClosed, CheckoutExpired, Contention, NotFound
 from ..member import Checkout, Coupon, Hold, Profile
 from ..program import Program
-from ..rules import campaigns, checkout, holds, refunds
+from ..rules import campaigns, checkout, holds
 from ..rules.posting import Change
 from ..schemas import (
     CheckoutBody,
@@ -361,7 +361,7 @@ def settle(
     # The points it was paid with, by the bucket they came from: what a refund gives back goes there.
     facts |= {"checkout_id": chk.checkout_id, "gifts": priced.gifts, "points_paid": change.spent.get(source, {})}
     if discounts:  # what a full refund gives its campaigns back; its keys, the GMV they applied to (rules/health)
-        facts["checkout_campaigns"] = refunds.checkout_taken(change, discounts, now)
+        facts["checkout_campaigns"] = campaigns.checkout_taken(change, discounts, now)
     if uses:  # what a full refund makes available again
         facts["coupons_used"] = [u.coupon_id for u in uses]
     changed = ("status", "order_id", "closed_at", "updated_at", "first_campaigns")

@@ -341,13 +341,7 @@ def _refund_write(
     p.points_owed += unrecovered  # spent already: what is given back later settles it first (Change.restore)
     back, revoked = _coupons_back(order, r, coupons, body.order_id, at)
     update = _order_update(order, body.order_id, r, owed, by_campaign, growth_before + growth_owed, paid_handled)
-    update.set.update({"wallets_reversed": wallets_handled} if wallets_handled else {})
-    if counted_back is not None:
-        update.set["counters_reversed"] = counted_back
-    if undone is not None:
-        update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
-    if (budgets_back := refunds.checkout_back(change, order, r)) is not None:  # its checkout campaigns'
-        update.set["checkout_returned"] = True
+    budgets_back = _also_kept(update, change, order, r, wallets_handled, counted_back, undone)
     applied += campaigns.after(change)  # what the undone upgrade set off, in the answer too
     revoke_ids = (undone.revoke if undone else []) + revoked
     result = {
@@ -378,6 +372,28 @@ def _refund_write(
         budget_returns=budgets_back or {},
     )
     return Built(write, RefundResult.model_validate(result), {"order_id": body.order_id})
+
+
+def _also_kept(
+    update: RefUpdate,
+    change: Change,
+    order: dict[str, Any],
+    r: refunds.Refunded,
+    wallets_handled: dict[str, Any],
+    counted_back: dict[str, int] | None,
+    undone: tiers.Undone | None,
+) -> dict[str, int] | None:
+    """What else the order's reference keeps of this refund (so the next one takes only the rest),
+    and the budgets its checkout campaigns get back (None: none, or given back already)."""
+    update.set.update({"wallets_reversed": wallets_handled} if wallets_handled else {})
+    if counted_back is not None:
+        update.set["counters_reversed"] = counted_back
+    if undone is not None:
+        update.set["upgrade"] = undone.record  # a later refund undoes only the levels still held
+    budgets_back = campaigns.checkout_back(change, order, r.full)
+    if budgets_back is not None:
+        update.set["checkout_returned"] = True
+    return budgets_back
 
 
 def activity(

@@ -149,14 +149,9 @@ def cancel(
         restored, lapsed, reversed_ = spending.cancel(change, taken, given, done.reward_id, done.quantity, ref.source)
         by_campaign = spending.reversed_by_campaign(found.get("campaign_points") or {}, reversed_)
         shard = _return_shard(program, done, found, no_return)
-        write = MemberWrite(
-            change,
-            profile.version,
-            revoke=CouponRevoke(revoked, clock.iso(now)) if revoked else None,
-            stock_return=StockReturn(done.reward_id, shard, done.quantity)
-            if done.reward_id and shard is not None
-            else None,
-        )
+        units = StockReturn(done.reward_id, shard, done.quantity) if done.reward_id and shard is not None else None
+        revoke = CouponRevoke(revoked, clock.iso(now)) if revoked else None
+        write = MemberWrite(change, profile.version, revoke=revoke, stock_return=units)
         result = RedemptionCancelled(
             redemption_id=redemption_id,
             status="cancelled",
