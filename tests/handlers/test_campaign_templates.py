@@ -199,11 +199,15 @@ def test_points_are_doubled_on_the_members_birthday_only(api: Api, at: Callable)
         body = {"member_id": member, **({"birthday": birthday} if birthday else {})}
         assert api.call("enrol", "POST", f"{P}/members", body)[0] == 201
     order = [CAKE]  # 30.00: 30 points at the member tier's 1x
-    assert buy(api, "m1", "o1", 3000, order)["breakdown"]["campaigns"] == [gave("birthday-double", points=30, multiplier="2")]
+    assert buy(api, "m1", "o1", 3000, order)["breakdown"]["campaigns"] == [
+        gave("birthday-double", points=30, multiplier="2")
+    ]
     assert buy(api, "m2", "o2", 3000, order)["breakdown"]["campaigns"] == []  # tomorrow
     assert buy(api, "m3", "o3", 3000, order)["breakdown"]["campaigns"] == []  # no birthday: null
     at(local(2026, 12, 10, 9))
-    assert buy(api, "m2", "o4", 3000, order)["breakdown"]["campaigns"] == [gave("birthday-double", points=30, multiplier="2")]
+    assert buy(api, "m2", "o4", 3000, order)["breakdown"]["campaigns"] == [
+        gave("birthday-double", points=30, multiplier="2")
+    ]
     assert buy(api, "m1", "o5", 3000, order)["breakdown"]["campaigns"] == []
 
 
