@@ -290,8 +290,9 @@ def run(change: Change, event: Event) -> list[Applied]:
         c = r.campaign
         reason = _ineligible(change, c, event.at, stopped_by)
         if reason is None:
-            paths = reads(change.program, event.trigger)
-            shared = shared or expressions.activation(facts(change.program, profile, event, None, paths))
+            if shared is None:  # only the paths the trigger's campaigns read (rules/facts.py)
+                paths = reads(change.program, event.trigger)
+                shared = expressions.activation(facts(change.program, profile, event, None, paths))
             act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
             gives = _gives(change.program, r, event, act, order_factors) if expressions.test(r.when, act) else None
             if gives is None:
