@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from bench.campaigns import cases, document
+from loyalty.program import Program
 from loyalty.rules import campaigns, conditions, expressions, tags
 from loyalty.rules import facts as event_facts
 from loyalty.rules.posting import Change
+from tests.support import ROOT, program
 from tests.unit.test_campaigns import T0, TEA, buy, campaign, doc, member
 
 
@@ -150,3 +153,24 @@ def test_each_campaign_that_does_not_apply_says_why() -> None:
         {"campaign_id": "big", "reason": "condition not met"},
         {"campaign_id": "low", "reason": "excluded by first"},
     ]
+
+
+def test_the_facts_of_the_paths_read_give_every_expression_the_verdict_all_facts_give() -> None:
+    """The bench's 50 campaigns and the shipped templates' purchase campaigns, on a member with some
+    of everything: each `when` and `on_items` answers alike on the facts its trigger's campaigns read
+    and on all of them (the scan found every path they read)."""
+    docs = [document(c) for c in cases(T0).values()]
+    docs += [program(path.stem) for path in sorted((ROOT / "programs").glob("*.json"))]
+    profile = member(tier_id="gold", tags=["vip-3", "baby"], birthday="1990-12-03", orders_total=2)
+    items = [*TEA, {"sku": "gift-1", "category": "baby", "amount_minor": 500, "quantity": 2}]
+    for d in docs:
+        p = Program.model_validate(d)
+        order = campaigns.order(p, 7800, items, {}, "s1", "app")
+        event = campaigns.Event("purchase", T0, "order:o1", order=order)
+        read = expressions.activation(campaigns.facts(p, profile, event, None, campaigns.reads(p, "purchase")))
+        every = expressions.activation(campaigns.facts(p, profile, event, None))
+        for r in campaigns.ready(p).get("purchase", []):
+            assert expressions.test(r.when, read) == expressions.test(r.when, every), r.campaign.when
+            for on_items in filter(None, r.on_items):
+                for item in order.items:
+                    assert expressions.test(on_items, read, item) == expressions.test(on_items, every, item)
