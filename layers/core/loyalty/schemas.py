@@ -320,6 +320,9 @@ class Refund(Body):
 
 
 MAX_ATTRIBUTE = 256  # characters of an activity attribute's value
+# pydantic writes dict[Id, ...] as patternProperties alone, which lets any other key through with any
+# value in the document; the model refuses such a key, and so does the document (as http/docs does a program's).
+_ATTRIBUTES = Field(max_length=10, json_schema_extra={"additionalProperties": False})
 
 
 class ActivityMe(Body):
@@ -331,8 +334,8 @@ class ActivityMe(Body):
     object_id: Id | None = Field(
         None, description="what the activity was about (the product reviewed, the post shared): `activity.object_id`"
     )
-    attributes: Annotated[dict[Id, Annotated[Text, Field(max_length=MAX_ATTRIBUTE)]], Field(max_length=10)] | None = (
-        Field(None, description="at most 10 string attributes (keys are ids): `activity.attributes`")
+    attributes: Annotated[dict[Id, Annotated[Text, Field(max_length=MAX_ATTRIBUTE)]], _ATTRIBUTES] | None = Field(
+        None, description="at most 10 string attributes (keys are ids): `activity.attributes`"
     )
 
 
