@@ -217,7 +217,7 @@ def _tags_added(change: Change) -> list[Applied]:
     applied: list[Applied] = []
     for tag in new:
         applied += run(change, Event("tag_added", change.at, f"tag:{tag}:{change.profile.version}", tag=tag))
-    change.tags_fired.update(change.tags_added)
+    change.tags_fired.update(change.tags_added)  # the tags they added: no tag_added of their own
     return applied
 
 
