@@ -92,9 +92,11 @@ def gave(campaign_id: str, **what: Any) -> dict[str, Any]:
 def test_tea_week_triples_the_tea_lines_of_gold_members_inside_its_week(api: Api, at: Callable) -> None:
     enrol(api, "m1")
     enrol(api, "m2")
-    # 1000.00 of tea grows m1 to gold, but the order is judged on the tier before it: no tea week.
+    # 1000.00 of tea grows m1 to gold, but the order is judged on the tier before it: no tea week
+    # (the move up gives its bonus).
     upgrade = buy(api, "m1", "o1", 100000, [{**TEA, "amount_minor": 100000}])
-    assert (upgrade["tier"], upgrade["tier_changed"], upgrade["breakdown"]["campaigns"]) == ("gold", True, [])
+    assert (upgrade["tier"], upgrade["tier_changed"]) == ("gold", True)
+    assert upgrade["breakdown"]["campaigns"] == [gave("tier-up-bonus", points=200)]
 
     order = [TEA, CAKE]  # 50.00: 20.00 of tea, 30.00 of cake
     bought = buy(api, "m1", "o2", 5000, order)
@@ -169,7 +171,8 @@ def test_buying_baby_products_tags_the_member_and_the_monthly_sweep_sends_the_ta
     enrol(api, "m1")
     enrol(api, "m2")
     tagged = buy(api, "m1", "o1", 6000, [BABY, TEA])
-    assert tagged["breakdown"]["campaigns"] == [gave("baby-shopper", tags=["baby"])]
+    # the tag sets off the baby club's welcome (tag_added), after the purchase's own campaigns
+    assert tagged["breakdown"]["campaigns"] == [gave("baby-shopper", tags=["baby"]), gave("baby-welcome", points=100)]
     assert view(api, "m1")["tags"] == ["baby"]
     assert buy(api, "m1", "o2", 4000, [BABY])["breakdown"]["campaigns"] == []  # tagged already: applies once
     assert buy(api, "m2", "o3", 2000, [TEA])["breakdown"]["campaigns"] == []  # no baby products
@@ -186,3 +189,55 @@ def test_buying_baby_products_tags_the_member_and_the_monthly_sweep_sends_the_ta
     assert run_kind("benefits", local(2027, 1, 1, 12)) == 1  # January, once
     assert tag_coupons("m1") == ["tag:baby:2026-12", "tag:baby:2027-01"]
     assert tag_coupons("m2") == []
+
+
+# ---- issue 31 (A): a birthday-day double, a tier-up bonus on upward moves only, a tag_added campaign
+
+
+def test_points_are_doubled_on_the_members_birthday_only(api: Api, at: Callable) -> None:
+    for member, birthday in (("m1", "1990-12-09"), ("m2", "12-10"), ("m3", None)):
+        body = {"member_id": member, **({"birthday": birthday} if birthday else {})}
+        assert api.call("enrol", "POST", f"{P}/members", body)[0] == 201
+    order = [CAKE]  # 30.00: 30 points at the member tier's 1x
+    assert buy(api, "m1", "o1", 3000, order)["breakdown"]["campaigns"] == [
+        gave("birthday-double", points=30, multiplier="2")
+    ]
+    assert buy(api, "m2", "o2", 3000, order)["breakdown"]["campaigns"] == []  # tomorrow
+    assert buy(api, "m3", "o3", 3000, order)["breakdown"]["campaigns"] == []  # no birthday: null
+    at(local(2026, 12, 10, 9))
+    assert buy(api, "m2", "o4", 3000, order)["breakdown"]["campaigns"] == [
+        gave("birthday-double", points=30, multiplier="2")
+    ]
+    assert buy(api, "m1", "o5", 3000, order)["breakdown"]["campaigns"] == []
+
+
+def test_a_tier_up_bonus_is_given_on_a_move_up_and_not_on_a_move_down(api: Api, at: Callable) -> None:
+    enrol(api, "m1")
+    # member -> jade (5000 growth) in one order: one change up, one bonus
+    up = buy(api, "m1", "o1", 500000, [CAKE | {"amount_minor": 500000}])
+    assert (up["tier"], up["breakdown"]["campaigns"]) == ("jade", [gave("tier-up-bonus", points=200)])
+    status, back = api.call(
+        "earn", "POST", f"{P}/members/m1/refunds", {"refund_id": "r1", "order_id": "o1", "amount_minor": 500000}
+    )
+    assert status == 201, back
+    assert (back["tier"], back["tier_changed"]) == ("member", True)  # the refund undid the move: down
+    assert [c["campaign_id"] for c in back["campaigns"]] == []  # no bonus going down
+    assert [e["points"] for e in ledger(api, "m1") if e["ref"].startswith("tier_change:")] == [200]
+
+
+def test_the_baby_tag_welcomes_a_member_once_and_other_tags_do_not(api: Api, at: Callable) -> None:
+    enrol(api, "m1")
+    status, body = api.call("enrol", "PUT", f"{P}/members/m1/tags", {"add": ["tea-fan"]})
+    assert (status, body["tags"]) == (200, ["tea-fan"])
+    assert view(api, "m1")["points"]["balance"] == 0  # another tag: no welcome
+    assert api.call("enrol", "PUT", f"{P}/members/m1/tags", {"add": ["baby"]})[0] == 200  # the tags route too
+    assert view(api, "m1")["points"]["balance"] == 100
+    api.call("enrol", "PUT", f"{P}/members/m1/tags", {"remove": ["baby"]})
+    api.call("enrol", "PUT", f"{P}/members/m1/tags", {"add": ["baby"]})
+    assert view(api, "m1")["points"]["balance"] == 100  # once per member (its limit)
+
+
+def ledger(api: Api, member: str) -> list[dict[str, Any]]:
+    status, body = api.call("members", "GET", f"{P}/members/{member}/ledger")
+    assert status == 200, body
+    return body["entries"]

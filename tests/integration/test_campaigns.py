@@ -125,5 +125,6 @@ def test_a_quote_reads_the_budget_and_answers_what_the_purchase_gives(stack: Sta
         assert status == 200, quoted
         status, bought = api.call("POST", f"/programs/{pid}/members/{member}/purchases", order)
         assert status == 201, bought
-        assert {k: v for k, v in quoted.items() if k != "usable_coupons"} == bought
+        assert {k: v for k, v in quoted.items() if k not in ("usable_coupons", "campaigns_skipped")} == bought
     assert bought["points_earned"] == 60 + 200 and bought["breakdown"]["campaigns"] == []
+    assert quoted["campaigns_skipped"] == [{"campaign_id": "flat", "reason": "budget spent"}]

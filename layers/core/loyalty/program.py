@@ -335,7 +335,15 @@ class PaidCardPlan(Doc):
 # ---- campaigns (API.md "Campaigns, growth and tags"; rules/campaigns.py applies them) ----------------
 
 Trigger = Literal[
-    "purchase", "refund", "activity", "enrolment", "tier_changed", "redemption", "card_purchase", "checkout"
+    "purchase",
+    "refund",
+    "activity",
+    "enrolment",
+    "tier_changed",
+    "redemption",
+    "card_purchase",
+    "checkout",
+    "tag_added",
 ]
 # Effects that act on an order's points: only a purchase has an order to act on.
 ORDER_EFFECTS = ("multiply_points", "points_per_unit")

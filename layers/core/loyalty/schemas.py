@@ -339,11 +339,23 @@ class Refund(Body):
         return self
 
 
+MAX_ATTRIBUTE = 256  # characters of an activity attribute's value
+# pydantic writes dict[Id, ...] as patternProperties alone, which lets any other key through with any
+# value in the document; the model refuses such a key, and so does the document (as http/docs does a program's).
+_ATTRIBUTES = Field(max_length=10, json_schema_extra={"additionalProperties": False})
+
+
 class ActivityMe(Body):
     activity_id: Id
     type: Id = Field(
         description="one of the program's activity types (`points.activities`; the document cannot list them): "
         "another is a 422 naming type"
+    )
+    object_id: Id | None = Field(
+        None, description="what the activity was about (the product reviewed, the post shared): `activity.object_id`"
+    )
+    attributes: Annotated[dict[Id, Annotated[Text, Field(max_length=MAX_ATTRIBUTE)]], _ATTRIBUTES] | None = Field(
+        None, description="at most 10 string attributes (keys are ids): `activity.attributes`"
     )
 
 
@@ -725,6 +737,11 @@ class QuoteResult(PurchaseResult):
     """The purchase's result as it would be, with nothing written."""
 
     usable_coupons: list[UsableCoupon] = Field(description="the member's coupons usable on this order")
+    campaigns_skipped: list[CampaignSkipped] = Field(
+        [],
+        description="the campaigns the purchase would not apply, with why: `condition not met`, `limit reached`,"
+        " `budget spent`, `not active`, `excluded by <campaign>`",
+    )
 
 
 class RefundResult(Sparse):

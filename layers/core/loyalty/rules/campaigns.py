@@ -21,7 +21,8 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import cards, counters, distribute, earning, expressions, growth, tags, wallets
+from . import distribute, earning, expressions, growth, tags, wallets
+from . import facts as event_facts
 from .posting import Change, budget_key
 
 LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
@@ -51,6 +52,20 @@ def ready(program: Program) -> dict[str, list[Ready]]:
         by_trigger.setdefault(c.trigger, []).append(compiled)
     program.derived["campaigns"] = by_trigger
     return by_trigger
+
+
+def reads(program: Program, trigger: str) -> frozenset[str]:
+    """The fact paths the campaigns of a trigger read (their `when` and `on_items`): the only facts
+    its events build (rules/facts.py), found once per Program object."""
+    cached: dict[str, frozenset[str]] = program.derived.setdefault("campaign_reads", {})
+    if trigger not in cached:
+        paths: set[str] = set()
+        for r in ready(program).get(trigger, []):
+            paths |= event_facts.reads(r.campaign.when, trigger)
+            for e in r.campaign.effects:
+                paths |= event_facts.reads(e.on_items, trigger, on_items=True) if e.on_items else set()
+        cached[trigger] = frozenset(paths)
+    return cached[trigger]
 
 
 @dataclass
@@ -159,17 +174,54 @@ def view(applied: list[Applied]) -> list[dict[str, Any]]:
     ]
 
 
+def skipped(change: Change, applied: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """campaigns_skipped: each campaign of the write that did not apply, with its first reason (one
+    that applied on another of the write's events, a tag_added for another tag, is not listed)."""
+    gave = {a["campaign_id"] for a in applied}
+    out: dict[str, dict[str, str]] = {}
+    for s in change.skipped:
+        if s["campaign_id"] not in gave:
+            out.setdefault(s["campaign_id"], s)
+    return list(out.values())
+
+
 def after(change: Change) -> list[Applied]:
-    """The campaigns a write's own outcome triggers (a tier change), once per write: a use case that
-    answers what they gave calls it after its last tier move; `rules/due.finish` calls it for every
-    write, and it does nothing there when the use case already did."""
-    if change.followed or not change.tier_changes:
+    """The campaigns a write's own outcome triggers: its tier change (once per write), then each tag
+    it added (once per tag). A use case that answers what they gave calls it after its last tier move
+    and tag; `rules/due.finish` calls it for every write, and it does nothing there when the use case
+    already did."""
+    applied: list[Applied] = []
+    if not change.followed and change.tier_changes:
+        change.followed = True
+        moved = tier_change(change)
+        if "tier_changed" in ready(change.program) and moved["from"] != moved["to"]:
+            source = f"tier_change:{change.profile.version}"
+            applied += run(change, Event("tier_changed", change.at, source, change=moved))
+    return applied + _tags_added(change)
+
+
+def tier_change(change: Change) -> dict[str, str]:
+    """The write's tier change as one (`change.from/to/direction`): from before its first move to after
+    its last, `up` when that is a higher level."""
+    first, last = change.tier_changes[0], change.tier_changes[-1]
+    levels = [lv.id for lv in change.program.tiers.levels] if change.program.tiers is not None else []
+    rank = {tier_id: k for k, tier_id in enumerate(levels)}
+    up = rank.get(last.to_tier, -1) > rank.get(first.from_tier or "", -1)
+    return {"from": first.from_tier or "", "to": last.to_tier, "direction": "up" if up else "down"}
+
+
+def _tags_added(change: Change) -> list[Applied]:
+    """tag_added, once per tag the write added that the member still holds, after the write's other
+    campaigns; the tags its campaigns add do not set it off again."""
+    new = [t for t in dict.fromkeys(change.tags_added) if t not in change.tags_fired and t in change.profile.tags]
+    change.tags_fired.update(change.tags_added)
+    if not new or "tag_added" not in ready(change.program):
         return []
-    change.followed = True
-    if "tier_changed" not in ready(change.program):
-        return []
-    source = f"tier_change:{change.profile.version}"
-    return run(change, Event("tier_changed", change.at, source))
+    applied: list[Applied] = []
+    for tag in new:
+        applied += run(change, Event("tag_added", change.at, f"tag:{tag}:{change.profile.version}", tag=tag))
+    change.tags_fired.update(change.tags_added)  # the tags they added: no tag_added of their own
+    return applied
 
 
 def budget_keys(program: Program, triggers: tuple[Trigger, ...]) -> list[str]:
@@ -206,10 +258,12 @@ class Event:
     at: datetime  # when it happened: the active window, the `at` facts and the limit's period
     source: str  # what the campaign's grants are traced to ("order:o1", "activity:a1", ...)
     order: Order | None = None
-    activity: dict[str, Any] | None = None  # type, streak_days
+    activity: dict[str, Any] | None = None  # type, streak_days, object_id?, attributes?
     # The event's facts converted for CEL, when rules/counting built them first (the same facts, before
     # the event): its campaigns evaluate on them rather than converting them again.
     shared: expressions.Activation | None = None
+    change: dict[str, str] | None = None  # a tier change: from, to, direction
+    tag: str | None = None  # the tag added (tag_added)
 
 
 @dataclass
@@ -230,33 +284,38 @@ class Applied:
 
 
 def run(change: Change, event: Event) -> list[Applied]:
-    """Apply every campaign of the event's trigger that holds, in order. Returns what each gave."""
+    """Apply every campaign of the event's trigger that holds, in order. Returns what each gave; those
+    that did not apply are in `change.skipped` with why (a quote lists them)."""
     queue = ready(change.program).get(event.trigger)
     if not queue:
         return []
     profile = change.profile
-    shared: Any = None  # the event's facts, built on first need and shared by every campaign
+    shared: Any = event.shared  # the event's facts, built on first need (or by its counters) and shared
     applied: list[Applied] = []
     order_factors = dict(event.order.factors) if event.order else {}
+    stopped_by: str | None = None  # an exclusive campaign that applied
     for r in queue:
         c = r.campaign
-        if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
+        reason = _ineligible(change, c, event.at, stopped_by)
+        if reason is None:
+            if shared is None:  # only the paths the trigger's campaigns read (rules/facts.py)
+                paths = reads(change.program, event.trigger)
+                shared = expressions.activation(facts(change.program, profile, event, None, paths, change.today))
+            act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
+            gives = _gives(change.program, r, event, act, order_factors) if expressions.test(r.when, act) else None
+            if gives is None:
+                reason = "condition not met"
+            elif not _take_budgets(change, c, gives):
+                reason = "budget spent"  # the campaign stops applying (its figures show it)
+        if reason is not None:
+            change.skipped.append({"campaign_id": c.id, "reason": reason})
             continue
-        shared = (
-            shared or event.shared or expressions.activation(facts(change.program, profile, event, None, change.today))
-        )
-        act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
-        if not expressions.test(r.when, act):
-            continue
-        gives = _gives(change.program, r, event, act, order_factors)
-        if not _take_budgets(change, c, gives):
-            continue  # spent: the campaign stops applying (its figures show it)
+        assert gives is not None
         _apply(change, c, gives, event)
         if gives.multiplier is not None:
             order_factors[f"campaign:{c.id}"] = gives.multiplier
         applied.append(gives)
-        if c.exclusive:
-            break
+        stopped_by = c.id if c.exclusive else None
     # One ledger entry for what every campaign of the event gave (breakdown.campaigns and each
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
     given = [a.campaign_id for a in applied if a.points]
@@ -324,6 +383,15 @@ def checkout_back(change: Change, order: dict[str, Any], full: bool) -> dict[str
             periods.pop(key, None)
         uses[cid] = CampaignUse(total=max(0, use.total - 1), periods=periods)
     return returns
+
+
+def _ineligible(change: Change, c: Campaign, at: datetime, stopped_by: str | None) -> str | None:
+    """Why a campaign cannot apply before its condition is read (rules/checkout.py's reasons)."""
+    if stopped_by is not None:
+        return f"excluded by {stopped_by}"
+    if not active(c, at, change.program):
+        return "not active"
+    return "limit reached" if _limit_reached(change, c, at) else None
 
 
 def active(c: Campaign, at: datetime, program: Program) -> bool:
@@ -397,44 +465,18 @@ def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
 
 
 def facts(
-    program: Program, profile: Profile, event: Event, campaign_id: str | None, write_day: date | None = None
+    program: Program,
+    profile: Profile,
+    event: Event,
+    campaign_id: str | None,
+    paths: frozenset[str] | None = None,
+    write_day: date | None = None,
 ) -> dict[str, Any]:
-    """The facts a campaign's expressions read (rules/expressions.FACTS declares them). The member's
-    are as of before the event. `write_day`: the day of the write (which counter periods a late event
-    may still read; by default the event's)."""
-    local = event.at.astimezone(program.zone)
-    today = local.date()
-    birthday = profile.birthday
-    facts: dict[str, Any] = {
-        "member": {
-            "tier": profile.tier_id or "",
-            "tags": list(profile.tags),
-            "segment": profile.segment or "",
-            "lifecycle_stage": profile.lifecycle_stage,
-            "orders_total": profile.orders_total,
-            "lifetime_spend_minor": profile.lifetime_spend_minor,
-            "days_since_enrolment": max(0, (today - clock.local_date(profile.enrolled_at, program.zone)).days),
-            "birthday_month": int(birthday[-5:-3]) if birthday else 0,
-            "paid_cards": sorted(p for p, card in profile.paid_cards.items() if cards.active(card, event.at)),
-            "growth": growth.window_growth(program, profile, today),
-            **({"wallets": wallets.balances(program, profile)} if program.wallets else {}),
-            "counters": counters.facts(program, profile, event.at, write_day or today),
-        },
-        "at": {"weekday": local.isoweekday(), "day_of_month": local.day, "hour": local.hour},
-        "campaign": campaign_facts(profile, campaign_id),
-    }
-    if event.order is not None:
-        o = event.order
-        facts["order"] = {
-            "amount_minor": o.amount_minor,
-            "store_id": o.store_id,
-            "channel": o.channel,
-            "scene": o.scene,
-            "items": o.items,
-        }
-    if event.activity is not None:
-        facts["activity"] = event.activity
-    return facts
+    """The facts a campaign's expressions read (rules/expressions.FACTS declares them, rules/facts.BUILD
+    computes them): those at `paths` (`reads`), or all of the trigger's. The member's are as of before
+    the event; `write_day`, the write's day (which counter periods a late event may still read)."""
+    built = event_facts.build(program, profile, event, paths, write_day)
+    return built | {"campaign": campaign_facts(profile, campaign_id)}
 
 
 def campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from annotated_types import MaxLen
 
 from ..program import MAX_ORDER_ITEMS, MAX_TAGS, Program
 from . import expressions
-from .expressions import FACTS, ITEM_VARIABLE, Fact, List, Map, Type, library
+from .expressions import FACTS, ITEM_VARIABLE, Fact, List, Map, Nullable, Type, library
 
 Problem = dict[str, str]
 MAX_SOURCE = 1000  # characters of one expression
@@ -512,6 +512,8 @@ def _a(word: str) -> str:
 
 
 def _show(kind: Type) -> str:
+    if isinstance(kind, Nullable):
+        return f"{_show(kind.of)} or null"
     if isinstance(kind, List):
         return f"list({_show(kind.elem)})"
     if isinstance(kind, Map):
@@ -523,7 +525,9 @@ def _show(kind: Type) -> str:
 
 def _compatible(a: Type, b: Type) -> bool:
     """Whether `a == b` may be true: the same type, numbers of any kind (CEL compares them as numbers),
-    or not known until run (dyn)."""
+    or not known until run (dyn); a value that may be null, with null or with its own type."""
+    if isinstance(a, Nullable) or isinstance(b, Nullable):
+        return "null" in (a, b) or _compatible(_bare(a), _bare(b))
     if a == "dyn" or b == "dyn" or (a in _NUMBERS and b in _NUMBERS):
         return True
     if isinstance(a, List) and isinstance(b, List):
@@ -531,6 +535,11 @@ def _compatible(a: Type, b: Type) -> bool:
     if isinstance(a, Map) and isinstance(b, Map):
         return _compatible(a.key, b.key) and _compatible(a.value, b.value)
     return a is b if isinstance(a, Fact) else a == b
+
+
+def _bare(kind: Type) -> Type:
+    """A nullable value where only its value makes sense (it is null: the expression is false)."""
+    return kind.of if isinstance(kind, Nullable) else kind
 
 
 def _join(kinds: list[Type]) -> Type:
@@ -575,12 +584,13 @@ class _Checker:
             kinds = [self.infer(a, loops) for a in node.args]
             return Map(_join(kinds[0::2]), _join(kinds[1::2]))
         if kind == "select":
-            return self.select(node, self.infer(node.args[0], loops))
+            return self.select(node, _bare(self.infer(node.args[0], loops)))
         if kind == "index":
-            return self.index(*(self.infer(a, loops) for a in node.args))
+            return self.index(*(_bare(self.infer(a, loops)) for a in node.args))
         if kind == "call":
             return self.call(node, loops)
-        return self.operator(node.value, [self.infer(a, loops) for a in node.args])
+        kinds = [self.infer(a, loops) for a in node.args]
+        return self.operator(node.value, kinds if node.value in ("==", "!=", "?:") else [_bare(k) for k in kinds])
 
     def ident(self, name: str) -> Type:
         if name in self.scope:
@@ -675,7 +685,7 @@ class _Checker:
         if name in _MACROS:
             return self.fail(f"{name}() is called on a list: items.{name}(x, ...)")
         subject = [target] if target is not None else []
-        kinds = [self.infer(a, loops) for a in (*subject, *args)]
+        kinds = [_bare(self.infer(a, loops)) for a in (*subject, *args)]
         if name == "size":
             if len(kinds) != 1:
                 return self.fail("size() takes one value: size(x) or x.size()")
@@ -721,7 +731,7 @@ class _Checker:
         if len(args) not in arity or args[0].kind != "ident":
             return self.fail(f"{name}() takes a variable and an expression: items.{name}(x, ...)")
         assert node.target is not None
-        source = self.infer(node.target, loops)
+        source = _bare(self.infer(node.target, loops))
         if isinstance(source, List):
             element = source.elem
         elif isinstance(source, Map):
@@ -810,6 +820,7 @@ def _merge(shapes: list[_Shape]) -> _Shape:
 
 
 def _of(kind: Type, length: int = 1) -> _Shape:
+    kind = _bare(kind)
     if isinstance(kind, List):
         inner = _of(kind.elem)
         return _Shape((length, *inner.dims), inner.leaf, inner.fact)

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..program import Counter, Program
 from . import campaigns, counters, expressions
+from . import facts as event_facts
 from .posting import Change
 from .refunds import Refunded
 
@@ -57,13 +58,26 @@ def ready(program: Program) -> list[Ready]:
     return cached
 
 
+def _reads(program: Program, trigger: str) -> frozenset[str]:
+    """The fact paths the counters' `when` and `on_items` read on an event of `trigger`, once per Program."""
+    cached: dict[str, frozenset[str]] = program.derived.setdefault("counter_reads", {})
+    if trigger not in cached:
+        paths: set[str] = set()
+        for c in program.counters:
+            paths |= event_facts.reads(c.when, trigger) if c.when else set()
+            paths |= event_facts.reads(c.on_items, trigger, on_items=True) if c.on_items else set()
+        cached[trigger] = frozenset(paths)
+    return cached[trigger]
+
+
 def measure(change: Change, event: campaigns.Event) -> dict[str, Count]:
     """What a purchase or an activity counts, by counter (nothing is added yet: `add`)."""
     program = change.program
     mine = [r for r in ready(program) if _counts(r.counter, event)]
     act = None
     if any(r.when or r.on_items for r in mine):  # the facts campaigns read: built once, for them too
-        act = expressions.activation(campaigns.facts(program, change.profile, event, None, change.today))
+        paths = campaigns.reads(program, event.trigger) | _reads(program, event.trigger)
+        act = expressions.activation(campaigns.facts(program, change.profile, event, None, paths, change.today))
         event.shared = act
     counted: dict[str, Count] = {}
     for r in mine:

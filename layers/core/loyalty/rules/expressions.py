@@ -48,6 +48,13 @@ class Map:
     value: Type
 
 
+@dataclass(frozen=True)
+class Nullable:
+    """A value that may be null (CEL null): `member.birthday` of a member who gave none."""
+
+    of: Type
+
+
 @dataclass(frozen=True, eq=False)
 class Fact:
     """A fact (or an order item): a map with declared fields, each always present."""
@@ -57,12 +64,19 @@ class Fact:
 
 
 # A primitive is its CEL name: int, uint, double, string, bytes, bool, null, or dyn (not known until run).
-Type = Union[str, List, Map, Fact]  # noqa: UP007 - used at runtime, by the dataclasses above
+Type = Union[str, List, Map, Fact, Nullable]  # noqa: UP007 - used at runtime, by the dataclasses above
 
 ITEM = Fact("item", {"sku": "string", "category": "string", "amount_minor": "int", "quantity": "int"})
 ORDER = Fact(
     "order",
-    {"amount_minor": "int", "store_id": "string", "channel": "string", "scene": "string", "items": List(ITEM)},
+    {
+        "amount_minor": "int",
+        "store_id": "string",
+        "channel": "string",
+        "scene": "string",
+        "items": List(ITEM),
+        "units": "int",  # the items' quantities summed
+    },
 )
 # A checkout's lines: prices of one unit (member_price_minor is unit_price_minor where the catalogue has
 # none), amount_minor at unit prices, before any discount.
@@ -78,7 +92,10 @@ CHECKOUT_ITEM = Fact(
     },
 )
 CHECKOUT_ORDER = Fact("order", {**ORDER.fields, "items": List(CHECKOUT_ITEM)})
-ACTIVITY = Fact("activity", {"type": "string", "streak_days": "int"})
+ACTIVITY = Fact(
+    "activity",
+    {"type": "string", "streak_days": "int", "object_id": "string", "attributes": Map("string", "string")},
+)
 MEMBER = Fact(
     "member",
     {
@@ -92,19 +109,23 @@ MEMBER = Fact(
         "birthday_month": "int",
         "paid_cards": List("string"),
         "growth": "int",
+        "birthday": Nullable("string"),  # MM-DD, or null
     },
 )
-AT = Fact("at", {"weekday": "int", "day_of_month": "int", "hour": "int"})
+AT = Fact("at", {"weekday": "int", "day_of_month": "int", "hour": "int", "month": "int", "date": "string"})
+# A tier change (trigger tier_changed): a move over several levels in one write is one change.
+CHANGE = Fact("change", {"from": "string", "to": "string", "direction": "string"})
 CAMPAIGN = Fact("campaign", {"uses_by_member": "int"})
 _ALWAYS: dict[str, Fact] = {"member": MEMBER, "at": AT, "campaign": CAMPAIGN}
 
 # trigger -> the facts its expressions may use (the caller gives each one, missing values as "" / 0)
-FACTS: dict[str, dict[str, Fact]] = {
+FACTS: dict[str, dict[str, Type]] = {
     "purchase": {"order": ORDER, **_ALWAYS},
     "refund": {"order": ORDER, **_ALWAYS},
     "activity": {"activity": ACTIVITY, **_ALWAYS},
     "enrolment": _ALWAYS,
-    "tier_changed": _ALWAYS,
+    "tier_changed": {"change": CHANGE, **_ALWAYS},
+    "tag_added": {"tag": "string", **_ALWAYS},  # the tag the write added
     "redemption": _ALWAYS,
     "card_purchase": _ALWAYS,
     "checkout": {"order": CHECKOUT_ORDER, **_ALWAYS},

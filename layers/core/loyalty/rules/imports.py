@@ -68,3 +68,4 @@ def admit(change: Change, line: ImportMember, import_id: str) -> None:
     if line.lifetime_earned is not None:
         change.profile.lifetime_earned = line.lifetime_earned
     tags.apply(change, line.tags, [])
+    change.tags_fired.update(line.tags)  # a migrated member's tags set off no tag_added (as no enrolment)

@@ -100,6 +100,9 @@ class Change:
     exhausted: set[str] = field(default_factory=set)  # budget keys found spent by an earlier attempt
     growth: int = 0  # growth value this write added (rules/growth.add_growth): a purchase keeps it for its refund
     followed: bool = False  # the campaigns its tier changes set off have run (rules/campaigns.after)
+    tags_added: list[str] = field(default_factory=list)  # by rules/tags.apply: each sets off tag_added once
+    tags_fired: set[str] = field(default_factory=set)  # those whose tag_added campaigns have run
+    skipped: list[dict[str, str]] = field(default_factory=list)  # campaigns that did not apply, and why
     # What each spending debit took, by bucket (ref -> expires_on -> points): what a refund or a
     # cancellation gives back goes into the buckets it came from.
     spent: dict[str, dict[str, int]] = field(default_factory=dict)

@@ -18,7 +18,8 @@ def apply(change: Change, add: Iterable[str], remove: Iterable[str], *, refuse: 
     """The member's tags after removing `remove` and adding `add` (a tag in both is added). Over
     MAX_TAGS: a 422 naming `add` when `refuse` (a request), else the adds past the bound are skipped
     in the order given (a campaign effect must not fail the purchase that triggers it)."""
-    held = set(change.profile.tags) - set(remove)
+    before = set(change.profile.tags)
+    held = before - set(remove)
     new = [tag for tag in dict.fromkeys(add) if tag not in held]
     room = MAX_TAGS - len(held)
     if len(new) > room:
@@ -28,4 +29,5 @@ def apply(change: Change, add: Iterable[str], remove: Iterable[str], *, refuse: 
             raise ValidationFailed(f"add: {message}", [detail])
         new = new[: max(room, 0)]
     change.profile.tags = sorted(held.union(new))
+    change.tags_added += [tag for tag in new if tag not in before]  # for tag_added (rules/campaigns.after)
     return change.profile.tags

@@ -174,13 +174,14 @@ def within_budgets(
         change, result, _ = evaluate_purchase(program, profile, body, sent_paid_at, now, exhausted)
         spent = change.overspent(taken)
         if not spent:
-            return result
+            return result | {"campaigns_skipped": campaigns.skipped(change, result["breakdown"]["campaigns"])}
         exhausted |= spent
 
 
 def purchase_budget_keys(program: Program, today: date) -> list[str]:
-    """The budgets a purchase may take: its campaigns', the campaigns' of a tier change, the upgrade gifts'."""
-    budgets = campaigns.budget_keys(program, ("purchase", "tier_changed"))
+    """The budgets a purchase may take: its campaigns', the campaigns' of a tier change and of the tags
+    it adds, the upgrade gifts'."""
+    budgets = campaigns.budget_keys(program, ("purchase", "tier_changed", "tag_added"))
     return budgets + posting.upgrade_budget_keys(program, today)
 
 
@@ -416,7 +417,8 @@ def activity(
         change = Change.start(program, profile, now, attempt.exhausted)
         source = ref.source
         change.credit("activity", points, at, source)
-        facts = {"type": body.type, "streak_days": streak}
+        about = {k: v for k, v in (("object_id", body.object_id), ("attributes", body.attributes)) if v is not None}
+        facts = {"type": body.type, "streak_days": streak, **about}
         event = campaigns.Event("activity", at, source, activity=facts)
         counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
         applied = campaigns.run(change, event)
@@ -439,6 +441,7 @@ def activity(
                 "campaigns": campaigns.view(applied),
             }
         )
-        return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type})
+        # its reference keeps what it was about (object_id, attributes), with its type
+        return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type, **about})
 
     return once(store, program_id, ref, body, ActivityResult, build)

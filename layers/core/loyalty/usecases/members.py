@@ -154,7 +154,9 @@ def set_tags(store: Store, program_id: str, member_id: str, body: TagsChange, no
     def attempt(state: Attempt) -> MemberTags:
         profile = pipeline.existing(store, program_id, member_id)
         change = Change.start(program, profile, now, state.exhausted)
-        held = tags.apply(change, body.add, body.remove)
+        tags.apply(change, body.add, body.remove)
+        campaigns.after(change)  # tag_added: what its campaigns do is in the answer (tags they add)
+        held = change.profile.tags
         if held != profile.tags:
             commit(store, MemberWrite(change=change, expected_version=profile.version, what="tags"), program_id)
         return MemberTags(program_id=program_id, member_id=member_id, tags=held)
