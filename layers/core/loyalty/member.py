@@ -45,6 +45,10 @@ class CampaignUse(Model):
     # Period key (rules/campaigns.period_key) -> applications in it: every kept period, so a late
     # event counts in its own. rules/campaigns prunes the periods older than it keeps.
     periods: dict[str, int] = {}
+    # A points limit (rules/limits.py): period key -> points given in it, kept as `periods` are.
+    points: dict[str, int] = {}
+    # A per-object limit: digest of activity.object_id -> applications (at most limits.MAX_OBJECTS).
+    objects: dict[str, int] = {}
 
     @model_validator(mode="before")
     @classmethod
@@ -83,6 +87,7 @@ class Pending(Model):
     ref: str
     type: EntryType
     reason: str | None = None
+    lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
 class Profile(Model):

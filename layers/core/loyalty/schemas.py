@@ -325,6 +325,9 @@ class ActivityMe(Body):
         description="one of the program's activity types (`points.activities`; the document cannot list them): "
         "another is a 422 naming type"
     )
+    object_id: Id | None = Field(
+        None, description="what the activity is about (the product reviewed...): fact `activity.object_id`"
+    )
 
 
 class Activity(ActivityMe):

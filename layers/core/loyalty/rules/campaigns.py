@@ -21,7 +21,7 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import cards, distribute, earning, expressions, growth, tags
+from . import amounts, cards, distribute, earning, expressions, growth, limits, tags
 from .posting import Change, budget_key
 
 LIFE = "all"  # a campaign's budgets span its life (a grant's span a month)
@@ -47,7 +47,10 @@ def ready(program: Program) -> dict[str, list[Ready]]:
     ordered = sorted(program.campaigns, key=lambda c: -c.priority)  # stable: document order breaks ties
     for c in ordered:
         on_items = tuple(expressions.compile(e.on_items) if e.on_items else None for e in c.effects)
-        compiled = Ready(c, expressions.compile(c.when), on_items, "campaign" in c.when)
+        reads = "campaign" in c.when or amounts.reads_campaign(
+            [e.points for e in c.effects] + [e.growth for e in c.effects]
+        )
+        compiled = Ready(c, expressions.compile(c.when), on_items, reads)
         by_trigger.setdefault(c.trigger, []).append(compiled)
     program.derived["campaigns"] = by_trigger
     return by_trigger
@@ -219,6 +222,8 @@ class Applied:
     multiplier: Decimal | None = None  # an order-level multiply_points, combined with the program's
     discount_minor: int = 0  # a checkout campaign's money off the order it was confirmed with
     line_points: dict[int, int] = field(default_factory=dict)  # of `points`, those given on items, by line
+    expiring: dict[int, int] = field(default_factory=dict)  # of `points`, those with expires_in_days, by days
+    empty: bool = False  # a computed amount came to nothing: the campaign does not apply (rules/amounts)
 
 
 def run(change: Change, event: Event) -> list[Applied]:
@@ -234,11 +239,16 @@ def run(change: Change, event: Event) -> list[Applied]:
         c = r.campaign
         if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
             continue
+        if limits.object_reached(c.limits.per_member, profile.campaigns.get(c.id), _object(event)):
+            continue
         shared = shared or expressions.activation(facts(change.program, profile, event, None))
         act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
         if not expressions.test(r.when, act):
             continue
         gives = _gives(change.program, r, event, act, order_factors)
+        if gives.empty:
+            continue
+        _points_limit(change, c, gives, event.at)
         if not _take_budgets(change, c, gives):
             continue  # spent: the campaign stops applying (its figures show it)
         _apply(change, c, gives, event)
@@ -250,8 +260,36 @@ def run(change: Change, event: Event) -> list[Applied]:
     # One ledger entry for what every campaign of the event gave (breakdown.campaigns and each
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
     given = [a.campaign_id for a in applied if a.points]
-    change.credit("bonus", sum(a.points for a in applied), event.at, event.source, "campaign:" + ",".join(given))
+    reason = "campaign:" + ",".join(given)
+    ordinary = sum(a.points - sum(a.expiring.values()) for a in applied)
+    change.credit("bonus", ordinary, event.at, event.source, reason)
+    # Points with an expiry of their own: a bucket of their own (an entry each: one per distinct days).
+    for days in sorted({d for a in applied for d in a.expiring}):
+        points = sum(a.expiring.get(days, 0) for a in applied)
+        change.credit("bonus", points, event.at, event.source, reason, lasts_days=days)
     return applied
+
+
+def _object(event: Event) -> str | None:
+    return (event.activity or {}).get("object_id") or None
+
+
+def _points_limit(change: Change, c: Campaign, gives: Applied, at: datetime) -> None:
+    """A points limit gives what is left of it in the period (none left: `limit_reached` stopped it):
+    each part of what the campaign gives cut in proportion."""
+    limit = c.limits.per_member
+    if limit is None or limit.points is None:
+        return
+    left = limits.points_left(limit, change.profile.campaigns.get(c.id), period_key(limit.per, at, change.program))
+    if left is None or gives.points <= left:
+        return
+    lines, days = list(gives.line_points), list(gives.expiring)
+    on_lines, expiring = [gives.line_points[k] for k in lines], [gives.expiring[d] for d in days]
+    ordinary = gives.points - sum(on_lines) - sum(expiring)
+    cut = limits.trim(gives.points, [ordinary, *on_lines, *expiring], left)
+    gives.points = sum(cut)
+    gives.line_points = {k: n for k, n in zip(lines, cut[1 : 1 + len(lines)], strict=True) if n}
+    gives.expiring = {d: n for d, n in zip(days, cut[1 + len(lines) :], strict=True) if n}
 
 
 def settle_checkout(change: Change, discounts: dict[str, int], at: datetime) -> list[str]:
@@ -283,7 +321,7 @@ def active(c: Campaign, at: datetime, program: Program) -> bool:
 # How many periods back a member limit keeps its counts (the newest included), so the profile stays
 # small as its monthly spend does (rules/earning.record_purchase). An event older than that has no
 # count to check: a campaign limited per day, week or month does not apply to it.
-KEPT = {"day": 62, "week": 14, "month": 13}
+KEPT = {"day": 62, "week": 14, "month": 13, "year": 2}
 
 
 def period_key(per: str, at: datetime, program: Program) -> str:
@@ -299,7 +337,9 @@ def _period(per: str, day: date) -> str:
         return f"{year}-W{week:02d}"
     if per == "month":
         return clock.month_key(day)
-    return "campaign"
+    if per == "year":
+        return str(day.year)
+    return "campaign"  # its life; and "object" counts by object (rules/limits), not by period
 
 
 def _oldest(per: str, today: date) -> str:
@@ -310,6 +350,8 @@ def _oldest(per: str, today: date) -> str:
         return _period(per, today - timedelta(weeks=KEPT[per] - 1))
     if per == "month":
         return _period(per, clock.add_months(today, 1 - KEPT[per]))
+    if per == "year":
+        return str(today.year - KEPT[per] + 1)
     return "campaign"
 
 
@@ -323,11 +365,15 @@ def limit_reached(program: Program, profile: Profile, c: Campaign, at: datetime,
     limit: PerMember | None = c.limits.per_member
     if limit is None:
         return False
+    if limit.per == "object":
+        return False  # counted by the event's object (rules/limits.object_reached)
     key = period_key(limit.per, at, program)
     if key < _oldest(limit.per, today):
         return True
     use = profile.campaigns.get(c.id)
-    return use is not None and use.periods.get(key, 0) >= limit.count
+    if limit.points is not None:
+        return limits.points_left(limit, use, key) == 0
+    return use is not None and use.periods.get(key, 0) >= (limit.count or 0)
 
 
 def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
@@ -338,7 +384,7 @@ def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
     # Same length: keys of the limit's own kind (an operator may have changed `per` since).
     periods = {k: n for k, n in use.periods.items() if len(k) == len(oldest) and k >= oldest}
     periods[key] = periods.get(key, 0) + 1
-    return CampaignUse(total=use.total + 1, periods=periods)
+    return use.model_copy(update={"total": use.total + 1, "periods": periods})  # and what rules/limits keeps
 
 
 def facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
@@ -386,12 +432,15 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
     gives = Applied(r.campaign.id)
     for effect, on_items in zip(r.campaign.effects, r.on_items, strict=True):
         kind = effect.kind
-        if kind == "points":
-            gives.points += effect.points or 0
+        if kind in ("points", "growth"):
+            n = amounts.amount(program, getattr(effect, kind), effect.max, act)
+            if n is None:
+                return Applied(r.campaign.id, empty=True)
+            setattr(gives, kind, getattr(gives, kind) + n)
+            if effect.expires_in_days and n:
+                gives.expiring[effect.expires_in_days] = gives.expiring.get(effect.expires_in_days, 0) + n
         elif kind == "coupons":
             gives.coupons += effect.coupons or []
-        elif kind == "growth":
-            gives.growth += effect.growth or 0
         elif kind == "tag":
             gives.tags.append(effect.tag or "")
         elif kind == "untag":
@@ -401,17 +450,18 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
             points = _order_points(program, effect, matched, event.order, factors)
             gives.points += points
             if matched is not None:
-                _on_lines(gives, points, matched, event.order)
+                per_unit = effect.points_per_unit is not None and effect.points_per_unit.per == "unit"
+                _on_lines(gives, points, matched, event.order, "quantity" if per_unit else "amount_minor")
             if kind == "multiply_points" and on_items is None:
                 gives.multiplier = effect.multiply_points
     return gives
 
 
-def _on_lines(gives: Applied, points: int, matched: list[bool], order: Order) -> None:
-    """Points on items, spread over the lines they were given on by amount (a refund of a line takes
-    back its part). The weights are scaled by the points so that none caps its share: points may
-    outnumber the money."""
-    weights = [i["amount_minor"] * points if hit else 0 for i, hit in zip(order.items, matched, strict=True)]
+def _on_lines(gives: Applied, points: int, matched: list[bool], order: Order, by: str = "amount_minor") -> None:
+    """Points on items, spread over the lines they were given on by amount (by quantity for points per
+    unit; a refund of a line takes back its part). The weights are scaled by the points so that none
+    caps its share: points may outnumber the money."""
+    weights = [i[by] * points if hit else 0 for i, hit in zip(order.items, matched, strict=True)]
     for k, share in enumerate(distribute.proportional(points, weights)):
         if share:
             gives.line_points[k] = gives.line_points.get(k, 0) + share
@@ -427,13 +477,17 @@ def _order_points(
     """Points an order effect adds: a multiplier's extra over what the order already earns (combined
     with the program's multipliers by its `stacking`), or points per unit of the matching amount
     (`matched`: which lines `on_items` picks; None, the whole order)."""
+    lines = order.items if matched is None else [i for i, hit in zip(order.items, matched, strict=True) if hit]
     if matched is None:
         amount, base = order.amount_minor, order.base_exact
     else:
-        amount = sum(i["amount_minor"] for i, hit in zip(order.items, matched, strict=True) if hit)
+        amount = sum(i["amount_minor"] for i in lines)
         base = order.rate * amount if order.base_exact else Fraction(0)
-    if effect.points_per_unit is not None:
-        return (amount // effect.points_per_unit.unit_minor) * effect.points_per_unit.points
+    per = effect.points_per_unit
+    if per is not None and per.unit_minor is None:  # per unit of quantity (an order without items has none)
+        return sum(i["quantity"] for i in lines) * per.points
+    if per is not None and per.unit_minor is not None:
+        return (amount // per.unit_minor) * per.points
     factor = effect.multiply_points or Decimal(1)
     before = Fraction(earning.combined(program, factors))
     after = Fraction(earning.combined(program, {**factors, "campaign": factor}))
@@ -468,6 +522,13 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
     p = change.profile
     use = p.campaigns.get(c.id) or CampaignUse()
     p.campaigns[c.id] = _count_use(change, c, event.at)
+    if c.limits.per_member is not None:  # what a points or per-object limit counts
+        per = c.limits.per_member.per
+        keep = _oldest(per, change.today)
+        key = period_key(per, event.at, change.program)
+        p.campaigns[c.id] = limits.counted(
+            p.campaigns[c.id], c.limits.per_member, key, keep, gives.points, _object(event)
+        )
     change.notices.append(
         Notice(
             notice_id=f"campaign.{c.id}.{event.source}",

@@ -375,7 +375,7 @@ def activity(
         change = Change.start(program, profile, now, attempt.exhausted)
         source = ref.source
         change.credit("activity", points, at, source)
-        facts = {"type": body.type, "streak_days": streak}
+        facts = {"type": body.type, "streak_days": streak, "object_id": body.object_id or ""}
         applied = campaigns.run(change, campaigns.Event("activity", at, source, activity=facts))
         earning.record_activity(change, body.type, at, day)
         from_tier = change.profile.tier_id
