@@ -365,8 +365,26 @@ class Active(Doc):
     until: Time | None = None
 
 
+def _exactly_one(*arms: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A section's "exactly one of these keys" (a model validator) in the document: each arm's key
+    present and not null, the others' null or absent, plus what else that arm says of the section."""
+    null = {"type": "null"}
+    keys = [key for key, _ in arms]
+    return {
+        "oneOf": [
+            {
+                "required": [key],
+                "properties": {other: null for other in keys if other != key} | {key: {"not": null}} | extra,
+            }
+            for key, extra in arms
+        ]
+    }
+
+
 class PerUnit(Doc):
     """Points per `unit_minor` of the matching amount, or per unit of quantity (`per: "unit"`)."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one(("unit_minor", {}), ("per", {})))
 
     points: int = Field(ge=1, le=10**6)
     unit_minor: int | None = Field(None, ge=1, le=10**9)
@@ -458,6 +476,10 @@ EFFECT_KINDS = ("points", "multiply_points", "points_per_unit", "coupons", "grow
 class PerMember(Doc):
     """At most `count` applications, or `points` points, a member per period; `per: "object"`: at most
     `count` applications per member and `activity.object_id` (rules/limits.py)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_exactly_one(("count", {}), ("points", {"per": {"not": {"const": "object"}}}))
+    )
 
     count: int | None = Field(None, ge=1, le=10**6)
     points: int | None = Field(None, ge=1, le=10**9)
