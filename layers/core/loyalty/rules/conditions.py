@@ -128,7 +128,7 @@ def problems(
 ) -> list[str]:
     """Every problem of a `when` (or, with `on_items`, an `on_items` expression, where `i` is one order
     item) for a campaign of `trigger`; [] when it is sound. `facts`: a narrower scope than the trigger's
-    (a restricted item's `who`)."""
+    (a restricted item's `who`). `amount`: a computed amount (an effect's points or growth), an int."""
     facts = facts if facts is not None else FACTS.get(trigger)
     if facts is None:
         return [f"unknown trigger {trigger!r}; triggers are {', '.join(FACTS)}"]
