@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from . import Model
 
@@ -46,9 +46,10 @@ class CampaignUse(Model):
     # event counts in its own. rules/campaigns prunes the periods older than it keeps.
     periods: dict[str, int] = {}
     # A points limit (rules/limits.py): period key -> points given in it, kept as `periods` are.
-    points: dict[str, int] = {}
+    # (A factory, not `{}`: pydantic deep-copies a mutable default on every CampaignUse it builds.)
+    points: dict[str, int] = Field(default_factory=dict)
     # A per-object limit: digest of activity.object_id -> applications (at most limits.MAX_OBJECTS).
-    objects: dict[str, int] = {}
+    objects: dict[str, int] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod

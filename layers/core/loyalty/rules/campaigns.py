@@ -237,9 +237,7 @@ def run(change: Change, event: Event) -> list[Applied]:
     order_factors = dict(event.order.factors) if event.order else {}
     for r in queue:
         c = r.campaign
-        if not active(c, event.at, change.program) or _limit_reached(change, c, event.at):
-            continue
-        if limits.object_reached(c.limits.per_member, profile.campaigns.get(c.id), _object(event)):
+        if not active(c, event.at, change.program) or _limit_reached(change, c, event):
             continue
         shared = shared or expressions.activation(facts(change.program, profile, event, None))
         act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
@@ -248,7 +246,8 @@ def run(change: Change, event: Event) -> list[Applied]:
         gives = _gives(change.program, r, event, act, order_factors)
         if gives.empty:
             continue
-        _points_limit(change, c, gives, event.at)
+        if c.limits.per_member is not None:
+            _points_limit(change, c, gives, event.at)
         if not _take_budgets(change, c, gives):
             continue  # spent: the campaign stops applying (its figures show it)
         _apply(change, c, gives, event)
@@ -355,8 +354,11 @@ def _oldest(per: str, today: date) -> str:
     return "campaign"
 
 
-def _limit_reached(change: Change, c: Campaign, at: datetime) -> bool:
-    return limit_reached(change.program, change.profile, c, at, change.today)
+def _limit_reached(change: Change, c: Campaign, event: Event) -> bool:
+    limit = c.limits.per_member
+    if limit is not None and limit.per == "object":
+        return limits.object_reached(limit, change.profile.campaigns.get(c.id), _object(event))
+    return limit is not None and limit_reached(change.program, change.profile, c, event.at, change.today)
 
 
 def limit_reached(program: Program, profile: Profile, c: Campaign, at: datetime, today: date) -> bool:
@@ -384,7 +386,8 @@ def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
     # Same length: keys of the limit's own kind (an operator may have changed `per` since).
     periods = {k: n for k, n in use.periods.items() if len(k) == len(oldest) and k >= oldest}
     periods[key] = periods.get(key, 0) + 1
-    return use.model_copy(update={"total": use.total + 1, "periods": periods})  # and what rules/limits keeps
+    # Built unvalidated (its parts are): a copy or a validation would cost ~5 µs a campaign applied.
+    return CampaignUse.model_construct(total=use.total + 1, periods=periods, points=use.points, objects=use.objects)
 
 
 def facts(program: Program, profile: Profile, event: Event, campaign_id: str | None) -> dict[str, Any]:
@@ -433,11 +436,16 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
     for effect, on_items in zip(r.campaign.effects, r.on_items, strict=True):
         kind = effect.kind
         if kind in ("points", "growth"):
-            n = amounts.amount(program, getattr(effect, kind), effect.max, act)
-            if n is None:
-                return Applied(r.campaign.id, empty=True)
-            setattr(gives, kind, getattr(gives, kind) + n)
-            if effect.expires_in_days and n:
+            n = getattr(effect, kind)
+            if isinstance(n, str):  # a computed amount: nothing is no application (rules/amounts)
+                n = amounts.amount(program, n, effect.max, act)
+                if n is None:
+                    return Applied(r.campaign.id, empty=True)
+            if kind == "growth":
+                gives.growth += n
+                continue
+            gives.points += n
+            if effect.expires_in_days:
                 gives.expiring[effect.expires_in_days] = gives.expiring.get(effect.expires_in_days, 0) + n
         elif kind == "coupons":
             gives.coupons += effect.coupons or []
@@ -522,13 +530,10 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
     p = change.profile
     use = p.campaigns.get(c.id) or CampaignUse()
     p.campaigns[c.id] = _count_use(change, c, event.at)
-    if c.limits.per_member is not None:  # what a points or per-object limit counts
-        per = c.limits.per_member.per
-        keep = _oldest(per, change.today)
-        key = period_key(per, event.at, change.program)
-        p.campaigns[c.id] = limits.counted(
-            p.campaigns[c.id], c.limits.per_member, key, keep, gives.points, _object(event)
-        )
+    limit = c.limits.per_member
+    if limit is not None and (limit.points is not None or limit.per == "object"):  # what rules/limits counts
+        keep, key = _oldest(limit.per, change.today), period_key(limit.per, event.at, change.program)
+        p.campaigns[c.id] = limits.counted(p.campaigns[c.id], limit, key, keep, gives.points, _object(event))
     change.notices.append(
         Notice(
             notice_id=f"campaign.{c.id}.{event.source}",

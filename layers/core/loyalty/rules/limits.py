@@ -62,11 +62,11 @@ def counted(
     another kind, dropped), and its object."""
     if limit is None:
         return use
-    update: dict[str, object] = {}
+    given, objects = use.points, use.objects
     if limit.points is not None:
         kept = {k: n for k, n in use.points.items() if len(k) == len(keep) and k >= keep}
-        update["points"] = {**kept, period: kept.get(period, 0) + points}
+        given = {**kept, period: kept.get(period, 0) + points}
     if limit.per == "object" and obj:
         key = object_key(obj)
-        update["objects"] = {**use.objects, key: use.objects.get(key, 0) + 1}
-    return use.model_copy(update=update) if update else use
+        objects = {**use.objects, key: use.objects.get(key, 0) + 1}
+    return CampaignUse.model_construct(total=use.total, periods=use.periods, points=given, objects=objects)
