@@ -105,8 +105,8 @@ def test_a_fact_of_another_trigger_is_refused() -> None:
         ("member.tags.contains('a')", "contains() takes strings, not list(string) and string"),
         (
             "member.tier.lowerAscii() == 'gold'",
-            "unknown function lowerAscii(); the functions are size, contains,"
-            " startsWith, endsWith, matches, int, uint, double, string, dyn, has, exists, all, exists_one, map, filter",
+            "unknown function lowerAscii(); the functions are size, contains, startsWith, endsWith,"
+            " matches, int, uint, double, string, dyn, has, exists, all, exists_one, map, filter, sum",
         ),
         ("matches(member.tier, 'g')", "matches() is called on a string with one argument: s.matches('x')"),
         ("member.tier.matches(member.segment)", "matches() takes a string literal pattern"),

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from . import Model
 
@@ -45,6 +45,11 @@ class CampaignUse(Model):
     # Period key (rules/campaigns.period_key) -> applications in it: every kept period, so a late
     # event counts in its own. rules/campaigns prunes the periods older than it keeps.
     periods: dict[str, int] = {}
+    # A points limit (rules/limits.py): period key -> points given in it, kept as `periods` are.
+    # (A factory, not `{}`: pydantic deep-copies a mutable default on every CampaignUse it builds.)
+    points: dict[str, int] = Field(default_factory=dict)
+    # A per-object limit: digest of activity.object_id -> applications (at most limits.MAX_OBJECTS).
+    objects: dict[str, int] = Field(default_factory=dict)
 
     @model_validator(mode="before")
     @classmethod
@@ -83,6 +88,7 @@ class Pending(Model):
     ref: str
     type: EntryType
     reason: str | None = None
+    lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
 class Profile(Model):

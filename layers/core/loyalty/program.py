@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     PrivateAttr,
     Strict,
     StringConstraints,
@@ -353,6 +354,38 @@ DISCOUNT_EFFECTS = ("member_price", "percent_off", "amount_off_minor", "free_uni
 CHECKOUT_EFFECTS = (*DISCOUNT_EFFECTS, "gift_items")
 # the effects that may have on_items (a wallet's: its amount per unit of each matching line, on a purchase)
 ITEM_EFFECTS = (*ORDER_EFFECTS, *DISCOUNT_EFFECTS, "wallet")
+# Effects whose amount may be a CEL integer expression with a `max` (rules/amounts.py; a wallet's
+# `amount` joins them with wallets).
+COMPUTED_EFFECTS = ("points", "growth")
+MAX_AMOUNT = 10**9
+
+
+def _amount(value: object) -> int | str:
+    """One check, so that a bad amount is one problem named by its field (a union would name each arm)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= MAX_AMOUNT:
+            raise ValueError(f"must be from 1 to {MAX_AMOUNT:,}, or a CEL integer expression with a max")
+        return value
+    if isinstance(value, str) and 1 <= len(value) <= 4000:
+        return value
+    raise ValueError("must be an integer, or a CEL integer expression (a string) with a max")
+
+
+# A fixed amount, or a CEL integer expression over the trigger's facts (checked at PUT by
+# rules/conditions, capped by the effect's `max`).
+Amount = Annotated[
+    int | str,
+    PlainValidator(_amount),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_AMOUNT},
+                {"type": "string", "minLength": 1, "maxLength": 4000},
+            ],
+            "description": 'an integer, or a CEL integer expression with a sibling `max`: "activity.streak_days * 2"',
+        }
+    ),
+]
 
 
 class Active(Doc):
@@ -365,9 +398,36 @@ class Active(Doc):
     until: Time | None = None
 
 
+def _exactly_one(*arms: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+    """A section's "exactly one of these keys" (a model validator) in the document: each arm's key
+    present and not null, the others' null or absent, plus what else that arm says of the section."""
+    null = {"type": "null"}
+    keys = [key for key, _ in arms]
+    return {
+        "oneOf": [
+            {
+                "required": [key],
+                "properties": {other: null for other in keys if other != key} | {key: {"not": null}} | extra,
+            }
+            for key, extra in arms
+        ]
+    }
+
+
 class PerUnit(Doc):
+    """Points per `unit_minor` of the matching amount, or per unit of quantity (`per: "unit"`)."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one(("unit_minor", {}), ("per", {})))
+
     points: int = Field(ge=1, le=10**6)
-    unit_minor: int = Field(ge=1, le=10**9)
+    unit_minor: int | None = Field(None, ge=1, le=10**9)
+    per: Literal["unit"] | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "PerUnit":
+        if (self.unit_minor is None) == (self.per is None):
+            raise ValueError('give exactly one of unit_minor or per ("unit": per item quantity)')
+        return self
 
 
 class FreeUnits(Doc):
@@ -394,7 +454,9 @@ def _one_effect(schema: dict[str, Any]) -> None:
             "properties": {other: null for other in EFFECT_KINDS if other != kind}
             | {kind: {"not": null}}
             | ({} if kind in ITEM_EFFECTS else {"on_items": null})
-            | ({} if kind == "percent_off" else {"max_off_minor": null}),
+            | ({} if kind == "percent_off" else {"max_off_minor": null})
+            | ({} if kind in COMPUTED_EFFECTS else {"max": null})
+            | ({} if kind == "points" else {"expires_in_days": null}),
         }
         for kind in EFFECT_KINDS
     ]
@@ -405,12 +467,12 @@ class Effect(Doc):
 
     model_config = ConfigDict(json_schema_extra=_one_effect)
 
-    points: int | None = Field(None, ge=1, le=10**9)
+    points: Amount | None = None
     multiply_points: Factor | None = None
     points_per_unit: PerUnit | None = None
     on_items: Cel | None = None
     coupons: list[Id] | None = Field(None, min_length=1, max_length=20)
-    growth: int | None = Field(None, ge=1, le=10**9)
+    growth: Amount | None = None
     tag: Id | None = None
     untag: Id | None = None
     wallet: WalletAmount | None = None
@@ -421,6 +483,9 @@ class Effect(Doc):
     amount_off_minor: Minor | None = Field(None, ge=1)
     free_units: FreeUnits | None = None
     gift_items: list[GiftItem] | None = Field(None, min_length=1, max_length=20)
+    # A computed amount's cap (required with one: program.amount_problems), and a points grant's own expiry.
+    max: int | None = Field(None, ge=1, le=10**9)
+    expires_in_days: int | None = Field(None, ge=1, le=3650)
 
     @property
     def kind(self) -> str:
@@ -453,8 +518,24 @@ EFFECT_KINDS = (
 
 
 class PerMember(Doc):
-    count: int = Field(ge=1, le=10**6)
-    per: Literal["day", "week", "month", "campaign"]
+    """At most `count` applications, or `points` points, a member per period; `per: "object"`: at most
+    `count` applications per member and `activity.object_id` (rules/limits.py)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=_exactly_one(("count", {}), ("points", {"per": {"not": {"const": "object"}}}))
+    )
+
+    count: int | None = Field(None, ge=1, le=10**6)
+    points: int | None = Field(None, ge=1, le=10**9)
+    per: Literal["day", "week", "month", "year", "campaign", "object"]
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> "PerMember":
+        if (self.count is None) == (self.points is None):
+            raise ValueError("give exactly one of count or points")
+        if self.per == "object" and self.points is not None:
+            raise ValueError('per "object" counts applications: count, not points')
+        return self
 
 
 class CampaignBudget(Doc):
@@ -537,6 +618,8 @@ SEGMENTS = ("champions", "loyal", "promising", "needs_attention", "at_risk", "hi
 
 # Campaigns are evaluated on every event of their trigger: a bound on the work one event can cost.
 MAX_CAMPAIGNS = 100
+# Campaigns limited per object (their objects are kept on the member's profile: rules/limits.py).
+MAX_OBJECT_CAMPAIGNS = 5
 # Lines of one purchase or quote: every campaign's comprehensions over order.items run over them.
 MAX_ORDER_ITEMS = 100
 
@@ -877,6 +960,15 @@ def _campaigns(program: Program, check: Problems) -> None:
     check.unique("campaigns", [c.id for c in program.campaigns])
     for i, campaign in enumerate(program.campaigns):
         campaign_problems(program, i, campaign, check)
+    # A member keeps each per-object campaign's objects on its profile (rules/limits.py): few of them.
+    per_object = [
+        i for i, c in enumerate(program.campaigns) if c.limits.per_member and c.limits.per_member.per == "object"
+    ]
+    if len(per_object) > MAX_OBJECT_CAMPAIGNS:
+        check.add(
+            f"campaigns[{per_object[MAX_OBJECT_CAMPAIGNS]}].limits.per_member.per",
+            f'more than {MAX_OBJECT_CAMPAIGNS} campaigns limited per "object" (each keeps its objects on the member)',
+        )
 
 
 def campaign_problems(program: Program, i: int, campaign: Campaign, check: Problems) -> None:
@@ -892,6 +984,8 @@ def campaign_problems(program: Program, i: int, campaign: Campaign, check: Probl
             check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
         if effect.wallet is not None:
             _wallet_effect(f"{field}.effects[{j}]", effect, campaign.trigger, program, check)
+        amount_problems(f"{field}.effects[{j}]", effect, check)
+    _per_member(f"{field}.limits.per_member", campaign, check)
     budget = campaign.limits.budget
     if campaign.trigger == "checkout" and budget and (budget.points, budget.coupons) != (None, None):
         check.add(f"{field}.limits.budget", "a checkout campaign gives no points or coupons: budget discount_minor")
@@ -915,6 +1009,31 @@ def _wallet_effect(field: str, effect: Effect, trigger: str, program: Program, c
         check.add(f"{field}.wallet.id", f"unknown wallet {effect.wallet.id!r}: add it to wallets")
     if effect.on_items is not None and trigger != "purchase":
         check.add(f"{field}.on_items", f"a wallet amount per matching unit needs a purchase's items, not {trigger}")
+
+
+def amount_problems(field: str, effect: Effect, check: Problems) -> None:
+    """`max` goes with a computed amount (an expression, which rules/conditions types), and only with
+    one; `expires_in_days` with a points effect."""
+    kind = effect.kind
+    computed = kind in COMPUTED_EFFECTS and isinstance(getattr(effect, kind), str)
+    if computed and effect.max is None:
+        check.add(f"{field}.max", f"a computed {kind} needs a max (the most one application gives)")
+    elif not computed and effect.max is not None:
+        check.add(f"{field}.max", f"caps a computed amount only (an expression in {', '.join(COMPUTED_EFFECTS)})")
+    if effect.expires_in_days is not None and kind != "points":
+        check.add(f"{field}.expires_in_days", "goes with a points effect only")
+
+
+def _per_member(field: str, campaign: Campaign, check: Problems) -> None:
+    limit = campaign.limits.per_member
+    if limit is None:
+        return
+    if limit.per == "object" and campaign.trigger != "activity":
+        check.add(
+            f"{field}.per", f'"object" counts per activity.object_id: an activity campaign only, not {campaign.trigger}'
+        )
+    if limit.points is not None and campaign.trigger == "checkout":
+        check.add(f"{field}.points", "a checkout campaign gives no points: limit it by count")
 
 
 def _pricing(program: Program, check: Problems) -> None:

@@ -6,7 +6,7 @@ the program's time zone. Every function returns new dicts and never leaves a buc
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from ..clock import add_months, end_of_month
 from ..errors import InsufficientPoints
@@ -16,8 +16,12 @@ Buckets = dict[str, int]
 NEVER = "9999-12-31"
 
 
-def expires_on(earned_on: date, expiry: Expiry) -> str:
-    """Points earned in month M under rolling_months N expire at the end of month M+N."""
+def expires_on(earned_on: date, expiry: Expiry, lasts_days: int | None = None) -> str:
+    """Points earned in month M under rolling_months N expire at the end of month M+N; points that
+    last `lasts_days` (a grant's own expiry) at the end of that many days after `earned_on`, whatever
+    the policy (a bucket's date is its last day)."""
+    if lasts_days:
+        return (earned_on + timedelta(days=lasts_days)).isoformat()
     if expiry.policy == "never":
         return NEVER
     return end_of_month(add_months(earned_on.replace(day=1), expiry.months)).isoformat()

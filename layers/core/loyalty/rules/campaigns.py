@@ -21,7 +21,7 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import distribute, earning, expressions, growth, tags, wallets
+from . import amounts, distribute, earning, expressions, growth, limits, tags, wallets
 from . import facts as event_facts
 from .posting import Change, budget_key
 
@@ -48,7 +48,10 @@ def ready(program: Program) -> dict[str, list[Ready]]:
     ordered = sorted(program.campaigns, key=lambda c: -c.priority)  # stable: document order breaks ties
     for c in ordered:
         on_items = tuple(expressions.compile(e.on_items) if e.on_items else None for e in c.effects)
-        compiled = Ready(c, expressions.compile(c.when), on_items, "campaign" in c.when)
+        reads = "campaign" in c.when or amounts.reads_campaign(
+            [e.points for e in c.effects] + [e.growth for e in c.effects]
+        )
+        compiled = Ready(c, expressions.compile(c.when), on_items, reads)
         by_trigger.setdefault(c.trigger, []).append(compiled)
     program.derived["campaigns"] = by_trigger
     return by_trigger
@@ -281,6 +284,8 @@ class Applied:
     line_points: dict[int, int] = field(default_factory=dict)  # of `points`, those given on items, by line
     wallets: dict[str, int] = field(default_factory=dict)  # wallet id -> amount given
     wallet_lines: dict[str, dict[int, int]] = field(default_factory=dict)  # of those, given on items: by line
+    expiring: dict[int, int] = field(default_factory=dict)  # of `points`, those with expires_in_days, by days
+    empty: bool = False  # a computed amount came to nothing: the campaign does not apply (rules/amounts)
 
 
 def run(change: Change, event: Event) -> list[Applied]:
@@ -296,17 +301,19 @@ def run(change: Change, event: Event) -> list[Applied]:
     stopped_by: str | None = None  # an exclusive campaign that applied
     for r in queue:
         c = r.campaign
-        reason = _ineligible(change, c, event.at, stopped_by)
+        reason = _ineligible(change, c, event, stopped_by)
         if reason is None:
             if shared is None:  # only the paths the trigger's campaigns read (rules/facts.py)
                 paths = reads(change.program, event.trigger)
                 shared = expressions.activation(facts(change.program, profile, event, None, paths, change.today))
             act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
             gives = _gives(change.program, r, event, act, order_factors) if expressions.test(r.when, act) else None
-            if gives is None:
+            if gives is None or gives.empty:  # a computed amount of nothing is no application (rules/amounts)
                 reason = "condition not met"
-            elif not _take_budgets(change, c, gives):
-                reason = "budget spent"  # the campaign stops applying (its figures show it)
+            else:
+                _points_limit(change, c, gives, event.at)
+                if not _take_budgets(change, c, gives):
+                    reason = "budget spent"  # the campaign stops applying (its figures show it)
         if reason is not None:
             change.skipped.append({"campaign_id": c.id, "reason": reason})
             continue
@@ -319,9 +326,37 @@ def run(change: Change, event: Event) -> list[Applied]:
     # One ledger entry for what every campaign of the event gave (breakdown.campaigns and each
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
     given = [a.campaign_id for a in applied if a.points]
-    change.credit("bonus", sum(a.points for a in applied), event.at, event.source, "campaign:" + ",".join(given))
+    reason = "campaign:" + ",".join(given)
+    ordinary = sum(a.points - sum(a.expiring.values()) for a in applied)
+    change.credit("bonus", ordinary, event.at, event.source, reason)
+    # Points with an expiry of their own: a bucket of their own (an entry each: one per distinct days).
+    for days in sorted({d for a in applied for d in a.expiring}):
+        points = sum(a.expiring.get(days, 0) for a in applied)
+        change.credit("bonus", points, event.at, event.source, reason, lasts_days=days)
     wallets.credit(change, applied, event.at, event.source)
     return applied
+
+
+def _object(event: Event) -> str | None:
+    return (event.activity or {}).get("object_id") or None
+
+
+def _points_limit(change: Change, c: Campaign, gives: Applied, at: datetime) -> None:
+    """A points limit gives what is left of it in the period (none left: `limit_reached` stopped it):
+    each part of what the campaign gives cut in proportion."""
+    limit = c.limits.per_member
+    if limit is None or limit.points is None:
+        return
+    left = limits.points_left(limit, change.profile.campaigns.get(c.id), period_key(limit.per, at, change.program))
+    if left is None or gives.points <= left:
+        return
+    lines, days = list(gives.line_points), list(gives.expiring)
+    on_lines, expiring = [gives.line_points[k] for k in lines], [gives.expiring[d] for d in days]
+    ordinary = gives.points - sum(on_lines) - sum(expiring)
+    cut = limits.trim(gives.points, [ordinary, *on_lines, *expiring], left)
+    gives.points = sum(cut)
+    gives.line_points = {k: n for k, n in zip(lines, cut[1 : 1 + len(lines)], strict=True) if n}
+    gives.expiring = {d: n for d, n in zip(days, cut[1 + len(lines) :], strict=True) if n}
 
 
 def settle_checkout(change: Change, discounts: dict[str, int], at: datetime) -> list[str]:
@@ -385,13 +420,13 @@ def checkout_back(change: Change, order: dict[str, Any], full: bool) -> dict[str
     return returns
 
 
-def _ineligible(change: Change, c: Campaign, at: datetime, stopped_by: str | None) -> str | None:
+def _ineligible(change: Change, c: Campaign, event: Event, stopped_by: str | None) -> str | None:
     """Why a campaign cannot apply before its condition is read (rules/checkout.py's reasons)."""
     if stopped_by is not None:
         return f"excluded by {stopped_by}"
-    if not active(c, at, change.program):
+    if not active(c, event.at, change.program):
         return "not active"
-    return "limit reached" if _limit_reached(change, c, at) else None
+    return "limit reached" if _limit_reached(change, c, event) else None
 
 
 def active(c: Campaign, at: datetime, program: Program) -> bool:
@@ -406,7 +441,7 @@ def active(c: Campaign, at: datetime, program: Program) -> bool:
 # How many periods back a member limit keeps its counts (the newest included), so the profile stays
 # small as its monthly spend does (rules/earning.record_purchase). An event older than that has no
 # count to check: a campaign limited per day, week or month does not apply to it.
-KEPT = {"day": 62, "week": 14, "month": 13}
+KEPT = {"day": 62, "week": 14, "month": 13, "year": 2}
 
 
 def period_key(per: str, at: datetime, program: Program) -> str:
@@ -422,7 +457,9 @@ def _period(per: str, day: date) -> str:
         return f"{year}-W{week:02d}"
     if per == "month":
         return clock.month_key(day)
-    return "campaign"
+    if per == "year":
+        return str(day.year)
+    return "campaign"  # its life; and "object" counts by object (rules/limits), not by period
 
 
 def _oldest(per: str, today: date) -> str:
@@ -433,11 +470,16 @@ def _oldest(per: str, today: date) -> str:
         return _period(per, today - timedelta(weeks=KEPT[per] - 1))
     if per == "month":
         return _period(per, clock.add_months(today, 1 - KEPT[per]))
+    if per == "year":
+        return str(today.year - KEPT[per] + 1)
     return "campaign"
 
 
-def _limit_reached(change: Change, c: Campaign, at: datetime) -> bool:
-    return limit_reached(change.program, change.profile, c, at, change.today)
+def _limit_reached(change: Change, c: Campaign, event: Event) -> bool:
+    limit = c.limits.per_member
+    if limit is not None and limit.per == "object":
+        return limits.object_reached(limit, change.profile.campaigns.get(c.id), _object(event))
+    return limit is not None and limit_reached(change.program, change.profile, c, event.at, change.today)
 
 
 def limit_reached(program: Program, profile: Profile, c: Campaign, at: datetime, today: date) -> bool:
@@ -446,11 +488,15 @@ def limit_reached(program: Program, profile: Profile, c: Campaign, at: datetime,
     limit: PerMember | None = c.limits.per_member
     if limit is None:
         return False
+    if limit.per == "object":
+        return False  # counted by the event's object (rules/limits.object_reached)
     key = period_key(limit.per, at, program)
     if key < _oldest(limit.per, today):
         return True
     use = profile.campaigns.get(c.id)
-    return use is not None and use.periods.get(key, 0) >= limit.count
+    if limit.points is not None:
+        return limits.points_left(limit, use, key) == 0
+    return use is not None and use.periods.get(key, 0) >= (limit.count or 0)
 
 
 def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
@@ -461,7 +507,8 @@ def _count_use(change: Change, c: Campaign, at: datetime) -> CampaignUse:
     # Same length: keys of the limit's own kind (an operator may have changed `per` since).
     periods = {k: n for k, n in use.periods.items() if len(k) == len(oldest) and k >= oldest}
     periods[key] = periods.get(key, 0) + 1
-    return CampaignUse(total=use.total + 1, periods=periods)
+    # Built unvalidated (its parts are): a copy or a validation would cost ~5 µs a campaign applied.
+    return CampaignUse.model_construct(total=use.total + 1, periods=periods, points=use.points, objects=use.objects)
 
 
 def facts(
@@ -488,12 +535,20 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
     gives = Applied(r.campaign.id)
     for effect, on_items in zip(r.campaign.effects, r.on_items, strict=True):
         kind = effect.kind
-        if kind == "points":
-            gives.points += effect.points or 0
+        if kind in ("points", "growth"):
+            n = getattr(effect, kind)
+            if isinstance(n, str):  # a computed amount: nothing is no application (rules/amounts)
+                n = amounts.amount(program, n, effect.max, act)
+                if n is None:
+                    return Applied(r.campaign.id, empty=True)
+            if kind == "growth":
+                gives.growth += n
+                continue
+            gives.points += n
+            if effect.expires_in_days:
+                gives.expiring[effect.expires_in_days] = gives.expiring.get(effect.expires_in_days, 0) + n
         elif kind == "coupons":
             gives.coupons += effect.coupons or []
-        elif kind == "growth":
-            gives.growth += effect.growth or 0
         elif kind == "tag":
             gives.tags.append(effect.tag or "")
         elif kind == "untag":
@@ -505,7 +560,8 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
             points = _order_points(program, effect, matched, event.order, factors)
             gives.points += points
             if matched is not None:
-                _on_lines(gives, points, matched, event.order)
+                per_unit = effect.points_per_unit is not None and effect.points_per_unit.per == "unit"
+                _on_lines(gives, points, matched, event.order, "quantity" if per_unit else "amount_minor")
             if kind == "multiply_points" and on_items is None:
                 gives.multiplier = effect.multiply_points
     return gives
@@ -528,11 +584,11 @@ def _wallet(gives: Applied, effect: Effect, on_items: expressions.Compiled | Non
         del gives.wallet_lines[wallet]
 
 
-def _on_lines(gives: Applied, points: int, matched: list[bool], order: Order) -> None:
-    """Points on items, spread over the lines they were given on by amount (a refund of a line takes
-    back its part). The weights are scaled by the points so that none caps its share: points may
-    outnumber the money."""
-    weights = [i["amount_minor"] * points if hit else 0 for i, hit in zip(order.items, matched, strict=True)]
+def _on_lines(gives: Applied, points: int, matched: list[bool], order: Order, by: str = "amount_minor") -> None:
+    """Points on items, spread over the lines they were given on by amount (by quantity for points per
+    unit; a refund of a line takes back its part). The weights are scaled by the points so that none
+    caps its share: points may outnumber the money."""
+    weights = [i[by] * points if hit else 0 for i, hit in zip(order.items, matched, strict=True)]
     for k, share in enumerate(distribute.proportional(points, weights)):
         if share:
             gives.line_points[k] = gives.line_points.get(k, 0) + share
@@ -548,13 +604,17 @@ def _order_points(
     """Points an order effect adds: a multiplier's extra over what the order already earns (combined
     with the program's multipliers by its `stacking`), or points per unit of the matching amount
     (`matched`: which lines `on_items` picks; None, the whole order)."""
+    lines = order.items if matched is None else [i for i, hit in zip(order.items, matched, strict=True) if hit]
     if matched is None:
         amount, base = order.amount_minor, order.base_exact
     else:
-        amount = sum(i["amount_minor"] for i, hit in zip(order.items, matched, strict=True) if hit)
+        amount = sum(i["amount_minor"] for i in lines)
         base = order.rate * amount if order.base_exact else Fraction(0)
-    if effect.points_per_unit is not None:
-        return (amount // effect.points_per_unit.unit_minor) * effect.points_per_unit.points
+    per = effect.points_per_unit
+    if per is not None and per.unit_minor is None:  # per unit of quantity (an order without items has none)
+        return sum(i["quantity"] for i in lines) * per.points
+    if per is not None and per.unit_minor is not None:
+        return (amount // per.unit_minor) * per.points
     factor = effect.multiply_points or Decimal(1)
     before = Fraction(earning.combined(program, factors))
     after = Fraction(earning.combined(program, {**factors, "campaign": factor}))
@@ -589,6 +649,10 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
     p = change.profile
     use = p.campaigns.get(c.id) or CampaignUse()
     p.campaigns[c.id] = _count_use(change, c, event.at)
+    limit = c.limits.per_member
+    if limit is not None and (limit.points is not None or limit.per == "object"):  # what rules/limits counts
+        keep, key = _oldest(limit.per, change.today), period_key(limit.per, event.at, change.program)
+        p.campaigns[c.id] = limits.counted(p.campaigns[c.id], limit, key, keep, gives.points, _object(event))
     change.notices.append(
         Notice(
             notice_id=f"campaign.{c.id}.{event.source}",

@@ -4,7 +4,7 @@ The CEL library compiles and evaluates but does not type-check against declared 
 parse tree, so these checks are ours: a small recursive-descent parser of CEL's grammar (the library's
 parser stays the judge of syntax) and a bottom-up type inference over the facts of a trigger
 (`expressions.FACTS`): literals, fact paths, comparisons, arithmetic, `in`, `!`, `&&`, `||`, `?:`,
-size(), contains/startsWith/endsWith/matches, int()/uint()/double()/string()/dyn(), the macros
+size(), sum(), contains/startsWith/endsWith/matches, int()/uint()/double()/string()/dyn(), the macros
 exists/all/exists_one/map/filter (the iteration variable bound to the element type of its list) and
 has(). Functions the library lacks (the string extensions, a global `matches(s, re)`) are refused here
 rather than failing at purchase.
@@ -63,6 +63,8 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
             checked = problems(on_items, trigger, on_items=True, facts=facts) if isinstance(on_items, str) else []
             for message in checked:
                 found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
+            for field, source in _amounts(f"campaigns[{i}].effects[{j}]", effect):
+                found += [{"field": field, "message": m} for m in problems(source, trigger, facts=facts, amount=True)]
     return found + cost_problems(document) + counter_problems(document)
 
 
@@ -103,6 +105,23 @@ def _counter_expressions(document: Any) -> list[tuple[str, str, str, dict[str, F
         for key in ("when", "on_items") if trigger == "purchase" else ("when",):
             if isinstance(source := c.get(key), str):
                 found.append((f"counters[{i}].{key}", trigger, source, facts))
+    return found
+
+
+# The keys of an effect whose value may be a CEL integer expression (program.COMPUTED_EFFECTS), as
+# paths into the effect: a wallet's amount is ("wallet", "amount").
+AMOUNT_PATHS: tuple[tuple[str, ...], ...] = (("points",), ("growth",))
+
+
+def _amounts(field: str, effect: Any) -> list[tuple[str, str]]:
+    """The computed amounts of an effect as sent: (field, expression) each."""
+    found = []
+    for path in AMOUNT_PATHS:
+        value = effect
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            found.append((".".join((field, *path)), value))
     return found
 
 
@@ -147,6 +166,10 @@ def _campaign_costs(i: int, campaign: dict[str, Any], trigger: str, facts: dict[
         on_items = effect.get("on_items") if isinstance(effect, dict) else None
         if isinstance(on_items, str):
             costs.append((f"campaigns[{i}].effects[{j}].on_items", cost(on_items, trigger, True, facts)))
+        costs += [
+            (field, cost(source, trigger, facts=facts))
+            for field, source in _amounts(f"campaigns[{i}].effects[{j}]", effect)
+        ]
     return costs
 
 
@@ -161,10 +184,12 @@ def _over(trigger: str, steps: int, total: int) -> str:
     )
 
 
-def problems(source: str, trigger: str, on_items: bool = False, facts: dict[str, Fact] | None = None) -> list[str]:
+def problems(
+    source: str, trigger: str, on_items: bool = False, facts: dict[str, Fact] | None = None, amount: bool = False
+) -> list[str]:
     """Every problem of a `when` (or, with `on_items`, an `on_items` expression, where `i` is one order
     item) for a campaign of `trigger`; [] when it is sound. `facts`: a narrower scope than the trigger's
-    (a restricted item's `who`)."""
+    (a restricted item's `who`). `amount`: a computed amount (an effect's points or growth), an int."""
     facts = facts if facts is not None else FACTS.get(trigger)
     if facts is None:
         return [f"unknown trigger {trigger!r}; triggers are {', '.join(FACTS)}"]
@@ -185,11 +210,17 @@ def problems(source: str, trigger: str, on_items: bool = False, facts: dict[str,
             found.append(f"on_items needs an order: {_a(trigger)} campaign has no order items")
         scope[ITEM_VARIABLE] = _item(trigger)
     kind = _Checker(trigger, scope, found).infer(tree, 0)
-    if kind not in ("bool", "dyn") and not found:
+    if amount:  # a computed amount (campaign effects' points, growth): an int
+        if kind != "int" and not found:
+            found.append(f"must be an integer amount (int), not {_show(kind)}{_CONVERT if kind != 'bool' else ''}")
+    elif kind not in ("bool", "dyn") and not found:
         found.append(f"must be a condition (bool), not {_show(kind)}")
     elif kind == "dyn" and not found:
         found.append("must be a condition (bool); its type is known only when it runs (dyn)")
     return found
+
+
+_CONVERT = " (convert with int())"
 
 
 def _item(trigger: str) -> Fact:
@@ -504,7 +535,7 @@ _CONVERSIONS = {
     "double": ("int", "uint", "double", "string"),
     "string": ("int", "uint", "double", "string", "bytes", "bool"),
 }
-_FUNCTIONS = ("size", *_STRING_TESTS, *_CONVERSIONS, "dyn", "has", *_MACROS)
+_FUNCTIONS = ("size", *_STRING_TESTS, *_CONVERSIONS, "dyn", "has", *_MACROS, "sum")
 
 
 def _a(word: str) -> str:
@@ -686,6 +717,8 @@ class _Checker:
             return self.fail(f"{name}() is called on a list: items.{name}(x, ...)")
         subject = [target] if target is not None else []
         kinds = [_bare(self.infer(a, loops)) for a in (*subject, *args)]
+        if name == "sum":
+            return self.sum(target, kinds)
         if name == "size":
             if len(kinds) != 1:
                 return self.fail("size() takes one value: size(x) or x.size()")
@@ -707,6 +740,15 @@ class _Checker:
         if kinds[0] not in (*_CONVERSIONS[name], "dyn"):
             return self.fail(f"{name}() of {_show(kinds[0])}")
         return name
+
+    def sum(self, target: _Node | None, kinds: list[Type]) -> Type:
+        """sum(list of int) (rules/expressions._sum): an int."""
+        if target is not None or len(kinds) != 1:
+            return self.fail("sum() takes one list: sum(order.items.map(i, i.amount_minor))")
+        kind = kinds[0]
+        if kind == "dyn" or (isinstance(kind, List) and kind.elem in ("int", "dyn")):
+            return "int"
+        return self.fail(f"sum() takes a list of int, not {_show(kind)}")
 
     def pattern(self, node: _Node) -> None:
         if node.kind != "string":
@@ -771,6 +813,8 @@ _MAP = 4  # a map's weight besides its values (an item copied: ~1 µs)
 _RESOLVED = 80  # `i` resolved through Python for an item answered alone (~5 µs)
 _RESOLVED_CAMPAIGN = 20  # `campaign`, resolved through Python for its campaign (~2 µs)
 _PER_ITEM = 100  # one item answered alone (rules/expressions.test's fallback: ~5.5 µs)
+_SUM = 10  # sum(): the call into Python (~0.7 µs)
+_SUM_ELEMENT = 3  # and each element converted and added (~0.25 µs)
 
 # The most elements of each list fact (list literals have their own length; map() and filter() that
 # of the list they run over).
@@ -852,7 +896,7 @@ def cost(source: str, trigger: str, on_items: bool = False, facts: dict[str, Fac
 
 
 _ERRING_OPS = ("/", "%", "+", "-", "*", "-_")  # division by zero, overflow
-_ERRING_CALLS = ("int", "uint", "double", "dyn")  # a value out of range, a type known only when run
+_ERRING_CALLS = ("int", "uint", "double", "dyn", "sum")  # a value out of range, a type known only when run
 
 
 def _may_err(node: _Node) -> bool:
@@ -974,6 +1018,8 @@ class _Cost:
         if kind == "call":
             if node.value == "matches" and node.args and node.args[0].kind == "string":
                 steps += regex_cost(_literal(node.args[0].value))
+            if node.value == "sum" and shapes:  # a call into Python: the list converted, then added
+                steps += _SUM + _SUM_ELEMENT * shapes[0].size
             return steps, shapes[0] if node.value == "dyn" and shapes else _ONE
         if kind == "string":
             return steps, _TEXT

@@ -154,6 +154,23 @@ ITEM_VARIABLE = "i"  # an on_items expression's order item
 
 # --- evaluation ------------------------------------------------------------------------------------
 
+INT64 = 2**63
+
+
+def _sum(values: list[Any]) -> int:
+    """CEL's missing `sum()` of a list of integers, given to the library as a Python function (its
+    Context takes them); the checker (rules/conditions) types it and costs it. A non-integer or a sum
+    past int64 raises, which the evaluation turns into False (a condition) or nothing (an amount)."""
+    if not all(type(v) is int for v in values):
+        raise TypeError("sum() takes a list of integers")
+    total = sum(values)
+    if not -INT64 <= total < INT64:
+        raise OverflowError("sum() past int64")
+    return total
+
+
+FUNCTIONS = {"sum": _sum}  # every context has them: adding them costs nothing measurable
+
 
 class Compiled:
     """One expression, compiled once (the caller caches it with the program version)."""
@@ -179,7 +196,7 @@ class Activation:
     def __init__(self, facts: dict[str, Any], base: Activation | None = None, campaign: Any = None) -> None:
         self.base = base or self
         self.facts = facts
-        self.context = base.context if base else library().Context(facts)
+        self.context = base.context if base else library().Context(facts, FUNCTIONS)
         self.items = base.items if base else {id(item): at for at, item in enumerate(_items(facts))}
         self.campaign = campaign  # None: the event's own `campaign` facts
         self.over_items: dict[Compiled, list[Any] | None] = {}  # each on_items' answers, None: it failed
@@ -212,7 +229,7 @@ class _Resolving:
     def __init__(self, facts: dict[str, Any]) -> None:
         self.item: dict[str, Any] | None = None
         self.campaign: Any = None
-        self.context = library().Context(facts)
+        self.context = library().Context(facts, FUNCTIONS)
         self.context.set_variable_resolver(self.resolve)
 
     def resolve(self, name: str) -> Any:
@@ -267,6 +284,18 @@ def test(compiled: Compiled, act: Activation, item: dict[str, Any] | None = None
         raise
     except BaseException:  # pyo3 turns a Rust panic into PanicException, a BaseException
         return False
+
+
+def value(compiled: Compiled, act: Activation) -> Any:
+    """What an expression evaluates to on the event (a computed amount), None on any error."""
+    if compiled.program is None:
+        return None
+    try:
+        return compiled.program.execute(act.context if act.campaign is None else act.context_for(None))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:  # as in `test`
+        return None
 
 
 def _answers(over_items: Any, context: Any) -> list[Any] | None:

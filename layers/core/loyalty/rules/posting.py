@@ -183,19 +183,24 @@ class Change:
         ref: str | None,
         reason: str | None = None,
         expires_on: str | None = None,
+        lasts_days: int | None = None,
     ) -> None:
-        """`expires_on`: a bucket brought with its own expiry (an import); otherwise the program's."""
+        """`expires_on`: a bucket brought with its own expiry (an import); `lasts_days`: points that
+        expire that many days after they are credited (a campaign's expires_in_days); otherwise the
+        program's policy."""
         if points <= 0:
             return
         if self.defer_until is not None and self.defer_until > self.today:
             day = self.defer_until.isoformat()
             self.profile.pending.append(
-                Pending(points=points, available_on=day, ref=ref or "", type=type_, reason=reason)
+                Pending(
+                    points=points, available_on=day, ref=ref or "", type=type_, reason=reason, lasts_days=lasts_days
+                )
             )
             return
         # Points count as earned when credited, so a late-synced old order never creates points
         # that are born expired.
-        expiry = expires_on or buckets.expires_on(self.today, self.program.points.expiry)
+        expiry = expires_on or buckets.expires_on(self.today, self.program.points.expiry, lasts_days)
         self.profile.buckets = buckets.add(self.profile.buckets, expiry, points)
         self.profile.lifetime_earned += points
         self._entry(type_, points, at, ref, reason)
