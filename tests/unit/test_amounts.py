@@ -203,7 +203,7 @@ def test_pending_points_with_their_own_expiry_count_it_from_when_they_are_credit
     campaigns.run(change, campaigns.Event("purchase", T0, "order:o1", order=order))
     assert change.balance == 0 and change.profile.pending[0].lasts_days == 10
     released = Change.start(p, change.profile, T0 + timedelta(days=8))
-    assert released.profile.buckets == {"2026-12-21": 7}  # credited on the 11th, + 10 days
+    assert released.profile.buckets == {"2026-12-20": 7}  # usable from the 10th (available_on), + 10 days
 
 
 # --- limits ----------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ program.amount_problems (`max` with an expression, and only with one)."""
 
 from __future__ import annotations
 
-from ..program import Program
+from ..program import COMPUTED_EFFECTS, Effect, Program
 from . import expressions
 
 
@@ -32,3 +32,8 @@ def amount(program: Program, value: int | str | None, cap: int | None, act: expr
 def reads_campaign(sources: list[int | str | None]) -> bool:
     """Whether any computed amount reads the `campaign` facts (its evaluation then needs its own view)."""
     return any(isinstance(s, str) and "campaign" in s for s in sources)
+
+
+def sources(effect: Effect) -> list[str]:
+    """The effect's computed amounts (the facts they read are built for them: rules/facts.py)."""
+    return [v for kind in COMPUTED_EFFECTS if isinstance(v := getattr(effect, kind, None), str)]

@@ -67,6 +67,8 @@ def reads(program: Program, trigger: str) -> frozenset[str]:
             paths |= event_facts.reads(r.campaign.when, trigger)
             for e in r.campaign.effects:
                 paths |= event_facts.reads(e.on_items, trigger, on_items=True) if e.on_items else set()
+                for source in amounts.sources(e):  # computed amounts read facts too
+                    paths |= event_facts.reads(source, trigger)
         cached[trigger] = frozenset(paths)
     return cached[trigger]
 

@@ -417,8 +417,8 @@ def activity(
         change = Change.start(program, profile, now, attempt.exhausted)
         source = ref.source
         change.credit("activity", points, at, source)
-        about = {"attributes": body.attributes} if body.attributes is not None else {}
-        facts = {"type": body.type, "streak_days": streak, "object_id": body.object_id or "", **about}
+        about = {k: v for k, v in (("object_id", body.object_id), ("attributes", body.attributes)) if v is not None}
+        facts = {"type": body.type, "streak_days": streak, "object_id": "", **about}  # no object: "" (rules/limits)
         event = campaigns.Event("activity", at, source, activity=facts)
         counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
         applied = campaigns.run(change, event)
