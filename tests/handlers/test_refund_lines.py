@@ -96,10 +96,11 @@ def test_a_refund_by_amount_takes_points_on_items_in_proportion_and_lines_after_
     assert api.call("earn", "POST", f"{D}/purchases", order)[0] == 201
     status, part = refund(api, "r1", "o1", amount_minor=1000)  # a fifth: 10 base, 60 of the tea points
     assert (status, part["points_reversed"]) == (201, 10 + 60)
-    # half the tea: 150 of its 300 points, 60 already; its money is 15.00 less the 6.00 the fifth took of it
+    # half the tea: half of the 24.00 the fifth left of it; 18.00 of its 30.00 back in all: 180 of its
+    # 300 points, 60 already
     status, tea = refund(api, "r2", "o1", items=lines(("t", 1)))
-    assert (status, tea["amount_minor"]) == (201, 900)
-    assert tea["points_reversed"] == 9 + 90  # base: 19 of 50 over 19.00 refunded, 10 already
+    assert (status, tea["amount_minor"]) == (201, 1200)
+    assert tea["points_reversed"] == 12 + 120  # base: 22 of 50 over 22.00 refunded, 10 already
 
 
 def test_a_refund_names_an_amount_or_lines_exactly(api: Api) -> None:

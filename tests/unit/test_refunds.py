@@ -33,6 +33,7 @@ def after(o: dict[str, Any], r: refunds.Refunded, owed: int, by: dict[str, int])
         "refunded_minor": r.refunded_minor,
         "amount_refunded_minor": r.by_amount_minor,
         "lines_refunded": r.units,
+        "lines_refunded_minor": r.line_minor,
         "points_reversed": o["points_reversed"] + owed,
         "campaigns_reversed": taken,
     }
@@ -84,6 +85,8 @@ def test_random_refunds_never_take_more_than_the_order_gave_and_take_it_all_at_t
             owed, by = refunds.points_owed(o, r)
             o = after(o, r, owed, by)
             assert o["points_reversed"] <= o["order_points"]
+            kept = zip(o["lines_refunded_minor"], o["order_facts"]["items"], strict=True)
+            assert all(0 <= m <= line[2] for m, line in kept), seed  # no line gives back more than it cost
         assert o["points_reversed"] == o["order_points"], seed
 
 
@@ -155,3 +158,27 @@ def test_a_full_refund_gives_a_checkout_campaign_its_budget_and_one_use_back_onc
     assert uses["d"] == CampaignUse(total=0)
     assert campaigns.checkout_back(change, o | {"checkout_returned": True}, full.full) is None
     assert campaigns.checkout_back(change, order(), full.full) is None  # not a checkout's order
+
+
+def test_units_give_back_their_part_of_what_is_left_of_their_line_whatever_came_before() -> None:
+    def two_lines() -> dict[str, Any]:
+        lines = [["a", "", 4000, 4, "1"], ["b", "", 6000, 1, "2"]]
+        return {"order_minor": 10000, "refunded_minor": 0, "order_points": 0, "points_reversed": 0} | {
+            "order_facts": {"items": lines}
+        }
+
+    o, amounts = two_lines(), []
+    for step in ([("1", 1)], 1000, [("1", 3)], [("2", 1)]):  # a unit, an amount, the rest of each line
+        r = refunds.by_amount(o, step) if isinstance(step, int) else refunds.by_lines(o, step)
+        amounts.append(r.amount_minor)
+        o = after(o, r, 0, {})
+    # the amount took 3.33 of line 1's 30.00 left and 6.67 of line 2: the rest of each is what is left
+    assert amounts == [1000, 1000, 2667, 5333] and sum(amounts) == 10000
+
+    one = {"order_minor": 10000, "refunded_minor": 0, "order_points": 0, "points_reversed": 0}
+    o, amounts = one | {"order_facts": {"items": [["a", "", 10000, 5, "1"]]}}, []
+    for step in (6000, *[[("1", 1)]] * 5):
+        r = refunds.by_amount(o, step) if isinstance(step, int) else refunds.by_lines(o, step)
+        amounts.append(r.amount_minor)
+        o = after(o, r, 0, {})
+    assert amounts == [6000, 800, 800, 800, 800, 800]  # each unit a fifth of the 40.00 left

@@ -32,12 +32,13 @@ class Refunded:
 
     amount_minor: int  # this refund's money
     refunded_minor: int  # the order's, over all its refunds
-    by_amount_minor: int  # of that, refunded by amount (an amount refund touches every line alike)
+    by_amount_minor: int  # of that, refunded by amount (an amount refund takes its share of every line)
     units: list[int]  # units refunded per line, over all its refunds
     lines: list[Line] = field(default_factory=list)
     order_minor: int = 0
     # A refund by lines: this refund's units and money per line index (None: by amount, every line alike).
     this_lines: dict[int, tuple[int, int]] | None = None
+    line_minor: list[int] = field(default_factory=list)  # money refunded per line, over all its refunds
 
     @property
     def full(self) -> bool:
@@ -57,11 +58,13 @@ class Refunded:
         return Fraction(sum(self.units), bought) if bought else Fraction(0)
 
     def line_share(self, k: int) -> Fraction:
-        """The refunded part of line k: its units refunded, or the amount refunds' share if more."""
+        """The refunded part of line k: of its money (by units for a line of 0)."""
         if self.full:
             return Fraction(1)
-        by_amount = Fraction(self.by_amount_minor, self.order_minor) if self.order_minor else Fraction(0)
-        return max(Fraction(self.units[k], self.lines[k].quantity), by_amount)
+        line = self.lines[k]
+        if line.amount_minor and self.line_minor:
+            return Fraction(self.line_minor[k], line.amount_minor)
+        return Fraction(self.units[k], line.quantity)
 
 
 def lines(order: dict[str, Any]) -> list[Line]:
@@ -97,20 +100,39 @@ def by_amount(order: dict[str, Any], amount_minor: int) -> Refunded:
         raise ValidationFailed.field("amount_minor", f"exceeds what is left to refund on the order ({left})")
     units = list(order.get("lines_refunded") or [0] * len(order_lines))
     done = int(order.get("amount_refunded_minor", 0)) + amount_minor
-    return Refunded(amount_minor, before + amount_minor, done, units, order_lines, int(order["order_minor"]))
+    # Its share of every line: of what is left of each, beside what is left of the rest of the order.
+    money = line_money(order, order_lines, units)
+    line_left = [ln.amount_minor - m for ln, m in zip(order_lines, money, strict=True)]
+    shares = distribute.proportional(amount_minor, [*line_left, max(0, left - sum(line_left))])
+    money = [m + n for m, n in zip(money, shares, strict=False)]
+    order_minor = int(order["order_minor"])
+    return Refunded(amount_minor, before + amount_minor, done, units, order_lines, order_minor, None, money)
+
+
+def line_money(order: dict[str, Any], order_lines: list[Line], units: list[int]) -> list[int]:
+    """The money each line has given back so far (an order refunded before this was kept: its units'
+    part, or the refunds by amount's share, whichever is more)."""
+    kept = order.get("lines_refunded_minor")
+    if kept is not None:
+        return [int(m) for m in kept]
+    order_minor = int(order["order_minor"])
+    by = Fraction(int(order.get("amount_refunded_minor", 0)), order_minor) if order_minor else Fraction(0)
+    pairs = zip(order_lines, units, strict=True)
+    return [math.floor(ln.amount_minor * max(Fraction(u, ln.quantity), by)) for ln, u in pairs]
 
 
 def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
     """A refund of units of lines: each line's paid amount shared over its units (cumulatively, so a
     line never refunds more than it cost); 422 for a line the order has not, 409 limit_reached for more
-    units than bought counting earlier refunds. A refund by amount took its share of every line, so a
-    line gives back only what that left of it, and never money past what is left on the order."""
+    units than bought counting earlier refunds. Units give back their part of what is left of their
+    line (a refund by amount took its share of every line), never money past what is left on the
+    order."""
     order_lines = lines(order)
     index = {ln.line_id: k for k, ln in enumerate(order_lines)}
     units = list(order.get("lines_refunded") or [0] * len(order_lines))
     before_minor, order_minor = int(order["refunded_minor"]), int(order["order_minor"])
     by = int(order.get("amount_refunded_minor", 0))
-    amount_share = Fraction(by, order_minor) if order_minor else Fraction(0)  # what refunds by amount gave each line
+    given = line_money(order, order_lines, units)  # what each line gave back so far, by amount and by units
     money, this_lines = 0, {}
     for k, (line_id, quantity) in enumerate(asked):
         at = index.get(line_id)
@@ -124,7 +146,10 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
                 [{"field": f"items[{k}]", "message": f"{left} of {line.quantity} units left to refund"}],
             )
         units[at] = before + quantity
-        share = _line_money(line, units[at], amount_share) - _line_money(line, before, amount_share)
+        # these units' part of what is left of the line (the last units: all of it), so no line gives
+        # back more than it cost, whatever came back by amount before
+        unpaid = line.amount_minor - given[at]
+        share = unpaid if units[at] == line.quantity else unpaid * quantity // (line.quantity - before)
         money, this_lines[at] = money + share, (quantity, share)
     if 0 < order_minor <= before_minor:  # all its money came back already (refunds by amount)
         raise LimitReached(
@@ -135,7 +160,9 @@ def by_lines(order: dict[str, Any], asked: list[tuple[str, int]]) -> Refunded:
         shares = distribute.proportional(order_minor - before_minor, [this_lines[k][1] for k in at])
         this_lines = {k: (this_lines[k][0], n) for k, n in zip(at, shares, strict=True)}
         money = order_minor - before_minor
-    return Refunded(money, before_minor + money, by, units, order_lines, order_minor, this_lines)
+    for k, (_, n) in this_lines.items():
+        given[k] += n
+    return Refunded(money, before_minor + money, by, units, order_lines, order_minor, this_lines, given)
 
 
 def refunded_facts(order: dict[str, Any], r: Refunded) -> dict[str, Any]:
@@ -148,13 +175,6 @@ def refunded_facts(order: dict[str, Any], r: Refunded) -> dict[str, Any]:
     items = kept.get("items", [])
     kept["items"] = [[*items[k][:2], money, quantity, *items[k][4:]] for k, (quantity, money) in r.this_lines.items()]
     return kept
-
-
-def _line_money(line: Line, units: int, amount_share: Fraction) -> int:
-    """What a line has given back once `units` of it are refunded: its units' part of its amount, or
-    the part the refunds by amount took from every line alike, whichever is more (so a line refunded
-    after a refund by amount gives only what that refund left of it)."""
-    return math.floor(line.amount_minor * max(Fraction(units, line.quantity), amount_share))
 
 
 def _part(points: int, share: Fraction) -> int:

@@ -262,6 +262,7 @@ def _order_update(
             "growth_reversed": growth_reversed,
             "amount_refunded_minor": r.by_amount_minor,
             "lines_refunded": r.units,
+            "lines_refunded_minor": r.line_minor,
             "campaigns_reversed": reversed_by,
             "paid_restored": paid_handled,
         },
