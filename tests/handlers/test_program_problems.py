@@ -54,3 +54,21 @@ def test_the_document_get_answers_can_be_put_back(api: Api, demo: str) -> None:
     assert status == 422 and [d["field"] for d in body["error"]["details"]] == ["program_id"], body
     put_body = api.call("docs", "GET", "/openapi.json")[1]["components"]["schemas"]["ProgramSent"]
     assert {"program_id", "version"} <= set(put_body["properties"])
+
+
+def test_a_broken_counter_or_wallet_hides_no_other_problem_and_invents_none(api: Api) -> None:
+    from tests.support import program
+
+    doc = program("demo")
+    doc["counters"] = [
+        {"id": "x2", "counts": "units", "period": "day", "activity_type": "check_in"},  # not for units
+        {"id": "y", "counts": "orderz", "period": "day"},
+    ]
+    doc["wallets"] = {"stamps": {"name": "Stamps", "expiry": {"policy": "bogus"}}}
+    free = {"id": "free", "name": "free", "cost": {"wallet": "stamps", "amount": 3}, "grant": {"coupons": ["off-5"]}}
+    doc["rewards"].append(free)
+    status, body = api.call("programs", "PUT", "/programs/demo", doc)
+    assert status == 422, body
+    fields = {d["field"] for d in body["error"]["details"]}
+    assert {"counters[0].activity_type", "counters[1].counts", "wallets.stamps.expiry.policy"} <= fields, fields
+    assert not any(f.startswith("rewards[") for f in fields), fields  # the wallet is there, only malformed

@@ -246,3 +246,10 @@ def test_the_points_run_expires_stamps_by_the_wallets_own_policy(api: Api, at: C
     run(october)  # the same time again: nothing changes
     assert ledger(api) == before
     assert_ledger_sums(api)
+
+
+def test_an_order_without_drinks_gets_no_stamp_and_is_no_application(api: Api, at: Callable[[datetime], None]) -> None:
+    done = buy(api, "o-cake", CAKE)
+    assert done["breakdown"]["campaigns"] == [] and stamps(api) == 0  # the stamp campaign gave nothing
+    status, quote = api.call("earn", "POST", f"{M}/quotes", {"order_id": "q", "amount_minor": 2000, "items": [CAKE]})
+    assert status == 200 and quote["breakdown"]["campaigns"] == [], quote

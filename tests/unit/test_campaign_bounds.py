@@ -202,8 +202,12 @@ def test_campaigns_reading_campaign_convert_the_facts_once_per_event(monkeypatch
     )
     p = Program.model_validate(doc)
     order = campaigns.order(p, 10**12, lines(), {}, "s", "app")
-    applied = campaigns.run(Change.start(p, member, NOW), campaigns.Event("purchase", NOW, "order:o1", order=order))
-    assert [a.campaign_id for a in applied] == ["c0", "c2"]  # each saw its own uses (c1 and c2 have one)
+    change = Change.start(p, member, NOW)
+    applied = campaigns.run(change, campaigns.Event("purchase", NOW, "order:o1", order=order))
+    # each saw its own uses (c1 and c2 have one); c2's condition held, but its on_items matched no line
+    # (an error is False), so it gave nothing: no application
+    assert [a.campaign_id for a in applied] == ["c0"]
+    assert {"campaign_id": "c2", "reason": "condition not met"} in change.skipped
     assert len(contexts) == 2  # the event's facts, and once more with `campaign` and `i` resolved
 
 

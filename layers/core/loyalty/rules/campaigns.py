@@ -289,6 +289,13 @@ class Applied:
     expiring: dict[int, int] = field(default_factory=dict)  # of `points`, those with expires_in_days, by days
     empty: bool = False  # a computed amount came to nothing: the campaign does not apply (rules/amounts)
 
+    @property
+    def nothing(self) -> bool:
+        """It gives nothing (effects on items that match no line, or whose lines earn nothing): not an
+        application, so its figures count only the events it gave on."""
+        given = (self.points, self.coupons, self.growth, self.tags, self.untags, self.wallets, self.discount_minor)
+        return not any(given) and self.multiplier is None
+
 
 def run(change: Change, event: Event) -> list[Applied]:
     """Apply every campaign of the event's trigger that holds, in order. Returns what each gave; those
@@ -310,7 +317,7 @@ def run(change: Change, event: Event) -> list[Applied]:
                 shared = expressions.activation(facts(change.program, profile, event, None, paths, change.today))
             act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
             gives = _gives(change.program, r, event, act, order_factors) if expressions.test(r.when, act) else None
-            if gives is None or gives.empty:  # a computed amount of nothing is no application (rules/amounts)
+            if gives is None or gives.empty or gives.nothing:  # giving nothing is no application
                 reason = "condition not met"
             else:
                 _points_limit(change, c, gives, event.at)

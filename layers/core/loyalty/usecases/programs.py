@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from .. import clock
 from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed
-from ..program import Campaign, Doc, PaidCardPlan, Program, Reward, duplicate_ids, error_detail, problems
+from ..program import Campaign, Counter, Doc, PaidCardPlan, Program, Reward, duplicate_ids, error_detail, problems
 from ..rules import pricing
 from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge, document_text
@@ -52,7 +52,15 @@ _STAND_IN: dict[str, Any] = {
 }
 # Top-level lists whose elements are checked one by one: a broken element leaves out only its own
 # cross-field problems. (Not tiers.levels: a level is judged against the one before it.)
-_LISTS: dict[str, type[Doc]] = {"rewards": Reward, "paid_cards": PaidCardPlan, "campaigns": Campaign}
+_LISTS: dict[str, type[Doc]] = {
+    "rewards": Reward,
+    "paid_cards": PaidCardPlan,
+    "campaigns": Campaign,
+    "counters": Counter,
+}
+# A broken section's ids are unknown to the checks that lean on them: their "unknown ..." problems
+# would be false (the wallet is there, only malformed).
+_LEANING = {"coupons": "unknown coupon template", "wallets": "unknown wallet"}
 
 
 def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]:
@@ -85,8 +93,9 @@ def _sound_sections_problems(doc: Any, broken: set[str]) -> list[dict[str, str]]
             continue
         if {**problem, "field": field} not in found:
             found.append({**problem, "field": field})
-    if "coupons" in broken:
-        found = [p for p in found if "unknown coupon template" not in p["message"]]
+    for section, message in _LEANING.items():
+        if section in broken:
+            found = [p for p in found if message not in p["message"]]
     return found
 
 
