@@ -1041,7 +1041,8 @@ def amount_problems(field: str, effect: Effect, check: Problems) -> None:
     kind = effect.kind
     computed = computed_amount(effect) is not None
     if computed and effect.max is None:
-        check.add(f"{field}.max", f"a computed {kind} needs a max (the most one application gives)")
+        what = "wallet amount" if kind == "wallet" else kind
+        check.add(f"{field}.max", f"a computed {what} needs a max (the most one application gives)")
     elif not computed and effect.max is not None:
         check.add(f"{field}.max", f"caps a computed amount only (an expression in {', '.join(COMPUTED_EFFECTS)})")
     if effect.expires_in_days is not None and kind != "points":
