@@ -8,11 +8,17 @@ export interface ProgramFacts {
   money: (minor: number | null | undefined) => string;
   /** A tier's name; its id where the document has no such tier. */
   tier: (id: string | null | undefined) => string;
+  /** A wallet's name (stamps...); its id where the document has no such wallet. */
+  wallet: (id: string) => string;
+  /** What a counter counts and over which period ("orders per month"); "" where unknown. */
+  counter: (id: string) => string;
 }
 
 interface Doc {
   currency?: string;
   tiers?: { levels?: { id: string; name?: string }[] };
+  wallets?: Record<string, { name?: string }>;
+  counters?: { id: string; counts?: string; period?: string }[];
 }
 
 const known = new Map<string, Promise<ProgramFacts>>();
@@ -31,6 +37,7 @@ export function factsOf(doc: Doc): ProgramFacts {
   const fmt = formatter(currency);
   const digits = fmt?.resolvedOptions().maximumFractionDigits ?? 2;
   const names = new Map((doc.tiers?.levels ?? []).map((l) => [l.id, l.name || l.id]));
+  const counters = new Map((doc.counters ?? []).map((c) => [c.id, c.period === "lifetime" ? `${c.counts}, lifetime` : `${c.counts} per ${c.period}`]));
   return {
     currency,
     money: (minor) => {
@@ -41,6 +48,8 @@ export function factsOf(doc: Doc): ProgramFacts {
       return currency ? `${plain} ${currency}` : plain;
     },
     tier: (id) => (id ? (names.get(id) ?? id) : "—"),
+    wallet: (id) => doc.wallets?.[id]?.name || id,
+    counter: (id) => counters.get(id) ?? "",
   };
 }
 

@@ -113,6 +113,7 @@ def test_member_page_shows_the_member_and_takes_an_adjustment(browser: Any, base
     assert f"more to {tier['progress']['next_tier']}" not in figures, figures
     wallet = text_of(browser, "[aria-labelledby=coupons-h] table")
     assert "CN¥10.00" in wallet and "CN¥50.00" in wallet, wallet
+    assert not browser.find_elements(By.CSS_SELECTOR, "#member-wallets, #member-counters")  # the demo has none
 
     # A 0 is refused next to its field before any request; then a real credit.
     browser.find_element(By.ID, "adj-points").send_keys("0")
@@ -222,6 +223,36 @@ def test_scheduled_page_runs_a_sweep(browser: Any, base: str, tmp_path: Path) ->
     settled = wait(browser, "the members settled", lambda d: text_of(d, "#scheduled-settled"))
     assert settled == f"{run['members_settled']:,}", (settled, run)
     check_page(browser, "scheduled", tmp_path)
+
+
+def test_member_page_shows_the_members_wallets_and_counters(browser: Any, base: str, tmp_path: Path) -> None:
+    """The stamp card with two counters: each wallet's balance, owed and expiring, each counter's count,
+    as the member view says (shown only for a program that has them)."""
+    pid, mid = "stamp-card", "m-stamps"
+    doc = program("stamps")
+    doc["counters"] = [
+        {"id": "drinks_month", "counts": "units", "period": "month", "on_items": "i.category == 'drinks'"},
+        {"id": "orders", "counts": "orders", "period": "lifetime"},
+    ]
+    status, body = put_program(base, pid, doc)
+    assert status == 200, body
+    assert call(base, "POST", f"/programs/{pid}/members", {"member_id": mid})[0] in (200, 201)
+    lattes = {"sku": "latte", "category": "drinks", "amount_minor": 3000, "quantity": 3}
+    order = {"order_id": "o-1", "amount_minor": 3000, "items": [lattes]}
+    assert call(base, "POST", f"/programs/{pid}/members/{mid}/purchases", order)[0] == 201
+    _, view = call(base, "GET", f"/programs/{pid}/members/{mid}")
+    [expiring] = view["wallets"]["stamps"]["expiring"]
+    assert view["wallets"]["stamps"]["balance"] == 3 and view["counters"] == {"drinks_month": 3, "orders": 1}, view
+    try:
+        open_page(browser, base, f"member?program={pid}&member={mid}")
+        wait(browser, "the wallets", lambda d: text_of(d, "#member-wallets table"))
+        rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#member-wallets tbody tr")]
+        assert rows == [f"Coffee stamps (stamps) 3 0 3 on {expiring['expires_on']}"], rows
+        rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#member-counters tbody tr")]
+        assert rows == ["drinks_month units per month 3", "orders orders, lifetime 1"], rows
+        check_page(browser, "member-wallets", tmp_path)
+    finally:  # the console remembers the program: the demo's again for the other tests
+        browser.execute_script("localStorage.setItem('loyalty-console.program', arguments[0]);", PID)
 
 
 def test_member_page_pages_the_ledger_and_the_audit_trail(browser: Any, base: str) -> None:

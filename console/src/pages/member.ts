@@ -22,6 +22,9 @@ interface MemberView {
   growth?: number | null;
   tags: string[];
   checkouts?: { checkout_id: string; expires_at: string; points: number; coupon_ids: string[] }[];
+  // Present only when the program has wallets (stamps...) or counters.
+  wallets?: Record<string, { balance: number; owed: number; expiring: { amount: number; expires_on: string }[] }>;
+  counters?: Record<string, number>;
 }
 interface Coupon {
   coupon_id: string;
@@ -142,8 +145,21 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
     ),
     table("Expiring points", ["points", "expires on"], m.points.expiring.map((e) => [num(e.points), e.expires_on]), "nothing expiring"),
     table("Paid cards", ["plan", "kind", "active until"], m.paid_cards.map((c) => [c.plan_id, c.kind ?? "—", when(c.active_until)]), "no paid cards"),
+    walletsAndCounters(m, program),
     openCheckouts(pid, mid, m.checkouts ?? [], again),
   );
+}
+
+/** The member's wallets and counters, each where the program has them (the view has every one it has). */
+function walletsAndCounters(m: MemberView, program: ProgramFacts): (HTMLElement | null)[] {
+  const expiring = (e: { amount: number; expires_on: string }[]): string => e.map((x) => `${num(x.amount)} on ${x.expires_on}`).join(", ") || "nothing";
+  const wallets = Object.entries(m.wallets ?? {}).map(([id, w]) => [`${program.wallet(id)} (${id})`, num(w.balance), num(w.owed), expiring(w.expiring)]);
+  const counters = Object.entries(m.counters ?? {}).map(([id, n]) => [id, program.counter(id) || "—", num(n)]);
+  // `counters` is {} for a program without any: an empty map is shown as nothing, like a missing one.
+  return [
+    wallets.length ? h("div", { id: "member-wallets" }, table("Wallets", ["wallet", "balance", "owed", "expiring"], wallets, "none")) : null,
+    counters.length ? h("div", { id: "member-counters" }, table("Counters (current periods)", ["counter", "counts", "count"], counters, "none")) : null,
+  ];
 }
 
 /** The open checkouts and what each holds until it ends; Cancel releases its holds (POST .../cancel). */

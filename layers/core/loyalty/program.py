@@ -164,13 +164,6 @@ class Wallet(Doc):
     expiry: Expiry = Field(default_factory=lambda: Expiry(policy="never"))
 
 
-class WalletAmount(Doc):
-    """A campaign effect's amount of a wallet (with `on_items`: per unit of each matching line)."""
-
-    id: Id
-    amount: int = Field(ge=1, le=10**6)
-
-
 class WalletCost(Doc):
     """A reward's price in a wallet (instead of `cost_points`)."""
 
@@ -354,17 +347,18 @@ DISCOUNT_EFFECTS = ("member_price", "percent_off", "amount_off_minor", "free_uni
 CHECKOUT_EFFECTS = (*DISCOUNT_EFFECTS, "gift_items")
 # the effects that may have on_items (a wallet's: its amount per unit of each matching line, on a purchase)
 ITEM_EFFECTS = (*ORDER_EFFECTS, *DISCOUNT_EFFECTS, "wallet")
-# Effects whose amount may be a CEL integer expression with a `max` (rules/amounts.py; a wallet's
-# `amount` joins them with wallets).
-COMPUTED_EFFECTS = ("points", "growth")
+# Effects whose amount may be a CEL integer expression with a `max` (rules/amounts.py; a wallet's is
+# its `wallet.amount`, with the effect's `max` beside `wallet`: computed_amount).
+COMPUTED_EFFECTS = ("points", "growth", "wallet")
 MAX_AMOUNT = 10**9
+MAX_WALLET_AMOUNT = 10**6
 
 
-def _amount(value: object) -> int | str:
+def _amount(value: object, high: int = MAX_AMOUNT) -> int | str:
     """One check, so that a bad amount is one problem named by its field (a union would name each arm)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        if not 1 <= value <= MAX_AMOUNT:
-            raise ValueError(f"must be from 1 to {MAX_AMOUNT:,}, or a CEL integer expression with a max")
+        if not 1 <= value <= high:
+            raise ValueError(f"must be from 1 to {high:,}, or a CEL integer expression with a max")
         return value
     if isinstance(value, str) and 1 <= len(value) <= 4000:
         return value
@@ -386,6 +380,30 @@ Amount = Annotated[
         }
     ),
 ]
+
+
+# A wallet effect's amount: the same, in a smaller range (multiplied by units with `on_items`).
+WalletUnits = Annotated[
+    int | str,
+    PlainValidator(lambda v: _amount(v, MAX_WALLET_AMOUNT)),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_WALLET_AMOUNT},
+                {"type": "string", "minLength": 1, "maxLength": 4000},
+            ],
+            "description": 'an integer, or a CEL integer expression with a `max` beside `wallet`: "order.units"',
+        }
+    ),
+]
+
+
+class WalletAmount(Doc):
+    """A campaign effect's amount of a wallet (with `on_items`: per unit of each matching line); a CEL
+    expression is capped by the effect's own `max`, as points are (one rule: program.amount_problems)."""
+
+    id: Id
+    amount: WalletUnits
 
 
 class Active(Doc):
@@ -1011,13 +1029,20 @@ def _wallet_effect(field: str, effect: Effect, trigger: str, program: Program, c
         check.add(f"{field}.on_items", f"a wallet amount per matching unit needs a purchase's items, not {trigger}")
 
 
+def computed_amount(effect: Effect) -> str | None:
+    """The effect's amount when it is a CEL expression (a wallet's is its `wallet.amount`), else None."""
+    value = effect.wallet.amount if effect.wallet is not None else getattr(effect, effect.kind)
+    return value if effect.kind in COMPUTED_EFFECTS and isinstance(value, str) else None
+
+
 def amount_problems(field: str, effect: Effect, check: Problems) -> None:
     """`max` goes with a computed amount (an expression, which rules/conditions types), and only with
     one; `expires_in_days` with a points effect."""
     kind = effect.kind
-    computed = kind in COMPUTED_EFFECTS and isinstance(getattr(effect, kind), str)
+    computed = computed_amount(effect) is not None
     if computed and effect.max is None:
-        check.add(f"{field}.max", f"a computed {kind} needs a max (the most one application gives)")
+        what = "wallet amount" if kind == "wallet" else kind
+        check.add(f"{field}.max", f"a computed {what} needs a max (the most one application gives)")
     elif not computed and effect.max is not None:
         check.add(f"{field}.max", f"caps a computed amount only (an expression in {', '.join(COMPUTED_EFFECTS)})")
     if effect.expires_in_days is not None and kind != "points":

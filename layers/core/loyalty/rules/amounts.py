@@ -1,12 +1,13 @@
-"""Computed amounts: an effect's `points` or `growth` as a CEL integer expression over the event's
-facts (`{"points": "activity.streak_days * 2", "max": 20}`), capped at its `max`. A result of 0 or
+"""Computed amounts: an effect's `points`, `growth` or `wallet.amount` as a CEL integer expression
+over the event's facts (`{"points": "activity.streak_days * 2", "max": 20}`,
+`{"wallet": {"id": "stamps", "amount": "order.units"}, "max": 10}`), capped at the effect's `max`. A result of 0 or
 less, or an evaluation error, gives nothing, and the campaign does not apply (rules/campaigns.run).
 Checked at PUT by rules/conditions (an int over the trigger's facts, within the cost bounds) and
 program.amount_problems (`max` with an expression, and only with one)."""
 
 from __future__ import annotations
 
-from ..program import COMPUTED_EFFECTS, Effect, Program
+from ..program import Effect, Program, computed_amount
 from . import expressions
 
 
@@ -36,4 +37,5 @@ def reads_campaign(sources: list[int | str | None]) -> bool:
 
 def sources(effect: Effect) -> list[str]:
     """The effect's computed amounts (the facts they read are built for them: rules/facts.py)."""
-    return [v for kind in COMPUTED_EFFECTS if isinstance(v := getattr(effect, kind, None), str)]
+    source = computed_amount(effect)
+    return [source] if source is not None else []

@@ -48,9 +48,7 @@ def ready(program: Program) -> dict[str, list[Ready]]:
     ordered = sorted(program.campaigns, key=lambda c: -c.priority)  # stable: document order breaks ties
     for c in ordered:
         on_items = tuple(expressions.compile(e.on_items) if e.on_items else None for e in c.effects)
-        reads = "campaign" in c.when or amounts.reads_campaign(
-            [e.points for e in c.effects] + [e.growth for e in c.effects]
-        )
+        reads = "campaign" in c.when or amounts.reads_campaign([s for e in c.effects for s in amounts.sources(e)])
         compiled = Ready(c, expressions.compile(c.when), on_items, reads)
         by_trigger.setdefault(c.trigger, []).append(compiled)
     program.derived["campaigns"] = by_trigger
@@ -563,7 +561,10 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
         elif kind == "untag":
             gives.untags.append(effect.untag or "")
         elif kind == "wallet":
-            _wallet(gives, effect, on_items, event, act)
+            amount = amounts.amount(program, effect.wallet.amount if effect.wallet else 0, effect.max, act)
+            if amount is None:  # computed to nothing: no application, as for points
+                return Applied(r.campaign.id, empty=True)
+            _wallet(gives, effect, amount, on_items, event, act)
         elif event.order is not None:
             matched = None if on_items is None else [expressions.test(on_items, act, i) for i in event.order.items]
             points = _order_points(program, effect, matched, event.order, factors)
@@ -576,11 +577,13 @@ def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str
     return gives
 
 
-def _wallet(gives: Applied, effect: Effect, on_items: expressions.Compiled | None, event: Event, act: Any) -> None:
-    """A wallet's amount: once, or with `on_items` per unit of each matching line (kept by line, for
-    a refund of lines)."""
+def _wallet(
+    gives: Applied, effect: Effect, amount: int, on_items: expressions.Compiled | None, event: Event, act: Any
+) -> None:
+    """A wallet's amount (computed already: rules/amounts): once, or with `on_items` per unit of each
+    matching line (kept by line, for a refund of lines)."""
     assert effect.wallet is not None
-    wallet, amount = effect.wallet.id, effect.wallet.amount
+    wallet = effect.wallet.id
     if on_items is None:
         gives.wallets[wallet] = gives.wallets.get(wallet, 0) + amount
         return

@@ -110,7 +110,7 @@ def _counter_expressions(document: Any) -> list[tuple[str, str, str, dict[str, F
 
 # The keys of an effect whose value may be a CEL integer expression (program.COMPUTED_EFFECTS), as
 # paths into the effect: a wallet's amount is ("wallet", "amount").
-AMOUNT_PATHS: tuple[tuple[str, ...], ...] = (("points",), ("growth",))
+AMOUNT_PATHS: tuple[tuple[str, ...], ...] = (("points",), ("growth",), ("wallet", "amount"))
 
 
 def _amounts(field: str, effect: Any) -> list[tuple[str, str]]:
