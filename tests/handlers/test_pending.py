@@ -116,10 +116,67 @@ def test_a_refund_inside_the_window_cancels_pending_points_first(api: Api, at: A
     status, body = api.call("earn", "POST", f"{P}/members/m3/refunds", rest)
     assert status == 201, body
     assert (body["pending_cancelled"], body["points_reversed"], body["balance"]) == (0, 700, 100)
-    assert [(t, n) for t, n, _ in ledger(api, "m3")] == [("reverse", -700), ("earn", 700), ("welcome", 100)]
+    # half of each part was cancelled: the earn's 600 and the first order bonus's 100 are released
+    after = [("reverse", -700), ("bonus", 100), ("earn", 600), ("welcome", 100)]
+    assert [(t, n) for t, n, _ in ledger(api, "m3")] == after
 
 
 def test_without_a_window_nothing_is_pending(api: Api, demo: str) -> None:
     assert api.call("enrol", "POST", f"{P}/members", {"member_id": "m4"})[0] == 201
     answer = api.call("earn", "POST", f"{P}/members/m4/purchases", ORDER)[1]
     assert answer["balance"] == 1500 and view(api, "m4")["points"]["pending"] == []
+
+
+TEA_POINTS = {  # 90 points on the tea line's 60.00
+    "id": "tea",
+    "name": "tea",
+    "trigger": "purchase",
+    "effects": [{"points_per_unit": {"points": 15, "unit_minor": 1000}, "on_items": "i.category == 'tea'"}],
+}
+MIXED = {
+    "order_id": "q2o1",
+    "amount_minor": 10000,
+    "items": [
+        {"sku": "green", "category": "tea", "amount_minor": 6000},
+        {"sku": "cake", "category": "bakery", "amount_minor": 4000},
+    ],
+}
+
+
+def with_tea_campaign(api: Api, mid: str) -> None:
+    """Issue 30: a new member's order puts 390 pending (earn 100, first order 200, the tea campaign 90)."""
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    doc["campaigns"] = [TEA_POINTS]
+    assert api.call("programs", "PUT", P, doc)[0] == 200
+    programs._cache.clear()
+    assert api.call("enrol", "POST", f"{P}/members", {"member_id": mid})[0] == 201
+    status, body = api.call("earn", "POST", f"{P}/members/{mid}/purchases", MIXED)
+    assert (status, body["points_earned"]) == (201, 390), body
+
+
+def released(api: Api, mid: str) -> list[tuple[str, int, str | None]]:
+    """What the points run credits once the window is over (the welcome points left out)."""
+    points_run(THE_DAY)
+    entries = api.call("members", "GET", f"{P}/members/{mid}/ledger")[1]["entries"]
+    return sorted((e["type"], e["points"], e.get("reason")) for e in entries if e["type"] != "welcome")
+
+
+def test_a_partial_refund_cancels_each_pending_part_so_the_release_is_as_if_credited_at_once(api: Api, at: Any) -> None:
+    with_tea_campaign(api, "m5")
+    at(T0 + timedelta(days=1))
+    half = {"refund_id": "r1", "order_id": "q2o1", "amount_minor": 5000}
+    status, body = api.call("earn", "POST", f"{P}/members/m5/refunds", half)
+    assert (status, body["pending_cancelled"], body["points_reversed"]) == (201, 195, 0), body
+    assert released(api, "m5") == [("bonus", 45, "campaign:tea"), ("bonus", 100, "first_order"), ("earn", 50, None)]
+
+
+def test_a_refund_by_lines_cancels_the_campaign_points_of_its_lines_and_the_base_by_its_money(
+    api: Api, at: Any
+) -> None:
+    with_tea_campaign(api, "m6")
+    at(T0 + timedelta(days=1))
+    tea = {"refund_id": "r1", "order_id": "q2o1", "items": [{"line_id": "1", "quantity": 1}]}
+    status, body = api.call("earn", "POST", f"{P}/members/m6/refunds", tea)
+    assert (status, body["amount_minor"], body["pending_cancelled"]) == (201, 6000, 180 + 90), body
+    assert released(api, "m6") == [("bonus", 80, "first_order"), ("earn", 40, None)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,7 @@ from loyalty.store.keys import member_pk, ref_key, stock_key
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
 from tests.handlers.test_checkout_figures import Stream
-from tests.support import Context, load_function, program
+from tests.support import Context, http_event, load_function, program
 
 M = "/programs/shop/members/m1"
 T0 = datetime(2026, 3, 11, 4, tzinfo=UTC)  # a Wednesday: no double points
@@ -237,3 +238,18 @@ def test_another_members_redemption_is_not_found_even_once_cancelled(api: Api, a
     redeem(api, "r-own", reward_id="coffee")
     assert cancel(api, "r-own")[0] == 200
     assert_error(*cancel(api, "r-own", "/programs/shop/members/m2"), 404, "not_found")
+
+
+def test_a_body_other_than_none_or_empty_is_refused_naming_the_field_and_cancels_nothing(
+    api: Api, at: Callable[[datetime], None]
+) -> None:
+    redeem(api, "r1", reward_id="coffee")
+    assert_error(*cancel(api, "r1", body={"x": 1}), 422, "validation_error", "x")
+    assert_error(*cancel(api, "r1", body=[]), 422, "validation_error", "body")
+    assert_error(*cancel(api, "r1", body="{}"), 422, "validation_error", "body")  # a JSON string is not `{}`
+    assert view(api)["points"]["balance"] == 10150 - 300
+    status, first = cancel(api, "r1", body={})
+    assert (status, first["points_restored"]) == (200, 300), first
+    assert cancel(api, "r1") == (200, first)  # no body at all: as before, and a repeat answers the same
+    raw = api.handlers["redeem"](http_event("POST", f"{M}/redemptions/r1/cancel", raw_body="null"), Context())
+    assert (raw["statusCode"], json.loads(raw["body"])) == (200, first)  # JSON null: no body, as Powertools reads it

@@ -156,3 +156,43 @@ def test_parallel_refunds_inside_the_window_cancel_no_more_than_the_order_gave(s
     assert set(cancelled) <= {0, 350} and sum(cancelled) + sum(p.points for p in profile.pending) == 1400
     assert cancelled.count(350) <= 4
     assert [e.type for e in balance_is_the_ledger(store, pid, "m1")] == ["welcome"]
+
+
+def test_parallel_and_repeated_partial_refunds_cancel_each_pending_part_exactly(store: Store) -> None:
+    """Issue 30: earn 100, first order 200 and a tea campaign's 90 pending; three quarter refunds, each
+    sent twice at once, leave a quarter of the base and what the campaign's cumulative share leaves."""
+    pid = f"p-{uuid.uuid4().hex[:10]}"
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    tea = {"points_per_unit": {"points": 15, "unit_minor": 1000}, "on_items": "i.category == 'tea'"}
+    doc["campaigns"] = [{"id": "tea", "name": "tea", "trigger": "purchase", "effects": [tea]}]
+    programs.save(store, pid, doc)
+    members.enrol(store, pid, Enrol(member_id="m1"), T0)
+    items = [
+        {"sku": "green", "category": "tea", "amount_minor": 6000},
+        {"sku": "cake", "category": "bakery", "amount_minor": 4000},
+    ]
+    order = Purchase.model_validate({"order_id": "q2o1", "amount_minor": 10000, "items": items})
+    assert earning.purchase(store, pid, "m1", order, T0).result.points_earned == 390
+
+    def refund(n: int) -> int:
+        body = Refund(refund_id=f"r{n % 3}", order_id="q2o1", amount_minor=2500)
+        return earning.refund(store, pid, "m1", body, T0 + timedelta(days=1)).result.pending_cancelled
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        cancelled = list(pool.map(refund, range(6)))
+    assert sum(cancelled) == 2 * (390 - 75 - 23)  # every refund answered twice the same
+    profile = store.get_member(pid, "m1")
+    assert profile is not None
+    assert sorted((p.type, p.reason, p.points) for p in profile.pending) == [
+        ("bonus", "campaign:tea", 23),  # 90 less 67 (three quarters, rounded down)
+        ("bonus", "first_order", 50),
+        ("earn", None, 25),
+    ]
+    points_run(store, THE_DAY)
+    entries = balance_is_the_ledger(store, pid, "m1")
+    assert sorted((e.type, e.reason, e.points) for e in entries if e.type != "welcome") == [
+        ("bonus", "campaign:tea", 23),
+        ("bonus", "first_order", 50),
+        ("earn", None, 25),
+    ]

@@ -91,7 +91,7 @@ def test_the_points_run_is_due_on_the_first_pending_day_or_bucket_expiry_whichev
     assert due.days(change)["expire"] == "2026-12-06"
 
 
-def test_a_refund_cancels_the_orders_pending_points_last_credits_first_and_no_other_orders() -> None:
+def test_a_refund_cancels_the_orders_pending_points_by_part_and_no_other_orders() -> None:
     profile = member(
         pending=[
             Pending(points=100, available_on="2026-12-11", ref="order:o1", type="earn"),
@@ -99,11 +99,48 @@ def test_a_refund_cancels_the_orders_pending_points_last_credits_first_and_no_ot
             Pending(points=50, available_on="2026-12-12", ref="order:o2", type="earn"),
         ]
     )
-    assert pending.cancel(profile, "order:o1", 40) == 40
-    assert [(p.ref, p.type, p.points) for p in profile.pending] == [("order:o1", "earn", 90), ("order:o2", "earn", 50)]
+    assert pending.cancel(profile, "order:o1", 40, {"x": 10}) == 40
+    assert [(p.ref, p.type, p.points) for p in profile.pending] == [
+        ("order:o1", "earn", 70),
+        ("order:o1", "bonus", 20),
+        ("order:o2", "earn", 50),
+    ]
     assert pending.cancel(profile, "order:o1", 500) == 90  # only what it has pending: the rest is the balance's
     assert [(p.ref, p.points) for p in profile.pending] == [("order:o2", 50)]
     assert pending.cancel(profile, "order:o3", 10) == 0
+
+
+def pending_order() -> list[Pending]:
+    """Issue 30's order: earn 100, first order bonus 200, campaign c 90 on its tea line (60 of 100)."""
+    return [
+        Pending(points=100, available_on="2026-12-11", ref="order:o1", type="earn"),
+        Pending(points=200, available_on="2026-12-11", ref="order:o1", type="bonus", reason="first_order"),
+        Pending(points=90, available_on="2026-12-11", ref="order:o1", type="bonus", reason="campaign:c"),
+    ]
+
+
+def test_a_partial_refund_cuts_each_pending_part_by_what_it_takes_of_that_part() -> None:
+    profile = member(pending=pending_order())
+    assert pending.cancel(profile, "order:o1", 195, {"c": 45}) == 195  # base 150 of 300, campaign 45 of 90
+    assert [(p.type, p.reason, p.points) for p in profile.pending] == [
+        ("earn", None, 50),
+        ("bonus", "first_order", 100),
+        ("bonus", "campaign:c", 45),
+    ]
+    assert pending.cancel(profile, "order:o1", 75, {"c": 0}) == 75  # a second quarter of the money
+    assert [p.points for p in profile.pending] == [25, 50, 45]
+
+
+def test_campaigns_credited_together_are_cut_from_the_entries_naming_each() -> None:
+    profile = member(
+        pending=[
+            Pending(points=100, available_on="2026-12-11", ref="order:o1", type="earn"),
+            Pending(points=60, available_on="2026-12-11", ref="order:o1", type="bonus", reason="campaign:a,b"),
+            Pending(points=20, available_on="2026-12-11", ref="order:o1", type="bonus", reason="campaign:b"),
+        ]
+    )
+    assert pending.cancel(profile, "order:o1", 80, {"a": 0, "b": 30}) == 80
+    assert [p.points for p in profile.pending] == [50, 30, 20]
 
 
 def test_the_view_lists_what_is_not_credited_yet_one_row_per_order_and_day() -> None:

@@ -12,7 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .. import clock
 from ..program import Id
 from ..runtime import metrics, store
-from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionCancelled, RedemptionResult
+from ..schemas import CouponUseBody, CouponUseResult, Redeem, RedemptionCancel, RedemptionCancelled, RedemptionResult
 from ..usecases import spending
 from .identity import member_id
 from .params import ME, MEMBER, MemberId, ProgramId
@@ -25,6 +25,7 @@ REDEEM_ERRORS = {
     404: "not_found: unknown program, member or reward",
     409: "insufficient_points, out_of_stock, limit_reached, idempotency_conflict or conflict; nothing changed",
 }
+NO_INPUT = RedemptionCancel()  # a cancel sent without a body
 COUPON_ERRORS = {
     404: "not_found: unknown program, member or coupon",
     409: (
@@ -67,7 +68,8 @@ def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]
 @router.post(
     f"{MEMBER}/redemptions/<redemption_id>/cancel",
     summary="Cancel a redemption",
-    description="No body is read. Undoes a redemption none of whose coupons is used (or held by an open checkout): "
+    description="The body is `{}` (or none): any other is a 422 naming what it has. Undoes a redemption none of "
+    "whose coupons is used (or held by an open checkout): "
     "its points come back into the buckets they were spent from (`points_lapsed`: those of buckets expired since), "
     "its coupons are revoked, its stock and the member's `per_member_limit` count given back; a reward's grant "
     "budget keeps what it counted. Exactly once: a repeat answers the same.",
@@ -81,7 +83,10 @@ def redeem_me(program_id: ProgramId, body: Redeem) -> Response[RedemptionResult]
         },
     ),
 )
-def cancel_redemption(program_id: ProgramId, member_id: MemberId, redemption_id: RedemptionId) -> RedemptionCancelled:
+def cancel_redemption(
+    program_id: ProgramId, member_id: MemberId, redemption_id: RedemptionId, body: RedemptionCancel = NO_INPUT
+) -> RedemptionCancelled:
+    # `body` is only checked: `{}` or none, as every write refuses inputs it does not take (422 naming them).
     outcome = spending.cancel(store(), program_id, member_id, redemption_id, clock.now())
     if outcome.created:
         metrics.add_metric(name="PointsRestored", unit=MetricUnit.Count, value=outcome.result.points_restored)

@@ -168,10 +168,13 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
         p.orders_by_month = tiers.prune_months(p.orders_by_month, change.today, keep)
 
 
-def take_back(change: Change, order_id: str, owed: int, at: datetime, ref: str) -> tuple[int, int]:
+def take_back(
+    change: Change, order_id: str, owed: int, at: datetime, ref: str, by_campaign: dict[str, int] | None = None
+) -> tuple[int, int]:
     """What a refund owes of its order's points: first what the order still has pending (inside the
-    return window), then from the balance, never below zero. Returns (cancelled, taken)."""
-    cancelled = pending.cancel(change.profile, f"order:{order_id}", owed)
+    return window, each part by what the refund takes of it: `by_campaign`, the rest from the earn
+    and the bonus), then from the balance, never below zero. Returns (cancelled, taken)."""
+    cancelled = pending.cancel(change.profile, f"order:{order_id}", owed, by_campaign)
     taken = min(owed - cancelled, change.balance)
     change.debit("reverse", taken, at, ref, f"refund of order {order_id}")
     return cancelled, taken
