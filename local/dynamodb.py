@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -56,10 +57,28 @@ def launcher(jar_path: Path) -> Path:
     return target
 
 
+_HANDED_OUT: set[int] = set()
+# Below Linux's ephemeral range (32768-60999, ip_local_port_range): the OS never hands these out itself.
+_QUIET_PORTS = (20000, 32000)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port on 127.0.0.1 for a server to bind a moment later: outside the ephemeral range and
+    never the same twice in a process, so that neither a port the OS hands out meanwhile (a client's
+    connection, moto's server on port 0) nor the next call takes it first (a runtime's API port and
+    DynamoDB Local's once collided in CI: "Address already in use")."""
+    for _ in range(1000):
+        port = random.randint(*_QUIET_PORTS)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_QUIET_PORTS}")
 
 
 # DynamoDB Local takes any credentials, and with -sharedDb every region sees the same tables.

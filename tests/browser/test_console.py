@@ -105,7 +105,8 @@ def test_member_page_shows_the_member_and_takes_an_adjustment(browser: Any, base
     wait(browser, "the balance", lambda d: text_of(d, "#member-balance") == f"{balance:,}")
     wait(browser, "the ledger", lambda d: "earn" in text_of(d, "[aria-labelledby=ledger-h] table"))
     wait(browser, "the audit trail", lambda d: "o-1" in text_of(d, "[aria-labelledby=audit-h] table"))
-    wait(browser, "the coupons", lambda d: "Coupon" in text_of(d, "[aria-labelledby=coupons-h]"))
+    # the coupon wallet's table itself, not only its heading (it renders after its own request)
+    wait(browser, "the coupons", lambda d: "CN¥" in text_of(d, "[aria-labelledby=coupons-h] table"))
     # Tiers by name, money in the program's currency (CNY for the demo).
     tier = view["tier"]
     figures = text_of(browser, "[aria-labelledby=summary-h] .figures")
