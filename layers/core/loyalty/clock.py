@@ -74,3 +74,19 @@ def months_back(day: date, count: int) -> list[str]:
 
 def days(n: int) -> timedelta:
     return timedelta(days=n)
+
+
+def period_key(per: str, day: date) -> str | None:
+    """A calendar period's key for a program-local day (day, ISO week, month, year); keys of one kind
+    sort as their periods do. None for a period that is not a calendar one (a campaign's life, a
+    counter's lifetime: the caller names it)."""
+    if per == "day":
+        return day.isoformat()
+    if per == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if per == "month":
+        return month_key(day)
+    if per == "year":
+        return f"{day.year:04d}"
+    return None

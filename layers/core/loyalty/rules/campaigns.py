@@ -457,16 +457,8 @@ def period_key(per: str, at: datetime, program: Program) -> str:
 
 
 def _period(per: str, day: date) -> str:
-    if per == "day":
-        return day.isoformat()
-    if per == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    if per == "month":
-        return clock.month_key(day)
-    if per == "year":
-        return str(day.year)
-    return "campaign"  # its life; and "object" counts by object (rules/limits), not by period
+    # "campaign": its life; and "object" counts by object (rules/limits), not by period
+    return clock.period_key(per, day) or "campaign"
 
 
 def _oldest(per: str, today: date) -> str:

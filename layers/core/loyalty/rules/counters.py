@@ -24,16 +24,7 @@ LIFETIME = "lifetime"
 def period(per: str, day: date) -> str:
     """The period key of a program-local day: keys of one kind sort as their periods do (day and month
     keys are those of campaigns' per-member limits)."""
-    if per == "day":
-        return day.isoformat()
-    if per == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    if per == "month":
-        return clock.month_key(day)
-    if per == "year":
-        return f"{day.year:04d}"
-    return LIFETIME
+    return clock.period_key(per, day) or LIFETIME
 
 
 def oldest(per: str, today: date) -> str:
