@@ -4,9 +4,11 @@ called too, once the served document has the path (it is another part's route: s
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,20 @@ def test_python_client_raises_the_contracts_error(api: Client, pid: str) -> None
     assert anonymous.value.status == 401
 
 
+def test_python_client_hands_each_request_to_sign_last(api: Client, pid: str) -> None:
+    """Where SigV4 would go in AWS; here the local runtime's stand-in for the principal, which the audit keeps."""
+    signed: list[str] = []
+
+    def sign(request: urllib.request.Request) -> None:
+        signed.append(f"{request.get_method()} {request.full_url}")
+        request.add_header("x-loyalty-actor", "desk:py")
+
+    server = LoyaltyClient(api.base, sign=sign)
+    server.enrol(pid, models.Enrol(member_id="py-4"))
+    assert [entry.actor for entry in server.audit(pid, "py-4").entries] == ["desk:py"]
+    assert signed == [f"POST {api.base}/programs/{pid}/members", f"GET {api.base}/programs/{pid}/members/py-4/audit"]
+
+
 def test_python_client_reads_the_program_as_the_member_sees_it(api: Client, pid: str, served: dict[str, Any]) -> None:
     if ME_PROGRAM not in served["paths"]:
         pytest.skip(f"the served document has no {ME_PROGRAM} yet (the member app's part)")
@@ -91,3 +107,8 @@ def test_typescript_client_reads_the_program_as_the_member_sees_it(
     if ME_PROGRAM not in served["paths"]:
         pytest.skip(f"the served document has no {ME_PROGRAM} yet (the member app's part)")
     node_test(api, pid, compiled / "me_program.test.js")
+
+
+def test_the_runtime_serves_the_document_the_clients_were_generated_from(served: dict[str, Any]) -> None:
+    """`make clients` takes the document in-process from the same app object; the runtime serves it."""
+    assert served == json.loads((ROOT / "clients" / "openapi.json").read_text(encoding="utf-8"))

@@ -7,7 +7,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -30,16 +30,23 @@ class ApiError(Exception):
 
 class Transport:
     """`base_url` is the API's root (`http://127.0.0.1:3000` locally); `token` a member's JWT for the
-    member routes (`/me`), sent as `Authorization: Bearer`; `headers` any others (say, SigV4 ones)."""
+    member routes (`/me`), sent as `Authorization: Bearer`; `headers` sent on every call; `sign` is
+    handed each request last, complete, to add what depends on it (the server routes' SigV4 in AWS)."""
 
     def __init__(
-        self, base_url: str, token: str | None = None, headers: Mapping[str, str] | None = None, timeout: float = 30
+        self,
+        base_url: str,
+        token: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 30,
+        sign: Callable[[urllib.request.Request], None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"accept": "application/json", **(headers or {})}
         if token:
             self.headers["authorization"] = f"Bearer {token}"
         self.timeout = timeout
+        self.sign = sign
 
     def _call(self, method: str, template: str, path: Mapping[str, Any], query: Mapping[str, Any], body: Any) -> Any:
         url = self.base_url + template.format_map({k: urllib.parse.quote(str(v), safe="") for k, v in path.items()})
@@ -49,6 +56,8 @@ class Transport:
         data = None if body is None else json.dumps(_plain(body), ensure_ascii=False).encode()
         headers = self.headers if data is None else {**self.headers, "content-type": "application/json"}
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        if self.sign is not None:
+            self.sign(request)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return _json(response.read())
