@@ -28,11 +28,11 @@ SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "boo
 def render(doc: dict[str, Any], classes: set[str]) -> str:
     from clients.generate import HEADER
 
-    methods = [
-        method(verb, path, operation, classes)
-        for path, operations in doc["paths"].items()
-        for verb, operation in operations.items()
-    ]
+    operations = [(verb, path, op) for path, ops in doc["paths"].items() for verb, op in ops.items()]
+    names = [op["operationId"] for _, _, op in operations]
+    if twice := sorted({name for name in names if names.count(name) > 1}):
+        raise ValueError(f"operationIds used twice (give one route an operation_id=): {twice}")
+    methods = [method(verb, path, operation, classes) for verb, path, operation in operations]
     return PRELUDE.format(header=HEADER) + "".join(methods)
 
 

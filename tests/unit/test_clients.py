@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clients import generate
-from clients.python_api import annotation, method
+from clients.python_api import annotation, method, render
 
 
 def test_the_committed_clients_are_what_make_clients_writes(tmp_path: Path) -> None:
@@ -44,3 +44,12 @@ def test_a_method_takes_path_body_and_query_and_answers_the_success_model() -> N
 def test_a_schema_without_a_generated_model_stops_the_generation() -> None:
     with pytest.raises(ValueError, match="no generated model Missing"):
         annotation({"$ref": "#/components/schemas/Missing"}, {"Report"})
+
+
+def test_two_operations_of_one_name_stop_the_generation() -> None:
+    def op(name: str) -> dict:
+        return {"operationId": name, "responses": {}}
+
+    doc = {"paths": {"/a": {"get": op("read")}, "/b": {"get": op("read"), "post": op("write")}}}
+    with pytest.raises(ValueError, match=r"operationIds used twice .*\['read'\]"):
+        render(doc, set())
