@@ -7,7 +7,13 @@ BIN := $(VENV)/bin
 SAM := $(SAM_VENV)/bin/sam
 REGION ?= us-east-1
 
-.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import deps clean
+# The typed clients' generators (README "Clients"): datamodel-code-generator in a venv of its own (it
+# pins its own formatters), openapi-typescript and tsc in clients/typescript. make test needs both: a
+# test regenerates the clients and compares, and the TypeScript client's tests compile with that tsc.
+CLIENTS_VENV := .venv-clients
+CLIENTS_DEPS := $(CLIENTS_VENV)/.ok clients/typescript/node_modules/.ok
+
+.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import deps clean clients
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -44,7 +50,7 @@ node_modules/.ok: package.json package-lock.json
 dev: deps console/dist/.ok
 	$(BIN)/python -m local
 
-test: deps $(SAM_VENV)/.ok lint console/dist/.ok browser
+test: deps $(SAM_VENV)/.ok lint console/dist/.ok browser $(CLIENTS_DEPS)
 	$(BIN)/pytest -q
 
 unit: $(VENV)/.ok
@@ -107,6 +113,7 @@ bench-checkout: deps
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local console/node_modules console/dist
+	rm -rf $(CLIENTS_VENV) clients/typescript/node_modules clients/typescript/dist
 
 # --- Operator console ---------------------------------------------------------------------------
 # console/ is its own npm project (Vite + TypeScript + Chart.js); the local runtime serves its build
@@ -146,3 +153,22 @@ console-screenshots: deps console/dist/.ok browser
 
 # checkov's secrets scan skips the console's dependencies and build output like the root node_modules.
 SECRETS_SKIP += --skip-path '^\./console/node_modules$$' --skip-path '^\./console/dist$$'
+
+# --- Typed clients ------------------------------------------------------------------------------
+# clients/: a TypeScript client (openapi-typescript + openapi-fetch) and a Python one (pydantic models
+# from datamodel-code-generator + a method per operation), both generated from the OpenAPI document that
+# GET /openapi.json serves, taken in-process from the same app (no server needed). A new or changed
+# route means `make clients` and committing what it wrote (tests/unit/test_clients.py checks).
+$(CLIENTS_VENV)/.ok: requirements-clients.txt
+	$(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-clients.txt
+	touch $@
+
+clients/typescript/node_modules/.ok: clients/typescript/package.json clients/typescript/package-lock.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+clients: $(VENV)/.ok $(CLIENTS_DEPS)
+	$(BIN)/python -m clients.generate
+
+SECRETS_SKIP += --skip-path '^\./clients/typescript/node_modules$$' --skip-path '^\./clients/typescript/dist$$'

@@ -85,3 +85,20 @@ def test_the_program_document_is_described_campaigns_included(api: Api) -> None:
         "tier_changed",
     }
     assert "from" in schemas["Program.Active"]["properties"]  # the contract's name, not the field's
+
+
+def test_each_operation_is_named_by_its_handler_once(api: Api) -> None:
+    """The generated clients (clients/) name their methods by operationId: short, unique, identifiers."""
+    status, doc = api.call("docs", "GET", "/openapi.json")
+    assert status == 200
+    ids = {
+        (method, path): operation["operationId"]
+        for path, operations in doc["paths"].items()
+        for method, operation in operations.items()
+    }
+    assert len(set(ids.values())) == len(ids), sorted(ids.values())
+    assert all(name.isidentifier() for name in ids.values()), ids
+    assert ids["post", "/programs/{program_id}/members"] == "enrol"
+    assert ids["get", "/programs/{program_id}/me/ledger"] == "my_ledger"
+    assert ids["post", "/programs/{program_id}/members/{member_id}/purchases"] == "purchase"
+    assert ids["post", "/programs/{program_id}/members/{member_id}/paid-cards"] == "buy_card"

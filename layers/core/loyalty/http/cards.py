@@ -30,6 +30,7 @@ ERRORS = {
     f"{MEMBER}/paid-cards",
     status_code=201,
     summary="Confirm a card payment",
+    operation_id="buy_card",
     tags=["paid cards"],
     responses=responses(201, "the card bought or extended", repeat=REPEAT, errors=ERRORS),
 )
@@ -44,6 +45,7 @@ def purchase(program_id: ProgramId, member_id: MemberId, body: CardPurchase) -> 
     f"{MEMBER}/paid-cards/<plan_id>/refund",
     status_code=201,
     summary="Refund a card payment",
+    operation_id="refund_card",
     tags=["paid cards"],
     responses=responses(201, "refunded", repeat=REPEAT, errors=ERRORS),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -33,9 +34,20 @@ def app() -> APIGatewayHttpResolver:
         doc = whole.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-        return with_program_schema(doc)
+        return with_operation_ids(with_program_schema(doc))
 
     return whole
+
+
+def with_operation_ids(doc: dict[str, Any]) -> dict[str, Any]:
+    """Each operation named by its handler (`enrol`, `my_ledger`), not Powertools' `enrol_programs__program_id__
+    members_post`: the generated clients (clients/, `make clients`) name their methods by operationId. A
+    handler name two routes share takes an explicit `operation_id` on its route (cards: `buy_card`)."""
+    for path, methods in doc["paths"].items():
+        for method, operation in methods.items():
+            suffix = re.sub(r"\W", "_", path) + "_" + method
+            operation["operationId"] = operation["operationId"].removesuffix(suffix)
+    return doc
 
 
 def with_program_schema(doc: dict[str, Any]) -> dict[str, Any]:
