@@ -1,7 +1,7 @@
-"""Purchases, refunds and activities: a thin adapter over the core layer's routes."""
+"""Purchases, refunds, activities and guest orders: a thin adapter over the core layer's routes."""
 
-from loyalty.http import earning
+from loyalty.http import earning, guests
 from loyalty.http.app import build, lambda_handler
 
-app = build(earning.router)
+app = build(earning.router, guests.router)
 handler = lambda_handler(app)

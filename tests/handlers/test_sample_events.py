@@ -31,6 +31,7 @@ ORDER = [
     "earn-activity-server",
     "earn-activity-me",
     "earn-refund",
+    "earn-guest-order",
     "members-view",
     "members-view-me",
     "members-ledger",

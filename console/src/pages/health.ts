@@ -19,6 +19,12 @@ interface Health {
   members_per_tier: Record<string, number>;
   members_per_segment: Record<string, number>;
   clv_minor: number;
+  guest_gmv_minor: number;
+  member_gmv_share: number | null;
+  guest_customers: number;
+  converted_guests: number;
+  conversion_rate: number | null;
+  new_members_by_channel: Record<string, number>;
 }
 
 export interface Day {
@@ -89,6 +95,7 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
   const range = `from=${enc(figs.from)}&to=${enc(figs.to)}`;
   const tiers = Object.entries(figs.members_per_tier).map(([id, n]): [string, number] => [tier(id), n]);
   const segments = Object.entries(figs.members_per_segment).filter(([, n]) => n > 0);
+  const channels = Object.entries(figs.new_members_by_channel).filter(([, n]) => n > 0);
   const days = h("section", { "aria-labelledby": "days-h" }, h("h2", { id: "days-h" }, "Per day"), note("Loading…"));
   const campaigns = h("section", { "aria-labelledby": "camp-h" }, h("h2", { id: "camp-h" }, "Campaigns"));
   clear(
@@ -105,6 +112,11 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
       ["Member GMV", money(figs.member_gmv_minor)],
       ["CLV per member", money(figs.clv_minor)],
       ["Points liability", `${num(figs.points_liability.points)} pts (${money(figs.points_liability.worth_minor)})`],
+      ["Guest GMV", money(figs.guest_gmv_minor)],
+      ["Member share of GMV", pct(figs.member_gmv_share)],
+      ["Guest customers", num(figs.guest_customers)],
+      ["Converted guests", num(figs.converted_guests)],
+      ["Conversion rate", pct(figs.conversion_rate)],
     ]),
     h(
       "div",
@@ -126,6 +138,17 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
           datasets: [{ label: "members", data: segments.map(([, v]) => v), backgroundColor: PALETTE }],
         },
         options: { plugins: { legend: { position: "right" } } },
+      }),
+      // Members enrolled without a channel are not in it (README: new_members_by_channel).
+      channels.length === 0
+        ? h("figure", { class: "chart" }, h("figcaption", {}, "New members by channel"), note("No member enrolled with a channel in this range."))
+        : chart("New members by channel", describe(channels), {
+        type: "bar",
+        data: {
+          labels: channels.map(([k]) => k),
+          datasets: [{ label: "new members", data: channels.map(([, v]) => v), backgroundColor: PALETTE[3] }],
+        },
+        options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } },
       }),
     ),
     days,

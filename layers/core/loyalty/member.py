@@ -138,6 +138,8 @@ class Profile(Model):
     wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
     # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
     counters: dict[str, dict[str, int]] = {}
+    customer_ref: str | None = None  # the brand's customer reference, given at enrolment
+    guest_since: datetime | None = None  # its first guest order, when that came before the enrolment
 
     @property
     def balance(self) -> int:

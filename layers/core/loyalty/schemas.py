@@ -93,6 +93,11 @@ class Body(Model):
 class EnrolMe(Body):
     birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
     channel: Id | None = None
+    customer_ref: Id | None = Field(
+        None,
+        description="the brand's own customer reference: guest orders with it before the enrolment make it a "
+        "conversion (health `conversion_rate`)",
+    )
 
 
 class Enrol(EnrolMe):
@@ -917,8 +922,37 @@ class HealthFigures(Model):
     members_per_tier: dict[str, int]
     members_per_segment: dict[str, int]
     clv_minor: int = Field(description="member GMV to date per member")
+    guest_gmv_minor: int = Field(0, description="non-members' orders (guest orders) recorded in the range")
+    member_gmv_share: float | None = Field(None, description="member GMV / (member GMV + guest GMV)")
+    guest_customers: int = Field(
+        0,
+        description="distinct guest customer_refs of the range, each on the day its first guest order was recorded",
+    )
+    converted_guests: int = Field(0, description="of those, the ones a member enrolled with in the range")
+    conversion_rate: float | None = Field(None, description="converted_guests / guest_customers")
+    new_members_by_channel: dict[str, int] = Field(
+        {}, description="members enrolled in the range by `channel` (members without one are not in it)"
+    )
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class GuestOrder(Body):
+    order_id: Id = Field(description="unique in the program with members' orders: an id used by either is taken")
+    amount_minor: Amount
+    paid_at: Instant | None = Field(
+        None, description="default: now; kept as sent (the figures count the order on the day it is recorded)"
+    )
+    customer_ref: Id | None = Field(None, description="the brand's customer reference, if it knows the customer")
+
+
+class GuestOrderResult(Model):
+    program_id: str
+    order_id: str
+    amount_minor: int
+    paid_at: datetime
+    customer_ref: str | None
+    recorded_at: datetime = Field(description="when it was recorded: the day the figures count it on")
 
 
 class HealthDay(Model):

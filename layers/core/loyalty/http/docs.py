@@ -8,13 +8,14 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, checkout, earning, enrolment, imports, operations, programs, reads, spending, tiers
+from . import cards, checkout, earning, enrolment, guests, imports, operations, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
     programs.router,
     enrolment.router,
     earning.router,
+    guests.router,
     reads.router,
     spending.router,
     checkout.router,

@@ -2,7 +2,7 @@
 
 Kept, under a pseudonym: the figures a brand's accounts and health need (ledger, orders and spend per
 month, lifetime totals, tier and its history, campaign uses). Gone: what identifies or describes the
-person (the member id, birthday, channel, tags) and what would keep acting on them (the balance,
+person (the member id, birthday, channel, customer_ref, tags) and what would keep acting on them (the balance,
 unused coupons, active cards, scheduled work).
 """
 
@@ -21,7 +21,7 @@ def erase(change: Change, pseudonym: str) -> int:
     change.debit("adjust", removed, change.at, "erasure", "erasure")
     p = change.profile
     p.member_id = pseudonym
-    p.birthday = p.channel = None
+    p.birthday = p.channel = p.customer_ref = None  # the brand's customer reference names the person too
     p.tags, p.tag_months = [], {}
     p.paid_cards, p.due_days = {}, {}
     p.pending = []  # points the return window still holds: never credited, so no entry takes them out

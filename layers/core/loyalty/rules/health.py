@@ -28,7 +28,7 @@ from typing import Any
 from .. import clock
 from ..program import Program
 from ..records import StreamRecord
-from . import checkout
+from . import checkout, guests
 
 # A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
 # store alone knows the keys they are kept under.
@@ -92,6 +92,7 @@ def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> No
     if old is None:
         enrolled = clock.local_date(clock.parse(new["enrolled_at"]), program.zone)
         add(("day", enrolled.isoformat()), "new_members", 1)
+        add(("day", enrolled.isoformat()), f"channel:{new.get('channel')}", 1 if new.get("channel") else 0)
         add(TOTAL, "members", 1)
         add(TOTAL, f"tier:{new.get('tier_id')}", 1 if new.get("tier_id") else 0)
         add(TOTAL, f"segment:{new.get('segment')}", 1 if new.get("segment") else 0)
@@ -235,6 +236,8 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "order": _order,
     "redemption_cancel": _reversed,
     "checkout": _checkout,
+    "guest_order": guests.order,
+    "guest": guests.customer,
 }
 
 
@@ -278,6 +281,18 @@ def figures(
         },
         # Historical value per member to date: all member GMV over all members.
         "clv_minor": gmv_all // members if members else 0,
+    }
+
+
+def guest_figures(days: list[dict[str, Any]], start: date) -> dict[str, Any]:
+    """Guest GMV, the members' share of all GMV, the conversion rate and new members by channel, from
+    the range's day counters (rules/guests.py)."""
+    found = guests.counts(days, start)
+    member_gmv = sum(int(d.get("member_gmv_minor", 0)) for d in days)
+    return {
+        **found,
+        "member_gmv_share": _rate(member_gmv, member_gmv + found["guest_gmv_minor"]),
+        "conversion_rate": _rate(found["converted_guests"], found["guest_customers"]),
     }
 
 

@@ -8,6 +8,7 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   stats.py     health counters                     erasure.py an erasure (the one write leaving a partition)
   imports.py   import batches (their members are ordinary member writes)
   runs.py      the planners' last runs (the console's scheduled work page)
+  guests.py    guest orders and guest customers (no member partition)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from .codec import decode_change, decode_cursor, encode_cursor
 from .due import Due, DueIndex
 from .erasure import Erasure, Erasures
+from .guests import Guests
 from .imports import Imports
 from .keys import DUE_SHARDS, coupon_use_id, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs, document_text
@@ -24,9 +26,9 @@ from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockReturn, StockTake, Writes
 
 
-class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
-    import batches, the due index, health counters and the planners' last runs."""
+    import batches, the due index, health counters, the planners' last runs and guest orders."""
 
 
 __all__ = [

@@ -25,6 +25,9 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STATS#{pid}              CD#{day}#{campaign_id}  a campaign's figures of one program-local day (the campaigns
                                                    report: one Query reads every campaign's days of a range)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
+  GUEST#{pid}#{customer_ref} GUEST                 a guest customer: when its first guest order was recorded, its
+                                                   orders and GMV, and `converted_at` once an enrolment named it
+                                                   (store/guests.py; a guest order's reference is an order's: `guest`)
   RUNS                     RUN#{kinds}             a planner's last scheduled run (time, items planned, members settled)
   IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
   ERASED#{pid}#{mid}       ERASED                  the member's last erasure: its pseudonym, and `pending` while
@@ -211,6 +214,11 @@ def former_key(pid: str, mid: str, member_key: str) -> dict[str, str]:
     guessed id against it."""
     digest = hmac.new(bytes.fromhex(member_key), mid.encode(), hashlib.sha256).hexdigest()
     return {"pk": f"FORMER#{pid}#{digest}", "sk": "FORMER"}
+
+
+def guest_key(pid: str, customer_ref: str) -> dict[str, str]:
+    """A guest customer's item: its own partition, so an enrolment reads it with one GetItem."""
+    return {"pk": f"GUEST#{pid}#{customer_ref}", "sk": "GUEST"}
 
 
 RUNS_PK = "RUNS"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from .. import clock
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile, TierChange
 from ..program import TRANSACTION_ITEMS, Program
 from .codec import CHECKOUT_TEXT, as_text, dump, load, packed_json, unpacked_ref
+from .guests import guest_converted
 from .keys import (
     PROFILE_SK,
     TILL_COUPONS,
@@ -154,6 +155,8 @@ class MemberWrite:
     audit: AuditEntry | None = None  # usecases/pipeline.commit: a request's write, in the member's partition
     # An enrolment that welcomes a new member: the program's member key, to check the id was never erased
     member_key: str | None = None
+    # An enrolment naming a guest customer that ordered before: (customer_ref, enrolled_at) (store/guests.py)
+    guest_conversion: tuple[str, datetime] | None = None
 
 
 # ---- one builder per item kind ----------------------------------------------------------------------
@@ -478,6 +481,8 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
         items += coupon_revokes(table, member_pk(pid, change.profile.member_id), write.revoke)
     if write.restore is not None and change is not None:
         items += coupon_restores(table, pid, change.profile.member_id, write.restore)
+    if write.guest_conversion is not None:
+        items.append(guest_converted(table, pid, *write.guest_conversion))
     if write.audit is not None:
         items.append(audit_put(table, pid, audit_member(write), write.audit))
     return items

@@ -138,6 +138,7 @@ def figures(store: Store, program_id: str, start: date | None, end: date | None,
             "to": end.isoformat(),
             "months": months,
             **health.figures(program, days, monthly, total),
+            **health.guest_figures(days, start),
         }
     )
 

@@ -42,7 +42,7 @@ from ..schemas import (
     TagsChange,
 )
 from ..store import MemberWrite, Stale, Store
-from . import erasure, pipeline, programs
+from . import erasure, guests, pipeline, programs
 from .pipeline import Attempt, Outcome, commit, retry
 
 
@@ -64,6 +64,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
     if body.enrolled_at is not None and body.enrolled_at > now:
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
     fresh = _fresh(program, program_id, body, now)
+    guests.conversion(store, program_id, fresh, body.customer_ref)
     returning = False  # learnt from a failed attempt: the id was erased before
     # What the enrolment's grants are traced to: its coupons carry these sources (a repeat finds them).
     welcome, event = f"welcome:{body.member_id}", f"enrolment:{body.member_id}"
@@ -76,6 +77,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
             change.grant(program.lifecycle.welcome, "welcome", now, welcome, budget="welcome")
             campaigns.run(change, campaigns.Event("enrolment", now, event))
         write = MemberWrite(change, None, what="enrolment", member_key=None if returning else member_key)
+        write.guest_conversion = guests.converted(change.profile)
         commit(store, write, program_id)
         return Outcome(True, enrolled_view(program, change.profile, change.coupons, now))
 
