@@ -50,6 +50,10 @@ def check_limit(reward: Reward, profile: Profile, quantity: int) -> None:
         )
 
 
+def budget_site(reward: Reward) -> str:
+    return f"reward:{reward.id}"
+
+
 def check_redeem(change: Change, reward: Reward, quantity: int, full: Collection[int] = ()) -> list[int]:
     """Whether `quantity` units of the reward can be redeemed now: raises what a redemption answers, in
     the order it finds it (member_blocked; limit_reached, the member's limit; insufficient_points, in
@@ -66,7 +70,7 @@ def check_redeem(change: Change, reward: Reward, quantity: int, full: Collection
         wallets.check_funds(change, reward, quantity)
     # Points paid for a grant: a spent budget refuses the redemption rather than skip the grant, as
     # other grant sites do.
-    if not change.take_budget(reward.grant.budget, f"reward:{reward.id}", quantity):
+    if not change.take_budget(reward.grant.budget, budget_site(reward), quantity):
         raise LimitReached(
             f"reward {reward.id!r} has reached its monthly budget",
             [{"field": "reward_id", "message": "monthly budget spent", "budget": reward.grant.budget}],
