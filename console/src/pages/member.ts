@@ -52,10 +52,14 @@ interface AuditEntry {
   client_id: string | null;
   actor: string;
 }
-interface Page<T> {
-  entries: T[];
-  next_cursor: string | null;
+interface Notice {
+  kind: string;
+  at: string;
+  text: string;
+  ref: string | null;
 }
+// A page of a list: `entries` (ledger, audit) or `notices`.
+type Page<T> = { next_cursor: string | null } & Partial<Record<"entries" | "notices", T[]>>;
 
 // Rows per page of the ledger and the audit trail; `#/member?limit=` overrides it (the API takes 1-100).
 let pageSize = 10;
@@ -90,6 +94,7 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
   const coupons = h("section", { "aria-labelledby": "coupons-h" }, h("h2", { id: "coupons-h" }, "Coupons"));
   const ledger = h("section", { "aria-labelledby": "ledger-h" }, h("h2", { id: "ledger-h" }, "Points ledger"));
   const audit = h("section", { "aria-labelledby": "audit-h" }, h("h2", { id: "audit-h" }, "Audit trail"));
+  const notices = h("section", { "aria-labelledby": "notices-h" }, h("h2", { id: "notices-h" }, "Notices"));
   const refresh = (): void => {
     renderSummary(summary, pid, mid, program, again).catch((err) => summary.append(note(err instanceof ApiError ? err.message : String(err), "error")));
     void paged<LedgerEntry>(ledger, `${memberPath(pid, mid)}/ledger`, "Ledger entries, newest first", ["at", "type", "points", "balance after", "ref", "reason", "actor"], (e) => [
@@ -98,8 +103,12 @@ async function show(out: HTMLElement, pid: string, mid: string): Promise<void> {
     void paged<AuditEntry>(audit, `${memberPath(pid, mid)}/audit`, "Audit entries, newest first", ["at", "what", "client id", "actor"], (e) => [
       when(e.at), e.what, e.client_id ?? "—", e.actor,
     ]);
+    // What the member's app tells the member, in the API's words (`text`).
+    void paged<Notice>(notices, `${memberPath(pid, mid)}/notices`, "Notices, newest first", ["at", "notice", "kind", "ref"], (n) => [
+      when(n.at), n.text, n.kind, n.ref ?? "—",
+    ], "notices");
   };
-  clear(out, summary, adjustment(pid, mid, refresh), coupons, ledger, audit);
+  clear(out, summary, adjustment(pid, mid, refresh), coupons, notices, ledger, audit);
   refresh();
   void renderCoupons(coupons, pid, mid, program);
 }
@@ -198,7 +207,14 @@ async function renderCoupons(section: HTMLElement, pid: string, mid: string, { m
 }
 
 /** A table that follows next_cursor on "More"; the section keeps its heading. */
-async function paged<T>(section: HTMLElement, path: string, caption: string, headers: string[], row: (e: T) => (string | Node)[]): Promise<void> {
+async function paged<T>(
+  section: HTMLElement,
+  path: string,
+  caption: string,
+  headers: string[],
+  row: (e: T) => (string | Node)[],
+  key: "entries" | "notices" = "entries",
+): Promise<void> {
   const heading = section.firstElementChild as HTMLElement;
   const rows: (string | Node)[][] = [];
   const body = h("div", {});
@@ -206,7 +222,7 @@ async function paged<T>(section: HTMLElement, path: string, caption: string, hea
   const more = async (cursor: string | null): Promise<void> => {
     try {
       const page = await call<Page<T>>("GET", `${path}?limit=${pageSize}${cursor ? `&cursor=${enc(cursor)}` : ""}`);
-      rows.push(...page.entries.map(row));
+      rows.push(...(page[key] ?? []).map(row));
       const button = page.next_cursor
         ? h("button", { type: "button", class: "secondary", onclick: () => void more(page.next_cursor) }, `More (${caption.split(",")[0].toLowerCase()})`)
         : null;

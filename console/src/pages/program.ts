@@ -3,6 +3,7 @@ import { clear, field, h, newId, note, num, table } from "../dom";
 import { locate } from "../jsonpath";
 import { facts, forget } from "../programs";
 import { cartPanel } from "./cart";
+import { memberProgramPanel } from "./memberprogram";
 
 interface Saved {
   version: number;
@@ -35,7 +36,7 @@ export function programPage(root: HTMLElement, pid: string): void {
     h("div", { class: "buttons" }, save, format, reload),
   );
   const versions = h("section", { "aria-labelledby": "versions-h" }, h("h2", { id: "versions-h" }, "Version history"));
-  root.append(form, quotePanel(pid), cartPanel(pid), versions);
+  root.append(form, quotePanel(pid), cartPanel(pid), memberProgramPanel(pid), versions);
 
   const load = async (): Promise<void> => {
     clear(status, note("Loading…"));

@@ -77,6 +77,10 @@ class OutOfStock(LoyaltyError):
     code, status = "out_of_stock", 409
 
 
+class MemberBlocked(LoyaltyError):
+    code, status = "member_blocked", 409
+
+
 class CouponUnavailable(LoyaltyError):
     code, status = "coupon_unavailable", 409
 

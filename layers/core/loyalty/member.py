@@ -91,6 +91,11 @@ class Pending(Model):
     lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
+class Blocked(Model):
+    at: datetime
+    reason: str
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -140,6 +145,7 @@ class Profile(Model):
     counters: dict[str, dict[str, int]] = {}
     customer_ref: str | None = None  # the brand's customer reference, given at enrolment
     guest_since: datetime | None = None  # its first guest order, when that came before the enrolment
+    blocked: Blocked | None = None
 
     @property
     def balance(self) -> int:

@@ -570,6 +570,13 @@ class Limits(Doc):
     budget: CampaignBudget | None = None
 
 
+class PublicText(Doc):
+    """What a member's app shows of a campaign (GET .../me/program): its conditions and budgets never."""
+
+    title: Name
+    description: Annotated[Text, StringConstraints(max_length=1000)] = ""
+
+
 class Campaign(Doc):
     id: Id
     name: Name
@@ -580,6 +587,7 @@ class Campaign(Doc):
     limits: Limits = Limits()
     priority: int = Field(0, ge=-1000, le=1000)
     exclusive: bool = False
+    public: PublicText | None = None  # listed in the member's program view (only those that have it)
 
 
 # A counter's id is read in expressions as `member.counters.<id>`: a CEL identifier, not a reserved word.

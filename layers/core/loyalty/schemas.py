@@ -1250,3 +1250,109 @@ class QueueDepth(Model):
 class ScheduledWork(Model):
     runs: list[ScheduledRun] = Field(description="each planner's last run, latest first")
     queues: dict[str, QueueDepth] = Field(description="the work queue and the dead-letter queues")
+
+
+# ---- the member's app (API.md "What the member's app shows") -----------------------------------------
+
+
+class Lean(Model):
+    """A response whose optional fields (`_lean`) are left out where None, as the contract's `reason?`."""
+
+    _lean: ClassVar[tuple[str, ...]] = ()
+
+    # No return annotation: with one, the OpenAPI document would describe the answer by it, not by the fields.
+    @model_serializer(mode="wrap")
+    def _without_none(self, handler: SerializerFunctionWrapHandler):  # noqa: ANN202
+        data = handler(self)
+        for key in self._lean:
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
+
+class BenefitCoupon(Model):
+    template_id: str
+    name: str
+
+
+class BenefitView(Lean):
+    _lean = ("earn_multiplier", "points", "coupons")
+
+    kind: Literal["earn_multiplier", "upgrade_gift", "monthly_gift"]
+    name: str = Field(description="the benefit in words")
+    earn_multiplier: float | None = Field(None, description="earn_multiplier: the factor on purchases' points")
+    points: int | None = Field(None, description="a gift's points")
+    coupons: list[BenefitCoupon] | None = Field(None, description="a gift's coupons (templates)")
+
+
+class TierBenefits(Model):
+    id: str
+    name: str
+    threshold: int = Field(description="in the tier metric's unit")
+    earn_multiplier: float
+    benefits: list[BenefitView]
+
+
+class RewardCost(Model):
+    wallet: str
+    amount: int
+
+
+class RewardOffer(Lean):
+    _lean = ("cost_points", "cost", "reason", "stock_left")
+
+    id: str
+    name: str
+    cost_points: int | None = Field(None, description="its price in points (or `cost`, in a wallet)")
+    cost: RewardCost | None = None
+    available: bool = Field(description="whether this member can redeem one unit now")
+    reason: Literal["insufficient_points", "limit_reached", "out_of_stock", "member_blocked"] | None = Field(
+        None, description="why not: the code a redemption would answer"
+    )
+    stock_left: int | None = Field(None, description="units left, for a reward with stock")
+
+
+class ActivityOffer(Model):
+    type: str
+    points: int
+    daily_cap: int | None
+    self_report: bool
+
+
+class PublicCampaign(Model):
+    id: str
+    title: str
+    description: str
+    active: bool = Field(description="inside its active window now")
+
+
+class MemberProgram(Model):
+    name: str
+    currency: str
+    tiers: list[TierBenefits]
+    rewards: list[RewardOffer]
+    activities: list[ActivityOffer]
+    campaigns: list[PublicCampaign] = Field(description="the campaigns with `public` only")
+
+
+class NoticeView(Model):
+    notice_id: str
+    kind: str
+    at: datetime
+    text: str = Field(description="what happened, in words an app can show")
+    points: int = 0
+    expires_on: str | None = None
+    plan_id: str | None = None
+    active_until: datetime | None = None
+    coupon_ids: list[str] = []
+    campaign_id: str | None = None
+    ref: str | None = None
+    growth: int = 0
+    tags: list[str] = []
+    first: bool = False
+    discount_minor: int = 0
+
+
+class Notices(Model):
+    notices: list[NoticeView]
+    next_cursor: str | None

@@ -1,5 +1,5 @@
-"""Member reads, server and member families: the member view, the ledger, the coupon wallet; the audit
-trail (server)."""
+"""Member reads, server and member families: the member view, the ledger, the coupon wallet, the
+notices, the program as the member sees it; the audit trail (server)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from .. import clock
 from ..runtime import store
-from ..schemas import AuditTrail, Coupons, Ledger, MemberView
-from ..usecases import members
+from ..schemas import AuditTrail, Coupons, Ledger, MemberProgram, MemberView, Notices
+from ..usecases import member_program, members
 from .identity import member_id
 from .params import ME, MEMBER, Cursor, MemberId, ProgramId
 from .responses import responses
@@ -65,3 +65,35 @@ def my_ledger(program_id: ProgramId, limit: Limit = 20, cursor: Cursor = None) -
 @router.get(f"{ME}/coupons", summary="My coupon wallet", tags=["me"], responses=MINE)
 def my_coupons(program_id: ProgramId, status: Status = None) -> Coupons:
     return coupons(program_id, member_id(router), status)
+
+
+PROGRAM_VIEW = (
+    "The program as this member sees it: tiers and their benefits, each reward with whether the member can redeem "
+    "one now (the check a redemption makes; `reason` its error code), activities, the public campaigns."
+)
+
+
+@router.get(
+    f"{MEMBER}/program",
+    summary="The program as the member sees it",
+    description=PROGRAM_VIEW + " The server twin of GET .../me/program (the console's).",
+    tags=["members"],
+    responses=SERVER,
+)
+def program_view(program_id: ProgramId, member_id: MemberId) -> MemberProgram:
+    return member_program.view(store(), program_id, member_id, clock.now())
+
+
+@router.get(f"{MEMBER}/notices", summary="The member's notices, newest first", tags=["members"], responses=SERVER)
+def notices(program_id: ProgramId, member_id: MemberId, limit: Limit = 20, cursor: Cursor = None) -> Notices:
+    return members.notices(store(), program_id, member_id, limit, cursor)
+
+
+@router.get(f"{ME}/program", summary="My program", description=PROGRAM_VIEW, tags=["me"], responses=MINE)
+def my_program(program_id: ProgramId) -> MemberProgram:
+    return program_view(program_id, member_id(router))
+
+
+@router.get(f"{ME}/notices", summary="My notices, newest first", tags=["me"], responses=MINE)
+def my_notices(program_id: ProgramId, limit: Limit = 20, cursor: Cursor = None) -> Notices:
+    return notices(program_id, member_id(router), limit, cursor)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from ..errors import CouponUnavailable, LimitReached, ValidationFailed
+from ..errors import CouponUnavailable, LimitReached, MemberBlocked, OutOfStock, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
 from . import buckets, distribute, holds, wallets
@@ -49,23 +50,66 @@ def check_limit(reward: Reward, profile: Profile, quantity: int) -> None:
         )
 
 
-def redeem(change: Change, reward: Reward, quantity: int, ref: str) -> tuple[int, dict[str, int]]:
-    """`quantity` units of a reward: its price spent (points, or a wallet's amount), its coupons given,
-    the member's count kept for `per_member_limit`. Returns (points spent, {wallet: amount spent}).
-    Points paid for a grant: a spent budget refuses the redemption (409 limit_reached) rather than
-    skip the grant, as other grant sites do."""
+def budget_site(reward: Reward) -> str:
+    return f"reward:{reward.id}"
+
+
+def check_redeem(change: Change, reward: Reward, quantity: int, full: Collection[int] = ()) -> list[int]:
+    """Whether `quantity` units of the reward can be redeemed now: raises what a redemption answers, in
+    the order it finds it (member_blocked; limit_reached, the member's limit; insufficient_points, in
+    points or a wallet, counting what open checkouts hold; limit_reached, a spent grant budget;
+    out_of_stock), else returns the stock shards that may take them (empty: no stock kept). The one
+    check a redemption and the member's program view (rules/member_program) both make: it takes the
+    grant budget on the change, as the redemption's write then does. `full`: stock shards known to
+    hold fewer than `quantity` (a failed write told the redemption; the program view read them)."""
+    if change.profile.blocked is not None:
+        raise MemberBlocked("the member is blocked: it earns and spends nothing", [{"field": "member_id"}])
     check_limit(reward, change.profile, quantity)
-    cost = (reward.cost_points or 0) * quantity
-    change.debit("redeem", cost, change.at, ref)
-    spent = wallets.spend(change, reward, quantity, ref) if reward.cost is not None else {}
-    if not change.take_budget(reward.grant.budget, f"reward:{reward.id}", quantity):
+    holds.check_spendable(change.profile, (reward.cost_points or 0) * quantity, change.at)
+    if reward.cost is not None:
+        wallets.check_funds(change, reward, quantity)
+    # Points paid for a grant: a spent budget refuses the redemption rather than skip the grant, as
+    # other grant sites do.
+    if not change.take_budget(reward.grant.budget, budget_site(reward), quantity):
         raise LimitReached(
             f"reward {reward.id!r} has reached its monthly budget",
             [{"field": "reward_id", "message": "monthly budget spent", "budget": reward.grant.budget}],
         )
+    if reward.stock is None:
+        return []
+    shards = [i for i, n in enumerate(allotments(reward.stock)) if n >= quantity and i not in full]
+    if not shards:
+        raise OutOfStock(f"reward {reward.id!r} is out of stock", [{"field": "reward_id"}])
+    return shards
+
+
+def redeem(
+    change: Change, reward: Reward, quantity: int, ref: str, full: Collection[int] = ()
+) -> tuple[int, dict[str, int], list[int]]:
+    """`quantity` units of a reward, once `check_redeem` allows them: its price spent (points, or a
+    wallet's amount), its coupons given, the member's count kept for `per_member_limit`. Returns
+    (points spent, {wallet: amount spent}, the stock shards that may take the units)."""
+    shards = check_redeem(change, reward, quantity, full)
+    cost = (reward.cost_points or 0) * quantity
+    change.debit("redeem", cost, change.at, ref)
+    spent = wallets.spend(change, reward, quantity, ref) if reward.cost is not None else {}
     change.give_coupons(reward.grant.coupons * quantity, change.at, ref)
     change.profile.redeemed[reward.id] = change.profile.redeemed.get(reward.id, 0) + quantity
-    return cost, spent
+    return cost, spent, shards
+
+
+def stock_left(reward: Reward, taken: dict[int, int]) -> int | None:
+    """What a reward's stock has left, from what each shard has given (None: no stock kept)."""
+    if reward.stock is None:
+        return None
+    return sum(max(0, n - taken.get(i, 0)) for i, n in enumerate(allotments(reward.stock)))
+
+
+def full_shards(reward: Reward, taken: dict[int, int], quantity: int = 1) -> set[int]:
+    """The stock shards that cannot give `quantity` more (what a redemption's write would be refused on)."""
+    if reward.stock is None:
+        return set()
+    return {i for i, n in enumerate(allotments(reward.stock)) if taken.get(i, 0) + quantity > n}
 
 
 def spent_from(change: Change, recorded: dict[str, int] | None, points_spent: int) -> dict[str, int]:

@@ -63,6 +63,13 @@ def given(applied: Sequence[Applied]) -> dict[str, Any]:
 def spend(change: Change, reward: Reward, quantity: int, ref: str) -> dict[str, int]:
     """A reward priced in a wallet: its amount leaves the wallet, or 409 insufficient_points naming the
     wallet with nothing changed. Returns {wallet: amount spent}."""
+    wallet, amount = check_funds(change, reward, quantity)
+    change.wallet_debit(wallet, amount, change.at, ref, "redeem")
+    return {wallet: amount}
+
+
+def check_funds(change: Change, reward: Reward, quantity: int) -> tuple[str, int]:
+    """(wallet, amount) a reward priced in a wallet costs, or 409 insufficient_points naming the wallet."""
     assert reward.cost is not None
     wallet, amount = reward.cost.wallet, reward.cost.amount * quantity
     held = change.wallet_balance(wallet)
@@ -72,8 +79,7 @@ def spend(change: Change, reward: Reward, quantity: int, ref: str) -> dict[str, 
         error.args = (error.message,)
         error.details = [{"field": "reward_id", "wallet": wallet, "needed": amount, "available": held}]
         raise error
-    change.wallet_debit(wallet, amount, change.at, ref, "redeem")
-    return {wallet: amount}
+    return wallet, amount
 
 
 def owed(order: dict[str, Any], r: refunds.Refunded) -> dict[str, dict[str, int]]:

@@ -9,7 +9,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
   MEMBER#{pid}#{mid}       CHECKOUT#{checkout_id}  a checkout as last priced (its holds are on the profile)
-  MEMBER#{pid}#{mid}       NOTICE#{id}             notices (domain events)
+  MEMBER#{pid}#{mid}       NOTICE#t{at}#{id}       notices (domain events), by time (notice_sk); those written before
+                                                   are NOTICE#{id}, listed after every timed one
   MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   MEMBER#{pid}#{mid}       AUDIT#{at}#{version}    one per request's write: what, the client id, who (newest last)
@@ -100,6 +101,12 @@ def coupon_sk(coupon_id: str) -> str:
 
 def checkout_sk(checkout_id: str) -> str:
     return f"CHECKOUT#{checkout_id}"
+
+
+def notice_sk(at: datetime, notice_id: str) -> str:
+    """UTC, fixed width, after a `t`: one newest-first Query lists notices by time. Notices written
+    before this key (NOTICE#{id}: every id starts with a letter before `t`) sort after all of these."""
+    return f"NOTICE#t{at.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}#{notice_id}"
 
 
 def tier_sk(at: datetime, version: int, n: int) -> str:

@@ -6,7 +6,17 @@ from typing import Any
 
 from ..member import AuditEntry, Checkout, Coupon, LedgerEntry, Notice, Profile
 from .codec import CHECKOUT_TEXT, decode_cursor, dump, encode_cursor, from_text, load, unpacked_ref
-from .keys import PROFILE_SK, TILL_COUPONS, budget_key, checkout_sk, coupon_sk, key, member_pk, ref_key
+from .keys import (
+    PROFILE_SK,
+    TILL_COUPONS,
+    budget_key,
+    checkout_sk,
+    coupon_sk,
+    key,
+    member_pk,
+    ref_key,
+    stock_key,
+)
 from .table import Table
 
 
@@ -110,6 +120,30 @@ class Reads(Table):
 
     def notices(self, pid: str, mid: str) -> list[Notice]:
         return [Notice.model_validate(i) for i in self._query_all(member_pk(pid, mid), "NOTICE#")]
+
+    def notices_page(
+        self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[Notice], dict[str, Any] | None]:
+        """Newest first (keys.notice_sk), one Query a page."""
+        items, last = self._query(member_pk(pid, mid), "NOTICE#", limit, cursor, newest_first=True)
+        return [Notice.model_validate(i) for i in items], last
+
+    def get_member_and_stock(
+        self, pid: str, mid: str, shards: list[tuple[str, int]], budgets: list[str]
+    ) -> tuple[Profile | None, dict[str, dict[int, int]], dict[str, int]]:
+        """The profile, what each of these stock shards (reward id, shard) has given (reward -> shard ->
+        taken) and what each budget has given, in one round trip: a GetItem when there are none, else
+        one strongly consistent BatchGetItem (get_member_with)."""
+        if not shards and not budgets:
+            return self.get_member(pid, mid), {}, {}
+        keys = {stock_key(pid, r, n)["pk"]: (r, n) for r, n in shards}
+        refs = [stock_key(pid, r, n) for r, n in shards]
+        profile, items, taken = self.get_member_with(pid, mid, [], budgets, refs)
+        stock: dict[str, dict[int, int]] = {}
+        for pk, (r, n) in keys.items():
+            if pk in items:
+                stock.setdefault(r, {})[n] = int(items[pk].get("taken", 0))
+        return profile, stock, taken
 
     def audit(
         self, pid: str, mid: str, limit: int, cursor: dict[str, Any] | None

@@ -30,6 +30,7 @@ from .keys import (
     former_key,
     key,
     member_pk,
+    notice_sk,
     ref_key,
     stock_key,
     tier_sk,
@@ -209,7 +210,7 @@ def created_puts(table: str, pk: str, change: FinishedChange) -> list[Labelled]:
     return (
         entry_puts(table, pk, change.entries)
         + [_new(table, pk, coupon_sk(c.coupon_id), "coupon", c) for c in change.coupons]
-        + [_new(table, pk, f"NOTICE#{n.notice_id}", "notice", n) for n in change.notices]
+        + [_new(table, pk, notice_sk(n.at, n.notice_id), "notice", n) for n in change.notices]
         + [_new(table, pk, tier_sk(t.at, version, i), "tier_change", t) for i, t in enumerate(change.tier_changes)]
     )
 

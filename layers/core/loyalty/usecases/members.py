@@ -27,6 +27,7 @@ from ..rules import (
     wallets,
 )
 from ..rules import profile as corrections
+from ..rules.notices import text as notice_text
 from ..rules.posting import Change
 from ..schemas import (
     AuditTrail,
@@ -38,6 +39,8 @@ from ..schemas import (
     Ledger,
     MemberTags,
     MemberView,
+    Notices,
+    NoticeView,
     ProfileChange,
     TagsChange,
 )
@@ -287,6 +290,18 @@ def ledger(store: Store, program_id: str, member_id: str, limit: int, cursor: st
         return store.ledger(program_id, member_id, limit, start)
 
     return Ledger.model_validate(_page(store, program_id, member_id, cursor, "LEDGER#", read))
+
+
+def notices(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> Notices:
+    """The member's notices, newest first (store/keys.notice_sk), each in words: 1 Query a page."""
+    program = programs.load(store, program_id)
+
+    def read(start: dict[str, Any] | None) -> Page:
+        found, last = store.notices_page(program_id, member_id, limit, start)
+        return [NoticeView.model_validate({**n.model_dump(), "text": notice_text(program, n)}) for n in found], last
+
+    page = _page(store, program_id, member_id, cursor, "NOTICE#", read)
+    return Notices(notices=page["entries"], next_cursor=page["next_cursor"])
 
 
 def audit(store: Store, program_id: str, member_id: str, limit: int, cursor: str | None) -> AuditTrail:

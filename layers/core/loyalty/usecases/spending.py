@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, OutOfStock, ValidationFailed
+from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
 from ..rules import campaigns, checkout, holds, spending, wallets
@@ -53,12 +53,8 @@ def redeem(
             change.debit("redeem", cost, now, source)
             result = {"fulfilment": "deduction", "deduction_minor": off}
         else:
-            cost, wallet_spent = spending.redeem(change, reward, body.quantity, source)
+            cost, wallet_spent, left = spending.redeem(change, reward, body.quantity, source, empty_shards)
             if reward.stock is not None:
-                shards = [i for i, n in enumerate(spending.allotments(reward.stock)) if n >= body.quantity]
-                left = [i for i in shards if i not in empty_shards]
-                if not left:
-                    raise OutOfStock(f"reward {reward.id!r} is out of stock", [{"field": "reward_id"}])
                 shard = random.choice(left)
                 stock = StockTake(reward.id, shard, body.quantity, spending.allotments(reward.stock)[shard])
             result = {
