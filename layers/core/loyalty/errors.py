@@ -112,6 +112,18 @@ class RefundNotAllowed(LoyaltyError):
     code, status = "refund_not_allowed", 409
 
 
+class MemberBlocked(LoyaltyError):
+    """A write that would earn or spend for a blocked member (PUT .../block): nothing was written."""
+
+    code, status = "member_blocked", 409
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(
+            f"member {member_id!r} is blocked: it earns and spends nothing",
+            [{"field": "member_id", "message": "blocked"}],
+        )
+
+
 class ProgramInvalid(LoyaltyError):
     code, status = "program_invalid", 422
 

@@ -91,6 +91,29 @@ class Pending(Model):
     lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
+class AbuseDay(Model):
+    """What the member's orders earned on one program-local day, for the program's `abuse` limits
+    (rules/abuse.py): only the latest day is kept."""
+
+    day: str
+    orders: int = 0
+    points: int = 0
+
+
+class Flag(Model):
+    """An abuse limit the member went past (rules/abuse.py): `kind` is the limit's key, `day` the
+    program-local day, `at` the order that crossed it. Once per kind and day."""
+
+    kind: Literal["max_orders_per_day", "max_points_per_day"]
+    at: datetime
+    day: str
+
+
+class Blocked(Model):
+    at: datetime
+    reason: str
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -138,6 +161,9 @@ class Profile(Model):
     wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
     # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
     counters: dict[str, dict[str, int]] = {}
+    abuse_day: AbuseDay | None = None  # the latest day's orders and points, for `abuse` (rules/abuse.py)
+    flags: list[Flag] = []  # the abuse limits passed, oldest first (the latest abuse.KEPT_FLAGS)
+    blocked: Blocked | None = None
 
     @property
     def balance(self) -> int:
