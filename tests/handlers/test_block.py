@@ -113,7 +113,9 @@ def test_refunds_cancellations_and_adjustments_still_work(api: Api, demo: str) -
     redemption = {"redemption_id": "r1", "reward_id": "coupon-5"}
     assert api.call("redeem", "POST", f"{M}/redemptions", redemption)[0] == 201
     block(api)
-    status, refunded = api.call("earn", "POST", f"{M}/refunds", {"refund_id": "f1", "order_id": "o1", "amount_minor": 50000})
+    status, refunded = api.call(
+        "earn", "POST", f"{M}/refunds", {"refund_id": "f1", "order_id": "o1", "amount_minor": 50000}
+    )
     assert status == 201 and refunded["points_reversed"] > 0, refunded
     status, cancelled = api.call("redeem", "POST", f"{M}/redemptions/r1/cancel", {})
     assert status in (200, 201), cancelled
