@@ -66,10 +66,14 @@ def withheld(program: Program, profile: Profile, day: date) -> str | None:
     return None
 
 
-def withhold(explained: dict[str, Any], limit: str) -> dict[str, Any]:
-    """A purchase's breakdown when `limit` withholds its points: `earned` 0, and which limit."""
+def on_order(change: Change, explained: dict[str, Any], bonus: int) -> tuple[str | None, dict[str, Any], int]:
+    """An order's limit (None: it may earn), its breakdown and first-order bonus: when a limit
+    withholds it, `earned` 0 and the breakdown says which limit (`withheld`), and no bonus."""
+    limit = withheld(change.program, change.profile, change.today)
+    if limit is None:
+        return None, explained, bonus
     calculation = f"{explained['calculation']}; past abuse.{limit} today: 0"
-    return {**explained, "earned": 0, "calculation": calculation, "withheld": limit}
+    return limit, {**explained, "earned": 0, "calculation": calculation, "withheld": limit}, 0
 
 
 def count_order(change: Change, points: int, limit: str | None) -> bool:

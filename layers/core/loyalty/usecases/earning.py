@@ -72,11 +72,9 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     factors = earning.multipliers(program, profile, paid_at, day, body.scene)
     factor = earning.combined(program, factors)
     explained = earning.breakdown(program, body.amount_minor, factors, factor)
-    earned = explained["earned"]
     bonus = earning.first_order_bonus(program, profile, paid_at, amount_minor=body.amount_minor)
-    limit = abuse.withheld(program, profile, change.today)  # past a daily abuse limit: it earns nothing
-    if limit is not None:
-        earned, bonus, explained = 0, 0, abuse.withhold(explained, limit)
+    limit, explained, bonus = abuse.on_order(change, explained, bonus)  # past a daily abuse limit: nothing
+    earned = explained["earned"]
     ref = f"order:{body.order_id}"
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
     change.credit("earn", earned, paid_at, ref)
