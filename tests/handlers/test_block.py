@@ -146,3 +146,20 @@ def test_a_program_without_abuse_limits_is_unchanged_and_bad_limits_are_named(ap
     doc["abuse"] = {"max_orders": 3}
     status, body = api.call("programs", "PUT", P, doc)
     assert status == 422 and body["error"]["details"][0]["field"] == "abuse.max_orders", body
+
+
+def test_a_blocked_members_tags_set_off_no_campaign(api: Api) -> None:
+    doc = program("demo")
+    doc["campaigns"] = [
+        {"id": "vip", "name": "vip", "trigger": "tag_added", "when": "true", "effects": [{"points": 50}]}
+    ]
+    assert api.call("programs", "PUT", P, doc)[0] == 200
+    enrol(api)
+    before = view(api)["points"]["balance"]
+    block(api)
+    status, body = api.call("enrol", "PUT", f"{M}/tags", {"add": ["vip"]})
+    assert (status, body["tags"]) == (200, ["vip"]), body  # the operator may still tag it
+    assert view(api)["points"]["balance"] == before  # but the tag's campaign gives it nothing
+    unblock(api)
+    assert api.call("enrol", "PUT", f"{M}/tags", {"add": ["vip2"]})[0] == 200
+    assert view(api)["points"]["balance"] == before + 50  # unblocked, a new tag's campaign gives again
