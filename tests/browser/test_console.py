@@ -361,3 +361,40 @@ def test_a_run_settles_members_and_the_wallet_shows_a_coupon_not_yet_valid(brows
     for coupon in coupons["coupons"]:
         [row] = [r for r in rows if coupon["coupon_id"] in r]
         assert "scheduled" in row and "available" not in row, row
+
+
+def test_member_page_blocks_and_unblocks_and_shows_the_flags(browser: Any, base: str, tmp_path: Path) -> None:
+    """Block with a reason (required before any call), the blocked state and the abuse flags shown, then
+    unblock: each a write the audit trail lists."""
+    pid, mid = "abuse-demo", "m-abuse"
+    doc = program("demo")
+    doc["abuse"] = {"max_orders_per_day": 1}
+    status, body = put_program(base, pid, doc)
+    assert status == 200, body
+    assert call(base, "POST", f"/programs/{pid}/members", {"member_id": mid})[0] in (200, 201)
+    for order_id in ("o-1", "o-2"):  # the second is past the limit: it earns nothing and flags the member
+        order = {"order_id": order_id, "amount_minor": 3000}
+        assert call(base, "POST", f"/programs/{pid}/members/{mid}/purchases", order)[0] in (200, 201)
+    assert call(base, "DELETE", f"/programs/{pid}/members/{mid}/block")[0] == 200  # a rerun starts unblocked
+    try:
+        open_page(browser, base, f"member?program={pid}&member={mid}")
+        wait(browser, "the blocked state", lambda d: text_of(d, "#member-blocked") == "no")
+        rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#member-flags tbody tr")]
+        assert len(rows) == 1 and rows[0].startswith("max_orders_per_day "), rows
+        browser.find_element(By.CSS_SELECTOR, "#member-block button").click()  # no reason: refused here
+        wait(browser, "the reason's error", lambda d: text_of(d, "#block-reason-error") == "a reason is required")
+        browser.find_element(By.ID, "block-reason").send_keys("chargebacks under review")
+        browser.find_element(By.CSS_SELECTOR, "#member-block button").click()
+        shown = wait(browser, "blocked", lambda d: (t := text_of(d, "#member-blocked")).startswith("since") and t)
+        assert shown.endswith(": chargebacks under review"), shown
+        _, view = call(base, "GET", f"/programs/{pid}/members/{mid}")
+        assert view["blocked"]["reason"] == "chargebacks under review"
+        wait(browser, "the audit entry", lambda d: "block" in text_of(d, "[aria-labelledby=audit-h] tbody tr"))
+        check_page(browser, "member-blocked", tmp_path)
+        button = browser.find_element(By.CSS_SELECTOR, "#member-block button")
+        assert button.text == "Unblock member"
+        button.click()
+        wait(browser, "unblocked", lambda d: text_of(d, "#member-blocked") == "no")
+        assert call(base, "GET", f"/programs/{pid}/members/{mid}")[1]["blocked"] is None
+    finally:  # the console remembers the program: the demo's again for the other tests
+        browser.execute_script("localStorage.setItem('loyalty-console.program', arguments[0]);", PID)

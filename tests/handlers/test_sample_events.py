@@ -25,6 +25,8 @@ ORDER = [
     "enrol-me",
     "earn-quote",
     "enrol-tags",
+    "enrol-block",  # then at once unblocked: the writes below refuse a blocked member
+    "enrol-unblock",
     "enrol-profile-me",  # the member's one birthday change, then the server's correction
     "enrol-profile",
     "earn-purchase",

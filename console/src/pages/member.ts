@@ -25,6 +25,9 @@ interface MemberView {
   // Present only when the program has wallets (stamps...) or counters.
   wallets?: Record<string, { balance: number; owed: number; expiring: { amount: number; expires_on: string }[] }>;
   counters?: Record<string, number>;
+  // A blocked member earns and spends nothing; flags: the abuse limits it went past (API.md "Audiences, and abuse").
+  blocked?: { at: string; reason: string } | null;
+  flags?: { kind: string; at: string; day: string }[];
 }
 interface Coupon {
   coupon_id: string;
@@ -146,7 +149,10 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
       ["Enrolled", when(m.enrolled_at)],
       ["Last purchase", when(m.last_purchase_at)],
       ["Tags", m.tags.length ? m.tags.join(", ") : "none"],
+      ["Blocked", h("span", { id: "member-blocked" }, m.blocked ? `since ${when(m.blocked.at)}: ${m.blocked.reason}` : "no")],
     ]),
+    blocking(pid, mid, m.blocked ?? null, again),
+    h("div", { id: "member-flags" }, table("Abuse flags", ["limit", "day", "at"], (m.flags ?? []).map((f) => [f.kind, f.day, when(f.at)]), "none")),
     h(
       "div",
       { id: "member-pending" },
@@ -157,6 +163,41 @@ async function renderSummary(section: HTMLElement, pid: string, mid: string, pro
     walletsAndCounters(m, program),
     openCheckouts(pid, mid, m.checkouts ?? [], again),
   );
+}
+
+/** Block (with a reason) or unblock the member: PUT / DELETE .../block, then everything is read again. */
+function blocking(pid: string, mid: string, blocked: MemberView["blocked"], again: () => void): HTMLElement {
+  const status = h("div", { id: "block-status", "aria-live": "polite" });
+  const reason = h("input", { type: "text", required: true, maxlength: 200, autocomplete: "off" });
+  const button = h("button", { type: "submit", class: blocked ? "secondary" : null }, blocked ? "Unblock member" : "Block member");
+  const form = h(
+    "form",
+    { id: "member-block", class: "inline", "aria-label": blocked ? "Unblock the member" : "Block the member", novalidate: true },
+    blocked ? null : field("block-reason", "Reason to block", reason, "a blocked member earns and spends nothing; it keeps what it has"),
+    button,
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    setFieldError("block-reason", null);
+    if (!blocked && !reason.value.trim()) {
+      setFieldError("block-reason", "a reason is required");
+      reason.focus();
+      return;
+    }
+    button.disabled = true;
+    try {
+      if (blocked) await call("DELETE", `${memberPath(pid, mid)}/block`);
+      else await call("PUT", `${memberPath(pid, mid)}/block`, { reason: reason.value.trim() });
+      again();
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof ApiError)) throw err;
+      err.details.filter((d) => d.field === "reason").forEach((d) => setFieldError("block-reason", d.message));
+      clear(status, note(err.message, "error"));
+    }
+  });
+  return form;
 }
 
 /** The member's wallets and counters, each where the program has them (the view has every one it has). */

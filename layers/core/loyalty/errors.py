@@ -77,10 +77,6 @@ class OutOfStock(LoyaltyError):
     code, status = "out_of_stock", 409
 
 
-class MemberBlocked(LoyaltyError):
-    code, status = "member_blocked", 409
-
-
 class CouponUnavailable(LoyaltyError):
     code, status = "coupon_unavailable", 409
 
@@ -114,6 +110,18 @@ class RefundNotAllowed(LoyaltyError):
     """A card payment that cannot be refunded (window closed, refunded already, a later extension)."""
 
     code, status = "refund_not_allowed", 409
+
+
+class MemberBlocked(LoyaltyError):
+    """A write that would earn or spend for a blocked member (PUT .../block): nothing was written."""
+
+    code, status = "member_blocked", 409
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(
+            f"member {member_id!r} is blocked: it earns and spends nothing",
+            [{"field": "member_id", "message": "blocked"}],
+        )
 
 
 class ProgramInvalid(LoyaltyError):

@@ -122,6 +122,13 @@ class StageChanged(Model):
     last_purchase_at: datetime | None
 
 
+class MemberFlagged(Model):
+    """The member went past an `abuse` limit (rules/abuse.py): once per limit and program-local day."""
+
+    kind: str
+    day: str
+
+
 class MemberErased(Model):
     """The envelope's member_id is the pseudonym: the event carries no personal data."""
 
@@ -152,6 +159,7 @@ DETAILS: dict[str, type[BaseModel]] = {
     "Churn Risk": StageChanged,
     "Member Recalled": StageChanged,
     "Member Erased": MemberErased,
+    "Member Flagged": MemberFlagged,
 }
 
 _LEDGER = {
@@ -183,10 +191,17 @@ Named = list[tuple[str, dict[str, Any], Any]]  # (detail type, detail fields, wh
 def _member(new: dict[str, Any], old: dict[str, Any] | None) -> Named:
     if old is None:
         return [("Member Enrolled", new, new["enrolled_at"])]
+    flagged = _flagged(new, old)
     before, after = old.get("lifecycle_stage"), new.get("lifecycle_stage")
     if before == after or after not in _STAGES:
-        return []
-    return [(_STAGES[after], {"from_stage": before, "to_stage": after, **new}, None)]
+        return flagged
+    return [(_STAGES[after], {"from_stage": before, "to_stage": after, **new}, None), *flagged]
+
+
+def _flagged(new: dict[str, Any], old: dict[str, Any]) -> Named:
+    """The flags this write added (a flag is never changed, only added, or dropped as the oldest)."""
+    seen = {(f["kind"], f["day"]) for f in old.get("flags") or []}
+    return [("Member Flagged", f, f["at"]) for f in new.get("flags") or [] if (f["kind"], f["day"]) not in seen]
 
 
 def _coupon(new: dict[str, Any], old: dict[str, Any] | None) -> Named:

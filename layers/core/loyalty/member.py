@@ -91,6 +91,24 @@ class Pending(Model):
     lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
+class AbuseDay(Model):
+    """What the member's orders earned on one program-local day, for the program's `abuse` limits
+    (rules/abuse.py): only the latest day is kept."""
+
+    day: str
+    orders: int = 0
+    points: int = 0
+
+
+class Flag(Model):
+    """An abuse limit the member went past (rules/abuse.py): `kind` is the limit's key, `day` the
+    program-local day, `at` the order that crossed it. Once per kind and day."""
+
+    kind: Literal["max_orders_per_day", "max_points_per_day"]
+    at: datetime
+    day: str
+
+
 class Blocked(Model):
     at: datetime
     reason: str
@@ -145,6 +163,8 @@ class Profile(Model):
     counters: dict[str, dict[str, int]] = {}
     customer_ref: str | None = None  # the brand's customer reference, given at enrolment
     guest_since: datetime | None = None  # its first guest order, when that came before the enrolment
+    abuse_day: AbuseDay | None = None  # the latest day's orders and points, for `abuse` (rules/abuse.py)
+    flags: list[Flag] = []  # the abuse limits passed, oldest first (the latest abuse.KEPT_FLAGS)
     blocked: Blocked | None = None
 
     @property

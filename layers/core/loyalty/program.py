@@ -289,6 +289,14 @@ class Enrolment(Doc):
     self_service: bool = True  # false: members cannot enrol themselves (POST .../me is 403)
 
 
+class Abuse(Doc):
+    """Daily limits past which a member's orders still count for spend but earn nothing more
+    (rules/abuse.py); the member is flagged. Counted per program-local day."""
+
+    max_orders_per_day: int | None = Field(None, ge=1, le=10**6)
+    max_points_per_day: int | None = Field(None, ge=1, le=10**12)
+
+
 Cuts = Annotated[list[Annotated[int, Field(ge=0, le=10**12)]], Field(min_length=4, max_length=4)]
 
 
@@ -706,6 +714,7 @@ class Program(Doc):
     pricing: Pricing = Field(default_factory=Pricing)
     wallets: dict[Id, Wallet] = Field({}, max_length=MAX_WALLETS)  # stamps and other currencies
     counters: list[Counter] = Field([], max_length=MAX_COUNTERS)
+    abuse: Abuse | None = None
     # What rules derive from the document once per version (the campaigns' compiled expressions),
     # kept with the Program object, which programs.load caches per container.
     _derived: dict[str, Any] = PrivateAttr(default={})

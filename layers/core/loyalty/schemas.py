@@ -590,6 +590,19 @@ class WalletView(WalletBalance):
     expiring: list[WalletExpiring] = Field([], description="what expires when, by the wallet's own policy")
 
 
+class BlockedView(Model):
+    at: datetime = Field(description="when the member was blocked")
+    reason: str
+
+
+class FlagView(Model):
+    kind: Literal["max_orders_per_day", "max_points_per_day"] = Field(
+        description="the `abuse` limit the member went past"
+    )
+    at: datetime = Field(description="when the order that went past it was written")
+    day: str = Field(description="the program-local day (YYYY-MM-DD) the limit counts")
+
+
 class MemberView(Sparse):
     _sparse = ("wallets",)
 
@@ -616,6 +629,12 @@ class MemberView(Sparse):
         [],
         description="the member's open checkouts and what each holds, soonest to end first (an addition to the "
         "contract; `points.held` counts their points)",
+    )
+    blocked: BlockedView | None = Field(
+        None, description="null unless blocked: a blocked member earns and spends nothing"
+    )
+    flags: list[FlagView] = Field(
+        [], description="the `abuse` limits the member went past, oldest first (the latest 50)"
     )
 
 
@@ -917,6 +936,9 @@ class HealthFigures(Model):
     repurchase_rate: float | None = Field(description="members with a second order in a month / buyers")
     member_gmv_minor: int
     orders: int
+    members_flagged: int = Field(
+        0, description="members an `abuse` limit flagged, per program-local day of the range (one twice on two days: 2)"
+    )
     discount_minor: DiscountsBySource
     points_liability: Liability
     members_per_tier: dict[str, int]
@@ -1103,6 +1125,19 @@ class Adjust(Body):
         if value == 0:
             raise ValueError("must not be 0")
         return value
+
+    @field_validator("reason")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+class Block(Body):
+    """Why the member is blocked (kept on the member, shown in its view)."""
+
+    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: shown as `blocked.reason`")]
 
     @field_validator("reason")
     @classmethod

@@ -21,7 +21,8 @@ router = APIGatewayHttpRouter()
 PlanId = Annotated[Id, Path(description="card plan id")]
 ERRORS = {
     404: "not_found: unknown program, member, card plan, or no active card of the plan",
-    409: "idempotency_conflict, conflict, or refund_not_allowed (window closed, refunded, extended since)",
+    409: "member_blocked (buying a card), idempotency_conflict, conflict, "
+    "or refund_not_allowed (window closed, refunded, extended since)",
     422: "validation_error: amount_paid_minor is not the plan's price, or a bad path or body field",
 }
 

@@ -18,7 +18,8 @@ router = APIGatewayHttpRouter()
 CHECKOUT = f"{MEMBER}/checkouts/<checkout_id>"
 CART_REFUSED = (
     "not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other "
-    "open checkouts leave), checkout_closed (confirmed or cancelled), or conflict (too many concurrent writes)"
+    "open checkouts leave), checkout_closed (confirmed or cancelled), member_blocked (a PUT for a blocked member), "
+    "or conflict (too many concurrent writes)"
 )
 PRICING = (
     "The fixed order: member price, the checkout campaigns by priority (an exclusive one stops lower ones), the "
@@ -71,7 +72,8 @@ def get_checkout(program_id: ProgramId, member_id: MemberId, checkout_id: Checko
         repeat=REPEAT,
         errors={
             404: "not_found: unknown program, member or checkout",
-            409: "checkout_changed, checkout_expired, checkout_closed (cancelled), idempotency_conflict (the "
+            409: "checkout_changed, checkout_expired, checkout_closed (cancelled), member_blocked, "
+            "idempotency_conflict (the "
             "order id was used with another payload), insufficient_points (points it held were taken back since, "
             "by a refund or their expiry), or conflict (too many concurrent writes)",
         },

@@ -28,8 +28,12 @@ from .responses import REPEAT, created_or_repeated, responses
 
 router = APIGatewayHttpRouter()
 WRITE_CONFLICT = "idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes)"
-ERRORS = {404: "not_found: unknown program, member or order", 409: WRITE_CONFLICT}
-ACTIVITY_ERRORS = {404: "not_found: unknown program or member", 409: f"limit_reached (the daily cap), {WRITE_CONFLICT}"}
+BLOCKED = "member_blocked (the member is blocked: nothing written)"
+ERRORS = {404: "not_found: unknown program, member or order", 409: f"{BLOCKED}, {WRITE_CONFLICT}"}
+ACTIVITY_ERRORS = {
+    404: "not_found: unknown program or member",
+    409: f"limit_reached (the daily cap), {BLOCKED}, {WRITE_CONFLICT}",
+}
 REFUND_ERRORS = {
     **ERRORS,
     409: f"limit_reached (more units of a line than bought, earlier refunds counted: items[i]), {WRITE_CONFLICT}",

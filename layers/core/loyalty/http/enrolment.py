@@ -1,7 +1,8 @@
 """Enrolment: POST /programs/{program_id}/members (server) and POST /programs/{program_id}/me (member);
 profile corrections: PATCH /programs/{program_id}/members/{member_id} (server) and
 PATCH /programs/{program_id}/me (member); the member's tags: PUT /programs/{program_id}/members/{member_id}/tags
-(server); adjustments: POST /programs/{program_id}/members/{member_id}/adjustments (server); erasure:
+(server); block and unblock: PUT/DELETE /programs/{program_id}/members/{member_id}/block (server);
+adjustments: POST /programs/{program_id}/members/{member_id}/adjustments (server); erasure:
 DELETE /programs/{program_id}/members/{member_id} (server)."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..runtime import metrics, store
 from ..schemas import (
     Adjust,
     AdjustmentResult,
+    Block,
     Enrol,
     Enrolled,
     EnrolMe,
@@ -25,7 +27,7 @@ from ..schemas import (
     ProfileChangeMe,
     TagsChange,
 )
-from ..usecases import adjustments, erasure, members
+from ..usecases import adjustments, blocking, erasure, members
 from .identity import member_id
 from .params import ME, MEMBER, PROGRAM, MemberId, ProgramId
 from .responses import REPEAT, created_or_repeated, responses
@@ -124,6 +126,35 @@ def correct_me(program_id: ProgramId, body: ProfileChangeMe) -> MemberView:
 )
 def set_tags(program_id: ProgramId, member_id: MemberId, body: TagsChange) -> MemberTags:
     return members.set_tags(store(), program_id, member_id, body, clock.now())
+
+
+BLOCKING = (
+    "A blocked member earns and spends nothing: purchases, activities, redemptions, checkouts, paid cards and "
+    "coupon use answer 409 `member_blocked`; refunds, cancellations and operator adjustments still work. It keeps "
+    "what it has; sweeps and grants skip it. Idempotent: a repeat writes nothing and answers the member view."
+)
+
+
+@router.put(
+    f"{MEMBER}/block",
+    summary="Block the member",
+    description=BLOCKING + " Blocking a blocked member keeps the first block's time and reason.",
+    tags=["members"],
+    responses=responses(200, "the member view, `blocked` set", errors=MEMBER_ERRORS),
+)
+def block(program_id: ProgramId, member_id: MemberId, body: Block) -> MemberView:
+    return blocking.set_blocked(store(), program_id, member_id, body.reason, clock.now())
+
+
+@router.delete(
+    f"{MEMBER}/block",
+    summary="Unblock the member",
+    description=BLOCKING + " Unblocking puts its scheduled work back: what fell due meanwhile runs once.",
+    tags=["members"],
+    responses=responses(200, "the member view, `blocked` null", errors=MEMBER_ERRORS),
+)
+def unblock(program_id: ProgramId, member_id: MemberId) -> MemberView:
+    return blocking.set_blocked(store(), program_id, member_id, None, clock.now())
 
 
 @router.post(

@@ -23,14 +23,15 @@ CouponId = Annotated[Id, Path(description="coupon id")]
 RedemptionId = Annotated[Id, Path(description="redemption id (the server's: a member's own redemption is not one)")]
 REDEEM_ERRORS = {
     404: "not_found: unknown program, member or reward",
-    409: "insufficient_points, out_of_stock, limit_reached, idempotency_conflict or conflict; nothing changed",
+    409: "insufficient_points, out_of_stock, limit_reached, member_blocked, idempotency_conflict or conflict;"
+    " nothing changed",
 }
 NO_INPUT = RedemptionCancel()  # a cancel sent without a body
 COUPON_ERRORS = {
     404: "not_found: unknown program, member or coupon",
     409: (
         "coupon_unavailable (used, held by an open checkout, expired, not yet valid, below minimum spend, no line"
-        " of `items` it applies to), idempotency_conflict or conflict"
+        " of `items` it applies to), member_blocked, idempotency_conflict or conflict"
     ),
     422: "validation_error: a field is invalid, or `items` are missing for a coupon whose template has `applies_to`",
 }

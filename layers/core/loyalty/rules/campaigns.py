@@ -299,7 +299,7 @@ def run(change: Change, event: Event) -> list[Applied]:
     """Apply every campaign of the event's trigger that holds, in order. Returns what each gave; those
     that did not apply are in `change.skipped` with why (a quote lists them)."""
     queue = ready(change.program).get(event.trigger)
-    if not queue:
+    if not queue or change.profile.blocked is not None:  # a blocked member is given nothing (rules/abuse.py)
         return []
     profile = change.profile
     shared: Any = event.shared  # the event's facts, built on first need (or by its counters) and shared

@@ -14,6 +14,7 @@ from . import benefits, buckets, campaigns, cards, lifecycle, pending, rfm, tier
 from .posting import Change
 
 REMIND_DAYS = 30
+KINDS = ("rfm", "cards", "benefits", "tier_review", "expire", "remind", "churn")
 
 
 def earliest(held: buckets.Buckets) -> date | None:
@@ -45,8 +46,11 @@ def expiring_within(held: buckets.Buckets, today: date) -> dict[str, int]:
 
 
 def days(change: Change) -> dict[str, str | None]:
-    """The days this member is next due for each scheduled kind (None: not due)."""
+    """The days this member is next due for each scheduled kind (None: not due). A blocked member is
+    due for nothing: the block's write removes its DUE items, the unblock's puts them back."""
     program, p, today = change.program, change.profile, change.today
+    if p.blocked is not None:
+        return dict.fromkeys(KINDS)
     wallets = [expire_day(held) for held in p.wallets.values()]
     expire = min(filter(None, [expire_day(p.buckets), pending.first_day(p.pending), *wallets]), default=None)
     churn = lifecycle.churn_day(program, p)

@@ -101,11 +101,18 @@ def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         before = old.get("orders_by_month", {}).get(month, 0)
         add(("month", month), "buyers", 1 if before == 0 < count else 0)
         add(("month", month), "repeat_buyers", 1 if before < 2 <= count else 0)
+    for flag_day in _flag_days(new) - _flag_days(old):  # a member flagged on a day counts once that day
+        add(("day", flag_day), "members_flagged", 1)
     for field in ("tier_id", "segment"):  # running counts of members per tier and per segment
         label = field.removesuffix("_id")
         if old.get(field) != new.get(field):
             add(TOTAL, f"{label}:{old.get(field)}", -1 if old.get(field) else 0)
             add(TOTAL, f"{label}:{new.get(field)}", 1 if new.get(field) else 0)
+
+
+def _flag_days(profile: dict[str, Any]) -> set[str]:
+    """The program-local days the member's kept flags (rules/abuse.py) are of."""
+    return {str(f["day"]) for f in profile.get("flags") or []}
 
 
 def _pending(profile: dict[str, Any] | None) -> int:
@@ -269,6 +276,7 @@ def figures(
         "repurchase_rate": _rate(summed(months, "repeat_buyers"), buyers),
         "member_gmv_minor": summed(days, "member_gmv_minor"),
         "orders": summed(days, "orders"),
+        "members_flagged": summed(days, "members_flagged"),  # per day flagged: a member twice on two days
         "discount_minor": _discounts(days),
         "points_liability": {
             "points": points,

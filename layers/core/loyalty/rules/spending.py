@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from ..errors import CouponUnavailable, LimitReached, MemberBlocked, OutOfStock, ValidationFailed
+from ..errors import CouponUnavailable, LimitReached, OutOfStock, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
-from . import buckets, distribute, holds, wallets
+from . import abuse, buckets, distribute, holds, wallets
 from .posting import Change
 
 STOCK_SHARDS = 8  # stock items per reward: parallel redemptions spread over them (README, "Contention")
@@ -62,8 +62,7 @@ def check_redeem(change: Change, reward: Reward, quantity: int, full: Collection
     check a redemption and the member's program view (rules/member_program) both make: it takes the
     grant budget on the change, as the redemption's write then does. `full`: stock shards known to
     hold fewer than `quantity` (a failed write told the redemption; the program view read them)."""
-    if change.profile.blocked is not None:
-        raise MemberBlocked("the member is blocked: it earns and spends nothing", [{"field": "member_id"}])
+    abuse.refuse_blocked(change.profile)
     check_limit(reward, change.profile, quantity)
     holds.check_spendable(change.profile, (reward.cost_points or 0) * quantity, change.at)
     if reward.cost is not None:

@@ -8,7 +8,7 @@ from .. import clock
 from ..errors import LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import PaidCardPlan, Program
-from ..rules import campaigns, cards
+from ..rules import abuse, campaigns, cards
 from ..rules.posting import Change
 from ..schemas import CardPurchase, CardPurchaseResult, CardRefund, CardRefundResult
 from ..store import CouponRevoke, MemberWrite, Store
@@ -34,6 +34,7 @@ def purchase(
     paid_at = clock.event_time(body.paid_at, "paid_at", now)
 
     def build(profile: Profile, attempt: Attempt) -> Built[CardPurchaseResult]:
+        abuse.refuse_blocked(profile)
         change = Change.start(program, profile, now, attempt.exhausted)
         card, extended = cards.buy(change, plan, body.payment_id, body.amount_paid_minor, paid_at)
         campaigns.run(change, campaigns.Event("card_purchase", paid_at, f"payment:{body.payment_id}"))

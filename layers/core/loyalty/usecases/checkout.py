@@ -17,7 +17,7 @@ from .. import clock
 from ..errors import CheckoutChanged, CheckoutClosed, CheckoutExpired, Contention, NotFound
 from ..member import Checkout, Coupon, Hold, Profile
 from ..program import Program
-from ..rules import campaigns, checkout, holds
+from ..rules import abuse, campaigns, checkout, holds
 from ..rules.posting import Change
 from ..schemas import (
     CheckoutBody,
@@ -164,6 +164,7 @@ def put(
     def attempt(state: Attempt) -> CheckoutView:
         profile, current, coupons, taken = read(store, program_id, member_id, checkout_id, cart.coupon_ids, budgets)
         whole(profile, current, now)
+        abuse.refuse_blocked(profile)
         if current is not None and current.status != "open":
             raise closed(current)
         holds.check_room(profile, checkout_id, now)
@@ -287,6 +288,7 @@ def confirm(
 
     def build(state: State, attempt: Attempt) -> Built[CheckoutConfirmed]:
         profile, chk, coupons, taken = state
+        abuse.refuse_blocked(profile)
         if chk is None:
             raise not_found(checkout_id)
         if chk.status != "open":

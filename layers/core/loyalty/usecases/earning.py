@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, counting, earning, growth, pending, posting, refunds, spending, tiers, wallets
+from ..rules import abuse, campaigns, counting, earning, growth, pending, posting, refunds, spending, tiers, wallets
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -72,8 +72,9 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     factors = earning.multipliers(program, profile, paid_at, day, body.scene)
     factor = earning.combined(program, factors)
     explained = earning.breakdown(program, body.amount_minor, factors, factor)
-    earned = explained["earned"]
     bonus = earning.first_order_bonus(program, profile, paid_at, amount_minor=body.amount_minor)
+    limit, explained, bonus = abuse.on_order(change, explained, bonus)  # past a daily abuse limit: nothing
+    earned = explained["earned"]
     ref = f"order:{body.order_id}"
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
     change.credit("earn", earned, paid_at, ref)
@@ -82,10 +83,11 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     event = campaigns.Event("purchase", paid_at, ref, order=order)
     counted = counting.measure(change, event)  # before the campaigns: they read the counts before the order
-    applied = campaigns.run(change, event)
+    applied = campaigns.run(change, event) if limit is None else []
     counting.add(change, counted)
     change.defer_until = None
     extra = sum(a.points for a in applied)
+    abuse.count_order(change, earned + bonus + extra, limit)
 
     p = change.profile
     month = clock.month_key(day)
@@ -129,6 +131,7 @@ def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now:
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
 
     def build(profile: Profile, attempt: Attempt) -> Built[PurchaseResult]:
+        abuse.refuse_blocked(profile)
         change, result, facts = evaluate_purchase(program, profile, body, sent_paid_at, now, attempt.exhausted)
         write = MemberWrite(change=change, expected_version=profile.version)
         return Built(write, PurchaseResult.model_validate(result), facts)
@@ -410,6 +413,7 @@ def activity(
     ref = RefKey("activity", body.activity_id, member_id, by_member)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
+        abuse.refuse_blocked(profile)
         at = member_time(reported, profile, "at")
         local = clock.local_date(at, program.zone)
         day = local.isoformat()

@@ -232,6 +232,8 @@ def view(program: Program, profile: Profile, now: datetime) -> MemberView:
                 {"checkout_id": cid, "expires_at": h.expires_at, "points": h.points, "coupon_ids": h.coupon_ids}
                 for cid, h in sorted(holds.open_holds(profile, now).items(), key=lambda kv: (kv[1].expires_at, kv[0]))
             ],
+            "blocked": profile.blocked.model_dump() if profile.blocked else None,
+            "flags": [f.model_dump() for f in profile.flags],
         }
     )
 

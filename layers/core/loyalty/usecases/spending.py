@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, checkout, holds, spending, wallets
+from ..rules import abuse, campaigns, checkout, holds, spending, wallets
 from ..rules.posting import Change
 from ..schemas import (
     CouponUseBody,
@@ -43,6 +43,7 @@ def redeem(
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
 
     def build(profile: Profile, attempt: Attempt) -> Built[RedemptionResult]:
+        abuse.refuse_blocked(profile)
         change = Change.start(program, profile, now, attempt.exhausted)
         stock, wallet_spent = None, {}
         if reward is None:
@@ -206,6 +207,7 @@ def use_coupon(
 
     def build(state: tuple[Profile, Coupon], _: Attempt) -> Built[CouponUseResult]:
         profile, coupon = state
+        abuse.refuse_blocked(profile)
         lines = matching_lines(program, profile, coupon, body.items, now)
         held = not holds.check_coupon_free(profile, coupon_id, now)
         off = spending.discount(coupon, body.order_amount_minor, now, body.scene, lines, held)

@@ -57,8 +57,8 @@ def settle(store: Store, program: Program, program_id: str, member_id: str, at: 
 def _settle(store: Store, program: Program, program_id: str, member_id: str, at: datetime, kinds: list[Settle]) -> bool:
     def attempt(state: Attempt) -> bool:
         profile = store.get_member(program_id, member_id)
-        if profile is None:
-            return False
+        if profile is None or profile.blocked is not None:
+            return False  # blocked: found in an index read before its block removed its DUE items
         change = Change.start(program, profile, at, state.exhausted)  # expires what is due
         for apply in kinds:
             first = len(change.entries)
