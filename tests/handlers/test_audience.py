@@ -3,6 +3,7 @@ member's own write, only those that changed, and `Store.audience_page` pages the
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 
 from loyalty.runtime import store
 from tests.handlers.conftest import Api
+from tests.handlers.test_cost import calls, measure  # noqa: F401 - calls is a fixture
+from tests.support import Context, load_function
 
 P = "/programs/demo/members"
 
@@ -121,3 +124,91 @@ def test_an_erased_member_leaves_every_audience_and_its_pseudonym_joins_none(api
     for attr, value in (("tag", "tea"), ("stage", "new"), ("tier", "star")):
         assert "m1" not in everyone("demo", attr, value)
     assert everyone("demo", "stage", "new") == ["m2"]  # and no pseudonym in its place
+
+
+# ---- the route: GET /programs/{program_id}/members?tier=|tag=|segment=|stage= ------------------------
+
+
+def listing(api: Api, query: dict[str, str]) -> tuple[int, Any]:
+    return api.call("members", "GET", P, query=query)
+
+
+def test_the_members_list_pages_member_views_by_one_filter(api: Api, demo: str) -> None:
+    for mid in ("c", "a", "b", "d"):
+        enrol(api, mid)
+    api.call("enrol", "PUT", f"{P}/b/tags", {"add": ["tea"]})
+    api.call("enrol", "PUT", f"{P}/d/tags", {"add": ["tea"]})
+    status, body = listing(api, {"tag": "tea"})
+    assert status == 200 and [m["member_id"] for m in body["members"]] == ["b", "d"] and body["next_cursor"] is None
+    assert body["members"][0] == api.call("members", "GET", f"{P}/b")[1]  # the member view, as GET shows it
+    seen, query = [], {"stage": "new", "limit": "3"}
+    while True:
+        status, body = listing(api, query)
+        assert status == 200, body
+        seen += [m["member_id"] for m in body["members"]]
+        if body["next_cursor"] is None:
+            break
+        query = {**query, "cursor": body["next_cursor"]}
+    assert seen == ["a", "b", "c", "d"]
+    assert listing(api, {"tier": "star"})[1]["next_cursor"] is None
+    assert listing(api, {"segment": "champions"}) == (200, {"members": [], "next_cursor": None})
+    assert listing(api, {"tier": "no-such-tier"}) == (200, {"members": [], "next_cursor": None})
+
+
+@pytest.mark.parametrize(
+    ("query", "fields"),
+    [
+        ({}, ["tier", "tag", "segment", "stage"]),
+        ({"limit": "5"}, ["tier", "tag", "segment", "stage"]),
+        ({"tier": "star", "tag": "tea"}, ["tier", "tag"]),
+        ({"stage": "sleeping"}, ["stage"]),
+        ({"segment": "vip"}, ["segment"]),
+        ({"tag": "not a tag"}, ["tag"]),
+        ({"tag": "tea", "limit": "0"}, ["limit"]),
+        ({"tag": "tea", "limit": "101"}, ["limit"]),
+        ({"tag": "tea", "cursor": "bm90IGpzb24="}, ["cursor"]),
+        ({"tag": "tea", "cursor": "not a cursor"}, ["cursor"]),
+    ],
+)
+def test_bad_queries_are_a_422_naming_the_parameter(api: Api, demo: str, query: dict, fields: list[str]) -> None:
+    enrol(api, "m1")
+    status, body = listing(api, query)
+    assert status == 422 and body["error"]["code"] == "validation_error", body
+    assert [d["field"] for d in body["error"]["details"]] == fields
+
+
+def test_an_unknown_program_is_a_404(api: Api) -> None:
+    status, body = api.call("members", "GET", "/programs/nope/members", query={"tag": "tea"})
+    assert status == 404 and body["error"]["code"] == "not_found"
+
+
+def test_one_query_and_one_batch_read_a_page(api: Api, demo: str, calls: Counter[str]) -> None:  # noqa: F811
+    for mid in ("a", "b", "c"):
+        enrol(api, mid)
+    listing(api, {"stage": "new"})  # warms the program cache
+    assert measure(calls, api, "members", "GET", P, query={"stage": "new", "limit": "2"}) == {
+        "Query": 1,
+        "BatchGetItem": 1,
+    }
+
+
+def test_the_migration_indexes_members_enrolled_before_the_index(api: Api, demo: str) -> None:
+    for mid in ("old1", "old2", "new1"):
+        enrol(api, mid)
+    api.call("enrol", "PUT", f"{P}/old2/tags", {"add": ["tea"]})
+    client = store().client
+    for mid in ("old1", "old2"):  # as written before this release: no `audiences`, no IN items
+        pk = {"S": f"MEMBER#demo#{mid}"}
+        client.update_item(
+            TableName=store().table, Key={"pk": pk, "sk": {"S": "PROFILE"}}, UpdateExpression="REMOVE audiences"
+        )
+        for sk in ("IN#stage#new", "IN#tier#star", "IN#tag#tea"):
+            client.delete_item(TableName=store().table, Key={"pk": pk, "sk": {"S": sk}})
+    assert everyone("demo", "stage", "new") == ["new1"]
+    migrate = load_function("migrate_due").handler
+    result = migrate({"index": "audience"}, Context())
+    assert result["done"] and result["indexed"] == 2, result
+    assert everyone("demo", "stage", "new") == ["new1", "old1", "old2"] and everyone("demo", "tag", "tea") == ["old2"]
+    assert store().get_member("demo", "old1").audiences == ["stage#new", "tier#star"]
+    again = migrate({"index": "audience"}, Context())
+    assert again["done"] and "indexed" not in again  # a repeat finds nothing left

@@ -37,6 +37,7 @@ ORDER = [
     "members-ledger-me",
     "members-coupons",
     "members-coupons-me",
+    "members-list",
     "redeem-redemption",
     "redeem-redemption-me",
     "redeem-coupon-use",

@@ -1216,3 +1216,10 @@ class QueueDepth(Model):
 class ScheduledWork(Model):
     runs: list[ScheduledRun] = Field(description="each planner's last run, latest first")
     queues: dict[str, QueueDepth] = Field(description="the work queue and the dead-letter queues")
+
+
+class MemberList(Model):
+    """A page of an audience (GET /programs/{program_id}/members?tier=|tag=|segment=|stage=)."""
+
+    members: list[MemberView] = Field(description="member views, in member id order")
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last page")

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, checkout, earning, enrolment, imports, operations, programs, reads, spending, tiers
+from . import audience, cards, checkout, earning, enrolment, imports, operations, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
@@ -15,6 +15,7 @@ ROUTERS = (
     enrolment.router,
     earning.router,
     reads.router,
+    audience.router,
     spending.router,
     checkout.router,
     tiers.router,
