@@ -11,7 +11,6 @@ from .. import clock
 from ..errors import ValidationFailed
 from ..member import Stage
 from ..program import SEGMENTS, Id
-from ..rules.audience import ATTRS
 from ..runtime import store
 from ..schemas import MemberList
 from ..usecases import audiences
@@ -29,7 +28,7 @@ def _one(filters: dict[str, str | None]) -> tuple[str, str]:
     given = {attr: value for attr, value in filters.items() if value is not None}
     if len(given) == 1:
         return next(iter(given.items()))
-    named = list(given) if given else list(ATTRS)
+    named = list(given or filters)
     message = f"{ONE} is required" if not given else f"{ONE} per request"
     raise ValidationFailed(f"{', '.join(named)}: {message}", [{"field": f, "message": message} for f in named])
 
@@ -38,8 +37,9 @@ def _one(filters: dict[str, str | None]) -> tuple[str, str]:
     f"{PROGRAM}/members",
     summary="The members with a tier, tag, segment or stage",
     description=(
-        f"{ONE} as a query parameter; paged in member id order. Each page is one Query of the audience "
-        "index and one read of the page's profiles; a list is never behind a write that has answered."
+        f"{ONE} as a query parameter (none, or two, is a 422 naming them); member views in member id "
+        "order, paged by `next_cursor`. Each page is one Query of the audience index, which every member "
+        "write moves in its own transaction, and one read of the page's profiles."
     ),
     tags=["members"],
     responses=responses(errors={404: "not_found: unknown program"}),

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from ..member import Profile
 
-ATTRS = ("tier", "tag", "segment", "stage")  # the filters of the members list, in the contract's order
-
 
 def entry(attr: str, value: str) -> str:
     """One entry, `attr#value` (`#` never occurs in an id, a segment or a stage)."""
