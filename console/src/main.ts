@@ -6,6 +6,7 @@ import { clear, h } from "./dom";
 import { campaignsPage } from "./pages/campaigns";
 import { health } from "./pages/health";
 import { member } from "./pages/member";
+import { membersPage } from "./pages/members";
 import { programPage } from "./pages/program";
 import { scheduled } from "./pages/scheduled";
 import * as state from "./state";
@@ -17,6 +18,7 @@ const PAGES: Record<string, { title: string; render: Page; table?: boolean }> = 
   health: { title: "Program health", render: health },
   campaigns: { title: "Campaigns", render: campaignsPage },
   member: { title: "Member", render: member },
+  members: { title: "Members", render: membersPage },
   program: { title: "Program document", render: programPage },
   scheduled: { title: "Scheduled work", render: scheduled, table: true },
 };

@@ -1,4 +1,5 @@
-"""MigrateDueFunction: the one-off move of the DUE index to its "due on or before" layout (README)."""
+"""MigrateDueFunction: the one-off moves after an index change: the DUE index to its "due on or before"
+layout (`{}`), and old members into the audience index (`{"index": "audience"}`) (README)."""
 
 from loyalty.jobs.migrate import migrator
 

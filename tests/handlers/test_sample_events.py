@@ -44,6 +44,7 @@ ORDER = [
     "members-notices-me",
     "members-program",
     "members-program-me",
+    "members-list",
     "redeem-redemption",
     "redeem-redemption-me",
     "redeem-coupon-use",

@@ -75,6 +75,7 @@ BEYOND_THE_SCHEMA = (
     ("*", "named twice"),  # items[k].line_id
     ("*", "the order has no line"),
     ("refunded_at", "before the order was paid"),  # the order's paid_at is on its reference, not in the body
+    ("*", "exactly one of tier, tag, segment, stage"),  # the members list: one filter a request
 )
 
 

@@ -141,6 +141,8 @@ class Profile(Model):
     win_back_until: datetime | None = None
     paid_cards: dict[str, Card] = {}  # plan id -> the card, while active
     due_days: dict[str, str] = {}  # scheduled kind -> day due (the DUE items)
+    # The audience index entries held, "attr#value" (the IN# items, rules/audience.py); None: not indexed yet
+    audiences: list[str] | None = None
     benefits_month: str | None = None  # the last program-local month whose benefits were issued
     last_review: str | None = None  # the program-local day of the last tier review
     below_reviews: int = 0  # consecutive reviews under the current tier's threshold

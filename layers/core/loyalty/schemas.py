@@ -1287,6 +1287,13 @@ class ScheduledWork(Model):
     queues: dict[str, QueueDepth] = Field(description="the work queue and the dead-letter queues")
 
 
+class MemberList(Model):
+    """A page of an audience (GET /programs/{program_id}/members?tier=|tag=|segment=|stage=)."""
+
+    members: list[MemberView] = Field(description="member views, in member id order")
+    next_cursor: str | None = Field(description="the next page's cursor; null on the last page")
+
+
 # ---- the member's app (API.md "What the member's app shows") -----------------------------------------
 
 

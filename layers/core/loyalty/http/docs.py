@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, checkout, earning, enrolment, guests, imports, operations, programs, reads, spending, tiers
+from . import audience, cards, checkout, earning, enrolment, guests, imports, operations, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
@@ -17,6 +17,7 @@ ROUTERS = (
     earning.router,
     guests.router,
     reads.router,
+    audience.router,
     spending.router,
     checkout.router,
     tiers.router,

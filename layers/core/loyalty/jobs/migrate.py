@@ -1,5 +1,6 @@
-"""The one-off DUE index migration (usecases/migrate.py), invoked by an operator after a deploy:
-`{}` to start, then `{"cursor": ...}` from each answer until it says `"done": true`."""
+"""The one-off index migrations, invoked by an operator after a deploy: the DUE index's
+(usecases/migrate.py) with `{}`, the audience index's (usecases/audiences.migrate) with
+`{"index": "audience"}`; then the same with the `cursor` of each answer until it says `"done": true`."""
 
 from __future__ import annotations
 
@@ -7,16 +8,16 @@ from typing import Any
 
 from .. import ready
 from ..runtime import logger, store
-from ..usecases import migrate
+from ..usecases import audiences, migrate
 from . import Handler
 
 
 def migrator() -> Handler:
     @logger.inject_lambda_context
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        result = migrate.run(
-            store(), lambda: context.get_remaining_time_in_millis() / 1000, (event or {}).get("cursor")
-        )
+        event = event or {}
+        run = audiences.migrate if event.get("index") == "audience" else migrate.run
+        result = run(store(), lambda: context.get_remaining_time_in_millis() / 1000, event.get("cursor"))
         logger.info("migrated", extra={k: v for k, v in result.items() if k != "cursor"})
         return result
 

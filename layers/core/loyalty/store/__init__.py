@@ -9,10 +9,12 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   imports.py   import batches (their members are ordinary member writes)
   runs.py      the planners' last runs (the console's scheduled work page)
   guests.py    guest orders and guest customers (no member partition)
+  audience.py  the audience index (gsi1): a page of an audience's members, their profiles
 """
 
 from __future__ import annotations
 
+from .audience import Audiences
 from .codec import decode_change, decode_cursor, encode_cursor
 from .due import Due, DueIndex
 from .erasure import Erasure, Erasures
@@ -26,9 +28,9 @@ from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockReturn, StockTake, Writes
 
 
-class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests, Audiences):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
-    import batches, the due index, health counters, the planners' last runs and guest orders."""
+    import batches, the due index, health counters, the planners' last runs, guest orders and the audience index."""
 
 
 __all__ = [

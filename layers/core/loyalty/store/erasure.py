@@ -4,9 +4,10 @@ It is the one write that leaves a member's partition, so it builds its own trans
 builders of writes.py) rather than going through `Store.commit`:
 
 1. `erase`, one transaction: the profile deleted (guarded by the version read) and its pseudonymised
-   copy written, the `adjust` entry that takes the balance out of the liability, the member's DUE
-   items deleted, its unused coupons revoked, the ERASED marker written with `pending`, and the
-   FORMER marker (a keyed hash of the id, kept: a later enrolment of the id gets no second welcome).
+   copy written (in no audience), the `adjust` entry that takes the balance out of the liability, the
+   member's DUE and audience (IN) items deleted, its unused coupons revoked, the ERASED marker written
+   with `pending`, and the FORMER marker (a keyed hash of the id, kept: a later enrolment of the id
+   gets no second welcome).
 2. `move`: the rest of the partition (ledger, coupons, tier history, audit trail) copied under the
    pseudonym, marked `erased_at` and with the member id replaced; the references that name the member
    re-pointed (one whose id names it, a coupon's use, moved to the pseudonym's id; those of its own
@@ -32,7 +33,18 @@ from botocore.exceptions import ClientError
 from ..member import AuditEntry, LedgerEntry, Profile
 from ..program import TRANSACTION_ITEMS
 from .codec import dump, load
-from .keys import PROFILE_SK, TILL_COUPONS, coupon_use_id, due_sk, erased_key, former_key, key, member_pk, ref_key
+from .keys import (
+    PROFILE_SK,
+    TILL_COUPONS,
+    audience_sk,
+    coupon_use_id,
+    due_sk,
+    erased_key,
+    former_key,
+    key,
+    member_pk,
+    ref_key,
+)
 from .reads import Reads
 from .table import NEW, Stale
 from .writes import CouponRevoke, Labelled, audit_put, coupon_revokes, entry_puts
@@ -90,7 +102,13 @@ class Erasures(Reads):
         used meanwhile): the caller reads again."""
         mid, pseudonym = erasure.read.member_id, erasure.erased.member_id
         old_pk, new_pk = member_pk(pid, mid), member_pk(pid, pseudonym)
-        profile = {"pk": new_pk, "sk": PROFILE_SK, "type": "member", **erasure.erased.model_dump(mode="json")}
+        profile = {
+            "pk": new_pk,
+            "sk": PROFILE_SK,
+            "type": "member",
+            **erasure.erased.model_dump(mode="json"),
+            "audiences": [],
+        }
         marker = {
             **erased_key(pid, mid),
             "type": "erased",
@@ -114,6 +132,8 @@ class Erasures(Reads):
             ),
             *entry_puts(self.table, new_pk, erasure.entries),
             *[("due", self._delete(old_pk, due_sk(kind))) for kind in sorted(erasure.read.due_days)],
+            # Out of every audience at once (the pseudonym is in none: its profile holds no entries).
+            *[("audience", self._delete(old_pk, audience_sk(e))) for e in erasure.read.audiences or ()],
             ("erasure", self._marker_put(marker)),
             ("former", {"Put": {"TableName": self.table, "Item": dump({**former, "type": "former"})}}),
         ]

@@ -14,6 +14,7 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   MEMBER#{pid}#{mid}       TIER#{at}#{version}#{n} tier history (version: the write's, so no two collide)
   MEMBER#{pid}#{mid}       DUE#{kind}              when a scheduled kind is next due (in gsi1, below)
   MEMBER#{pid}#{mid}       AUDIT#{at}#{version}    one per request's write: what, the client id, who (newest last)
+  MEMBER#{pid}#{mid}       IN#{attr}#{value}       in an audience (attr: tier, tag, segment, stage; in gsi1)
   REF#{pid}#{kind}#{id}    REF                     idempotency reference (order, refund, activity...); a
                                                    coupon's use: id {mid}:{coupon_id} (coupon_use_id)
   REF#{pid}#{kind}#ME#{mid}#{id}  REF              a member's own write (a member route): its id is the member's
@@ -39,10 +40,13 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
 An erased member's items live on under MEMBER#{pid}#{pseudonym}, each marked `erased_at`, with no
 personal data: the stream consumers skip the marked copies (store/erasure.py).
 
-The sparse, key-only index gsi1 holds only DUE items: gsi1pk DUE#{kind}#{shard}, gsi1sk
+The sparse, key-only index gsi1 holds only DUE and IN items. DUE: gsi1pk DUE#{kind}#{shard}, gsi1sk
 {instant}#{pid}#{mid}, where the instant (UTC, to the minute) is when the program-local due day
 begins. "Who is due for a kind at T, however late" is then one range Query per shard for the whole
 table: a run reads only the members due, whatever the number of programs or of days overdue.
+IN (the audience index): gsi1pk AUD#{pid}#{attr}#{value}, gsi1sk {mid}: "the members of a program
+with tier gold", in member id order, is one Query a page. The items move inside the member's own write
+(the profile's `audiences` says which it holds), so a list is never behind a write that has answered.
 
 Everything about one member shares a partition, so a member read is one Query or GetItem and a member
 write is one TransactWriteItems. References live in their own partitions so an order id is unique in
@@ -180,6 +184,24 @@ def due_keys(kind: str, due_at: datetime, pid: str, mid: str) -> dict[str, str]:
         "gsi1sk": f"{instant(due_at)}#{pid}#{mid}",
         "due_at": instant(due_at),
     }
+
+
+# ---- the audience index (gsi1) ----------------------------------------------------------------------
+
+
+def audience_sk(entry: str) -> str:
+    """An entry `attr#value` (rules/audience.entry) as the member's item: IN#{attr}#{value}."""
+    return f"IN#{entry}"
+
+
+def audience_pk(pid: str, attr: str, value: str) -> str:
+    return f"AUD#{pid}#{attr}#{value}"
+
+
+def audience_keys(pid: str, mid: str, entry: str) -> dict[str, str]:
+    """An IN item's keys: the member's partition, and the audience's index partition sorted by member id."""
+    attr, _, value = entry.partition("#")
+    return {"pk": member_pk(pid, mid), "sk": audience_sk(entry), "gsi1pk": audience_pk(pid, attr, value), "gsi1sk": mid}
 
 
 # ---- health counters --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from .guests import guest_converted
 from .keys import (
     PROFILE_SK,
     TILL_COUPONS,
+    audience_keys,
     audit_sk,
     budget_key,
     checkout_sk,
@@ -151,6 +152,7 @@ class MemberWrite:
     restore: CouponRestore | None = None
     budget_returns: dict[str, int] = field(default_factory=dict)  # budget key -> what a refund gives back
     due_moves: dict[str, str | None] = field(default_factory=dict)  # rules/due.finish: the DUE items to move
+    audience_moves: dict[str, bool] = field(default_factory=dict)  # rules/audience.moves: IN items to put/delete
     what: str | None = None  # the audit's name of a write without a reference (enrolment, tags)
     client_id: str | None = None  # and the client's id it names, if any (an import's id)
     audit: AuditEntry | None = None  # usecases/pipeline.commit: a request's write, in the member's partition
@@ -227,6 +229,18 @@ def due_items(table: str, pid: str, change: FinishedChange, moves: dict[str, str
         starts = clock.day_start(date.fromisoformat(day[:10]), change.program.zone)
         item = {**item_key, **due_keys(kind, starts, pid, mid), "type": "due", "day": day}
         out.append(("due", {"Put": {"TableName": table, "Item": dump(item)}}))
+    return out
+
+
+def audience_items(table: str, pid: str, mid: str, moves: dict[str, bool]) -> list[Labelled]:
+    """The audience index (keys.audience_keys): an entry put when the member joins, deleted when it leaves."""
+    out: list[Labelled] = []
+    for entry, joins in moves.items():
+        keys = audience_keys(pid, mid, entry)
+        if joins:
+            out.append(("audience", {"Put": {"TableName": table, "Item": dump({**keys, "type": "audience"})}}))
+        else:
+            out.append(("audience", {"Delete": {"TableName": table, "Key": key(keys["pk"], keys["sk"])}}))
     return out
 
 
@@ -462,6 +476,7 @@ def transaction(table: str, write: MemberWrite, pid: str) -> list[Labelled]:
             items.append(not_former(table, pid, change.profile.member_id, write.member_key))
         items += created_puts(table, pk, change)
         items += due_items(table, pid, change, write.due_moves)
+        items += audience_items(table, pid, change.profile.member_id, write.audience_moves)
         items += budget_takes(table, pid, change.budget_takes)
     items += budget_returns(table, pid, write.budget_returns)
     if write.ref is not None:

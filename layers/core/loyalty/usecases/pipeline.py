@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from .. import caller, clock
 from ..errors import Contention, IdempotencyConflict, LoyaltyError, NotFound, ValidationFailed
 from ..member import AuditEntry, Profile
-from ..rules import due
+from ..rules import audience, due
 from ..store import MemberWrite, Ref, RefExists, Stale, Store, TooLarge
 
 T = TypeVar("T")
@@ -81,6 +81,7 @@ def commit(store: Store, write: MemberWrite, program_id: str) -> None:
     the one transaction."""
     if write.change is not None:
         write.due_moves = due.finish(write.change)
+        write.audience_moves = audience.moves(write.change.profile)  # after finish: it may move tier, tags, segment
     what, client_id = (write.ref.kind, write.ref.ref_id) if write.ref else (write.what or "write", write.client_id)
     write.audit = audit_entry(what, client_id, write.change.profile.version if write.change is not None else 0)
     if write.ref is not None and write.audit is not None:
