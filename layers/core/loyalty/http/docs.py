@@ -8,7 +8,20 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import audience, cards, checkout, earning, enrolment, guests, imports, operations, programs, reads, spending, tiers
+from . import (
+    audience,
+    cards,
+    checkout,
+    earning,
+    enrolment,
+    guests,
+    imports,
+    operations,
+    programs,
+    reads,
+    spending,
+    tiers,
+)
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
