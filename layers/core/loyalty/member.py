@@ -63,6 +63,16 @@ class CampaignUse(Model):
         return folded
 
 
+class Exposure(Model):
+    """The member in an experiment campaign (rules/experiments): its arm and first exposure, and its
+    orders and spend since (the stream counter adds their changes to the arm's sums)."""
+
+    arm: str
+    at: datetime
+    orders: int = 0
+    spend_minor: int = 0
+
+
 class Streak(Model):
     """The latest run of consecutive program-local days with one activity type (rules/earning)."""
 
@@ -138,6 +148,7 @@ class Profile(Model):
     wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
     # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
     counters: dict[str, dict[str, int]] = {}
+    experiments: dict[str, Exposure] = {}  # experiment campaign id -> the member's arm and exposure
 
     @property
     def balance(self) -> int:
@@ -231,6 +242,7 @@ class Notice(Model):
     tags: list[str] = []
     first: bool = False  # campaign_applied: the campaign's first application to this member
     discount_minor: int = 0  # campaign_applied at a checkout's confirm: its money off the order
+    arm: str | None = None  # campaign_applied by an experiment campaign: the member's arm (its cost per arm)
 
 
 class TierChange(Model):
