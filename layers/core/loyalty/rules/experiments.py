@@ -178,7 +178,8 @@ def _interval(estimate: float, half: float, digits: int) -> dict[str, float]:
 def report(program: Program, campaign: Campaign, by_arm: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per arm (`arms`, then any arm counted that the campaign no longer has), each non-holdout
     arm with its uplift over the holdout when both can be compared."""
-    order = arms(campaign) + sorted(set(by_arm) - set(arms(campaign)))
+    declared = arms(campaign) if campaign.experiment else []  # none: only the arms it counted (an ended one)
+    order = declared + sorted(set(by_arm) - set(declared))
     counted = {a: {k: int(by_arm.get(a, {}).get(k, 0)) for k in COUNTERS} for a in order}
     value = program.points.value
     hold = counted.get(HOLDOUT)
