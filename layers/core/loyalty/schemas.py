@@ -967,11 +967,11 @@ class ExperimentArm(Sparse):
 
     arm: str = Field(description='"holdout", a variant id, or "main" (the campaign without variants)')
     members_exposed: int = Field(description="members who met the campaign in this arm (first exposure counted once)")
-    cost_minor: int = Field(description="the points it gave at the point value (rounded down) + its coupons' face value")
+    cost_minor: int = Field(description="its points at the point value (rounded down) + its coupons' face value")
     orders_per_member: float = Field(description="orders after each member's first exposure, per member exposed")
     spend_per_member_minor: float = Field(description="their amount (not net of refunds), per member exposed")
     repurchase_rate: float = Field(description="the share of members exposed with 2 or more orders after exposure")
-    uplift: Uplift | None = Field(None, description="over the holdout; absent for the holdout, or under 2 members a side")
+    uplift: Uplift | None = Field(None, description="over the holdout; none on the holdout, or under 2 members a side")
 
 
 class ExperimentReport(Model):

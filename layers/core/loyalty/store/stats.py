@@ -65,7 +65,8 @@ class Stats(Table):
     def experiment_arms(self, pid: str, campaign_id: str) -> dict[str, dict[str, Any]]:
         """An experiment campaign's counters by arm: one Query of its `X#{campaign_id}#` items."""
         prefix = stats_sk(("experiment", f"{campaign_id}#"))
-        rows = self.stats(pid, ("experiment", f"{campaign_id}#"), ("experiment", f"{campaign_id}#~"))  # "~" after every id
+        last = ("experiment", f"{campaign_id}#~")  # "~" sorts after every arm id
+        rows = self.stats(pid, ("experiment", f"{campaign_id}#"), last)
         return {str(r["sk"]).removeprefix(prefix): r for r in rows}
 
     def budgets_taken(self, pid: str, budget_keys: list[str]) -> dict[str, int]:
