@@ -13,7 +13,8 @@ import pytest
 from loyalty.member import Profile
 from loyalty.program import Program, problems
 from loyalty.records import StreamRecord
-from loyalty.rules import conditions, experiments, health
+from loyalty.rules import conditions, erasure, experiments, health
+from loyalty.rules.posting import Change
 from tests.unit.test_campaigns import T0, buy, campaign, doc
 
 
@@ -267,3 +268,15 @@ def test_the_report_rows() -> None:
     )
     assert a["uplift"]["repurchase_rate"]["estimate"] == 0.5
     assert "uplift" not in b and b["members_exposed"] == 0
+
+
+def test_an_erased_member_stays_counted_once() -> None:
+    """The erasure deletes the profile (nothing taken off) and writes the pseudonym's as a new item:
+    without exposures, or the counter would count them again."""
+    p = doc(campaign(experiment=EXPERIMENT))
+    profile = member(experiments={"tea-week": {"arm": "a", "at": T0, "orders": 3, "spend_minor": 900}})
+    old = profile.model_dump(mode="json")
+    change = Change.start(p, profile, T0)
+    erasure.erase(change, "erased-1")
+    assert experiments.deltas(old, None) == {}
+    assert experiments.deltas(None, change.profile.model_dump(mode="json")) == {}

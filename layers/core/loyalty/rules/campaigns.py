@@ -315,7 +315,7 @@ def run(change: Change, event: Event) -> list[Applied]:
                 paths = reads(change.program, event.trigger)
                 shared = expressions.activation(facts(change.program, profile, event, None, paths, change.today))
             act = shared.for_campaign(campaign_facts(profile, c.id, arm)) if r.per_campaign else shared
-            r_arm = _arm_ready(change.program, r, arm)
+            r_arm = _arm_ready(change.program, r, arm) if c.experiment else r
             gives = _gives(change.program, r_arm, event, act, order_factors) if expressions.test(r.when, act) else None
             if gives is None or gives.empty or gives.nothing:  # giving nothing is no application
                 reason = "condition not met"
