@@ -20,6 +20,7 @@ ORDER = [
     "programs-version",
     "programs-operations-scheduled",
     "programs-campaign",
+    "programs-campaign-experiment",
     "programs-campaigns",
     "enrol-server",
     "enrol-me",

@@ -5,6 +5,7 @@ import { chart, PALETTE } from "../charts";
 import { clear, field, figures, h, note, num, table } from "../dom";
 import { facts } from "../programs";
 import { setParams } from "../state";
+import { experimentSection } from "./experiment";
 
 export interface CampaignFigures {
   applications: number;
@@ -116,11 +117,17 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
       ]),
       "the program has no campaigns",
     ),
-    report.campaigns.map((c) => campaignCard(c, definitions.get(c.campaign_id), days, money)),
+    report.campaigns.map((c) => campaignCard(c, definitions.get(c.campaign_id), days, money, pid)),
   );
 }
 
-function campaignCard(c: CampaignRow, definition: unknown, days: string[], money: (minor: number) => string): HTMLElement {
+function campaignCard(
+  c: CampaignRow,
+  definition: Record<string, unknown> | undefined,
+  days: string[],
+  money: (minor: number) => string,
+  pid: string,
+): HTMLElement {
   const heading = `campaign-${c.campaign_id}-h`;
   const budget = c.budget_left ? Object.entries(c.budget_left).map(([k, v]) => `${k}: ${num(v)}`).join(", ") : "no budget";
   const byDay = new Map(c.days.map((d) => [d.date, d]));
@@ -164,6 +171,7 @@ function campaignCard(c: CampaignRow, definition: unknown, days: string[], money
             },
           },
         ),
+    definition?.experiment ? experimentSection(pid, c.campaign_id, money) : null, // its arms and uplift
     h(
       "details",
       { class: "definition" },

@@ -63,6 +63,16 @@ class CampaignUse(Model):
         return folded
 
 
+class Exposure(Model):
+    """The member in an experiment campaign (rules/experiments): its arm and first exposure, and its
+    orders and spend since (the stream counter adds their changes to the arm's sums)."""
+
+    arm: str
+    at: datetime
+    orders: int = 0
+    spend_minor: int = 0
+
+
 class Streak(Model):
     """The latest run of consecutive program-local days with one activity type (rules/earning)."""
 
@@ -168,6 +178,7 @@ class Profile(Model):
     abuse_day: AbuseDay | None = None  # the latest day's orders and points, for `abuse` (rules/abuse.py)
     flags: list[Flag] = []  # the abuse limits passed, oldest first (the latest abuse.KEPT_FLAGS)
     blocked: Blocked | None = None
+    experiments: dict[str, Exposure] = {}  # experiment campaign id -> the member's arm and exposure
 
     @property
     def balance(self) -> int:
@@ -261,6 +272,7 @@ class Notice(Model):
     tags: list[str] = []
     first: bool = False  # campaign_applied: the campaign's first application to this member
     discount_minor: int = 0  # campaign_applied at a checkout's confirm: its money off the order
+    arm: str | None = None  # campaign_applied by an experiment campaign: the member's arm (its cost per arm)
 
 
 class TierChange(Model):

@@ -585,6 +585,22 @@ class PublicText(Doc):
     description: Annotated[Text, StringConstraints(max_length=1000)] = ""
 
 
+class Variant(Doc):
+    """An experiment's arm whose `effects` replace the campaign's for its members (rules/experiments)."""
+
+    id: Id
+    weight: int = Field(ge=1, le=10**6)  # its share of what the holdout leaves, against the other variants'
+    effects: list[Effect] = Field(min_length=1, max_length=10)
+
+
+class Experiment(Doc):
+    """A campaign run as an experiment (API.md "Experiments"): `holdout_percent` of the members meeting
+    it get nothing (their exposure is counted), the rest split by the variants' weights."""
+
+    holdout_percent: int = Field(ge=0, le=100)
+    variants: list[Variant] = Field([], max_length=10)
+
+
 class Campaign(Doc):
     id: Id
     name: Name
@@ -596,6 +612,7 @@ class Campaign(Doc):
     priority: int = Field(0, ge=-1000, le=1000)
     exclusive: bool = False
     public: PublicText | None = None  # listed in the member's program view (only those that have it)
+    experiment: Experiment | None = None
 
 
 # A counter's id is read in expressions as `member.counters.<id>`: a CEL identifier, not a reserved word.
@@ -1013,19 +1030,41 @@ def campaign_problems(program: Program, i: int, campaign: Campaign, check: Probl
     active = campaign.active
     if active and active.from_ and active.until and _instant(active.until, program) <= _instant(active.from_, program):
         check.add(f"{field}.active.until", "must be after `from`")
-    for j, effect in enumerate(campaign.effects):
-        _effect_trigger(f"{field}.effects[{j}].{effect.kind}", effect.kind, campaign.trigger, check)
-        if effect.coupons:
-            check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
-        if effect.wallet is not None:
-            _wallet_effect(f"{field}.effects[{j}]", effect, campaign.trigger, program, check)
-        amount_problems(f"{field}.effects[{j}]", effect, check)
+    _effects_problems(program, field, campaign.effects, campaign.trigger, check)
+    _experiment_problems(program, f"{field}.experiment", campaign, check)
     _per_member(f"{field}.limits.per_member", campaign, check)
     budget = campaign.limits.budget
     if campaign.trigger == "checkout" and budget and (budget.points, budget.coupons) != (None, None):
         check.add(f"{field}.limits.budget", "a checkout campaign gives no points or coupons: budget discount_minor")
     if campaign.trigger != "checkout" and budget and budget.discount_minor is not None:
         check.add(f"{field}.limits.budget.discount_minor", "caps a checkout campaign's discounts only")
+
+
+def _effects_problems(program: Program, field: str, effects: list[Effect], trigger: str, check: Problems) -> None:
+    """A campaign's effects (or an experiment variant's, checked alike)."""
+    for j, effect in enumerate(effects):
+        _effect_trigger(f"{field}.effects[{j}].{effect.kind}", effect.kind, trigger, check)
+        if effect.coupons:
+            check.coupons_exist(f"{field}.effects[{j}].coupons", effect.coupons)
+        if effect.wallet is not None:
+            _wallet_effect(f"{field}.effects[{j}]", effect, trigger, program, check)
+        amount_problems(f"{field}.effects[{j}]", effect, check)
+
+
+def _experiment_problems(program: Program, field: str, campaign: Campaign, check: Problems) -> None:
+    """Variant ids unique, each variant's effects valid for the trigger; a checkout campaign runs none
+    (its discounts are priced before any member write that could record an exposure)."""
+    experiment = campaign.experiment
+    if experiment is None:
+        return
+    if campaign.trigger == "checkout":
+        check.add(field, "a checkout campaign cannot run an experiment")
+    seen: set[str] = set()
+    for k, variant in enumerate(experiment.variants):
+        if variant.id in seen or variant.id in ("holdout", "main"):
+            check.add(f"{field}.variants[{k}].id", f"{variant.id!r} is taken (ids are unique, not holdout or main)")
+        seen.add(variant.id)
+        _effects_problems(program, f"{field}.variants[{k}]", variant.effects, campaign.trigger, check)
 
 
 def _effect_trigger(field: str, kind: str, trigger: str, check: Problems) -> None:

@@ -1007,6 +1007,35 @@ class HealthSeries(Model):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class Interval(Model):
+    estimate: float
+    low: float = Field(description="the 95% confidence interval's lower end")
+    high: float
+
+
+class Uplift(Model):
+    spend_per_member_minor: Interval = Field(description="the arm's spend per member less the holdout's (Welch's t)")
+    repurchase_rate: Interval = Field(description="the arm's repurchase rate less the holdout's (two-proportion Wald)")
+
+
+class ExperimentArm(Sparse):
+    _sparse = ("uplift",)
+
+    arm: str = Field(description='"holdout", a variant id, or "main" (the campaign without variants)')
+    members_exposed: int = Field(description="members who met the campaign in this arm (first exposure counted once)")
+    cost_minor: int = Field(description="its points at the point value (rounded down) + its coupons' face value")
+    orders_per_member: float = Field(description="orders after each member's first exposure, per member exposed")
+    spend_per_member_minor: float = Field(description="their amount (not net of refunds), per member exposed")
+    repurchase_rate: float = Field(description="the share of members exposed with 2 or more orders after exposure")
+    uplift: Uplift | None = Field(None, description="over the holdout; none on the holdout, or under 2 members a side")
+
+
+class ExperimentReport(Model):
+    program_id: str
+    campaign_id: str
+    arms: list[ExperimentArm]
+
+
 class CampaignFigures(Model):
     program_id: str
     campaign_id: str

@@ -15,6 +15,7 @@ from ..runtime import store
 from ..schemas import (
     CampaignFigures,
     CampaignReport,
+    ExperimentReport,
     HealthFigures,
     HealthSeries,
     ProgramSaved,
@@ -23,7 +24,7 @@ from ..schemas import (
     RoiTable,
 )
 from ..store import MAX_PROGRAM_BYTES
-from ..usecases import health, programs
+from ..usecases import experiments, health, programs
 from .params import PROGRAM, CampaignId, Cursor, ProgramId
 from .responses import responses
 
@@ -180,6 +181,24 @@ def campaigns_report(
 )
 def campaign_figures(program_id: ProgramId, campaign_id: CampaignId) -> CampaignFigures:
     return health.campaign(store(), program_id, campaign_id)
+
+
+@router.get(
+    f"{PROGRAM}/campaigns/<campaign_id>/experiment",
+    summary="An experiment campaign's arms: what their members did after exposure, each arm's uplift over the holdout",
+    description=(
+        "Counted from the table's stream (a moment behind the writes). Per arm: members exposed (met the campaign "
+        "in that arm; a holdout member is given nothing), its cost, and per member exposed the orders and spend "
+        "after the first exposure and the share with 2+ orders since. `uplift`: the arm less the holdout with a "
+        "95% interval (Welch's t for spend per member, two-proportion Wald for the repurchase rate), once both "
+        "have 2 members exposed. A campaign without an experiment answers the arms it counted (none: `[]`). "
+        "One Query."
+    ),
+    tags=["programs"],
+    responses=responses(errors={404: "not_found: unknown program or campaign"}),
+)
+def campaign_experiment(program_id: ProgramId, campaign_id: CampaignId) -> ExperimentReport:
+    return experiments.report(store(), program_id, campaign_id)
 
 
 @router.get(

@@ -21,7 +21,7 @@ from typing import Any
 from .. import clock
 from ..member import CampaignUse, Notice, Profile
 from ..program import Campaign, Effect, PerMember, Program, Trigger
-from . import amounts, distribute, earning, expressions, growth, limits, tags, wallets
+from . import amounts, distribute, earning, experiments, expressions, growth, limits, tags, wallets
 from . import facts as event_facts
 from .posting import Change, budget_key
 
@@ -309,14 +309,18 @@ def run(change: Change, event: Event) -> list[Applied]:
     for r in queue:
         c = r.campaign
         reason = _ineligible(change, c, event, stopped_by)
+        arm = experiments.arm(profile.program_id, c, profile) if c.experiment else experiments.MAIN
         if reason is None:
             if shared is None:  # only the paths the trigger's campaigns read (rules/facts.py)
                 paths = reads(change.program, event.trigger)
                 shared = expressions.activation(facts(change.program, profile, event, None, paths, change.today))
-            act = shared.for_campaign(campaign_facts(profile, c.id)) if r.per_campaign else shared
-            gives = _gives(change.program, r, event, act, order_factors) if expressions.test(r.when, act) else None
+            act = shared.for_campaign(campaign_facts(profile, c.id, arm)) if r.per_campaign else shared
+            r_arm = _arm_ready(change.program, r, arm) if c.experiment else r
+            gives = _gives(change.program, r_arm, event, act, order_factors) if expressions.test(r.when, act) else None
             if gives is None or gives.empty or gives.nothing:  # giving nothing is no application
                 reason = "condition not met"
+            elif arm == experiments.HOLDOUT:  # it would have applied: an exposure, counted, with no gift
+                reason = _hold_out(change, c, event)
             else:
                 _points_limit(change, c, gives, event.at)
                 if not _take_budgets(change, c, gives):
@@ -325,7 +329,7 @@ def run(change: Change, event: Event) -> list[Applied]:
             change.skipped.append({"campaign_id": c.id, "reason": reason})
             continue
         assert gives is not None
-        _apply(change, c, gives, event)
+        _apply(change, c, gives, event, arm if c.experiment else None)
         if gives.multiplier is not None:
             order_factors[f"campaign:{c.id}"] = gives.multiplier
         applied.append(gives)
@@ -525,8 +529,33 @@ def facts(
     return built | {"campaign": campaign_facts(profile, campaign_id)}
 
 
-def campaign_facts(profile: Profile, campaign_id: str | None) -> dict[str, Any]:
-    return {"uses_by_member": profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0}
+def campaign_facts(profile: Profile, campaign_id: str | None, arm: str = experiments.MAIN) -> dict[str, Any]:
+    uses = profile.campaigns[campaign_id].total if campaign_id in profile.campaigns else 0
+    return {"uses_by_member": uses, "arm": arm}
+
+
+def _arm_ready(program: Program, r: Ready, arm: str) -> Ready:
+    """The campaign as a variant arm gives it (its effects replace the campaign's), compiled once per
+    Program object; the campaign itself for every other arm."""
+    variants = r.campaign.experiment.variants if r.campaign.experiment else []
+    if not any(v.id == arm for v in variants):
+        return r
+    cached: dict[tuple[str, str], Ready] = program.derived.setdefault("experiment_arms", {})
+    key = (r.campaign.id, arm)
+    if key not in cached:
+        effects = experiments.effects(r.campaign, arm)
+        on_items = tuple(expressions.compile(e.on_items) if e.on_items else None for e in effects)
+        cached[key] = Ready(r.campaign.model_copy(update={"effects": effects}), r.when, on_items, r.per_campaign)
+    return cached[key]
+
+
+def _hold_out(change: Change, c: Campaign, event: Event) -> str:
+    """A holdout member the campaign would have applied to: its exposure is remembered (its later
+    orders count for the holdout) and it counts as a use (its per-member limit holds it as it would
+    an arm's member), but nothing is given, no budget taken, no notice sent."""
+    experiments.expose(change.profile, c.id, experiments.HOLDOUT, event.at)
+    change.profile.campaigns[c.id] = _count_use(change, c, event.at)
+    return "holdout"
 
 
 def _gives(program: Program, r: Ready, event: Event, act: Any, factors: dict[str, Decimal]) -> Applied:
@@ -643,8 +672,10 @@ def grant_source(c: Campaign, event_source: str) -> str:
     return f"campaign:{c.id}:{event_source}"
 
 
-def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
+def _apply(change: Change, c: Campaign, gives: Applied, event: Event, arm: str | None = None) -> None:
     source = grant_source(c, event.source)
+    if arm is not None:  # an experiment's arm: the member's exposure, and its notice says the arm (cost per arm)
+        experiments.expose(change.profile, c.id, arm, event.at)
     issued = change.give_coupons(gives.coupons, event.at, source)
     if gives.growth:
         growth.add_growth(change, gives.growth, clock.month_key(clock.local_date(event.at, change.program.zone)))
@@ -670,5 +701,6 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event) -> None:
             tags=gives.tags,
             first=use.total == 0,
             discount_minor=gives.discount_minor,
+            arm=arm,
         )
     )

@@ -57,15 +57,26 @@ def campaign_problems(document: Any) -> list[dict[str, str]]:
         when = c.get("when", "true")
         for message in problems(when, trigger, facts=facts) if isinstance(when, str) else []:
             found.append({"field": f"campaigns[{i}].when", "message": message})
-        effects = c.get("effects")
-        for j, effect in enumerate(effects if isinstance(effects, list) else []):
-            on_items = effect.get("on_items") if isinstance(effect, dict) else None
-            checked = problems(on_items, trigger, on_items=True, facts=facts) if isinstance(on_items, str) else []
-            for message in checked:
-                found.append({"field": f"campaigns[{i}].effects[{j}].on_items", "message": message})
-            for field, source in _amounts(f"campaigns[{i}].effects[{j}]", effect):
-                found += [{"field": field, "message": m} for m in problems(source, trigger, facts=facts, amount=True)]
+        found += _effects_problems(f"campaigns[{i}]", c.get("effects"), trigger, facts)
+        experiment = c.get("experiment")
+        variants = experiment.get("variants") if isinstance(experiment, dict) else None
+        for k, v in enumerate(variants if isinstance(variants, list) else []):  # checked as the campaign's own
+            effects = v.get("effects") if isinstance(v, dict) else None
+            found += _effects_problems(f"campaigns[{i}].experiment.variants[{k}]", effects, trigger, facts)
     return found + cost_problems(document) + counter_problems(document)
+
+
+def _effects_problems(field: str, effects: Any, trigger: str, facts: Any) -> list[dict[str, str]]:
+    """The expressions of a list of effects as sent (`on_items`, computed amounts)."""
+    found: list[dict[str, str]] = []
+    for j, effect in enumerate(effects if isinstance(effects, list) else []):
+        on_items = effect.get("on_items") if isinstance(effect, dict) else None
+        checked = problems(on_items, trigger, on_items=True, facts=facts) if isinstance(on_items, str) else []
+        for message in checked:
+            found.append({"field": f"{field}.effects[{j}].on_items", "message": message})
+        for path, source in _amounts(f"{field}.effects[{j}]", effect):
+            found += [{"field": path, "message": m} for m in problems(source, trigger, facts=facts, amount=True)]
+    return found
 
 
 def wallet_ids(document: Any) -> list[str]:

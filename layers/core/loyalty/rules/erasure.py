@@ -26,6 +26,7 @@ def erase(change: Change, pseudonym: str) -> int:
     p.paid_cards, p.due_days = {}, {}
     p.pending = []  # points the return window still holds: never credited, so no entry takes them out
     p.win_back_until = p.reminded = None
+    p.experiments = {}  # counted already: the pseudonym's profile, a new item, would count them again
     return removed
 
 

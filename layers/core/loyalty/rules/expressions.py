@@ -115,7 +115,7 @@ MEMBER = Fact(
 AT = Fact("at", {"weekday": "int", "day_of_month": "int", "hour": "int", "month": "int", "date": "string"})
 # A tier change (trigger tier_changed): a move over several levels in one write is one change.
 CHANGE = Fact("change", {"from": "string", "to": "string", "direction": "string"})
-CAMPAIGN = Fact("campaign", {"uses_by_member": "int"})
+CAMPAIGN = Fact("campaign", {"uses_by_member": "int", "arm": "string"})  # arm: rules/experiments
 _ALWAYS: dict[str, Fact] = {"member": MEMBER, "at": AT, "campaign": CAMPAIGN}
 
 # trigger -> the facts its expressions may use (the caller gives each one, missing values as "" / 0)

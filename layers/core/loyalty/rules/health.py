@@ -28,7 +28,7 @@ from typing import Any
 from .. import clock
 from ..program import Program
 from ..records import StreamRecord
-from . import checkout, guests
+from . import checkout, experiments, guests
 
 # A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
 # store alone knows the keys they are kept under.
@@ -81,6 +81,9 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
 
 def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
     new, old = change.new, change.old
+    for (cid, arm), counts in experiments.deltas(old, new).items():  # per experiment arm (rules/experiments)
+        for name, value in counts.items():
+            add(experiment_arm(cid, arm), name, value)
     add(TOTAL, "points_pending", _pending(new) - _pending(old))  # the return window's, apart from the liability
     if new is None:
         if old is not None:  # erased: no longer a member
@@ -167,6 +170,9 @@ def _notice(change: StreamRecord, program: Program, day: Period, add: Add) -> No
         new.get("growth", 0),
     ]
     _campaign(add, day, str(new["campaign_id"]), [*given, 0, 0])
+    if new.get("arm"):  # an experiment arm's application: its cost per arm
+        for name, value in experiments.given(program, new).items():
+            add(experiment_arm(str(new["campaign_id"]), str(new["arm"])), name, value)
 
 
 def _checkout(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -192,6 +198,11 @@ def _campaign(add: Add, day: Period, campaign_id: str, given: list[int]) -> None
 def campaign_day(day: str, campaign_id: str) -> Period:
     """The counter item of one campaign's program-local day."""
     return ("campaign_day", f"{day}#{campaign_id}")
+
+
+def experiment_arm(campaign_id: str, arm: str) -> Period:
+    """The counter item of one arm of an experiment campaign (rules/experiments.COUNTERS)."""
+    return ("experiment", f"{campaign_id}#{arm}")
 
 
 def _to_campaign(add: Add, day: Period, campaign_id: str, name: str, value: int) -> None:

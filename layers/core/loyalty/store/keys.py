@@ -26,6 +26,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
   STATS#{pid}              CD#{day}#{campaign_id}  a campaign's figures of one program-local day (the campaigns
                                                    report: one Query reads every campaign's days of a range)
+  STATS#{pid}              X#{campaign_id}#{arm}   an experiment arm's sums: members exposed, orders, spend and its
+                                                   squares per member, repurchasers, cost (rules/experiments)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
   GUEST#{pid}#{customer_ref} GUEST                 a guest customer: when its first guest order was recorded, its
                                                    orders and GMV, and `converted_at` once an enrolment named it
@@ -212,6 +214,7 @@ _PERIOD_SK = {
     "total": "T",
     "campaign": "C#",
     "campaign_day": "CD#",  # value "{day}#{campaign_id}": sorted by day, so a range of days is one BETWEEN
+    "experiment": "X#",  # value "{campaign_id}#{arm}": an experiment's arms are one Query
 }  # running totals: one item, ("total", "") -> T
 
 

@@ -62,6 +62,13 @@ class Stats(Table):
             out.setdefault(campaign_id, {})[day] = r
         return out
 
+    def experiment_arms(self, pid: str, campaign_id: str) -> dict[str, dict[str, Any]]:
+        """An experiment campaign's counters by arm: one Query of its `X#{campaign_id}#` items."""
+        prefix = stats_sk(("experiment", f"{campaign_id}#"))
+        last = ("experiment", f"{campaign_id}#~")  # "~" sorts after every arm id
+        rows = self.stats(pid, ("experiment", f"{campaign_id}#"), last)
+        return {str(r["sk"]).removeprefix(prefix): r for r in rows}
+
     def budgets_taken(self, pid: str, budget_keys: list[str]) -> dict[str, int]:
         """What budgets have given, by budget key (BatchGetItem, 100 keys a call; no keys: no call)."""
         found = self._batch_get([dump(budget_key(pid, k)) for k in budget_keys])

@@ -10,7 +10,20 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import abuse, campaigns, counting, earning, growth, pending, posting, refunds, spending, tiers, wallets
+from ..rules import (
+    abuse,
+    campaigns,
+    counting,
+    earning,
+    experiments,
+    growth,
+    pending,
+    posting,
+    refunds,
+    spending,
+    tiers,
+    wallets,
+)
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -83,6 +96,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     event = campaigns.Event("purchase", paid_at, ref, order=order)
     counted = counting.measure(change, event)  # before the campaigns: they read the counts before the order
+    experiments.attribute(profile, body.amount_minor, paid_at)  # before: the order exposing a member is not after it
     applied = campaigns.run(change, event) if limit is None else []
     counting.add(change, counted)
     change.defer_until = None
