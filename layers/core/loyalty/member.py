@@ -91,6 +91,11 @@ class Pending(Model):
     lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
+class Blocked(Model):
+    at: datetime
+    reason: str
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -140,6 +145,7 @@ class Profile(Model):
     wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
     # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
     counters: dict[str, dict[str, int]] = {}
+    blocked: Blocked | None = None
 
     @property
     def balance(self) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, checkout, earning, enrolment, imports, operations, programs, reads, spending, tiers
+from . import cards, checkout, earning, enrolment, grants, imports, operations, programs, reads, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
@@ -20,6 +20,7 @@ ROUTERS = (
     tiers.router,
     cards.router,
     imports.router,
+    grants.router,
     operations.router,
 )
 
