@@ -4,6 +4,7 @@ import { useAws } from "./api";
 import type { AwsConfig } from "./aws"; // a type only: aws.ts itself loads on demand
 import { clear, h } from "./dom";
 import { campaignsPage } from "./pages/campaigns";
+import { grantsPage } from "./pages/grants";
 import { health } from "./pages/health";
 import { member } from "./pages/member";
 import { programPage } from "./pages/program";
@@ -16,6 +17,7 @@ export type Page = (root: HTMLElement, pid: string, params: URLSearchParams) => 
 const PAGES: Record<string, { title: string; render: Page; table?: boolean }> = {
   health: { title: "Program health", render: health },
   campaigns: { title: "Campaigns", render: campaignsPage },
+  grants: { title: "Grants", render: grantsPage },
   member: { title: "Member", render: member },
   program: { title: "Program document", render: programPage },
   scheduled: { title: "Scheduled work", render: scheduled, table: true },
