@@ -147,7 +147,9 @@ def page(store: Store, work: GrantWork, now: datetime) -> tuple[dict[str, int], 
     counted: dict[str, int] = {}
     if claimed is None or "done" not in claimed:
         if grant["status"] == "queued":
-            store.move_grant(pid, gid, "running", "started_at", clock.iso(now))
+            moved = store.move_grant(pid, gid, "running", "started_at", clock.iso(now))
+            if moved is None or moved["status"] != "running":
+                return {}, []  # cancelled meanwhile
         claimed = claimed or _claim(store, pid, gid, n, body)
         token = caller.serving(grant.get("actor") or f"grant:{gid}")  # the audit names who started it
         try:
