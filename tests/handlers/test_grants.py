@@ -171,3 +171,22 @@ def test_another_body_under_the_same_id_is_a_conflict(api: Api, demo: str) -> No
     assert status == 409 and body["error"]["code"] == "conflict"
     assert api.call("grants", "PUT", "/programs/nope/grants/g1", GIFT)[0] == 404
     assert json.loads(json.dumps(report(api, "g1")))["status"] == "queued"
+
+
+def test_a_lost_first_message_is_a_503_and_the_same_put_sends_it_again(
+    api: Api, demo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loyalty import workqueue
+
+    enrol(api, "m1")
+    real = workqueue.send
+
+    def down(messages: Any) -> int:
+        raise RuntimeError("SQS refused 1 messages")
+
+    monkeypatch.setattr(workqueue, "send", down)
+    status, body = api.call("grants", "PUT", f"{G}/g1", GIFT)
+    assert status == 503 and body["error"]["code"] == "unavailable"
+    monkeypatch.setattr(workqueue, "send", real)
+    assert api.call("grants", "PUT", f"{G}/g1", GIFT) == (200, {"grant_id": "g1", "status": "queued"})
+    assert drain() == 1 and report(api, "g1")["members_granted"] == 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import clock, workqueue
+from ..errors import Unavailable
 from ..runtime import store
 from ..schemas import GrantAccepted, GrantBody, GrantReport
 from ..usecases import grants
@@ -35,12 +37,20 @@ UNKNOWN = {404: "not_found: unknown program or grant"}
         202,
         "the grant is queued",
         repeat="the same grant id and body again: the grant as it is",
-        errors={**UNKNOWN, 409: "conflict: this grant id was started with another body"},
+        errors={
+            **UNKNOWN,
+            409: "conflict: this grant id was started with another body",
+            503: "unavailable: the work queue could not be reached; the same PUT again starts it",
+        },
     ),
 )
 def start_grant(program_id: ProgramId, grant_id: GrantId, body: GrantBody) -> Response[GrantAccepted]:
     created, accepted, messages = grants.start(store(), program_id, grant_id, body, clock.now())
-    workqueue.send(messages)
+    try:
+        workqueue.send(messages)
+    except (BotoCoreError, ClientError, RuntimeError):
+        # The grant is kept, queued: the same PUT again sends its first page (usecases/grants.start).
+        raise Unavailable("the work queue could not be reached; send the same PUT again") from None
     out = accepted.model_dump(mode="json")
     return Response(status_code=202 if created else 200, content_type=content_types.APPLICATION_JSON, body=out)
 
