@@ -13,7 +13,7 @@ REGION ?= us-east-1
 CLIENTS_VENV := .venv-clients
 CLIENTS_DEPS := $(CLIENTS_VENV)/.ok clients/typescript/node_modules/.ok
 
-.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import deps clean clients
+.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import bench-grants deps clean clients
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -93,6 +93,11 @@ bench-engine: deps
 # Bulk import at scale (README): 100,000 members into DynamoDB Local; members/s and capacity per member.
 bench-import: deps
 	$(BIN)/python -m bench.imports
+
+# A grant to an audience (README "Grants"): 10,000 members of a tier, seeded by import into DynamoDB
+# Local, granted page by page as the worker does; members/s, capacity and index items per member.
+bench-grants: deps
+	$(BIN)/python -m bench.grants
 
 # The CEL library choice (README): both candidates on our CEL cases, a purchase with 20 campaigns, cold
 # import, arm64 wheels. cel-python is installed for this bench only.

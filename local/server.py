@@ -249,6 +249,7 @@ class ApiServer(LocalServer):
         self.routes = [r for fn in runtime.functions.values() for r in fn.routes]
         self.events: EventLog | None = None
         self.scheduled: list[str] = []  # the template's scheduled functions (stack.start sets them)
+        self.senders: set[str] = set()  # routes' functions whose requests queue work (stack.start sets them)
         self.console_dir: Path = CONSOLE_DIR
 
     def dispatch(self, req: _Handler) -> None:
@@ -277,6 +278,8 @@ class ApiServer(LocalServer):
             if status != "ok":  # the container printed the traceback; the client gets API Gateway's answer
                 return req._reply(500, b'{"message":"Internal Server Error"}')
             reply = http_response(result)
+            if route.function in self.senders:  # its work runs after the answer, as SQS's consumers would
+                threading.Thread(target=self.runtime.settle, daemon=True).start()
         except Exception:  # a dead container or a malformed response: the console gets the why, never the client
             traceback.print_exc()
             return req._reply(500, b'{"message":"Internal Server Error"}')

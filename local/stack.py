@@ -109,6 +109,7 @@ def start(
     stack.pipes = [StreamPoller(p, ddb.endpoint, runtime, stack.events).start() for p in consumers]
     api.events = stack.events
     api.scheduled = template.scheduled()
+    api.senders = template.api_senders()
     for server in (api, invoke):
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

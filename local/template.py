@@ -192,6 +192,19 @@ class Template:
             if r.get("Type") == "AWS::DynamoDB::Table"
         }
 
+    def api_senders(self) -> set[str]:
+        """Functions that only serve routes and send to a queue (a grant's PUT): the local API drains the
+        queues after their requests, as the event source mapping would pick the messages up."""
+        out = set()
+        for name, r in self.resources.items():
+            props = r.get("Properties", {})
+            if r.get("Type") != "AWS::Serverless::Function" or not props.get("Events"):
+                continue
+            sends = any(isinstance(p, dict) and "SQSSendMessagePolicy" in p for p in props.get("Policies", []))
+            if sends and all(e.get("Type") == "HttpApi" for e in props["Events"].values()):
+                out.add(name)
+        return out
+
     def queues(self) -> dict[str, dict[str, Any]]:
         return {
             name: r.get("Properties", {}) for name, r in self.resources.items() if r.get("Type") == "AWS::SQS::Queue"

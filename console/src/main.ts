@@ -4,6 +4,7 @@ import { useAws } from "./api";
 import type { AwsConfig } from "./aws"; // a type only: aws.ts itself loads on demand
 import { clear, h } from "./dom";
 import { campaignsPage } from "./pages/campaigns";
+import { grantsPage } from "./pages/grants";
 import { health } from "./pages/health";
 import { member } from "./pages/member";
 import { membersPage } from "./pages/members";
@@ -17,6 +18,7 @@ export type Page = (root: HTMLElement, pid: string, params: URLSearchParams) => 
 const PAGES: Record<string, { title: string; render: Page; table?: boolean }> = {
   health: { title: "Program health", render: health },
   campaigns: { title: "Campaigns", render: campaignsPage },
+  grants: { title: "Grants", render: grantsPage },
   member: { title: "Member", render: member },
   members: { title: "Members", render: membersPage },
   program: { title: "Program document", render: programPage },

@@ -25,6 +25,7 @@ FUNCTIONS = (
     "docs",
     "imports",
     "checkout",
+    "grants",
 )
 
 
@@ -47,6 +48,8 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
     monkeypatch.setenv("IMPORT_PARALLEL", "1")  # moto's transactions are not thread-safe
     with mock_aws():
         create_tables(boto3.client("dynamodb"))
+        # The work queue a route may send to (a grant's first page); moto's SQS.
+        monkeypatch.setenv("WORK_QUEUE_URL", boto3.client("sqs").create_queue(QueueName="work")["QueueUrl"])
         runtime.store.cache_clear()
         yield Api()
         runtime.store.cache_clear()

@@ -76,6 +76,12 @@ BEYOND_THE_SCHEMA = (
     ("*", "the order has no line"),
     ("refunded_at", "before the order was paid"),  # the order's paid_at is on its reference, not in the body
     ("*", "exactly one of tier, tag, segment, stage"),  # the members list: one filter a request
+    # a grant: one audience filter of four, something to give, a `when` the checker takes, the program's own ids
+    ("audience", "exactly one of"),
+    ("body", "a grant gives"),
+    ("audience.when", ""),
+    ("audience.segment", "one of"),
+    ("*", "the program has no"),
 )
 
 

@@ -62,6 +62,12 @@ class IdempotencyConflict(LoyaltyError):
         )
 
 
+class Conflict(LoyaltyError):
+    """The id names something already started with another body (a grant): 409 `conflict`."""
+
+    code, status = "conflict", 409
+
+
 class InsufficientPoints(LoyaltyError):
     code, status = "insufficient_points", 409
 

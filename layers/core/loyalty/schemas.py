@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from . import Model
+from .member import Stage
 from .program import (
     IN_YEARS,
     MAX_IMPORTED_POINTS,
@@ -1296,6 +1297,87 @@ class ImportReport(Model):
     refused: int
     problems: list[ImportProblem] = Field(description=f"the first {1000} problems, in batch and line order")
     truncated: bool = False
+
+
+# ---- grants to an audience (usecases/grants.py) ----
+
+
+class GrantAudience(Body):
+    """Exactly one of tier, tag, segment, stage (as the members list filters), and an optional `when`."""
+
+    tier: Id | None = None
+    tag: Id | None = None
+    segment: Id | None = Field(None, description="an RFM segment (champions, loyal, ...)")
+    stage: Stage | None = None
+    when: Annotated[str, Field(min_length=1, max_length=1000)] | None = Field(
+        None,
+        description="a CEL condition over `member` and `at` (as a campaign's `when`), checked at PUT (422 naming"
+        " audience.when); evaluated on each member as its share is written",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> "GrantAudience":
+        named = [a for a in ("tier", "tag", "segment", "stage") if getattr(self, a) is not None]
+        if len(named) != 1:
+            raise ValueError("exactly one of tier, tag, segment, stage")
+        return self
+
+    @property
+    def filter(self) -> tuple[str, str]:
+        return next((a, v) for a in ("tier", "tag", "segment", "stage") if (v := getattr(self, a)) is not None)
+
+
+class GrantWallet(Body):
+    id: Id = Field(description="a wallet of the program")
+    amount: int = Field(ge=1, le=10**6, strict=True)
+
+
+class GrantBody(Body):
+    audience: GrantAudience
+    points: int = Field(0, ge=0, le=10**6, strict=True, description="points each member gets (a `bonus` entry)")
+    coupons: list[Id] = Field([], max_length=10, description="coupon templates each member gets, one of each listed")
+    wallet: GrantWallet | None = None
+    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: kept on each ledger entry")]
+
+    @model_validator(mode="after")
+    def _gives(self) -> "GrantBody":
+        if not (self.points or self.coupons or self.wallet):
+            raise ValueError("a grant gives points, coupons or a wallet amount")
+        return self
+
+
+GrantStatus = Literal["queued", "running", "done", "cancelled"]
+
+
+class GrantAccepted(Model):
+    grant_id: str
+    status: GrantStatus
+
+
+class GrantSkipped(Model):
+    blocked: int = 0
+    erased: int = 0
+
+
+class GrantReport(Model):
+    program_id: str
+    grant_id: str
+    status: GrantStatus = Field(description="queued, running, done or cancelled (counts so far stay)")
+    audience: dict[str, str]
+    reason: str
+    members_read: int = Field(description="audience members read from the index so far")
+    members_matched: int = Field(description="of those, the enrolled ones `when` holds for (all, without `when`)")
+    members_granted: int
+    members_skipped: int = Field(description="matched but skipped: blocked or erased (`skipped` says which)")
+    skipped: GrantSkipped
+    points: int = Field(description="points given so far, over every member")
+    coupons: int = Field(description="coupons issued so far, over every member")
+    wallet: dict[str, int] = Field({}, description="wallet amounts given so far, by wallet id")
+    pages: int = Field(description="pages of the audience done (each up to 100 members)")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = Field(None, description="when the last page was done (status done)")
+    cancelled_at: datetime | None = None
 
 
 class ScheduledRun(Model):

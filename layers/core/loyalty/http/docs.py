@@ -14,6 +14,7 @@ from . import (
     checkout,
     earning,
     enrolment,
+    grants,
     guests,
     imports,
     operations,
@@ -36,6 +37,7 @@ ROUTERS = (
     tiers.router,
     cards.router,
     imports.router,
+    grants.router,
     operations.router,
 )
 

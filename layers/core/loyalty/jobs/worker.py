@@ -1,5 +1,6 @@
-"""The worker: an SQS batch of work items -> settled members (a scheduled kind's shard) or imported
-members (a batch of an import file), with partial batch failure reporting."""
+"""The worker: an SQS batch of work items -> settled members (a scheduled kind's shard), imported
+members (a batch of an import file) or granted members (a page of a grant's audience), with partial
+batch failure reporting."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from .. import caller, clock, importfiles, ready, workqueue
 from ..errors import IdempotencyConflict, NotFound
 from ..runtime import logger, metrics, store, tracer
-from ..usecases import imports, scheduler
+from ..usecases import grants, imports, scheduler
 from . import Handler
 
 
@@ -21,8 +22,14 @@ def worker() -> Handler:
     processor = BatchProcessor(event_type=EventType.SQS)
 
     def settle_item(record: SQSRecord) -> None:
-        if json.loads(record.body).get("kind") == "import":
+        kind = json.loads(record.body).get("kind")
+        if kind == "import":
             import_batch(imports.ImportWork.model_validate_json(record.body))
+            return
+        if kind == "grant":
+            counted, following = grants.page(store(), grants.GrantWork.model_validate_json(record.body), clock.now())
+            workqueue.send(following)  # the next page, once this one is recorded
+            metrics.add_metric(name="MembersGranted", unit=MetricUnit.Count, value=counted.get("members_granted", 0))
             return
         work = scheduler.WorkItem.model_validate_json(record.body)
         stats, rest = scheduler.work(store(), work, context_left)

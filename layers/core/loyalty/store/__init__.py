@@ -10,6 +10,7 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   runs.py      the planners' last runs (the console's scheduled work page)
   guests.py    guest orders and guest customers (no member partition)
   audience.py  the audience index (gsi1): a page of an audience's members, their profiles
+  grants.py    grants to an audience: the grant, its pages (its members' shares are member writes)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .audience import Audiences
 from .codec import decode_change, decode_cursor, encode_cursor
 from .due import Due, DueIndex
 from .erasure import Erasure, Erasures
+from .grants import Grants
 from .guests import Guests
 from .imports import Imports
 from .keys import DUE_SHARDS, coupon_use_id, due_keys, due_shard
@@ -28,9 +30,9 @@ from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockReturn, StockTake, Writes
 
 
-class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests, Audiences):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests, Audiences, Grants):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
-    import batches, the due index, health counters, the planners' last runs, guest orders and the audience index."""
+    import batches, the due index, health counters, the planners' last runs, guest orders, the audience index and grants."""
 
 
 __all__ = [

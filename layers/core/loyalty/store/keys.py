@@ -34,6 +34,9 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    (store/guests.py; a guest order's reference is an order's: `guest`)
   RUNS                     RUN#{kinds}             a planner's last scheduled run (time, items planned, members settled)
   IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
+  GRANT#{pid}#{grant_id}   GRANT                   a grant to an audience: its body, status and running totals
+  GRANT#{pid}#{grant_id}   PAGE#{n:06d}            a page of its fan-out: its members, then what it gave (once)
+  REF#{pid}#grant#{grant_id}#{mid}  REF            one member's share of a grant (pipeline.once): granted exactly once
   ERASED#{pid}#{mid}       ERASED                  the member's last erasure: its pseudonym, and `pending` while
                                                    its items are still being moved (no enrolment until done)
   FORMER#{pid}#{hmac}      FORMER                  a member id erased once, as a keyed hash (former_key): its
@@ -234,6 +237,23 @@ def import_pk(pid: str, import_id: str) -> str:
 
 def batch_key(pid: str, import_id: str, n: int) -> dict[str, str]:
     return {"pk": import_pk(pid, import_id), "sk": f"BATCH#{n:06d}"}
+
+
+def grant_pk(pid: str, grant_id: str) -> str:
+    return f"GRANT#{pid}#{grant_id}"
+
+
+def grant_key(pid: str, grant_id: str) -> dict[str, str]:
+    return {"pk": grant_pk(pid, grant_id), "sk": "GRANT"}
+
+
+def grant_page_key(pid: str, grant_id: str, n: int) -> dict[str, str]:
+    return {"pk": grant_pk(pid, grant_id), "sk": f"PAGE#{n:06d}"}
+
+
+def grant_ref_id(grant_id: str, mid: str) -> str:
+    """A member's share of a grant, as a reference id (`#` never occurs in an id: no two pairs collide)."""
+    return f"{grant_id}#{mid}"
 
 
 def erased_key(pid: str, mid: str) -> dict[str, str]:
