@@ -32,7 +32,8 @@ from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, Re
 
 class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests, Audiences, Grants):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
-    import batches, the due index, health counters, the planners' last runs, guest orders, the audience index and grants."""
+    import batches, the due index, health counters, the planners' last runs, guest orders, the audience
+    index and grants."""
 
 
 __all__ = [
