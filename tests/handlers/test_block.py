@@ -163,3 +163,21 @@ def test_a_blocked_members_tags_set_off_no_campaign(api: Api) -> None:
     unblock(api)
     assert api.call("enrol", "PUT", f"{M}/tags", {"add": ["vip2"]})[0] == 200
     assert view(api)["points"]["balance"] == before + 50  # unblocked, a new tag's campaign gives again
+
+
+def test_a_blocked_members_quote_and_preview_promise_nothing(api: Api, demo: str) -> None:
+    """"A quote never promises what the purchase would not give": the purchase is refused, so the quote
+    and a checkout's preview answer 0 points, the breakdown naming why, and no campaign."""
+    enrol(api)
+    order = {"order_id": "q1", "amount_minor": 5000}
+    status, before = api.call("earn", "POST", f"{M}/quotes", order)
+    assert status == 200 and before["points_earned"] > 0, before
+    block(api)
+    status, quoted = api.call("earn", "POST", f"{M}/quotes", order)
+    assert status == 200, quoted
+    assert quoted["points_earned"] == 0 and quoted["breakdown"]["withheld"] == "member_blocked"
+    assert quoted["breakdown"].get("campaigns", []) == []
+    cart = {"items": [{"line_id": "1", "sku": "latte", "quantity": 1, "unit_price_minor": 6000}]}
+    status, preview = api.call("checkout", "PUT", f"{M}/checkouts/c9/preview", cart)
+    assert status == 200 and preview["points_to_earn"] == 0, preview
+    assert view(api)["flags"] == []

@@ -151,6 +151,7 @@ def test_only_public_campaigns_are_listed_and_never_their_rules(api: Api, demo: 
     [
         ({"title": ""}, "campaigns[0].public.title"),
         ({"title": "x" * 101}, "campaigns[0].public.title"),
+        ({"title": "   "}, "campaigns[0].public.title"),
         ({"title": "ok", "description": "x" * 1001}, "campaigns[0].public.description"),
         ({"title": "a\u0007b"}, "campaigns[0].public.title"),
         ({"title": "ok", "when": "true"}, "campaigns[0].public.when"),
@@ -214,6 +215,24 @@ def test_notices_are_newest_first_in_words_and_paged(api: Api, noticed: None) ->
     assert status == 200 and [n["ref"] for n in rest["notices"]] == ["order:a1"] and rest["next_cursor"] is None
     server = api.call("members", "GET", "/programs/demo/members/alice/notices")
     assert server == (200, {"notices": page["notices"] + rest["notices"], "next_cursor": None})
+
+
+def test_a_tier_change_is_a_notice(api: Api, demo: str) -> None:
+    """Up by a purchase, back down by its refund: each a notice with the tiers it moved between."""
+    assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": "tim"})[0] == 201
+    m = "/programs/demo/members/tim"
+    status, bought = api.call("earn", "POST", f"{m}/purchases", {"order_id": "t1", "amount_minor": 1_500_000})
+    assert status == 201 and bought["tier_changed"], bought
+    refund = {"refund_id": "r1", "order_id": "t1", "amount_minor": 1_500_000}
+    assert api.call("earn", "POST", f"{m}/refunds", refund)[0] == 201
+    status, page = api.call("members", "GET", f"{m}/notices")
+    assert status == 200, page
+    moves = [(n["from_tier"], n["to_tier"], n["reason"]) for n in page["notices"] if n["kind"] == "tier_changed"]
+    # Newest first: the refund back from the highest tier reached to the one before the first upgrade.
+    assert [t[2] for t in moves] == ["refund"] + ["upgrade"] * (len(moves) - 1), moves
+    assert moves[0][:2] == (moves[1][1], moves[-1][0]), moves
+    texts = [n["text"] for n in page["notices"] if n["kind"] == "tier_changed"]
+    assert texts[-1].startswith("Welcome to ") and texts[0].startswith("Your tier is now "), texts
 
 
 def test_a_member_token_reads_only_its_own_notices(api: Api, noticed: None) -> None:

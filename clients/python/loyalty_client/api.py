@@ -104,6 +104,42 @@ class LoyaltyClient(Transport):
             )
         )
 
+    def campaign_experiment(self, program_id: str, campaign_id: str) -> models.ExperimentReport:
+        """GET /programs/{program_id}/campaigns/{campaign_id}/experiment: An experiment campaign's arms: what
+        their members did after exposure, each arm's uplift over the holdout.
+        """
+        return models.ExperimentReport.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/campaigns/{campaign_id}/experiment",
+                {"program_id": program_id, "campaign_id": campaign_id},
+                {},
+                None,
+            )
+        )
+
+    def members(
+        self,
+        program_id: str,
+        *,
+        tier: str | None = None,
+        tag: str | None = None,
+        segment: str | None = None,
+        stage: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+    ) -> models.MemberList:
+        """GET /programs/{program_id}/members: The members with a tier, tag, segment or stage."""
+        return models.MemberList.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/members",
+                {"program_id": program_id},
+                {"tier": tier, "tag": tag, "segment": segment, "stage": stage, "limit": limit, "cursor": cursor},
+                None,
+            )
+        )
+
     def enrol(self, program_id: str, body: models.Enrol | dict[str, Any]) -> models.Enrolled:
         """POST /programs/{program_id}/members: Enrol a member."""
         return models.Enrolled.model_validate(
@@ -178,6 +214,30 @@ class LoyaltyClient(Transport):
             )
         )
 
+    def block(self, program_id: str, member_id: str, body: models.Block | dict[str, Any]) -> models.MemberView:
+        """PUT /programs/{program_id}/members/{member_id}/block: Block the member."""
+        return models.MemberView.model_validate(
+            self._call(
+                "PUT",
+                "/programs/{program_id}/members/{member_id}/block",
+                {"program_id": program_id, "member_id": member_id},
+                {},
+                body,
+            )
+        )
+
+    def unblock(self, program_id: str, member_id: str) -> models.MemberView:
+        """DELETE /programs/{program_id}/members/{member_id}/block: Unblock the member."""
+        return models.MemberView.model_validate(
+            self._call(
+                "DELETE",
+                "/programs/{program_id}/members/{member_id}/block",
+                {"program_id": program_id, "member_id": member_id},
+                {},
+                None,
+            )
+        )
+
     def adjust(self, program_id: str, member_id: str, body: models.Adjust | dict[str, Any]) -> models.AdjustmentResult:
         """POST /programs/{program_id}/members/{member_id}/adjustments: Adjust the member's balance."""
         return models.AdjustmentResult.model_validate(
@@ -248,6 +308,12 @@ class LoyaltyClient(Transport):
             self._call("POST", "/programs/{program_id}/me/activities", {"program_id": program_id}, {}, body)
         )
 
+    def guest_order(self, program_id: str, body: models.GuestOrder | dict[str, Any]) -> models.GuestOrderResult:
+        """POST /programs/{program_id}/guest-orders: Record a non-member's order."""
+        return models.GuestOrderResult.model_validate(
+            self._call("POST", "/programs/{program_id}/guest-orders", {"program_id": program_id}, {}, body)
+        )
+
     def ledger(
         self, program_id: str, member_id: str, *, limit: int | None = None, cursor: str | None = None
     ) -> models.Ledger:
@@ -304,6 +370,50 @@ class LoyaltyClient(Transport):
         """GET /programs/{program_id}/me/coupons: My coupon wallet."""
         return models.Coupons.model_validate(
             self._call("GET", "/programs/{program_id}/me/coupons", {"program_id": program_id}, {"status": status}, None)
+        )
+
+    def program_view(self, program_id: str, member_id: str) -> models.MemberProgram:
+        """GET /programs/{program_id}/members/{member_id}/program: The program as the member sees it."""
+        return models.MemberProgram.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/members/{member_id}/program",
+                {"program_id": program_id, "member_id": member_id},
+                {},
+                None,
+            )
+        )
+
+    def notices(
+        self, program_id: str, member_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.Notices:
+        """GET /programs/{program_id}/members/{member_id}/notices: The member's notices, newest first."""
+        return models.Notices.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/members/{member_id}/notices",
+                {"program_id": program_id, "member_id": member_id},
+                {"limit": limit, "cursor": cursor},
+                None,
+            )
+        )
+
+    def my_program(self, program_id: str) -> models.MemberProgram:
+        """GET /programs/{program_id}/me/program: My program."""
+        return models.MemberProgram.model_validate(
+            self._call("GET", "/programs/{program_id}/me/program", {"program_id": program_id}, {}, None)
+        )
+
+    def my_notices(self, program_id: str, *, limit: int | None = None, cursor: str | None = None) -> models.Notices:
+        """GET /programs/{program_id}/me/notices: My notices, newest first."""
+        return models.Notices.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/me/notices",
+                {"program_id": program_id},
+                {"limit": limit, "cursor": cursor},
+                None,
+            )
         )
 
     def redeem(self, program_id: str, member_id: str, body: models.Redeem | dict[str, Any]) -> models.RedemptionResult:
@@ -507,6 +617,46 @@ class LoyaltyClient(Transport):
                 "GET",
                 "/programs/{program_id}/imports/{import_id}",
                 {"program_id": program_id, "import_id": import_id},
+                {},
+                None,
+            )
+        )
+
+    def grant_report(self, program_id: str, grant_id: str) -> models.GrantReport:
+        """GET /programs/{program_id}/grants/{grant_id}: A grant's progress and report."""
+        return models.GrantReport.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/grants/{grant_id}",
+                {"program_id": program_id, "grant_id": grant_id},
+                {},
+                None,
+            )
+        )
+
+    def start_grant(
+        self, program_id: str, grant_id: str, body: models.GrantBody | dict[str, Any]
+    ) -> models.GrantAccepted:
+        """PUT /programs/{program_id}/grants/{grant_id}: Grant points, coupons or a wallet amount to every
+        member of an audience.
+        """
+        return models.GrantAccepted.model_validate(
+            self._call(
+                "PUT",
+                "/programs/{program_id}/grants/{grant_id}",
+                {"program_id": program_id, "grant_id": grant_id},
+                {},
+                body,
+            )
+        )
+
+    def cancel_grant(self, program_id: str, grant_id: str) -> models.GrantReport:
+        """POST /programs/{program_id}/grants/{grant_id}/cancel: Cancel a grant."""
+        return models.GrantReport.model_validate(
+            self._call(
+                "POST",
+                "/programs/{program_id}/grants/{grant_id}/cancel",
+                {"program_id": program_id, "grant_id": grant_id},
                 {},
                 None,
             )

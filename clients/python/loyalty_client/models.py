@@ -84,6 +84,16 @@ class ActivityMe(BaseModel):
     ] = None
 
 
+class ActivityOffer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    type: Annotated[str, Field(title="Type")]
+    points: Annotated[int, Field(title="Points")]
+    daily_cap: Annotated[int | None, Field(title="Daily Cap")]
+    self_report: Annotated[bool, Field(title="Self Report")]
+
+
 class Actor(RootModel[str]):
     root: Annotated[
         str,
@@ -168,6 +178,62 @@ class AuditTrail(BaseModel):
     )
     entries: Annotated[list[AuditEntryView], Field(title="Entries")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class BenefitCoupon(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    template_id: Annotated[str, Field(title="Template Id")]
+    name: Annotated[str, Field(title="Name")]
+
+
+class BenefitView(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kind: Annotated[Literal["earn_multiplier", "upgrade_gift", "monthly_gift"], Field(title="Kind")]
+    name: Annotated[str, Field(description="the benefit in words", title="Name")]
+    earn_multiplier: Annotated[
+        float | None,
+        Field(
+            description="earn_multiplier: the factor on purchases' points",
+            title="Earn Multiplier",
+        ),
+    ] = None
+    points: Annotated[int | None, Field(description="a gift's points", title="Points")] = None
+    coupons: Annotated[
+        list[BenefitCoupon] | None,
+        Field(description="a gift's coupons (templates)", title="Coupons"),
+    ] = None
+
+
+class Block(BaseModel):
+    """
+    Why the member is blocked (kept on the member, shown in its view).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    reason: Annotated[
+        str,
+        Field(
+            description="why: shown as `blocked.reason`",
+            max_length=200,
+            min_length=1,
+            pattern="^[^\\x00-\\x1f\\x7f-\\x9f]*$",
+            title="Reason",
+        ),
+    ]
+
+
+class BlockedView(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    at: Annotated[AwareDatetime, Field(description="when the member was blocked", title="At")]
+    reason: Annotated[str, Field(title="Reason")]
 
 
 class CampaignDayFigures(BaseModel):
@@ -664,12 +730,30 @@ class Birthday(RootModel[str]):
     ]
 
 
+class CustomerRef(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)",
+            pattern="^[A-Za-z0-9_.:-]{1,64}$",
+            title="Customer Ref",
+        ),
+    ]
+
+
 class Enrol(BaseModel):
     model_config = ConfigDict(
         extra="allow",
     )
     birthday: Annotated[Birthday | None, Field(description="YYYY-MM-DD or MM-DD", title="Birthday")] = None
     channel: Annotated[Channel | None, Field(title="Channel")] = None
+    customer_ref: Annotated[
+        CustomerRef | None,
+        Field(
+            description="the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)",
+            title="Customer Ref",
+        ),
+    ] = None
     member_id: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Member Id")]
     enrolled_at: Annotated[
         AwareDatetime | None,
@@ -686,6 +770,13 @@ class EnrolMe(BaseModel):
     )
     birthday: Annotated[Birthday | None, Field(description="YYYY-MM-DD or MM-DD", title="Birthday")] = None
     channel: Annotated[Channel | None, Field(title="Channel")] = None
+    customer_ref: Annotated[
+        CustomerRef | None,
+        Field(
+            description="the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)",
+            title="Customer Ref",
+        ),
+    ] = None
 
 
 class Erased(BaseModel):
@@ -738,6 +829,27 @@ class Expiring(BaseModel):
     expires_on: Annotated[str, Field(title="Expires On")]
 
 
+class FlagView(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    kind: Annotated[
+        Literal["max_orders_per_day", "max_points_per_day"],
+        Field(description="the `abuse` limit the member went past", title="Kind"),
+    ]
+    at: Annotated[
+        AwareDatetime,
+        Field(description="when the order that went past it was written", title="At"),
+    ]
+    day: Annotated[
+        str,
+        Field(
+            description="the program-local day (YYYY-MM-DD) the limit counts",
+            title="Day",
+        ),
+    ]
+
+
 class GatewayMessage(BaseModel):
     """
     API Gateway's own answer, given before any function runs: a member route without a token
@@ -757,6 +869,165 @@ class Gift(BaseModel):
     sku: Annotated[str, Field(title="Sku")]
     quantity: Annotated[int, Field(title="Quantity")]
     campaign_id: Annotated[str, Field(title="Campaign Id")]
+
+
+class GrantAccepted(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    grant_id: Annotated[str, Field(title="Grant Id")]
+    status: Annotated[Literal["queued", "running", "done", "cancelled"], Field(title="Status")]
+
+
+class Tier(RootModel[str]):
+    root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Tier")]
+
+
+class Tag(RootModel[str]):
+    root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Tag")]
+
+
+class Segment(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="an RFM segment (champions, loyal, ...)",
+            pattern="^[A-Za-z0-9_.:-]{1,64}$",
+            title="Segment",
+        ),
+    ]
+
+
+class When(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="a CEL condition over `member` and `at` (as a campaign's `when`), checked at PUT (422 naming audience.when); evaluated on each member as its share is written",
+            max_length=1000,
+            min_length=1,
+            title="When",
+        ),
+    ]
+
+
+class GrantAudience(BaseModel):
+    """
+    Exactly one of tier, tag, segment, stage (as the members list filters), and an optional `when`.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    tier: Annotated[Tier | None, Field(title="Tier")] = None
+    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    segment: Annotated[
+        Segment | None,
+        Field(description="an RFM segment (champions, loyal, ...)", title="Segment"),
+    ] = None
+    stage: Annotated[
+        Literal["new", "active", "at_risk", "dormant", "recalled"] | None,
+        Field(title="Stage"),
+    ] = None
+    when: Annotated[
+        When | None,
+        Field(
+            description="a CEL condition over `member` and `at` (as a campaign's `when`), checked at PUT (422 naming audience.when); evaluated on each member as its share is written",
+            title="When",
+        ),
+    ] = None
+
+
+class Coupon(RootModel[str]):
+    root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
+
+
+class GrantSkipped(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    blocked: Annotated[int | None, Field(title="Blocked")] = 0
+    erased: Annotated[int | None, Field(title="Erased")] = 0
+
+
+class GrantWallet(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[
+        str,
+        Field(
+            description="a wallet of the program",
+            pattern="^[A-Za-z0-9_.:-]{1,64}$",
+            title="Id",
+        ),
+    ]
+    amount: Annotated[int, Field(ge=1, le=1000000, title="Amount")]
+
+
+class CustomerRef2(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="the brand's customer reference, if it knows the customer",
+            pattern="^[A-Za-z0-9_.:-]{1,64}$",
+            title="Customer Ref",
+        ),
+    ]
+
+
+class GuestOrder(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    order_id: Annotated[
+        str,
+        Field(
+            description="unique in the program with members' orders: an id used by either is taken",
+            pattern="^[A-Za-z0-9_.:-]{1,64}$",
+            title="Order Id",
+        ),
+    ]
+    amount_minor: Annotated[
+        int,
+        Field(
+            description="integer minor units (fen, cents), an integer literal: 12.0 or 1e3 is a 422",
+            ge=1,
+            le=1000000000000,
+            title="Amount Minor",
+        ),
+    ]
+    paid_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="default: now; kept as sent (the figures count the order on the day it is recorded)",
+            title="Paid At",
+        ),
+    ] = None
+    customer_ref: Annotated[
+        CustomerRef2 | None,
+        Field(
+            description="the brand's customer reference, if it knows the customer",
+            title="Customer Ref",
+        ),
+    ] = None
+
+
+class GuestOrderResult(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    order_id: Annotated[str, Field(title="Order Id")]
+    amount_minor: Annotated[int, Field(title="Amount Minor")]
+    paid_at: Annotated[AwareDatetime, Field(title="Paid At")]
+    customer_ref: Annotated[str | None, Field(title="Customer Ref")]
+    recorded_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="when it was recorded: the day the figures count it on",
+            title="Recorded At",
+        ),
+    ]
 
 
 class HealthDay(BaseModel):
@@ -862,6 +1133,15 @@ class ImportReport(BaseModel):
     truncated: Annotated[bool | None, Field(title="Truncated")] = False
 
 
+class Interval(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    estimate: Annotated[float, Field(title="Estimate")]
+    low: Annotated[float, Field(description="the 95% confidence interval's lower end", title="Low")]
+    high: Annotated[float, Field(title="High")]
+
+
 class LedgerEntryView(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -918,6 +1198,35 @@ class MemberTags(BaseModel):
         list[str],
         Field(description="the member's tags after the change, sorted", title="Tags"),
     ]
+
+
+class NoticeView(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    notice_id: Annotated[str, Field(title="Notice Id")]
+    kind: Annotated[str, Field(title="Kind")]
+    at: Annotated[AwareDatetime, Field(title="At")]
+    text: Annotated[str, Field(description="what happened, in words an app can show", title="Text")]
+    points: Annotated[int | None, Field(title="Points")] = 0
+    expires_on: Annotated[str | None, Field(title="Expires On")] = None
+    plan_id: Annotated[str | None, Field(title="Plan Id")] = None
+    active_until: Annotated[AwareDatetime | None, Field(title="Active Until")] = None
+    coupon_ids: Annotated[list[str] | None, Field(title="Coupon Ids")] = []
+    campaign_id: Annotated[str | None, Field(title="Campaign Id")] = None
+    ref: Annotated[str | None, Field(title="Ref")] = None
+    growth: Annotated[int | None, Field(title="Growth")] = 0
+    tags: Annotated[list[str] | None, Field(title="Tags")] = []
+    first: Annotated[bool | None, Field(title="First")] = False
+    discount_minor: Annotated[int | None, Field(title="Discount Minor")] = 0
+
+
+class Notices(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    notices: Annotated[list[NoticeView], Field(title="Notices")]
+    next_cursor: Annotated[str | None, Field(title="Next Cursor")]
 
 
 class OpenCheckout(BaseModel):
@@ -1079,6 +1388,16 @@ class ProgramVersions(BaseModel):
     program_id: Annotated[str, Field(title="Program Id")]
     versions: Annotated[list[ProgramVersionInfo], Field(description="newest first", title="Versions")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class PublicCampaign(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(title="Id")]
+    title: Annotated[str, Field(title="Title")]
+    description: Annotated[str, Field(title="Description")]
+    active: Annotated[bool, Field(description="inside its active window now", title="Active")]
 
 
 class Items1(RootModel[list[OrderItem]]):
@@ -1521,6 +1840,42 @@ class RefundResult(BaseModel):
     ] = {}
 
 
+class RewardCost(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    wallet: Annotated[str, Field(title="Wallet")]
+    amount: Annotated[int, Field(title="Amount")]
+
+
+class RewardOffer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(title="Id")]
+    name: Annotated[str, Field(title="Name")]
+    cost_points: Annotated[
+        int | None,
+        Field(
+            description="its price in points (or `cost`, in a wallet)",
+            title="Cost Points",
+        ),
+    ] = None
+    cost: RewardCost | None = None
+    available: Annotated[
+        bool,
+        Field(description="whether this member can redeem one unit now", title="Available"),
+    ]
+    reason: Annotated[
+        Literal["insufficient_points", "limit_reached", "out_of_stock", "member_blocked"] | None,
+        Field(description="why not: the code a redemption would answer", title="Reason"),
+    ] = None
+    stock_left: Annotated[
+        int | None,
+        Field(description="units left, for a reward with stock", title="Stock Left"),
+    ] = None
+
+
 class RfmView(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1630,6 +1985,17 @@ class TagsChange(BaseModel):
     ] = []
 
 
+class TierBenefits(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(title="Id")]
+    name: Annotated[str, Field(title="Name")]
+    threshold: Annotated[int, Field(description="in the tier metric's unit", title="Threshold")]
+    earn_multiplier: Annotated[float, Field(title="Earn Multiplier")]
+    benefits: Annotated[list[BenefitView], Field(title="Benefits")]
+
+
 class TierEvaluation(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1668,6 +2034,20 @@ class TierView(BaseModel):
     name: Annotated[str, Field(title="Name")]
     since: Annotated[AwareDatetime | None, Field(title="Since")]
     progress: TierProgress
+
+
+class Uplift(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    spend_per_member_minor: Annotated[
+        Interval,
+        Field(description="the arm's spend per member less the holdout's (Welch's t)"),
+    ]
+    repurchase_rate: Annotated[
+        Interval,
+        Field(description="the arm's repurchase rate less the holdout's (two-proportion Wald)"),
+    ]
 
 
 class UsableCoupon(BaseModel):
@@ -1750,6 +2130,27 @@ class ResponseValidationError(BaseModel):
     detail: Annotated[list[ValidationError] | None, Field(title="Detail")] = None
 
 
+class MaxOrdersPerDay(RootModel[int]):
+    root: Annotated[int, Field(ge=1, le=1000000, title="Max Orders Per Day")] = None
+
+
+class MaxPointsPerDay(RootModel[int]):
+    root: Annotated[int, Field(ge=1, le=1000000000000, title="Max Points Per Day")] = None
+
+
+class ProgramAbuse(BaseModel):
+    """
+    Daily limits past which a member's orders still count for spend but earn nothing more
+    (rules/abuse.py); the member is flagged. Counted per program-local day.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    max_orders_per_day: Annotated[MaxOrdersPerDay | None, Field(title="Max Orders Per Day")] = None
+    max_points_per_day: Annotated[MaxPointsPerDay | None, Field(title="Max Points Per Day")] = None
+
+
 class ProgramActive(BaseModel):
     """
     When a campaign applies: from `from` (inclusive) until `until` (exclusive). Offsets say the zone;
@@ -1774,10 +2175,6 @@ class ProgramActivityRule(BaseModel):
     points: Annotated[int, Field(ge=0, le=1000000, title="Points")]
     daily_cap: Annotated[DailyCap | None, Field(title="Daily Cap")] = None
     self_report: Annotated[bool | None, Field(title="Self Report")] = False
-
-
-class Coupon(RootModel[str]):
-    root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
 
 class EarnMultiplier(RootModel[float]):
@@ -1901,7 +2298,7 @@ class ProgramChurnWarning(BaseModel):
     budget: Annotated[Budget | None, Field(title="Budget")] = None
 
 
-class When(RootModel[str]):
+class When1(RootModel[str]):
     root: Annotated[str, Field(max_length=4000, min_length=1, title="When")] = None
 
 
@@ -1925,7 +2322,7 @@ class ProgramCounter(BaseModel):
     id: Annotated[str, Field(pattern="^[A-Za-z_][A-Za-z0-9_]{0,63}$", title="Id")]
     counts: Annotated[Literal["orders", "spend_minor", "units", "activities"], Field(title="Counts")]
     period: Annotated[Literal["day", "week", "month", "year", "lifetime"], Field(title="Period")]
-    when: Annotated[When | None, Field(title="When")] = None
+    when: Annotated[When1 | None, Field(title="When")] = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     activity_type: Annotated[ActivityType | None, Field(title="Activity Type")] = None
 
@@ -2055,7 +2452,7 @@ class Growth1(RootModel[str]):
     ] = None
 
 
-class Tag(RootModel[str]):
+class Tag1(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Tag")] = None
 
 
@@ -3369,6 +3766,29 @@ class ProgramPointsConfig(BaseModel):
     pending_days: Annotated[int | None, Field(ge=0, le=365, title="Pending Days")] = 0
 
 
+class ProgramPublicText(BaseModel):
+    """
+    What a member's app shows of a campaign (GET .../me/program): its conditions and budgets never.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    title: Annotated[
+        str,
+        Field(
+            max_length=100,
+            min_length=1,
+            pattern="^[^\\x00-\\x1f\\x7f-\\x9f]*$",
+            title="Title",
+        ),
+    ]
+    description: Annotated[
+        str | None,
+        Field(max_length=1000, pattern="^[^\\x00-\\x1f\\x7f-\\x9f]*$", title="Description"),
+    ] = ""
+
+
 class ProgramRecall(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -3848,6 +4268,18 @@ class Enrolled(BaseModel):
             validate_default=True,
         ),
     ] = []
+    blocked: Annotated[
+        BlockedView | None,
+        Field(description="null unless blocked: a blocked member earns and spends nothing"),
+    ] = None
+    flags: Annotated[
+        list[FlagView] | None,
+        Field(
+            description="the `abuse` limits the member went past, oldest first (the latest 50)",
+            title="Flags",
+            validate_default=True,
+        ),
+    ] = []
     coupons: Annotated[
         list[CouponView] | None,
         Field(
@@ -3863,6 +4295,166 @@ class ErrorBody(BaseModel):
         extra="allow",
     )
     error: ErrorDetail
+
+
+class ExperimentArm(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    arm: Annotated[
+        str,
+        Field(
+            description='"holdout", a variant id, or "main" (the campaign without variants)',
+            title="Arm",
+        ),
+    ]
+    members_exposed: Annotated[
+        int,
+        Field(
+            description="members who met the campaign in this arm (first exposure counted once)",
+            title="Members Exposed",
+        ),
+    ]
+    cost_minor: Annotated[
+        int,
+        Field(
+            description="its points at the point value (rounded down) + its coupons' face value",
+            title="Cost Minor",
+        ),
+    ]
+    orders_per_member: Annotated[
+        float,
+        Field(
+            description="orders after each member's first exposure, per member exposed",
+            title="Orders Per Member",
+        ),
+    ]
+    spend_per_member_minor: Annotated[
+        float,
+        Field(
+            description="their amount (not net of refunds), per member exposed",
+            title="Spend Per Member Minor",
+        ),
+    ]
+    repurchase_rate: Annotated[
+        float,
+        Field(
+            description="the share of members exposed with 2 or more orders after exposure",
+            title="Repurchase Rate",
+        ),
+    ]
+    uplift: Annotated[
+        Uplift | None,
+        Field(description="over the holdout; none on the holdout, or under 2 members a side"),
+    ] = None
+
+
+class ExperimentReport(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    campaign_id: Annotated[str, Field(title="Campaign Id")]
+    arms: Annotated[list[ExperimentArm], Field(title="Arms")]
+
+
+class GrantBody(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    audience: GrantAudience
+    points: Annotated[
+        int | None,
+        Field(
+            description="points each member gets (a `bonus` entry)",
+            ge=0,
+            le=1000000,
+            title="Points",
+        ),
+    ] = 0
+    coupons: Annotated[
+        list[Coupon] | None,
+        Field(
+            description="coupon templates each member gets, one of each listed",
+            max_length=10,
+            title="Coupons",
+            validate_default=True,
+        ),
+    ] = []
+    wallet: GrantWallet | None = None
+    reason: Annotated[
+        str,
+        Field(
+            description="why: kept on each ledger entry",
+            max_length=200,
+            min_length=1,
+            pattern="^[^\\x00-\\x1f\\x7f-\\x9f]*$",
+            title="Reason",
+        ),
+    ]
+
+
+class GrantReport(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    grant_id: Annotated[str, Field(title="Grant Id")]
+    status: Annotated[
+        Literal["queued", "running", "done", "cancelled"],
+        Field(
+            description="queued, running, done or cancelled (counts so far stay)",
+            title="Status",
+        ),
+    ]
+    audience: Annotated[dict[str, str], Field(title="Audience")]
+    reason: Annotated[str, Field(title="Reason")]
+    members_read: Annotated[
+        int,
+        Field(
+            description="audience members read from the index so far",
+            title="Members Read",
+        ),
+    ]
+    members_matched: Annotated[
+        int,
+        Field(
+            description="of those, the enrolled ones `when` holds for (all, without `when`)",
+            title="Members Matched",
+        ),
+    ]
+    members_granted: Annotated[int, Field(title="Members Granted")]
+    members_skipped: Annotated[
+        int,
+        Field(
+            description="matched but skipped: blocked or erased (`skipped` says which)",
+            title="Members Skipped",
+        ),
+    ]
+    skipped: GrantSkipped
+    points: Annotated[int, Field(description="points given so far, over every member", title="Points")]
+    coupons: Annotated[
+        int,
+        Field(description="coupons issued so far, over every member", title="Coupons"),
+    ]
+    wallet: Annotated[
+        dict[str, int] | None,
+        Field(description="wallet amounts given so far, by wallet id", title="Wallet"),
+    ] = {}
+    pages: Annotated[
+        int,
+        Field(
+            description="pages of the audience done (each up to 100 members)",
+            title="Pages",
+        ),
+    ]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    started_at: Annotated[AwareDatetime | None, Field(title="Started At")] = None
+    finished_at: Annotated[
+        AwareDatetime | None,
+        Field(description="when the last page was done (status done)", title="Finished At"),
+    ] = None
+    cancelled_at: Annotated[AwareDatetime | None, Field(title="Cancelled At")] = None
 
 
 class HTTPValidationError(BaseModel):
@@ -3906,11 +4498,57 @@ class HealthFigures(BaseModel):
     ]
     member_gmv_minor: Annotated[int, Field(title="Member Gmv Minor")]
     orders: Annotated[int, Field(title="Orders")]
+    members_flagged: Annotated[
+        int | None,
+        Field(
+            description="members an `abuse` limit flagged, per program-local day of the range (one twice on two days: 2)",
+            title="Members Flagged",
+        ),
+    ] = 0
     discount_minor: DiscountsBySource
     points_liability: Liability
     members_per_tier: Annotated[dict[str, int], Field(title="Members Per Tier")]
     members_per_segment: Annotated[dict[str, int], Field(title="Members Per Segment")]
     clv_minor: Annotated[int, Field(description="member GMV to date per member", title="Clv Minor")]
+    guest_gmv_minor: Annotated[
+        int | None,
+        Field(
+            description="non-members' orders (guest orders) recorded in the range",
+            title="Guest Gmv Minor",
+        ),
+    ] = 0
+    member_gmv_share: Annotated[
+        float | None,
+        Field(
+            description="member GMV / (member GMV + guest GMV)",
+            title="Member Gmv Share",
+        ),
+    ] = None
+    guest_customers: Annotated[
+        int | None,
+        Field(
+            description="distinct guest customer_refs of the range, each on the day its first guest order was recorded",
+            title="Guest Customers",
+        ),
+    ] = 0
+    converted_guests: Annotated[
+        int | None,
+        Field(
+            description="of those, the ones a member enrolled with in the range",
+            title="Converted Guests",
+        ),
+    ] = 0
+    conversion_rate: Annotated[
+        float | None,
+        Field(description="converted_guests / guest_customers", title="Conversion Rate"),
+    ] = None
+    new_members_by_channel: Annotated[
+        dict[str, int] | None,
+        Field(
+            description="members enrolled in the range by `channel` (members without one are not in it)",
+            title="New Members By Channel",
+        ),
+    ] = {}
 
 
 class ImportBatchResult(BaseModel):
@@ -3951,6 +4589,21 @@ class Ledger(BaseModel):
     )
     entries: Annotated[list[LedgerEntryView], Field(title="Entries")]
     next_cursor: Annotated[str | None, Field(title="Next Cursor")]
+
+
+class MemberProgram(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    name: Annotated[str, Field(title="Name")]
+    currency: Annotated[str, Field(title="Currency")]
+    tiers: Annotated[list[TierBenefits], Field(title="Tiers")]
+    rewards: Annotated[list[RewardOffer], Field(title="Rewards")]
+    activities: Annotated[list[ActivityOffer], Field(title="Activities")]
+    campaigns: Annotated[
+        list[PublicCampaign],
+        Field(description="the campaigns with `public` only", title="Campaigns"),
+    ]
 
 
 class MemberView(BaseModel):
@@ -3999,6 +4652,18 @@ class MemberView(BaseModel):
         Field(
             description="the member's open checkouts and what each holds, soonest to end first (an addition to the contract; `points.held` counts their points)",
             title="Checkouts",
+            validate_default=True,
+        ),
+    ] = []
+    blocked: Annotated[
+        BlockedView | None,
+        Field(description="null unless blocked: a blocked member earns and spends nothing"),
+    ] = None
+    flags: Annotated[
+        list[FlagView] | None,
+        Field(
+            description="the `abuse` limits the member went past, oldest first (the latest 50)",
+            title="Flags",
             validate_default=True,
         ),
     ] = []
@@ -4178,7 +4843,7 @@ class ProgramEffect1(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons2 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth | Growth1 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4205,7 +4870,7 @@ class ProgramEffect2(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons3 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth2 | Growth3 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4232,7 +4897,7 @@ class ProgramEffect3(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons4 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth4 | Growth5 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4259,7 +4924,7 @@ class ProgramEffect4(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons5 | None, Field(title="Coupons")]
     growth: Annotated[Growth6 | Growth7 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4286,7 +4951,7 @@ class ProgramEffect5(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons6 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth8 | Growth9 | None, Field(title="Growth")]
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4313,7 +4978,7 @@ class ProgramEffect6(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons7 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth10 | Growth11 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")]
+    tag: Annotated[Tag1 | None, Field(title="Tag")]
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4340,7 +5005,7 @@ class ProgramEffect7(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons8 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth12 | Growth13 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")]
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4367,7 +5032,7 @@ class ProgramEffect8(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons9 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth14 | Growth15 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4394,7 +5059,7 @@ class ProgramEffect9(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons10 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth16 | Growth17 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")]
@@ -4421,7 +5086,7 @@ class ProgramEffect10(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons11 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth18 | Growth19 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4448,7 +5113,7 @@ class ProgramEffect11(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons12 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth20 | Growth21 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4475,7 +5140,7 @@ class ProgramEffect12(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons13 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth22 | Growth23 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4502,7 +5167,7 @@ class ProgramEffect13(BaseModel):
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons14 | None, Field(title="Coupons")] = None
     growth: Annotated[Growth24 | Growth25 | None, Field(title="Growth")] = None
-    tag: Annotated[Tag | None, Field(title="Tag")] = None
+    tag: Annotated[Tag1 | None, Field(title="Tag")] = None
     untag: Annotated[Untag | None, Field(title="Untag")] = None
     wallet: ProgramWalletAmount | None = None
     member_price: Annotated[Literal[True] | None, Field(title="Member Price")] = None
@@ -4571,6 +5236,36 @@ class ProgramReward(BaseModel):
     per_member_limit: Annotated[PerMemberLimit | None, Field(title="Per Member Limit")] = None
 
 
+class ProgramVariant(BaseModel):
+    """
+    An experiment's arm whose `effects` replace the campaign's for its members (rules/experiments).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Id")]
+    weight: Annotated[int, Field(ge=1, le=1000000, title="Weight")]
+    effects: Annotated[
+        list[
+            ProgramEffect1
+            | ProgramEffect2
+            | ProgramEffect3
+            | ProgramEffect4
+            | ProgramEffect5
+            | ProgramEffect6
+            | ProgramEffect7
+            | ProgramEffect8
+            | ProgramEffect9
+            | ProgramEffect10
+            | ProgramEffect11
+            | ProgramEffect12
+            | ProgramEffect13
+        ],
+        Field(max_length=10, min_length=1, title="Effects"),
+    ]
+
+
 class CheckoutConfirmed(BaseModel):
     """
     The purchase's result, and the checkout as settled.
@@ -4591,6 +5286,43 @@ class CheckoutConfirmed(BaseModel):
         Field(description="the growth value this order gave", title="Growth"),
     ] = 0
     checkout: CheckoutView
+
+
+class MemberList(BaseModel):
+    """
+    A page of an audience (GET /programs/{program_id}/members?tier=|tag=|segment=|stage=).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    members: Annotated[
+        list[MemberView],
+        Field(description="member views, in member id order", title="Members"),
+    ]
+    next_cursor: Annotated[
+        str | None,
+        Field(
+            description="the next page's cursor; null on the last page",
+            title="Next Cursor",
+        ),
+    ]
+
+
+class ProgramExperiment(BaseModel):
+    """
+    A campaign run as an experiment (API.md "Experiments"): `holdout_percent` of the members meeting
+    it get nothing (their exposure is counted), the rest split by the variants' weights.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    holdout_percent: Annotated[int, Field(ge=0, le=100, title="Holdout Percent")]
+    variants: Annotated[
+        list[ProgramVariant] | None,
+        Field(max_length=10, title="Variants", validate_default=True),
+    ] = []
 
 
 class ProgramCampaign(BaseModel):
@@ -4647,6 +5379,8 @@ class ProgramCampaign(BaseModel):
     }
     priority: Annotated[int | None, Field(ge=-1000, le=1000, title="Priority")] = 0
     exclusive: Annotated[bool | None, Field(title="Exclusive")] = False
+    public: ProgramPublicText | None = None
+    experiment: ProgramExperiment | None = None
 
 
 class Program(BaseModel):
@@ -5305,6 +6039,7 @@ class Program(BaseModel):
         list[ProgramCounter] | None,
         Field(max_length=20, title="Counters", validate_default=True),
     ] = []
+    abuse: ProgramAbuse | None = None
 
 
 class ProgramSent(BaseModel):
@@ -5963,5 +6698,6 @@ class ProgramSent(BaseModel):
         list[ProgramCounter] | None,
         Field(max_length=20, title="Counters", validate_default=True),
     ] = []
+    abuse: ProgramAbuse | None = None
     program_id: Annotated[str | None, Field(description="this program's id, as GET answered it (ignored)")] = None
     version: Annotated[int | None, Field(description="the version GET answered (ignored)", ge=1)] = None

@@ -147,6 +147,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/programs/{program_id}/campaigns/{campaign_id}/experiment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An experiment campaign's arms: what their members did after exposure, each arm's uplift over the holdout
+         * @description Counted from the table's stream (a moment behind the writes). Per arm: members exposed (met the campaign in that arm; a holdout member is given nothing), its cost, and per member exposed the orders and spend after the first exposure and the share with 2+ orders since. `uplift`: the arm less the holdout with a 95% interval (Welch's t for spend per member, two-proportion Wald for the repurchase rate), once both have 2 members exposed. A campaign without an experiment answers the arms it counted (none: `[]`). One Query.
+         */
+        get: operations["campaign_experiment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/programs/{program_id}/members": {
         parameters: {
             query?: never;
@@ -154,7 +174,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The members with a tier, tag, segment or stage
+         * @description exactly one of tier, tag, segment, stage as a query parameter (none, or two, is a 422 naming them); member views in member id order, paged by `next_cursor`. Each page is one Query of the audience index, which every member write moves in its own transaction, and one read of the page's profiles.
+         */
+        get: operations["members"];
         put?: never;
         /** Enrol a member */
         post: operations["enrol"];
@@ -226,6 +250,30 @@ export interface paths {
         put: operations["set_tags"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/members/{member_id}/block": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Block the member
+         * @description A blocked member earns and spends nothing: purchases, activities, redemptions, checkouts, paid cards and coupon use answer 409 `member_blocked`; refunds, cancellations and operator adjustments still work. It keeps what it has; sweeps and grants skip it. Idempotent: a repeat writes nothing and answers the member view. Blocking a blocked member keeps the first block's time and reason.
+         */
+        put: operations["block"];
+        post?: never;
+        /**
+         * Unblock the member
+         * @description A blocked member earns and spends nothing: purchases, activities, redemptions, checkouts, paid cards and coupon use answer 409 `member_blocked`; refunds, cancellations and operator adjustments still work. It keeps what it has; sweeps and grants skip it. Idempotent: a repeat writes nothing and answers the member view. Unblocking puts its scheduled work back: what fell due meanwhile runs once.
+         */
+        delete: operations["unblock"];
         options?: never;
         head?: never;
         patch?: never;
@@ -345,6 +393,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/programs/{program_id}/guest-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record a non-member's order
+         * @description A guest order, for the program's figures (guest GMV, the members' share of GMV, the conversion rate): no member is created or changed. Exactly once by `order_id`, which shares the id space of members' orders: an id a member's purchase used is 409 `idempotency_conflict`, as is a purchase naming a guest order's id.
+         */
+        post: operations["guest_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/programs/{program_id}/members/{member_id}/ledger": {
         parameters: {
             query?: never;
@@ -425,6 +493,80 @@ export interface paths {
         };
         /** My coupon wallet */
         get: operations["my_coupons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/members/{member_id}/program": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program as the member sees it
+         * @description The program as this member sees it: tiers and their benefits, each reward with whether the member can redeem one now (the check a redemption makes; `reason` its error code), activities, the public campaigns. The server twin of GET .../me/program (the console's).
+         */
+        get: operations["program_view"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/members/{member_id}/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The member's notices, newest first */
+        get: operations["notices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/me/program": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My program
+         * @description The program as this member sees it: tiers and their benefits, each reward with whether the member can redeem one now (the check a redemption makes; `reason` its error code), activities, the public campaigns.
+         */
+        get: operations["my_program"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/me/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My notices, newest first */
+        get: operations["my_notices"];
         put?: never;
         post?: never;
         delete?: never;
@@ -699,6 +841,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/programs/{program_id}/grants/{grant_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A grant's progress and report
+         * @description `status` (queued, running, done, cancelled), the members read from the audience so far, matched (enrolled, `when` true), granted and skipped (blocked, erased), what was given in all, pages done, and when it started, finished or was cancelled. 1 GetItem.
+         */
+        get: operations["grant_report"];
+        /**
+         * Grant points, coupons or a wallet amount to every member of an audience
+         * @description `audience`: exactly one of tier, tag, segment, stage (as the members list filters), and an optional `when` (CEL over `member` and `at`, checked here: 422 naming audience.when). Every member of the audience gets its share exactly once, fanned out through the work queue a page of 100 members at a time; blocked and erased members are skipped and counted. Points are a `bonus` ledger entry with the grant's `reason`, `ref` `grant:{grant_id}`. 202 when started; the same body again answers the same grant (200); another body under the same grant id is 409 `conflict`. Follow it with GET.
+         */
+        put: operations["start_grant"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/grants/{grant_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a grant
+         * @description The pages not yet run give nothing (a page running now finishes its members): status `cancelled` with the counts so far. A cancelled grant answers the same again; a done one is 409 `conflict`.
+         */
+        post: operations["cancel_grant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operations/scheduled": {
         parameters: {
             query?: never;
@@ -768,6 +954,17 @@ export interface components {
             attributes?: {
                 [key: string]: string;
             } | null;
+        };
+        /** ActivityOffer */
+        ActivityOffer: {
+            /** Type */
+            type: string;
+            /** Points */
+            points: number;
+            /** Daily Cap */
+            daily_cap: number | null;
+            /** Self Report */
+            self_report: boolean;
         };
         /** ActivityResult */
         ActivityResult: {
@@ -880,6 +1077,63 @@ export interface components {
             entries: components["schemas"]["AuditEntryView"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** BenefitCoupon */
+        BenefitCoupon: {
+            /** Template Id */
+            template_id: string;
+            /** Name */
+            name: string;
+        };
+        /** BenefitView */
+        BenefitView: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "earn_multiplier" | "upgrade_gift" | "monthly_gift";
+            /**
+             * Name
+             * @description the benefit in words
+             */
+            name: string;
+            /**
+             * Earn Multiplier
+             * @description earn_multiplier: the factor on purchases' points
+             */
+            earn_multiplier?: number | null;
+            /**
+             * Points
+             * @description a gift's points
+             */
+            points?: number | null;
+            /**
+             * Coupons
+             * @description a gift's coupons (templates)
+             */
+            coupons?: components["schemas"]["BenefitCoupon"][] | null;
+        };
+        /**
+         * Block
+         * @description Why the member is blocked (kept on the member, shown in its view).
+         */
+        Block: {
+            /**
+             * Reason
+             * @description why: shown as `blocked.reason`
+             */
+            reason: string;
+        };
+        /** BlockedView */
+        BlockedView: {
+            /**
+             * At
+             * Format: date-time
+             * @description when the member was blocked
+             */
+            at: string;
+            /** Reason */
+            reason: string;
         };
         /**
          * CampaignDayFigures
@@ -1543,6 +1797,11 @@ export interface components {
             birthday?: string | null;
             /** Channel */
             channel?: string | null;
+            /**
+             * Customer Ref
+             * @description the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)
+             */
+            customer_ref?: string | null;
             /** Member Id */
             member_id: string;
             /**
@@ -1560,6 +1819,11 @@ export interface components {
             birthday?: string | null;
             /** Channel */
             channel?: string | null;
+            /**
+             * Customer Ref
+             * @description the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)
+             */
+            customer_ref?: string | null;
         };
         /** Enrolled */
         Enrolled: {
@@ -1622,6 +1886,14 @@ export interface components {
              * @default []
              */
             checkouts: components["schemas"]["OpenCheckout"][];
+            /** @description null unless blocked: a blocked member earns and spends nothing */
+            blocked?: components["schemas"]["BlockedView"] | null;
+            /**
+             * Flags
+             * @description the `abuse` limits the member went past, oldest first (the latest 50)
+             * @default []
+             */
+            flags: components["schemas"]["FlagView"][];
             /**
              * Coupons
              * @description the coupons the enrolment issued (the welcome pack, enrolment campaigns), as they are now
@@ -1675,12 +1947,76 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** ExperimentArm */
+        ExperimentArm: {
+            /**
+             * Arm
+             * @description "holdout", a variant id, or "main" (the campaign without variants)
+             */
+            arm: string;
+            /**
+             * Members Exposed
+             * @description members who met the campaign in this arm (first exposure counted once)
+             */
+            members_exposed: number;
+            /**
+             * Cost Minor
+             * @description its points at the point value (rounded down) + its coupons' face value
+             */
+            cost_minor: number;
+            /**
+             * Orders Per Member
+             * @description orders after each member's first exposure, per member exposed
+             */
+            orders_per_member: number;
+            /**
+             * Spend Per Member Minor
+             * @description their amount (not net of refunds), per member exposed
+             */
+            spend_per_member_minor: number;
+            /**
+             * Repurchase Rate
+             * @description the share of members exposed with 2 or more orders after exposure
+             */
+            repurchase_rate: number;
+            /** @description over the holdout; none on the holdout, or under 2 members a side */
+            uplift?: components["schemas"]["Uplift"] | null;
+        };
+        /** ExperimentReport */
+        ExperimentReport: {
+            /** Program Id */
+            program_id: string;
+            /** Campaign Id */
+            campaign_id: string;
+            /** Arms */
+            arms: components["schemas"]["ExperimentArm"][];
+        };
         /** Expiring */
         Expiring: {
             /** Points */
             points: number;
             /** Expires On */
             expires_on: string;
+        };
+        /** FlagView */
+        FlagView: {
+            /**
+             * Kind
+             * @description the `abuse` limit the member went past
+             * @enum {string}
+             */
+            kind: "max_orders_per_day" | "max_points_per_day";
+            /**
+             * At
+             * Format: date-time
+             * @description when the order that went past it was written
+             */
+            at: string;
+            /**
+             * Day
+             * @description the program-local day (YYYY-MM-DD) the limit counts
+             */
+            day: string;
         };
         /**
          * GatewayMessage
@@ -1699,6 +2035,202 @@ export interface components {
             quantity: number;
             /** Campaign Id */
             campaign_id: string;
+        };
+        /** GrantAccepted */
+        GrantAccepted: {
+            /** Grant Id */
+            grant_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "cancelled";
+        };
+        /**
+         * GrantAudience
+         * @description Exactly one of tier, tag, segment, stage (as the members list filters), and an optional `when`.
+         */
+        GrantAudience: {
+            /** Tier */
+            tier?: string | null;
+            /** Tag */
+            tag?: string | null;
+            /**
+             * Segment
+             * @description an RFM segment (champions, loyal, ...)
+             */
+            segment?: string | null;
+            /** Stage */
+            stage?: ("new" | "active" | "at_risk" | "dormant" | "recalled") | null;
+            /**
+             * When
+             * @description a CEL condition over `member` and `at` (as a campaign's `when`), checked at PUT (422 naming audience.when); evaluated on each member as its share is written
+             */
+            when?: string | null;
+        };
+        /** GrantBody */
+        GrantBody: {
+            audience: components["schemas"]["GrantAudience"];
+            /**
+             * Points
+             * @description points each member gets (a `bonus` entry)
+             * @default 0
+             */
+            points: number;
+            /**
+             * Coupons
+             * @description coupon templates each member gets, one of each listed
+             * @default []
+             */
+            coupons: string[];
+            wallet?: components["schemas"]["GrantWallet"] | null;
+            /**
+             * Reason
+             * @description why: kept on each ledger entry
+             */
+            reason: string;
+        };
+        /** GrantReport */
+        GrantReport: {
+            /** Program Id */
+            program_id: string;
+            /** Grant Id */
+            grant_id: string;
+            /**
+             * Status
+             * @description queued, running, done or cancelled (counts so far stay)
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "cancelled";
+            /** Audience */
+            audience: {
+                [key: string]: string;
+            };
+            /** Reason */
+            reason: string;
+            /**
+             * Members Read
+             * @description audience members read from the index so far
+             */
+            members_read: number;
+            /**
+             * Members Matched
+             * @description of those, the enrolled ones `when` holds for (all, without `when`)
+             */
+            members_matched: number;
+            /** Members Granted */
+            members_granted: number;
+            /**
+             * Members Skipped
+             * @description matched but skipped: blocked or erased (`skipped` says which)
+             */
+            members_skipped: number;
+            skipped: components["schemas"]["GrantSkipped"];
+            /**
+             * Points
+             * @description points given so far, over every member
+             */
+            points: number;
+            /**
+             * Coupons
+             * @description coupons issued so far, over every member
+             */
+            coupons: number;
+            /**
+             * Wallet
+             * @description wallet amounts given so far, by wallet id
+             * @default {}
+             */
+            wallet: {
+                [key: string]: number;
+            };
+            /**
+             * Pages
+             * @description pages of the audience done (each up to 100 members)
+             */
+            pages: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * Finished At
+             * @description when the last page was done (status done)
+             */
+            finished_at?: string | null;
+            /** Cancelled At */
+            cancelled_at?: string | null;
+        };
+        /** GrantSkipped */
+        GrantSkipped: {
+            /**
+             * Blocked
+             * @default 0
+             */
+            blocked: number;
+            /**
+             * Erased
+             * @default 0
+             */
+            erased: number;
+        };
+        /** GrantWallet */
+        GrantWallet: {
+            /**
+             * Id
+             * @description a wallet of the program
+             */
+            id: string;
+            /** Amount */
+            amount: number;
+        };
+        /** GuestOrder */
+        GuestOrder: {
+            /**
+             * Order Id
+             * @description unique in the program with members' orders: an id used by either is taken
+             */
+            order_id: string;
+            /**
+             * Amount Minor
+             * @description integer minor units (fen, cents), an integer literal: 12.0 or 1e3 is a 422
+             */
+            amount_minor: number;
+            /**
+             * Paid At
+             * @description default: now; kept as sent (the figures count the order on the day it is recorded)
+             */
+            paid_at?: string | null;
+            /**
+             * Customer Ref
+             * @description the brand's customer reference, if it knows the customer
+             */
+            customer_ref?: string | null;
+        };
+        /** GuestOrderResult */
+        GuestOrderResult: {
+            /** Program Id */
+            program_id: string;
+            /** Order Id */
+            order_id: string;
+            /** Amount Minor */
+            amount_minor: number;
+            /**
+             * Paid At
+             * Format: date-time
+             */
+            paid_at: string;
+            /** Customer Ref */
+            customer_ref: string | null;
+            /**
+             * Recorded At
+             * Format: date-time
+             * @description when it was recorded: the day the figures count it on
+             */
+            recorded_at: string;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1787,6 +2319,12 @@ export interface components {
             member_gmv_minor: number;
             /** Orders */
             orders: number;
+            /**
+             * Members Flagged
+             * @description members an `abuse` limit flagged, per program-local day of the range (one twice on two days: 2)
+             * @default 0
+             */
+            members_flagged: number;
             discount_minor: components["schemas"]["DiscountsBySource"];
             points_liability: components["schemas"]["Liability"];
             /** Members Per Tier */
@@ -1802,6 +2340,42 @@ export interface components {
              * @description member GMV to date per member
              */
             clv_minor: number;
+            /**
+             * Guest Gmv Minor
+             * @description non-members' orders (guest orders) recorded in the range
+             * @default 0
+             */
+            guest_gmv_minor: number;
+            /**
+             * Member Gmv Share
+             * @description member GMV / (member GMV + guest GMV)
+             */
+            member_gmv_share?: number | null;
+            /**
+             * Guest Customers
+             * @description distinct guest customer_refs of the range, each on the day its first guest order was recorded
+             * @default 0
+             */
+            guest_customers: number;
+            /**
+             * Converted Guests
+             * @description of those, the ones a member enrolled with in the range
+             * @default 0
+             */
+            converted_guests: number;
+            /**
+             * Conversion Rate
+             * @description converted_guests / guest_customers
+             */
+            conversion_rate?: number | null;
+            /**
+             * New Members By Channel
+             * @description members enrolled in the range by `channel` (members without one are not in it)
+             * @default {}
+             */
+            new_members_by_channel: {
+                [key: string]: number;
+            };
         };
         /** HealthSeries */
         HealthSeries: {
@@ -1893,6 +2467,18 @@ export interface components {
              */
             truncated: boolean;
         };
+        /** Interval */
+        Interval: {
+            /** Estimate */
+            estimate: number;
+            /**
+             * Low
+             * @description the 95% confidence interval's lower end
+             */
+            low: number;
+            /** High */
+            high: number;
+        };
         /** Ledger */
         Ledger: {
             /** Entries */
@@ -1950,6 +2536,40 @@ export interface components {
              * @default 0
              */
             pending: number;
+        };
+        /**
+         * MemberList
+         * @description A page of an audience (GET /programs/{program_id}/members?tier=|tag=|segment=|stage=).
+         */
+        MemberList: {
+            /**
+             * Members
+             * @description member views, in member id order
+             */
+            members: components["schemas"]["MemberView"][];
+            /**
+             * Next Cursor
+             * @description the next page's cursor; null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /** MemberProgram */
+        MemberProgram: {
+            /** Name */
+            name: string;
+            /** Currency */
+            currency: string;
+            /** Tiers */
+            tiers: components["schemas"]["TierBenefits"][];
+            /** Rewards */
+            rewards: components["schemas"]["RewardOffer"][];
+            /** Activities */
+            activities: components["schemas"]["ActivityOffer"][];
+            /**
+             * Campaigns
+             * @description the campaigns with `public` only
+             */
+            campaigns: components["schemas"]["PublicCampaign"][];
         };
         /** MemberTags */
         MemberTags: {
@@ -2024,6 +2644,78 @@ export interface components {
              * @default []
              */
             checkouts: components["schemas"]["OpenCheckout"][];
+            /** @description null unless blocked: a blocked member earns and spends nothing */
+            blocked?: components["schemas"]["BlockedView"] | null;
+            /**
+             * Flags
+             * @description the `abuse` limits the member went past, oldest first (the latest 50)
+             * @default []
+             */
+            flags: components["schemas"]["FlagView"][];
+        };
+        /** NoticeView */
+        NoticeView: {
+            /** Notice Id */
+            notice_id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Text
+             * @description what happened, in words an app can show
+             */
+            text: string;
+            /**
+             * Points
+             * @default 0
+             */
+            points: number;
+            /** Expires On */
+            expires_on?: string | null;
+            /** Plan Id */
+            plan_id?: string | null;
+            /** Active Until */
+            active_until?: string | null;
+            /**
+             * Coupon Ids
+             * @default []
+             */
+            coupon_ids: string[];
+            /** Campaign Id */
+            campaign_id?: string | null;
+            /** Ref */
+            ref?: string | null;
+            /**
+             * Growth
+             * @default 0
+             */
+            growth: number;
+            /**
+             * Tags
+             * @default []
+             */
+            tags: string[];
+            /**
+             * First
+             * @default false
+             */
+            first: boolean;
+            /**
+             * Discount Minor
+             * @default 0
+             */
+            discount_minor: number;
+        };
+        /** Notices */
+        Notices: {
+            /** Notices */
+            notices: components["schemas"]["NoticeView"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** OpenCheckout */
         OpenCheckout: {
@@ -2193,6 +2885,20 @@ export interface components {
             versions: components["schemas"]["ProgramVersionInfo"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** PublicCampaign */
+        PublicCampaign: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description: string;
+            /**
+             * Active
+             * @description inside its active window now
+             */
+            active: boolean;
         };
         /** Purchase */
         Purchase: {
@@ -2630,6 +3336,41 @@ export interface components {
                 [key: string]: number;
             };
         };
+        /** RewardCost */
+        RewardCost: {
+            /** Wallet */
+            wallet: string;
+            /** Amount */
+            amount: number;
+        };
+        /** RewardOffer */
+        RewardOffer: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Cost Points
+             * @description its price in points (or `cost`, in a wallet)
+             */
+            cost_points?: number | null;
+            cost?: components["schemas"]["RewardCost"] | null;
+            /**
+             * Available
+             * @description whether this member can redeem one unit now
+             */
+            available: boolean;
+            /**
+             * Reason
+             * @description why not: the code a redemption would answer
+             */
+            reason?: ("insufficient_points" | "limit_reached" | "out_of_stock" | "member_blocked") | null;
+            /**
+             * Stock Left
+             * @description units left, for a reward with stock
+             */
+            stock_left?: number | null;
+        };
         /** RfmView */
         RfmView: {
             /**
@@ -2742,6 +3483,22 @@ export interface components {
              */
             remove: string[];
         };
+        /** TierBenefits */
+        TierBenefits: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Threshold
+             * @description in the tier metric's unit
+             */
+            threshold: number;
+            /** Earn Multiplier */
+            earn_multiplier: number;
+            /** Benefits */
+            benefits: components["schemas"]["BenefitView"][];
+        };
         /** TierEvaluation */
         TierEvaluation: {
             /**
@@ -2784,6 +3541,13 @@ export interface components {
             /** Since */
             since: string | null;
             progress: components["schemas"]["TierProgress"];
+        };
+        /** Uplift */
+        Uplift: {
+            /** @description the arm's spend per member less the holdout's (Welch's t) */
+            spend_per_member_minor: components["schemas"]["Interval"];
+            /** @description the arm's repurchase rate less the holdout's (two-proportion Wald) */
+            repurchase_rate: components["schemas"]["Interval"];
         };
         /** UsableCoupon */
         UsableCoupon: {
@@ -2867,6 +3631,23 @@ export interface components {
         ResponseValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /**
+         * Abuse
+         * @description Daily limits past which a member's orders still count for spend but earn nothing more
+         *     (rules/abuse.py); the member is flagged. Counted per program-local day.
+         */
+        "Program.Abuse": {
+            /**
+             * Max Orders Per Day
+             * @default null
+             */
+            max_orders_per_day: number | null;
+            /**
+             * Max Points Per Day
+             * @default null
+             */
+            max_points_per_day: number | null;
         };
         /**
          * Active
@@ -2961,6 +3742,10 @@ export interface components {
              * @default false
              */
             exclusive: boolean;
+            /** @default null */
+            public: components["schemas"]["Program.PublicText"] | null;
+            /** @default null */
+            experiment: components["schemas"]["Program.Experiment"] | null;
         };
         /**
          * CampaignBudget
@@ -3409,6 +4194,20 @@ export interface components {
              */
             self_service: boolean;
         };
+        /**
+         * Experiment
+         * @description A campaign run as an experiment (API.md "Experiments"): `holdout_percent` of the members meeting
+         *     it get nothing (their exposure is counted), the rest split by the variants' weights.
+         */
+        "Program.Experiment": {
+            /** Holdout Percent */
+            holdout_percent: number;
+            /**
+             * Variants
+             * @default []
+             */
+            variants: components["schemas"]["Program.Variant"][];
+        };
         /** Expiry */
         "Program.Expiry": {
             /**
@@ -3704,6 +4503,19 @@ export interface components {
              */
             hold_minutes: number;
         };
+        /**
+         * PublicText
+         * @description What a member's app shows of a campaign (GET .../me/program): its conditions and budgets never.
+         */
+        "Program.PublicText": {
+            /** Title */
+            title: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+        };
         /** Recall */
         "Program.Recall": {
             /** After Days */
@@ -3828,6 +4640,18 @@ export interface components {
             growth: components["schemas"]["Program.Growth"] | null;
         };
         /**
+         * Variant
+         * @description An experiment's arm whose `effects` replace the campaign's for its members (rules/experiments).
+         */
+        "Program.Variant": {
+            /** Id */
+            id: string;
+            /** Weight */
+            weight: number;
+            /** Effects */
+            effects: components["schemas"]["Program.Effect"][];
+        };
+        /**
          * Wallet
          * @description A currency of the program's own beside points (stamps...): earned by campaigns' `wallet` effects,
          *     spent by rewards priced in it (`cost`), expiring by its own policy (by default never: a stamp card
@@ -3928,6 +4752,8 @@ export interface components {
              * @default []
              */
             counters: components["schemas"]["Program.Counter"][];
+            /** @default null */
+            abuse: components["schemas"]["Program.Abuse"] | null;
         };
         /** Program */
         ProgramSent: {
@@ -3995,6 +4821,8 @@ export interface components {
              * @default []
              */
             counters: components["schemas"]["Program.Counter"][];
+            /** @default null */
+            abuse: components["schemas"]["Program.Abuse"] | null;
             /** @description this program's id, as GET answered it (ignored) */
             program_id?: string;
             /** @description the version GET answered (ignored) */
@@ -4545,6 +5373,139 @@ export interface operations {
                 };
             };
             /** @description not_found: unknown program or campaign */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    campaign_experiment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description campaign id */
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExperimentReport"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or campaign */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    members: {
+        parameters: {
+            query?: {
+                /** @description a tier id */
+                tier?: string | null;
+                /** @description a tag */
+                tag?: string | null;
+                /** @description an RFM segment */
+                segment?: ("champions" | "loyal" | "promising" | "needs_attention" | "at_risk" | "hibernating" | "prospect") | null;
+                /** @description a lifecycle stage */
+                stage?: ("new" | "active" | "at_risk" | "dormant" | "recalled") | null;
+                /** @description members per page */
+                limit?: number;
+                /** @description next_cursor of the previous page of the same list (opaque; any other is a 422) */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberList"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5181,6 +6142,150 @@ export interface operations {
             };
         };
     };
+    block: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description member id */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Block"];
+            };
+        };
+        responses: {
+            /** @description the member view, `blocked` set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: too many concurrent writes to this member */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unblock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description member id */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the member view, `blocked` null */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberView"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: too many concurrent writes to this member */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     adjust: {
         parameters: {
             query?: never;
@@ -5318,7 +6423,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes) */
+            /** @description member_blocked (the member is blocked: nothing written), idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5549,7 +6654,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description limit_reached (the daily cap), idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes) */
+            /** @description limit_reached (the daily cap), member_blocked (the member is blocked: nothing written), idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5648,7 +6753,88 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description limit_reached (the daily cap), idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes) */
+            /** @description limit_reached (the daily cap), member_blocked (the member is blocked: nothing written), idempotency_conflict (the id was used with another payload), or conflict (too many concurrent writes) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    guest_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GuestOrder"];
+            };
+        };
+        responses: {
+            /** @description a repeat of an earlier request with the same id and payload: the first result */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestOrderResult"];
+                };
+            };
+            /** @description recorded: the guest order */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GuestOrderResult"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description idempotency_conflict: the order_id was used with another payload, or by a member's purchase; conflict: too many concurrent writes */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6017,6 +7203,274 @@ export interface operations {
             };
         };
     };
+    program_view: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description member id */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberProgram"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    notices: {
+        parameters: {
+            query?: {
+                /** @description entries per page */
+                limit?: number;
+                /** @description next_cursor of the previous page of the same list (opaque; any other is a 422) */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description member id */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notices"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_program: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MemberProgram"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no member token (API Gateway's answer, `{message}`), or a token without a valid `sub` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_notices: {
+        parameters: {
+            query?: {
+                /** @description entries per page */
+                limit?: number;
+                /** @description next_cursor of the previous page of the same list (opaque; any other is a 422) */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notices"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no member token (API Gateway's answer, `{message}`), or a token without a valid `sub` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     redeem: {
         parameters: {
             query?: never;
@@ -6071,7 +7525,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description insufficient_points, out_of_stock, limit_reached, idempotency_conflict or conflict; nothing changed */
+            /** @description insufficient_points, out_of_stock, limit_reached, member_blocked, idempotency_conflict or conflict; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6161,7 +7615,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description insufficient_points, out_of_stock, limit_reached, idempotency_conflict or conflict; nothing changed */
+            /** @description insufficient_points, out_of_stock, limit_reached, member_blocked, idempotency_conflict or conflict; nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6313,7 +7767,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description coupon_unavailable (used, held by an open checkout, expired, not yet valid, below minimum spend, no line of `items` it applies to), idempotency_conflict or conflict */
+            /** @description coupon_unavailable (used, held by an open checkout, expired, not yet valid, below minimum spend, no line of `items` it applies to), member_blocked, idempotency_conflict or conflict */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6452,7 +7906,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other open checkouts leave), checkout_closed (confirmed or cancelled), or conflict (too many concurrent writes) */
+            /** @description not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other open checkouts leave), checkout_closed (confirmed or cancelled), member_blocked (a PUT for a blocked member), or conflict (too many concurrent writes) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6537,7 +7991,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description checkout_changed, checkout_expired, checkout_closed (cancelled), idempotency_conflict (the order id was used with another payload), insufficient_points (points it held were taken back since, by a refund or their expiry), or conflict (too many concurrent writes) */
+            /** @description checkout_changed, checkout_expired, checkout_closed (cancelled), member_blocked, idempotency_conflict (the order id was used with another payload), insufficient_points (points it held were taken back since, by a refund or their expiry), or conflict (too many concurrent writes) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6685,7 +8139,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other open checkouts leave), checkout_closed (confirmed or cancelled), or conflict (too many concurrent writes) */
+            /** @description not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other open checkouts leave), checkout_closed (confirmed or cancelled), member_blocked (a PUT for a blocked member), or conflict (too many concurrent writes) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6768,7 +8222,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other open checkouts leave), checkout_closed (confirmed or cancelled), or conflict (too many concurrent writes) */
+            /** @description not_eligible (a restricted line, named `items[i]`), insufficient_points (`points_to_use` over what other open checkouts leave), checkout_closed (confirmed or cancelled), member_blocked (a PUT for a blocked member), or conflict (too many concurrent writes) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6925,7 +8379,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description idempotency_conflict, conflict, or refund_not_allowed (window closed, refunded, extended since) */
+            /** @description member_blocked (buying a card), idempotency_conflict, conflict, or refund_not_allowed (window closed, refunded, extended since) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7010,7 +8464,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description idempotency_conflict, conflict, or refund_not_allowed (window closed, refunded, extended since) */
+            /** @description member_blocked (buying a card), idempotency_conflict, conflict, or refund_not_allowed (window closed, refunded, extended since) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7158,6 +8612,229 @@ export interface operations {
             };
             /** @description not_found: unknown program, or no finished batch of this import */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    grant_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description grant id (the client's: one per grant to an audience) */
+                grant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantReport"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or grant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description grant id (the client's: one per grant to an audience) */
+                grant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GrantBody"];
+            };
+        };
+        responses: {
+            /** @description the same grant id and body again: the grant as it is */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantAccepted"];
+                };
+            };
+            /** @description the grant is queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantAccepted"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or grant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: this grant id was started with another body */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unavailable: the work queue could not be reached; the same PUT again starts it */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    cancel_grant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description grant id (the client's: one per grant to an audience) */
+                grant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GrantReport"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or grant */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the grant is done */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

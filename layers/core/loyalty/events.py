@@ -181,6 +181,7 @@ _NOTICES = {
     "card_expired": "Card Expired",
     "card_refunded": "Card Refunded",
     "campaign_applied": "Campaign Applied",
+    "tier_changed": None,  # the tier history item's `Tier Changed` announces it already
 }
 _STAGES = {"at_risk": "Churn Risk", "recalled": "Member Recalled"}
 
@@ -246,7 +247,8 @@ def _named(change: StreamRecord) -> Named:
     if change.kind == "erasure":
         return [("Member Erased", new, new["erased_at"])]
     if change.kind in _CREATED and old is None:
-        return [(_CREATED[change.kind](new), new, new["at"])]
+        name = _CREATED[change.kind](new)
+        return [(name, new, new["at"])] if name is not None else []
     return []
 
 

@@ -259,6 +259,7 @@ class Notice(Model):
         "card_expired",
         "card_refunded",
         "campaign_applied",
+        "tier_changed",
     ]
     at: datetime
     points: int = 0
@@ -273,6 +274,9 @@ class Notice(Model):
     first: bool = False  # campaign_applied: the campaign's first application to this member
     discount_minor: int = 0  # campaign_applied at a checkout's confirm: its money off the order
     arm: str | None = None  # campaign_applied by an experiment campaign: the member's arm (its cost per arm)
+    from_tier: str | None = None  # tier_changed: the tier left (None: none before) and the tier reached, and why
+    to_tier: str | None = None
+    reason: str | None = None
 
 
 class TierChange(Model):

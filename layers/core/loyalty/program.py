@@ -578,10 +578,16 @@ class Limits(Doc):
     budget: CampaignBudget | None = None
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank: an app shows it as the campaign's title")
+    return value
+
+
 class PublicText(Doc):
     """What a member's app shows of a campaign (GET .../me/program): its conditions and budgets never."""
 
-    title: Name
+    title: Annotated[Name, AfterValidator(_not_blank)]
     description: Annotated[Text, StringConstraints(max_length=1000)] = ""
 
 

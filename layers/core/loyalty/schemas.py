@@ -1504,6 +1504,9 @@ class NoticeView(Model):
     tags: list[str] = []
     first: bool = False
     discount_minor: int = 0
+    from_tier: str | None = Field(None, description="tier_changed: the tier left (null: none before)")
+    to_tier: str | None = Field(None, description="tier_changed: the tier reached")
+    reason: str | None = Field(None, description="tier_changed: upgrade, review or refund")
 
 
 class Notices(Model):

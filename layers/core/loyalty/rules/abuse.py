@@ -54,7 +54,11 @@ def _today(profile: Profile, day: date) -> AbuseDay:
 
 
 def withheld(program: Program, profile: Profile, day: date) -> str | None:
-    """The limit that keeps an order on `day` from earning (its key), or None when it may earn."""
+    """The limit that keeps an order on `day` from earning (its key), or None when it may earn. A
+    blocked member's order earns nothing either: its write is refused, but a quote or a checkout's
+    preview must not promise it anything (`member_blocked`)."""
+    if profile.blocked is not None:
+        return "member_blocked"
     limits = program.abuse
     if limits is None:
         return None
@@ -84,7 +88,7 @@ def count_order(change: Change, points: int, limit: str | None) -> bool:
         return False
     counts = _today(p, change.today)
     p.abuse_day = AbuseDay(day=counts.day, orders=counts.orders + 1, points=counts.points + points)
-    if limit is None or any(f.kind == limit and f.day == counts.day for f in p.flags):
+    if limit in (None, "member_blocked") or any(f.kind == limit and f.day == counts.day for f in p.flags):
         return False
     p.flags = [*p.flags, Flag(kind=limit, at=change.at, day=counts.day)][-KEPT_FLAGS:]  # type: ignore[arg-type]
     return True

@@ -42,6 +42,12 @@ def _campaign(program: Program, n: Notice) -> str:
     return f"{title}: you got {gave}" if gave else f"{title} applied to you"
 
 
+def _tier(program: Program, n: Notice) -> str:
+    level = program.level(n.to_tier)
+    name = level.name if level is not None else n.to_tier
+    return f"Welcome to {name}" if n.reason == "upgrade" else f"Your tier is now {name}"
+
+
 _TEXT: dict[str, Callable[[Program, Notice], str]] = {
     "points_expiring": lambda p, n: f"{n.points} points expire on {n.expires_on}",
     "card_purchased": lambda p, n: f"{_card(p, n)} is active until {_day(p, n.active_until)}",
@@ -50,6 +56,7 @@ _TEXT: dict[str, Callable[[Program, Notice], str]] = {
     "card_expired": lambda p, n: f"{_card(p, n)} has ended",
     "card_refunded": lambda p, n: f"{_card(p, n)} was refunded",
     "campaign_applied": _campaign,
+    "tier_changed": _tier,
 }
 
 

@@ -144,6 +144,17 @@ class Change:
         """Every tier change goes through here, so each leaves a history item."""
         p = self.profile
         self.tier_changes.append(TierChange(at=self.at, from_tier=p.tier_id, to_tier=level.id, reason=reason))  # type: ignore[arg-type]
+        # The member's notice of it (GET .../notices); its event is the tier history item's `Tier Changed`.
+        self.notices.append(
+            Notice(
+                notice_id=f"tier_changed.{p.version}.{len(self.tier_changes)}",
+                kind="tier_changed",
+                at=self.at,
+                from_tier=p.tier_id,
+                to_tier=level.id,
+                reason=reason,
+            )
+        )
         p.tier_id, p.tier_since = level.id, self.at
         if reason == "upgrade":
             self.grant(level.on_upgrade, "bonus", self.at, source, budget=upgrade_site(level))

@@ -80,12 +80,12 @@ def evaluate_purchase(
 def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """A purchase's rules on a started Change (a checkout's confirm has spent its points on it first):
     the result and the facts the order's reference keeps."""
-    program, profile = change.program, change.profile
+    program, p = change.program, change.profile
     day = clock.local_date(paid_at, program.zone)
-    factors = earning.multipliers(program, profile, paid_at, day, body.scene)
+    factors = earning.multipliers(program, p, paid_at, day, body.scene)
     factor = earning.combined(program, factors)
     explained = earning.breakdown(program, body.amount_minor, factors, factor)
-    bonus = earning.first_order_bonus(program, profile, paid_at, amount_minor=body.amount_minor)
+    bonus = earning.first_order_bonus(program, p, paid_at, amount_minor=body.amount_minor)
     limit, explained, bonus = abuse.on_order(change, explained, bonus)  # past a daily abuse limit: nothing
     earned = explained["earned"]
     ref = f"order:{body.order_id}"
@@ -96,14 +96,13 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     event = campaigns.Event("purchase", paid_at, ref, order=order)
     counted = counting.measure(change, event)  # before the campaigns: they read the counts before the order
-    experiments.attribute(profile, body.amount_minor, paid_at)  # before: the order exposing a member is not after it
+    experiments.attribute(p, body.amount_minor, paid_at)  # before: the order exposing a member is not after it
     applied = campaigns.run(change, event) if limit is None else []
     counting.add(change, counted)
     change.defer_until = None
     extra = sum(a.points for a in applied)
     abuse.count_order(change, earned + bonus + extra, limit)
 
-    p = change.profile
     month = clock.month_key(day)
     earning.record_purchase(change, body.amount_minor, paid_at, month)
     from_tier = p.tier_id
