@@ -37,6 +37,8 @@ ORDER = [
     "members-ledger-me",
     "members-coupons",
     "members-coupons-me",
+    "enrol-referral",
+    "enrol-referral-me",
     "redeem-redemption",
     "redeem-redemption-me",
     "redeem-coupon-use",

@@ -91,6 +91,23 @@ class Pending(Model):
     lasts_days: int | None = None  # a campaign's expires_in_days: counted from when they are credited
 
 
+class Referred(Model):
+    """Who referred the member (its enrolment's referral_code) and where that referral stands
+    (rules/referral.py): waiting for its qualifying event, converted (the referee rewarded, the
+    referrer's reward on its way), or refused with the reason."""
+
+    by: str  # the referrer's member id
+    status: Literal["waiting", "converted", "refused"] = "waiting"
+    reason: str | None = None  # refused: self, shared_fingerprint, max_per_fingerprint, ...
+    at: datetime | None = None  # when it converted or was refused
+    ref: str | None = None  # what converted it: "enrolment" or the order ("order:o1")
+
+
+class Blocked(Model):
+    at: datetime
+    reason: str
+
+
 class Profile(Model):
     model_config = ConfigDict(extra="ignore")
 
@@ -138,6 +155,11 @@ class Profile(Model):
     wallets_owed: dict[str, int] = {}  # wallet id -> what refunds could not take back, as points_owed
     # counter id -> its program-local period (rules/counters.period) -> the count in it, the kept periods only
     counters: dict[str, dict[str, int]] = {}
+    fingerprint: str | None = None  # its enrolment's fingerprint: a client's hash, never the raw value
+    referred: Referred | None = None  # enrolled with a referral code
+    referrals: int = 0  # referees whose conversion rewarded this member (the referrer's reward writes)
+    referral_periods: dict[str, int] = {}  # per_referrer: the current period's key -> rewards in it
+    blocked: Blocked | None = None
 
     @property
     def balance(self) -> int:

@@ -93,6 +93,18 @@ class Body(Model):
 class EnrolMe(Body):
     birthday: Birthday | None = Field(None, description="YYYY-MM-DD or MM-DD")
     channel: Id | None = None
+    referral_code: str | None = Field(
+        None,
+        max_length=32,
+        description="the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown "
+        "code, or the member's own, is a 422 naming referral_code",
+    )
+    fingerprint: str | None = Field(
+        None,
+        max_length=128,
+        description="a hash the client computed of the device, payment card or phone (lower- or upper-case hex, "
+        "32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint",
+    )
 
 
 class Enrol(EnrolMe):
@@ -618,6 +630,10 @@ class MemberTags(Model):
     program_id: str
     member_id: str
     tags: list[str] = Field(description="the member's tags after the change, sorted")
+
+
+class ReferralCode(Model):
+    code: str = Field(description="the member's referral code: stable, 10 characters without 0/O/1/I/L")
 
 
 class CouponView(Model):

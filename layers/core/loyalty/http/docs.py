@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from ..program import Program
-from . import cards, checkout, earning, enrolment, imports, operations, programs, reads, spending, tiers
+from . import cards, checkout, earning, enrolment, imports, operations, programs, reads, referral, spending, tiers
 from .app import TITLE, VERSION, build
 
 ROUTERS = (
@@ -21,6 +21,7 @@ ROUTERS = (
     cards.router,
     imports.router,
     operations.router,
+    referral.router,
 )
 
 

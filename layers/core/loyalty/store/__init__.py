@@ -8,6 +8,7 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   stats.py     health counters                     erasure.py an erasure (the one write leaving a partition)
   imports.py   import batches (their members are ordinary member writes)
   runs.py      the planners' last runs (the console's scheduled work page)
+  referral.py  referral codes (code -> member)
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from .erasure import Erasure, Erasures
 from .imports import Imports
 from .keys import DUE_SHARDS, coupon_use_id, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs, document_text
+from .referral import Referrals
 from .runs import Runs
 from .stats import Stats
 from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockReturn, StockTake, Writes
 
 
-class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Referrals):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
     import batches, the due index, health counters and the planners' last runs."""
 

@@ -31,6 +31,9 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    its items are still being moved (no enrolment until done)
   FORMER#{pid}#{hmac}      FORMER                  a member id erased once, as a keyed hash (former_key): its
                                                    next enrolment is a returning member's (no welcome again)
+  REFCODE#{pid}#{code}     REFCODE                 a referral code -> its member (written conditionally at the
+                                                   member's first GET .../referral: a code no one read is unknown)
+  FP#{pid}#{hash}          FP                      a client's fingerprint hash: referral rewards given to it (count)
 
 An erased member's items live on under MEMBER#{pid}#{pseudonym}, each marked `erased_at`, with no
 personal data: the stream consumers skip the marked copies (store/erasure.py).
@@ -211,6 +214,14 @@ def former_key(pid: str, mid: str, member_key: str) -> dict[str, str]:
     guessed id against it."""
     digest = hmac.new(bytes.fromhex(member_key), mid.encode(), hashlib.sha256).hexdigest()
     return {"pk": f"FORMER#{pid}#{digest}", "sk": "FORMER"}
+
+
+def refcode_key(pid: str, code: str) -> dict[str, str]:
+    return {"pk": f"REFCODE#{pid}#{code}", "sk": "REFCODE"}
+
+
+def fingerprint_key(pid: str, fingerprint: str) -> dict[str, str]:
+    return {"pk": f"FP#{pid}#{fingerprint}", "sk": "FP"}
 
 
 RUNS_PK = "RUNS"
