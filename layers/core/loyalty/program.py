@@ -370,6 +370,7 @@ Trigger = Literal[
     "card_purchase",
     "checkout",
     "tag_added",
+    "referral_converted",  # the referrer's, in its reward write (rules/referral.reward_referrer)
 ]
 # Effects that act on an order's points: only a purchase has an order to act on.
 ORDER_EFFECTS = ("multiply_points", "points_per_unit")

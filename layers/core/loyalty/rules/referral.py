@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import re
 from datetime import date, datetime
+from typing import Any
 
 from .. import clock
 from ..member import Profile, Referred
@@ -97,10 +98,10 @@ def convert(change: Change, day: date, at: datetime, ref: str, order_minor: int 
     if not qualifies(cfg, change.profile, change.program.zone, day, order_minor):
         return False
     fp = change.profile.fingerprint
-    if cfg.max_per_fingerprint is not None and fp is not None:
-        if not change.take_budgets([(cfg.max_per_fingerprint, fingerprint_site(fp), 1)], period="all"):
-            _close(referred, "refused", at, ref, "max_per_fingerprint")
-            return False
+    limit = cfg.max_per_fingerprint if fp is not None else None
+    if fp is not None and not change.take_budgets([(limit, fingerprint_site(fp), 1)], period="all"):
+        _close(referred, "refused", at, ref, "max_per_fingerprint")
+        return False
     give(change, cfg.referee, at, source(change.profile.member_id))
     _close(referred, "converted", at, ref)
     return True
@@ -146,3 +147,12 @@ def reward_referrer(change: Change, referee_id: str, at: datetime) -> tuple[str 
 
 def _close(referred: Referred, status: str, at: datetime, ref: str, reason: str | None = None) -> None:
     referred.status, referred.at, referred.ref, referred.reason = status, at, ref, reason  # type: ignore[assignment]
+
+
+def converted_by(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str | None:
+    """The referrer a profile change (its stream images) newly converted a referral of, or None."""
+    after = (new or {}).get("referred") or {}
+    before = (old or {}).get("referred") or {}
+    if after.get("status") == "converted" and before.get("status") != "converted":
+        return str(after["by"])
+    return None

@@ -33,7 +33,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    next enrolment is a returning member's (no welcome again)
   REFCODE#{pid}#{code}     REFCODE                 a referral code -> its member (written conditionally at the
                                                    member's first GET .../referral: a code no one read is unknown)
-  FP#{pid}#{hash}          FP                      a client's fingerprint hash: referral rewards given to it (count)
+  BUDGET#{pid}#fingerprint:{hash}:all  BUDGET      referees rewarded with that fingerprint hash, ever (the budgets'
+                                                   conditional take: never past referral.max_per_fingerprint)
 
 An erased member's items live on under MEMBER#{pid}#{pseudonym}, each marked `erased_at`, with no
 personal data: the stream consumers skip the marked copies (store/erasure.py).
@@ -218,10 +219,6 @@ def former_key(pid: str, mid: str, member_key: str) -> dict[str, str]:
 
 def refcode_key(pid: str, code: str) -> dict[str, str]:
     return {"pk": f"REFCODE#{pid}#{code}", "sk": "REFCODE"}
-
-
-def fingerprint_key(pid: str, fingerprint: str) -> dict[str, str]:
-    return {"pk": f"FP#{pid}#{fingerprint}", "sk": "FP"}
 
 
 RUNS_PK = "RUNS"

@@ -10,7 +10,7 @@ from .. import clock
 from ..errors import CouponUnavailable, LoyaltyError, NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..program import Program
-from ..rules import campaigns, counting, earning, growth, pending, posting, refunds, spending, tiers, wallets
+from ..rules import campaigns, counting, earning, growth, pending, posting, referral, refunds, spending, tiers, wallets
 from ..rules.posting import Change
 from ..schemas import (
     Activity,
@@ -78,6 +78,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
     change.credit("earn", earned, paid_at, ref)
     change.credit("bonus", bonus, paid_at, ref, "first_order")
+    converted = referral.convert(change, day, paid_at, ref, body.amount_minor)  # pending like the order's
     items = [i.model_dump() for i in body.items or []]
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     event = campaigns.Event("purchase", paid_at, ref, order=order)
@@ -105,6 +106,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
         **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
         **counting.recorded(counted),  # what it counted, for what a refund takes back
+        **({"referral_converted": True} if converted else {}),  # its refund in the window cancels the rewards
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)

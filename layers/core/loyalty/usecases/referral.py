@@ -7,12 +7,19 @@ enrolled before referral existed need nothing migrated, and an enrolment's trans
 
 from __future__ import annotations
 
-from ..errors import ValidationFailed
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from ..errors import NotFound, ValidationFailed
 from ..member import Profile
-from ..rules import referral
+from ..rules import campaigns, referral
+from ..rules.posting import Change
 from ..schemas import Enrol, ReferralCode
-from ..store import Store
+from ..store import MemberWrite, Store, decode_change
 from . import pipeline, programs
+from .pipeline import Attempt, Built, Outcome, RefKey
 
 
 def code(store: Store, program_id: str, member_id: str) -> ReferralCode:
@@ -64,3 +71,71 @@ def enrolling(store: Store, program_id: str, body: Enrol, fresh: Profile) -> Non
     if found is None:  # its member was erased since: the code names no one now
         raise ValidationFailed.field("referral_code", "unknown referral code")
     referral.enrolled(fresh, found, hashed)
+
+
+class Conversion(BaseModel):
+    """The referrer's write's request: the referee whose conversion it answers (its reference's hash)."""
+
+    referee_id: str
+
+
+class ReferrerReward(BaseModel):
+    """What the referrer's write did, kept on its reference (REF#{pid}#referral#{referee}): rewarded, or
+    refused with the reason; the referral figures count it from the stream."""
+
+    referee_id: str
+    referrer_id: str
+    outcome: Literal["rewarded", "refused"]
+    reason: str | None = None
+    points: int = 0
+    coupons: int = 0
+
+
+def reward_referrer(
+    store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime
+) -> Outcome[ReferrerReward]:
+    """The referrer's reward for one referee's conversion, exactly once whatever the redeliveries: a
+    write through pipeline.once whose reference is keyed by the referee, in the referrer's partition
+    (1 read + 1 transaction). Its `referral_converted` campaigns run in the same write."""
+    program = programs.load(store, program_id)
+
+    def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
+        change = Change.start(program, profile, now, attempt.exhausted)
+        reason, points, coupons = referral.reward_referrer(change, referee_id, now)
+        if reason is None:
+            event = campaigns.Event("referral_converted", now, referral.source(referee_id), referee=referee_id)
+            campaigns.run(change, event)
+        outcome: Literal["rewarded", "refused"] = "refused" if reason else "rewarded"
+        result = ReferrerReward(
+            referee_id=referee_id,
+            referrer_id=referrer_id,
+            outcome=outcome,
+            reason=reason,
+            points=points,
+            coupons=coupons,
+        )
+        facts = {"referral_outcome": outcome, "referral_reason": reason, "points": points, "coupons": coupons}
+        return Built(MemberWrite(change=change, expected_version=profile.version), result, facts)
+
+    key = RefKey("referral", referee_id, referrer_id)
+    return pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
+
+
+def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> int:
+    """The stream's referee conversions, each made the referrer's write: how many were answered. A
+    referrer or program gone since is skipped (nothing to reward); anything else fails the batch, which
+    Lambda delivers again (the writes already made answer as repeats)."""
+    done = 0
+    for record in records:
+        change = decode_change(record)
+        if change is None or change.kind != "member" or change.member_id is None:
+            continue
+        referrer_id = referral.converted_by(change.old, change.new)
+        if referrer_id is None:
+            continue
+        try:
+            reward_referrer(store, change.program_id, change.member_id, referrer_id, now)
+        except NotFound:
+            continue
+        done += 1
+    return done
