@@ -129,7 +129,8 @@ def test_a_type_error_is_named(source: str, problem: str) -> None:
 def test_every_problem_is_listed_at_once() -> None:
     assert check("member.tierr == 'x' && order.amount_minor > 'y' && at.minute == 1") == [
         "unknown fact member.tierr; member has tier, tags, segment, lifecycle_stage, orders_total,"
-        " lifetime_spend_minor, days_since_enrolment, birthday_month, paid_cards, growth, birthday, referred, referrals",
+        " lifetime_spend_minor, days_since_enrolment, birthday_month, paid_cards, growth, birthday,"
+        " referred, referrals",
         "cannot compare int > string",
         "unknown fact at.minute; at has weekday, day_of_month, hour, month, date",
     ]

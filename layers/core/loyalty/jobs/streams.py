@@ -8,9 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .. import events, ready
+from .. import clock, events, ready
 from ..runtime import logger, metrics, store
-from .. import clock
 from ..usecases import health, referral
 from . import Handler
 
