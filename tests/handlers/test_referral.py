@@ -200,3 +200,16 @@ def test_a_blocked_referrer_gets_nothing_and_a_referral_converted_campaign_reads
     enrol(api, "mallory", referral_code=evil)
     rewards(api, referred_order(api, "mallory", "o-m", 5000))
     assert ledger_refs(api, "eve") == []
+
+
+def test_the_referral_figures_route_answers_from_the_counters(api: Api, demo: str) -> None:
+    enrol(api, "alice")
+    code = code_of(api, "alice")
+    assert enrol(api, "alice", referral_code=code)[0] == 422  # self: refused, and counted
+    status, body = api.call("enrol", "GET", f"{P}/referrals")
+    assert status == 200, body
+    assert body["refused"] == {"self": 1} and body["enrolled"] == 0 and body["top_referrers"] == []
+    assert body["rewards"] == {"points": 0, "coupons": 0}
+    status, body = api.call("enrol", "GET", f"{P}/referrals", query={"from": "2026-12-10", "to": "2026-12-01"})
+    assert status == 422 and body["error"]["details"][0]["field"] == "from"
+    assert api.call("enrol", "GET", "/programs/nope/referrals")[0] == 404

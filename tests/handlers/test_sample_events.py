@@ -39,6 +39,7 @@ ORDER = [
     "members-coupons-me",
     "enrol-referral",
     "enrol-referral-me",
+    "enrol-referrals",
     "redeem-redemption",
     "redeem-redemption-me",
     "redeem-coupon-use",

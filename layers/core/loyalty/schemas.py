@@ -636,6 +636,30 @@ class ReferralCode(Model):
     code: str = Field(description="the member's referral code: stable, 10 characters without 0/O/1/I/L")
 
 
+class ReferralRewards(Model):
+    points: int = Field(description="points both sides were credited for referrals (pending ones once credited)")
+    coupons: int = Field(description="coupons both sides were issued for referrals")
+
+
+class TopReferrer(Model):
+    member_id: str
+    converted: int
+
+
+class ReferralFigures(Model):
+    program_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    enrolled: int = Field(description="referees enrolled (with a referral code) in the range")
+    converted: int = Field(description="referrals converted in the range: referees rewarded")
+    rewards: ReferralRewards
+    refused: dict[str, int] = Field(
+        description="refusals by reason: self, shared_fingerprint, max_per_fingerprint (the referee's side), "
+        "per_referrer, budget, blocked_referrer (the referrer's side)"
+    )
+    top_referrers: list[TopReferrer] = Field(description="the referrers who converted the most referees, at most 10")
+
+
 class CouponView(Model):
     coupon_id: str
     template_id: str

@@ -24,6 +24,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   STATS#{pid}              C#{campaign_id}         a campaign's figures (applications, members, points, coupons)
   STATS#{pid}              CD#{day}#{campaign_id}  a campaign's figures of one program-local day (the campaigns
                                                    report: one Query reads every campaign's days of a range)
+  STATS#{pid}              RD#{day}, RR#{day}#{mid} the referral figures of a day; the referees a referrer converted
+                                                   that day (GET .../referrals sums a range of each: 2 Queries)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
   RUNS                     RUN#{kinds}             a planner's last scheduled run (time, items planned, members settled)
   IMPORT#{pid}#{import_id} BATCH#{n:06d}           one import batch: its content hash, then its result
@@ -184,6 +186,8 @@ _PERIOD_SK = {
     "total": "T",
     "campaign": "C#",
     "campaign_day": "CD#",  # value "{day}#{campaign_id}": sorted by day, so a range of days is one BETWEEN
+    "referral_day": "RD#",  # the referral figures of a program-local day (rules/referral_report.py)
+    "referrer_day": "RR#",  # value "{day}#{referrer}": the referees one referrer converted that day
 }  # running totals: one item, ("total", "") -> T
 
 

@@ -7,18 +7,19 @@ enrolled before referral existed need nothing migrated, and an enrolment's trans
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from .. import clock
 from ..errors import NotFound, ValidationFailed
 from ..member import Profile
-from ..rules import campaigns, referral
+from ..rules import campaigns, referral, referral_report
 from ..rules.posting import Change
-from ..schemas import Enrol, ReferralCode
+from ..schemas import Enrol, ReferralCode, ReferralFigures
 from ..store import MemberWrite, Store, decode_change
-from . import pipeline, programs
+from . import health, pipeline, programs
 from .pipeline import Attempt, Built, Outcome, RefKey
 
 
@@ -47,8 +48,16 @@ def referrer(store: Store, program_id: str, member_id: str, text: str) -> str:
     if owner is None:
         raise ValidationFailed.field("referral_code", "unknown referral code")
     if owner == member_id:
+        _count_self(store, program_id)
         raise ValidationFailed.field("referral_code", "a member cannot be referred by its own code")
     return owner
+
+
+def _count_self(store: Store, program_id: str) -> None:
+    """A self-referral is refused (422) with nothing written to the member, but counted in the referral
+    figures (`refused.self`): straight into today's counter, once per refused request."""
+    today = clock.local_date(clock.now(), programs.load(store, program_id).zone).isoformat()
+    store.add_stats({(program_id, ("referral_day", today)): {"refused:self": 1}}, [], 0)
 
 
 def fingerprint(text: str) -> str:
@@ -139,3 +148,15 @@ def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> i
             continue
         done += 1
     return done
+
+
+def report(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> ReferralFigures:
+    """The referral figures of a range of program-local days, from the counters the stream keeps
+    (rules/referral_report.py): 2 Queries, whatever the number of members."""
+    program = programs.load(store, program_id)
+    start, end = health.day_range(start, end, clock.local_date(now, program.zone))
+    days, referrers = store.referral_stats(program_id, start.isoformat(), end.isoformat())
+    found = referral_report.figures(days, referrers)
+    return ReferralFigures.model_validate(
+        {"program_id": program_id, "from": start.isoformat(), "to": end.isoformat(), **found}
+    )
