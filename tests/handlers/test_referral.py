@@ -213,3 +213,28 @@ def test_the_referral_figures_route_answers_from_the_counters(api: Api, demo: st
     status, body = api.call("enrol", "GET", f"{P}/referrals", query={"from": "2026-12-10", "to": "2026-12-01"})
     assert status == 422 and body["error"]["details"][0]["field"] == "from"
     assert api.call("enrol", "GET", "/programs/nope/referrals")[0] == 404
+
+
+def held(api: Api, member: str) -> list[dict]:
+    return api.call("members", "GET", f"{P}/members/{member}")[1]["points"]["pending"]
+
+
+def test_a_refund_inside_the_window_takes_both_sides_pending_rewards_back(api: Api, demo: str) -> None:
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    doc["referral"] = REFERRAL
+    assert api.call("programs", "PUT", P, doc)[0] == 200
+    enrol(api, "alice")
+    enrol(api, "bob", referral_code=code_of(api, "alice"))
+    assert rewards(api, referred_order(api, "bob", "o1", 5000)) == {"answered": 1}
+    assert [(p["ref"], p["points"]) for p in held(api, "alice")] == [("referral:bob", 300)]
+    assert ("referral:bob", 150) in [(p["ref"], p["points"]) for p in held(api, "bob")]
+    before = profile_item(api, "bob")
+    refund = {"refund_id": "r1", "order_id": "o1", "amount_minor": 1000}
+    assert api.call("earn", "POST", f"{P}/members/bob/refunds", refund)[0] == 201
+    event = stream(before, profile_item(api, "bob"), 2)
+    assert event["Records"][0]["dynamodb"]["NewImage"]["referred"]["M"]["status"] == {"S": "cancelled"}
+    assert all(p["ref"] != "referral:bob" for p in held(api, "bob"))
+    assert rewards(api, event) == {"answered": 1}
+    assert rewards(api, event) == {"answered": 1}  # redelivered: once
+    assert held(api, "alice") == [] and ledger_refs(api, "alice") == []

@@ -95,6 +95,7 @@ def test_the_figures_sum_the_days_and_rank_the_top_referrers() -> None:
     assert found == {
         "enrolled": 4,
         "converted": 2,
+        "cancelled": 0,
         "rewards": {"points": 900, "coupons": 2},
         "refused": {"self": 1},
         "top_referrers": [{"member_id": "b", "converted": 3}, {"member_id": "a", "converted": 1}],

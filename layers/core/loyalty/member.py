@@ -97,7 +97,7 @@ class Referred(Model):
     referrer's reward on its way), or refused with the reason."""
 
     by: str  # the referrer's member id
-    status: Literal["waiting", "converted", "refused"] = "waiting"
+    status: Literal["waiting", "converted", "refused", "cancelled"] = "waiting"  # cancelled: refunded in the window
     reason: str | None = None  # refused: self, shared_fingerprint, max_per_fingerprint, ...
     at: datetime | None = None  # when it converted or was refused
     ref: str | None = None  # what converted it: "enrolment" or the order ("order:o1")

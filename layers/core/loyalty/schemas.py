@@ -652,6 +652,7 @@ class ReferralFigures(Model):
     to: str
     enrolled: int = Field(description="referees enrolled (with a referral code) in the range")
     converted: int = Field(description="referrals converted in the range: referees rewarded")
+    cancelled: int = Field(description="converted referrals a refund inside the return window cancelled")
     rewards: ReferralRewards
     refused: dict[str, int] = Field(
         description="refusals by reason: self, shared_fingerprint, max_per_fingerprint (the referee's side), "

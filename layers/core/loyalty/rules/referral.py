@@ -29,6 +29,7 @@ from typing import Any
 from .. import clock
 from ..member import Profile, Referred
 from ..program import Referral, ReferralReward
+from . import pending
 from .posting import Change
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 symbols: no 0, O, 1, I, L
@@ -145,14 +146,51 @@ def reward_referrer(change: Change, referee_id: str, at: datetime) -> tuple[str 
     return None, points, coupons
 
 
+def refunded(change: Change, order: dict[str, Any], at: datetime) -> bool:
+    """A refund of the order that converted the member's referral, inside its return window (the program
+    holds points: `points.pending_days`): the referral is cancelled and the referee's pending reward
+    goes; the stream then cancels the referrer's (`cancel_referrer`). After the window, nothing."""
+    referred = change.profile.referred
+    if not order.get("referral_converted") or referred is None or referred.status != "converted":
+        return False
+    held_until = pending.available_on(change.program, clock.parse(order["paid_at"]))
+    if held_until is None or held_until <= change.today:
+        return False
+    mine = source(change.profile.member_id)
+    change.profile.pending = [p for p in change.profile.pending if p.ref != mine]
+    _close(referred, "cancelled", at, referred.ref or "", "refunded")
+    return True
+
+
+def cancel_referrer(change: Change, referee_id: str) -> int:
+    """The referrer's side of a cancelled referral: its reward still pending goes (the points it held
+    for that referee), and the referee no longer counts in `member.referrals`. Returns the points."""
+    mine = source(referee_id)
+    held = sum(p.points for p in change.profile.pending if p.ref == mine)
+    if held:
+        change.profile.pending = [p for p in change.profile.pending if p.ref != mine]
+        change.profile.referrals = max(0, change.profile.referrals - 1)
+    return held
+
+
+def held_from(referred: dict[str, Any]) -> datetime | None:
+    """When a converted referral's rewards start waiting out the order's return window: the order's
+    time for an order's conversion (an enrolment's is never refunded: None)."""
+    if not str(referred.get("ref") or "").startswith("order:") or not referred.get("at"):
+        return None
+    return clock.parse(str(referred["at"]))
+
+
 def _close(referred: Referred, status: str, at: datetime, ref: str, reason: str | None = None) -> None:
     referred.status, referred.at, referred.ref, referred.reason = status, at, ref, reason  # type: ignore[assignment]
 
 
-def converted_by(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str | None:
-    """The referrer a profile change (its stream images) newly converted a referral of, or None."""
+def moved(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[str, dict[str, Any]] | None:
+    """What a profile change (its stream images) asks of the referrer: ("converted", referred) when it
+    converted the referral, ("cancelled", referred) when a refund cancelled it; None otherwise."""
     after = (new or {}).get("referred") or {}
     before = (old or {}).get("referred") or {}
-    if after.get("status") == "converted" and before.get("status") != "converted":
-        return str(after["by"])
+    status = after.get("status")
+    if status in ("converted", "cancelled") and before.get("status") != status:
+        return str(status), after
     return None

@@ -22,7 +22,7 @@ from ..records import StreamRecord
 Period = tuple[str, str]
 Add = Callable[[Period, str, int], None]
 TOP = 10
-COUNTERS = ("enrolled", "converted", "points", "coupons")
+COUNTERS = ("enrolled", "converted", "cancelled", "points", "coupons")
 
 
 def deltas(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -54,6 +54,8 @@ def _referee(after: dict[str, Any], before: dict[str, Any], created: bool, day: 
         add(("referrer_day", f"{day[1]}#{after['by']}"), "converted", 1)
     elif status == "refused":
         add(day, f"refused:{after.get('reason')}", 1)
+    elif status == "cancelled":  # a refund inside the window: both sides' pending rewards taken back
+        add(day, "cancelled", 1)
 
 
 def figures(days: list[dict[str, Any]], referrers: list[dict[str, Any]]) -> dict[str, Any]:
@@ -68,6 +70,7 @@ def figures(days: list[dict[str, Any]], referrers: list[dict[str, Any]]) -> dict
     return {
         "enrolled": summed["enrolled"],
         "converted": summed["converted"],
+        "cancelled": summed["cancelled"],
         "rewards": {"points": summed["points"], "coupons": summed["coupons"]},
         "refused": {k.removeprefix("refused:"): n for k, n in sorted(summed.items()) if k.startswith("refused:") and n},
         "top_referrers": [{"member_id": mid, "converted": n} for mid, n in ranked if n],

@@ -331,6 +331,7 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref, by_campaign)  # pending first, by part
+    referral.refunded(change, order, at)  # the order converted a referral: its pending rewards go
     wallets_back, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))

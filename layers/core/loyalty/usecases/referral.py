@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from .. import clock
 from ..errors import NotFound, ValidationFailed
 from ..member import Profile
-from ..rules import campaigns, referral, referral_report
+from ..rules import campaigns, pending, referral, referral_report
 from ..rules.posting import Change
 from ..schemas import Enrol, ReferralCode, ReferralFigures
 from ..store import MemberWrite, Store, decode_change
@@ -101,16 +101,20 @@ class ReferrerReward(BaseModel):
 
 
 def reward_referrer(
-    store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime
+    store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime, held_from: datetime | None = None
 ) -> Outcome[ReferrerReward]:
     """The referrer's reward for one referee's conversion, exactly once whatever the redeliveries: a
     write through pipeline.once whose reference is keyed by the referee, in the referrer's partition
-    (1 read + 1 transaction). Its `referral_converted` campaigns run in the same write."""
+    (1 read + 1 transaction). Its `referral_converted` campaigns run in the same write. `held_from`:
+    the converting order's time; its points then wait out that order's return window, as the
+    referee's do (a refund inside it cancels both: `cancel_referrer`)."""
     program = programs.load(store, program_id)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
         change = Change.start(program, profile, now, attempt.exhausted)
+        change.defer_until = pending.available_on(program, held_from) if held_from else None
         reason, points, coupons = referral.reward_referrer(change, referee_id, now)
+        change.defer_until = None
         if reason is None:
             event = campaigns.Event("referral_converted", now, referral.source(referee_id), referee=referee_id)
             campaigns.run(change, event)
@@ -130,20 +134,42 @@ def reward_referrer(
     return pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
 
 
+def cancel_referrer(store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime) -> int:
+    """A refund inside the window cancelled the referee's referral: the referrer's reward still pending
+    goes, exactly once (pipeline.once, its reference keyed by the referee). Returns the points."""
+    program = programs.load(store, program_id)
+
+    def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
+        change = Change.start(program, profile, now, attempt.exhausted)
+        held = referral.cancel_referrer(change, referee_id)
+        result = ReferrerReward(referee_id=referee_id, referrer_id=referrer_id, outcome="refused", reason="refunded")
+        result.points = -held
+        return Built(MemberWrite(change=change, expected_version=profile.version), result, {"points": -held})
+
+    key = RefKey("referral_cancel", referee_id, referrer_id)
+    done = pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
+    return -done.result.points
+
+
 def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> int:
-    """The stream's referee conversions, each made the referrer's write: how many were answered. A
-    referrer or program gone since is skipped (nothing to reward); anything else fails the batch, which
-    Lambda delivers again (the writes already made answer as repeats)."""
+    """The stream's referee conversions and cancellations, each made the referrer's write: how many
+    were answered. A referrer or program gone since is skipped (nothing to give or take); anything else
+    fails the batch, which Lambda delivers again (the writes already made answer as repeats)."""
     done = 0
     for record in records:
         change = decode_change(record)
         if change is None or change.kind != "member" or change.member_id is None:
             continue
-        referrer_id = referral.converted_by(change.old, change.new)
-        if referrer_id is None:
+        found = referral.moved(change.old, change.new)
+        if found is None:
             continue
+        status, referred = found
+        pid, referee, referrer = change.program_id, change.member_id, str(referred["by"])
         try:
-            reward_referrer(store, change.program_id, change.member_id, referrer_id, now)
+            if status == "converted":
+                reward_referrer(store, pid, referee, referrer, now, referral.held_from(referred))
+            else:
+                cancel_referrer(store, pid, referee, referrer, now)
         except NotFound:
             continue
         done += 1
