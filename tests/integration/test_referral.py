@@ -17,7 +17,7 @@ import pytest
 
 from local.dynamodb import client
 from local.stack import Stack, put_program
-from loyalty.schemas import Enrol, Purchase
+from loyalty.schemas import Enrol, Purchase, Refund
 from loyalty.store import Store
 from loyalty.store.table import CONFIG
 from loyalty.usecases import earning, members, programs, referral
@@ -181,3 +181,31 @@ def test_referrals_through_the_runtime_reward_refuse_and_are_counted(stack: Stac
     assert figures["top_referrers"] == [{"member_id": "alice", "converted": 1}]
     ledger = api.call("GET", f"{m}/alice/ledger")[1]["entries"]
     assert [e["ref"] for e in ledger if e["ref"] and e["ref"].startswith("referral:")] == ["referral:bob"]
+
+
+def test_a_refund_inside_the_window_takes_both_sides_pending_rewards_back(store: Store) -> None:
+    pid = f"r-{uuid.uuid4().hex[:10]}"
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    doc["referral"] = REFERRAL
+    programs.save(store, pid, doc)
+    members.enrol(store, pid, Enrol(member_id="alice"), NOW)
+    referee(store, pid, "bob")
+    order(store, pid, "bob", "o1")
+    referral.reward_referrer(store, pid, "bob", "alice", NOW, held_from=NOW)
+
+    def held(mid: str) -> list[str]:
+        profile = store.get_member(pid, mid)
+        assert profile is not None
+        return [p.ref for p in profile.pending if p.ref.startswith("referral:")]
+
+    assert held("alice") == ["referral:bob"] and held("bob") == ["referral:bob"]
+    earning.refund(store, pid, "bob", Refund(refund_id="r1", order_id="o1", amount_minor=5000), NOW)
+    bob = store.get_member(pid, "bob")
+    assert bob is not None and bob.referred is not None and bob.referred.status == "cancelled"
+    assert held("bob") == []
+    for _ in range(2):  # redelivered: once
+        referral.cancel_referrer(store, pid, "bob", "alice", NOW)
+    alice = store.get_member(pid, "alice")
+    assert held("alice") == [] and alice is not None and alice.referrals == 0
+    assert given(store, pid, "alice") == [] and given(store, pid, "bob") == []
