@@ -75,6 +75,8 @@ BEYOND_THE_SCHEMA = (
     ("*", "named twice"),  # items[k].line_id
     ("*", "the order has no line"),
     ("refunded_at", "before the order was paid"),  # the order's paid_at is on its reference, not in the body
+    ("referral_code", "unknown referral code"),  # a code is known once its member has read it (REFCODE item)
+    ("referral_code", "by its own code"),
 )
 
 

@@ -101,7 +101,7 @@ class EnrolMe(Body):
     )
     fingerprint: str | None = Field(
         None,
-        max_length=128,
+        pattern=r"^[0-9A-Fa-f]{32,128}$",
         description="a hash the client computed of the device, payment card or phone (lower- or upper-case hex, "
         "32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint",
     )
