@@ -300,6 +300,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         r = _refunded(order, body)
         at = refunds.refund_time(order, refunded_at)
         change = Change.start(program, profile, now, attempt.exhausted)
+        referral.refunded(change, order, at)  # the order converted a referral in its window: both rewards go
         built = _refund_write(change, profile.version, order, r, coupons, body, at)
         if unreturned:
             built.write.budget_returns = {}
@@ -331,7 +332,6 @@ def _refund_write(
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
     cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref, by_campaign)  # pending first, by part
-    referral.refunded(change, order, at)  # the order converted a referral: its pending rewards go
     wallets_back, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
