@@ -59,7 +59,7 @@ def test_a_sound_expression_has_no_problem(source: str, trigger: str, on_items: 
 def test_an_unknown_fact_names_the_facts_it_could_be() -> None:
     assert check("member.tierr == 'gold'") == [
         "unknown fact member.tierr; member has tier, tags, segment, lifecycle_stage, orders_total,"
-        " lifetime_spend_minor, days_since_enrolment, birthday_month, paid_cards, growth, birthday"
+        " lifetime_spend_minor, days_since_enrolment, birthday_month, paid_cards, growth, birthday, referred, referrals"
     ]
     assert check("i.skuu == 'x'", on_items=True) == ["unknown fact i.skuu; i has sku, category, amount_minor, quantity"]
     assert check("customer.tier == 'gold'") == ["unknown fact customer (facts: order, member, at, campaign)"]
@@ -129,7 +129,8 @@ def test_a_type_error_is_named(source: str, problem: str) -> None:
 def test_every_problem_is_listed_at_once() -> None:
     assert check("member.tierr == 'x' && order.amount_minor > 'y' && at.minute == 1") == [
         "unknown fact member.tierr; member has tier, tags, segment, lifecycle_stage, orders_total,"
-        " lifetime_spend_minor, days_since_enrolment, birthday_month, paid_cards, growth, birthday",
+        " lifetime_spend_minor, days_since_enrolment, birthday_month, paid_cards, growth, birthday,"
+        " referred, referrals",
         "cannot compare int > string",
         "unknown fact at.minute; at has weekday, day_of_month, hour, month, date",
     ]

@@ -3,6 +3,7 @@ import { chart, describe, PALETTE } from "../charts";
 import { clear, field, figures, h, note, num, pct, table } from "../dom";
 import { facts } from "../programs";
 import { setParams } from "../state";
+import { loadReferrals } from "./referrals";
 
 interface Health {
   from: string;
@@ -98,6 +99,7 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
   const channels = Object.entries(figs.new_members_by_channel).filter(([, n]) => n > 0);
   const days = h("section", { "aria-labelledby": "days-h" }, h("h2", { id: "days-h" }, "Per day"), note("Loading…"));
   const campaigns = h("section", { "aria-labelledby": "camp-h" }, h("h2", { id: "camp-h" }, "Campaigns"));
+  const referrals = h("section", { "aria-labelledby": "ref-h" }, h("h2", { id: "ref-h" }, "Referral"), note("Loading…"));
   clear(
     out,
     h("h2", {}, `Figures ${figs.from} to ${figs.to}`),
@@ -152,9 +154,11 @@ async function load(out: HTMLElement, pid: string, fromInput: HTMLInputElement, 
       }),
     ),
     days,
+    referrals,
     campaigns,
   );
   void loadDays(days, pid, range);
+  void loadReferrals(referrals, pid, range);
   void loadCampaigns(campaigns, pid);
 }
 

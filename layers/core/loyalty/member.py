@@ -119,6 +119,18 @@ class Flag(Model):
     day: str
 
 
+class Referred(Model):
+    """Who referred the member (its enrolment's referral_code) and where that referral stands
+    (rules/referral.py): waiting for its qualifying event, converted (the referee rewarded, the
+    referrer's reward on its way), or refused with the reason."""
+
+    by: str  # the referrer's member id
+    status: Literal["waiting", "converted", "refused", "cancelled"] = "waiting"  # cancelled: refunded in the window
+    reason: str | None = None  # refused: self, shared_fingerprint, max_per_fingerprint, ...
+    at: datetime | None = None  # when it converted or was refused
+    ref: str | None = None  # what converted it: "enrolment" or the order ("order:o1")
+
+
 class Blocked(Model):
     at: datetime
     reason: str
@@ -177,6 +189,10 @@ class Profile(Model):
     guest_since: datetime | None = None  # its first guest order, when that came before the enrolment
     abuse_day: AbuseDay | None = None  # the latest day's orders and points, for `abuse` (rules/abuse.py)
     flags: list[Flag] = []  # the abuse limits passed, oldest first (the latest abuse.KEPT_FLAGS)
+    fingerprint: str | None = None  # its enrolment's fingerprint: a client's hash, never the raw value
+    referred: Referred | None = None  # enrolled with a referral code
+    referrals: int = 0  # referees whose conversion rewarded this member (the referrer's reward writes)
+    referral_periods: dict[str, int] = {}  # per_referrer: the current period's key -> rewards in it
     blocked: Blocked | None = None
     experiments: dict[str, Exposure] = {}  # experiment campaign id -> the member's arm and exposure
 

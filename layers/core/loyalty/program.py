@@ -285,6 +285,38 @@ class Lifecycle(Doc):
     birthday: Birthday | None = None
 
 
+class ReferralWallet(Doc):
+    id: Id
+    amount: int = Field(ge=1, le=10**6)
+
+
+class ReferralReward(Doc):
+    """What one side of a converted referral gets (rules/referral.py)."""
+
+    points: int = Field(0, ge=0, le=10**9)
+    coupons: list[Id] = Field([], max_length=20)
+    wallet: ReferralWallet | None = None
+
+
+class PerReferrer(Doc):
+    count: int = Field(ge=1, le=10**6)
+    per: Literal["day", "week", "month", "year", "lifetime"]  # program-local calendar
+
+
+class Referral(Doc):
+    """Member-gets-member: both sides rewarded once per referee, on its enrolment or its first
+    qualifying order (`min_order_minor`, within `within_days` program-local days of its enrolment)."""
+
+    on: Literal["enrolment", "first_order"]
+    min_order_minor: Minor = 0
+    within_days: int | None = Field(None, ge=1, le=3650)
+    referrer: ReferralReward
+    referee: ReferralReward
+    per_referrer: PerReferrer
+    max_per_fingerprint: int | None = Field(None, ge=1, le=10**6)  # rewarded referees per fingerprint, ever
+    budget: int | None = Field(None, ge=1, le=10**9)  # referrer rewards in all, program-wide, ever
+
+
 class Enrolment(Doc):
     self_service: bool = True  # false: members cannot enrol themselves (POST .../me is 403)
 
@@ -346,6 +378,7 @@ Trigger = Literal[
     "card_purchase",
     "checkout",
     "tag_added",
+    "referral_converted",  # the referrer's, in its reward write (rules/referral.reward_referrer)
 ]
 # Effects that act on an order's points: only a purchase has an order to act on.
 ORDER_EFFECTS = ("multiply_points", "points_per_unit")
@@ -738,6 +771,7 @@ class Program(Doc):
     wallets: dict[Id, Wallet] = Field({}, max_length=MAX_WALLETS)  # stamps and other currencies
     counters: list[Counter] = Field([], max_length=MAX_COUNTERS)
     abuse: Abuse | None = None
+    referral: Referral | None = None
     # What rules derive from the document once per version (the campaigns' compiled expressions),
     # kept with the Program object, which programs.load caches per container.
     _derived: dict[str, Any] = PrivateAttr(default={})
@@ -881,6 +915,7 @@ def problems(program: Program) -> list[Problem]:
     for section in (_coupons, _tiers, _rewards, _lifecycle, _rfm, _paid_cards, _tag_benefits, _campaigns, _pricing):
         section(program, check)
     _counters(program, check)
+    _referral(program, check)
     return check.found
 
 
@@ -1138,6 +1173,21 @@ def _counters(program: Program, check: Problems) -> None:
         elif c.activity_type is not None and c.activity_type not in program.points.activities:
             known = ", ".join(program.points.activities) or "none"
             check.add(f"counters[{i}].activity_type", f"unknown activity type {c.activity_type!r} (types: {known})")
+
+
+def _referral(program: Program, check: Problems) -> None:
+    referral = program.referral
+    if referral is None:
+        return
+    for side in ("referrer", "referee"):
+        reward: ReferralReward = getattr(referral, side)
+        check.coupons_exist(f"referral.{side}.coupons", reward.coupons)
+        if reward.wallet is not None and reward.wallet.id not in program.wallets:
+            check.add(f"referral.{side}.wallet.id", f"unknown wallet {reward.wallet.id!r}: add it to wallets")
+    if referral.on == "enrolment":
+        for name in ("min_order_minor", "within_days"):
+            if name in referral.model_fields_set:
+                check.add(f"referral.{name}", 'only for "on": "first_order"')
 
 
 def _instant(at: datetime, program: Program) -> datetime:

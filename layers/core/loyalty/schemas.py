@@ -99,6 +99,18 @@ class EnrolMe(Body):
         description="the brand's own customer reference: guest orders with it before the enrolment make it a "
         "conversion (health `conversion_rate`)",
     )
+    referral_code: str | None = Field(
+        None,
+        max_length=32,
+        description="the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown "
+        "code, or the member's own, is a 422 naming referral_code",
+    )
+    fingerprint: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Fa-f]{32,128}$",
+        description="a hash the client computed of the device, payment card or phone (lower- or upper-case hex, "
+        "32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint",
+    )
 
 
 class Enrol(EnrolMe):
@@ -643,6 +655,35 @@ class MemberTags(Model):
     program_id: str
     member_id: str
     tags: list[str] = Field(description="the member's tags after the change, sorted")
+
+
+class ReferralCode(Model):
+    code: str = Field(description="the member's referral code: stable, 10 characters without 0/O/1/I/L")
+
+
+class ReferralRewards(Model):
+    points: int = Field(description="points both sides were credited for referrals (pending ones once credited)")
+    coupons: int = Field(description="coupons both sides were issued for referrals")
+
+
+class TopReferrer(Model):
+    member_id: str
+    converted: int
+
+
+class ReferralFigures(Model):
+    program_id: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    enrolled: int = Field(description="referees enrolled (with a referral code) in the range")
+    converted: int = Field(description="referrals converted in the range: referees rewarded")
+    cancelled: int = Field(description="converted referrals a refund inside the return window cancelled")
+    rewards: ReferralRewards
+    refused: dict[str, int] = Field(
+        description="refusals by reason: self, shared_fingerprint, max_per_fingerprint (the referee's side), "
+        "per_referrer, budget, blocked_referrer (the referrer's side)"
+    )
+    top_referrers: list[TopReferrer] = Field(description="the referrers who converted the most referees, at most 10")
 
 
 class CouponView(Model):

@@ -20,6 +20,7 @@ from . import (
     operations,
     programs,
     reads,
+    referral,
     spending,
     tiers,
 )
@@ -39,6 +40,7 @@ ROUTERS = (
     imports.router,
     grants.router,
     operations.router,
+    referral.router,
 )
 
 

@@ -1,5 +1,6 @@
-"""The table's stream consumers: the publisher (EventBridge Pipes enrichment -> domain events) and the
-health counter (stream batches -> program health counters)."""
+"""The table's stream consumers: the publisher (EventBridge Pipes enrichment -> domain events), the
+health counter (stream batches -> program health counters) and the referrer rewards (a referee's
+conversion -> the referrer's write)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .. import events, ready
+from .. import clock, events, ready
 from ..runtime import logger, metrics, store
-from ..usecases import health
+from ..usecases import health, referral
 from . import Handler
 
 
@@ -37,5 +38,19 @@ def counter() -> Handler:
         counted = health.count(store(), event.get("Records", []))
         metrics.add_metric(name="HealthRecordsCounted", unit=MetricUnit.Count, value=counted)
         return {"counted": counted}
+
+    return ready(handler)
+
+
+def referrals() -> Handler:
+    """A batch of the table's stream: each referee's conversion made its referrer's write, exactly
+    once (usecases/referral.reward_referrer). A failure fails the batch; Lambda retries it."""
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        answered = referral.from_stream(store(), event.get("Records", []), clock.now())
+        metrics.add_metric(name="ReferralsAnswered", unit=MetricUnit.Count, value=answered)
+        return {"answered": answered}
 
     return ready(handler)

@@ -267,6 +267,7 @@ class Event:
     shared: expressions.Activation | None = None
     change: dict[str, str] | None = None  # a tier change: from, to, direction
     tag: str | None = None  # the tag added (tag_added)
+    referee: str | None = None  # referral_converted: the referee whose conversion rewards the referrer
 
 
 @dataclass

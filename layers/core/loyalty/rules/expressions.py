@@ -110,12 +110,16 @@ MEMBER = Fact(
         "paid_cards": List("string"),
         "growth": "int",
         "birthday": Nullable("string"),  # MM-DD, or null
+        "referred": "bool",  # enrolled with a referral code
+        "referrals": "int",  # referees whose conversion rewarded this member
     },
 )
 AT = Fact("at", {"weekday": "int", "day_of_month": "int", "hour": "int", "month": "int", "date": "string"})
 # A tier change (trigger tier_changed): a move over several levels in one write is one change.
 CHANGE = Fact("change", {"from": "string", "to": "string", "direction": "string"})
 CAMPAIGN = Fact("campaign", {"uses_by_member": "int", "arm": "string"})  # arm: rules/experiments
+# A referral converted (trigger referral_converted, the referrer's): who, and on what (enrolment, first_order).
+REFERRAL = Fact("referral", {"referee_id": "string", "on": "string"})
 _ALWAYS: dict[str, Fact] = {"member": MEMBER, "at": AT, "campaign": CAMPAIGN}
 
 # trigger -> the facts its expressions may use (the caller gives each one, missing values as "" / 0)
@@ -129,6 +133,7 @@ FACTS: dict[str, dict[str, Type]] = {
     "redemption": _ALWAYS,
     "card_purchase": _ALWAYS,
     "checkout": {"order": CHECKOUT_ORDER, **_ALWAYS},
+    "referral_converted": {"referral": REFERRAL, **_ALWAYS},
 }
 
 

@@ -73,6 +73,8 @@ BUILD: dict[str, Callable[[Source], Any]] = {
     "member.growth": lambda s: growth.window_growth(s.program, s.profile, s.local.date()),
     "member.counters": lambda s: counters.facts(s.program, s.profile, s.event.at, s.write_day),
     "member.wallets": lambda s: wallets.balances(s.program, s.profile),
+    "member.referred": lambda s: s.profile.referred is not None,
+    "member.referrals": lambda s: s.profile.referrals,
     "at.weekday": lambda s: s.local.isoweekday(),
     "at.day_of_month": lambda s: s.local.day,
     "at.hour": lambda s: s.local.hour,
@@ -92,6 +94,8 @@ BUILD: dict[str, Callable[[Source], Any]] = {
     "change.to": lambda s: _change(s, "to"),
     "change.direction": lambda s: _change(s, "direction"),
     "tag": lambda s: s.event.tag or "",
+    "referral.referee_id": lambda s: s.event.referee or "",
+    "referral.on": lambda s: s.program.referral.on if s.program.referral else "",
 }
 BUILT_APART = ("campaign",)  # a campaign's own facts (rules/campaigns.campaign_facts)
 # Facts whose fields are the program's own ids (expressions.program_facts types them per program).

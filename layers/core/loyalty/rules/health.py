@@ -28,7 +28,7 @@ from typing import Any
 from .. import clock
 from ..program import Program
 from ..records import StreamRecord
-from . import checkout, experiments, guests
+from . import checkout, experiments, guests, referral_report
 
 # A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
 # store alone knows the keys they are kept under.
@@ -77,6 +77,7 @@ def deltas(change: StreamRecord, program: Program, committed: datetime, out: Del
     counted = _BY_KIND.get(change.kind)
     if counted is not None:
         counted(change, program, day, add)
+    referral_report.deltas(change, program, day, add)
 
 
 def _member(change: StreamRecord, program: Program, day: Period, add: Add) -> None:

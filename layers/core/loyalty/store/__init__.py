@@ -11,6 +11,7 @@ given and runs no rule: a member write arrives finished (usecases/pipeline.commi
   guests.py    guest orders and guest customers (no member partition)
   audience.py  the audience index (gsi1): a page of an audience's members, their profiles
   grants.py    grants to an audience: the grant, its pages (its members' shares are member writes)
+  referral.py  referral codes (code -> member)
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from .guests import Guests
 from .imports import Imports
 from .keys import DUE_SHARDS, coupon_use_id, due_keys, due_shard
 from .programs import MAX_PROGRAM_BYTES, Programs, document_text
+from .referral import Referrals
 from .runs import Runs
 from .stats import Stats
 from .table import THROTTLED, RefExists, Stale, TooLarge
 from .writes import CouponRestore, CouponRevoke, CouponUse, MemberWrite, Ref, RefUpdate, StockReturn, StockTake, Writes
 
 
-class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests, Audiences, Grants):
+class Store(Writes, Erasures, Imports, Programs, DueIndex, Stats, Runs, Guests, Audiences, Grants, Referrals):
     """The table: a member's reads and its one write (Writes builds on Reads), erasures, programs,
     import batches, the due index, health counters, the planners' last runs, guest orders, the audience
     index and grants."""

@@ -123,7 +123,7 @@ def plain(value: Any) -> Any:
 
 # References whose changes the health counter reads: an order's (its refunds), a redemption cancel's
 # (what it took back of its campaigns' points).
-REF_STREAM_KINDS = frozenset({"order", "redemption_cancel"})
+REF_STREAM_KINDS = frozenset({"order", "redemption_cancel", "referral"})
 
 
 def decode_change(record: dict[str, Any]) -> StreamRecord | None:

@@ -28,6 +28,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    report: one Query reads every campaign's days of a range)
   STATS#{pid}              X#{campaign_id}#{arm}   an experiment arm's sums: members exposed, orders, spend and its
                                                    squares per member, repurchasers, cost (rules/experiments)
+  STATS#{pid}              RD#{day}, RR#{day}#{mid} the referral figures of a day; the referees a referrer converted
+                                                   that day (GET .../referrals sums a range of each: 2 Queries)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
   GUEST#{pid}#{customer_ref} GUEST                 a guest customer: when its first guest order was recorded, its
                                                    orders and GMV, and `converted_at` once an enrolment named it
@@ -41,6 +43,10 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    its items are still being moved (no enrolment until done)
   FORMER#{pid}#{hmac}      FORMER                  a member id erased once, as a keyed hash (former_key): its
                                                    next enrolment is a returning member's (no welcome again)
+  REFCODE#{pid}#{code}     REFCODE                 a referral code -> its member (written conditionally at the
+                                                   member's first GET .../referral: a code no one read is unknown)
+  BUDGET#{pid}#fingerprint:{hash}:all  BUDGET      referees rewarded with that fingerprint hash, ever (the budgets'
+                                                   conditional take: never past referral.max_per_fingerprint)
 
 An erased member's items live on under MEMBER#{pid}#{pseudonym}, each marked `erased_at`, with no
 personal data: the stream consumers skip the marked copies (store/erasure.py).
@@ -218,6 +224,8 @@ _PERIOD_SK = {
     "campaign": "C#",
     "campaign_day": "CD#",  # value "{day}#{campaign_id}": sorted by day, so a range of days is one BETWEEN
     "experiment": "X#",  # value "{campaign_id}#{arm}": an experiment's arms are one Query
+    "referral_day": "RD#",  # the referral figures of a program-local day (rules/referral_report.py)
+    "referrer_day": "RR#",  # value "{day}#{referrer}": the referees one referrer converted that day
 }  # running totals: one item, ("total", "") -> T
 
 
@@ -271,6 +279,10 @@ def former_key(pid: str, mid: str, member_key: str) -> dict[str, str]:
 def guest_key(pid: str, customer_ref: str) -> dict[str, str]:
     """A guest customer's item: its own partition, so an enrolment reads it with one GetItem."""
     return {"pk": f"GUEST#{pid}#{customer_ref}", "sk": "GUEST"}
+
+
+def refcode_key(pid: str, code: str) -> dict[str, str]:
+    return {"pk": f"REFCODE#{pid}#{code}", "sk": "REFCODE"}
 
 
 RUNS_PK = "RUNS"

@@ -19,6 +19,7 @@ from ..rules import (
     growth,
     pending,
     posting,
+    referral,
     refunds,
     spending,
     tiers,
@@ -92,6 +93,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
     change.credit("earn", earned, paid_at, ref)
     change.credit("bonus", bonus, paid_at, ref, "first_order")
+    converted = referral.convert(change, day, paid_at, ref, body.amount_minor)  # pending like the order's
     items = [i.model_dump() for i in body.items or []]
     order = campaigns.order(program, body.amount_minor, items, factors, body.store_id, body.channel, body.scene)
     event = campaigns.Event("purchase", paid_at, ref, order=order)
@@ -120,6 +122,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
         **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
         **counting.recorded(counted),  # what it counted, for what a refund takes back
+        **({"referral_converted": True} if converted else {}),  # its refund in the window cancels the rewards
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -314,6 +317,7 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         r = _refunded(order, body)
         at = refunds.refund_time(order, refunded_at)
         change = Change.start(program, profile, now, attempt.exhausted)
+        referral.refunded(change, order, at)  # the order converted a referral in its window: both rewards go
         built = _refund_write(change, profile.version, order, r, coupons, body, at)
         if unreturned:
             built.write.budget_returns = {}

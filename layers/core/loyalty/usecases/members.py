@@ -20,6 +20,7 @@ from ..rules import (
     holds,
     lifecycle,
     pending,
+    referral,
     rfm,
     spending,
     tags,
@@ -46,6 +47,7 @@ from ..schemas import (
 )
 from ..store import MemberWrite, Stale, Store
 from . import erasure, guests, pipeline, programs
+from . import referral as referrals
 from .pipeline import Attempt, Outcome, commit, retry
 
 
@@ -68,6 +70,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
     fresh = _fresh(program, program_id, body, now)
     guests.conversion(store, program_id, fresh, body.customer_ref)
+    referrals.enrolling(store, program_id, body, fresh)
     returning = False  # learnt from a failed attempt: the id was erased before
     # What the enrolment's grants are traced to: its coupons carry these sources (a repeat finds them).
     welcome, event = f"welcome:{body.member_id}", f"enrolment:{body.member_id}"
@@ -79,6 +82,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
         if lifecycle.new_to_program(change.profile):
             change.grant(program.lifecycle.welcome, "welcome", now, welcome, budget="welcome")
             campaigns.run(change, campaigns.Event("enrolment", now, event))
+            referral.convert(change, change.today, now, "enrolment")
         write = MemberWrite(change, None, what="enrolment", member_key=None if returning else member_key)
         write.guest_conversion = guests.converted(change.profile)
         commit(store, write, program_id)

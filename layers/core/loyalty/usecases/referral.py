@@ -1,0 +1,188 @@
+"""Referral: a member's code (GET .../referral) and what an enrolment's referral fields name.
+
+When the code item is written: at the member's first GET .../referral, not at enrolment. A code no
+one has read cannot have been shared, so an enrolment naming it is right to find it unknown; members
+enrolled before referral existed need nothing migrated, and an enrolment's transaction stays as it was.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from .. import clock
+from ..errors import NotFound, ValidationFailed
+from ..member import Profile
+from ..rules import campaigns, pending, referral, referral_report
+from ..rules.posting import Change
+from ..schemas import Enrol, ReferralCode, ReferralFigures
+from ..store import MemberWrite, Store, decode_change
+from . import health, pipeline, programs
+from .pipeline import Attempt, Built, Outcome, RefKey
+
+
+def code(store: Store, program_id: str, member_id: str) -> ReferralCode:
+    """The member's code: 1 GetItem of the profile (404 for an unknown member) + 1 GetItem of the code
+    item; the first time, 1 conditional Put more. The n-th candidate (rules/referral.code) held by
+    another member is a collision: the next one is taken, and the item makes the choice stable."""
+    pipeline.existing(store, program_id, member_id)
+    key = programs.member_key(store, program_id)
+    for n in range(referral.MAX_COLLISIONS):
+        candidate = referral.code(key, member_id, n)
+        owner = store.code_owner(program_id, candidate)
+        if owner is None and store.claim_code(program_id, candidate, member_id):
+            return ReferralCode(code=candidate)
+        if owner is None:
+            owner = store.code_owner(program_id, candidate)  # claimed meanwhile: by this member's other GET?
+        if owner == member_id:
+            return ReferralCode(code=candidate)
+    raise RuntimeError(f"{referral.MAX_COLLISIONS} referral code collisions in a row")
+
+
+def referrer(store: Store, program_id: str, member_id: str, text: str) -> str:
+    """The member a code an enrolment names belongs to (1 GetItem), or a 422 naming referral_code."""
+    found = referral.normal_code(text)
+    owner = store.code_owner(program_id, found) if found else None
+    if owner is None:
+        raise ValidationFailed.field("referral_code", "unknown referral code")
+    if owner == member_id:
+        _count_self(store, program_id)
+        raise ValidationFailed.field("referral_code", "a member cannot be referred by its own code")
+    return owner
+
+
+def _count_self(store: Store, program_id: str) -> None:
+    """A self-referral is refused (422) with nothing written to the member, but counted in the referral
+    figures (`refused.self`): straight into today's counter, once per refused request."""
+    today = clock.local_date(clock.now(), programs.load(store, program_id).zone).isoformat()
+    store.add_stats({(program_id, ("referral_day", today)): {"refused:self": 1}}, [], 0)
+
+
+def fingerprint(text: str) -> str:
+    """The fingerprint hash as kept, or a 422 naming fingerprint."""
+    found = referral.normal_fingerprint(text)
+    if found is None:
+        raise ValidationFailed.field("fingerprint", "must be a hash (32 to 128 hex digits), never the raw value")
+    return found
+
+
+def enrolling(store: Store, program_id: str, body: Enrol, fresh: Profile) -> None:
+    """An enrolment's referral fields checked and set on the new profile: 1 GetItem for the code, 1 for
+    the referrer's profile (its fingerprint). Nothing is written for a refused field."""
+    hashed = fingerprint(body.fingerprint) if body.fingerprint is not None else None
+    fresh.fingerprint = hashed
+    if body.referral_code is None:
+        return
+    by = referrer(store, program_id, body.member_id, body.referral_code)
+    found = store.get_member(program_id, by)
+    if found is None:  # its member was erased since: the code names no one now
+        raise ValidationFailed.field("referral_code", "unknown referral code")
+    referral.enrolled(fresh, found, hashed)
+
+
+class Conversion(BaseModel):
+    """The referrer's write's request: the referee whose conversion it answers (its reference's hash)."""
+
+    referee_id: str
+
+
+class ReferrerReward(BaseModel):
+    """What the referrer's write did, kept on its reference (REF#{pid}#referral#{referee}): rewarded, or
+    refused with the reason; the referral figures count it from the stream."""
+
+    referee_id: str
+    referrer_id: str
+    outcome: Literal["rewarded", "refused"]
+    reason: str | None = None
+    points: int = 0
+    coupons: int = 0
+
+
+def reward_referrer(
+    store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime, held_from: datetime | None = None
+) -> Outcome[ReferrerReward]:
+    """The referrer's reward for one referee's conversion, exactly once whatever the redeliveries: a
+    write through pipeline.once whose reference is keyed by the referee, in the referrer's partition
+    (1 read + 1 transaction). Its `referral_converted` campaigns run in the same write. `held_from`:
+    the converting order's time; its points then wait out that order's return window, as the
+    referee's do (a refund inside it cancels both: `cancel_referrer`)."""
+    program = programs.load(store, program_id)
+
+    def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
+        change = Change.start(program, profile, now, attempt.exhausted)
+        change.defer_until = pending.available_on(program, held_from) if held_from else None
+        reason, points, coupons = referral.reward_referrer(change, referee_id, now)
+        change.defer_until = None
+        if reason is None:
+            event = campaigns.Event("referral_converted", now, referral.source(referee_id), referee=referee_id)
+            campaigns.run(change, event)
+        outcome: Literal["rewarded", "refused"] = "refused" if reason else "rewarded"
+        result = ReferrerReward(
+            referee_id=referee_id,
+            referrer_id=referrer_id,
+            outcome=outcome,
+            reason=reason,
+            points=points,
+            coupons=coupons,
+        )
+        facts = {"referral_outcome": outcome, "referral_reason": reason, "points": points, "coupons": coupons}
+        return Built(MemberWrite(change=change, expected_version=profile.version), result, facts)
+
+    key = RefKey("referral", referee_id, referrer_id)
+    return pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
+
+
+def cancel_referrer(store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime) -> int:
+    """A refund inside the window cancelled the referee's referral: the referrer's reward still pending
+    goes, exactly once (pipeline.once, its reference keyed by the referee). Returns the points."""
+    program = programs.load(store, program_id)
+
+    def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
+        change = Change.start(program, profile, now, attempt.exhausted)
+        held = referral.cancel_referrer(change, referee_id)
+        result = ReferrerReward(referee_id=referee_id, referrer_id=referrer_id, outcome="refused", reason="refunded")
+        result.points = -held
+        return Built(MemberWrite(change=change, expected_version=profile.version), result, {"points": -held})
+
+    key = RefKey("referral_cancel", referee_id, referrer_id)
+    done = pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
+    return -done.result.points
+
+
+def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> int:
+    """The stream's referee conversions and cancellations, each made the referrer's write: how many
+    were answered. A referrer or program gone since is skipped (nothing to give or take); anything else
+    fails the batch, which Lambda delivers again (the writes already made answer as repeats)."""
+    done = 0
+    for record in records:
+        change = decode_change(record)
+        if change is None or change.kind != "member" or change.member_id is None:
+            continue
+        found = referral.moved(change.old, change.new)
+        if found is None:
+            continue
+        status, referred = found
+        pid, referee, referrer = change.program_id, change.member_id, str(referred["by"])
+        try:
+            if status == "converted":
+                reward_referrer(store, pid, referee, referrer, now, referral.held_from(referred))
+            else:
+                cancel_referrer(store, pid, referee, referrer, now)
+        except NotFound:
+            continue
+        done += 1
+    return done
+
+
+def report(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> ReferralFigures:
+    """The referral figures of a range of program-local days, from the counters the stream keeps
+    (rules/referral_report.py): 2 Queries, whatever the number of members."""
+    program = programs.load(store, program_id)
+    start, end = health.day_range(start, end, clock.local_date(now, program.zone))
+    days, referrers = store.referral_stats(program_id, start.isoformat(), end.isoformat())
+    found = referral_report.figures(days, referrers)
+    return ReferralFigures.model_validate(
+        {"program_id": program_id, "from": start.isoformat(), "to": end.isoformat(), **found}
+    )
