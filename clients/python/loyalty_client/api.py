@@ -662,6 +662,34 @@ class LoyaltyClient(Transport):
             )
         )
 
+    def code(self, program_id: str, member_id: str) -> models.ReferralCode:
+        """GET /programs/{program_id}/members/{member_id}/referral: The member's referral code."""
+        return models.ReferralCode.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/members/{member_id}/referral",
+                {"program_id": program_id, "member_id": member_id},
+                {},
+                None,
+            )
+        )
+
+    def my_code(self, program_id: str) -> models.ReferralCode:
+        """GET /programs/{program_id}/me/referral: My referral code."""
+        return models.ReferralCode.model_validate(
+            self._call("GET", "/programs/{program_id}/me/referral", {"program_id": program_id}, {}, None)
+        )
+
+    def figures(self, program_id: str, *, from_: str | None = None, to: str | None = None) -> models.ReferralFigures:
+        """GET /programs/{program_id}/referrals: The program's referral figures over a range of program-local
+        days.
+        """
+        return models.ReferralFigures.model_validate(
+            self._call(
+                "GET", "/programs/{program_id}/referrals", {"program_id": program_id}, {"from": from_, "to": to}, None
+            )
+        )
+
     def scheduled_work(
         self,
     ) -> models.ScheduledWork:

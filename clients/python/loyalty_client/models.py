@@ -741,6 +741,28 @@ class CustomerRef(RootModel[str]):
     ]
 
 
+class ReferralCode(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown code, or the member's own, is a 422 naming referral_code",
+            max_length=32,
+            title="Referral Code",
+        ),
+    ]
+
+
+class Fingerprint(RootModel[str]):
+    root: Annotated[
+        str,
+        Field(
+            description="a hash the client computed of the device, payment card or phone (lower- or upper-case hex, 32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint",
+            pattern="^[0-9A-Fa-f]{32,128}$",
+            title="Fingerprint",
+        ),
+    ]
+
+
 class Enrol(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -752,6 +774,20 @@ class Enrol(BaseModel):
         Field(
             description="the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)",
             title="Customer Ref",
+        ),
+    ] = None
+    referral_code: Annotated[
+        ReferralCode | None,
+        Field(
+            description="the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown code, or the member's own, is a 422 naming referral_code",
+            title="Referral Code",
+        ),
+    ] = None
+    fingerprint: Annotated[
+        Fingerprint | None,
+        Field(
+            description="a hash the client computed of the device, payment card or phone (lower- or upper-case hex, 32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint",
+            title="Fingerprint",
         ),
     ] = None
     member_id: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Member Id")]
@@ -775,6 +811,20 @@ class EnrolMe(BaseModel):
         Field(
             description="the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)",
             title="Customer Ref",
+        ),
+    ] = None
+    referral_code: Annotated[
+        ReferralCode | None,
+        Field(
+            description="the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown code, or the member's own, is a 422 naming referral_code",
+            title="Referral Code",
+        ),
+    ] = None
+    fingerprint: Annotated[
+        Fingerprint | None,
+        Field(
+            description="a hash the client computed of the device, payment card or phone (lower- or upper-case hex, 32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint",
+            title="Fingerprint",
         ),
     ] = None
 
@@ -1219,6 +1269,18 @@ class NoticeView(BaseModel):
     tags: Annotated[list[str] | None, Field(title="Tags")] = []
     first: Annotated[bool | None, Field(title="First")] = False
     discount_minor: Annotated[int | None, Field(title="Discount Minor")] = 0
+    from_tier: Annotated[
+        str | None,
+        Field(
+            description="tier_changed: the tier left (null: none before)",
+            title="From Tier",
+        ),
+    ] = None
+    to_tier: Annotated[str | None, Field(description="tier_changed: the tier reached", title="To Tier")] = None
+    reason: Annotated[
+        str | None,
+        Field(description="tier_changed: upgrade, review or refund", title="Reason"),
+    ] = None
 
 
 class Notices(BaseModel):
@@ -1687,6 +1749,36 @@ class RedemptionCancelled(BaseModel):
     ] = {}
 
 
+class ReferralCode2(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    code: Annotated[
+        str,
+        Field(
+            description="the member's referral code: stable, 10 characters without 0/O/1/I/L",
+            title="Code",
+        ),
+    ]
+
+
+class ReferralRewards(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    points: Annotated[
+        int,
+        Field(
+            description="points both sides were credited for referrals (pending ones once credited)",
+            title="Points",
+        ),
+    ]
+    coupons: Annotated[
+        int,
+        Field(description="coupons both sides were issued for referrals", title="Coupons"),
+    ]
+
+
 class AmountMinor(RootModel[int]):
     root: Annotated[
         int,
@@ -2034,6 +2126,14 @@ class TierView(BaseModel):
     name: Annotated[str, Field(title="Name")]
     since: Annotated[AwareDatetime | None, Field(title="Since")]
     progress: TierProgress
+
+
+class TopReferrer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    member_id: Annotated[str, Field(title="Member Id")]
+    converted: Annotated[int, Field(title="Converted")]
 
 
 class Uplift(BaseModel):
@@ -3704,6 +3804,14 @@ class ProgramPerMember2(BaseModel):
     ]
 
 
+class ProgramPerReferrer(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    count: Annotated[int, Field(ge=1, le=1000000, title="Count")]
+    per: Annotated[Literal["day", "week", "month", "year", "lifetime"], Field(title="Per")]
+
+
 class UnitMinor(RootModel[int]):
     root: Annotated[int, Field(ge=1, le=1000000000, title="Unit Minor")] = None
 
@@ -3799,6 +3907,22 @@ class ProgramRecall(BaseModel):
         Field(max_length=20, title="Coupons", validate_default=True),
     ] = []
     budget: Annotated[Budget | None, Field(title="Budget")] = None
+
+
+class WithinDays(RootModel[int]):
+    root: Annotated[int, Field(ge=1, le=3650, title="Within Days")] = None
+
+
+class MaxPerFingerprint(RootModel[int]):
+    root: Annotated[int, Field(ge=1, le=1000000, title="Max Per Fingerprint")] = None
+
+
+class ProgramReferralWallet(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    id: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Id")]
+    amount: Annotated[int, Field(ge=1, le=1000000, title="Amount")]
 
 
 class ProgramRestricted(BaseModel):
@@ -4766,6 +4890,51 @@ class RedemptionResult(BaseModel):
     ] = {}
 
 
+class ReferralFigures(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    from_: Annotated[str, Field(alias="from", title="From")]
+    to: Annotated[str, Field(title="To")]
+    enrolled: Annotated[
+        int,
+        Field(
+            description="referees enrolled (with a referral code) in the range",
+            title="Enrolled",
+        ),
+    ]
+    converted: Annotated[
+        int,
+        Field(
+            description="referrals converted in the range: referees rewarded",
+            title="Converted",
+        ),
+    ]
+    cancelled: Annotated[
+        int,
+        Field(
+            description="converted referrals a refund inside the return window cancelled",
+            title="Cancelled",
+        ),
+    ]
+    rewards: ReferralRewards
+    refused: Annotated[
+        dict[str, int],
+        Field(
+            description="refusals by reason: self, shared_fingerprint, max_per_fingerprint (the referee's side), per_referrer, budget, blocked_referrer (the referrer's side)",
+            title="Refused",
+        ),
+    ]
+    top_referrers: Annotated[
+        list[TopReferrer],
+        Field(
+            description="the referrers who converted the most referees, at most 10",
+            title="Top Referrers",
+        ),
+    ]
+
+
 class Items2(RootModel[list[RefundLine]]):
     root: Annotated[
         list[RefundLine],
@@ -5210,6 +5379,22 @@ class ProgramPricing(BaseModel):
     hold_minutes: Annotated[int | None, Field(ge=1, le=1440, title="Hold Minutes")] = 15
 
 
+class ProgramReferralReward(BaseModel):
+    """
+    What one side of a converted referral gets (rules/referral.py).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    points: Annotated[int | None, Field(ge=0, le=1000000000, title="Points")] = 0
+    coupons: Annotated[
+        list[Coupon] | None,
+        Field(max_length=20, title="Coupons", validate_default=True),
+    ] = []
+    wallet: ProgramReferralWallet | None = None
+
+
 class ProgramReward(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -5325,6 +5510,25 @@ class ProgramExperiment(BaseModel):
     ] = []
 
 
+class ProgramReferral(BaseModel):
+    """
+    Member-gets-member: both sides rewarded once per referee, on its enrolment or its first
+    qualifying order (`min_order_minor`, within `within_days` program-local days of its enrolment).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    on: Annotated[Literal["enrolment", "first_order"], Field(title="On")]
+    min_order_minor: Annotated[int | None, Field(ge=0, le=1000000000000, title="Min Order Minor")] = 0
+    within_days: Annotated[WithinDays | None, Field(title="Within Days")] = None
+    referrer: ProgramReferralReward
+    referee: ProgramReferralReward
+    per_referrer: ProgramPerReferrer
+    max_per_fingerprint: Annotated[MaxPerFingerprint | None, Field(title="Max Per Fingerprint")] = None
+    budget: Annotated[Budget | None, Field(title="Budget")] = None
+
+
 class ProgramCampaign(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -5351,6 +5555,7 @@ class ProgramCampaign(BaseModel):
             "card_purchase",
             "checkout",
             "tag_added",
+            "referral_converted",
         ],
         Field(title="Trigger"),
     ]
@@ -6040,6 +6245,7 @@ class Program(BaseModel):
         Field(max_length=20, title="Counters", validate_default=True),
     ] = []
     abuse: ProgramAbuse | None = None
+    referral: ProgramReferral | None = None
 
 
 class ProgramSent(BaseModel):
@@ -6699,5 +6905,6 @@ class ProgramSent(BaseModel):
         Field(max_length=20, title="Counters", validate_default=True),
     ] = []
     abuse: ProgramAbuse | None = None
+    referral: ProgramReferral | None = None
     program_id: Annotated[str | None, Field(description="this program's id, as GET answered it (ignored)")] = None
     version: Annotated[int | None, Field(description="the version GET answered (ignored)", ge=1)] = None

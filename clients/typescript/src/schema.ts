@@ -885,6 +885,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/programs/{program_id}/members/{member_id}/referral": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The member's referral code
+         * @description The member's referral code: stable (the same code every time), unguessable (a keyed hash of the member), 10 characters with no 0/O/1/I/L, unique in the program. A new member gives it as `referral_code` at enrolment.
+         */
+        get: operations["code"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/me/referral": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My referral code
+         * @description The member's referral code: stable (the same code every time), unguessable (a keyed hash of the member), 10 characters with no 0/O/1/I/L, unique in the program. A new member gives it as `referral_code` at enrolment.
+         */
+        get: operations["my_code"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The program's referral figures over a range of program-local days
+         * @description Counted from the table's stream (a moment behind the writes), never by reading members.
+         */
+        get: operations["figures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/operations/scheduled": {
         parameters: {
             query?: never;
@@ -1802,6 +1862,16 @@ export interface components {
              * @description the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)
              */
             customer_ref?: string | null;
+            /**
+             * Referral Code
+             * @description the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown code, or the member's own, is a 422 naming referral_code
+             */
+            referral_code?: string | null;
+            /**
+             * Fingerprint
+             * @description a hash the client computed of the device, payment card or phone (lower- or upper-case hex, 32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint
+             */
+            fingerprint?: string | null;
             /** Member Id */
             member_id: string;
             /**
@@ -1824,6 +1894,16 @@ export interface components {
              * @description the brand's own customer reference: guest orders with it before the enrolment make it a conversion (health `conversion_rate`)
              */
             customer_ref?: string | null;
+            /**
+             * Referral Code
+             * @description the referrer's code (GET .../referral; any case, dashes and spaces ignored): an unknown code, or the member's own, is a 422 naming referral_code
+             */
+            referral_code?: string | null;
+            /**
+             * Fingerprint
+             * @description a hash the client computed of the device, payment card or phone (lower- or upper-case hex, 32 to 128 digits); never the raw value: anything else is a 422 naming fingerprint
+             */
+            fingerprint?: string | null;
         };
         /** Enrolled */
         Enrolled: {
@@ -2709,6 +2789,21 @@ export interface components {
              * @default 0
              */
             discount_minor: number;
+            /**
+             * From Tier
+             * @description tier_changed: the tier left (null: none before)
+             */
+            from_tier?: string | null;
+            /**
+             * To Tier
+             * @description tier_changed: the tier reached
+             */
+            to_tier?: string | null;
+            /**
+             * Reason
+             * @description tier_changed: upgrade, review or refund
+             */
+            reason?: string | null;
         };
         /** Notices */
         Notices: {
@@ -3205,6 +3300,64 @@ export interface components {
                 [key: string]: components["schemas"]["WalletBalance"];
             };
         };
+        /** ReferralCode */
+        ReferralCode: {
+            /**
+             * Code
+             * @description the member's referral code: stable, 10 characters without 0/O/1/I/L
+             */
+            code: string;
+        };
+        /** ReferralFigures */
+        ReferralFigures: {
+            /** Program Id */
+            program_id: string;
+            /** From */
+            from: string;
+            /** To */
+            to: string;
+            /**
+             * Enrolled
+             * @description referees enrolled (with a referral code) in the range
+             */
+            enrolled: number;
+            /**
+             * Converted
+             * @description referrals converted in the range: referees rewarded
+             */
+            converted: number;
+            /**
+             * Cancelled
+             * @description converted referrals a refund inside the return window cancelled
+             */
+            cancelled: number;
+            rewards: components["schemas"]["ReferralRewards"];
+            /**
+             * Refused
+             * @description refusals by reason: self, shared_fingerprint, max_per_fingerprint (the referee's side), per_referrer, budget, blocked_referrer (the referrer's side)
+             */
+            refused: {
+                [key: string]: number;
+            };
+            /**
+             * Top Referrers
+             * @description the referrers who converted the most referees, at most 10
+             */
+            top_referrers: components["schemas"]["TopReferrer"][];
+        };
+        /** ReferralRewards */
+        ReferralRewards: {
+            /**
+             * Points
+             * @description points both sides were credited for referrals (pending ones once credited)
+             */
+            points: number;
+            /**
+             * Coupons
+             * @description coupons both sides were issued for referrals
+             */
+            coupons: number;
+        };
         /**
          * Refund
          * @description Either an amount (`amount_minor`) or units of the order's lines (`items`), exactly one.
@@ -3542,6 +3695,13 @@ export interface components {
             since: string | null;
             progress: components["schemas"]["TierProgress"];
         };
+        /** TopReferrer */
+        TopReferrer: {
+            /** Member Id */
+            member_id: string;
+            /** Converted */
+            converted: number;
+        };
         /** Uplift */
         Uplift: {
             /** @description the arm's spend per member less the holdout's (Welch's t) */
@@ -3717,7 +3877,7 @@ export interface components {
              * Trigger
              * @enum {string}
              */
-            trigger: "purchase" | "refund" | "activity" | "enrolment" | "tier_changed" | "redemption" | "card_purchase" | "checkout" | "tag_added";
+            trigger: "purchase" | "refund" | "activity" | "enrolment" | "tier_changed" | "redemption" | "card_purchase" | "checkout" | "tag_added" | "referral_converted";
             /**
              * When
              * @default true
@@ -4422,6 +4582,16 @@ export interface components {
             points: unknown;
             per?: unknown;
         });
+        /** PerReferrer */
+        "Program.PerReferrer": {
+            /** Count */
+            count: number;
+            /**
+             * Per
+             * @enum {string}
+             */
+            per: "day" | "week" | "month" | "year" | "lifetime";
+        };
         /**
          * PerUnit
          * @description Points per `unit_minor` of the matching amount, or per unit of quantity (`per: "unit"`).
@@ -4530,6 +4700,66 @@ export interface components {
              * @default null
              */
             budget: number | null;
+        };
+        /**
+         * Referral
+         * @description Member-gets-member: both sides rewarded once per referee, on its enrolment or its first
+         *     qualifying order (`min_order_minor`, within `within_days` program-local days of its enrolment).
+         */
+        "Program.Referral": {
+            /**
+             * On
+             * @enum {string}
+             */
+            on: "enrolment" | "first_order";
+            /**
+             * Min Order Minor
+             * @default 0
+             */
+            min_order_minor: number;
+            /**
+             * Within Days
+             * @default null
+             */
+            within_days: number | null;
+            referrer: components["schemas"]["Program.ReferralReward"];
+            referee: components["schemas"]["Program.ReferralReward"];
+            per_referrer: components["schemas"]["Program.PerReferrer"];
+            /**
+             * Max Per Fingerprint
+             * @default null
+             */
+            max_per_fingerprint: number | null;
+            /**
+             * Budget
+             * @default null
+             */
+            budget: number | null;
+        };
+        /**
+         * ReferralReward
+         * @description What one side of a converted referral gets (rules/referral.py).
+         */
+        "Program.ReferralReward": {
+            /**
+             * Points
+             * @default 0
+             */
+            points: number;
+            /**
+             * Coupons
+             * @default []
+             */
+            coupons: string[];
+            /** @default null */
+            wallet: components["schemas"]["Program.ReferralWallet"] | null;
+        };
+        /** ReferralWallet */
+        "Program.ReferralWallet": {
+            /** Id */
+            id: string;
+            /** Amount */
+            amount: number;
         };
         /**
          * Restricted
@@ -4754,6 +4984,8 @@ export interface components {
             counters: components["schemas"]["Program.Counter"][];
             /** @default null */
             abuse: components["schemas"]["Program.Abuse"] | null;
+            /** @default null */
+            referral: components["schemas"]["Program.Referral"] | null;
         };
         /** Program */
         ProgramSent: {
@@ -4823,6 +5055,8 @@ export interface components {
             counters: components["schemas"]["Program.Counter"][];
             /** @default null */
             abuse: components["schemas"]["Program.Abuse"] | null;
+            /** @default null */
+            referral: components["schemas"]["Program.Referral"] | null;
             /** @description this program's id, as GET answered it (ignored) */
             program_id?: string;
             /** @description the version GET answered (ignored) */
@@ -8835,6 +9069,199 @@ export interface operations {
             };
             /** @description conflict: the grant is done */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description member id */
+                member_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralCode"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_code: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralCode"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unauthorized: no member token (API Gateway's answer, `{message}`), or a token without a valid `sub` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description not_found: unknown program or member */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    figures: {
+        parameters: {
+            query?: {
+                /** @description first day, YYYY-MM-DD (default: 29 days before `to`), not after `to`; a range covers at most 366 days */
+                from?: string | null;
+                /** @description last day, YYYY-MM-DD (default: today) */
+                to?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralFigures"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
