@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from .. import clock
@@ -78,16 +79,25 @@ def evaluate_purchase(
     return change, result, facts
 
 
+def _order_points(
+    change: Change, body: Purchase, paid_at: datetime, day: date
+) -> tuple[dict[str, Decimal], dict[str, Any], int, str | None]:
+    """The order's factors, base points and first-order bonus; past a daily abuse limit (or for a
+    blocked member's quote), none, and the limit that withheld them."""
+    program = change.program
+    factors = earning.multipliers(program, change.profile, paid_at, day, body.scene)
+    explained = earning.breakdown(program, body.amount_minor, factors, earning.combined(program, factors))
+    bonus = earning.first_order_bonus(program, change.profile, paid_at, amount_minor=body.amount_minor)
+    limit, explained, bonus = abuse.on_order(change, explained, bonus)
+    return factors, explained, bonus, limit
+
+
 def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[dict[str, Any], dict[str, Any]]:
     """A purchase's rules on a started Change (a checkout's confirm has spent its points on it first):
     the result and the facts the order's reference keeps."""
     program, p = change.program, change.profile
     day = clock.local_date(paid_at, program.zone)
-    factors = earning.multipliers(program, p, paid_at, day, body.scene)
-    factor = earning.combined(program, factors)
-    explained = earning.breakdown(program, body.amount_minor, factors, factor)
-    bonus = earning.first_order_bonus(program, p, paid_at, amount_minor=body.amount_minor)
-    limit, explained, bonus = abuse.on_order(change, explained, bonus)  # past a daily abuse limit: nothing
+    factors, explained, bonus, limit = _order_points(change, body, paid_at, day)
     earned = explained["earned"]
     ref = f"order:{body.order_id}"
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
