@@ -97,3 +97,27 @@ def test_a_holdout_member_gets_nothing_and_the_arms_are_counted_by_campaign(api:
     assert figures["applications"] == 0
     status, missing = api.call("programs", "GET", "/programs/demo/campaigns/nope/experiment")
     assert status == 404 and missing["error"]["code"] == "not_found"
+
+
+def test_an_arm_giving_coupons_costs_their_face_value(api: Api) -> None:
+    """An arm's cost counts the coupons it gave at their templates' face value (the notice names them)."""
+    doc = program("demo")
+    doc["campaigns"] = [
+        {
+            **EXP,
+            "experiment": {
+                "holdout_percent": 0,
+                "variants": [{"id": "a", "weight": 1, "effects": [{"coupons": ["off-5", "welcome-10"]}]}],
+            },
+        }
+    ]
+    assert api.call("programs", "PUT", "/programs/demo", doc)[0] == 200
+    stream = Stream()
+    for mid in ("c1", "c2"):
+        assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": mid})[0] == 201
+        buy(api, mid, f"{mid}-0", 2000)
+    load_function("count_health").handler({"Records": stream.new()}, Context())
+    status, body = api.call("programs", "GET", "/programs/demo/campaigns/exp/experiment")
+    assert status == 200, body
+    (arm,) = [a for a in body["arms"] if a["arm"] == "a"]
+    assert (arm["members_exposed"], arm["cost_minor"]) == (2, 2 * (500 + 1000))

@@ -151,6 +151,8 @@ def test_a_done_grant_cannot_be_cancelled(api: Api, demo: str) -> None:
         ({"audience": {"tier": "star", "when": "member.tier"}}, "audience.when"),
         ({"audience": {"tier": "star", "tag": "vip"}}, "audience"),
         ({"audience": {"segment": "nobody"}}, "audience.segment"),
+        ({"audience": {"tier": "platinum"}}, "audience.tier"),
+        ({"reason": "   "}, "reason"),
         ({"coupons": ["no-such"]}, "coupons[0]"),
         ({"wallet": {"id": "stamps", "amount": 1}}, "wallet.id"),
         ({"points": 0, "coupons": []}, "body"),
@@ -165,10 +167,10 @@ def test_a_bad_grant_is_a_422_naming_the_field(api: Api, demo: str, change: dict
     assert api.call("grants", "GET", f"{G}/g1")[0] == 404
 
 
-def test_another_body_under_the_same_id_is_a_conflict(api: Api, demo: str) -> None:
+def test_another_body_under_the_same_id_is_an_idempotency_conflict(api: Api, demo: str) -> None:
     assert api.call("grants", "PUT", f"{G}/g1", GIFT)[0] == 202
     status, body = api.call("grants", "PUT", f"{G}/g1", {**GIFT, "points": 51})
-    assert status == 409 and body["error"]["code"] == "conflict"
+    assert status == 409 and body["error"]["code"] == "idempotency_conflict"
     assert api.call("grants", "PUT", "/programs/nope/grants/g1", GIFT)[0] == 404
     assert json.loads(json.dumps(report(api, "g1")))["status"] == "queued"
 
@@ -190,3 +192,11 @@ def test_a_lost_first_message_is_a_503_and_the_same_put_sends_it_again(
     monkeypatch.setattr(workqueue, "send", real)
     assert api.call("grants", "PUT", f"{G}/g1", GIFT) == (200, {"grant_id": "g1", "status": "queued"})
     assert drain() == 1 and report(api, "g1")["members_granted"] == 1
+
+
+def test_a_fact_outside_a_grants_when_is_named_as_not_here(api: Api, demo: str) -> None:
+    body = {**GIFT, "audience": {"tier": "star", "when": "order.amount_minor > 1"}}
+    status, answer = api.call("grants", "PUT", f"{G}/g1", body)
+    assert status == 422, answer
+    (detail,) = [d for d in answer["error"]["details"] if d["field"] == "audience.when"]
+    assert detail["message"].startswith("order is not a fact here (facts: member, at"), detail

@@ -63,7 +63,7 @@ class IdempotencyConflict(LoyaltyError):
 
 
 class Conflict(LoyaltyError):
-    """The id names something already started with another body (a grant): 409 `conflict`."""
+    """What is asked conflicts with the state it names (a grant already done): 409 `conflict`."""
 
     code, status = "conflict", 409
 

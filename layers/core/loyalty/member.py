@@ -283,6 +283,7 @@ class Notice(Model):
     plan_id: str | None = None
     active_until: datetime | None = None
     coupon_ids: list[str] = []
+    coupon_templates: list[str] = []  # campaign_applied: the templates of coupon_ids, in order (an arm's cost)
     campaign_id: str | None = None  # campaign_applied: which campaign, on which event (ref), what else it gave
     ref: str | None = None
     growth: int = 0

@@ -611,16 +611,17 @@ class Limits(Doc):
     budget: CampaignBudget | None = None
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
+    """Free text someone reads (a title, a reason): spaces alone say nothing."""
     if not value.strip():
-        raise ValueError("must not be blank: an app shows it as the campaign's title")
+        raise ValueError("must not be blank")
     return value
 
 
 class PublicText(Doc):
     """What a member's app shows of a campaign (GET .../me/program): its conditions and budgets never."""
 
-    title: Annotated[Name, AfterValidator(_not_blank)]
+    title: Annotated[Name, AfterValidator(not_blank)]
     description: Annotated[Text, StringConstraints(max_length=1000)] = ""
 
 

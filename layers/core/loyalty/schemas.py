@@ -35,8 +35,12 @@ from .program import (
     Id,
     Text,
     in_range,
+    not_blank,
     time_text,
 )
+
+# Why, in words someone reads (an adjustment, a block, a grant): kept with what it explains.
+Reason = Annotated[Text, AfterValidator(not_blank), Field(min_length=1, max_length=200)]
 
 # Strict: "12" or 12.0 for money is a client bug to report, not to guess at.
 Amount = Annotated[
@@ -1183,7 +1187,7 @@ class Adjust(Body):
             json_schema_extra={"not": {"const": 0}},
         ),
     ]
-    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: kept on the ledger entry")]
+    reason: Annotated[Reason, Field(description="why: kept on the ledger entry")]
     actor: Annotated[Text, Field(min_length=1, max_length=128)] | None = Field(
         None,
         description="the agent who asked (a desk's name), kept on the ledger entry as `agent`; the entry's"
@@ -1197,25 +1201,11 @@ class Adjust(Body):
             raise ValueError("must not be 0")
         return value
 
-    @field_validator("reason")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
-
 
 class Block(Body):
     """Why the member is blocked (kept on the member, shown in its view)."""
 
-    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: shown as `blocked.reason`")]
-
-    @field_validator("reason")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value
+    reason: Annotated[Reason, Field(description="why: shown as `blocked.reason`")]
 
 
 class AdjustmentResult(Model):
@@ -1378,7 +1368,7 @@ class GrantBody(Body):
     points: int = Field(0, ge=0, le=10**6, strict=True, description="points each member gets (a `bonus` entry)")
     coupons: list[Id] = Field([], max_length=10, description="coupon templates each member gets, one of each listed")
     wallet: GrantWallet | None = None
-    reason: Annotated[Text, Field(min_length=1, max_length=200, description="why: kept on each ledger entry")]
+    reason: Annotated[Reason, Field(description="why: kept on each ledger entry")]
 
     @model_validator(mode="after")
     def _gives(self) -> "GrantBody":

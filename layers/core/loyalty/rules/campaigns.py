@@ -696,6 +696,7 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event, arm: str |
             at=event.at,
             points=gives.points,
             coupon_ids=[cp.coupon_id for cp in issued],
+            coupon_templates=[cp.template_id for cp in issued],
             campaign_id=c.id,
             ref=event.source,
             growth=gives.growth,

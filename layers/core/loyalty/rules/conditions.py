@@ -220,7 +220,10 @@ def problems(
         if "order" not in facts:
             found.append(f"on_items needs an order: {_a(trigger)} campaign has no order items")
         scope[ITEM_VARIABLE] = _item(trigger)
-    kind = _Checker(trigger, scope, found).infer(tree, 0)
+    # Where the scope is narrower than the trigger's (a grant's `when`, a restricted item's `who`), a
+    # fact outside it is named as not here, not as missing from the trigger's campaigns.
+    narrowed = set(facts) != set(FACTS.get(trigger) or ())
+    kind = _Checker(None if narrowed else trigger, scope, found).infer(tree, 0)
     if amount:  # a computed amount (campaign effects' points, growth): an int
         if kind != "int" and not found:
             found.append(f"must be an integer amount (int), not {_show(kind)}{_CONVERT if kind != 'bool' else ''}")
@@ -604,7 +607,7 @@ class _Checker:
     """Bottom-up type inference; each problem is recorded and its subexpression typed dyn, so one PUT
     lists them all."""
 
-    def __init__(self, trigger: str, scope: dict[str, Type], found: list[str]) -> None:
+    def __init__(self, trigger: str | None, scope: dict[str, Type], found: list[str]) -> None:
         self.trigger = trigger
         self.scope = scope
         self.found = found
@@ -641,7 +644,8 @@ class _Checker:
         if name == ITEM_VARIABLE:
             return self.fail(f"unknown fact {name}: the order item `i` is only in on_items (facts: {facts})")
         if any(name in facts_of for facts_of in FACTS.values()):
-            return self.fail(f"{name} is not a fact of {_a(self.trigger)} campaign (facts: {facts})")
+            where = f"of {_a(self.trigger)} campaign" if self.trigger is not None else "here"
+            return self.fail(f"{name} is not a fact {where} (facts: {facts})")
         return self.fail(f"unknown fact {name} (facts: {facts})")
 
     def select(self, node: _Node, operand: Type) -> Type:

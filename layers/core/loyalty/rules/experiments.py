@@ -119,7 +119,7 @@ def given(program: Program, notice: dict[str, Any]) -> dict[str, int]:
     """What an arm's application cost, from its campaign_applied notice: the points, and its coupons'
     face value (`value_minor` of their templates; a percent coupon's is 0)."""
     coupons = program.coupons
-    face = sum(coupons[c].value_minor for c in notice.get("coupon_ids") or [] if c in coupons)
+    face = sum(coupons[t].value_minor for t in notice.get("coupon_templates") or [] if t in coupons)
     return {"points_given": int(notice.get("points", 0)), "coupons_minor": face}
 
 

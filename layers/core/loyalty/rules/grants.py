@@ -32,6 +32,8 @@ def problems(program: Program, body: Any) -> list[dict[str, str]]:
         scope = {root: fact for root, fact in scope.items() if root in ROOTS}
         for message in conditions.problems(body.audience.when, TRIGGER, facts=scope):
             found.append({"field": "audience.when", "message": message})
+    if body.audience.tier is not None and program.level(body.audience.tier) is None:
+        found.append({"field": "audience.tier", "message": f"the program has no tier {body.audience.tier!r}"})
     if body.audience.segment is not None and body.audience.segment not in SEGMENTS:
         found.append({"field": "audience.segment", "message": f"one of {', '.join(SEGMENTS)}"})
     for i, template in enumerate(body.coupons):

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .. import Model, caller, clock
-from ..errors import Conflict, LoyaltyError, NotFound, ValidationFailed
+from ..errors import Conflict, IdempotencyConflict, LoyaltyError, NotFound, ValidationFailed
 from ..member import Profile
 from ..program import Program
 from ..rules import grants
@@ -87,8 +87,7 @@ def start(
     if old is None:
         return True, GrantAccepted(grant_id=grant_id, status="queued"), first
     if old.get("request_hash") != digest:
-        message = "this grant id was started with another body"
-        raise Conflict(f"grant {grant_id!r}: {message}", [{"field": "grant_id", "message": message}])
+        raise IdempotencyConflict("grant", grant_id)
     again = first if old["status"] == "queued" else []
     return False, GrantAccepted(grant_id=grant_id, status=old["status"]), again
 
