@@ -12,8 +12,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from local.dynamodb import free_port
+from local.dynamodb import client, free_port
 from local.stack import Stack, put_program, start
+from loyalty.store import Store
+from loyalty.store.table import CONFIG
+from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import jwt, program
 
 pytestmark = pytest.mark.integration
@@ -48,6 +51,19 @@ class Client:
 
     def as_member(self, sub: str) -> Callable[..., tuple[int, Any]]:
         return lambda method, path, body=None: self.call(method, path, body, token=jwt(sub))
+
+
+# The use cases straight on DynamoDB Local (the money paths' fault and parallel tests): one table per
+# module, a store on it per test.
+@pytest.fixture(scope="module")
+def ddb() -> Iterator[DynamoDBLocal]:
+    with ddb_local() as running:
+        yield running
+
+
+@pytest.fixture
+def store(ddb: DynamoDBLocal) -> Store:
+    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
 
 
 # One stack per test module: a scheduled run plans work for every program in the table, so modules

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,16 +17,10 @@ from loyalty.errors import LoyaltyError
 from loyalty.schemas import CouponUseBody, Enrol, Purchase, Redeem
 from loyalty.store import Store
 from loyalty.usecases import earning, members, programs, spending
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
+from tests.integration.ddb_local import DynamoDBLocal
 from tests.support import program
 
 NOW = datetime(2026, 3, 10, 4, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
 
 
 class Stream:

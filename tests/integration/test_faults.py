@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from local.dynamodb import client
 from loyalty.errors import LoyaltyError, Unavailable
 from loyalty.schemas import (
     CardPurchase,
@@ -34,9 +33,7 @@ from loyalty.schemas import (
 )
 from loyalty.store import Store
 from loyalty.store.keys import checkout_sk, member_pk
-from loyalty.store.table import CONFIG
 from loyalty.usecases import cards, checkout, earning, members, programs, spending, sweeps
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import program
 
 NOW = datetime(2026, 3, 10, 4, tzinfo=UTC)
@@ -45,17 +42,6 @@ LATER = NOW + timedelta(days=40)  # idle long enough for the churn warning, so a
 
 class Crash(BaseException):
     """A Lambda dying mid-request: not an Exception, so no handler in the code under test catches it."""
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
-
-
-@pytest.fixture
-def store(ddb: DynamoDBLocal) -> Store:
-    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
 
 
 def fresh_program(store: Store) -> str:

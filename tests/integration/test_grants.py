@@ -7,21 +7,17 @@ the audience index is read at most 1.01 items a member."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from local.dynamodb import client
 from loyalty.schemas import Enrol, GrantBody, Purchase
 from loyalty.store import Store
 from loyalty.store.codec import dump
 from loyalty.store.keys import PROFILE_SK, key, member_pk
-from loyalty.store.table import CONFIG
 from loyalty.usecases import earning, grants, members, programs
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.support import program
 
 pytestmark = pytest.mark.integration
@@ -32,17 +28,6 @@ WELCOME = 100  # the demo program's welcome points
 
 class Crash(BaseException):
     """A Lambda dying mid-page: not an Exception, so no handler in the code under test catches it."""
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
-
-
-@pytest.fixture
-def store(ddb: DynamoDBLocal) -> Store:
-    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
 
 
 def fresh(store: Store, n: int) -> tuple[str, list[str]]:

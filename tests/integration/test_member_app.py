@@ -5,32 +5,15 @@ stock shards and the budgets); notices come newest first by their timed keys, a 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
-
-from local.dynamodb import client
 from loyalty.errors import LoyaltyError
 from loyalty.schemas import Enrol, Purchase, Redeem
 from loyalty.store import Store
-from loyalty.store.table import CONFIG
 from loyalty.usecases import earning, member_program, members, programs, spending
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.integration.test_faults import NOW
 from tests.support import program
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
-
-
-@pytest.fixture
-def store(ddb: DynamoDBLocal) -> Store:
-    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
 
 
 def shop(s: Store) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +18,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.schemas import Enrol, Purchase, Redeem, Refund
 from loyalty.store import Store
 from loyalty.usecases import earning, members, programs, scheduler, spending, sweeps
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
+from tests.integration.ddb_local import DynamoDBLocal
 from tests.support import program
 
 pytestmark = pytest.mark.integration
@@ -26,12 +26,6 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 12, 3, 4, tzinfo=UTC)  # noon in Shanghai: a 7-day window ends on 2026-12-10 (local)
 THE_DAY = datetime(2026, 12, 9, 16, 0, tzinfo=UTC)  # 00:00 on 12-10 local
 ORDER = 120000  # 1200 earned + 200 first-order bonus, pending
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
 
 
 @pytest.fixture

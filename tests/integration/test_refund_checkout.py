@@ -15,7 +15,7 @@ from loyalty.schemas import Refund
 from loyalty.store import Store
 from loyalty.usecases import checkout, earning, programs
 from tests.integration import test_faults as faults
-from tests.integration.test_faults import NOW, ddb, store  # noqa: F401 (the fixtures)
+from tests.integration.test_faults import NOW
 from tests.integration.test_refund_lines import _confirmed
 
 BUDGET = "campaign:ten-off:discount_minor:all"
@@ -36,7 +36,7 @@ def _taken(s: Store, pid: str) -> int:
 
 
 def test_a_crash_around_any_call_of_a_checkouts_full_refund_then_the_retry_leaves_one_clean_run(
-    store: Store,  # noqa: F811
+    store: Store,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     name = "full refund of a checkout, its budget back"
@@ -44,7 +44,7 @@ def test_a_crash_around_any_call_of_a_checkouts_full_refund_then_the_retry_leave
     faults.test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run_leaves(store, name)
 
 
-def test_parallel_refunds_completing_a_checkouts_order_give_its_budget_back_once(store: Store) -> None:  # noqa: F811
+def test_parallel_refunds_completing_a_checkouts_order_give_its_budget_back_once(store: Store) -> None:
     pid = faults.fresh_program(store)
     _confirmed(store, pid, "m1")
     order = store.get_ref(pid, "order", "o-m1")

@@ -15,7 +15,7 @@ from loyalty.schemas import Refund
 from loyalty.store import Store
 from loyalty.usecases import earning
 from tests.integration import test_faults as faults
-from tests.integration.test_faults import NOW, ddb, store  # noqa: F401 (the fixtures)
+from tests.integration.test_faults import NOW
 
 
 def _by_lines(refund_id: str, *lines: tuple[str, int]) -> faults.Step:
@@ -46,7 +46,7 @@ REFUNDS: dict[str, tuple[faults.Step, faults.Step]] = {
 
 @pytest.mark.parametrize("name", list(REFUNDS))
 def test_a_crash_around_any_call_of_a_refund_by_lines_then_the_retry_leaves_one_clean_run(
-    store: Store,  # noqa: F811
+    store: Store,
     name: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -54,7 +54,7 @@ def test_a_crash_around_any_call_of_a_refund_by_lines_then_the_retry_leaves_one_
     faults.test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run_leaves(store, name)
 
 
-def test_a_full_refund_by_lines_gives_everything_back_once(store: Store) -> None:  # noqa: F811
+def test_a_full_refund_by_lines_gives_everything_back_once(store: Store) -> None:
     pid = faults.fresh_program(store)
     _partly_refunded(store, pid, "m1")
     _, last = _by_lines("r-rest", ("1", 1), ("2", 1))(store, pid, "m1")
@@ -65,7 +65,7 @@ def test_a_full_refund_by_lines_gives_everything_back_once(store: Store) -> None
     assert sum(e.points for e in ledger) == store.get_member(pid, "m1").balance  # type: ignore[union-attr]
 
 
-def test_parallel_refunds_of_one_order_by_lines_never_refund_more_units_than_bought(store: Store) -> None:  # noqa: F811
+def test_parallel_refunds_of_one_order_by_lines_never_refund_more_units_than_bought(store: Store) -> None:
     pid = faults.fresh_program(store)
     _confirmed(store, pid, "m1")
     # 2 lattes and 1 cake; 8 refunds of a unit each race (4 of each line)

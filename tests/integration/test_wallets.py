@@ -6,33 +6,17 @@ does for points)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from local.dynamodb import client
 from loyalty.errors import LoyaltyError
 from loyalty.schemas import Enrol, OrderItem, Purchase, Redeem, Refund
 from loyalty.store import Store
-from loyalty.store.table import CONFIG
 from loyalty.usecases import earning, members, programs, spending
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.integration.test_faults import NOW, Crash, Step, count_calls, state
 from tests.support import program
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
-
-
-@pytest.fixture
-def store(ddb: DynamoDBLocal) -> Store:
-    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
-
 
 DRINKS = [OrderItem(sku="latte", category="drinks", amount_minor=12000, quantity=12, line_id="l")]
 
