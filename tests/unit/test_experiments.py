@@ -186,7 +186,14 @@ def test_the_stream_counter_adds_them_to_the_arms_item() -> None:
     assert out[("p", ("experiment", "tea-week#a"))] == Counter(
         members_exposed=1, orders=1, spend_minor=50, spend_sq=2500
     )
-    notice = {"kind": "campaign_applied", "campaign_id": "tea-week", "points": 200, "coupon_ids": ["tea-5"], "arm": "a"}
+    notice = {
+        "kind": "campaign_applied",
+        "campaign_id": "tea-week",
+        "points": 200,
+        "coupon_ids": ["cpn-1"],
+        "coupon_templates": ["tea-5"],
+        "arm": "a",
+    }
     health.deltas(
         StreamRecord(program_id="p", kind="notice", old=None, new=notice, event_id="e2", member_id="m", committed=T0),
         p,
