@@ -65,6 +65,11 @@ def given(
     return kept
 
 
+def order_facts(change: Change, converted: bool) -> dict[str, Any]:
+    """What the converting order's reference keeps: that it converted, and what the referral gave."""
+    return {"referral_converted": True, **given(change, referral.source(change.profile.member_id))} if converted else {}
+
+
 def coupon_ids(kept: dict[str, Any] | None) -> list[str]:
     """The coupons a reference says its referral gave (to read before a cancellation)."""
     return list((kept or {}).get("referral_coupons") or [])

@@ -134,12 +134,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
         **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
         **counting.recorded(counted),  # what it counted, for what a refund takes back
-        # Its refund in the window cancels the referral: what it gave is kept to take back.
-        **(
-            {"referral_converted": True, **referral_cancel.given(change, referral.source(p.member_id))}
-            if converted
-            else {}
-        ),
+        **referral_cancel.order_facts(change, converted),  # its refund in the window cancels the rewards
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
