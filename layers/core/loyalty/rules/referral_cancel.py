@@ -18,6 +18,7 @@ Tags the campaigns gave stay (README: a tag says what happened, not what is owed
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..member import Coupon
@@ -87,7 +88,7 @@ def take_back(change: Change, kept: dict[str, Any], coupons: dict[str, Coupon], 
     return Taken(held, revoke, used, taken, unrecovered)
 
 
-def refunded(change: Change, order: dict[str, Any], at: Any, coupons: dict[str, Coupon]) -> Taken | None:
+def refunded(change: Change, order: dict[str, Any], at: datetime, coupons: dict[str, Coupon]) -> Taken | None:
     """The referee's side, in a refund's write: None when the refund does not cancel its referral."""
     if not referral.refunded(change, order, at):
         return None
