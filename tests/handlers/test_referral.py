@@ -238,3 +238,122 @@ def test_a_refund_inside_the_window_takes_both_sides_pending_rewards_back(api: A
     assert rewards(api, event) == {"answered": 1}
     assert rewards(api, event) == {"answered": 1}  # redelivered: once
     assert held(api, "alice") == [] and ledger_refs(api, "alice") == []
+
+
+TWO_SIDED = {
+    "on": "first_order",
+    "referrer": {"points": 300, "coupons": ["welcome-10"]},
+    "referee": {"points": 150, "coupons": ["welcome-10"]},
+    "per_referrer": {"count": 10, "per": "month"},
+}
+
+
+def with_cancellable_referral(api: Api, **changes: object) -> None:
+    """The tester's program: points held 7 days, two-sided rewards with coupons, and a
+    `referral_converted` campaign giving the referrer points and a tag."""
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    doc["referral"] = {**TWO_SIDED, **changes}
+    doc["campaigns"] = [
+        {
+            "id": "friend-bonus",
+            "name": "a friend joined",
+            "trigger": "referral_converted",
+            "effects": [{"points": 500}, {"tag": "ambassador"}],
+        }
+    ]
+    assert api.call("programs", "PUT", P, doc)[0] == 200
+
+
+def referral_coupons(api: Api, member: str, referee: str) -> list[dict]:
+    coupons = api.call("members", "GET", f"{P}/members/{member}/coupons")[1]["coupons"]
+    return [c for c in coupons if c["source"].endswith(f"referral:{referee}")]
+
+
+def refund_of(api: Api, member: str, refund_id: str, order: str) -> tuple[dict, dict]:
+    """A refund of 1000 of `order`: its answer and the stream's record of the referee's change."""
+    before = profile_item(api, member)
+    refund = {"refund_id": refund_id, "order_id": order, "amount_minor": 1000}
+    status, body = api.call("earn", "POST", f"{P}/members/{member}/refunds", refund)
+    assert status == 201, body
+    return body, stream(before, profile_item(api, member), 2)
+
+
+def test_a_cancelled_referral_takes_back_both_sides_coupons_and_the_campaigns_points(api: Api, demo: str) -> None:
+    with_cancellable_referral(api)
+    enrol(api, "alice")
+    enrol(api, "bob", referral_code=code_of(api, "alice"))
+    assert rewards(api, referred_order(api, "bob", "o1", 5000)) == {"answered": 1}
+    assert sum(p["points"] for p in held(api, "alice")) == 300 + 500  # the campaign's held like the reward
+    (bobs,) = referral_coupons(api, "bob", "bob")
+    assert len(referral_coupons(api, "alice", "bob")) == 1
+    pending_before = sum(p["points"] for p in held(api, "bob"))
+    body, event = refund_of(api, "bob", "r1", "o1")
+    assert body["pending_cancelled"] == pending_before - sum(p["points"] for p in held(api, "bob"))
+    assert body["pending_cancelled"] > 150  # the order's share and the referral's 150
+    assert bobs["coupon_id"] in body["coupons_revoked"]
+    assert [c["status"] for c in referral_coupons(api, "bob", "bob")] == ["expired"]
+    assert rewards(api, event) == {"answered": 1}
+    assert rewards(api, event) == {"answered": 1}  # redelivered: once
+    assert held(api, "alice") == [] and ledger_refs(api, "alice") == []
+    assert [c["status"] for c in referral_coupons(api, "alice", "bob")] == ["expired"]
+    alice = api.call("members", "GET", f"{P}/members/alice")[1]
+    assert "ambassador" in alice["tags"]  # tags stay (README)
+    assert profile_item(api, "alice")["referrals"] == {"N": "0"}
+
+
+def test_a_used_referral_coupon_stays_used_when_the_referral_is_cancelled(api: Api, demo: str) -> None:
+    with_cancellable_referral(api)
+    enrol(api, "alice")
+    enrol(api, "bob", referral_code=code_of(api, "alice"))
+    rewards(api, referred_order(api, "bob", "o1", 5000))
+    (coupon,) = referral_coupons(api, "bob", "bob")
+    use = {"order_id": "o2", "order_amount_minor": 6000}
+    status, used = api.call("redeem", "POST", f"{P}/members/bob/coupons/{coupon['coupon_id']}/use", use)
+    assert status == 200, used
+    body, _ = refund_of(api, "bob", "r1", "o1")
+    assert coupon["coupon_id"] not in body["coupons_revoked"]
+    assert coupon["coupon_id"] in body["coupons_unrecovered"]
+    assert [c["status"] for c in referral_coupons(api, "bob", "bob")] == ["used"]
+
+
+def test_a_cancelled_referral_gives_back_per_referrer_and_the_fingerprints_count(api: Api, demo: str) -> None:
+    with_cancellable_referral(api, per_referrer={"count": 1, "per": "month"}, max_per_fingerprint=2)
+    shared = secrets.token_hex(32)
+    enrol(api, "alice")
+    code = code_of(api, "alice")
+    for member in ("amy", "ben", "cat"):
+        enrol(api, member, referral_code=code, fingerprint=shared)
+    assert rewards(api, referred_order(api, "amy", "o-amy", 5000)) == {"answered": 1}
+    _, event = refund_of(api, "amy", "r1", "o-amy")
+    assert rewards(api, event) == {"answered": 1}
+    _, again = refund_of(api, "amy", "r2", "o-amy")  # a second refund of the order gives nothing back twice
+    assert (
+        again["Records"][0]["dynamodb"]["OldImage"]["referred"]
+        == again["Records"][0]["dynamodb"]["NewImage"]["referred"]
+    )
+    budget = {"pk": {"S": f"BUDGET#demo#fingerprint:{shared}:all"}, "sk": {"S": "BUDGET"}}
+    assert api.client.get_item(TableName="LoyaltyTable", Key=budget)["Item"]["taken"] == {"N": "0"}
+    assert rewards(api, referred_order(api, "ben", "o-ben", 5000)) == {"answered": 1}
+    assert ledger_refs(api, "alice") == [] and held(api, "alice")[0]["ref"] == "referral:ben"
+    rewards(api, referred_order(api, "cat", "o-cat", 5000))
+    assert profile_item(api, "cat")["referred"]["M"]["status"] == {"S": "converted"}  # amy's take given back
+
+
+def test_the_figures_count_a_cancelled_referral_net_of_what_it_took_back(api: Api, demo: str) -> None:
+    from tests.handlers.test_checkout_figures import Stream  # moto's stream of the table
+
+    with_cancellable_referral(api)
+    stream = Stream()
+    enrol(api, "alice")
+    enrol(api, "bob", referral_code=code_of(api, "alice"))
+    rewards(api, referred_order(api, "bob", "o1", 5000))
+    _, event = refund_of(api, "bob", "r1", "o1")
+    rewards(api, event)
+    load_function("count_health").handler({"Records": stream.new()}, Context())
+    body = api.call("enrol", "GET", f"{P}/referrals")[1]
+    assert (body["converted"], body["cancelled"]) == (1, 1)
+    assert body["rewards"] == {"points": 0, "coupons": 0}  # both sides' coupons revoked, points never credited
+    campaigns = api.call("programs", "GET", f"{P}/campaigns")[1]["campaigns"]
+    (bonus,) = [c for c in campaigns if c["campaign_id"] == "friend-bonus"]
+    assert (bonus["points_given"], bonus["points_reversed"]) == (500, 500)

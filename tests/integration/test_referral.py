@@ -209,3 +209,71 @@ def test_a_refund_inside_the_window_takes_both_sides_pending_rewards_back(store:
     alice = store.get_member(pid, "alice")
     assert held("alice") == [] and alice is not None and alice.referrals == 0
     assert given(store, pid, "alice") == [] and given(store, pid, "bob") == []
+    assert cancelled_state(store, pid)["coupons"] == [True]  # the referrer's coupon revoked
+
+
+def taken(store: Store, pid: str, site: str) -> int:
+    """What a budget-like count holds taken (0 where it has no item)."""
+    got = store.client.get_item(
+        TableName="LoyaltyTable", Key={"pk": {"S": f"BUDGET#{pid}#{site}"}, "sk": {"S": "BUDGET"}}
+    )
+    return int(got.get("Item", {}).get("taken", {}).get("N", 0))
+
+
+def cancellable(store: Store) -> str:
+    """bob converted alice's referral (both sides given coupons, a budget and a fingerprint's count
+    taken), then refunded his order inside the window: the referrer's cancel write is due."""
+    pid = f"r-{uuid.uuid4().hex[:10]}"
+    doc = program("demo")
+    doc["points"]["pending_days"] = 7
+    two_sided = {"referee": {"points": 150, "coupons": ["welcome-10"]}, "max_per_fingerprint": 2, "budget": 10}
+    doc["referral"] = {**REFERRAL, **two_sided}
+    programs.save(store, pid, doc)
+    members.enrol(store, pid, Enrol(member_id="alice"), NOW)
+    referee(store, pid, "bob")
+    order(store, pid, "bob", "o1")
+    referral.reward_referrer(store, pid, "bob", "alice", NOW, held_from=NOW)
+    done = earning.refund(store, pid, "bob", Refund(refund_id="r1", order_id="o1", amount_minor=1000), NOW)
+    bob = store.get_member(pid, "bob")
+    assert bob is not None and bob.fingerprint is not None
+    assert len(done.result.coupons_revoked) == 1 and done.result.pending_cancelled > 150
+    assert taken(store, pid, f"fingerprint:{bob.fingerprint}:all") == 0  # given back in the refund's write
+    return pid
+
+
+def cancelled_state(store: Store, pid: str) -> dict[str, Any]:
+    """alice_state, with whether each referral coupon is revoked and the program's referrer budget taken."""
+    return {
+        **alice_state(store, pid),
+        "coupons": [c.revoked_at is not None for c in store.coupons(pid, "alice") if c.source == "referral:bob"],
+        "budget": taken(store, pid, "referral:all"),
+    }
+
+
+def test_a_crash_before_or_after_any_call_of_the_referrers_cancel_write_then_a_retry_is_one_clean_run(
+    store: Store,
+) -> None:
+    pid = cancellable(store)
+    calls = count_calls(store, lambda: referral.cancel_referrer(store, pid, "bob", "alice", NOW))
+    expected = cancelled_state(store, pid)
+    assert expected["coupons"] == [True] and expected["budget"] == 0 and expected["profile"]["referrals"] == 0
+    assert expected["profile"]["pending"] == [] and expected["profile"]["referral_periods"] == {"2026-03": 0}
+    for index in range(len(calls)):
+        for when in ("before-call", "after-call"):
+            other = cancellable(store)
+            seen = [0]
+
+            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
+                seen[0] += 1
+                if seen[0] == index + 1:
+                    raise Crash(f"died {when} call {index + 1} ({model.name})")
+
+            store.client.meta.events.register(f"{when}.dynamodb", crash)
+            try:
+                with pytest.raises(Crash):
+                    referral.cancel_referrer(store, other, "bob", "alice", NOW)
+            finally:
+                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
+            referral.cancel_referrer(store, other, "bob", "alice", NOW)  # the stream's redelivery
+            referral.cancel_referrer(store, other, "bob", "alice", NOW)
+            assert cancelled_state(store, other) == expected, f"{when} call {index + 1} of {calls}"

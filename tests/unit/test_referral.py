@@ -102,3 +102,29 @@ def test_the_figures_sum_the_days_and_rank_the_top_referrers() -> None:
     }
     many = [{"referrer": f"m{i:02d}", "converted": i} for i in range(1, 30)]
     assert len(referral_report.figures([], many)["top_referrers"]) == referral_report.TOP
+
+
+def test_a_cancelled_referrals_revoked_coupons_leave_the_rewards() -> None:
+    issued = {"source": "referral:bob", "status": "available", "valid_from": "2026-12-05T17:00:00Z"}
+    revoked = {**issued, "revoked_at": "2026-12-07T01:00:00Z"}
+    found = counted(
+        record("coupon", issued),
+        record("coupon", {"source": "referral:carol", "status": "available"}),
+        record("coupon", revoked, issued),  # a cancellation revoked it
+        record("coupon", revoked, revoked),  # counted once
+        record("coupon", {**issued, "status": "used"}, issued),  # used: a reward still
+        record("member", {"referred": {"by": "alice", "status": "cancelled"}}, {"referred": {"status": "converted"}}),
+    )
+    # Taken off the day it was issued (2026-12-06 in Shanghai), whatever day the cancellation is.
+    assert found[("referral_day", "2026-12-06")] == {"coupons": 2 - 1, "cancelled": 1}
+
+
+def test_the_referrer_function_is_delivered_conversions_and_cancellations() -> None:
+    import json
+
+    from local.template import load_template
+
+    fn = load_template().resources["ReferralRewardsFunction"]["Properties"]
+    (only,) = fn["Events"]["TableStream"]["Properties"]["FilterCriteria"]["Filters"]
+    status = json.loads(only["Pattern"])["dynamodb"]["NewImage"]["referred"]["M"]["status"]["S"]
+    assert sorted(status) == ["cancelled", "converted"]  # a cancellation filtered out took nothing back

@@ -821,15 +821,19 @@ class RefundResult(Sparse):
     order_id: str
     points_reversed: int
     balance: int
-    pending_cancelled: int = Field(0, description="the order's pending points cancelled (a refund inside the window)")
+    pending_cancelled: int = Field(
+        0, description="pending points cancelled (a refund inside the window): the order's, and its referral's"
+    )
     points_unrecovered: int = Field(0, description="points already spent, so not taken back")
     tier: str | None = Field(None, description="the member's tier after the refund")
     tier_changed: bool = Field(False, description="the refund undid the upgrade its order gave")
     coupons_revoked: list[str] = Field(
-        [], description="unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'"
+        [],
+        description="unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns';"
+        " a cancelled referral's",
     )
     coupons_unrecovered: list[str] = Field(
-        [], description="coupons of the undone upgrade's gift already used, so not taken back"
+        [], description="coupons of the undone upgrade's gift or a cancelled referral already used, so not taken back"
     )
     growth_reversed: int = Field(0, description="the order's growth value taken back, in proportion")
     campaigns: list[CampaignGiven] = Field(

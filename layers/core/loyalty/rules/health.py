@@ -46,8 +46,8 @@ CAMPAIGN_COUNTERS = (
     "orders",
 )
 # Per campaign, net of refunds: the points refunds took back of what it gave on their orders (the
-# order's reference keeps them by campaign; a redemption cancel's, those it took back), and its
-# coupons a full refund or a cancel revoked.
+# order's reference keeps them by campaign; a redemption cancel's and a referral cancel's, those they
+# took back), and its coupons a full refund or a cancel revoked.
 CAMPAIGN_REFUND_COUNTERS = ("points_reversed", "coupons_revoked")
 # Per campaign, for its cost (issue 31): its coupons used and the money they took off (less those a
 # refund made available again), and the amount of the orders it applied to, net of their refunds.
@@ -254,6 +254,7 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "notice": _notice,
     "order": _order,
     "redemption_cancel": _reversed,
+    "referral_cancel": _reversed,  # a cancelled referral's referral_converted campaign points
     "checkout": _checkout,
     "guest_order": guests.order,
     "guest": guests.customer,

@@ -148,29 +148,17 @@ def reward_referrer(change: Change, referee_id: str, at: datetime) -> tuple[str 
 
 def refunded(change: Change, order: dict[str, Any], at: datetime) -> bool:
     """A refund of the order that converted the member's referral, inside its return window (the program
-    holds points: `points.pending_days`): the referral is cancelled and the referee's pending reward
-    goes; the stream then cancels the referrer's (`cancel_referrer`). After the window, nothing."""
+    holds points: `points.pending_days`): the referral is cancelled (what it gave is taken back by
+    rules/referral_cancel, the referee's side in this write, the referrer's from the stream). After the
+    window, nothing."""
     referred = change.profile.referred
     if not order.get("referral_converted") or referred is None or referred.status != "converted":
         return False
     held_until = pending.available_on(change.program, clock.parse(order["paid_at"]))
     if held_until is None or held_until <= change.today:
         return False
-    mine = source(change.profile.member_id)
-    change.profile.pending = [p for p in change.profile.pending if p.ref != mine]
     _close(referred, "cancelled", at, referred.ref or "", "refunded")
     return True
-
-
-def cancel_referrer(change: Change, referee_id: str) -> int:
-    """The referrer's side of a cancelled referral: its reward still pending goes (the points it held
-    for that referee), and the referee no longer counts in `member.referrals`. Returns the points."""
-    mine = source(referee_id)
-    held = sum(p.points for p in change.profile.pending if p.ref == mine)
-    if held:
-        change.profile.pending = [p for p in change.profile.pending if p.ref != mine]
-        change.profile.referrals = max(0, change.profile.referrals - 1)
-    return held
 
 
 def held_from(referred: dict[str, Any]) -> datetime | None:

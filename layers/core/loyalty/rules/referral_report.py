@@ -3,7 +3,8 @@ the figures of a range of days from those counters. Counted by the health counte
 calls `deltas`), each record once, into two kinds of STATS items:
 - per program-local day (`referral_day`): referees enrolled, referrals converted, rewards given to
   either side (points: the ledger entries a referral credited, released pending ones included when
-  they are credited; coupons: those issued with a referral source), refusals by reason;
+  they are credited; coupons: those issued with a referral source, less those a cancellation revoked:
+  net of cancellations, taken off the day they were issued), refusals by reason;
 - per day and referrer (`referrer_day`, "{day}#{referrer}"): referees that referrer converted. The top
   list is summed from these at read time: exact for any range, one Query reading one item per referrer
   per day with a conversion (bounded by the range's conversions, never by the member base), and only
@@ -16,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+from .. import clock
 from ..program import Program
 from ..records import StreamRecord
 
@@ -35,10 +37,21 @@ def deltas(change: StreamRecord, program: Program, day: Period, add: Add) -> Non
         _referee(new.get("referred") or {}, (old or {}).get("referred") or {}, old is None, ours, add)
     elif change.kind == "ledger" and old is None and new.get("reason") == "referral" and not new.get("wallet"):
         add(ours, "points", int(new["points"]))
-    elif change.kind == "coupon" and old is None and str(new.get("source", "")).startswith("referral:"):
-        add(ours, "coupons", 1)
+    elif change.kind == "coupon" and str(new.get("source", "")).startswith("referral:"):
+        _coupon(new, old, program, ours, add)
     elif change.kind == "referral" and old is None and new.get("referral_outcome") == "refused":
         add(ours, f"refused:{new.get('referral_reason')}", 1)
+
+
+def _coupon(new: dict[str, Any], old: dict[str, Any] | None, program: Program, day: Period, add: Add) -> None:
+    """A referral coupon issued counts; revoked (its referral cancelled) it no longer does, taken off the
+    day it was issued on: the rewards are net of cancellations, as the points are (cancelled pending
+    points never reach the ledger), and no range counts below 0."""
+    if old is None:
+        add(day, "coupons", 1)
+    elif new.get("revoked_at") and not old.get("revoked_at") and new.get("valid_from"):
+        issued = clock.local_date(clock.parse(str(new["valid_from"])), program.zone).isoformat()
+        add(("referral_day", issued), "coupons", -1)
 
 
 def _referee(after: dict[str, Any], before: dict[str, Any], created: bool, day: Period, add: Add) -> None:

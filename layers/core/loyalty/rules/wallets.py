@@ -139,6 +139,15 @@ def reverse(
         for wallet, n in by_wallet.items():
             handled.setdefault(cid, {})[wallet] = int(handled.get(cid, {}).get(wallet, 0)) + n
             per_wallet[wallet] = per_wallet.get(wallet, 0) + n
+    taken, unrecovered = take_back(change, per_wallet, ref, reason)
+    return {"wallets_reversed": taken, "wallets_unrecovered": unrecovered}, handled
+
+
+def take_back(
+    change: Change, per_wallet: dict[str, int], ref: str, reason: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Amounts given taken back (a refund, a cancelled referral), never below a balance of 0: what is
+    spent already the member owes (`wallets_owed`). Returns (taken, unrecovered) per wallet."""
     taken = {w: min(n, change.wallet_balance(w)) for w, n in sorted(per_wallet.items())}
     debts = change.profile.wallets_owed
     for wallet, n in taken.items():
@@ -146,7 +155,7 @@ def reverse(
         if per_wallet[wallet] > n:
             debts[wallet] = debts.get(wallet, 0) + per_wallet[wallet] - n
     unrecovered = {w: n - taken[w] for w, n in per_wallet.items() if n > taken[w]}
-    return {"wallets_reversed": {w: n for w, n in taken.items() if n}, "wallets_unrecovered": unrecovered}, handled
+    return {w: n for w, n in taken.items() if n}, unrecovered
 
 
 def view(program: Program, profile: Profile, today: date) -> dict[str, dict[str, Any]]:

@@ -122,8 +122,8 @@ def plain(value: Any) -> Any:
 
 
 # References whose changes the health counter reads: an order's (its refunds), a redemption cancel's
-# (what it took back of its campaigns' points).
-REF_STREAM_KINDS = frozenset({"order", "redemption_cancel", "referral"})
+# and a referral cancel's (what they took back of their campaigns' points).
+REF_STREAM_KINDS = frozenset({"order", "redemption_cancel", "referral", "referral_cancel"})
 
 
 def decode_change(record: dict[str, Any]) -> StreamRecord | None:

@@ -21,6 +21,7 @@ from ..rules import (
     pending,
     posting,
     referral,
+    referral_cancel,
     refunds,
     spending,
     tiers,
@@ -40,6 +41,7 @@ from ..schemas import (
 from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Stale, Store
 from . import programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
+from .referral import refund_cancelled
 
 # The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
 # order": a purchase paid up to this long before the enrolment counts as paid at it. Earlier, it was
@@ -132,7 +134,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
         "order_facts": campaigns.recorded(order, line_ids(body.items)),  # what its refunds see
         **campaigns.given(change, applied, ref),  # what its campaigns gave, for what a refund takes back
         **counting.recorded(counted),  # what it counted, for what a refund takes back
-        **({"referral_converted": True} if converted else {}),  # its refund in the window cancels the rewards
+        **referral_cancel.order_facts(change, converted),  # its refund in the window cancels the rewards
     }
     if reached:  # so that a refund of this order can undo the upgrade and take back its gift
         facts["upgrade"] = tiers.order_upgrade(change, from_tier, reached, body.order_id)
@@ -232,7 +234,7 @@ def _refund_state(store: Store, program: Program, program_id: str, member_id: st
         used, given = refunds.coupons_back(order, _refunded(order, body))
     except LoyaltyError:
         used, given = [], []  # refused: build says why
-    more = sorted((recorded | set(used) | set(given)) - set(ids))
+    more = sorted((recorded | set(used) | set(given) | set(referral_cancel.coupon_ids(order))) - set(ids))
     if more:
         coupons += store.get_coupons(program_id, member_id, more)
     return profile, order, {c.coupon_id: c for c in coupons}
@@ -327,8 +329,9 @@ def refund(store: Store, program_id: str, member_id: str, body: Refund, now: dat
         r = _refunded(order, body)
         at = refunds.refund_time(order, refunded_at)
         change = Change.start(program, profile, now, attempt.exhausted)
-        referral.refunded(change, order, at)  # the order converted a referral in its window: both rewards go
+        cancelled = referral_cancel.refunded(change, order, at, coupons)  # it converted a referral in its window
         built = _refund_write(change, profile.version, order, r, coupons, body, at)
+        refund_cancelled(built, cancelled, at)
         if unreturned:
             built.write.budget_returns = {}
         return built

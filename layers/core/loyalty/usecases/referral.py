@@ -14,13 +14,13 @@ from pydantic import BaseModel
 
 from .. import clock
 from ..errors import NotFound, ValidationFailed
-from ..member import Profile
-from ..rules import campaigns, pending, referral, referral_report
+from ..member import Coupon, Profile
+from ..rules import campaigns, pending, referral, referral_cancel, referral_report
 from ..rules.posting import Change
-from ..schemas import Enrol, ReferralCode, ReferralFigures
-from ..store import MemberWrite, Store, decode_change
+from ..schemas import Enrol, ReferralCode, ReferralFigures, RefundResult
+from ..store import CouponRevoke, MemberWrite, Store, decode_change
 from . import health, pipeline, programs
-from .pipeline import Attempt, Built, Outcome, RefKey
+from .pipeline import Attempt, Built, Outcome, RefKey, missing
 
 
 def code(store: Store, program_id: str, member_id: str) -> ReferralCode:
@@ -106,18 +106,21 @@ def reward_referrer(
     """The referrer's reward for one referee's conversion, exactly once whatever the redeliveries: a
     write through pipeline.once whose reference is keyed by the referee, in the referrer's partition
     (1 read + 1 transaction). Its `referral_converted` campaigns run in the same write. `held_from`:
-    the converting order's time; its points then wait out that order's return window, as the
-    referee's do (a refund inside it cancels both: `cancel_referrer`)."""
+    the converting order's time; its points (and its campaigns') then wait out that order's return
+    window, as the referee's do (a refund inside it cancels both: `cancel_referrer`)."""
     program = programs.load(store, program_id)
 
     def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
         change = Change.start(program, profile, now, attempt.exhausted)
         change.defer_until = pending.available_on(program, held_from) if held_from else None
         reason, points, coupons = referral.reward_referrer(change, referee_id, now)
-        change.defer_until = None
-        if reason is None:
+        given: dict[str, Any] = {}
+        if reason is None:  # its campaigns' points held like the reward's: a cancellation drops them too
             event = campaigns.Event("referral_converted", now, referral.source(referee_id), referee=referee_id)
-            campaigns.run(change, event)
+            applied = campaigns.run(change, event)
+            points_by = {a.campaign_id: a.points for a in applied if a.points}
+            given = referral_cancel.given(change, referral.source(referee_id), True, points_by)
+        change.defer_until = None
         outcome: Literal["rewarded", "refused"] = "refused" if reason else "rewarded"
         result = ReferrerReward(
             referee_id=referee_id,
@@ -127,28 +130,70 @@ def reward_referrer(
             points=points,
             coupons=coupons,
         )
-        facts = {"referral_outcome": outcome, "referral_reason": reason, "points": points, "coupons": coupons}
+        facts = {"referral_outcome": outcome, "referral_reason": reason, "points": points, "coupons": coupons, **given}
         return Built(MemberWrite(change=change, expected_version=profile.version), result, facts)
 
     key = RefKey("referral", referee_id, referrer_id)
     return pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
 
 
+CancelState = tuple[Profile, dict[str, Any] | None, dict[str, Coupon]]  # the referrer, its reward's reference, coupons
+
+
 def cancel_referrer(store: Store, program_id: str, referee_id: str, referrer_id: str, now: datetime) -> int:
-    """A refund inside the window cancelled the referee's referral: the referrer's reward still pending
-    goes, exactly once (pipeline.once, its reference keyed by the referee). Returns the points."""
+    """A refund inside the window cancelled the referee's referral: what the referrer's reward gave is
+    taken back, exactly once (pipeline.once, its reference keyed by the referee), from what the
+    reward's reference kept (rules/referral_cancel): 1 read of the profile and that reference, 1 of
+    its coupons, 1 transaction. Returns the pending points cancelled."""
     program = programs.load(store, program_id)
 
-    def build(profile: Profile, attempt: Attempt) -> Built[ReferrerReward]:
+    def read() -> CancelState:
+        profile, reward, _ = store.get_member_ref_and_coupons(program_id, referrer_id, "referral", referee_id, [])
+        if profile is None:
+            raise missing(referrer_id)
+        ids = referral_cancel.coupon_ids(reward)
+        coupons = store.get_coupons(program_id, referrer_id, ids) if ids else []
+        return profile, reward, {c.coupon_id: c for c in coupons}
+
+    def build(state: CancelState, attempt: Attempt) -> Built[ReferrerReward]:
+        profile, reward, coupons = state
         change = Change.start(program, profile, now, attempt.exhausted)
-        held = referral.cancel_referrer(change, referee_id)
+        taken = referral_cancel.cancel_referrer(change, referee_id, reward, coupons)
         result = ReferrerReward(referee_id=referee_id, referrer_id=referrer_id, outcome="refused", reason="refunded")
-        result.points = -held
-        return Built(MemberWrite(change=change, expected_version=profile.version), result, {"points": -held})
+        result.points, result.coupons = -taken.points, -len(taken.revoke)
+        write = MemberWrite(
+            change=change,
+            expected_version=profile.version,
+            revoke=CouponRevoke(taken.revoke, clock.iso(now)) if taken.revoke else None,
+            budget_returns=taken.returns,
+        )
+        reversed_by = {"campaigns_reversed": taken.campaigns} if taken.campaigns else {}  # the campaigns' figures
+        return Built(write, result, {"points": -taken.points, **reversed_by})
 
     key = RefKey("referral_cancel", referee_id, referrer_id)
-    done = pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
+    done = pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build, read)
     return -done.result.points
+
+
+def refund_cancelled(built: Built[RefundResult], taken: referral_cancel.Taken | None, at: datetime) -> None:
+    """A refund that cancelled the referee's referral (usecases/earning.refund): what it took back in
+    the refund's write and answer (`pending_cancelled`, `coupons_revoked`, `coupons_unrecovered`,
+    `wallets_reversed`, `wallets_unrecovered`), and the fingerprint's take given back."""
+    if taken is None:
+        return
+    result, write = built.result, built.write
+    result.pending_cancelled += taken.points
+    result.coupons_revoked += taken.revoke
+    result.coupons_unrecovered += taken.unrecovered
+    for mine, theirs in (
+        (result.wallets_reversed, taken.wallets),
+        (result.wallets_unrecovered, taken.wallets_unrecovered),
+    ):
+        for wallet, n in theirs.items():
+            mine[wallet] = mine.get(wallet, 0) + n
+    if taken.revoke:
+        write.revoke = CouponRevoke((write.revoke.coupon_ids if write.revoke else []) + taken.revoke, clock.iso(at))
+    write.budget_returns = {**(write.budget_returns or {}), **taken.returns}
 
 
 def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> int:
