@@ -8,21 +8,17 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from local.dynamodb import client
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase, Refund
 from loyalty.store import Store
-from loyalty.store.table import CONFIG
 from loyalty.usecases import earning, members, programs, referral
 from tests.integration.conftest import Client
-from tests.integration.ddb_local import DynamoDBLocal, ddb_local
 from tests.integration.test_faults import Crash, count_calls
 from tests.support import program
 
@@ -34,17 +30,6 @@ REFERRAL = {
     "referee": {"points": 150},
     "per_referrer": {"count": 100, "per": "month"},
 }
-
-
-@pytest.fixture(scope="module")
-def ddb() -> Iterator[DynamoDBLocal]:
-    with ddb_local() as running:
-        yield running
-
-
-@pytest.fixture
-def store(ddb: DynamoDBLocal) -> Store:
-    return Store("LoyaltyTable", client(ddb.endpoint, config=CONFIG))
 
 
 def fresh(store: Store, **changes: Any) -> str:

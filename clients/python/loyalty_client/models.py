@@ -1837,7 +1837,7 @@ class RefundResult(BaseModel):
     pending_cancelled: Annotated[
         int | None,
         Field(
-            description="the order's pending points cancelled (a refund inside the window)",
+            description="pending points cancelled (a refund inside the window): the order's, and its referral's",
             title="Pending Cancelled",
         ),
     ] = 0
@@ -1862,14 +1862,14 @@ class RefundResult(BaseModel):
     coupons_revoked: Annotated[
         list[str] | None,
         Field(
-            description="unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'",
+            description="unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'; a cancelled referral's",
             title="Coupons Revoked",
         ),
     ] = []
     coupons_unrecovered: Annotated[
         list[str] | None,
         Field(
-            description="coupons of the undone upgrade's gift already used, so not taken back",
+            description="coupons of the undone upgrade's gift or a cancelled referral already used, so not taken back",
             title="Coupons Unrecovered",
         ),
     ] = []

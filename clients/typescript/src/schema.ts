@@ -3403,7 +3403,7 @@ export interface components {
             balance: number;
             /**
              * Pending Cancelled
-             * @description the order's pending points cancelled (a refund inside the window)
+             * @description pending points cancelled (a refund inside the window): the order's, and its referral's
              * @default 0
              */
             pending_cancelled: number;
@@ -3426,13 +3426,13 @@ export interface components {
             tier_changed: boolean;
             /**
              * Coupons Revoked
-             * @description unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'
+             * @description unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'; a cancelled referral's
              * @default []
              */
             coupons_revoked: string[];
             /**
              * Coupons Unrecovered
-             * @description coupons of the undone upgrade's gift already used, so not taken back
+             * @description coupons of the undone upgrade's gift or a cancelled referral already used, so not taken back
              * @default []
              */
             coupons_unrecovered: string[];
