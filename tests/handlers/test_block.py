@@ -166,7 +166,7 @@ def test_a_blocked_members_tags_set_off_no_campaign(api: Api) -> None:
 
 
 def test_a_blocked_members_quote_and_preview_promise_nothing(api: Api, demo: str) -> None:
-    """"A quote never promises what the purchase would not give": the purchase is refused, so the quote
+    """ "A quote never promises what the purchase would not give": the purchase is refused, so the quote
     and a checkout's preview answer 0 points, the breakdown naming why, and no campaign."""
     enrol(api)
     order = {"order_id": "q1", "amount_minor": 5000}
