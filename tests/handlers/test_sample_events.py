@@ -18,6 +18,10 @@ ORDER = [
     "programs-health-days",
     "programs-versions",
     "programs-version",
+    "programs-draft-put",  # the sample's own document, published, then the demo program (version 2) restored
+    "programs-draft-get",
+    "programs-draft-publish",
+    "programs-version-restore",
     "programs-operations-scheduled",
     "programs-campaign",
     "programs-campaign-experiment",

@@ -12,6 +12,7 @@ from . import (
     audience,
     cards,
     checkout,
+    drafts,
     earning,
     enrolment,
     grants,
@@ -27,6 +28,7 @@ from .app import TITLE, VERSION, build
 
 ROUTERS = (
     programs.router,
+    drafts.router,
     enrolment.router,
     earning.router,
     guests.router,

@@ -4,7 +4,9 @@ notice's, is spelled there with the prefix this table gives).
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
   PROGRAM#{pid}            CONFIG                  current program document and version, the program's member_key
-  PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
+  PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version (who saved, who published)
+  PROGRAM#{pid}            DRAFT#{draft_id}        a draft: a valid document, not live; its base version, its
+                                                   revision and the version its last publish made
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
@@ -95,6 +97,10 @@ def program_pk(pid: str) -> str:
 
 def config_version_sk(version: int) -> str:
     return f"CONFIG#v{version:06d}"
+
+
+def draft_sk(draft_id: str) -> str:
+    return f"DRAFT#{draft_id}"
 
 
 # ---- a member's partition ---------------------------------------------------------------------------
