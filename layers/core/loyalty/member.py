@@ -179,6 +179,7 @@ class Profile(Model):
     flags: list[Flag] = []  # the abuse limits passed, oldest first (the latest abuse.KEPT_FLAGS)
     blocked: Blocked | None = None
     experiments: dict[str, Exposure] = {}  # experiment campaign id -> the member's arm and exposure
+    shadow_reach: dict[str, list[str]] = {}  # a shadow run's draft id -> whom each side reached (rules/shadow)
 
     @property
     def balance(self) -> int:

@@ -535,6 +535,42 @@ class DraftPublish(Model):
     force: bool = Field(False, description="publish even though the live version moved since the draft's base")
 
 
+class ShadowStart(Model):
+    until: AwareDatetime = Field(description="when the shadow run stops; in the future")
+
+
+class ShadowStarted(Model):
+    program_id: str
+    draft_id: str
+    until: datetime
+    revision: int = Field(description="the draft's revision the run evaluates (a later save does not change it)")
+
+
+class ShadowSide(Model):
+    points: int
+    coupons: int
+    discount_minor: int
+    members_reached: int
+    cost_minor: int
+
+
+class ShadowSides(Model):
+    draft: ShadowSide
+    live: ShadowSide
+
+
+class ShadowCampaign(ShadowSides):
+    campaign_id: str
+
+
+class ShadowReport(Model):
+    program_id: str
+    draft_id: str
+    events: int = Field(description="the live events evaluated against the draft")
+    total: ShadowSides
+    campaigns: list[ShadowCampaign]
+
+
 class TierProgress(Model):
     metric: Literal["spend", "orders", "growth"]
     value: int

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from .. import clock
 from ..runtime import store
-from ..schemas import DraftPublish, DraftView, ProgramSaved
-from ..usecases import drafts
+from ..schemas import DraftPublish, DraftView, ProgramSaved, ShadowReport, ShadowStart, ShadowStarted
+from ..usecases import drafts, shadows
 from .params import PROGRAM, DraftId, ProgramId
 from .responses import responses
 
@@ -69,3 +70,36 @@ def restore_version(
     program_id: ProgramId, version: Annotated[int, Path(ge=1, le=10**9, description="the version to restore")]
 ) -> ProgramSaved:
     return drafts.restore(store(), program_id, version)
+
+
+@router.post(
+    f"{DRAFT}/shadow",
+    summary="Start a shadow run of the draft: until then every live purchase is also evaluated against it",
+    description=(
+        "Nothing is given by the draft. The run evaluates the draft as saved now (a later save does not change "
+        "it); a program has one shadow run at a time (starting another replaces it; the same draft again moves "
+        "`until`). Each purchase (with the campaigns its tier change sets off) keeps both sides' figures on "
+        "its order's reference; the stream counter adds them up (a moment behind the writes). The draft's "
+        "budgets are not enforced. A warm container sees a new run within the program cache's TTL."
+    ),
+    tags=["programs"],
+    responses=responses(errors={**UNKNOWN, 422: "validation_error: until not in the future, or the draft too large"}),
+)
+def start_shadow(program_id: ProgramId, draft_id: DraftId, body: ShadowStart) -> ShadowStarted:
+    return shadows.start(store(), program_id, draft_id, body.until, clock.now())
+
+
+@router.get(
+    f"{DRAFT}/shadow",
+    summary="What the draft would have given, beside what the live program gave, over the same events",
+    description=(
+        "Per side: `points` (base earn, bonuses, campaigns', upgrade gifts), `coupons` issued, `discount_minor`, "
+        "`members_reached` (members on whom the side gave anything during the run, each once; per campaign, "
+        "each once per campaign) and `cost_minor` (points at that side's point value, rounded down, plus money "
+        "off). Counted from the table's stream; one Query."
+    ),
+    tags=["programs"],
+    responses=responses(errors=UNKNOWN),
+)
+def shadow_report(program_id: ProgramId, draft_id: DraftId) -> ShadowReport:
+    return shadows.report(store(), program_id, draft_id)

@@ -3,7 +3,8 @@ notice's, is spelled there with the prefix this table gives).
 
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
-  PROGRAM#{pid}            CONFIG                  current program document and version, the program's member_key
+  PROGRAM#{pid}            CONFIG                  current program document and version, the program's member_key,
+                                                   the shadow run if any (its draft's document: read with the program)
   PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version (who saved, who published)
   PROGRAM#{pid}            DRAFT#{draft_id}        a draft: a valid document, not live; its base version, its
                                                    revision and the version its last publish made
@@ -30,6 +31,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    report: one Query reads every campaign's days of a range)
   STATS#{pid}              X#{campaign_id}#{arm}   an experiment arm's sums: members exposed, orders, spend and its
                                                    squares per member, repurchasers, cost (rules/experiments)
+  STATS#{pid}              SH#{draft_id}#{cid}     a shadow run's figures, draft and live side by side (rules/shadow;
+                                                   cid "*": the total, with the events counted)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
   GUEST#{pid}#{customer_ref} GUEST                 a guest customer: when its first guest order was recorded, its
                                                    orders and GMV, and `converted_at` once an enrolment named it
@@ -224,6 +227,7 @@ _PERIOD_SK = {
     "campaign": "C#",
     "campaign_day": "CD#",  # value "{day}#{campaign_id}": sorted by day, so a range of days is one BETWEEN
     "experiment": "X#",  # value "{campaign_id}#{arm}": an experiment's arms are one Query
+    "shadow": "SH#",  # value "{draft_id}#" (the total) or "{draft_id}#{campaign_id}": a run is one Query
 }  # running totals: one item, ("total", "") -> T
 
 

@@ -6,8 +6,10 @@ import json
 import secrets
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from .codec import decode_cursor, dump, load
-from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, draft_sk, key, program_pk
+from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, draft_sk, key, program_pk, stats_pk, stats_sk
 from .table import NEW, Stale, Table, TooLarge
 
 # DynamoDB refuses an item over 400 KB (409,600 bytes: attribute names and values). A program version
@@ -35,11 +37,43 @@ class Programs(Table):
     def get_program_and_key(self, pid: str) -> tuple[dict[str, Any], int, str | None] | None:
         """The document, its version and the program's member key (None for a program last saved before
         programs had one: `member_key` makes it)."""
+        found = self.get_program_shadowed(pid)
+        return None if found is None else found[:3]
+
+    def get_program_shadowed(self, pid: str) -> tuple[dict[str, Any], int, str | None, dict[str, Any] | None] | None:
+        """get_program_and_key and the program's shadow run, {draft_id, until, doc}, if one was started:
+        the same one GetItem."""
         got = self.client.get_item(TableName=self.table, Key=key(program_pk(pid), CONFIG_SK), ConsistentRead=True)
         if "Item" not in got:
             return None
         item = load(got["Item"])
-        return json.loads(item["doc"]), item["version"], item.get("member_key")
+        shadow = item.get("shadow")
+        if shadow is not None:
+            shadow = {**shadow, "doc": json.loads(shadow["doc"])}
+        return json.loads(item["doc"]), item["version"], item.get("member_key"), shadow
+
+    def start_shadow(self, pid: str, did: str, until: str, doc: dict[str, Any]) -> None:
+        """The program's shadow run (one at a time: it replaces any other), kept on its CONFIG item so that
+        every write reads it with the program. TooLarge when the item cannot hold both documents."""
+        shadow = {"draft_id": did, "until": until, "doc": _sized(doc)}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(program_pk(pid), CONFIG_SK),
+                UpdateExpression="SET shadow = :s",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=dump({":s": shadow}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            raise TooLarge("program and shadow draft bytes", len(shadow["doc"].encode()), MAX_PROGRAM_BYTES) from None
+
+    def shadow_stats(self, pid: str, did: str) -> dict[str, dict[str, Any]]:
+        """A shadow run's counter items by campaign id ("*": the total): one Query."""
+        prefix = stats_sk(("shadow", f"{did}#"))
+        rows = self._every("pk = :pk AND begins_with(sk, :p)", {":pk": stats_pk(pid), ":p": prefix})
+        return {str(r["sk"]).removeprefix(prefix): r for r in rows}
 
     def member_key(self, pid: str) -> str:
         """The program's member key, made now if it has none yet (once: `if_not_exists`)."""

@@ -36,7 +36,7 @@ from ..schemas import (
     line_ids,
 )
 from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Stale, Store
-from . import programs
+from . import programs, shadows
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 
 # The clocks' drift (clock.FUTURE_SLACK) the other way, and the till's "pay, join, then post the
@@ -142,10 +142,18 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
 def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> Outcome[PurchaseResult]:
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
+    run = programs.shadow(store, program_id, now)  # read with the program
 
     def build(profile: Profile, attempt: Attempt) -> Built[PurchaseResult]:
         abuse.refuse_blocked(profile)
         change, result, facts = evaluate_purchase(program, profile, body, sent_paid_at, now, attempt.exhausted)
+        if run is not None:
+
+            def draft(other: Program) -> tuple[Change, int]:
+                c, r, _ = evaluate_purchase(other, profile, body, sent_paid_at, now, attempt.exhausted)
+                return c, r["points_earned"]
+
+            facts["shadow"] = shadows.observe(run, (change, result["points_earned"]), draft)
         write = MemberWrite(change=change, expected_version=profile.version)
         return Built(write, PurchaseResult.model_validate(result), facts)
 

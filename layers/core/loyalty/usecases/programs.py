@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -242,9 +243,27 @@ def _load(store: Store, program_id: str) -> tuple[Program, str | None]:
     hit = _cache.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1], hit[2]
-    current = store.get_program_and_key(program_id)
+    current = store.get_program_shadowed(program_id)
     if current is None:
         raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
     program = Program.model_validate(current[0])
     _cache[key] = (time.monotonic() + ttl(), program, current[2])
+    _shadows[key] = _shadow(current[3])
     return program, current[2]
+
+
+# The program's shadow run as read with it (draft id, until, the draft), kept beside `_cache`.
+_shadows: dict[tuple[str, str], tuple[str, datetime, Program] | None] = {}
+
+
+def shadow(store: Store, program_id: str, at: datetime) -> tuple[str, Program] | None:
+    """The program's shadow run still going at `at` (its draft id and draft), read with the program."""
+    _load(store, program_id)
+    found = _shadows.get((store.table, program_id))
+    return (found[0], found[2]) if found is not None and at < found[1] else None
+
+
+def _shadow(kept: dict[str, Any] | None) -> tuple[str, datetime, Program] | None:
+    if kept is None:
+        return None
+    return str(kept["draft_id"]), clock.parse(str(kept["until"])), Program.model_validate(kept["doc"])
