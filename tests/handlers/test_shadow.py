@@ -111,3 +111,22 @@ def test_a_shadow_needs_a_draft_and_a_future_end(api: Api, demo: str) -> None:
     assert_error(*api.call("programs", "POST", f"{D}/shadow", past), 422, "validation_error", "until")
     status, report = api.call("programs", "GET", f"{D}/shadow")  # not started: nothing counted
     assert (status, report["events"], report["campaigns"]) == (200, 0, []), report
+
+
+def test_activities_are_shadowed_too_on_the_server_and_the_members_routes(api: Api) -> None:
+    assert api.call("programs", "PUT", "/programs/demo", live_program())[0] == 200
+    stream = Stream()
+    draft = live_program()
+    draft["points"]["activities"]["check_in"]["points"] = 8  # the live program gives 5
+    assert api.call("programs", "PUT", D, draft)[0] == 200
+    assert api.call("programs", "POST", f"{D}/shadow", UNTIL)[0] == 200
+    assert api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})[0] == 201
+    body = {"activity_id": "a1", "type": "check_in"}
+    assert api.call("earn", "POST", "/programs/demo/members/m1/activities", body)[0] == 201
+    assert api.call("enrol", "POST", "/programs/demo/me", {}, sub="m2")[0] == 201
+    status, answer = api.call("earn", "POST", "/programs/demo/me/activities", {**body, "activity_id": "a2"}, sub="m2")
+    assert status == 201, answer
+    load_function("count_health").handler({"Records": stream.new()}, Context())
+    report = api.call("programs", "GET", f"{D}/shadow")[1]
+    assert report["events"] == 2
+    assert (report["total"]["live"]["points"], report["total"]["draft"]["points"]) == (10, 16)

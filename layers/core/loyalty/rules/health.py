@@ -264,6 +264,7 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "notice": _notice,
     "order": _order,
     "redemption_cancel": _reversed,
+    "activity": _shadowed,
     "checkout": _checkout,
     "guest_order": guests.order,
     "guest": guests.customer,
