@@ -50,7 +50,7 @@ def publish(store: Store, program_id: str, draft_id: str, force: bool) -> Progra
         program = programs.validate(doc)  # valid when saved; checked again against today's rules
         return programs.put_version(store, program_id, doc, program, live + 1, meta, (draft_id, revision))
 
-    return retry(attempt, programs.CONTENDED)
+    return retry(attempt, programs.contended())
 
 
 def restore(store: Store, program_id: str, number: int) -> ProgramSaved:
@@ -63,7 +63,7 @@ def restore(store: Store, program_id: str, number: int) -> ProgramSaved:
         meta = {"saved_by": actor, "published_by": actor, "restored_from": number}
         return programs.put_version(store, program_id, doc, program, programs.live_version(store, program_id) + 1, meta)
 
-    return retry(attempt, programs.CONTENDED)
+    return retry(attempt, programs.contended())
 
 
 def _draft(store: Store, program_id: str, draft_id: str) -> dict[str, Any]:

@@ -135,10 +135,11 @@ def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
         meta = {"saved_by": actor, "published_by": actor}
         return put_version(store, program_id, doc, program, live_version(store, program_id) + 1, meta)
 
-    return retry(attempt, CONTENDED)
+    return retry(attempt, contended())
 
 
-CONTENDED = Contention("the program is being saved concurrently; retry")
+def contended() -> Contention:
+    return Contention("the program is being saved concurrently; retry")
 
 
 def live_version(store: Store, program_id: str) -> int:
