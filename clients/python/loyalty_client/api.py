@@ -132,7 +132,7 @@ class LoyaltyClient(Transport):
             )
         )
 
-    def put_draft(self, program_id: str, draft_id: str, body: dict[str, Any] | dict[str, Any]) -> models.DraftView:
+    def put_draft(self, program_id: str, draft_id: str, body: models.ProgramSent | dict[str, Any]) -> models.DraftView:
         """PUT /programs/{program_id}/drafts/{draft_id}: Save a draft of the program: validated like a program
         PUT, not live.
         """

@@ -5792,9 +5792,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ProgramSent"];
             };
         };
         responses: {

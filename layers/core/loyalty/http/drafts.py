@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from .. import clock
+from ..errors import ValidationFailed
 from ..runtime import store
 from ..schemas import DraftPublish, DraftView, ProgramSaved, ShadowReport, ShadowStart, ShadowStarted
 from ..usecases import drafts, shadows
@@ -57,6 +58,10 @@ def get_draft(program_id: ProgramId, draft_id: DraftId) -> DraftView:
     responses=responses(errors={**UNKNOWN, 409: "conflict: the live version moved since the draft's base_version"}),
 )
 def publish_draft(program_id: ProgramId, draft_id: DraftId, body: DraftPublish | None = None) -> ProgramSaved:
+    # The body may be left out; Powertools lets any JSON through an optional model: only an object is one.
+    sent = router.current_event.json_body if router.current_event.body else None
+    if sent is not None and not isinstance(sent, dict):
+        raise ValidationFailed.field("body", 'must be an object, {"force": true} or {}, or left out')
     return drafts.publish(store(), program_id, draft_id, bool(body and body.force))
 
 
