@@ -726,7 +726,7 @@ class DraftPublish(BaseModel):
     force: Annotated[
         bool | None,
         Field(
-            description="publish even though the live version moved since the draft's base",
+            description="publish even though the live version moved since the draft's base (true or false only)",
             title="Force",
         ),
     ] = False

@@ -1874,7 +1874,7 @@ export interface components {
         DraftPublish: {
             /**
              * Force
-             * @description publish even though the live version moved since the draft's base
+             * @description publish even though the live version moved since the draft's base (true or false only)
              * @default false
              */
             force: boolean;

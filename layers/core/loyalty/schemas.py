@@ -532,7 +532,9 @@ class DraftView(Model):
 
 
 class DraftPublish(Model):
-    force: bool = Field(False, description="publish even though the live version moved since the draft's base")
+    force: Annotated[bool, Strict()] = Field(
+        False, description="publish even though the live version moved since the draft's base (true or false only)"
+    )
 
 
 class ShadowStart(Model):
