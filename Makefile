@@ -13,7 +13,7 @@ REGION ?= us-east-1
 CLIENTS_VENV := .venv-clients
 CLIENTS_DEPS := $(CLIENTS_VENV)/.ok clients/typescript/node_modules/.ok
 
-.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import bench-grants deps clean clients
+.PHONY: dev test unit lint format build bench bench-engine bench-cel bench-campaigns bench-checkout bench-import bench-grants bench-shadow deps clean clients
 
 deps: $(VENV)/.ok node_modules/.ok
 
@@ -115,6 +115,11 @@ bench-campaigns: deps
 # capacity AWS would bill (from the items' sizes), and the rules alone in ms.
 bench-checkout: deps
 	$(BIN)/python -m bench.checkout
+
+# What a shadow run costs a purchase (README "Drafts and shadow runs"): the same warm purchase with and
+# without a shadow draft of 20 campaigns, through the earn handler on DynamoDB Local, as a ratio in one run.
+bench-shadow: deps
+	$(BIN)/python -m bench.shadow
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) $(SCAN_VENV) $(LAMBDA_SITE) node_modules .aws-sam .local console/node_modules console/dist

@@ -4,6 +4,7 @@ import { useAws } from "./api";
 import type { AwsConfig } from "./aws"; // a type only: aws.ts itself loads on demand
 import { clear, h } from "./dom";
 import { campaignsPage } from "./pages/campaigns";
+import { draftsPage } from "./pages/drafts";
 import { grantsPage } from "./pages/grants";
 import { health } from "./pages/health";
 import { member } from "./pages/member";
@@ -22,6 +23,7 @@ const PAGES: Record<string, { title: string; render: Page; table?: boolean }> = 
   member: { title: "Member", render: member },
   members: { title: "Members", render: membersPage },
   program: { title: "Program document", render: programPage },
+  drafts: { title: "Drafts", render: draftsPage },
   scheduled: { title: "Scheduled work", render: scheduled, table: true },
 };
 

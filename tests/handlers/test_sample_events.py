@@ -18,6 +18,12 @@ ORDER = [
     "programs-health-days",
     "programs-versions",
     "programs-version",
+    "programs-draft-put",  # the sample's own document, published, then the demo program (version 2) restored
+    "programs-draft-get",
+    "programs-draft-shadow-start",  # running until 2099: the purchases below are also evaluated against it
+    "programs-draft-shadow",
+    "programs-draft-publish",
+    "programs-version-restore",
     "programs-operations-scheduled",
     "programs-campaign",
     "programs-campaign-experiment",

@@ -44,6 +44,7 @@ def test_a_member_token_reaches_no_server_route(stack: Stack, api: Client, pid: 
     for route in server:
         ids = {"member_id": "alice", "coupon_id": "c1", "plan_id": "plus-quarter", "campaign_id": "c1"}
         ids |= {"import_id": "i1", "n": "1", "version": "1", "checkout_id": "k1", "redemption_id": "r1"}
+        ids |= {"draft_id": "d1"}
         ids |= {"grant_id": "g1"}
         path = route.path.format(program_id=pid, **ids)
         status, body = api.call(route.method, path, {}, token=jwt("alice"))

@@ -58,6 +58,7 @@ BEYOND_THE_SCHEMA = (
     ("from", "a range covers at most"),
     ("from", "must not be after"),
     ("*", "must not be in the future"),
+    ("until", "must be in the future"),  # a shadow run's end
     ("*", "before the member's enrolment"),
     ("*", "must be in the years"),  # 2999-12-31T23:00-02:00 is 3000 in UTC: the pattern says the year only
     ("birthday", "must be a day that exists"),

@@ -118,6 +118,92 @@ class LoyaltyClient(Transport):
             )
         )
 
+    def get_draft(self, program_id: str, draft_id: str) -> models.DraftView:
+        """GET /programs/{program_id}/drafts/{draft_id}: A draft: its document, base version, who saved it and
+        when.
+        """
+        return models.DraftView.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/drafts/{draft_id}",
+                {"program_id": program_id, "draft_id": draft_id},
+                {},
+                None,
+            )
+        )
+
+    def put_draft(self, program_id: str, draft_id: str, body: models.ProgramSent | dict[str, Any]) -> models.DraftView:
+        """PUT /programs/{program_id}/drafts/{draft_id}: Save a draft of the program: validated like a program
+        PUT, not live.
+        """
+        return models.DraftView.model_validate(
+            self._call(
+                "PUT",
+                "/programs/{program_id}/drafts/{draft_id}",
+                {"program_id": program_id, "draft_id": draft_id},
+                {},
+                body,
+            )
+        )
+
+    def publish_draft(
+        self, program_id: str, draft_id: str, body: models.DraftPublish | dict[str, Any] | None = None
+    ) -> models.ProgramSaved:
+        """POST /programs/{program_id}/drafts/{draft_id}/publish: Make the draft the next live version (the
+        program PUT's own write).
+        """
+        return models.ProgramSaved.model_validate(
+            self._call(
+                "POST",
+                "/programs/{program_id}/drafts/{draft_id}/publish",
+                {"program_id": program_id, "draft_id": draft_id},
+                {},
+                body,
+            )
+        )
+
+    def restore_version(self, program_id: str, version: int) -> models.ProgramSaved:
+        """POST /programs/{program_id}/versions/{version}/restore: A new live version equal to an old one."""
+        return models.ProgramSaved.model_validate(
+            self._call(
+                "POST",
+                "/programs/{program_id}/versions/{version}/restore",
+                {"program_id": program_id, "version": version},
+                {},
+                None,
+            )
+        )
+
+    def shadow_report(self, program_id: str, draft_id: str) -> models.ShadowReport:
+        """GET /programs/{program_id}/drafts/{draft_id}/shadow: What the draft would have given, beside what
+        the live program gave, over the same events.
+        """
+        return models.ShadowReport.model_validate(
+            self._call(
+                "GET",
+                "/programs/{program_id}/drafts/{draft_id}/shadow",
+                {"program_id": program_id, "draft_id": draft_id},
+                {},
+                None,
+            )
+        )
+
+    def start_shadow(
+        self, program_id: str, draft_id: str, body: models.ShadowStart | dict[str, Any]
+    ) -> models.ShadowStarted:
+        """POST /programs/{program_id}/drafts/{draft_id}/shadow: Start a shadow run of the draft: until then
+        every live purchase is also evaluated against it.
+        """
+        return models.ShadowStarted.model_validate(
+            self._call(
+                "POST",
+                "/programs/{program_id}/drafts/{draft_id}/shadow",
+                {"program_id": program_id, "draft_id": draft_id},
+                {},
+                body,
+            )
+        )
+
     def members(
         self,
         program_id: str,

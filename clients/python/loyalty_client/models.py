@@ -719,6 +719,61 @@ class DiscountsBySource(BaseModel):
     points: Annotated[int, Field(title="Points")]
 
 
+class DraftPublish(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    force: Annotated[
+        bool | None,
+        Field(
+            description="publish even though the live version moved since the draft's base (true or false only)",
+            title="Force",
+        ),
+    ] = False
+
+
+class DraftView(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    draft_id: Annotated[str, Field(title="Draft Id")]
+    document: Annotated[
+        dict[str, Any],
+        Field(
+            description="the draft's document (valid: a PUT refuses an invalid one)",
+            title="Document",
+        ),
+    ]
+    base_version: Annotated[
+        int,
+        Field(
+            description="the live version at the draft's first save (0: no live version then)",
+            title="Base Version",
+        ),
+    ]
+    revision: Annotated[
+        int,
+        Field(description="1 at the first save, one more at each", title="Revision"),
+    ]
+    saved_at: Annotated[AwareDatetime, Field(title="Saved At")]
+    saved_by: Annotated[str | None, Field(title="Saved By")] = None
+    published_version: Annotated[
+        int | None,
+        Field(
+            description="the version the draft's last publish made",
+            title="Published Version",
+        ),
+    ] = None
+    problems: Annotated[
+        list[dict[str, Any]],
+        Field(
+            description="always empty: a draft with problems is not saved (422)",
+            title="Problems",
+        ),
+    ]
+
+
 class Birthday(RootModel[str]):
     root: Annotated[
         str,
@@ -1428,6 +1483,25 @@ class ProgramVersion(BaseModel):
     )
     version: Annotated[int, Field(title="Version")]
     saved_at: Annotated[AwareDatetime, Field(title="Saved At")]
+    saved_by: Annotated[
+        str | None,
+        Field(
+            description="who saved the document (a PUT's caller, a draft's last saver)",
+            title="Saved By",
+        ),
+    ] = None
+    published_by: Annotated[
+        str | None,
+        Field(
+            description="who made it live (a PUT's, a publish's or a restore's caller)",
+            title="Published By",
+        ),
+    ] = None
+    restored_from: Annotated[
+        int | None,
+        Field(description="the version a restore copied", title="Restored From"),
+    ] = None
+    draft_id: Annotated[str | None, Field(description="the draft a publish made live", title="Draft Id")] = None
     program_id: Annotated[str, Field(title="Program Id")]
     document: Annotated[
         dict[str, Any],
@@ -1441,6 +1515,25 @@ class ProgramVersionInfo(BaseModel):
     )
     version: Annotated[int, Field(title="Version")]
     saved_at: Annotated[AwareDatetime, Field(title="Saved At")]
+    saved_by: Annotated[
+        str | None,
+        Field(
+            description="who saved the document (a PUT's caller, a draft's last saver)",
+            title="Saved By",
+        ),
+    ] = None
+    published_by: Annotated[
+        str | None,
+        Field(
+            description="who made it live (a PUT's, a publish's or a restore's caller)",
+            title="Published By",
+        ),
+    ] = None
+    restored_from: Annotated[
+        int | None,
+        Field(description="the version a restore copied", title="Restored From"),
+    ] = None
+    draft_id: Annotated[str | None, Field(description="the draft a publish made live", title="Draft Id")] = None
 
 
 class ProgramVersions(BaseModel):
@@ -2037,6 +2130,51 @@ class ScheduledWork(BaseModel):
     queues: Annotated[
         dict[str, QueueDepth],
         Field(description="the work queue and the dead-letter queues", title="Queues"),
+    ]
+
+
+class ShadowSide(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    points: Annotated[int, Field(title="Points")]
+    coupons: Annotated[int, Field(title="Coupons")]
+    discount_minor: Annotated[int, Field(title="Discount Minor")]
+    members_reached: Annotated[int, Field(title="Members Reached")]
+    cost_minor: Annotated[int, Field(title="Cost Minor")]
+
+
+class ShadowSides(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    draft: ShadowSide
+    live: ShadowSide
+
+
+class ShadowStart(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    until: Annotated[
+        AwareDatetime,
+        Field(description="when the shadow run stops; in the future", title="Until"),
+    ]
+
+
+class ShadowStarted(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    draft_id: Annotated[str, Field(title="Draft Id")]
+    until: Annotated[AwareDatetime, Field(title="Until")]
+    revision: Annotated[
+        int,
+        Field(
+            description="the draft's revision the run evaluates (a later save does not change it)",
+            title="Revision",
+        ),
     ]
 
 
@@ -4992,6 +5130,29 @@ class RoiTable(BaseModel):
     version: Annotated[int, Field(title="Version")]
     plans: Annotated[list[PlanRoi], Field(title="Plans")]
     warnings: Annotated[list[dict[str, str]] | None, Field(title="Warnings")] = []
+
+
+class ShadowCampaign(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    draft: ShadowSide
+    live: ShadowSide
+    campaign_id: Annotated[str, Field(title="Campaign Id")]
+
+
+class ShadowReport(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    program_id: Annotated[str, Field(title="Program Id")]
+    draft_id: Annotated[str, Field(title="Draft Id")]
+    events: Annotated[
+        int,
+        Field(description="the live events evaluated against the draft", title="Events"),
+    ]
+    total: ShadowSides
+    campaigns: Annotated[list[ShadowCampaign], Field(title="Campaigns")]
 
 
 class GiftItems(RootModel[list[ProgramGiftItem]]):

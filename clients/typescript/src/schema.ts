@@ -167,6 +167,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/programs/{program_id}/drafts/{draft_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A draft: its document, base version, who saved it and when */
+        get: operations["get_draft"];
+        /**
+         * Save a draft of the program: validated like a program PUT, not live
+         * @description Every problem is listed at once (422 program_invalid, each naming its field); a draft with problems is not saved. `base_version` is the live version at the draft's first save (0 when the program has no live version yet) and stays; each save is the draft's next `revision`.
+         */
+        put: operations["put_draft"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/drafts/{draft_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make the draft the next live version (the program PUT's own write)
+         * @description 409 conflict when the live version moved since the draft's `base_version` (a version its own last publish made does not count), unless `{"force": true}`. The same revision published again answers the version it made. The version history names the draft, its saver and the publisher.
+         */
+        post: operations["publish_draft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/versions/{version}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new live version equal to an old one */
+        post: operations["restore_version"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/programs/{program_id}/drafts/{draft_id}/shadow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the draft would have given, beside what the live program gave, over the same events
+         * @description Per side: `points` (base earn, bonuses, campaigns', upgrade gifts), `coupons` issued, `discount_minor`, `members_reached` (members on whom the side gave anything during the run, each once; per campaign, each once per campaign) and `cost_minor` (points at that side's point value, rounded down, plus money off). Counted from the table's stream; one Query.
+         */
+        get: operations["shadow_report"];
+        put?: never;
+        /**
+         * Start a shadow run of the draft: until then every live purchase is also evaluated against it
+         * @description Nothing is given by the draft. The run evaluates the draft as saved now (a later save does not change it); a program has one shadow run at a time (starting another replaces it; the same draft again moves `until`). Each purchase (with the campaigns its tier change sets off) keeps both sides' figures on its order's reference; the stream counter adds them up (a moment behind the writes). The draft's budgets are not enforced. A warm container sees a new run within the program cache's TTL.
+         */
+        post: operations["start_shadow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/programs/{program_id}/members": {
         parameters: {
             query?: never;
@@ -1848,6 +1930,58 @@ export interface components {
             /** Points */
             points: number;
         };
+        /** DraftPublish */
+        DraftPublish: {
+            /**
+             * Force
+             * @description publish even though the live version moved since the draft's base (true or false only)
+             * @default false
+             */
+            force: boolean;
+        };
+        /** DraftView */
+        DraftView: {
+            /** Program Id */
+            program_id: string;
+            /** Draft Id */
+            draft_id: string;
+            /**
+             * Document
+             * @description the draft's document (valid: a PUT refuses an invalid one)
+             */
+            document: {
+                [key: string]: unknown;
+            };
+            /**
+             * Base Version
+             * @description the live version at the draft's first save (0: no live version then)
+             */
+            base_version: number;
+            /**
+             * Revision
+             * @description 1 at the first save, one more at each
+             */
+            revision: number;
+            /**
+             * Saved At
+             * Format: date-time
+             */
+            saved_at: string;
+            /** Saved By */
+            saved_by?: string | null;
+            /**
+             * Published Version
+             * @description the version the draft's last publish made
+             */
+            published_version?: number | null;
+            /**
+             * Problems
+             * @description always empty: a draft with problems is not saved (422)
+             */
+            problems: {
+                [key: string]: unknown;
+            }[];
+        };
         /** Enrol */
         Enrol: {
             /**
@@ -2949,6 +3083,26 @@ export interface components {
              * Format: date-time
              */
             saved_at: string;
+            /**
+             * Saved By
+             * @description who saved the document (a PUT's caller, a draft's last saver)
+             */
+            saved_by?: string | null;
+            /**
+             * Published By
+             * @description who made it live (a PUT's, a publish's or a restore's caller)
+             */
+            published_by?: string | null;
+            /**
+             * Restored From
+             * @description the version a restore copied
+             */
+            restored_from?: number | null;
+            /**
+             * Draft Id
+             * @description the draft a publish made live
+             */
+            draft_id?: string | null;
             /** Program Id */
             program_id: string;
             /**
@@ -2968,6 +3122,26 @@ export interface components {
              * Format: date-time
              */
             saved_at: string;
+            /**
+             * Saved By
+             * @description who saved the document (a PUT's caller, a draft's last saver)
+             */
+            saved_by?: string | null;
+            /**
+             * Published By
+             * @description who made it live (a PUT's, a publish's or a restore's caller)
+             */
+            published_by?: string | null;
+            /**
+             * Restored From
+             * @description the version a restore copied
+             */
+            restored_from?: number | null;
+            /**
+             * Draft Id
+             * @description the draft a publish made live
+             */
+            draft_id?: string | null;
         };
         /** ProgramVersions */
         ProgramVersions: {
@@ -3616,6 +3790,72 @@ export interface components {
             queues: {
                 [key: string]: components["schemas"]["QueueDepth"];
             };
+        };
+        /** ShadowCampaign */
+        ShadowCampaign: {
+            draft: components["schemas"]["ShadowSide"];
+            live: components["schemas"]["ShadowSide"];
+            /** Campaign Id */
+            campaign_id: string;
+        };
+        /** ShadowReport */
+        ShadowReport: {
+            /** Program Id */
+            program_id: string;
+            /** Draft Id */
+            draft_id: string;
+            /**
+             * Events
+             * @description the live events evaluated against the draft
+             */
+            events: number;
+            total: components["schemas"]["ShadowSides"];
+            /** Campaigns */
+            campaigns: components["schemas"]["ShadowCampaign"][];
+        };
+        /** ShadowSide */
+        ShadowSide: {
+            /** Points */
+            points: number;
+            /** Coupons */
+            coupons: number;
+            /** Discount Minor */
+            discount_minor: number;
+            /** Members Reached */
+            members_reached: number;
+            /** Cost Minor */
+            cost_minor: number;
+        };
+        /** ShadowSides */
+        ShadowSides: {
+            draft: components["schemas"]["ShadowSide"];
+            live: components["schemas"]["ShadowSide"];
+        };
+        /** ShadowStart */
+        ShadowStart: {
+            /**
+             * Until
+             * Format: date-time
+             * @description when the shadow run stops; in the future
+             */
+            until: string;
+        };
+        /** ShadowStarted */
+        ShadowStarted: {
+            /** Program Id */
+            program_id: string;
+            /** Draft Id */
+            draft_id: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+            /**
+             * Revision
+             * @description the draft's revision the run evaluates (a later save does not change it)
+             */
+            revision: number;
         };
         /**
          * TagsChange
@@ -5686,6 +5926,384 @@ export interface operations {
                 };
             };
             /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description draft id (the operator's: one per draft of a program) */
+                draft_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftView"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or draft */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description draft id (the operator's: one per draft of a program) */
+                draft_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProgramSent"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftView"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description program_invalid with every problem listed, or validation_error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_draft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description draft id (the operator's: one per draft of a program) */
+                draft_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["DraftPublish"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgramSaved"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or draft */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description conflict: the live version moved since the draft's base_version */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore_version: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description the version to restore */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProgramSaved"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shadow_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description draft id (the operator's: one per draft of a program) */
+                draft_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReport"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or draft */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: a path, query or body field is invalid; `details` name each one */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_shadow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description program id */
+                program_id: string;
+                /** @description draft id (the operator's: one per draft of a program) */
+                draft_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShadowStart"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowStarted"];
+                };
+            };
+            /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not_found: unknown program or draft */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description validation_error: the body is larger than 1048576 bytes (over API Gateway's 10 MB limit: API Gateway's answer, `{message}`) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] | components["schemas"]["GatewayMessage"];
+                };
+            };
+            /** @description validation_error: until not in the future, or the draft too large */
             422: {
                 headers: {
                     [name: string]: unknown;

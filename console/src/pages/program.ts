@@ -128,7 +128,7 @@ export function programPage(root: HTMLElement, pid: string): void {
   void loadVersions(versions, pid, editor);
 }
 
-type Versions = { versions: { version: number; saved_at: string }[]; next_cursor: string | null };
+type Versions = { versions: { version: number; saved_at: string; saved_by?: string | null; published_by?: string | null; restored_from?: number | null; draft_id?: string | null }[]; next_cursor: string | null };
 
 async function loadVersions(section: HTMLElement, pid: string, editor: HTMLTextAreaElement): Promise<void> {
   const heading = section.firstElementChild as HTMLElement;
@@ -145,20 +145,32 @@ async function loadVersions(section: HTMLElement, pid: string, editor: HTMLTextA
         viewer,
         field("version-doc", `Version ${v} (read only)`, area),
         h("button", { type: "button", class: "secondary", onclick: () => { editor.value = text; editor.focus(); } }, `Copy version ${v} into the editor`),
+        h("button", { type: "button", class: "secondary", id: "version-restore", onclick: () => void restore(v) }, `Restore version ${v} as a new version`),
       );
     } catch (err) {
       clear(viewer, note(err instanceof ApiError ? err.message : String(err), "error"));
     }
   };
+  const restore = async (v: number): Promise<void> => {
+    try {
+      const saved = await call<Saved>("POST", `${programPath(pid)}/versions/${enc(String(v))}/restore`, {});
+      forget(pid);
+      viewer.append(note(`Restored: version ${saved.version} is version ${v}'s document`, "ok"));
+    } catch (err) {
+      viewer.append(note(err instanceof ApiError ? err.message : String(err), "error"));
+    }
+  };
   const page = async (cursor: string | null): Promise<void> => {
     const list = await call<Versions>("GET", `${programPath(pid)}/versions${cursor ? `?cursor=${enc(cursor)}` : ""}`);
     rows.push(...list.versions.map((v) => [
-      String(v.version), v.saved_at, h("button", { type: "button", class: "secondary", onclick: () => void show(v.version) }, `Show version ${v.version}`),
+      String(v.version), v.saved_at, v.saved_by ?? "—",
+      `${v.published_by ?? "—"}${v.draft_id ? ` (draft ${v.draft_id})` : ""}${v.restored_from ? ` (restored ${v.restored_from})` : ""}`,
+      h("button", { type: "button", class: "secondary", onclick: () => void show(v.version) }, `Show version ${v.version}`),
     ]));
     const more = list.next_cursor
       ? h("button", { type: "button", class: "secondary", onclick: () => void page(list.next_cursor).catch(fail) }, "More versions")
       : null;
-    clear(listing, table("Saved versions, newest first", ["version", "saved at", ""], rows, "none"), more);
+    clear(listing, table("Saved versions, newest first", ["version", "saved at", "saved by", "published by", ""], rows, "none"), more);
   };
   const fail = (err: unknown): void => clear(section, heading, note(err instanceof ApiError ? err.message : String(err), "error"));
   try {

@@ -195,6 +195,7 @@ class Profile(Model):
     referral_periods: dict[str, int] = {}  # per_referrer: the current period's key -> rewards in it
     blocked: Blocked | None = None
     experiments: dict[str, Exposure] = {}  # experiment campaign id -> the member's arm and exposure
+    shadow_reach: dict[str, list[str]] = {}  # a shadow run's draft id -> whom each side reached (rules/shadow)
 
     @property
     def balance(self) -> int:

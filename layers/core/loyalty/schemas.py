@@ -518,6 +518,10 @@ class ProgramSaved(Model):
 class ProgramVersionInfo(Model):
     version: int
     saved_at: datetime
+    saved_by: str | None = Field(None, description="who saved the document (a PUT's caller, a draft's last saver)")
+    published_by: str | None = Field(None, description="who made it live (a PUT's, a publish's or a restore's caller)")
+    restored_from: int | None = Field(None, description="the version a restore copied")
+    draft_id: str | None = Field(None, description="the draft a publish made live")
 
 
 class ProgramVersions(Model):
@@ -529,6 +533,60 @@ class ProgramVersions(Model):
 class ProgramVersion(ProgramVersionInfo):
     program_id: str
     document: dict[str, Any] = Field(description="the document as saved in that version")
+
+
+class DraftView(Model):
+    program_id: str
+    draft_id: str
+    document: dict[str, Any] = Field(description="the draft's document (valid: a PUT refuses an invalid one)")
+    base_version: int = Field(description="the live version at the draft's first save (0: no live version then)")
+    revision: int = Field(description="1 at the first save, one more at each")
+    saved_at: datetime
+    saved_by: str | None = None
+    published_version: int | None = Field(None, description="the version the draft's last publish made")
+    problems: list[dict[str, Any]] = Field(description="always empty: a draft with problems is not saved (422)")
+
+
+class DraftPublish(Model):
+    force: Annotated[bool, Strict()] = Field(
+        False, description="publish even though the live version moved since the draft's base (true or false only)"
+    )
+
+
+class ShadowStart(Model):
+    until: AwareDatetime = Field(description="when the shadow run stops; in the future")
+
+
+class ShadowStarted(Model):
+    program_id: str
+    draft_id: str
+    until: datetime
+    revision: int = Field(description="the draft's revision the run evaluates (a later save does not change it)")
+
+
+class ShadowSide(Model):
+    points: int
+    coupons: int
+    discount_minor: int
+    members_reached: int
+    cost_minor: int
+
+
+class ShadowSides(Model):
+    draft: ShadowSide
+    live: ShadowSide
+
+
+class ShadowCampaign(ShadowSides):
+    campaign_id: str
+
+
+class ShadowReport(Model):
+    program_id: str
+    draft_id: str
+    events: int = Field(description="the live events evaluated against the draft")
+    total: ShadowSides
+    campaigns: list[ShadowCampaign]
 
 
 class TierProgress(Model):

@@ -12,6 +12,7 @@ from . import (
     audience,
     cards,
     checkout,
+    drafts,
     earning,
     enrolment,
     grants,
@@ -28,6 +29,7 @@ from .app import TITLE, VERSION, build
 
 ROUTERS = (
     programs.router,
+    drafts.router,
     enrolment.router,
     earning.router,
     guests.router,
@@ -70,9 +72,9 @@ def with_operation_ids(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def with_program_schema(doc: dict[str, Any]) -> dict[str, Any]:
-    """PUT /programs/{program_id} takes the document as a plain object, so that every problem is listed
-    at once (usecases/programs.validate) rather than the first pydantic finds; the document's schema
-    is still the Program model's, and the OpenAPI document says so (campaigns included)."""
+    """PUT /programs/{program_id} (and a draft's PUT) takes the document as a plain object, so that every
+    problem is listed at once (usecases/programs.validate) rather than the first pydantic finds; the
+    document's schema is still the Program model's, and the OpenAPI document says so (campaigns included)."""
     schema = _closed_maps(Program.model_json_schema(by_alias=True, ref_template="#/components/schemas/Program.{model}"))
     components = doc.setdefault("components", {}).setdefault("schemas", {})
     components.update({f"Program.{name}": part for name, part in schema.pop("$defs", {}).items()})
@@ -83,8 +85,9 @@ def with_program_schema(doc: dict[str, Any]) -> dict[str, Any]:
         "version": {"type": "integer", "minimum": 1, "description": "the version GET answered (ignored)"},
     }
     components["ProgramSent"] = {**schema, "properties": {**schema["properties"], **sent}}
-    body = doc["paths"]["/programs/{program_id}"]["put"]["requestBody"]["content"]["application/json"]
-    body["schema"] = {"$ref": "#/components/schemas/ProgramSent"}
+    for path in ("/programs/{program_id}", "/programs/{program_id}/drafts/{draft_id}"):  # a draft: checked alike
+        body = doc["paths"][path]["put"]["requestBody"]["content"]["application/json"]
+        body["schema"] = {"$ref": "#/components/schemas/ProgramSent"}
     return doc
 
 

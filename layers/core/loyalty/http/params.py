@@ -14,6 +14,7 @@ CampaignId = Annotated[Id, Path(description="campaign id")]
 CheckoutId = Annotated[Id, Path(description="checkout id (the client's: one per cart, unique for the member)")]
 ImportId = Annotated[Id, Path(description="import id (the client's: one per import of a member base)")]
 GrantId = Annotated[Id, Path(description="grant id (the client's: one per grant to an audience)")]
+DraftId = Annotated[Id, Path(description="draft id (the operator's: one per draft of a program)")]
 # A page's cursor is opaque (URL-safe base64 of the page's last key): the document gives its alphabet; only
 # a cursor the same list returned is accepted (another one is a 422 naming cursor).
 Cursor = Annotated[

@@ -28,7 +28,7 @@ from typing import Any
 from .. import clock
 from ..program import Program
 from ..records import StreamRecord
-from . import checkout, experiments, guests, referral_report
+from . import checkout, experiments, guests, referral_report, shadow
 
 # A counter item is named by its period: ("day", "YYYY-MM-DD"), ("month", "YYYY-MM") or TOTAL; the
 # store alone knows the keys they are kept under.
@@ -234,6 +234,17 @@ def _order(change: StreamRecord, program: Program, day: Period, add: Add) -> Non
         _to_campaign(add, day, str(cid), "orders", 1 if old is None else 0)
     for cid in [*(new.get("campaigns_applied") or []), *(new.get("checkout_campaigns") or [])]:
         _to_campaign(add, day, str(cid), "gmv_minor", paid - before)
+    _shadowed(change, program, day, add)
+
+
+def _shadowed(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
+    """A shadow run's figures of the event a reference answers, counted when it is written (rules/shadow)."""
+    kept = (change.new or {}).get("shadow")
+    if change.old is not None or not kept:
+        return
+    for cid, counts in shadow.deltas(kept).items():
+        for name, value in counts.items():
+            add(("shadow", f"{kept['draft_id']}#{cid}"), name, int(value))
 
 
 def _reversed(change: StreamRecord, program: Program, day: Period, add: Add) -> None:
@@ -255,6 +266,7 @@ _BY_KIND: dict[str, Callable[[StreamRecord, Program, Period, Add], None]] = {
     "order": _order,
     "redemption_cancel": _reversed,
     "referral_cancel": _reversed,  # a cancelled referral's referral_converted campaign points
+    "activity": _shadowed,
     "checkout": _checkout,
     "guest_order": guests.order,
     "guest": guests.customer,

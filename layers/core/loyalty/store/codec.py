@@ -128,7 +128,8 @@ REF_STREAM_KINDS = frozenset({"order", "redemption_cancel", "referral", "referra
 
 def decode_change(record: dict[str, Any]) -> StreamRecord | None:
     """A DynamoDB stream record (as Lambda and Pipes deliver it) -> what changed: a member's item, or
-    an order's or a redemption cancel's reference (REF_STREAM_KINDS; a guest order's: "guest_order"), a
+    an order's or a redemption cancel's reference (REF_STREAM_KINDS; a guest order's: "guest_order"), an
+    activity's (its shadow run's figures), a
     guest customer ("guest"), or an erasure (its pseudonymised profile, kind "erasure");
     None for anything else (programs, budgets, stock, stats, an erased member's moved items)."""
     images = record.get("dynamodb", {})
@@ -140,6 +141,8 @@ def decode_change(record: dict[str, Any]) -> StreamRecord | None:
     if parts[0] == "REF" and len(parts) == 4 and parts[2] in REF_STREAM_KINDS:
         kind, pid, mid = parts[2], parts[1], item.get("member_id")
         kind = "guest_order" if item.get("guest") else kind  # a non-member's order (store/guests.py)
+    elif parts[0] == "REF" and len(parts) >= 4 and parts[2] == "activity":  # the server's or the member's own
+        kind, pid, mid = "activity", parts[1], item.get("member_id")
     elif parts[0] == "GUEST" and len(parts) == 3:
         kind, pid, mid = "guest", parts[1], None
     elif pk.startswith("MEMBER#"):

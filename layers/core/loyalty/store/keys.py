@@ -3,8 +3,11 @@ notice's, is spelled there with the prefix this table gives).
 
 Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
   PROGRAMS                 PROGRAM#{pid}           registry: every program (operators list them)
-  PROGRAM#{pid}            CONFIG                  current program document and version, the program's member_key
-  PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version
+  PROGRAM#{pid}            CONFIG                  current program document and version, the program's member_key,
+                                                   the shadow run if any (its draft's document: read with the program)
+  PROGRAM#{pid}            CONFIG#v{000001}        immutable history, one item per version (who saved, who published)
+  PROGRAM#{pid}            DRAFT#{draft_id}        a draft: a valid document, not live; its base version, its
+                                                   revision and the version its last publish made
   MEMBER#{pid}#{mid}       PROFILE                 the member aggregate (buckets, tier, counters)
   MEMBER#{pid}#{mid}       LEDGER#{seq:012d}       one immutable item per change of points
   MEMBER#{pid}#{mid}       COUPON#{coupon_id}      one item per coupon
@@ -30,6 +33,8 @@ Layout (one table, generic key names, type prefixes; `#` never occurs in an id):
                                                    squares per member, repurchasers, cost (rules/experiments)
   STATS#{pid}              RD#{day}, RR#{day}#{mid} the referral figures of a day; the referees a referrer converted
                                                    that day (GET .../referrals sums a range of each: 2 Queries)
+  STATS#{pid}              SH#{draft_id}#{cid}     a shadow run's figures, draft and live side by side (rules/shadow;
+                                                   cid "*": the total, with the events counted)
   SEEN#{event id}          SEEN                    a stream record already counted (expires by TTL)
   GUEST#{pid}#{customer_ref} GUEST                 a guest customer: when its first guest order was recorded, its
                                                    orders and GMV, and `converted_at` once an enrolment named it
@@ -101,6 +106,10 @@ def program_pk(pid: str) -> str:
 
 def config_version_sk(version: int) -> str:
     return f"CONFIG#v{version:06d}"
+
+
+def draft_sk(draft_id: str) -> str:
+    return f"DRAFT#{draft_id}"
 
 
 # ---- a member's partition ---------------------------------------------------------------------------
@@ -226,6 +235,7 @@ _PERIOD_SK = {
     "experiment": "X#",  # value "{campaign_id}#{arm}": an experiment's arms are one Query
     "referral_day": "RD#",  # the referral figures of a program-local day (rules/referral_report.py)
     "referrer_day": "RR#",  # value "{day}#{referrer}": the referees one referrer converted that day
+    "shadow": "SH#",  # value "{draft_id}#" (the total) or "{draft_id}#{campaign_id}": a run is one Query
 }  # running totals: one item, ("total", "") -> T
 
 

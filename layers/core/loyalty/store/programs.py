@@ -6,8 +6,10 @@ import json
 import secrets
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from .codec import decode_cursor, dump, load
-from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, key, program_pk
+from .keys import CONFIG_SK, REGISTRY_PK, config_version_sk, draft_sk, key, program_pk, stats_pk, stats_sk
 from .table import NEW, Stale, Table, TooLarge
 
 # DynamoDB refuses an item over 400 KB (409,600 bytes: attribute names and values). A program version
@@ -35,11 +37,43 @@ class Programs(Table):
     def get_program_and_key(self, pid: str) -> tuple[dict[str, Any], int, str | None] | None:
         """The document, its version and the program's member key (None for a program last saved before
         programs had one: `member_key` makes it)."""
+        found = self.get_program_shadowed(pid)
+        return None if found is None else found[:3]
+
+    def get_program_shadowed(self, pid: str) -> tuple[dict[str, Any], int, str | None, dict[str, Any] | None] | None:
+        """get_program_and_key and the program's shadow run, {draft_id, until, doc}, if one was started:
+        the same one GetItem."""
         got = self.client.get_item(TableName=self.table, Key=key(program_pk(pid), CONFIG_SK), ConsistentRead=True)
         if "Item" not in got:
             return None
         item = load(got["Item"])
-        return json.loads(item["doc"]), item["version"], item.get("member_key")
+        shadow = item.get("shadow")
+        if shadow is not None:
+            shadow = {**shadow, "doc": json.loads(shadow["doc"])}
+        return json.loads(item["doc"]), item["version"], item.get("member_key"), shadow
+
+    def start_shadow(self, pid: str, did: str, until: str, doc: dict[str, Any]) -> None:
+        """The program's shadow run (one at a time: it replaces any other), kept on its CONFIG item so that
+        every write reads it with the program. TooLarge when the item cannot hold both documents."""
+        shadow = {"draft_id": did, "until": until, "doc": _sized(doc)}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key(program_pk(pid), CONFIG_SK),
+                UpdateExpression="SET shadow = :s",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=dump({":s": shadow}),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            raise TooLarge("program and shadow draft bytes", len(shadow["doc"].encode()), MAX_PROGRAM_BYTES) from None
+
+    def shadow_stats(self, pid: str, did: str) -> dict[str, dict[str, Any]]:
+        """A shadow run's counter items by campaign id ("*": the total): one Query."""
+        prefix = stats_sk(("shadow", f"{did}#"))
+        rows = self._every("pk = :pk AND begins_with(sk, :p)", {":pk": stats_pk(pid), ":p": prefix})
+        return {str(r["sk"]).removeprefix(prefix): r for r in rows}
 
     def member_key(self, pid: str) -> str:
         """The program's member key, made now if it has none yet (once: `if_not_exists`)."""
@@ -53,13 +87,20 @@ class Programs(Table):
         )
         return str(load(got["Attributes"])["member_key"])
 
-    def put_program(self, pid: str, doc: dict[str, Any], version: int, at: str) -> None:
+    def put_program(
+        self,
+        pid: str,
+        doc: dict[str, Any],
+        version: int,
+        at: str,
+        meta: dict[str, Any] | None = None,
+        published: tuple[str, int] | None = None,
+    ) -> None:
         """Write version `version` (history + current) if the current one is still `version - 1`.
+        `meta` (who saved and published it, what it restored) goes on the history item; `published`
+        (draft id, revision) marks that draft published in the same transaction, if still at that revision.
         TooLarge when the document is over MAX_PROGRAM_BYTES (nothing written)."""
-        text = document_text(doc)
-        size = len(text.encode())
-        if size > MAX_PROGRAM_BYTES:
-            raise TooLarge("program document bytes", size, MAX_PROGRAM_BYTES)
+        text = _sized(doc)
         body = {"program_id": pid, "version": version, "doc": text, "saved_at": at}
         current: dict[str, Any] = {
             "Put": {
@@ -91,11 +132,14 @@ class Programs(Table):
         history = {
             "Put": {
                 "TableName": self.table,
-                "Item": dump({"pk": program_pk(pid), "sk": config_version_sk(version), **body}),
+                "Item": dump({"pk": program_pk(pid), "sk": config_version_sk(version), **body, **_given(meta)}),
                 "ConditionExpression": NEW,
             }
         }
-        if self._transact([current, history, registry] if version == 1 else [current, history]) is not None:
+        items = [current, history, registry] if version == 1 else [current, history]
+        if published is not None:
+            items.append(self._published(pid, published, version, at, (meta or {}).get("published_by")))
+        if self._transact(items) is not None:
             raise Stale({"program"})
 
     def versions(
@@ -109,7 +153,7 @@ class Programs(Table):
             if start is None:
                 return None
         items, last = self._query(program_pk(pid), "CONFIG#v", limit, start, newest_first=True)
-        return [{"version": i["version"], "saved_at": i["saved_at"]} for i in items], last
+        return [{k: v for k, v in i.items() if k in _LISTED} for i in items], last
 
     def get_version(self, pid: str, version: int) -> dict[str, Any] | None:
         """One saved version: {version, saved_at, doc}."""
@@ -117,4 +161,63 @@ class Programs(Table):
         if "Item" not in got:
             return None
         item = load(got["Item"])
-        return {"version": item["version"], "saved_at": item["saved_at"], "doc": json.loads(item["doc"])}
+        return {**{k: v for k, v in item.items() if k in _LISTED}, "doc": json.loads(item["doc"])}
+
+    # ---- drafts ------------------------------------------------------------------------------------
+
+    def put_draft(self, pid: str, did: str, doc: dict[str, Any], live: int, at: str, by: str | None) -> dict[str, Any]:
+        """Save a draft's document; its base version is `live` at its first save and stays. The item after."""
+        values = {":doc": _sized(doc), ":at": at, ":base": live, ":zero": 0, ":one": 1}
+        sets = "doc = :doc, saved_at = :at, base_version = if_not_exists(base_version, :base)"
+        sets += ", revision = if_not_exists(revision, :zero) + :one"
+        if by is not None:
+            values[":by"] = by
+        got = self.client.update_item(
+            TableName=self.table,
+            Key=key(program_pk(pid), draft_sk(did)),
+            UpdateExpression=f"SET {sets}" + (", saved_by = :by" if by is not None else " REMOVE saved_by"),
+            ExpressionAttributeValues=dump(values),
+            ReturnValues="ALL_NEW",
+        )
+        return _draft(load(got["Attributes"]))
+
+    def get_draft(self, pid: str, did: str) -> dict[str, Any] | None:
+        """{doc, base_version, revision, saved_at, saved_by?, published_version?, published_revision?}."""
+        got = self.client.get_item(TableName=self.table, Key=key(program_pk(pid), draft_sk(did)), ConsistentRead=True)
+        return _draft(load(got["Item"])) if "Item" in got else None
+
+    def _published(self, pid: str, draft: tuple[str, int], version: int, at: str, by: str | None) -> dict[str, Any]:
+        """The draft marked published as `version`, if no save moved it past `revision` meanwhile."""
+        did, revision = draft
+        values = _given({":v": version, ":r": revision, ":at": at, ":by": by})
+        sets = "published_version = :v, published_revision = :r, published_at = :at"
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": key(program_pk(pid), draft_sk(did)),
+                "UpdateExpression": f"SET {sets}" + (", published_by = :by" if by is not None else ""),
+                "ConditionExpression": "revision = :r",
+                "ExpressionAttributeValues": dump(values),
+            }
+        }
+
+
+# What a version's history item says of it (its document aside).
+_LISTED = ("version", "saved_at", "saved_by", "published_by", "restored_from", "draft_id")
+
+
+def _given(values: dict[str, Any] | None) -> dict[str, Any]:
+    return {k: v for k, v in (values or {}).items() if v is not None}
+
+
+def _sized(doc: dict[str, Any]) -> str:
+    """The document as stored; TooLarge over MAX_PROGRAM_BYTES."""
+    text = document_text(doc)
+    size = len(text.encode())
+    if size > MAX_PROGRAM_BYTES:
+        raise TooLarge("program document bytes", size, MAX_PROGRAM_BYTES)
+    return text
+
+
+def _draft(item: dict[str, Any]) -> dict[str, Any]:
+    return {**{k: v for k, v in item.items() if k not in ("pk", "sk", "doc")}, "doc": json.loads(item["doc"])}

@@ -39,7 +39,7 @@ from ..schemas import (
     line_ids,
 )
 from ..store import CouponRestore, CouponRevoke, MemberWrite, RefUpdate, Stale, Store
-from . import programs
+from . import programs, shadows
 from .pipeline import Attempt, Built, Outcome, RefKey, missing, once
 from .referral import refund_cancelled
 
@@ -157,10 +157,18 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
 def purchase(store: Store, program_id: str, member_id: str, body: Purchase, now: datetime) -> Outcome[PurchaseResult]:
     program = programs.load(store, program_id)
     sent_paid_at = clock.event_time(body.paid_at, "paid_at", now)
+    run = programs.shadow(store, program_id, now)  # read with the program
 
     def build(profile: Profile, attempt: Attempt) -> Built[PurchaseResult]:
         abuse.refuse_blocked(profile)
         change, result, facts = evaluate_purchase(program, profile, body, sent_paid_at, now, attempt.exhausted)
+        if run is not None:
+
+            def draft(other: Program) -> tuple[Change, int]:
+                c, r, _ = evaluate_purchase(other, profile, body, sent_paid_at, now, attempt.exhausted)
+                return c, r["points_earned"]
+
+            facts["shadow"] = shadows.observe(run, (change, result["points_earned"]), draft)
         write = MemberWrite(change=change, expected_version=profile.version)
         return Built(write, PurchaseResult.model_validate(result), facts)
 
@@ -441,42 +449,65 @@ def activity(
         earning.check_self_report(program, body.type)
     reported = clock.event_time(body.at, "at", now)
     ref = RefKey("activity", body.activity_id, member_id, by_member)
+    run = programs.shadow(store, program_id, now)  # read with the program
 
     def build(profile: Profile, attempt: Attempt) -> Built[ActivityResult]:
         abuse.refuse_blocked(profile)
-        at = member_time(reported, profile, "at")
-        local = clock.local_date(at, program.zone)
-        day = local.isoformat()
-        points = earning.activity_points(program, profile, body.type, local)
-        streak = earning.streak_days(profile, body.type, local)
-        change = Change.start(program, profile, now, attempt.exhausted)
-        source = ref.source
-        change.credit("activity", points, at, source)
-        about = {k: v for k, v in (("object_id", body.object_id), ("attributes", body.attributes)) if v is not None}
-        facts = {"type": body.type, "streak_days": streak, "object_id": "", **about}  # no object: "" (rules/limits)
-        event = campaigns.Event("activity", at, source, activity=facts)
-        counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
-        applied = campaigns.run(change, event)
-        counting.add(change, counted)
-        earning.record_activity(change, body.type, at, day)
-        from_tier = change.profile.tier_id
-        growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))
-        gift = sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:"))
-        applied += campaigns.after(change)  # what its upgrade set off, in the answer too
-        result = ActivityResult.model_validate(
-            {
-                "activity_id": body.activity_id,
-                "points_earned": points + sum(a.points for a in applied) + gift,
-                "balance": change.balance,
-                "growth": change.growth,
-                "tier": change.profile.tier_id,
-                "tier_changed": change.profile.tier_id != from_tier,
-                "coupons": [c.model_dump(mode="json") for c in change.coupons],
-                "streak_days": streak,
-                "campaigns": campaigns.view(applied),
-            }
-        )
+        change, result, about = evaluate_activity(program, profile, body, ref, reported, now, attempt.exhausted)
+        if run is not None:
+
+            def draft(other: Program) -> tuple[Change, int]:
+                c, r, _ = evaluate_activity(other, profile, body, ref, reported, now, attempt.exhausted)
+                return c, r.points_earned
+
+            about["shadow"] = shadows.observe(run, (change, result.points_earned), draft)
         # its reference keeps what it was about (object_id, attributes), with its type
         return Built(MemberWrite(change=change, expected_version=profile.version), result, {"type": body.type, **about})
 
     return once(store, program_id, ref, body, ActivityResult, build)
+
+
+def evaluate_activity(
+    program: Program,
+    profile: Profile,
+    body: Activity,
+    ref: RefKey,
+    reported: datetime,
+    now: datetime,
+    exhausted: set[str],
+) -> tuple[Change, ActivityResult, dict[str, Any]]:
+    """An activity's rules on the member: the Change, the result and what it was about (its object and
+    attributes: its reference keeps them)."""
+    at = member_time(reported, profile, "at")
+    local = clock.local_date(at, program.zone)
+    day = local.isoformat()
+    points = earning.activity_points(program, profile, body.type, local)
+    streak = earning.streak_days(profile, body.type, local)
+    change = Change.start(program, profile, now, exhausted)
+    source = ref.source
+    change.credit("activity", points, at, source)
+    about = {k: v for k, v in (("object_id", body.object_id), ("attributes", body.attributes)) if v is not None}
+    facts = {"type": body.type, "streak_days": streak, "object_id": "", **about}  # no object: "" (rules/limits)
+    event = campaigns.Event("activity", at, source, activity=facts)
+    counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
+    applied = campaigns.run(change, event)
+    counting.add(change, counted)
+    earning.record_activity(change, body.type, at, day)
+    from_tier = change.profile.tier_id
+    growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))
+    gift = sum(e.points for e in change.entries if e.ref and e.ref.startswith("upgrade:"))
+    applied += campaigns.after(change)  # what its upgrade set off, in the answer too
+    result = ActivityResult.model_validate(
+        {
+            "activity_id": body.activity_id,
+            "points_earned": points + sum(a.points for a in applied) + gift,
+            "balance": change.balance,
+            "growth": change.growth,
+            "tier": change.profile.tier_id,
+            "tier_changed": change.profile.tier_id != from_tier,
+            "coupons": [c.model_dump(mode="json") for c in change.coupons],
+            "streak_days": streak,
+            "campaigns": campaigns.view(applied),
+        }
+    )
+    return change, result, about

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from .. import clock
+from .. import caller, clock
 from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed
 from ..program import Campaign, Counter, Doc, PaidCardPlan, Program, Reward, duplicate_ids, error_detail, problems
 from ..rules import pricing
@@ -128,20 +129,44 @@ def save(store: Store, program_id: str, doc: Any) -> ProgramSaved:
     """Validate and store the next version (guarded by the current one, so two saves never share one)."""
     doc = as_sent(program_id, doc)
     program = validate(doc)
+    actor = caller.current()  # a PUT saves and publishes at once
 
     def attempt(_: Attempt) -> ProgramSaved:
-        current = store.get_program(program_id)
-        version = (current[1] if current else 0) + 1
-        try:
-            store.put_program(program_id, doc, version, clock.iso(clock.now()))
-        except TooLarge as big:
-            raise _too_large(doc, big.size) from None
-        _cache.pop((store.table, program_id), None)
-        return ProgramSaved.model_validate(
-            {"program_id": program_id, "version": version, "warnings": pricing.warnings(program)}
-        )
+        meta = {"saved_by": actor, "published_by": actor}
+        return put_version(store, program_id, doc, program, live_version(store, program_id) + 1, meta)
 
-    return retry(attempt, Contention("the program is being saved concurrently; retry"))
+    return retry(attempt, contended())
+
+
+def contended() -> Contention:
+    return Contention("the program is being saved concurrently; retry")
+
+
+def live_version(store: Store, program_id: str) -> int:
+    """The live version, 0 when the program has none yet."""
+    current = store.get_program(program_id)
+    return current[1] if current else 0
+
+
+def put_version(
+    store: Store,
+    program_id: str,
+    doc: dict[str, Any],
+    program: Program,
+    version: int,
+    meta: dict[str, Any],
+    published: tuple[str, int] | None = None,
+) -> ProgramSaved:
+    """The one write of a live version (a PUT, a draft's publish, a restore): Stale when `version - 1`
+    is no longer the live one (the caller's retry reads again)."""
+    try:
+        store.put_program(program_id, doc, version, clock.iso(clock.now()), meta, published)
+    except TooLarge as big:
+        raise _too_large(doc, big.size) from None
+    _cache.pop((store.table, program_id), None)
+    return ProgramSaved.model_validate(
+        {"program_id": program_id, "version": version, "warnings": pricing.warnings(program)}
+    )
 
 
 def _too_large(doc: dict[str, Any], size: int) -> ProgramInvalid:
@@ -219,9 +244,27 @@ def _load(store: Store, program_id: str) -> tuple[Program, str | None]:
     hit = _cache.get(key)
     if hit and hit[0] > time.monotonic():
         return hit[1], hit[2]
-    current = store.get_program_and_key(program_id)
+    current = store.get_program_shadowed(program_id)
     if current is None:
         raise NotFound(f"program {program_id!r} not found", [{"field": "program_id", "message": "unknown program"}])
     program = Program.model_validate(current[0])
     _cache[key] = (time.monotonic() + ttl(), program, current[2])
+    _shadows[key] = _shadow(current[3])
     return program, current[2]
+
+
+# The program's shadow run as read with it (draft id, until, the draft), kept beside `_cache`.
+_shadows: dict[tuple[str, str], tuple[str, datetime, Program] | None] = {}
+
+
+def shadow(store: Store, program_id: str, at: datetime) -> tuple[str, Program] | None:
+    """The program's shadow run still going at `at` (its draft id and draft), read with the program."""
+    _load(store, program_id)
+    found = _shadows.get((store.table, program_id))
+    return (found[0], found[2]) if found is not None and at < found[1] else None
+
+
+def _shadow(kept: dict[str, Any] | None) -> tuple[str, datetime, Program] | None:
+    if kept is None:
+        return None
+    return str(kept["draft_id"]), clock.parse(str(kept["until"])), Program.model_validate(kept["doc"])
