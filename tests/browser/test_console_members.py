@@ -31,7 +31,7 @@ def rows(browser: Any) -> list[str]:
 def test_members_page_pages_an_audience_and_opens_a_member(
     browser: Any, base: str, tagged: list[str], tmp_path: Path
 ) -> None:
-    open_page(browser, base, f"members?tag={TAG}&limit=2")
+    open_page(browser, base, f"members?program={PID}&tag={TAG}&limit=2")
     wait(browser, "the first page", lambda d: rows(d) == tagged[:2])
     assert "page 1" in text_of(browser, "#members-results caption")
     check_page(browser, "members", tmp_path)
@@ -53,6 +53,6 @@ def test_members_page_pages_an_audience_and_opens_a_member(
 
 
 def test_a_bad_value_is_shown_next_to_its_field(browser: Any, base: str, tagged: list[str]) -> None:
-    open_page(browser, base, "members?segment=nobody")
+    open_page(browser, base, f"members?program={PID}&segment=nobody")
     wait(browser, "the refusal", lambda d: text_of(d, "#members-results .msg.error"))
     assert text_of(browser, "#members-value-error")
