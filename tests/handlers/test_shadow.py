@@ -130,3 +130,9 @@ def test_activities_are_shadowed_too_on_the_server_and_the_members_routes(api: A
     report = api.call("programs", "GET", f"{D}/shadow")[1]
     assert report["events"] == 2
     assert (report["total"]["live"]["points"], report["total"]["draft"]["points"]) == (10, 16)
+
+
+def test_until_is_iso_text_not_a_unix_time(api: Api) -> None:
+    for until in (4102444800, "4102444800", 4102444800.5):
+        status, body = api.call("programs", "POST", "/programs/demo/drafts/d1/shadow", {"until": until})
+        assert status == 422 and body["error"]["details"][0]["field"] == "until", (until, body)

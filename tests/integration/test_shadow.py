@@ -66,3 +66,24 @@ def test_a_shadow_of_the_live_program_reports_the_live_figures(stack: Stack, api
     assert all(c["draft"] == c["live"] for c in body["campaigns"])
     assert (by_id["big"]["live"]["points"], by_id["big"]["live"]["members_reached"]) == (100 * (MEMBERS + 1), MEMBERS)
     assert by_id["up"]["live"]["points"] == 50
+
+
+def test_a_program_too_large_beside_its_shadow_runs_draft_is_a_422_naming_shadow(api: Client) -> None:
+    """Each fits one item alone; the CONFIG item holds both while the run lasts: the save says so."""
+    pid = f"sh-{uuid.uuid4().hex[:10]}"
+    doc = program("demo")
+    assert put_program(api.base, pid, doc)[0] == 200
+
+    def big(name: str) -> dict[str, Any]:
+        coupons = {
+            f"{name}-{k:04d}": {**doc["coupons"]["off-5"], "name": f"{name} coupon {k:04d} " + "x" * 60}
+            for k in range(1500)
+        }
+        return {**doc, "coupons": {**doc["coupons"], **coupons}}
+
+    assert api.call("PUT", f"/programs/{pid}/drafts/big", big("draft"))[0] == 200
+    assert api.call("POST", f"/programs/{pid}/drafts/big/shadow", {"until": "2099-01-01T00:00:00Z"})[0] == 200
+    status, body = put_program(api.base, pid, big("live"))
+    assert status == 422, body
+    assert body["error"]["code"] == "program_invalid" and body["error"]["details"][0]["field"] == "shadow", body
+    assert put_program(api.base, pid, doc)[0] == 200  # a smaller program still fits beside it

@@ -553,8 +553,8 @@ class DraftPublish(Model):
     )
 
 
-class ShadowStart(Model):
-    until: AwareDatetime = Field(description="when the shadow run stops; in the future")
+class ShadowStart(Body):
+    until: Instant = Field(description="when the shadow run stops; in the future")
 
 
 class ShadowStarted(Model):

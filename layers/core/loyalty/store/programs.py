@@ -16,6 +16,7 @@ from .table import NEW, Stale, Table, TooLarge
 # is one item holding the whole document as compact JSON (the current CONFIG item and its CONFIG#v
 # history item each hold it), next to keys and a few attributes that take well under 1 KB.
 MAX_PROGRAM_BYTES = 400_000
+SHADOWED = "program beside its shadow run's draft"  # TooLarge.what: the two documents over one item
 
 
 def _member_key() -> str:
@@ -139,7 +140,17 @@ class Programs(Table):
         items = [current, history, registry] if version == 1 else [current, history]
         if published is not None:
             items.append(self._published(pid, published, version, at, (meta or {}).get("published_by")))
-        if self._transact(items) is not None:
+        try:
+            reasons = self._transact(items)
+        except ClientError as exc:  # DynamoDB refusing the item outright, rather than cancelling
+            if exc.response.get("Error", {}).get("Code") != "ValidationException":
+                raise
+            reasons = [{"Code": "ValidationError"}]
+        if reasons is not None and any(r.get("Code") == "ValidationError" for r in reasons):
+            # The document fits alone (_sized said so): the CONFIG item is over 400 KB with the shadow
+            # run's draft it also holds.
+            raise TooLarge(SHADOWED, len(text.encode()), MAX_PROGRAM_BYTES)
+        if reasons is not None:
             raise Stale({"program"})
 
     def versions(

@@ -16,6 +16,7 @@ from ..program import Campaign, Counter, Doc, PaidCardPlan, Program, Reward, dup
 from ..rules import pricing
 from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge, document_text
+from ..store.programs import SHADOWED
 from .pipeline import Attempt, retry
 
 _cache: dict[tuple[str, str], tuple[float, Program, str | None]] = {}  # with the program's member key
@@ -162,6 +163,12 @@ def put_version(
     try:
         store.put_program(program_id, doc, version, clock.iso(clock.now()), meta, published)
     except TooLarge as big:
+        if big.what == SHADOWED:
+            message = (
+                "the program and the draft of its shadow run are over one item's 400 KB together: start the "
+                "shadow run again with a smaller draft (POST .../drafts/{draft_id}/shadow), then save"
+            )
+            raise ProgramInvalid(message, [{"field": "shadow", "message": message}]) from None
         raise _too_large(doc, big.size) from None
     _cache.pop((store.table, program_id), None)
     return ProgramSaved.model_validate(
