@@ -136,3 +136,8 @@ def test_until_is_iso_text_not_a_unix_time(api: Api) -> None:
     for until in (4102444800, "4102444800", 4102444800.5):
         status, body = api.call("programs", "POST", "/programs/demo/drafts/d1/shadow", {"until": until})
         assert status == 422 and body["error"]["details"][0]["field"] == "until", (until, body)
+
+
+def test_a_shadow_of_an_unknown_program_names_the_program(api: Api) -> None:
+    status, body = api.call("programs", "POST", "/programs/nope/drafts/d1/shadow", UNTIL)
+    assert status == 404 and body["error"]["details"][0]["field"] == "program_id", body

@@ -25,8 +25,8 @@ def start(store: Store, program_id: str, draft_id: str, until: datetime, now: da
     """Start (or restart, or move the end of) the program's one shadow run with the draft as it is now."""
     if until <= now:
         raise ValidationFailed.field("until", "must be in the future")
+    programs.document(store, program_id)  # a live program to shadow (404 naming program_id otherwise)
     draft = drafts.get(store, program_id, draft_id)
-    programs.document(store, program_id)  # a live program to shadow (404 otherwise)
     try:
         store.start_shadow(program_id, draft_id, clock.iso(until), draft.document)
     except TooLarge:
