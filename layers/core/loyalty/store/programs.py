@@ -140,6 +140,11 @@ class Programs(Table):
         items = [current, history, registry] if version == 1 else [current, history]
         if published is not None:
             items.append(self._published(pid, published, version, at, (meta or {}).get("published_by")))
+        self._put_version(items, len(text.encode()))
+
+    def _put_version(self, items: list[dict[str, Any]], size: int) -> None:
+        """Stale when the live version moved; TooLarge(SHADOWED) when the CONFIG item would be over
+        400 KB: the document fits alone (_sized said so), not beside the shadow run's draft it holds."""
         try:
             reasons = self._transact(items)
         except ClientError as exc:  # DynamoDB refusing the item outright, rather than cancelling
@@ -147,9 +152,7 @@ class Programs(Table):
                 raise
             reasons = [{"Code": "ValidationError"}]
         if reasons is not None and any(r.get("Code") == "ValidationError" for r in reasons):
-            # The document fits alone (_sized said so): the CONFIG item is over 400 KB with the shadow
-            # run's draft it also holds.
-            raise TooLarge(SHADOWED, len(text.encode()), MAX_PROGRAM_BYTES)
+            raise TooLarge(SHADOWED, size, MAX_PROGRAM_BYTES)
         if reasons is not None:
             raise Stale({"program"})
 
