@@ -21,19 +21,10 @@ TRIES = 10  # a page's transaction lost to a concurrent one (another page's tota
 class Grants(Table):
     def create_grant(self, pid: str, grant_id: str, item: dict[str, Any]) -> dict[str, Any] | None:
         """None when the grant was created now; else the grant as stored (its id was taken)."""
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=dump({**grant_key(pid, grant_id), "type": "grant", **item}),
-                ConditionExpression=NEW,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+        old = self._create({**grant_key(pid, grant_id), "type": "grant", **item})
+        if old is None:
             return None
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            old = exc.response.get("Item")
-        return load(old) if old else self.grant(pid, grant_id)
+        return old or self.grant(pid, grant_id)
 
     def grant(self, pid: str, grant_id: str) -> dict[str, Any] | None:
         got = self.client.get_item(TableName=self.table, Key=dump(grant_key(pid, grant_id)), ConsistentRead=True)

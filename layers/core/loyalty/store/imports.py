@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .codec import dump, load
 from .keys import batch_key, import_pk
 from .table import Table
@@ -18,19 +16,10 @@ class Imports(Table):
         """None when this content may run (a new batch, or a twin of a run not finished); else the
         batch as stored (another content: the caller answers 409; done: its result)."""
         item = {**batch_key(pid, import_id, n), "type": "import_batch", "request_hash": digest, "started_at": at}
-        try:
-            self.client.put_item(
-                TableName=self.table,
-                Item=dump(item),
-                ConditionExpression="attribute_not_exists(pk)",
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
+        old = self._create(item)
+        if old is None:
             return None
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            old = exc.response.get("Item")
-        found = load(old) if old else self.batch(pid, import_id, n)
+        found = old or self.batch(pid, import_id, n)
         if found is not None and found.get("request_hash") == digest and "result" not in found:
             return None  # a run of the same content that has not finished (or died): run it again
         return found

@@ -93,6 +93,23 @@ class Table:
             raise
         return None
 
+    def _create(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """Put `item` (a plain dict) unless its key is taken: None when created, else the item there
+        (empty when DynamoDB did not return it: the caller reads it)."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=dump(item),
+                ConditionExpression=NEW,
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+            return None
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            old = exc.response.get("Item")
+        return load(old) if old else {}
+
     def _batch_get(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The items of those keys that exist, strongly consistent, BATCH_KEYS keys a call."""
         items: list[dict[str, Any]] = []
