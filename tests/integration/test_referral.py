@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -96,18 +97,12 @@ def alice_state(store: Store, pid: str) -> dict[str, Any]:
     }
 
 
-def test_a_crash_before_or_after_any_call_of_the_referrers_write_then_a_retry_is_one_clean_run(store: Store) -> None:
-    def setup() -> str:
-        pid = fresh(store)
-        referee(store, pid, "bob")
-        order(store, pid, "bob", "o1")
-        return pid
-
-    pid = setup()
-    calls = count_calls(store, lambda: referral.reward_referrer(store, pid, "bob", "alice", NOW))
-    expected = alice_state(store, pid)
-    assert given(store, pid, "alice") == ["referral:bob"]
-    for index in range(len(calls)):
+def crashed_then_retried(
+    store: Store, calls: int, setup: Callable[[], str], write: Callable[..., Any]
+) -> Iterator[tuple[str, str]]:
+    """For each of the write's DynamoDB calls, before and after it: a fresh program (`setup`), the
+    write dying there, then run again twice (the stream's redelivery). Yields the program and where."""
+    for index in range(calls):
         for when in ("before-call", "after-call"):
             other = setup()
             seen = [0]
@@ -120,12 +115,27 @@ def test_a_crash_before_or_after_any_call_of_the_referrers_write_then_a_retry_is
             store.client.meta.events.register(f"{when}.dynamodb", crash)
             try:
                 with pytest.raises(Crash):
-                    referral.reward_referrer(store, other, "bob", "alice", NOW)
+                    write(store, other, "bob", "alice", NOW)
             finally:
                 store.client.meta.events.unregister(f"{when}.dynamodb", crash)
-            referral.reward_referrer(store, other, "bob", "alice", NOW)  # the stream's redelivery
-            referral.reward_referrer(store, other, "bob", "alice", NOW)
-            assert alice_state(store, other) == expected, f"{when} call {index + 1} of {calls}"
+            write(store, other, "bob", "alice", NOW)
+            write(store, other, "bob", "alice", NOW)
+            yield other, f"{when} call {index + 1}"
+
+
+def test_a_crash_before_or_after_any_call_of_the_referrers_write_then_a_retry_is_one_clean_run(store: Store) -> None:
+    def setup() -> str:
+        pid = fresh(store)
+        referee(store, pid, "bob")
+        order(store, pid, "bob", "o1")
+        return pid
+
+    pid = setup()
+    calls = count_calls(store, lambda: referral.reward_referrer(store, pid, "bob", "alice", NOW))
+    expected = alice_state(store, pid)
+    assert given(store, pid, "alice") == ["referral:bob"]
+    for other, where in crashed_then_retried(store, len(calls), setup, referral.reward_referrer):
+        assert alice_state(store, other) == expected, f"{where} of {calls}"
 
 
 # ---- the whole chain through the local runtime: HTTP, the stream, both consumers ---------------------
@@ -243,22 +253,5 @@ def test_a_crash_before_or_after_any_call_of_the_referrers_cancel_write_then_a_r
     expected = cancelled_state(store, pid)
     assert expected["coupons"] == [True] and expected["budget"] == 0 and expected["profile"]["referrals"] == 0
     assert expected["profile"]["pending"] == [] and expected["profile"]["referral_periods"] == {"2026-03": 0}
-    for index in range(len(calls)):
-        for when in ("before-call", "after-call"):
-            other = cancellable(store)
-            seen = [0]
-
-            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
-                seen[0] += 1
-                if seen[0] == index + 1:
-                    raise Crash(f"died {when} call {index + 1} ({model.name})")
-
-            store.client.meta.events.register(f"{when}.dynamodb", crash)
-            try:
-                with pytest.raises(Crash):
-                    referral.cancel_referrer(store, other, "bob", "alice", NOW)
-            finally:
-                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
-            referral.cancel_referrer(store, other, "bob", "alice", NOW)  # the stream's redelivery
-            referral.cancel_referrer(store, other, "bob", "alice", NOW)
-            assert cancelled_state(store, other) == expected, f"{when} call {index + 1} of {calls}"
+    for other, where in crashed_then_retried(store, len(calls), lambda: cancellable(store), referral.cancel_referrer):
+        assert cancelled_state(store, other) == expected, f"{where} of {calls}"
