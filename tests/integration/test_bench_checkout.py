@@ -37,3 +37,4 @@ def test_the_checkout_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
     for name, calls in rows.items():
         assert re.search(rf"^\| {name} \| {calls} \(", table, re.MULTILINE), name
     assert "Rules alone" in table
+    assert re.search(r"^Floor on this DynamoDB Local .* confirm [\d.]+x", table, re.MULTILINE)
