@@ -112,9 +112,11 @@ bench-campaigns: deps
 
 # What a checkout costs (README "Checkout performance"): a 20-line cart's PUT and confirm against a
 # purchase of it through the warm handlers on DynamoDB Local, as ratios in one run; round trips, the
-# capacity AWS would bill (from the items' sizes), and the rules alone in ms.
+# capacity AWS would bill (from the items' sizes), and the rules alone in ms; then what a transaction's
+# items cost DynamoDB Local (bench/transaction_items.py: why the confirm's floor is where it is).
 bench-checkout: deps
 	$(BIN)/python -m bench.checkout
+	$(BIN)/python -m bench.transaction_items
 
 # What a shadow run costs a purchase (README "Drafts and shadow runs"): the same warm purchase with and
 # without a shadow draft of 20 campaigns, through the earn handler on DynamoDB Local, as a ratio in one run.

@@ -38,3 +38,18 @@ def test_the_checkout_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
         assert re.search(rf"^\| {name} \| {calls} \(", table, re.MULTILINE), name
     assert "Rules alone" in table
     assert re.search(r"^Floor on this DynamoDB Local .* confirm [\d.]+x", table, re.MULTILINE)
+
+
+def test_the_transaction_items_bench_runs_on_a_tiny_size() -> None:
+    env = os.environ | {"BENCH_ITEMS_ROUNDS": "2"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.transaction_items"],
+        check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(r"^\| confirm \(8 items\) \| [\d.]+ \| [\d.]+x \|$", done.stdout, re.MULTILINE), done.stdout
