@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 import urllib.request
 from collections.abc import Sequence
@@ -93,6 +94,9 @@ def start(
             **handler_env(ddb.endpoint),
             "AWS_ENDPOINT_URL_SQS": queues.endpoint,
             "AWS_ENDPOINT_URL_S3": queues.endpoint,
+            # A program PUT is seen by the very next request (a client testing its rules expects it):
+            # locally every request reads the program; in AWS a warm container keeps it 10 s.
+            "PROGRAM_CACHE_TTL_SECONDS": os.environ.get("PROGRAM_CACHE_TTL_SECONDS", "0"),
             **(env or {}),
         }
         runtime = Runtime(template.functions(), local_env, limit=containers)

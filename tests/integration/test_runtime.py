@@ -70,6 +70,18 @@ def test_programs_are_isolated_tenants(api: Client, pid: str) -> None:
     assert status == 201 and order["points_earned"] == 70 + 200
 
 
+def test_a_program_put_applies_to_the_very_next_request(api: Client, pid: str) -> None:
+    """Locally no container keeps a program (README): a client changing its rules sees them at once."""
+    assert api.call("POST", f"/programs/{pid}/members", {"member_id": "bo"})[0] == 201
+    first = api.call("POST", f"/programs/{pid}/members/bo/purchases", {"order_id": "o1", "amount_minor": 1000})
+    richer = program("demo")
+    richer["points"]["earn"]["points_per_unit"] = 3
+    assert put_program(api.base, pid, richer)[0] == 200
+    second = api.call("POST", f"/programs/{pid}/members/bo/purchases", {"order_id": "o2", "amount_minor": 1000})
+    assert first[0] == second[0] == 201
+    assert second[1]["breakdown"]["base"] == 3 * first[1]["breakdown"]["base"] > 0
+
+
 def test_unknown_route_is_404(api: Client) -> None:
     assert api.call("GET", "/nowhere")[0] == 404
     assert api.call("DELETE", "/programs/x")[0] == 404
