@@ -521,6 +521,30 @@ def test_a_first_order_of_zero_earns_no_first_order_bonus_and_counts(api: Api, n
     assert status == 201 and body["breakdown"]["first_order_bonus"] == 0, body
 
 
+def test_points_over_a_cap_that_fell_since_the_put_are_a_changed_checkout(api: Api, now: list[datetime]) -> None:
+    """A member who turned gold since the PUT pays 5% less, so 50% of it is fewer points than it held:
+    the confirm is `checkout_changed` with the pricing of as many points as fit, not a 422 on a field
+    its body does not have."""
+    status, _ = api.call("programs", "PUT", P, shop_doc())
+    assert status == 200 and api.call("enrol", "POST", f"{P}/members", {"member_id": "m1"})[0] == 201
+    grant = {"adjustment_id": "a1", "points": 20000, "reason": "points to pay with"}
+    assert api.call("enrol", "POST", f"{P}/members/m1/adjustments", grant)[0] == 201
+    line = {**TEA, "unit_price_minor": 20000}
+    status, opened = put(api, "c1", {"items": [line], "points_to_use": 10000})
+    assert status == 200 and opened["points_usable_max"] >= 10000 and opened["total_minor"] == 10000, opened
+    gold = {"order_id": "o-gold", "amount_minor": 100000}
+    assert api.call("earn", "POST", f"{P}/members/m1/purchases", gold)[1]["tier"] == "gold"
+    before = api.items()
+    status, body = confirm(api, "c1", "o1", 10000)
+    assert_error(status, body, 409, "checkout_changed", "amount_paid_minor")
+    again = body["error"]["details"][0]["checkout"]
+    assert again["points_used"] == again["points_usable_max"] == 9500 and again["total_minor"] == 9500, again
+    assert api.items() == before
+    status, done = confirm(api, "c1", "o1", 9500)  # paying the new total settles it with the points that fit
+    assert status == 201 and done["checkout"]["points_used"] == 9500, done
+    assert view(api)["points"]["held"] == 0
+
+
 def test_a_confirm_whose_held_points_were_taken_back_is_refused(shop: Api) -> None:
     big = {**TEA, "unit_price_minor": 10**6}
     status, opened = put(shop, "c1", {"items": [big], "points_to_use": 1000})

@@ -14,7 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import clock
-from ..errors import CheckoutChanged, CheckoutClosed, CheckoutExpired, Contention, NotFound
+from ..errors import (
+    CheckoutChanged,
+    CheckoutClosed,
+    CheckoutExpired,
+    Contention,
+    NotFound,
+    ValidationFailed,
+)
 from ..member import Checkout, Coupon, Hold, Profile
 from ..program import Program
 from ..rules import abuse, campaigns, checkout, holds
@@ -300,9 +307,7 @@ def confirm(
             )
         cart = cart_of(CheckoutBody.model_validate(chk.cart))
         points = int(chk.cart.get("points_to_use", 0))
-        priced = checkout.price(
-            program, profile, cart, coupons, points, now, held(program, profile, taken, now, checkout_id)
-        )
+        priced = repriced(program, profile, cart, coupons, points, now, held(program, profile, taken, now, checkout_id))
         if priced.total_minor != body.amount_paid_minor:
             view = {**priced_view(program, profile, cart, priced, now, taken), "checkout_id": checkout_id}
             message = f"the checkout costs {priced.total_minor} now, not {body.amount_paid_minor}"
@@ -321,6 +326,28 @@ def confirm(
 
     ref = RefKey("order", body.order_id, member_id)
     return once(store, program_id, ref, body, CheckoutConfirmed, build, fetch, on_stale)
+
+
+def repriced(
+    program: Program,
+    profile: Profile,
+    cart: checkout.Cart,
+    coupons: dict[str, Coupon],
+    points: int,
+    now: datetime,
+    others: checkout.Held,
+) -> checkout.Priced:
+    """The confirm's pricing: the points the PUT asked for may be over the cap now (a tier discount
+    since left less to pay): then as many as fit, so the total moves and the confirm answers
+    `checkout_changed` with that pricing, as any other change would, not a 422 on a field the
+    confirm's body does not have. (Points no longer in the balance stay `insufficient_points`.)"""
+    try:
+        return checkout.price(program, profile, cart, coupons, points, now, others)
+    except ValidationFailed as refused:
+        if not any(d.get("field") == "points_to_use" for d in refused.details):
+            raise
+    most = checkout.price(program, profile, cart, coupons, 0, now, others).points_usable_max
+    return checkout.price(program, profile, cart, coupons, min(points, most), now, others)
 
 
 def settle(
