@@ -78,10 +78,15 @@ def generate(out: Path) -> None:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
     (out / DOCUMENT).write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     run(str(CODEGEN), f"--input={out / DOCUMENT}", f"--output={out / MODELS}", *CODEGEN_OPTIONS)
-    classes = set(re.findall(r"^class (\w+)\(", (out / MODELS).read_text(encoding="utf-8"), re.MULTILINE))
-    (out / API).write_text(render(doc, classes), encoding="utf-8")
+    models = (out / MODELS).read_text(encoding="utf-8")
+    classes = set(re.findall(r"^class (\w+)\(", models, re.MULTILINE))
+    roots = set(re.findall(r"^class (\w+)\(RootModel", models, re.MULTILINE))
+    (out / API).write_text(render(doc, classes, roots), encoding="utf-8")
     run(str(RUFF), "format", "--quiet", "--config", str(ROOT / "pyproject.toml"), str(out / MODELS), str(out / API))
-    run(str(OPENAPI_TS), str(out / DOCUMENT), "--output", str(out / SCHEMA_TS), "--silent")
+    # A field with a default is optional to send: without this flag every such field of a request body
+    # would be required in the TypeScript types (a grant without `coupons` would not compile).
+    ts_options = ("--default-non-nullable=false", "--silent")
+    run(str(OPENAPI_TS), str(out / DOCUMENT), "--output", str(out / SCHEMA_TS), *ts_options)
 
 
 def run(*command: str) -> None:

@@ -25,8 +25,16 @@ class LoyaltyClient(Transport):
 SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
 
-def render(doc: dict[str, Any], classes: set[str]) -> str:
+def render(doc: dict[str, Any], classes: set[str], roots: set[str] = frozenset()) -> str:
+    """`roots`: the generated classes that wrap a single value (RootModel). A schema with properties
+    whose name went to such a class (a field's inline schema of the same title took it, and the
+    model was numbered) would be validated against the wrong class: refused here, loudly."""
     from clients.generate import HEADER
+
+    schemas = doc.get("components", {}).get("schemas", {}).items()
+    objects = {n.replace(".", "") for n, s in schemas if "properties" in s and not {"oneOf", "anyOf"} & set(s)}
+    if taken := sorted(objects & roots):
+        raise ValueError(f"schemas whose model name a field's RootModel took (rename the schema's model): {taken}")
 
     operations = [(verb, path, op) for path, ops in doc["paths"].items() for verb, op in ops.items()]
     names = [op["operationId"] for _, _, op in operations]

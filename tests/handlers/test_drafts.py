@@ -50,6 +50,8 @@ def test_publish_refuses_a_moved_base_unless_forced_and_a_repeat_answers_the_sam
     assert api.call("programs", "POST", f"{D}/publish")[1]["version"] == 3  # no body: not forced
     assert_error(*api.call("programs", "POST", f"{D}/publish", raw_body="[true]"), 422, "validation_error", "body")
     assert_error(*api.call("programs", "POST", f"{D}/publish", {"force": 1}), 422, "validation_error", "force")
+    # a misspelt force is refused, not read as "not forced"
+    assert_error(*api.call("programs", "POST", f"{D}/publish", {"forse": True}), 422, "validation_error", "forse")
     history = api.call("programs", "GET", "/programs/demo/versions")[1]["versions"]
     assert history[0] | {"saved_at": None} == {
         "version": 3,

@@ -77,6 +77,14 @@ def test_python_client_reads_the_program_as_the_member_sees_it(api: Client, pid:
     assert all(isinstance(reward.available, bool) for reward in program.rewards)
 
 
+def test_python_client_reads_a_referral_code_both_ways(api: Client, pid: str) -> None:
+    """Each answer is validated against its own model (a field's RootModel once took this one's name)."""
+    LoyaltyClient(api.base).enrol(pid, models.Enrol(member_id="py-5"))
+    code = LoyaltyClient(api.base).code(pid, "py-5")
+    assert len(code.code) == 10
+    assert LoyaltyClient(api.base, token=jwt("py-5")).my_code(pid) == code
+
+
 @pytest.fixture(scope="module")
 def compiled() -> Path:
     """The TypeScript client and its tests, compiled by the package's own tsc (make test installs it)."""

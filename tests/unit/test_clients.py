@@ -53,3 +53,12 @@ def test_two_operations_of_one_name_stop_the_generation() -> None:
     doc = {"paths": {"/a": {"get": op("read")}, "/b": {"get": op("read"), "post": op("write")}}}
     with pytest.raises(ValueError, match=r"operationIds used twice .*\['read'\]"):
         render(doc, set())
+
+
+def test_a_schema_whose_name_a_fields_root_model_took_stops_the_generation() -> None:
+    """datamodel-codegen numbers a model when a field's inline schema of the same title came first: the
+    client would validate answers against the field's RootModel."""
+    doc = {"paths": {}, "components": {"schemas": {"Code": {"type": "object", "properties": {"code": {}}}}}}
+    with pytest.raises(ValueError, match=r"RootModel took .*\['Code'\]"):
+        render(doc, {"Code", "Code2"}, {"Code"})
+    assert render(doc, {"Code"}, set())

@@ -748,9 +748,9 @@ class LoyaltyClient(Transport):
             )
         )
 
-    def code(self, program_id: str, member_id: str) -> models.ReferralCode:
+    def code(self, program_id: str, member_id: str) -> models.MemberReferralCode:
         """GET /programs/{program_id}/members/{member_id}/referral: The member's referral code."""
-        return models.ReferralCode.model_validate(
+        return models.MemberReferralCode.model_validate(
             self._call(
                 "GET",
                 "/programs/{program_id}/members/{member_id}/referral",
@@ -760,9 +760,9 @@ class LoyaltyClient(Transport):
             )
         )
 
-    def my_code(self, program_id: str) -> models.ReferralCode:
+    def my_code(self, program_id: str) -> models.MemberReferralCode:
         """GET /programs/{program_id}/me/referral: My referral code."""
-        return models.ReferralCode.model_validate(
+        return models.MemberReferralCode.model_validate(
             self._call("GET", "/programs/{program_id}/me/referral", {"program_id": program_id}, {}, None)
         )
 

@@ -1293,6 +1293,19 @@ class Liability(BaseModel):
     ] = 0
 
 
+class MemberReferralCode(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    code: Annotated[
+        str,
+        Field(
+            description="the member's referral code: stable, 10 characters without 0/O/1/I/L",
+            title="Code",
+        ),
+    ]
+
+
 class MemberTags(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -1840,19 +1853,6 @@ class RedemptionCancelled(BaseModel):
             title="Wallet Reversed",
         ),
     ] = {}
-
-
-class ReferralCode2(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-    )
-    code: Annotated[
-        str,
-        Field(
-            description="the member's referral code: stable, 10 characters without 0/O/1/I/L",
-            title="Code",
-        ),
-    ]
 
 
 class ReferralRewards(BaseModel):

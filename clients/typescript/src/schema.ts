@@ -1121,7 +1121,7 @@ export interface components {
              * @description the growth value this activity gave
              * @default 0
              */
-            growth: number;
+            growth?: number;
             /**
              * Tier
              * @description the member's tier after the activity
@@ -1132,25 +1132,25 @@ export interface components {
              * @description the activity's growth reached a higher tier
              * @default false
              */
-            tier_changed: boolean;
+            tier_changed?: boolean;
             /**
              * Coupons
              * @description the coupons it issued (an upgrade gift, campaigns)
              * @default []
              */
-            coupons: components["schemas"]["CouponView"][];
+            coupons?: components["schemas"]["CouponView"][];
             /**
              * Streak Days
              * @description consecutive program-local days with this activity type, this one's day included (0 in a repeat of an activity first credited before streaks were counted)
              * @default 0
              */
-            streak_days: number;
+            streak_days?: number;
             /**
              * Campaigns
              * @description each campaign that applied and what it gave
              * @default []
              */
-            campaigns: components["schemas"]["CampaignGiven"][];
+            campaigns?: components["schemas"]["CampaignGiven"][];
         };
         /**
          * Adjust
@@ -1348,55 +1348,55 @@ export interface components {
              * Growth Given
              * @default 0
              */
-            growth_given: number;
+            growth_given?: number;
             /**
              * Discount Minor
              * @description a checkout campaign's money off, summed
              * @default 0
              */
-            discount_minor: number;
+            discount_minor?: number;
             /**
              * Orders
              * @description the orders it applied to: purchases, and a checkout campaign's confirmed checkouts
              * @default 0
              */
-            orders: number;
+            orders?: number;
             /**
              * Points Reversed
              * @description of its points, what refunds of the orders it applied to took back
              * @default 0
              */
-            points_reversed: number;
+            points_reversed?: number;
             /**
              * Coupons Revoked
              * @description of its coupons, those revoked by a full refund of their order
              * @default 0
              */
-            coupons_revoked: number;
+            coupons_revoked?: number;
             /**
              * Coupons Used
              * @description of its coupons, those used (less those a refund made available again)
              * @default 0
              */
-            coupons_used: number;
+            coupons_used?: number;
             /**
              * Coupons Used Minor
              * @description the money its used coupons took off (face value if none recorded)
              * @default 0
              */
-            coupons_used_minor: number;
+            coupons_used_minor?: number;
             /**
              * Gmv Minor
              * @description the amount of the orders it applied to, net of their refunds
              * @default 0
              */
-            gmv_minor: number;
+            gmv_minor?: number;
             /**
              * Cost Minor
              * @description points_given - points_reversed at the program's point value (rounded down) + coupons_used_minor + discount_minor
              * @default 0
              */
-            cost_minor: number;
+            cost_minor?: number;
             /**
              * Budget Left
              * @description what each budget (points, coupons, members) has left, read where it is taken; null: no budget
@@ -1414,28 +1414,28 @@ export interface components {
              * @description points it added (a multiplier: its extra over what the order earned)
              * @default 0
              */
-            points: number;
+            points?: number;
             /**
              * Coupons
              * @description coupon templates it issued
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             /**
              * Growth
              * @default 0
              */
-            growth: number;
+            growth?: number;
             /**
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * Untags
              * @default []
              */
-            untags: string[];
+            untags?: string[];
             /**
              * Multiplier
              * @description an order-level multiply_points
@@ -1446,7 +1446,7 @@ export interface components {
              * @description wallet amounts it gave (wallet id -> amount)
              * @default {}
              */
-            wallets: {
+            wallets?: {
                 [key: string]: number;
             };
         };
@@ -1557,7 +1557,7 @@ export interface components {
              * Points Granted
              * @default 0
              */
-            points_granted: number;
+            points_granted?: number;
             /** Balance */
             balance: number;
         };
@@ -1617,7 +1617,7 @@ export interface components {
              * Cycles Issued
              * @default 0
              */
-            cycles_issued: number;
+            cycles_issued?: number;
         };
         /** CheckoutBody */
         CheckoutBody: {
@@ -1637,13 +1637,13 @@ export interface components {
              * @description the member's coupons to apply, in this order (at most 10, each once): an id that is not one of this member's coupons is a 422 naming it
              * @default []
              */
-            coupon_ids: string[];
+            coupon_ids?: string[];
             /**
              * Points To Use
              * @description at most `points_usable_max`: above it a 422 naming points_to_use with `max`
              * @default 0
              */
-            points_to_use: number;
+            points_to_use?: number;
         };
         /** CheckoutCancelled */
         CheckoutCancelled: {
@@ -1690,13 +1690,13 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: components["schemas"]["CouponView"][];
+            coupons?: components["schemas"]["CouponView"][];
             /**
              * Growth
              * @description the growth value this order gave
              * @default 0
              */
-            growth: number;
+            growth?: number;
             checkout: components["schemas"]["CheckoutView"];
         };
         /** CheckoutItem */
@@ -1784,7 +1784,7 @@ export interface components {
              * @description a gift with purchase: what the till adds at no charge
              * @default []
              */
-            gifts: components["schemas"]["Gift"][];
+            gifts?: components["schemas"]["Gift"][];
             /**
              * Order Id
              * @description confirmed: the order it settled as
@@ -1937,7 +1937,7 @@ export interface components {
              * @description publish even though the live version moved since the draft's base (true or false only)
              * @default false
              */
-            force: boolean;
+            force?: boolean;
         };
         /** DraftView */
         DraftView: {
@@ -2077,13 +2077,13 @@ export interface components {
              * @description the member's tags, sorted
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * Wallets
              * @description each wallet of the program (stamps...): its balance
              * @default {}
              */
-            wallets: {
+            wallets?: {
                 [key: string]: components["schemas"]["WalletView"];
             };
             /**
@@ -2091,7 +2091,7 @@ export interface components {
              * @description each counter of the program (`counters`): its count in the current program-local period
              * @default {}
              */
-            counters: {
+            counters?: {
                 [key: string]: number;
             };
             /**
@@ -2099,7 +2099,7 @@ export interface components {
              * @description the member's open checkouts and what each holds, soonest to end first (an addition to the contract; `points.held` counts their points)
              * @default []
              */
-            checkouts: components["schemas"]["OpenCheckout"][];
+            checkouts?: components["schemas"]["OpenCheckout"][];
             /** @description null unless blocked: a blocked member earns and spends nothing */
             blocked?: components["schemas"]["BlockedView"] | null;
             /**
@@ -2107,13 +2107,13 @@ export interface components {
              * @description the `abuse` limits the member went past, oldest first (the latest 50)
              * @default []
              */
-            flags: components["schemas"]["FlagView"][];
+            flags?: components["schemas"]["FlagView"][];
             /**
              * Coupons
              * @description the coupons the enrolment issued (the welcome pack, enrolment campaigns), as they are now
              * @default []
              */
-            coupons: components["schemas"]["CouponView"][];
+            coupons?: components["schemas"]["CouponView"][];
         };
         /**
          * Erased
@@ -2290,13 +2290,13 @@ export interface components {
              * @description points each member gets (a `bonus` entry)
              * @default 0
              */
-            points: number;
+            points?: number;
             /**
              * Coupons
              * @description coupon templates each member gets, one of each listed
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             wallet?: components["schemas"]["GrantWallet"] | null;
             /**
              * Reason
@@ -2355,7 +2355,7 @@ export interface components {
              * @description wallet amounts given so far, by wallet id
              * @default {}
              */
-            wallet: {
+            wallet?: {
                 [key: string]: number;
             };
             /**
@@ -2384,12 +2384,12 @@ export interface components {
              * Blocked
              * @default 0
              */
-            blocked: number;
+            blocked?: number;
             /**
              * Erased
              * @default 0
              */
-            erased: number;
+            erased?: number;
         };
         /** GrantWallet */
         GrantWallet: {
@@ -2486,7 +2486,7 @@ export interface components {
              * @description points spent that came back (a refund of an order paid with points, a redemption cancelled)
              * @default 0
              */
-            points_restored: number;
+            points_restored?: number;
             /** Coupons Issued */
             coupons_issued: number;
             /** Coupons Used */
@@ -2538,7 +2538,7 @@ export interface components {
              * @description members an `abuse` limit flagged, per program-local day of the range (one twice on two days: 2)
              * @default 0
              */
-            members_flagged: number;
+            members_flagged?: number;
             discount_minor: components["schemas"]["DiscountsBySource"];
             points_liability: components["schemas"]["Liability"];
             /** Members Per Tier */
@@ -2559,7 +2559,7 @@ export interface components {
              * @description non-members' orders (guest orders) recorded in the range
              * @default 0
              */
-            guest_gmv_minor: number;
+            guest_gmv_minor?: number;
             /**
              * Member Gmv Share
              * @description member GMV / (member GMV + guest GMV)
@@ -2570,13 +2570,13 @@ export interface components {
              * @description distinct guest customer_refs of the range, each on the day its first guest order was recorded
              * @default 0
              */
-            guest_customers: number;
+            guest_customers?: number;
             /**
              * Converted Guests
              * @description of those, the ones a member enrolled with in the range
              * @default 0
              */
-            converted_guests: number;
+            converted_guests?: number;
             /**
              * Conversion Rate
              * @description converted_guests / guest_customers
@@ -2587,7 +2587,7 @@ export interface components {
              * @description members enrolled in the range by `channel` (members without one are not in it)
              * @default {}
              */
-            new_members_by_channel: {
+            new_members_by_channel?: {
                 [key: string]: number;
             };
         };
@@ -2679,7 +2679,7 @@ export interface components {
              * Truncated
              * @default false
              */
-            truncated: boolean;
+            truncated?: boolean;
         };
         /** Interval */
         Interval: {
@@ -2749,7 +2749,7 @@ export interface components {
              * @description purchases' points inside the return window, apart from `points`
              * @default 0
              */
-            pending: number;
+            pending?: number;
         };
         /**
          * MemberList
@@ -2784,6 +2784,14 @@ export interface components {
              * @description the campaigns with `public` only
              */
             campaigns: components["schemas"]["PublicCampaign"][];
+        };
+        /** MemberReferralCode */
+        MemberReferralCode: {
+            /**
+             * Code
+             * @description the member's referral code: stable, 10 characters without 0/O/1/I/L
+             */
+            code: string;
         };
         /** MemberTags */
         MemberTags: {
@@ -2835,13 +2843,13 @@ export interface components {
              * @description the member's tags, sorted
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * Wallets
              * @description each wallet of the program (stamps...): its balance
              * @default {}
              */
-            wallets: {
+            wallets?: {
                 [key: string]: components["schemas"]["WalletView"];
             };
             /**
@@ -2849,7 +2857,7 @@ export interface components {
              * @description each counter of the program (`counters`): its count in the current program-local period
              * @default {}
              */
-            counters: {
+            counters?: {
                 [key: string]: number;
             };
             /**
@@ -2857,7 +2865,7 @@ export interface components {
              * @description the member's open checkouts and what each holds, soonest to end first (an addition to the contract; `points.held` counts their points)
              * @default []
              */
-            checkouts: components["schemas"]["OpenCheckout"][];
+            checkouts?: components["schemas"]["OpenCheckout"][];
             /** @description null unless blocked: a blocked member earns and spends nothing */
             blocked?: components["schemas"]["BlockedView"] | null;
             /**
@@ -2865,7 +2873,7 @@ export interface components {
              * @description the `abuse` limits the member went past, oldest first (the latest 50)
              * @default []
              */
-            flags: components["schemas"]["FlagView"][];
+            flags?: components["schemas"]["FlagView"][];
         };
         /** NoticeView */
         NoticeView: {
@@ -2887,7 +2895,7 @@ export interface components {
              * Points
              * @default 0
              */
-            points: number;
+            points?: number;
             /** Expires On */
             expires_on?: string | null;
             /** Plan Id */
@@ -2898,7 +2906,7 @@ export interface components {
              * Coupon Ids
              * @default []
              */
-            coupon_ids: string[];
+            coupon_ids?: string[];
             /** Campaign Id */
             campaign_id?: string | null;
             /** Ref */
@@ -2907,22 +2915,22 @@ export interface components {
              * Growth
              * @default 0
              */
-            growth: number;
+            growth?: number;
             /**
              * Tags
              * @default []
              */
-            tags: string[];
+            tags?: string[];
             /**
              * First
              * @default false
              */
-            first: boolean;
+            first?: boolean;
             /**
              * Discount Minor
              * @default 0
              */
-            discount_minor: number;
+            discount_minor?: number;
             /**
              * From Tier
              * @description tier_changed: the tier left (null: none before)
@@ -2984,7 +2992,7 @@ export interface components {
              * Quantity
              * @default 1
              */
-            quantity: number;
+            quantity?: number;
         };
         /** PendingPoints */
         PendingPoints: {
@@ -3026,13 +3034,13 @@ export interface components {
              * @description points refunds could not take back (spent already): points given back settle them first
              * @default 0
              */
-            owed: number;
+            owed?: number;
             /**
              * Held
              * @description of the balance, what open checkouts hold (not spendable elsewhere until they end)
              * @default 0
              */
-            held: number;
+            held?: number;
             /** Expiring */
             expiring: components["schemas"]["Expiring"][];
             /**
@@ -3040,7 +3048,7 @@ export interface components {
              * @description purchases' points inside the return window (points.pending_days): not in the balance
              * @default []
              */
-            pending: components["schemas"]["PendingPoints"][];
+            pending?: components["schemas"]["PendingPoints"][];
         };
         /** ProfileChange */
         ProfileChange: {
@@ -3070,7 +3078,7 @@ export interface components {
              * Warnings
              * @default []
              */
-            warnings: {
+            warnings?: {
                 [key: string]: string;
             }[];
         };
@@ -3238,7 +3246,7 @@ export interface components {
              * First Order Bonus
              * @default 0
              */
-            first_order_bonus: number;
+            first_order_bonus?: number;
             /**
              * Base Exact
              * @description amount_minor x points_per_unit / unit_minor, unrounded
@@ -3263,7 +3271,7 @@ export interface components {
              * @description each campaign that applied and what it gave
              * @default []
              */
-            campaigns: components["schemas"]["CampaignGiven"][];
+            campaigns?: components["schemas"]["CampaignGiven"][];
         } & {
             [key: string]: unknown;
         };
@@ -3284,13 +3292,13 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: components["schemas"]["CouponView"][];
+            coupons?: components["schemas"]["CouponView"][];
             /**
              * Growth
              * @description the growth value this order gave
              * @default 0
              */
-            growth: number;
+            growth?: number;
         };
         /** QueueDepth */
         QueueDepth: {
@@ -3319,13 +3327,13 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: components["schemas"]["CouponView"][];
+            coupons?: components["schemas"]["CouponView"][];
             /**
              * Growth
              * @description the growth value this order gave
              * @default 0
              */
-            growth: number;
+            growth?: number;
             /**
              * Usable Coupons
              * @description the member's coupons usable on this order
@@ -3336,7 +3344,7 @@ export interface components {
              * @description the campaigns the purchase would not apply, with why: `condition not met`, `limit reached`, `budget spent`, `not active`, `excluded by <campaign>`
              * @default []
              */
-            campaigns_skipped: components["schemas"]["CampaignSkipped"][];
+            campaigns_skipped?: components["schemas"]["CampaignSkipped"][];
         };
         /**
          * Redeem
@@ -3352,7 +3360,7 @@ export interface components {
              * @description units of the reward, at most 100; and quantity x the reward's coupons per unit (`grant.coupons`) at most 87, since one redemption is one DynamoDB transaction (100 items): 87 of a one-coupon reward, 43 of a two-coupon one; one coupon less for a reward with a `grant.budget` (its counter is one more item). More is a 422 naming quantity.
              * @default 1
              */
-            quantity: number;
+            quantity?: number;
             deduction?: components["schemas"]["Deduction"] | null;
         } & ({
             reward_id: string;
@@ -3388,19 +3396,19 @@ export interface components {
              * @description points the redemption's campaigns gave, taken back (no lower than a balance of 0)
              * @default 0
              */
-            points_reversed: number;
+            points_reversed?: number;
             /**
              * Coupons Revoked
              * @description the redemption's coupons, unused, taken back
              * @default []
              */
-            coupons_revoked: string[];
+            coupons_revoked?: string[];
             /**
              * Wallet Restored
              * @description wallet amounts it paid, given back (wallet id -> amount)
              * @default {}
              */
-            wallet_restored: {
+            wallet_restored?: {
                 [key: string]: number;
             };
             /**
@@ -3408,7 +3416,7 @@ export interface components {
              * @description of those, amounts whose bucket has expired since
              * @default {}
              */
-            wallet_lapsed: {
+            wallet_lapsed?: {
                 [key: string]: number;
             };
             /**
@@ -3416,7 +3424,7 @@ export interface components {
              * @description wallet amounts its campaigns gave, taken back
              * @default {}
              */
-            wallet_reversed: {
+            wallet_reversed?: {
                 [key: string]: number;
             };
         };
@@ -3432,14 +3440,14 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: components["schemas"]["CouponView"][];
+            coupons?: components["schemas"]["CouponView"][];
             /** Reward Id */
             reward_id?: string | null;
             /**
              * Quantity
              * @default 1
              */
-            quantity: number;
+            quantity?: number;
             /**
              * Fulfilment
              * @enum {string}
@@ -3450,19 +3458,19 @@ export interface components {
              * @description money the member still pays for a points + cash reward, for the till
              * @default 0
              */
-            cash_minor: number;
+            cash_minor?: number;
             /**
              * Deduction Minor
              * @description money off the order for a deduction at checkout
              * @default 0
              */
-            deduction_minor: number;
+            deduction_minor?: number;
             /**
              * Wallet Spent
              * @description a reward priced in a wallet (`cost`): wallet id -> amount
              * @default {}
              */
-            wallet_spent: {
+            wallet_spent?: {
                 [key: string]: number;
             };
             /**
@@ -3470,17 +3478,9 @@ export interface components {
              * @description the balance after of each wallet it spent from
              * @default {}
              */
-            wallets: {
+            wallets?: {
                 [key: string]: components["schemas"]["WalletBalance"];
             };
-        };
-        /** ReferralCode */
-        ReferralCode: {
-            /**
-             * Code
-             * @description the member's referral code: stable, 10 characters without 0/O/1/I/L
-             */
-            code: string;
         };
         /** ReferralFigures */
         ReferralFigures: {
@@ -3580,13 +3580,13 @@ export interface components {
              * @description pending points cancelled (a refund inside the window): the order's, and its referral's
              * @default 0
              */
-            pending_cancelled: number;
+            pending_cancelled?: number;
             /**
              * Points Unrecovered
              * @description points already spent, so not taken back
              * @default 0
              */
-            points_unrecovered: number;
+            points_unrecovered?: number;
             /**
              * Tier
              * @description the member's tier after the refund
@@ -3597,61 +3597,61 @@ export interface components {
              * @description the refund undid the upgrade its order gave
              * @default false
              */
-            tier_changed: boolean;
+            tier_changed?: boolean;
             /**
              * Coupons Revoked
              * @description unused coupons taken back: the undone upgrade's gift; a full refund's, the order's campaigns'; a cancelled referral's
              * @default []
              */
-            coupons_revoked: string[];
+            coupons_revoked?: string[];
             /**
              * Coupons Unrecovered
              * @description coupons of the undone upgrade's gift or a cancelled referral already used, so not taken back
              * @default []
              */
-            coupons_unrecovered: string[];
+            coupons_unrecovered?: string[];
             /**
              * Growth Reversed
              * @description the order's growth value taken back, in proportion
              * @default 0
              */
-            growth_reversed: number;
+            growth_reversed?: number;
             /**
              * Campaigns
              * @description each campaign the refund set off (its own, its tier change's) and what it gave
              * @default []
              */
-            campaigns: components["schemas"]["CampaignGiven"][];
+            campaigns?: components["schemas"]["CampaignGiven"][];
             /**
              * Amount Minor
              * @description the money this refund refunded (by lines: those units' share)
              * @default 0
              */
-            amount_minor: number;
+            amount_minor?: number;
             /**
              * Points Restored
              * @description points the order was paid with given back, in proportion, into the buckets they came from
              * @default 0
              */
-            points_restored: number;
+            points_restored?: number;
             /**
              * Points Lapsed
              * @description of those, points whose bucket has expired since: not given back
              * @default 0
              */
-            points_lapsed: number;
+            points_lapsed?: number;
             /**
              * Coupons Restored
              * @description a full refund: the coupons the order used, available again (those still valid)
              * @default []
              */
-            coupons_restored: string[];
+            coupons_restored?: string[];
             /**
              * Wallets Reversed
              * @description wallet amounts the order's campaigns gave, taken back in proportion (never below 0)
              * @default {}
              */
-            wallets_reversed: {
+            wallets_reversed?: {
                 [key: string]: number;
             };
             /**
@@ -3659,7 +3659,7 @@ export interface components {
              * @description of what was owed back, wallet amounts already spent: the member owes them (`owed`)
              * @default {}
              */
-            wallets_unrecovered: {
+            wallets_unrecovered?: {
                 [key: string]: number;
             };
         };
@@ -3744,7 +3744,7 @@ export interface components {
              * Warnings
              * @default []
              */
-            warnings: {
+            warnings?: {
                 [key: string]: string;
             }[];
         };
@@ -3774,7 +3774,7 @@ export interface components {
              * @description members its work items have settled so far
              * @default 0
              */
-            members_settled: number;
+            members_settled?: number;
         };
         /** ScheduledWork */
         ScheduledWork: {
@@ -3868,13 +3868,13 @@ export interface components {
              * @description tags to add; a member holds at most 50 (more is a 422 naming add)
              * @default []
              */
-            add: string[];
+            add?: string[];
             /**
              * Remove
              * @description tags to remove; a tag in both add and remove is a 422 naming remove
              * @default []
              */
-            remove: string[];
+            remove?: string[];
         };
         /** TierBenefits */
         TierBenefits: {
@@ -4019,13 +4019,13 @@ export interface components {
              * @description what refunds could not take back (spent already): given back amounts settle it
              * @default 0
              */
-            owed: number;
+            owed?: number;
             /**
              * Expiring
              * @description what expires when, by the wallet's own policy
              * @default []
              */
-            expiring: components["schemas"]["WalletExpiring"][];
+            expiring?: components["schemas"]["WalletExpiring"][];
         };
         /** ResponseValidationError */
         ResponseValidationError: {
@@ -4042,12 +4042,12 @@ export interface components {
              * Max Orders Per Day
              * @default null
              */
-            max_orders_per_day: number | null;
+            max_orders_per_day?: number | null;
             /**
              * Max Points Per Day
              * @default null
              */
-            max_points_per_day: number | null;
+            max_points_per_day?: number | null;
         };
         /**
          * Active
@@ -4059,12 +4059,12 @@ export interface components {
              * From
              * @default null
              */
-            from: string | null;
+            from?: string | null;
             /**
              * Until
              * @default null
              */
-            until: string | null;
+            until?: string | null;
         };
         /** ActivityRule */
         "Program.ActivityRule": {
@@ -4074,12 +4074,12 @@ export interface components {
              * Daily Cap
              * @default null
              */
-            daily_cap: number | null;
+            daily_cap?: number | null;
             /**
              * Self Report
              * @default false
              */
-            self_report: boolean;
+            self_report?: boolean;
         };
         /** Birthday */
         "Program.Birthday": {
@@ -4087,23 +4087,23 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             /**
              * Points
              * @default 0
              */
-            points: number;
+            points?: number;
             /**
              * Earn Multiplier
              * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
              * @default 1
              */
-            earn_multiplier: number | string;
+            earn_multiplier?: number | string;
             /**
              * Budget
              * @default null
              */
-            budget: number | null;
+            budget?: number | null;
         };
         /** Campaign */
         "Program.Campaign": {
@@ -4112,7 +4112,7 @@ export interface components {
             /** Name */
             name: string;
             /** @default null */
-            active: components["schemas"]["Program.Active"] | null;
+            active?: components["schemas"]["Program.Active"] | null;
             /**
              * Trigger
              * @enum {string}
@@ -4122,7 +4122,7 @@ export interface components {
              * When
              * @default true
              */
-            when: string;
+            when?: string;
             /** Effects */
             effects: components["schemas"]["Program.Effect"][];
             /**
@@ -4131,21 +4131,21 @@ export interface components {
              *       "budget": null
              *     }
              */
-            limits: components["schemas"]["Program.Limits"];
+            limits?: components["schemas"]["Program.Limits"];
             /**
              * Priority
              * @default 0
              */
-            priority: number;
+            priority?: number;
             /**
              * Exclusive
              * @default false
              */
-            exclusive: boolean;
+            exclusive?: boolean;
             /** @default null */
-            public: components["schemas"]["Program.PublicText"] | null;
+            public?: components["schemas"]["Program.PublicText"] | null;
             /** @default null */
-            experiment: components["schemas"]["Program.Experiment"] | null;
+            experiment?: components["schemas"]["Program.Experiment"] | null;
         };
         /**
          * CampaignBudget
@@ -4156,22 +4156,22 @@ export interface components {
              * Points
              * @default null
              */
-            points: number | null;
+            points?: number | null;
             /**
              * Coupons
              * @default null
              */
-            coupons: number | null;
+            coupons?: number | null;
             /**
              * Members
              * @default null
              */
-            members: number | null;
+            members?: number | null;
             /**
              * Discount Minor
              * @default null
              */
-            discount_minor: number | null;
+            discount_minor?: number | null;
         };
         /** ChurnWarning */
         "Program.ChurnWarning": {
@@ -4181,23 +4181,23 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             /**
              * Earn Multiplier
              * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
              * @default 1
              */
-            earn_multiplier: number | string;
+            earn_multiplier?: number | string;
             /**
              * Multiplier Days
              * @default 0
              */
-            multiplier_days: number;
+            multiplier_days?: number;
             /**
              * Budget
              * @default null
              */
-            budget: number | null;
+            budget?: number | null;
         };
         /**
          * Counter
@@ -4221,17 +4221,17 @@ export interface components {
              * When
              * @default null
              */
-            when: string | null;
+            when?: string | null;
             /**
              * On Items
              * @default null
              */
-            on_items: string | null;
+            on_items?: string | null;
             /**
              * Activity Type
              * @default null
              */
-            activity_type: string | null;
+            activity_type?: string | null;
         };
         /** CouponTemplate */
         "Program.CouponTemplate": {
@@ -4246,29 +4246,29 @@ export interface components {
              * Value Minor
              * @default 0
              */
-            value_minor: number;
+            value_minor?: number;
             /**
              * Percent Off
              * @default null
              */
-            percent_off: number | null;
+            percent_off?: number | null;
             /**
              * Max Off Minor
              * @default null
              */
-            max_off_minor: number | null;
+            max_off_minor?: number | null;
             /**
              * Min Spend Minor
              * @default 0
              */
-            min_spend_minor: number;
+            min_spend_minor?: number;
             /** Valid Days */
             valid_days: number;
             /**
              * Applies To
              * @default null
              */
-            applies_to: string | null;
+            applies_to?: string | null;
         };
         /** EarnRule */
         "Program.EarnRule": {
@@ -4280,7 +4280,7 @@ export interface components {
              * Min Order Minor
              * @default 0
              */
-            min_order_minor: number;
+            min_order_minor?: number;
         };
         /**
          * Effect
@@ -4291,78 +4291,78 @@ export interface components {
              * Points
              * @default null
              */
-            points: (number | string) | null;
+            points?: (number | string) | null;
             /**
              * Multiply Points
              * @default null
              */
-            multiply_points: (number | string) | null;
+            multiply_points?: (number | string) | null;
             /** @default null */
-            points_per_unit: components["schemas"]["Program.PerUnit"] | null;
+            points_per_unit?: components["schemas"]["Program.PerUnit"] | null;
             /**
              * On Items
              * @default null
              */
-            on_items: string | null;
+            on_items?: string | null;
             /**
              * Coupons
              * @default null
              */
-            coupons: string[] | null;
+            coupons?: string[] | null;
             /**
              * Growth
              * @default null
              */
-            growth: (number | string) | null;
+            growth?: (number | string) | null;
             /**
              * Tag
              * @default null
              */
-            tag: string | null;
+            tag?: string | null;
             /**
              * Untag
              * @default null
              */
-            untag: string | null;
+            untag?: string | null;
             /** @default null */
-            wallet: components["schemas"]["Program.WalletAmount"] | null;
+            wallet?: components["schemas"]["Program.WalletAmount"] | null;
             /**
              * Member Price
              * @default null
              */
-            member_price: true | null;
+            member_price?: true | null;
             /**
              * Percent Off
              * @default null
              */
-            percent_off: number | null;
+            percent_off?: number | null;
             /**
              * Max Off Minor
              * @default null
              */
-            max_off_minor: number | null;
+            max_off_minor?: number | null;
             /**
              * Amount Off Minor
              * @default null
              */
-            amount_off_minor: number | null;
+            amount_off_minor?: number | null;
             /** @default null */
-            free_units: components["schemas"]["Program.FreeUnits"] | null;
+            free_units?: components["schemas"]["Program.FreeUnits"] | null;
             /**
              * Gift Items
              * @default null
              */
-            gift_items: components["schemas"]["Program.GiftItem"][] | null;
+            gift_items?: components["schemas"]["Program.GiftItem"][] | null;
             /**
              * Max
              * @default null
              */
-            max: number | null;
+            max?: number | null;
             /**
              * Expires In Days
              * @default null
              */
-            expires_in_days: number | null;
+            expires_in_days?: number | null;
         } & ({
             multiply_points?: null;
             points_per_unit?: null;
@@ -4592,7 +4592,7 @@ export interface components {
              * Self Service
              * @default true
              */
-            self_service: boolean;
+            self_service?: boolean;
         };
         /**
          * Experiment
@@ -4606,7 +4606,7 @@ export interface components {
              * Variants
              * @default []
              */
-            variants: components["schemas"]["Program.Variant"][];
+            variants?: components["schemas"]["Program.Variant"][];
         };
         /** Expiry */
         "Program.Expiry": {
@@ -4615,12 +4615,12 @@ export interface components {
              * @default rolling_months
              * @enum {string}
              */
-            policy: "rolling_months" | "never";
+            policy?: "rolling_months" | "never";
             /**
              * Months
              * @default 12
              */
-            months: number;
+            months?: number;
         };
         /** FirstOrder */
         "Program.FirstOrder": {
@@ -4643,7 +4643,7 @@ export interface components {
              * Percent Off
              * @default 100
              */
-            percent_off: number;
+            percent_off?: number;
         };
         /** GiftItem */
         "Program.GiftItem": {
@@ -4653,7 +4653,7 @@ export interface components {
              * Quantity
              * @default 1
              */
-            quantity: number;
+            quantity?: number;
         };
         /** Grant */
         "Program.Grant": {
@@ -4661,17 +4661,17 @@ export interface components {
              * Points
              * @default 0
              */
-            points: number;
+            points?: number;
             /**
              * Coupons
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             /**
              * Budget
              * @default null
              */
-            budget: number | null;
+            budget?: number | null;
         };
         /**
          * Growth
@@ -4686,7 +4686,7 @@ export interface components {
              * Activities
              * @default {}
              */
-            activities: {
+            activities?: {
                 [key: string]: number;
             };
         };
@@ -4703,31 +4703,31 @@ export interface components {
              * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
              * @default 1
              */
-            earn_multiplier: number | string;
+            earn_multiplier?: number | string;
             /** @default null */
-            on_upgrade: components["schemas"]["Program.Grant"] | null;
+            on_upgrade?: components["schemas"]["Program.Grant"] | null;
             /** @default null */
-            every_month: components["schemas"]["Program.Grant"] | null;
+            every_month?: components["schemas"]["Program.Grant"] | null;
         };
         /** Lifecycle */
         "Program.Lifecycle": {
             /** @default null */
-            welcome: components["schemas"]["Program.Grant"] | null;
+            welcome?: components["schemas"]["Program.Grant"] | null;
             /** @default null */
-            first_order: components["schemas"]["Program.FirstOrder"] | null;
+            first_order?: components["schemas"]["Program.FirstOrder"] | null;
             /** @default null */
-            churn_warning: components["schemas"]["Program.ChurnWarning"] | null;
+            churn_warning?: components["schemas"]["Program.ChurnWarning"] | null;
             /** @default null */
-            recall: components["schemas"]["Program.Recall"] | null;
+            recall?: components["schemas"]["Program.Recall"] | null;
             /** @default null */
-            birthday: components["schemas"]["Program.Birthday"] | null;
+            birthday?: components["schemas"]["Program.Birthday"] | null;
         };
         /** Limits */
         "Program.Limits": {
             /** @default null */
-            per_member: components["schemas"]["Program.PerMember"] | null;
+            per_member?: components["schemas"]["Program.PerMember"] | null;
             /** @default null */
-            budget: components["schemas"]["Program.CampaignBudget"] | null;
+            budget?: components["schemas"]["Program.CampaignBudget"] | null;
         };
         /**
          * Multiplier
@@ -4745,12 +4745,12 @@ export interface components {
              * Day Of Month
              * @default null
              */
-            day_of_month: number | null;
+            day_of_month?: number | null;
             /**
              * Weekdays
              * @default null
              */
-            weekdays: number[] | null;
+            weekdays?: number[] | null;
         };
         /** PaidCardPlan */
         "Program.PaidCardPlan": {
@@ -4771,27 +4771,27 @@ export interface components {
              * Cycle Months
              * @default null
              */
-            cycle_months: number | null;
+            cycle_months?: number | null;
             /** @default null */
-            on_purchase: components["schemas"]["Program.Grant"] | null;
+            on_purchase?: components["schemas"]["Program.Grant"] | null;
             /** @default null */
-            every_cycle: components["schemas"]["Program.Grant"] | null;
+            every_cycle?: components["schemas"]["Program.Grant"] | null;
             /**
              * Earn Multiplier
              * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
              * @default 1
              */
-            earn_multiplier: number | string;
+            earn_multiplier?: number | string;
             /**
              * Scene
              * @default null
              */
-            scene: string | null;
+            scene?: string | null;
             /**
              * Refund Days
              * @default 7
              */
-            refund_days: number;
+            refund_days?: number;
         };
         /**
          * PerMember
@@ -4803,12 +4803,12 @@ export interface components {
              * Count
              * @default null
              */
-            count: number | null;
+            count?: number | null;
             /**
              * Points
              * @default null
              */
-            points: number | null;
+            points?: number | null;
             /**
              * Per
              * @enum {string}
@@ -4843,12 +4843,12 @@ export interface components {
              * Unit Minor
              * @default null
              */
-            unit_minor: number | null;
+            unit_minor?: number | null;
             /**
              * Per
              * @default null
              */
-            per: "unit" | null;
+            per?: "unit" | null;
         } & ({
             per?: null;
             unit_minor: unknown;
@@ -4869,7 +4869,7 @@ export interface components {
              * Max Order Share Percent
              * @default 50
              */
-            max_order_share_percent: number;
+            max_order_share_percent?: number;
         };
         /** PointsConfig */
         "Program.PointsConfig": {
@@ -4880,25 +4880,25 @@ export interface components {
              * Activities
              * @default {}
              */
-            activities: {
+            activities?: {
                 [key: string]: components["schemas"]["Program.ActivityRule"];
             };
             /**
              * Multipliers
              * @default []
              */
-            multipliers: components["schemas"]["Program.Multiplier"][];
+            multipliers?: components["schemas"]["Program.Multiplier"][];
             /**
              * Stacking
              * @default max
              * @enum {string}
              */
-            stacking: "max" | "multiply";
+            stacking?: "max" | "multiply";
             /**
              * Pending Days
              * @default 0
              */
-            pending_days: number;
+            pending_days?: number;
         };
         /** Pricing */
         "Program.Pricing": {
@@ -4906,12 +4906,12 @@ export interface components {
              * Restricted
              * @default []
              */
-            restricted: components["schemas"]["Program.Restricted"][];
+            restricted?: components["schemas"]["Program.Restricted"][];
             /**
              * Hold Minutes
              * @default 15
              */
-            hold_minutes: number;
+            hold_minutes?: number;
         };
         /**
          * PublicText
@@ -4924,7 +4924,7 @@ export interface components {
              * Description
              * @default
              */
-            description: string;
+            description?: string;
         };
         /** Recall */
         "Program.Recall": {
@@ -4934,12 +4934,12 @@ export interface components {
              * Coupons
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             /**
              * Budget
              * @default null
              */
-            budget: number | null;
+            budget?: number | null;
         };
         /**
          * Referral
@@ -4956,12 +4956,12 @@ export interface components {
              * Min Order Minor
              * @default 0
              */
-            min_order_minor: number;
+            min_order_minor?: number;
             /**
              * Within Days
              * @default null
              */
-            within_days: number | null;
+            within_days?: number | null;
             referrer: components["schemas"]["Program.ReferralReward"];
             referee: components["schemas"]["Program.ReferralReward"];
             per_referrer: components["schemas"]["Program.PerReferrer"];
@@ -4969,12 +4969,12 @@ export interface components {
              * Max Per Fingerprint
              * @default null
              */
-            max_per_fingerprint: number | null;
+            max_per_fingerprint?: number | null;
             /**
              * Budget
              * @default null
              */
-            budget: number | null;
+            budget?: number | null;
         };
         /**
          * ReferralReward
@@ -4985,14 +4985,14 @@ export interface components {
              * Points
              * @default 0
              */
-            points: number;
+            points?: number;
             /**
              * Coupons
              * @default []
              */
-            coupons: string[];
+            coupons?: string[];
             /** @default null */
-            wallet: components["schemas"]["Program.ReferralWallet"] | null;
+            wallet?: components["schemas"]["Program.ReferralWallet"] | null;
         };
         /** ReferralWallet */
         "Program.ReferralWallet": {
@@ -5017,7 +5017,7 @@ export interface components {
              * Until
              * @default null
              */
-            until: string | null;
+            until?: string | null;
         };
         /** Review */
         "Program.Review": {
@@ -5025,12 +5025,12 @@ export interface components {
              * Every Months
              * @default 1
              */
-            every_months: number;
+            every_months?: number;
             /**
              * Grace Reviews
              * @default 0
              */
-            grace_reviews: number;
+            grace_reviews?: number;
         };
         /** Reward */
         "Program.Reward": {
@@ -5042,31 +5042,31 @@ export interface components {
              * Cost Points
              * @default null
              */
-            cost_points: number | null;
+            cost_points?: number | null;
             /** @default null */
-            cost: components["schemas"]["Program.WalletCost"] | null;
+            cost?: components["schemas"]["Program.WalletCost"] | null;
             grant?: components["schemas"]["Program.Grant"];
             /**
              * Fulfilment
              * @default coupon
              * @enum {string}
              */
-            fulfilment: "coupon" | "goods" | "service" | "donation";
+            fulfilment?: "coupon" | "goods" | "service" | "donation";
             /**
              * Cash Minor
              * @default 0
              */
-            cash_minor: number;
+            cash_minor?: number;
             /**
              * Stock
              * @default null
              */
-            stock: number | null;
+            stock?: number | null;
             /**
              * Per Member Limit
              * @default null
              */
-            per_member_limit: number | null;
+            per_member_limit?: number | null;
         };
         /**
          * Rfm
@@ -5079,7 +5079,7 @@ export interface components {
              * Window Months
              * @default 12
              */
-            window_months: number;
+            window_months?: number;
             /** Recency Days */
             recency_days?: number[];
             /** Frequency Orders */
@@ -5090,7 +5090,7 @@ export interface components {
              * Benefits
              * @default {}
              */
-            benefits: {
+            benefits?: {
                 [key: string]: components["schemas"]["Program.Grant"];
             };
         };
@@ -5107,7 +5107,7 @@ export interface components {
             /** Levels */
             levels: components["schemas"]["Program.Level"][];
             /** @default null */
-            growth: components["schemas"]["Program.Growth"] | null;
+            growth?: components["schemas"]["Program.Growth"] | null;
         };
         /**
          * Variant
@@ -5167,65 +5167,65 @@ export interface components {
              * @default UTC
              * @enum {string}
              */
-            timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "Factory" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu" | "localtime";
+            timezone?: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "Factory" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu" | "localtime";
             points: components["schemas"]["Program.PointsConfig"];
             /**
              * Coupons
              * @default {}
              */
-            coupons: {
+            coupons?: {
                 [key: string]: components["schemas"]["Program.CouponTemplate"];
             };
             /** @default null */
-            tiers: components["schemas"]["Program.Tiers"] | null;
+            tiers?: components["schemas"]["Program.Tiers"] | null;
             /**
              * Rewards
              * @default []
              */
-            rewards: components["schemas"]["Program.Reward"][];
+            rewards?: components["schemas"]["Program.Reward"][];
             lifecycle?: components["schemas"]["Program.Lifecycle"];
             enrolment?: components["schemas"]["Program.Enrolment"];
             /**
              * Paid Cards
              * @default []
              */
-            paid_cards: components["schemas"]["Program.PaidCardPlan"][];
+            paid_cards?: components["schemas"]["Program.PaidCardPlan"][];
             /** @default null */
-            rfm: components["schemas"]["Program.Rfm"] | null;
+            rfm?: components["schemas"]["Program.Rfm"] | null;
             /**
              * Tag Benefits
              * @default {}
              */
-            tag_benefits: {
+            tag_benefits?: {
                 [key: string]: components["schemas"]["Program.Grant"];
             };
             /**
              * Expected Average Order Minor
              * @default null
              */
-            expected_average_order_minor: number | null;
+            expected_average_order_minor?: number | null;
             /**
              * Campaigns
              * @default []
              */
-            campaigns: components["schemas"]["Program.Campaign"][];
+            campaigns?: components["schemas"]["Program.Campaign"][];
             pricing?: components["schemas"]["Program.Pricing"];
             /**
              * Wallets
              * @default {}
              */
-            wallets: {
+            wallets?: {
                 [key: string]: components["schemas"]["Program.Wallet"];
             };
             /**
              * Counters
              * @default []
              */
-            counters: components["schemas"]["Program.Counter"][];
+            counters?: components["schemas"]["Program.Counter"][];
             /** @default null */
-            abuse: components["schemas"]["Program.Abuse"] | null;
+            abuse?: components["schemas"]["Program.Abuse"] | null;
             /** @default null */
-            referral: components["schemas"]["Program.Referral"] | null;
+            referral?: components["schemas"]["Program.Referral"] | null;
         };
         /** Program */
         ProgramSent: {
@@ -5238,65 +5238,65 @@ export interface components {
              * @default UTC
              * @enum {string}
              */
-            timezone: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "Factory" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu" | "localtime";
+            timezone?: "Africa/Abidjan" | "Africa/Accra" | "Africa/Addis_Ababa" | "Africa/Algiers" | "Africa/Asmara" | "Africa/Asmera" | "Africa/Bamako" | "Africa/Bangui" | "Africa/Banjul" | "Africa/Bissau" | "Africa/Blantyre" | "Africa/Brazzaville" | "Africa/Bujumbura" | "Africa/Cairo" | "Africa/Casablanca" | "Africa/Ceuta" | "Africa/Conakry" | "Africa/Dakar" | "Africa/Dar_es_Salaam" | "Africa/Djibouti" | "Africa/Douala" | "Africa/El_Aaiun" | "Africa/Freetown" | "Africa/Gaborone" | "Africa/Harare" | "Africa/Johannesburg" | "Africa/Juba" | "Africa/Kampala" | "Africa/Khartoum" | "Africa/Kigali" | "Africa/Kinshasa" | "Africa/Lagos" | "Africa/Libreville" | "Africa/Lome" | "Africa/Luanda" | "Africa/Lubumbashi" | "Africa/Lusaka" | "Africa/Malabo" | "Africa/Maputo" | "Africa/Maseru" | "Africa/Mbabane" | "Africa/Mogadishu" | "Africa/Monrovia" | "Africa/Nairobi" | "Africa/Ndjamena" | "Africa/Niamey" | "Africa/Nouakchott" | "Africa/Ouagadougou" | "Africa/Porto-Novo" | "Africa/Sao_Tome" | "Africa/Timbuktu" | "Africa/Tripoli" | "Africa/Tunis" | "Africa/Windhoek" | "America/Adak" | "America/Anchorage" | "America/Anguilla" | "America/Antigua" | "America/Araguaina" | "America/Argentina/Buenos_Aires" | "America/Argentina/Catamarca" | "America/Argentina/ComodRivadavia" | "America/Argentina/Cordoba" | "America/Argentina/Jujuy" | "America/Argentina/La_Rioja" | "America/Argentina/Mendoza" | "America/Argentina/Rio_Gallegos" | "America/Argentina/Salta" | "America/Argentina/San_Juan" | "America/Argentina/San_Luis" | "America/Argentina/Tucuman" | "America/Argentina/Ushuaia" | "America/Aruba" | "America/Asuncion" | "America/Atikokan" | "America/Atka" | "America/Bahia" | "America/Bahia_Banderas" | "America/Barbados" | "America/Belem" | "America/Belize" | "America/Blanc-Sablon" | "America/Boa_Vista" | "America/Bogota" | "America/Boise" | "America/Buenos_Aires" | "America/Cambridge_Bay" | "America/Campo_Grande" | "America/Cancun" | "America/Caracas" | "America/Catamarca" | "America/Cayenne" | "America/Cayman" | "America/Chicago" | "America/Chihuahua" | "America/Ciudad_Juarez" | "America/Coral_Harbour" | "America/Cordoba" | "America/Costa_Rica" | "America/Coyhaique" | "America/Creston" | "America/Cuiaba" | "America/Curacao" | "America/Danmarkshavn" | "America/Dawson" | "America/Dawson_Creek" | "America/Denver" | "America/Detroit" | "America/Dominica" | "America/Edmonton" | "America/Eirunepe" | "America/El_Salvador" | "America/Ensenada" | "America/Fort_Nelson" | "America/Fort_Wayne" | "America/Fortaleza" | "America/Glace_Bay" | "America/Godthab" | "America/Goose_Bay" | "America/Grand_Turk" | "America/Grenada" | "America/Guadeloupe" | "America/Guatemala" | "America/Guayaquil" | "America/Guyana" | "America/Halifax" | "America/Havana" | "America/Hermosillo" | "America/Indiana/Indianapolis" | "America/Indiana/Knox" | "America/Indiana/Marengo" | "America/Indiana/Petersburg" | "America/Indiana/Tell_City" | "America/Indiana/Vevay" | "America/Indiana/Vincennes" | "America/Indiana/Winamac" | "America/Indianapolis" | "America/Inuvik" | "America/Iqaluit" | "America/Jamaica" | "America/Jujuy" | "America/Juneau" | "America/Kentucky/Louisville" | "America/Kentucky/Monticello" | "America/Knox_IN" | "America/Kralendijk" | "America/La_Paz" | "America/Lima" | "America/Los_Angeles" | "America/Louisville" | "America/Lower_Princes" | "America/Maceio" | "America/Managua" | "America/Manaus" | "America/Marigot" | "America/Martinique" | "America/Matamoros" | "America/Mazatlan" | "America/Mendoza" | "America/Menominee" | "America/Merida" | "America/Metlakatla" | "America/Mexico_City" | "America/Miquelon" | "America/Moncton" | "America/Monterrey" | "America/Montevideo" | "America/Montreal" | "America/Montserrat" | "America/Nassau" | "America/New_York" | "America/Nipigon" | "America/Nome" | "America/Noronha" | "America/North_Dakota/Beulah" | "America/North_Dakota/Center" | "America/North_Dakota/New_Salem" | "America/Nuuk" | "America/Ojinaga" | "America/Panama" | "America/Pangnirtung" | "America/Paramaribo" | "America/Phoenix" | "America/Port-au-Prince" | "America/Port_of_Spain" | "America/Porto_Acre" | "America/Porto_Velho" | "America/Puerto_Rico" | "America/Punta_Arenas" | "America/Rainy_River" | "America/Rankin_Inlet" | "America/Recife" | "America/Regina" | "America/Resolute" | "America/Rio_Branco" | "America/Rosario" | "America/Santa_Isabel" | "America/Santarem" | "America/Santiago" | "America/Santo_Domingo" | "America/Sao_Paulo" | "America/Scoresbysund" | "America/Shiprock" | "America/Sitka" | "America/St_Barthelemy" | "America/St_Johns" | "America/St_Kitts" | "America/St_Lucia" | "America/St_Thomas" | "America/St_Vincent" | "America/Swift_Current" | "America/Tegucigalpa" | "America/Thule" | "America/Thunder_Bay" | "America/Tijuana" | "America/Toronto" | "America/Tortola" | "America/Vancouver" | "America/Virgin" | "America/Whitehorse" | "America/Winnipeg" | "America/Yakutat" | "America/Yellowknife" | "Antarctica/Casey" | "Antarctica/Davis" | "Antarctica/DumontDUrville" | "Antarctica/Macquarie" | "Antarctica/Mawson" | "Antarctica/McMurdo" | "Antarctica/Palmer" | "Antarctica/Rothera" | "Antarctica/South_Pole" | "Antarctica/Syowa" | "Antarctica/Troll" | "Antarctica/Vostok" | "Arctic/Longyearbyen" | "Asia/Aden" | "Asia/Almaty" | "Asia/Amman" | "Asia/Anadyr" | "Asia/Aqtau" | "Asia/Aqtobe" | "Asia/Ashgabat" | "Asia/Ashkhabad" | "Asia/Atyrau" | "Asia/Baghdad" | "Asia/Bahrain" | "Asia/Baku" | "Asia/Bangkok" | "Asia/Barnaul" | "Asia/Beirut" | "Asia/Bishkek" | "Asia/Brunei" | "Asia/Calcutta" | "Asia/Chita" | "Asia/Choibalsan" | "Asia/Chongqing" | "Asia/Chungking" | "Asia/Colombo" | "Asia/Dacca" | "Asia/Damascus" | "Asia/Dhaka" | "Asia/Dili" | "Asia/Dubai" | "Asia/Dushanbe" | "Asia/Famagusta" | "Asia/Gaza" | "Asia/Harbin" | "Asia/Hebron" | "Asia/Ho_Chi_Minh" | "Asia/Hong_Kong" | "Asia/Hovd" | "Asia/Irkutsk" | "Asia/Istanbul" | "Asia/Jakarta" | "Asia/Jayapura" | "Asia/Jerusalem" | "Asia/Kabul" | "Asia/Kamchatka" | "Asia/Karachi" | "Asia/Kashgar" | "Asia/Kathmandu" | "Asia/Katmandu" | "Asia/Khandyga" | "Asia/Kolkata" | "Asia/Krasnoyarsk" | "Asia/Kuala_Lumpur" | "Asia/Kuching" | "Asia/Kuwait" | "Asia/Macao" | "Asia/Macau" | "Asia/Magadan" | "Asia/Makassar" | "Asia/Manila" | "Asia/Muscat" | "Asia/Nicosia" | "Asia/Novokuznetsk" | "Asia/Novosibirsk" | "Asia/Omsk" | "Asia/Oral" | "Asia/Phnom_Penh" | "Asia/Pontianak" | "Asia/Pyongyang" | "Asia/Qatar" | "Asia/Qostanay" | "Asia/Qyzylorda" | "Asia/Rangoon" | "Asia/Riyadh" | "Asia/Saigon" | "Asia/Sakhalin" | "Asia/Samarkand" | "Asia/Seoul" | "Asia/Shanghai" | "Asia/Singapore" | "Asia/Srednekolymsk" | "Asia/Taipei" | "Asia/Tashkent" | "Asia/Tbilisi" | "Asia/Tehran" | "Asia/Tel_Aviv" | "Asia/Thimbu" | "Asia/Thimphu" | "Asia/Tokyo" | "Asia/Tomsk" | "Asia/Ujung_Pandang" | "Asia/Ulaanbaatar" | "Asia/Ulan_Bator" | "Asia/Urumqi" | "Asia/Ust-Nera" | "Asia/Vientiane" | "Asia/Vladivostok" | "Asia/Yakutsk" | "Asia/Yangon" | "Asia/Yekaterinburg" | "Asia/Yerevan" | "Atlantic/Azores" | "Atlantic/Bermuda" | "Atlantic/Canary" | "Atlantic/Cape_Verde" | "Atlantic/Faeroe" | "Atlantic/Faroe" | "Atlantic/Jan_Mayen" | "Atlantic/Madeira" | "Atlantic/Reykjavik" | "Atlantic/South_Georgia" | "Atlantic/St_Helena" | "Atlantic/Stanley" | "Australia/ACT" | "Australia/Adelaide" | "Australia/Brisbane" | "Australia/Broken_Hill" | "Australia/Canberra" | "Australia/Currie" | "Australia/Darwin" | "Australia/Eucla" | "Australia/Hobart" | "Australia/LHI" | "Australia/Lindeman" | "Australia/Lord_Howe" | "Australia/Melbourne" | "Australia/NSW" | "Australia/North" | "Australia/Perth" | "Australia/Queensland" | "Australia/South" | "Australia/Sydney" | "Australia/Tasmania" | "Australia/Victoria" | "Australia/West" | "Australia/Yancowinna" | "Brazil/Acre" | "Brazil/DeNoronha" | "Brazil/East" | "Brazil/West" | "CET" | "CST6CDT" | "Canada/Atlantic" | "Canada/Central" | "Canada/Eastern" | "Canada/Mountain" | "Canada/Newfoundland" | "Canada/Pacific" | "Canada/Saskatchewan" | "Canada/Yukon" | "Chile/Continental" | "Chile/EasterIsland" | "Cuba" | "EET" | "EST" | "EST5EDT" | "Egypt" | "Eire" | "Etc/GMT" | "Etc/GMT+0" | "Etc/GMT+1" | "Etc/GMT+10" | "Etc/GMT+11" | "Etc/GMT+12" | "Etc/GMT+2" | "Etc/GMT+3" | "Etc/GMT+4" | "Etc/GMT+5" | "Etc/GMT+6" | "Etc/GMT+7" | "Etc/GMT+8" | "Etc/GMT+9" | "Etc/GMT-0" | "Etc/GMT-1" | "Etc/GMT-10" | "Etc/GMT-11" | "Etc/GMT-12" | "Etc/GMT-13" | "Etc/GMT-14" | "Etc/GMT-2" | "Etc/GMT-3" | "Etc/GMT-4" | "Etc/GMT-5" | "Etc/GMT-6" | "Etc/GMT-7" | "Etc/GMT-8" | "Etc/GMT-9" | "Etc/GMT0" | "Etc/Greenwich" | "Etc/UCT" | "Etc/UTC" | "Etc/Universal" | "Etc/Zulu" | "Europe/Amsterdam" | "Europe/Andorra" | "Europe/Astrakhan" | "Europe/Athens" | "Europe/Belfast" | "Europe/Belgrade" | "Europe/Berlin" | "Europe/Bratislava" | "Europe/Brussels" | "Europe/Bucharest" | "Europe/Budapest" | "Europe/Busingen" | "Europe/Chisinau" | "Europe/Copenhagen" | "Europe/Dublin" | "Europe/Gibraltar" | "Europe/Guernsey" | "Europe/Helsinki" | "Europe/Isle_of_Man" | "Europe/Istanbul" | "Europe/Jersey" | "Europe/Kaliningrad" | "Europe/Kiev" | "Europe/Kirov" | "Europe/Kyiv" | "Europe/Lisbon" | "Europe/Ljubljana" | "Europe/London" | "Europe/Luxembourg" | "Europe/Madrid" | "Europe/Malta" | "Europe/Mariehamn" | "Europe/Minsk" | "Europe/Monaco" | "Europe/Moscow" | "Europe/Nicosia" | "Europe/Oslo" | "Europe/Paris" | "Europe/Podgorica" | "Europe/Prague" | "Europe/Riga" | "Europe/Rome" | "Europe/Samara" | "Europe/San_Marino" | "Europe/Sarajevo" | "Europe/Saratov" | "Europe/Simferopol" | "Europe/Skopje" | "Europe/Sofia" | "Europe/Stockholm" | "Europe/Tallinn" | "Europe/Tirane" | "Europe/Tiraspol" | "Europe/Ulyanovsk" | "Europe/Uzhgorod" | "Europe/Vaduz" | "Europe/Vatican" | "Europe/Vienna" | "Europe/Vilnius" | "Europe/Volgograd" | "Europe/Warsaw" | "Europe/Zagreb" | "Europe/Zaporozhye" | "Europe/Zurich" | "Factory" | "GB" | "GB-Eire" | "GMT" | "GMT+0" | "GMT-0" | "GMT0" | "Greenwich" | "HST" | "Hongkong" | "Iceland" | "Indian/Antananarivo" | "Indian/Chagos" | "Indian/Christmas" | "Indian/Cocos" | "Indian/Comoro" | "Indian/Kerguelen" | "Indian/Mahe" | "Indian/Maldives" | "Indian/Mauritius" | "Indian/Mayotte" | "Indian/Reunion" | "Iran" | "Israel" | "Jamaica" | "Japan" | "Kwajalein" | "Libya" | "MET" | "MST" | "MST7MDT" | "Mexico/BajaNorte" | "Mexico/BajaSur" | "Mexico/General" | "NZ" | "NZ-CHAT" | "Navajo" | "PRC" | "PST8PDT" | "Pacific/Apia" | "Pacific/Auckland" | "Pacific/Bougainville" | "Pacific/Chatham" | "Pacific/Chuuk" | "Pacific/Easter" | "Pacific/Efate" | "Pacific/Enderbury" | "Pacific/Fakaofo" | "Pacific/Fiji" | "Pacific/Funafuti" | "Pacific/Galapagos" | "Pacific/Gambier" | "Pacific/Guadalcanal" | "Pacific/Guam" | "Pacific/Honolulu" | "Pacific/Johnston" | "Pacific/Kanton" | "Pacific/Kiritimati" | "Pacific/Kosrae" | "Pacific/Kwajalein" | "Pacific/Majuro" | "Pacific/Marquesas" | "Pacific/Midway" | "Pacific/Nauru" | "Pacific/Niue" | "Pacific/Norfolk" | "Pacific/Noumea" | "Pacific/Pago_Pago" | "Pacific/Palau" | "Pacific/Pitcairn" | "Pacific/Pohnpei" | "Pacific/Ponape" | "Pacific/Port_Moresby" | "Pacific/Rarotonga" | "Pacific/Saipan" | "Pacific/Samoa" | "Pacific/Tahiti" | "Pacific/Tarawa" | "Pacific/Tongatapu" | "Pacific/Truk" | "Pacific/Wake" | "Pacific/Wallis" | "Pacific/Yap" | "Poland" | "Portugal" | "ROC" | "ROK" | "Singapore" | "Turkey" | "UCT" | "US/Alaska" | "US/Aleutian" | "US/Arizona" | "US/Central" | "US/East-Indiana" | "US/Eastern" | "US/Hawaii" | "US/Indiana-Starke" | "US/Michigan" | "US/Mountain" | "US/Pacific" | "US/Samoa" | "UTC" | "Universal" | "W-SU" | "WET" | "Zulu" | "localtime";
             points: components["schemas"]["Program.PointsConfig"];
             /**
              * Coupons
              * @default {}
              */
-            coupons: {
+            coupons?: {
                 [key: string]: components["schemas"]["Program.CouponTemplate"];
             };
             /** @default null */
-            tiers: components["schemas"]["Program.Tiers"] | null;
+            tiers?: components["schemas"]["Program.Tiers"] | null;
             /**
              * Rewards
              * @default []
              */
-            rewards: components["schemas"]["Program.Reward"][];
+            rewards?: components["schemas"]["Program.Reward"][];
             lifecycle?: components["schemas"]["Program.Lifecycle"];
             enrolment?: components["schemas"]["Program.Enrolment"];
             /**
              * Paid Cards
              * @default []
              */
-            paid_cards: components["schemas"]["Program.PaidCardPlan"][];
+            paid_cards?: components["schemas"]["Program.PaidCardPlan"][];
             /** @default null */
-            rfm: components["schemas"]["Program.Rfm"] | null;
+            rfm?: components["schemas"]["Program.Rfm"] | null;
             /**
              * Tag Benefits
              * @default {}
              */
-            tag_benefits: {
+            tag_benefits?: {
                 [key: string]: components["schemas"]["Program.Grant"];
             };
             /**
              * Expected Average Order Minor
              * @default null
              */
-            expected_average_order_minor: number | null;
+            expected_average_order_minor?: number | null;
             /**
              * Campaigns
              * @default []
              */
-            campaigns: components["schemas"]["Program.Campaign"][];
+            campaigns?: components["schemas"]["Program.Campaign"][];
             pricing?: components["schemas"]["Program.Pricing"];
             /**
              * Wallets
              * @default {}
              */
-            wallets: {
+            wallets?: {
                 [key: string]: components["schemas"]["Program.Wallet"];
             };
             /**
              * Counters
              * @default []
              */
-            counters: components["schemas"]["Program.Counter"][];
+            counters?: components["schemas"]["Program.Counter"][];
             /** @default null */
-            abuse: components["schemas"]["Program.Abuse"] | null;
+            abuse?: components["schemas"]["Program.Abuse"] | null;
             /** @default null */
-            referral: components["schemas"]["Program.Referral"] | null;
+            referral?: components["schemas"]["Program.Referral"] | null;
             /** @description this program's id, as GET answered it (ignored) */
             program_id?: string;
             /** @description the version GET answered (ignored) */
@@ -9734,7 +9734,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReferralCode"];
+                    "application/json": components["schemas"]["MemberReferralCode"];
                 };
             };
             /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */
@@ -9793,7 +9793,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ReferralCode"];
+                    "application/json": components["schemas"]["MemberReferralCode"];
                 };
             };
             /** @description validation_error: the body is not UTF-8 JSON, or nests deeper than 32 levels */

@@ -49,3 +49,18 @@ test("an error answer is the contract's error shape, typed", async () => {
   });
   assert.equal(anonymous.response.status, 401);
 });
+
+test("a body's fields with defaults are optional to send (a grant of points alone, a plain redemption)", async () => {
+  const { memberId } = await enrolled("ts-optional");
+  const server = loyaltyClient({ baseUrl });
+  const grant = await server.PUT("/programs/{program_id}/grants/{grant_id}", {
+    params: { path: { program_id: programId, grant_id: `g-${memberId}` } },
+    body: { audience: { stage: "new" }, points: 1, reason: "typed client" },
+  });
+  assert.ok([200, 202].includes(grant.response.status), JSON.stringify(grant.error));
+  const redeemed = await server.POST("/programs/{program_id}/members/{member_id}/redemptions", {
+    params: { path: { program_id: programId, member_id: memberId } },
+    body: { redemption_id: "r-1", reward_id: "no-such-reward" },
+  });
+  assert.equal(redeemed.response.status, 404, JSON.stringify(redeemed.error));
+});

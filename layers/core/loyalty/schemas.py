@@ -547,7 +547,7 @@ class DraftView(Model):
     problems: list[dict[str, Any]] = Field(description="always empty: a draft with problems is not saved (422)")
 
 
-class DraftPublish(Model):
+class DraftPublish(Body):
     force: Annotated[bool, Strict()] = Field(
         False, description="publish even though the live version moved since the draft's base (true or false only)"
     )
@@ -719,7 +719,7 @@ class MemberTags(Model):
     tags: list[str] = Field(description="the member's tags after the change, sorted")
 
 
-class ReferralCode(Model):
+class MemberReferralCode(Model):
     code: str = Field(description="the member's referral code: stable, 10 characters without 0/O/1/I/L")
 
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from .. import clock
 from ..runtime import store
-from ..schemas import ReferralCode, ReferralFigures
+from ..schemas import MemberReferralCode, ReferralFigures
 from ..usecases import referral
 from .identity import member_id
 from .params import ME, MEMBER, PROGRAM, MemberId, ProgramId
@@ -30,7 +30,7 @@ CODE = (
     tags=["members"],
     responses=responses(errors=UNKNOWN),
 )
-def code(program_id: ProgramId, member_id: MemberId) -> ReferralCode:
+def code(program_id: ProgramId, member_id: MemberId) -> MemberReferralCode:
     return referral.code(store(), program_id, member_id)
 
 
@@ -41,7 +41,7 @@ def code(program_id: ProgramId, member_id: MemberId) -> ReferralCode:
     tags=["me"],
     responses=responses(member=True, errors=UNKNOWN),
 )
-def my_code(program_id: ProgramId) -> ReferralCode:
+def my_code(program_id: ProgramId) -> MemberReferralCode:
     return referral.code(store(), program_id, member_id(router))
 
 

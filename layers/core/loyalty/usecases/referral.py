@@ -17,13 +17,13 @@ from ..errors import NotFound, ValidationFailed
 from ..member import Coupon, Profile
 from ..rules import campaigns, pending, referral, referral_cancel, referral_report
 from ..rules.posting import Change
-from ..schemas import Enrol, ReferralCode, ReferralFigures, RefundResult
+from ..schemas import Enrol, MemberReferralCode, ReferralFigures, RefundResult
 from ..store import CouponRevoke, MemberWrite, Store, decode_change
 from . import health, pipeline, programs
 from .pipeline import Attempt, Built, Outcome, RefKey, missing
 
 
-def code(store: Store, program_id: str, member_id: str) -> ReferralCode:
+def code(store: Store, program_id: str, member_id: str) -> MemberReferralCode:
     """The member's code: 1 GetItem of the profile (404 for an unknown member) + 1 GetItem of the code
     item; the first time, 1 conditional Put more. The n-th candidate (rules/referral.code) held by
     another member is a collision: the next one is taken, and the item makes the choice stable."""
@@ -33,11 +33,11 @@ def code(store: Store, program_id: str, member_id: str) -> ReferralCode:
         candidate = referral.code(key, member_id, n)
         owner = store.code_owner(program_id, candidate)
         if owner is None and store.claim_code(program_id, candidate, member_id):
-            return ReferralCode(code=candidate)
+            return MemberReferralCode(code=candidate)
         if owner is None:
             owner = store.code_owner(program_id, candidate)  # claimed meanwhile: by this member's other GET?
         if owner == member_id:
-            return ReferralCode(code=candidate)
+            return MemberReferralCode(code=candidate)
     raise RuntimeError(f"{referral.MAX_COLLISIONS} referral code collisions in a row")
 
 
