@@ -18,7 +18,7 @@ import pytest
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase, Refund
 from loyalty.store import Store
-from loyalty.usecases import earning, members, programs, referral
+from loyalty.usecases import earning, erasure, members, programs, referral
 from tests.integration.conftest import Client
 from tests.integration.test_faults import Crash, count_calls
 from tests.support import program
@@ -255,3 +255,29 @@ def test_a_crash_before_or_after_any_call_of_the_referrers_cancel_write_then_a_r
     assert expected["profile"]["pending"] == [] and expected["profile"]["referral_periods"] == {"2026-03": 0}
     for other, where in crashed_then_retried(store, len(calls), lambda: cancellable(store), referral.cancel_referrer):
         assert cancelled_state(store, other) == expected, f"{where} of {calls}"
+
+
+# ---- an erased referrer: its code item goes, and the report no longer names it -------------------
+
+
+def test_an_erased_referrer_loses_its_code_and_leaves_the_top_referrers(store: Store) -> None:
+    pid = fresh(store)
+    members.enrol(store, pid, Enrol(member_id="zed"), NOW)
+    code = referral.code(store, pid, "alice").code
+    assert store.code_owner(pid, code) == "alice"
+    # The per-referrer counters the stream keeps (the health counter is not running here).
+    counted = {"2026-03-10#alice": 2, "2026-03-11#alice": 1, "2026-03-10#zed": 1, "2026-03-13#alice": 2}
+    store.add_stats({(pid, ("referrer_day", k)): {"converted": n} for k, n in counted.items()}, [], 0)
+
+    def top() -> list[dict[str, Any]]:
+        late = datetime(2026, 3, 31, 12, tzinfo=UTC)
+        figures = referral.report(store, pid, datetime(2026, 3, 1).date(), late.date(), late)
+        return figures.model_dump()["top_referrers"]
+
+    assert top() == [{"member_id": "alice", "converted": 5}, {"member_id": "zed", "converted": 1}]
+    erasure.erase(store, pid, "alice", NOW)
+    assert store.code_owner(pid, code) is None  # the code names no one: an enrolment naming it is a 422
+    assert top() == [{"member_id": "zed", "converted": 1}]
+    # The same id enrolled again is a new member: only what it converted since its enrolment day counts.
+    members.enrol(store, pid, Enrol(member_id="alice"), datetime(2026, 3, 12, 12, tzinfo=UTC))
+    assert top() == [{"member_id": "alice", "converted": 2}, {"member_id": "zed", "converted": 1}]

@@ -41,6 +41,14 @@ def code(store: Store, program_id: str, member_id: str) -> ReferralCode:
     raise RuntimeError(f"{referral.MAX_COLLISIONS} referral code collisions in a row")
 
 
+def drop_codes(store: Store, program_id: str, member_id: str) -> None:
+    """An erasure deletes the member's code items, so no code leads to its id: every candidate looked at
+    (an earlier one may have been freed by another member's erasure and claimed since), 1 BatchGetItem."""
+    key = programs.member_key(store, program_id)
+    codes = [referral.code(key, member_id, n) for n in range(referral.MAX_COLLISIONS)]
+    store.drop_codes(program_id, codes, member_id)
+
+
 def referrer(store: Store, program_id: str, member_id: str, text: str) -> str:
     """The member a code an enrolment names belongs to (1 GetItem), or a 422 naming referral_code."""
     found = referral.normal_code(text)
@@ -137,6 +145,8 @@ def reward_referrer(
     return pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
 
 
+BATCH_PROFILES = 100  # BatchGetItem's keys per call
+
 CancelState = tuple[Profile, dict[str, Any] | None, dict[str, Coupon]]  # the referrer, its reward's reference, coupons
 
 
@@ -223,11 +233,28 @@ def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> i
 
 def report(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> ReferralFigures:
     """The referral figures of a range of program-local days, from the counters the stream keeps
-    (rules/referral_report.py): 2 Queries, whatever the number of members."""
+    (rules/referral_report.py): 2 Queries, whatever the number of members, and 1 BatchGetItem (more
+    only where erased referrers crowd the top: _members_since)."""
     program = programs.load(store, program_id)
     start, end = health.day_range(start, end, clock.local_date(now, program.zone))
     days, referrers = store.referral_stats(program_id, start.isoformat(), end.isoformat())
-    found = referral_report.figures(days, referrers)
+    found = referral_report.figures(days, referrers, _members_since(store, program_id, program.zone, referrers))
     return ReferralFigures.model_validate(
         {"program_id": program_id, "from": start.isoformat(), "to": end.isoformat(), **found}
     )
+
+
+def _members_since(store: Store, program_id: str, zone: Any, referrers: list[dict[str, Any]]) -> dict[str, str]:
+    """The program-local enrolment day of the range's referrers that are still members, so the report
+    names no erased one (the per-referrer counters keep its id). Their profiles are read most converting
+    first, 100 a BatchGetItem, only until the top list is known: usually one call."""
+    order = referral_report.ranked(referral_report.converted(referrers), None)
+    since: dict[str, str] = {}
+    for at in range(0, len(order), BATCH_PROFILES):
+        ids = [mid for mid, _ in order[at : at + BATCH_PROFILES]]
+        for profile in store.get_members(program_id, ids):
+            since[profile.member_id] = clock.local_date(profile.enrolled_at, zone).isoformat()
+        unchecked = order[at + BATCH_PROFILES][1] if at + BATCH_PROFILES < len(order) else 0
+        if referral_report.settled(referral_report.converted(referrers, since), unchecked):
+            break
+    return since
