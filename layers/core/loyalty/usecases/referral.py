@@ -49,10 +49,17 @@ def drop_codes(store: Store, program_id: str, member_id: str) -> None:
     store.drop_codes(program_id, codes, member_id)
 
 
-def referrer(store: Store, program_id: str, member_id: str, text: str) -> str:
-    """The member a code an enrolment names belongs to (1 GetItem), or a 422 naming referral_code."""
-    found = referral.normal_code(text)
-    owner = store.code_owner(program_id, found) if found else None
+def enrolment_reads(store: Store, program_id: str, body: Enrol) -> tuple[dict[str, Any] | None, str | None]:
+    """What an enrolment reads before its write, in one round trip (store.enrolment_reads): the guest
+    customer item of its customer_ref (usecases/guests.conversion) and the member its referral_code is
+    (None: unknown or malformed; `enrolling` refuses it)."""
+    code = referral.normal_code(body.referral_code) if body.referral_code is not None else None
+    return store.enrolment_reads(program_id, body.customer_ref or None, code)
+
+
+def referrer(store: Store, program_id: str, member_id: str, owner: str | None) -> str:
+    """The member whose code an enrolment names (`owner`, as enrolment_reads found it), or a 422 naming
+    referral_code."""
     if owner is None:
         raise ValidationFailed.field("referral_code", "unknown referral code")
     if owner == member_id:
@@ -76,14 +83,15 @@ def fingerprint(text: str) -> str:
     return found
 
 
-def enrolling(store: Store, program_id: str, body: Enrol, fresh: Profile) -> None:
-    """An enrolment's referral fields checked and set on the new profile: 1 GetItem for the code, 1 for
-    the referrer's profile (its fingerprint). Nothing is written for a refused field."""
+def enrolling(store: Store, program_id: str, body: Enrol, fresh: Profile, owner: str | None) -> None:
+    """An enrolment's referral fields checked and set on the new profile (`owner`: the member its code
+    is, from enrolment_reads): 1 GetItem for the referrer's profile (its fingerprint). Nothing is
+    written for a refused field."""
     hashed = fingerprint(body.fingerprint) if body.fingerprint is not None else None
     fresh.fingerprint = hashed
     if body.referral_code is None:
         return
-    by = referrer(store, program_id, body.member_id, body.referral_code)
+    by = referrer(store, program_id, body.member_id, owner)
     found = store.get_member(program_id, by)
     if found is None:  # its member was erased since: the code names no one now
         raise ValidationFailed.field("referral_code", "unknown referral code")
