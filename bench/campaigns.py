@@ -19,14 +19,12 @@ otherwise. The evaluation alone (`rules.campaigns.run` on a Change, and the purc
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,11 +35,11 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.stack import handler_env  # noqa: E402
 from tests.integration.ddb_local import ddb_local  # noqa: E402
-from tests.support import Context, http_event, load_function, program  # noqa: E402
+from tests.support import program  # noqa: E402
 
 from .cel import ITEMS  # noqa: E402 - the sample order's 5 lines: tea x2, two cakes, coffee, a gift
 from .common import pct  # noqa: E402
-from .warm import BENCH_ENV, WARM_ENV, Meter  # noqa: E402
+from .warm import BENCH_ENV, WARM_ENV, Handlers, Meter  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_CAMPAIGNS_ROUNDS", "500"))
 EVALUATIONS = int(os.environ.get("BENCH_CAMPAIGNS_EVALUATIONS", "2000"))
@@ -179,36 +177,28 @@ def fail(message: str) -> None:
     raise SystemExit(f"bench.campaigns: {message}")
 
 
+def enrol_members(handlers: Handlers, pid: str) -> None:
+    """The program's MEMBERS, each enrolled, then (untimed) the first-order bonus and the climb to the
+    top tier (no upgrade in the timed rounds), then one purchase like the timed ones."""
+    base = f"/programs/{pid}/members"
+    for m in range(MEMBERS):
+        handlers.call("enrol", "POST", base, {"member_id": f"m{m}"})
+        handlers.call("earn", "POST", f"{base}/m{m}/purchases", {"order_id": f"big-{m}", "amount_minor": 600000})
+        handlers.call("earn", "POST", f"{base}/m{m}/purchases", PURCHASE | {"order_id": f"warm-{m}"})
+
+
 def main() -> None:
     now = datetime.now(UTC)
     programs = cases(now)
     with ddb_local() as ddb, open(os.devnull, "w") as sink:
         os.environ.update(handler_env(ddb.endpoint) | BENCH_ENV | WARM_ENV)
-        fns = {name: load_function(name).handler for name in ("programs", "enrol", "earn")}
+        handlers = Handlers(("programs", "enrol", "earn"), sink, fail)
         from loyalty.runtime import store
 
         meter = Meter(store().client)
-
-        def request(fn: str, method: str, path: str, body: Any) -> Callable[[], dict[str, Any]]:
-            handler, event, context = fns[fn], http_event(method, path, body), Context()
-            return lambda: handler(event, context)
-
-        def call(fn: str, method: str, path: str, body: Any) -> dict[str, Any]:
-            with contextlib.redirect_stdout(sink):  # the handlers' EMF lines
-                reply = request(fn, method, path, body)()
-            if reply["statusCode"] >= 300:
-                fail(f"{method} {path}: {reply['statusCode']} {reply['body']}")
-            return reply
-
         for pid, campaigns in programs.items():
-            call("programs", "PUT", f"/programs/{pid}", document(campaigns))
-            for m in range(MEMBERS):
-                base = f"/programs/{pid}/members"
-                call("enrol", "POST", base, {"member_id": f"m{m}"})
-                # Untimed: the first-order bonus and the climb to the top tier (no upgrade in the rounds),
-                # then one purchase like the timed ones.
-                call("earn", "POST", f"{base}/m{m}/purchases", {"order_id": f"big-{m}", "amount_minor": 600000})
-                call("earn", "POST", f"{base}/m{m}/purchases", PURCHASE | {"order_id": f"warm-{m}"})
+            handlers.call("programs", "PUT", f"/programs/{pid}", document(campaigns))
+            enrol_members(handlers, pid)
 
         samples: dict[str, list[float]] = {pid: [] for pid in programs}
         applied: dict[str, list[str]] = {}
@@ -220,13 +210,11 @@ def main() -> None:
             # 5-campaign case always ran right after the 50-campaign one's 16-item write), and it paid for it.
             for pid in shuffle.sample(order, len(order)):
                 path = f"/programs/{pid}/members/m{r % MEMBERS}/purchases"
-                invoke = request("earn", "POST", path, PURCHASE | {"order_id": f"o{r}"})
+                invoke = handlers.request("earn", "POST", path, PURCHASE | {"order_id": f"o{r}"})
                 meter.reset()
                 meter.recorded.clear()
-                with contextlib.redirect_stdout(sink):
-                    start = time.perf_counter()
-                    reply = invoke()
-                    samples[pid].append((time.perf_counter() - start) * 1000)
+                reply, ms = handlers.timed(invoke)
+                samples[pid].append(ms)
                 if reply["statusCode"] != 201:
                     fail(f"{pid} round {r}: {reply['statusCode']} {reply['body']}")
                 if meter.calls != CALLS:

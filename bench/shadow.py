@@ -13,13 +13,11 @@ alone, with and without the draft's evaluation, are timed too (µs, no I/O).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import random
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,11 +28,11 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.stack import handler_env  # noqa: E402
 from tests.integration.ddb_local import ddb_local  # noqa: E402
-from tests.support import Context, http_event, load_function, program  # noqa: E402
+from tests.support import program  # noqa: E402
 
-from .campaigns import CALLS, MEMBERS, PURCHASE, document, purchase_campaigns  # noqa: E402
+from .campaigns import CALLS, MEMBERS, PURCHASE, document, enrol_members, purchase_campaigns  # noqa: E402
 from .common import pct  # noqa: E402
-from .warm import BENCH_ENV, WARM_ENV, Meter  # noqa: E402
+from .warm import BENCH_ENV, WARM_ENV, Handlers, Meter  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_SHADOW_ROUNDS", "400"))
 CAMPAIGNS = 20
@@ -61,49 +59,27 @@ def main() -> None:
     cases = {"plain": None, "shadowed": draft_of(live)}
     with ddb_local() as ddb, open(os.devnull, "w") as sink:
         os.environ.update(handler_env(ddb.endpoint) | BENCH_ENV | WARM_ENV)
-        fns = {name: load_function(name).handler for name in ("programs", "enrol", "earn")}
+        handlers = Handlers(("programs", "enrol", "earn"), sink, fail)
         from loyalty.runtime import store
 
         meter = Meter(store().client)
-
-        def request(fn: str, method: str, path: str, body: Any) -> Callable[[], dict[str, Any]]:
-            handler, event, context = fns[fn], http_event(method, path, body), Context()
-            return lambda: handler(event, context)
-
-        def call(fn: str, method: str, path: str, body: Any) -> dict[str, Any]:
-            with contextlib.redirect_stdout(sink):
-                reply = request(fn, method, path, body)()
-            if reply["statusCode"] >= 300:
-                fail(f"{method} {path}: {reply['statusCode']} {reply['body']}")
-            return reply
-
         until = {"until": (now + timedelta(days=1)).isoformat()}
         for pid, draft in cases.items():
-            call("programs", "PUT", f"/programs/{pid}", document(live))
+            handlers.call("programs", "PUT", f"/programs/{pid}", document(live))
             if draft is not None:
-                call("programs", "PUT", f"/programs/{pid}/drafts/d20", document(draft))
-                call("programs", "POST", f"/programs/{pid}/drafts/d20/shadow", until)
-            for m in range(MEMBERS):
-                base = f"/programs/{pid}/members"
-                call("enrol", "POST", base, {"member_id": f"m{m}"})
-                call("earn", "POST", f"{base}/m{m}/purchases", {"order_id": f"big-{m}", "amount_minor": 600000})
-                call("earn", "POST", f"{base}/m{m}/purchases", PURCHASE | {"order_id": f"warm-{m}"})
+                handlers.call("programs", "PUT", f"/programs/{pid}/drafts/d20", document(draft))
+                handlers.call("programs", "POST", f"/programs/{pid}/drafts/d20/shadow", until)
+            enrol_members(handlers, pid)
 
         samples: dict[str, list[float]] = {pid: [] for pid in cases}
         shuffle = random.Random(34)
         for r in range(ROUNDS):
             for pid in shuffle.sample(list(cases), len(cases)):
-                invoke = request(
-                    "earn",
-                    "POST",
-                    f"/programs/{pid}/members/m{r % MEMBERS}/purchases",
-                    PURCHASE | {"order_id": f"o{r}"},
-                )
+                path = f"/programs/{pid}/members/m{r % MEMBERS}/purchases"
+                invoke = handlers.request("earn", "POST", path, PURCHASE | {"order_id": f"o{r}"})
                 meter.reset()
-                with contextlib.redirect_stdout(sink):
-                    start = time.perf_counter()
-                    reply = invoke()
-                    samples[pid].append((time.perf_counter() - start) * 1000)
+                reply, ms = handlers.timed(invoke)
+                samples[pid].append(ms)
                 if reply["statusCode"] != 201:
                     fail(f"{pid} round {r}: {reply['statusCode']} {reply['body']}")
                 if meter.calls != CALLS:

@@ -16,7 +16,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 from local.dynamodb import client, create_tables_from_template
 from local.template import load_template
@@ -36,6 +36,34 @@ BENCH_ENV = {
 # Lambda (each request prints its EMF line; `run` sends them to /dev/null).
 WARM_ENV = {"PROGRAM_CACHE_TTL_SECONDS": "300", "POWERTOOLS_METRICS_DISABLED": "false"}
 TWIN = {"bench": "bare"}
+
+
+class Handlers:
+    """The real handlers of `names`, in-process and warm, as bench.campaigns and bench.shadow drive
+    them: `request` builds an invocation (its event built beforehand: Lambda hands the handler a parsed
+    event), `timed` makes one and measures only the handler, `call` makes one untimed; the handlers'
+    EMF lines go to `sink`, and an error answer stops the bench (`fail`)."""
+
+    def __init__(self, names: tuple[str, ...], sink: TextIO, fail: Callable[[str], None]) -> None:
+        self.fns = {name: load_function(name).handler for name in names}
+        self.sink, self.fail = sink, fail
+
+    def request(self, fn: str, method: str, path: str, body: Any) -> Callable[[], dict[str, Any]]:
+        handler, event, context = self.fns[fn], http_event(method, path, body), Context()
+        return lambda: handler(event, context)
+
+    def timed(self, invoke: Callable[[], dict[str, Any]]) -> tuple[dict[str, Any], float]:
+        """The reply and the ms the handler took."""
+        with contextlib.redirect_stdout(self.sink):
+            start = time.perf_counter()
+            reply = invoke()
+            return reply, (time.perf_counter() - start) * 1000
+
+    def call(self, fn: str, method: str, path: str, body: Any) -> dict[str, Any]:
+        reply, _ = self.timed(self.request(fn, method, path, body))
+        if reply["statusCode"] >= 300:
+            self.fail(f"{method} {path}: {reply['statusCode']} {reply['body']}")
+        return reply
 
 
 class Meter:

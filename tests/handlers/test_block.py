@@ -181,3 +181,12 @@ def test_a_blocked_members_quote_and_preview_promise_nothing(api: Api, demo: str
     status, preview = api.call("checkout", "PUT", f"{M}/checkouts/c9/preview", cart)
     assert status == 200 and preview["points_to_earn"] == 0, preview
     assert view(api)["flags"] == []
+
+
+def test_a_blocked_members_deduction_is_refused_too(api: Api, demo: str) -> None:
+    """The one check a deduction has (a reward's is spending.check_redeem's)."""
+    enrol(api)
+    assert api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 120000})[0] == 201
+    block(api)
+    deduction = {"redemption_id": "d1", "deduction": {"order_id": "t1", "order_amount_minor": 10000, "points": 100}}
+    assert_blocked(api, "redeem", "POST", f"{M}/redemptions", deduction)

@@ -68,6 +68,24 @@ def test_round_trips_per_operation(api: Api, calls: Counter[str]) -> None:
     assert measure(calls, api, "earn", "POST", f"{M}/quotes", quote) == {"GetItem": 1, "Query": 1}
 
 
+def test_round_trips_of_an_enrolment_naming_a_customer_ref_and_a_referral_code(api: Api, calls: Counter[str]) -> None:
+    api.call("programs", "PUT", "/programs/demo", program("demo"))
+    api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})
+    code = api.call("enrol", "GET", f"{M}/referral")[1]["code"]
+    # The guest customer item and the code's owner in one BatchGetItem; then the referrer's profile.
+    both = {"member_id": "m2", "customer_ref": "crm-1", "referral_code": code}
+    assert measure(calls, api, "enrol", "POST", "/programs/demo/members", both) == {
+        "BatchGetItem": 1,
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
+    one = {"member_id": "m3", "customer_ref": "crm-2"}
+    assert measure(calls, api, "enrol", "POST", "/programs/demo/members", one) == {
+        "GetItem": 1,
+        "TransactWriteItems": 1,
+    }
+
+
 def test_round_trips_spending(api: Api, calls: Counter[str]) -> None:
     api.call("programs", "PUT", "/programs/demo", program("points-only"))
     api.call("enrol", "POST", "/programs/demo/members", {"member_id": "m1"})

@@ -34,14 +34,11 @@ from loyalty.schemas import (
 from loyalty.store import Store
 from loyalty.store.keys import checkout_sk, member_pk
 from loyalty.usecases import cards, checkout, earning, members, programs, spending, sweeps
+from tests.integration.crashes import count_calls, crashed_then_retried
 from tests.support import program
 
 NOW = datetime(2026, 3, 10, 4, tzinfo=UTC)
 LATER = NOW + timedelta(days=40)  # idle long enough for the churn warning, so a sweep has work
-
-
-class Crash(BaseException):
-    """A Lambda dying mid-request: not an Exception, so no handler in the code under test catches it."""
 
 
 def fresh_program(store: Store) -> str:
@@ -203,53 +200,25 @@ def state(s: Store, pid: str, mid: str) -> dict[str, Any]:
     }
 
 
-def count_calls(s: Store, run: Callable[[], Any]) -> list[str]:
-    seen: list[str] = []
-
-    def note(model: Any, **_: Any) -> None:
-        seen.append(model.name)
-
-    s.client.meta.events.register("before-call.dynamodb", note)
-    try:
-        run()
-    finally:
-        s.client.meta.events.unregister("before-call.dynamodb", note)
-    return seen
-
-
 @pytest.mark.parametrize("name", list(OPERATIONS))
 def test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run_leaves(
     store: Store, name: str
 ) -> None:
-    setup, write = OPERATIONS[name]
+    setup_step, write = OPERATIONS[name]
     pid = fresh_program(store)
-    setup(store, pid, "clean")
+    setup_step(store, pid, "clean")
     calls = count_calls(store, lambda: write(store, pid, "clean"))
     expected = state(store, pid, "clean")
     assert calls, name
 
-    for index in range(len(calls)):
-        for when in ("before-call", "after-call"):
-            # The same history in another program: same member id, so derived ids compare equal.
-            other = fresh_program(store)
-            setup(store, other, "clean")
-            seen = [0]
+    def setup() -> str:
+        # The same history in another program: same member id, so derived ids compare equal.
+        other = fresh_program(store)
+        setup_step(store, other, "clean")
+        return other
 
-            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
-                seen[0] += 1
-                if seen[0] == index + 1:
-                    raise Crash(f"{name}: died {when} call {index + 1} ({model.name})")
-
-            store.client.meta.events.register(f"{when}.dynamodb", crash)
-            try:
-                with pytest.raises(Crash):
-                    write(store, other, "clean")
-            finally:
-                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
-            write(store, other, "clean")  # the client's retry (or the next scheduled run)
-            write(store, other, "clean")  # and a duplicate of it, for good measure
-            got = state(store, other, "clean")
-            assert got == expected, f"{name}: {when} call {index + 1} of {calls}"
+    for other, where in crashed_then_retried(store, len(calls), setup, lambda p: write(store, p, "clean")):
+        assert state(store, other, "clean") == expected, f"{name}: {where} of {calls}"
 
 
 # BatchGetItem is not isolated from a transaction: each item it returns is committed, but together

@@ -8,7 +8,6 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -18,12 +17,13 @@ import pytest
 from local.stack import Stack, put_program
 from loyalty.schemas import Enrol, Purchase, Refund
 from loyalty.store import Store
-from loyalty.usecases import earning, members, programs, referral
+from loyalty.usecases import earning, erasure, members, programs, referral
 from tests.integration.conftest import Client
-from tests.integration.test_faults import Crash, count_calls
+from tests.integration.crashes import count_calls, crashed_then_retried
 from tests.support import program
 
 NOW = datetime(2026, 3, 10, 4, tzinfo=UTC)
+BOB_ALICE = ("bob", "alice", NOW)  # the referee, the referrer, when: the referrer's write's arguments
 REFERRAL = {
     "on": "first_order",
     "min_order_minor": 3000,
@@ -97,32 +97,6 @@ def alice_state(store: Store, pid: str) -> dict[str, Any]:
     }
 
 
-def crashed_then_retried(
-    store: Store, calls: int, setup: Callable[[], str], write: Callable[..., Any]
-) -> Iterator[tuple[str, str]]:
-    """For each of the write's DynamoDB calls, before and after it: a fresh program (`setup`), the
-    write dying there, then run again twice (the stream's redelivery). Yields the program and where."""
-    for index in range(calls):
-        for when in ("before-call", "after-call"):
-            other = setup()
-            seen = [0]
-
-            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
-                seen[0] += 1
-                if seen[0] == index + 1:
-                    raise Crash(f"died {when} call {index + 1} ({model.name})")
-
-            store.client.meta.events.register(f"{when}.dynamodb", crash)
-            try:
-                with pytest.raises(Crash):
-                    write(store, other, "bob", "alice", NOW)
-            finally:
-                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
-            write(store, other, "bob", "alice", NOW)
-            write(store, other, "bob", "alice", NOW)
-            yield other, f"{when} call {index + 1}"
-
-
 def test_a_crash_before_or_after_any_call_of_the_referrers_write_then_a_retry_is_one_clean_run(store: Store) -> None:
     def setup() -> str:
         pid = fresh(store)
@@ -134,7 +108,8 @@ def test_a_crash_before_or_after_any_call_of_the_referrers_write_then_a_retry_is
     calls = count_calls(store, lambda: referral.reward_referrer(store, pid, "bob", "alice", NOW))
     expected = alice_state(store, pid)
     assert given(store, pid, "alice") == ["referral:bob"]
-    for other, where in crashed_then_retried(store, len(calls), setup, referral.reward_referrer):
+    retried = crashed_then_retried(store, len(calls), setup, lambda p: referral.reward_referrer(store, p, *BOB_ALICE))
+    for other, where in retried:
         assert alice_state(store, other) == expected, f"{where} of {calls}"
 
 
@@ -253,5 +228,35 @@ def test_a_crash_before_or_after_any_call_of_the_referrers_cancel_write_then_a_r
     expected = cancelled_state(store, pid)
     assert expected["coupons"] == [True] and expected["budget"] == 0 and expected["profile"]["referrals"] == 0
     assert expected["profile"]["pending"] == [] and expected["profile"]["referral_periods"] == {"2026-03": 0}
-    for other, where in crashed_then_retried(store, len(calls), lambda: cancellable(store), referral.cancel_referrer):
+
+    def cancel(p: str) -> int:
+        return referral.cancel_referrer(store, p, *BOB_ALICE)
+
+    for other, where in crashed_then_retried(store, len(calls), lambda: cancellable(store), cancel):
         assert cancelled_state(store, other) == expected, f"{where} of {calls}"
+
+
+# ---- an erased referrer: its code item goes, and the report no longer names it -------------------
+
+
+def test_an_erased_referrer_loses_its_code_and_leaves_the_top_referrers(store: Store) -> None:
+    pid = fresh(store)
+    members.enrol(store, pid, Enrol(member_id="zed"), NOW)
+    code = referral.code(store, pid, "alice").code
+    assert store.code_owner(pid, code) == "alice"
+    # The per-referrer counters the stream keeps (the health counter is not running here).
+    counted = {"2026-03-10#alice": 2, "2026-03-11#alice": 1, "2026-03-10#zed": 1, "2026-03-13#alice": 2}
+    store.add_stats({(pid, ("referrer_day", k)): {"converted": n} for k, n in counted.items()}, [], 0)
+
+    def top() -> list[dict[str, Any]]:
+        late = datetime(2026, 3, 31, 12, tzinfo=UTC)
+        figures = referral.report(store, pid, datetime(2026, 3, 1).date(), late.date(), late)
+        return figures.model_dump()["top_referrers"]
+
+    assert top() == [{"member_id": "alice", "converted": 5}, {"member_id": "zed", "converted": 1}]
+    erasure.erase(store, pid, "alice", NOW)
+    assert store.code_owner(pid, code) is None  # the code names no one: an enrolment naming it is a 422
+    assert top() == [{"member_id": "zed", "converted": 1}]
+    # The same id enrolled again is a new member: only what it converted since its enrolment day counts.
+    members.enrol(store, pid, Enrol(member_id="alice"), datetime(2026, 3, 12, 12, tzinfo=UTC))
+    assert top() == [{"member_id": "alice", "converted": 2}, {"member_id": "zed", "converted": 1}]

@@ -15,7 +15,8 @@ from loyalty.errors import LoyaltyError
 from loyalty.schemas import Enrol, OrderItem, Purchase, Redeem, Refund
 from loyalty.store import Store
 from loyalty.usecases import earning, members, programs, spending
-from tests.integration.test_faults import NOW, Crash, Step, count_calls, state
+from tests.integration.crashes import count_calls, crashed_then_retried
+from tests.integration.test_faults import NOW, Step, state
 from tests.support import program
 
 DRINKS = [OrderItem(sku="latte", category="drinks", amount_minor=12000, quantity=12, line_id="l")]
@@ -81,31 +82,19 @@ def test_parallel_redemptions_by_wallet_never_overdraw_it(store: Store) -> None:
 
 @pytest.mark.parametrize("name", list(OPERATIONS))
 def test_a_crash_in_a_wallet_write_then_a_retry_leaves_what_one_clean_run_leaves(store: Store, name: str) -> None:
-    setup, write = OPERATIONS[name]
+    setup_step, write = OPERATIONS[name]
     pid = stamp_card(store)
-    setup(store, pid, "clean")
+    setup_step(store, pid, "clean")
     calls = count_calls(store, lambda: write(store, pid, "clean"))
     expected = state(store, pid, "clean")
     assert calls, name
-    for index in range(len(calls)):
-        for when in ("before-call", "after-call"):
-            other = stamp_card(store)
-            setup(store, other, "clean")
-            seen = [0]
 
-            def crash(model: Any, index: int = index, seen: list[int] = seen, when: str = when, **_: Any) -> None:
-                seen[0] += 1
-                if seen[0] == index + 1:
-                    raise Crash(f"{name}: died {when} call {index + 1} ({model.name})")
+    def setup() -> str:
+        other = stamp_card(store)
+        setup_step(store, other, "clean")
+        return other
 
-            store.client.meta.events.register(f"{when}.dynamodb", crash)
-            try:
-                with pytest.raises(Crash):
-                    write(store, other, "clean")
-            finally:
-                store.client.meta.events.unregister(f"{when}.dynamodb", crash)
-            write(store, other, "clean")
-            write(store, other, "clean")
-            assert state(store, other, "clean") == expected, f"{name}: {when} call {index + 1} of {calls}"
-            balance, entries = wallet_sums(store, other, "clean")
-            assert balance == entries >= 0
+    for other, where in crashed_then_retried(store, len(calls), setup, lambda p: write(store, p, "clean")):
+        assert state(store, other, "clean") == expected, f"{name}: {where} of {calls}"
+        balance, entries = wallet_sums(store, other, "clean")
+        assert balance == entries >= 0

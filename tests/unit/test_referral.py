@@ -104,6 +104,20 @@ def test_the_figures_sum_the_days_and_rank_the_top_referrers() -> None:
     assert len(referral_report.figures([], many)["top_referrers"]) == referral_report.TOP
 
 
+def test_the_top_referrers_leave_out_an_erased_one_and_a_former_members_days() -> None:
+    referrers = [
+        {"referrer": "gone", "day": "2026-03-10", "converted": 9},
+        {"referrer": "back", "day": "2026-03-10", "converted": 4},  # its id's former member
+        {"referrer": "back", "day": "2026-03-12", "converted": 1},
+        {"referrer": "kept", "day": "2026-03-10", "converted": 2},
+    ]
+    since = {"back": "2026-03-12", "kept": "2026-03-01"}
+    found = referral_report.figures([], referrers, since)["top_referrers"]
+    assert found == [{"member_id": "kept", "converted": 2}, {"member_id": "back", "converted": 1}]
+    many = referral_report.converted([{"referrer": f"m{i:02d}", "converted": 5} for i in range(10)])
+    assert referral_report.settled(many, 4) and not referral_report.settled(many, 5)
+
+
 def test_a_cancelled_referrals_revoked_coupons_leave_the_rewards() -> None:
     issued = {"source": "referral:bob", "status": "available", "valid_from": "2026-12-05T17:00:00Z"}
     revoked = {**issued, "revoked_at": "2026-12-07T01:00:00Z"}

@@ -14,7 +14,7 @@ calls `deltas`), each record once, into two kinds of STATS items:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import clock
@@ -71,20 +71,43 @@ def _referee(after: dict[str, Any], before: dict[str, Any], created: bool, day: 
         add(day, "cancelled", 1)
 
 
-def figures(days: list[dict[str, Any]], referrers: list[dict[str, Any]]) -> dict[str, Any]:
-    """The contract's figures from a range's day counters and its per-referrer day counters."""
+def converted(referrers: list[dict[str, Any]], since: Mapping[str, str] | None = None) -> Counter[str]:
+    """Referees converted per referrer. With `since` (the referrers still members: the program-local
+    day each enrolled) only theirs, and only from that day: an erased referrer's rows are left out, and
+    so are those of a former member whose id was enrolled again."""
+    counted: Counter[str] = Counter()
+    for row in referrers:
+        mid = str(row["referrer"])
+        if since is None or (mid in since and str(row["day"]) >= since[mid]):
+            counted[mid] += int(row.get("converted", 0))
+    return counted
+
+
+def ranked(counted: Counter[str], first: int | None = TOP) -> list[tuple[str, int]]:
+    """The `first` referrers with a conversion (None: all), most first, ties by id."""
+    return [kv for kv in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:first] if kv[1]]
+
+
+def settled(kept: Counter[str], unchecked: int) -> bool:
+    """Whether the top list is known from the referrers checked so far: TOP of them count more than
+    the most any referrer not checked yet could (`unchecked`: its count before the check)."""
+    top = ranked(kept)
+    return len(top) == TOP and top[-1][1] > unchecked
+
+
+def figures(
+    days: list[dict[str, Any]], referrers: list[dict[str, Any]], since: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The contract's figures from a range's day counters and its per-referrer day counters (with
+    `since`: only the referrers still members, as `converted`)."""
     summed: Counter[str] = Counter()
     for row in days:
         summed.update({k: int(v) for k, v in row.items() if k in COUNTERS or k.startswith("refused:")})
-    top: Counter[str] = Counter()
-    for row in referrers:
-        top[str(row["referrer"])] += int(row.get("converted", 0))
-    ranked = sorted(top.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]
     return {
         "enrolled": summed["enrolled"],
         "converted": summed["converted"],
         "cancelled": summed["cancelled"],
         "rewards": {"points": summed["points"], "coupons": summed["coupons"]},
         "refused": {k.removeprefix("refused:"): n for k, n in sorted(summed.items()) if k.startswith("refused:") and n},
-        "top_referrers": [{"member_id": mid, "converted": n} for mid, n in ranked if n],
+        "top_referrers": [{"member_id": mid, "converted": n} for mid, n in ranked(converted(referrers, since))],
     }

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import clock
 from .codec import dump, load, packed_json, unpacked_ref
-from .keys import guest_key, ref_key
+from .keys import guest_key, ref_key, refcode_key
 from .table import NEW, RefExists, Stale, Table
 
 GUEST_ORDER = "order"  # an order id is the program's, a member's purchase or a guest's: one id space
@@ -38,10 +38,22 @@ class Guests(Table):
         got = self.client.get_item(TableName=self.table, Key=item_key, ConsistentRead=True)
         return unpacked_ref(load(got["Item"])) if "Item" in got else None
 
-    def guest(self, pid: str, customer_ref: str) -> dict[str, Any] | None:
-        """A guest customer's item (one strongly consistent GetItem), None if it never ordered as a guest."""
-        got = self.client.get_item(TableName=self.table, Key=dump(guest_key(pid, customer_ref)), ConsistentRead=True)
-        return load(got["Item"]) if "Item" in got else None
+    def enrolment_reads(
+        self, pid: str, customer_ref: str | None, code: str | None
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """What an enrolment reads before its write: the guest customer item of `customer_ref` (None if
+        it never ordered as a guest) and the member referral `code` is (None: unclaimed). Strongly
+        consistent, in one round trip: a GetItem for one, a BatchGetItem for both, none for neither."""
+        keys = [k for k in (customer_ref and guest_key(pid, customer_ref), code and refcode_key(pid, code)) if k]
+        if len(keys) == 1:
+            got = self.client.get_item(TableName=self.table, Key=dump(keys[0]), ConsistentRead=True)
+            found = [load(got["Item"])] if "Item" in got else []
+        else:
+            found = self._batch_get([dump(k) for k in keys]) if keys else []
+        by_pk = {str(item["pk"]): item for item in found}
+        guest = by_pk.get(guest_key(pid, customer_ref)["pk"]) if customer_ref else None
+        owner = by_pk.get(refcode_key(pid, code)["pk"]) if code else None
+        return guest, str(owner["member_id"]) if owner else None
 
     def _guest_ref(self, pid: str, order: dict[str, Any]) -> dict[str, Any]:
         item = {

@@ -28,3 +28,20 @@ class Referrals(Table):
                 raise
             return False
         return True
+
+    def drop_codes(self, pid: str, codes: list[str], mid: str) -> None:
+        """Delete those of `codes` that map to `mid` (its erasure): 1 BatchGetItem, then 1 DeleteItem per
+        one found, conditional on still naming `mid` (a repeat, or a code freed and claimed since)."""
+        for item in self._batch_get([dump(refcode_key(pid, code)) for code in codes]):
+            if item.get("member_id") != mid:
+                continue
+            try:
+                self.client.delete_item(
+                    TableName=self.table,
+                    Key=dump({"pk": item["pk"], "sk": item["sk"]}),
+                    ConditionExpression="member_id = :m",
+                    ExpressionAttributeValues=dump({":m": mid}),
+                )
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                    raise

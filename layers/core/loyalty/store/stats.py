@@ -71,11 +71,12 @@ class Stats(Table):
 
     def referral_stats(self, pid: str, first: str, last: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """The referral counters of days `first` to `last`, and the per-referrer ones (each with its
-        `referrer`): 2 Queries (a page per 1 MB)."""
+        `day` and `referrer`): 2 Queries (a page per 1 MB)."""
         days = self.stats(pid, ("referral_day", first), ("referral_day", last))
         prefix = stats_sk(("referrer_day", ""))
         rows = self.stats(pid, ("referrer_day", first), ("referrer_day", f"{last}#~"))  # "~" after every id
-        return days, [{**r, "referrer": str(r["sk"]).removeprefix(prefix).split("#", 1)[1]} for r in rows]
+        split = [(r, str(r["sk"]).removeprefix(prefix).split("#", 1)) for r in rows]
+        return days, [{**r, "day": day, "referrer": mid} for r, (day, mid) in split]
 
     def budgets_taken(self, pid: str, budget_keys: list[str]) -> dict[str, int]:
         """What budgets have given, by budget key (BatchGetItem, 100 keys a call; no keys: no call)."""

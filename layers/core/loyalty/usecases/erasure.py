@@ -13,6 +13,7 @@ from ..schemas import Erased
 from ..store import CouponRevoke, Erasure, Store
 from . import pipeline, programs
 from .pipeline import Attempt, Outcome, retry
+from .referral import drop_codes
 
 
 def pseudonym() -> str:
@@ -53,7 +54,7 @@ def erase(store: Store, program_id: str, member_id: str, now: datetime) -> Outco
         response = result.model_dump(mode="json")
         write = Erasure(profile, change.profile, change.entries, CouponRevoke(revoke, at), response, member_key, audit)
         store.erase(program_id, write, at)
-        store.move(program_id, member_id, change.profile.member_id, at)
+        _move(store, program_id, member_id, change.profile.member_id, at)
         return Outcome(True, result)
 
     return retry(attempt, Contention("too many concurrent writes to this member; retry the request"))
@@ -62,4 +63,11 @@ def erase(store: Store, program_id: str, member_id: str, now: datetime) -> Outco
 def finish(store: Store, program_id: str, member_id: str, marker: dict[str, object]) -> None:
     """Complete an erasure whose move was interrupted (a repeat, or an enrolment of the same id)."""
     if marker.get("pending"):
-        store.move(program_id, member_id, str(marker["pseudonym"]), str(marker["erased_at"]))
+        _move(store, program_id, member_id, str(marker["pseudonym"]), str(marker["erased_at"]))
+
+
+def _move(store: Store, program_id: str, member_id: str, pseudonym: str, at: str) -> None:
+    """The member's referral code items first: the marker stays pending until the move's end, so a
+    crash anywhere here is finished by a repeat."""
+    drop_codes(store, program_id, member_id)
+    store.move(program_id, member_id, pseudonym, at)

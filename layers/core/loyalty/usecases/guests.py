@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from .. import clock
 from ..errors import Contention, IdempotencyConflict
@@ -55,11 +56,11 @@ def guest_order(store: Store, program_id: str, body: GuestOrder, now: datetime) 
     return retry(attempt, Contention("the guest order is being written concurrently; retry"))
 
 
-def conversion(store: Store, program_id: str, profile: Profile, customer_ref: str | None) -> None:
+def conversion(profile: Profile, customer_ref: str | None, guest: dict[str, Any] | None) -> None:
     """An enrolment naming a customer_ref: kept on the profile, with when its first guest order was
-    recorded if that was before the enrolment (one GetItem; none without a customer_ref)."""
+    recorded if that was before the enrolment (`guest`: its guest customer item, read with the
+    referral code's owner by usecases/referral.enrolment_reads)."""
     profile.customer_ref = customer_ref
-    guest = store.guest(program_id, customer_ref) if customer_ref else None
     first = clock.parse(guest["first_order_at"]) if guest and guest.get("first_order_at") else None
     profile.guest_since = first if first is not None and first <= profile.enrolled_at else None
 

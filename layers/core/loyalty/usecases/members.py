@@ -69,8 +69,9 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
     if body.enrolled_at is not None and body.enrolled_at > now:
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
     fresh = _fresh(program, program_id, body, now)
-    guests.conversion(store, program_id, fresh, body.customer_ref)
-    referrals.enrolling(store, program_id, body, fresh)
+    guest, owner = referrals.enrolment_reads(store, program_id, body)
+    guests.conversion(fresh, body.customer_ref, guest)
+    referrals.enrolling(store, program_id, body, fresh, owner)
     returning = False  # learnt from a failed attempt: the id was erased before
     # What the enrolment's grants are traced to: its coupons carry these sources (a repeat finds them).
     welcome, event = f"welcome:{body.member_id}", f"enrolment:{body.member_id}"

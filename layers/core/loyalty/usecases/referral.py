@@ -41,10 +41,25 @@ def code(store: Store, program_id: str, member_id: str) -> MemberReferralCode:
     raise RuntimeError(f"{referral.MAX_COLLISIONS} referral code collisions in a row")
 
 
-def referrer(store: Store, program_id: str, member_id: str, text: str) -> str:
-    """The member a code an enrolment names belongs to (1 GetItem), or a 422 naming referral_code."""
-    found = referral.normal_code(text)
-    owner = store.code_owner(program_id, found) if found else None
+def drop_codes(store: Store, program_id: str, member_id: str) -> None:
+    """An erasure deletes the member's code items, so no code leads to its id: every candidate looked at
+    (an earlier one may have been freed by another member's erasure and claimed since), 1 BatchGetItem."""
+    key = programs.member_key(store, program_id)
+    codes = [referral.code(key, member_id, n) for n in range(referral.MAX_COLLISIONS)]
+    store.drop_codes(program_id, codes, member_id)
+
+
+def enrolment_reads(store: Store, program_id: str, body: Enrol) -> tuple[dict[str, Any] | None, str | None]:
+    """What an enrolment reads before its write, in one round trip (store.enrolment_reads): the guest
+    customer item of its customer_ref (usecases/guests.conversion) and the member its referral_code is
+    (None: unknown or malformed; `enrolling` refuses it)."""
+    code = referral.normal_code(body.referral_code) if body.referral_code is not None else None
+    return store.enrolment_reads(program_id, body.customer_ref or None, code)
+
+
+def referrer(store: Store, program_id: str, member_id: str, owner: str | None) -> str:
+    """The member whose code an enrolment names (`owner`, as enrolment_reads found it), or a 422 naming
+    referral_code."""
     if owner is None:
         raise ValidationFailed.field("referral_code", "unknown referral code")
     if owner == member_id:
@@ -68,14 +83,15 @@ def fingerprint(text: str) -> str:
     return found
 
 
-def enrolling(store: Store, program_id: str, body: Enrol, fresh: Profile) -> None:
-    """An enrolment's referral fields checked and set on the new profile: 1 GetItem for the code, 1 for
-    the referrer's profile (its fingerprint). Nothing is written for a refused field."""
+def enrolling(store: Store, program_id: str, body: Enrol, fresh: Profile, owner: str | None) -> None:
+    """An enrolment's referral fields checked and set on the new profile (`owner`: the member its code
+    is, from enrolment_reads): 1 GetItem for the referrer's profile (its fingerprint). Nothing is
+    written for a refused field."""
     hashed = fingerprint(body.fingerprint) if body.fingerprint is not None else None
     fresh.fingerprint = hashed
     if body.referral_code is None:
         return
-    by = referrer(store, program_id, body.member_id, body.referral_code)
+    by = referrer(store, program_id, body.member_id, owner)
     found = store.get_member(program_id, by)
     if found is None:  # its member was erased since: the code names no one now
         raise ValidationFailed.field("referral_code", "unknown referral code")
@@ -136,6 +152,8 @@ def reward_referrer(
     key = RefKey("referral", referee_id, referrer_id)
     return pipeline.once(store, program_id, key, Conversion(referee_id=referee_id), ReferrerReward, build)
 
+
+BATCH_PROFILES = 100  # BatchGetItem's keys per call
 
 CancelState = tuple[Profile, dict[str, Any] | None, dict[str, Coupon]]  # the referrer, its reward's reference, coupons
 
@@ -223,11 +241,28 @@ def from_stream(store: Store, records: list[dict[str, Any]], now: datetime) -> i
 
 def report(store: Store, program_id: str, start: date | None, end: date | None, now: datetime) -> ReferralFigures:
     """The referral figures of a range of program-local days, from the counters the stream keeps
-    (rules/referral_report.py): 2 Queries, whatever the number of members."""
+    (rules/referral_report.py): 2 Queries, whatever the number of members, and 1 BatchGetItem (more
+    only where erased referrers crowd the top: _members_since)."""
     program = programs.load(store, program_id)
     start, end = health.day_range(start, end, clock.local_date(now, program.zone))
     days, referrers = store.referral_stats(program_id, start.isoformat(), end.isoformat())
-    found = referral_report.figures(days, referrers)
+    found = referral_report.figures(days, referrers, _members_since(store, program_id, program.zone, referrers))
     return ReferralFigures.model_validate(
         {"program_id": program_id, "from": start.isoformat(), "to": end.isoformat(), **found}
     )
+
+
+def _members_since(store: Store, program_id: str, zone: Any, referrers: list[dict[str, Any]]) -> dict[str, str]:
+    """The program-local enrolment day of the range's referrers that are still members, so the report
+    names no erased one (the per-referrer counters keep its id). Their profiles are read most converting
+    first, 100 a BatchGetItem, only until the top list is known: usually one call."""
+    order = referral_report.ranked(referral_report.converted(referrers), None)
+    since: dict[str, str] = {}
+    for at in range(0, len(order), BATCH_PROFILES):
+        ids = [mid for mid, _ in order[at : at + BATCH_PROFILES]]
+        for profile in store.get_members(program_id, ids):
+            since[profile.member_id] = clock.local_date(profile.enrolled_at, zone).isoformat()
+        unchecked = order[at + BATCH_PROFILES][1] if at + BATCH_PROFILES < len(order) else 0
+        if referral_report.settled(referral_report.converted(referrers, since), unchecked):
+            break
+    return since

@@ -43,11 +43,11 @@ def redeem(
     empty_shards: set[int] = set()  # shards found exhausted by an earlier attempt of this request
 
     def build(profile: Profile, attempt: Attempt) -> Built[RedemptionResult]:
-        abuse.refuse_blocked(profile)
         change = Change.start(program, profile, now, attempt.exhausted)
         stock, wallet_spent = None, {}
         if reward is None:
             assert body.deduction is not None
+            abuse.refuse_blocked(profile)  # a reward's redemption is refused by spending.check_redeem
             cost, off = spending.deduction(
                 program.points.value, body.deduction.order_amount_minor, body.deduction.points
             )
