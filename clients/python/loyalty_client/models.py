@@ -1329,8 +1329,21 @@ class NoticeView(BaseModel):
     points: Annotated[int | None, Field(title="Points")] = 0
     expires_on: Annotated[str | None, Field(title="Expires On")] = None
     plan_id: Annotated[str | None, Field(title="Plan Id")] = None
-    active_until: Annotated[AwareDatetime | None, Field(title="Active Until")] = None
+    active_until: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="a card's end; churn_offer: the earn multiplier's end",
+            title="Active Until",
+        ),
+    ] = None
     coupon_ids: Annotated[list[str] | None, Field(title="Coupon Ids")] = []
+    wallets: Annotated[
+        dict[str, int] | None,
+        Field(
+            description="campaign_applied, referral_reward: wallet id -> amount given",
+            title="Wallets",
+        ),
+    ] = {}
     campaign_id: Annotated[str | None, Field(title="Campaign Id")] = None
     ref: Annotated[str | None, Field(title="Ref")] = None
     growth: Annotated[int | None, Field(title="Growth")] = 0
@@ -1347,7 +1360,10 @@ class NoticeView(BaseModel):
     to_tier: Annotated[str | None, Field(description="tier_changed: the tier reached", title="To Tier")] = None
     reason: Annotated[
         str | None,
-        Field(description="tier_changed: upgrade, review or refund", title="Reason"),
+        Field(
+            description="tier_changed: upgrade, review or refund; referral_reward: the side, referrer or referee",
+            title="Reason",
+        ),
     ] = None
 
 

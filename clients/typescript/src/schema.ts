@@ -2900,13 +2900,24 @@ export interface components {
             expires_on?: string | null;
             /** Plan Id */
             plan_id?: string | null;
-            /** Active Until */
+            /**
+             * Active Until
+             * @description a card's end; churn_offer: the earn multiplier's end
+             */
             active_until?: string | null;
             /**
              * Coupon Ids
              * @default []
              */
             coupon_ids?: string[];
+            /**
+             * Wallets
+             * @description campaign_applied, referral_reward: wallet id -> amount given
+             * @default {}
+             */
+            wallets?: {
+                [key: string]: number;
+            };
             /** Campaign Id */
             campaign_id?: string | null;
             /** Ref */
@@ -2943,7 +2954,7 @@ export interface components {
             to_tier?: string | null;
             /**
              * Reason
-             * @description tier_changed: upgrade, review or refund
+             * @description tier_changed: upgrade, review or refund; referral_reward: the side, referrer or referee
              */
             reason?: string | null;
         };

@@ -182,6 +182,11 @@ _NOTICES = {
     "card_refunded": "Card Refunded",
     "campaign_applied": "Campaign Applied",
     "tier_changed": None,  # the tier history item's `Tier Changed` announces it already
+    # Grants outside campaigns: their Points Earned and Coupon Issued (and Churn Risk, Member Recalled) say them.
+    "birthday_gift": None,
+    "churn_offer": None,
+    "recall_offer": None,
+    "referral_reward": None,
 }
 _STAGES = {"at_risk": "Churn Risk", "recalled": "Member Recalled"}
 

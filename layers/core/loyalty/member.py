@@ -277,13 +277,18 @@ class Notice(Model):
         "card_refunded",
         "campaign_applied",
         "tier_changed",
+        "birthday_gift",  # rules/grant_notices: the grants made outside campaigns
+        "churn_offer",
+        "recall_offer",
+        "referral_reward",
     ]
     at: datetime
     points: int = 0
     expires_on: str | None = None
     plan_id: str | None = None
-    active_until: datetime | None = None
+    active_until: datetime | None = None  # a card's end; churn_offer: the earn multiplier's end
     coupon_ids: list[str] = []
+    wallets: dict[str, int] = {}  # campaign_applied, referral_reward: wallet id -> amount given (stamps...)
     coupon_templates: list[str] = []  # campaign_applied: the templates of coupon_ids, in order (an arm's cost)
     campaign_id: str | None = None  # campaign_applied: which campaign, on which event (ref), what else it gave
     ref: str | None = None
@@ -294,7 +299,7 @@ class Notice(Model):
     arm: str | None = None  # campaign_applied by an experiment campaign: the member's arm (its cost per arm)
     from_tier: str | None = None  # tier_changed: the tier left (None: none before) and the tier reached, and why
     to_tier: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # tier_changed: upgrade, review or refund; referral_reward: referrer or referee
 
 
 class TierChange(Model):

@@ -1201,12 +1201,12 @@ def _tag_benefits(program: Program, check: Problems) -> None:
     if not program.tag_benefits:
         return
     # One member's monthly settle issues every benefit it is due at once: the largest tier and segment
-    # grants, the birthday gift and the grant of every tag it holds (at most MAX_TAGS).
+    # grants, the birthday gift (and its notice) and the grant of every tag it holds (at most MAX_TAGS).
     levels = program.tiers.levels if program.tiers else []
     tier = max((grant_items(lvl.every_month) for lvl in levels), default=0)
     segment = max((grant_items(g) for g in program.rfm.benefits.values()), default=0) if program.rfm else 0
     gift = program.lifecycle.birthday
-    birthday = grant_items(Grant(points=gift.points, coupons=gift.coupons, budget=gift.budget)) if gift else 0
+    birthday = grant_items(Grant(points=gift.points, coupons=gift.coupons, budget=gift.budget)) + 1 if gift else 0
     tags = sum(sorted((grant_items(g) for g in program.tag_benefits.values()), reverse=True)[:MAX_TAGS])
     monthly = tier + segment + birthday + tags
     if monthly > ROOM:

@@ -1589,8 +1589,9 @@ class NoticeView(Model):
     points: int = 0
     expires_on: str | None = None
     plan_id: str | None = None
-    active_until: datetime | None = None
+    active_until: datetime | None = Field(None, description="a card's end; churn_offer: the earn multiplier's end")
     coupon_ids: list[str] = []
+    wallets: dict[str, int] = Field({}, description="campaign_applied, referral_reward: wallet id -> amount given")
     campaign_id: str | None = None
     ref: str | None = None
     growth: int = 0
@@ -1599,7 +1600,9 @@ class NoticeView(Model):
     discount_minor: int = 0
     from_tier: str | None = Field(None, description="tier_changed: the tier left (null: none before)")
     to_tier: str | None = Field(None, description="tier_changed: the tier reached")
-    reason: str | None = Field(None, description="tier_changed: upgrade, review or refund")
+    reason: str | None = Field(
+        None, description="tier_changed: upgrade, review or refund; referral_reward: the side, referrer or referee"
+    )
 
 
 class Notices(Model):

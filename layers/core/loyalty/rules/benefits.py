@@ -13,6 +13,7 @@ from datetime import date
 from .. import clock
 from ..member import Profile
 from ..program import Grant, Program
+from . import grant_notices
 from .posting import Change
 
 
@@ -62,14 +63,16 @@ def issue(change: Change) -> None:
     if gift and p.birthday and p.birthday[-5:-3] == f"{change.today.month:02d}":
         # Valid through the end of the birthday month at least, so it covers the birthday itself
         # (and a Feb 29 birthday in other years) however early in the month it is issued.
+        since, source = grant_notices.mark(change), f"birthday:{period}"
         change.grant(
             Grant(points=gift.points, coupons=gift.coupons, budget=gift.budget),
             "bonus",
             change.at,
-            f"birthday:{period}",
+            source,
             budget="birthday",
             valid_through=clock.end_of_month(change.today),
         )
+        grant_notices.notice(change, since, "birthday_gift", source)
     target = program.rfm.benefits.get(p.segment or "") if program.rfm else None
     if target is not None:
         change.grant(target, "bonus", change.at, f"segment:{p.segment}:{period}", budget=f"segment:{p.segment}")

@@ -697,6 +697,7 @@ def _apply(change: Change, c: Campaign, gives: Applied, event: Event, arm: str |
             points=gives.points,
             coupon_ids=[cp.coupon_id for cp in issued],
             coupon_templates=[cp.template_id for cp in issued],
+            wallets=dict(gives.wallets),
             campaign_id=c.id,
             ref=event.source,
             growth=gives.growth,

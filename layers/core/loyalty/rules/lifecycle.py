@@ -10,6 +10,7 @@ from .. import clock
 from ..errors import Forbidden
 from ..member import Profile
 from ..program import Grant, Program
+from . import grant_notices
 from .posting import Change
 
 WARNABLE = ("new", "active")
@@ -51,13 +52,18 @@ def churn_step(change: Change) -> None:
     warning, recall = program.lifecycle.churn_warning, program.lifecycle.recall
     since = idle_since(program, p)
     idle = (change.today - since).days
+    mark = grant_notices.mark(change)
     if recall and idle >= recall.after_days and p.lifecycle_stage in RECALLABLE:
         p.lifecycle_stage = "recalled" if recall.coupons else "dormant"
         offer = Grant(coupons=recall.coupons, budget=recall.budget)
         change.grant(offer, "bonus", change.at, f"recall:{since}", budget="recall")
+        grant_notices.notice(change, mark, "recall_offer", f"recall:{since}")
     elif warning and idle >= warning.after_days and p.lifecycle_stage in WARNABLE:
         p.lifecycle_stage = "at_risk"
         offer = Grant(coupons=warning.coupons, budget=warning.budget)
         change.grant(offer, "bonus", change.at, f"churn_warning:{since}", budget="churn_warning")
         if warning.multiplier_days:
             p.win_back_until = change.at + timedelta(days=warning.multiplier_days)
+        # The win-back multiplier is an offer too (its budget caps only the coupons): the notice says it.
+        boosted = p.win_back_until if warning.multiplier_days and warning.earn_multiplier != 1 else None
+        grant_notices.notice(change, mark, "churn_offer", f"churn_warning:{since}", active_until=boosted)

@@ -30,9 +30,33 @@ def _card(program: Program, n: Notice) -> str:
 def _gifts(program: Program, n: Notice) -> str:
     parts = [_plural(n.points, "point")] if n.points else []
     parts += [_plural(len(n.coupon_ids), "coupon")] if n.coupon_ids else []
+    parts += [f"{k} {_wallet(program, w)}" for w, k in sorted(n.wallets.items()) if k]
     parts += [f"{n.growth} growth"] if n.growth else []
     parts += [f"{program.currency} {n.discount_minor / 100:.2f} off"] if n.discount_minor else []  # 2 decimals
     return " and ".join([", ".join(parts[:-1]), parts[-1]] if len(parts) > 1 else parts)
+
+
+def _wallet(program: Program, wallet: str) -> str:
+    found = program.wallets.get(wallet)
+    return found.name if found is not None else wallet
+
+
+def _offered(opening: str) -> Callable[[Program, Notice], str]:
+    """A grant outside campaigns (rules/grant_notices): what it gave, after the occasion."""
+    return lambda p, n: f"{opening}: you got {_gifts(p, n) or 'a gift'}"
+
+
+def _churn(program: Program, n: Notice) -> str:
+    gave, warning = _gifts(program, n), program.lifecycle.churn_warning
+    if n.active_until is None or warning is None:
+        return f"We miss you: you got {gave or 'a gift'}"
+    boost = f"{warning.earn_multiplier.normalize():f}x points until {_day(program, n.active_until)}"
+    return f"We miss you: you got {gave} and {boost}" if gave else f"We miss you: {boost}"
+
+
+def _referral(program: Program, n: Notice) -> str:
+    occasion = "Thanks for joining through a friend" if n.reason == "referee" else "Thanks for referring a friend"
+    return _offered(occasion)(program, n)
 
 
 def _campaign(program: Program, n: Notice) -> str:
@@ -57,6 +81,10 @@ _TEXT: dict[str, Callable[[Program, Notice], str]] = {
     "card_refunded": lambda p, n: f"{_card(p, n)} was refunded",
     "campaign_applied": _campaign,
     "tier_changed": _tier,
+    "birthday_gift": _offered("Happy birthday"),
+    "churn_offer": _churn,
+    "recall_offer": _offered("Come back"),
+    "referral_reward": _referral,
 }
 
 

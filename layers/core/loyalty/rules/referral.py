@@ -29,7 +29,7 @@ from typing import Any
 from .. import clock
 from ..member import Profile, Referred
 from ..program import Referral, ReferralReward
-from . import pending
+from . import grant_notices, pending
 from .posting import Change
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 symbols: no 0, O, 1, I, L
@@ -103,7 +103,7 @@ def convert(change: Change, day: date, at: datetime, ref: str, order_minor: int 
     if fp is not None and not change.take_budgets([(limit, fingerprint_site(fp), 1)], period="all"):
         _close(referred, "refused", at, ref, "max_per_fingerprint")
         return False
-    give(change, cfg.referee, at, source(change.profile.member_id))
+    give(change, cfg.referee, at, source(change.profile.member_id), "referee")
     _close(referred, "converted", at, ref)
     return True
 
@@ -117,12 +117,14 @@ def qualifies(cfg: Referral, profile: Profile, zone: object, day: date, order_mi
     return cfg.within_days is None or (day - enrolled_on).days <= cfg.within_days
 
 
-def give(change: Change, reward: ReferralReward, at: datetime, traced_to: str) -> tuple[int, int]:
-    """One side's reward, as a bonus traced to the referee: (points, coupons) given."""
+def give(change: Change, reward: ReferralReward, at: datetime, traced_to: str, side: str) -> tuple[int, int]:
+    """One side's reward, as a bonus traced to the referee, with its notice: (points, coupons) given."""
+    since = grant_notices.mark(change)
     change.credit("bonus", reward.points, at, traced_to, "referral")
     coupons = change.give_coupons(reward.coupons, at, traced_to)
     if reward.wallet is not None:
         change.wallet_credit(reward.wallet.id, reward.wallet.amount, at, traced_to, "bonus", "referral")
+    grant_notices.notice(change, since, "referral_reward", traced_to, reason=side)
     return reward.points, len(coupons)
 
 
@@ -142,7 +144,7 @@ def reward_referrer(change: Change, referee_id: str, at: datetime) -> tuple[str 
         return "budget", 0, 0
     profile.referral_periods = {period: used + 1}  # only the current period is kept
     profile.referrals += 1
-    points, coupons = give(change, cfg.referrer, at, source(referee_id))
+    points, coupons = give(change, cfg.referrer, at, source(referee_id), "referrer")
     return None, points, coupons
 
 
