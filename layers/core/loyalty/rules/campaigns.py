@@ -652,7 +652,7 @@ def _order_points(
     factor = effect.multiply_points or Decimal(1)
     before = Fraction(earning.combined(program, factors))
     after = Fraction(earning.combined(program, {**factors, "campaign": factor}))
-    return max(0, math.floor(base * after) - math.floor(base * before))
+    return max(0, math.floor(base * (after - before)))  # its exact extra, rounded down once (not floor - floor)
 
 
 def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:
