@@ -8,6 +8,7 @@ from typing import Any
 from local.dynamodb import client
 from local.stack import Stack
 from tests.integration.conftest import Client
+from tests.integration.test_campaigns import fresh
 from tests.integration.test_parallel import assert_ledger_is_the_balance, enrol, parallel
 
 
@@ -92,3 +93,17 @@ def test_a_coupon_use_racing_the_refund_is_either_used_or_revoked(api: Client, p
     else:
         assert use_status == 409 and refunded["coupons_revoked"] == [coupon]
         assert gift(api, pid, "o1")["status"] == "expired"
+
+
+def test_parallel_refunds_take_back_the_points_of_the_campaigns_the_upgrade_set_off(api: Client) -> None:
+    """A `tier_changed` campaign's points are the order's: parallel partial refunds summing to the
+    order take them all back with the rest, so buying up a tier and refunding it nets nothing."""
+    up = {"id": "tierup", "name": "up", "trigger": "tier_changed", "when": "change.direction == 'up'"}
+    pid = fresh(api, up | {"effects": [{"points": 44}]})
+    enrol(api, pid, "m1")
+    bought = buy(api, pid, "o1", 120000)
+    assert bought["points_earned"] == 1200 + 200 + 44, bought
+    results = parallel([refund(api, pid, f"r{i}", "o1", 20000) for i in range(6)])
+    assert sorted(s for s, _ in results) == [201] * 6, results
+    assert sum(body["points_reversed"] for _, body in results) == bought["points_earned"]
+    assert assert_ledger_is_the_balance(api, pid, "m1") == 100  # only the welcome points are left

@@ -213,3 +213,17 @@ def test_a_refund_sees_what_its_purchase_recorded_and_an_old_order_nothing() -> 
     )
     old = campaigns.refunded(p, None, 700)  # an order recorded before its reference kept the facts
     assert (old.amount_minor, old.items, old.store_id, old.channel, old.scene) == (700, [], "", "", "")
+
+
+def test_a_multiplier_on_items_adds_the_floor_of_its_exact_extra() -> None:
+    """Points round down once, at the end: 3x on 29.40 of tea adds 2 x 29.4 = 58.8, so 58; not
+    floor(88.2) - floor(29.4) = 59, which made the order 49 + 59 = 108 where 107.8 is exact."""
+    p = doc(campaign(effects=[{"multiply_points": 3, "on_items": "i.category == 'tea'"}]))
+    items = [
+        {"sku": "t1", "category": "tea", "amount_minor": 2940},
+        {"sku": "f1", "category": "food", "amount_minor": 1960},
+    ]
+    _, applied = buy(p, member(), amount=4900, items=items)
+    assert [(a.points, a.line_points) for a in applied] == [(58, {0: 58})]
+    _, applied = buy(doc(campaign(effects=[{"multiply_points": 3}])), member(), amount=2940, items=[])
+    assert applied[0].points == 58  # the whole order alike

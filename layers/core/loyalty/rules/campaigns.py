@@ -337,16 +337,23 @@ def run(change: Change, event: Event) -> list[Applied]:
         stopped_by = c.id if c.exclusive else None
     # One ledger entry for what every campaign of the event gave (breakdown.campaigns and each
     # Campaign Applied event say who gave what): one item in the transaction, not one per campaign.
-    given = [a.campaign_id for a in applied if a.points]
-    reason = "campaign:" + ",".join(given)
     ordinary = sum(a.points - sum(a.expiring.values()) for a in applied)
-    change.credit("bonus", ordinary, event.at, event.source, reason)
+    change.credit("bonus", ordinary, event.at, event.source, _named(applied, None))
     # Points with an expiry of their own: a bucket of their own (an entry each: one per distinct days).
     for days in sorted({d for a in applied for d in a.expiring}):
         points = sum(a.expiring.get(days, 0) for a in applied)
-        change.credit("bonus", points, event.at, event.source, reason, lasts_days=days)
+        change.credit("bonus", points, event.at, event.source, _named(applied, days), lasts_days=days)
     wallets.credit(change, applied, event.at, event.source)
     return applied
+
+
+def _named(applied: list[Applied], days: int | None) -> str:
+    """A campaign entry's reason: the campaigns whose points it holds (`days`: those lasting that long;
+    None: those without an expiry of their own), so a refund inside the return window cuts each
+    campaign's share from its own pending entry (rules/pending.cancel reads the names)."""
+    part = {a.campaign_id: a.expiring.get(days, 0) if days else a.points - sum(a.expiring.values()) for a in applied}
+    held = [cid for cid, points in part.items() if points]
+    return "campaign:" + ",".join(held)
 
 
 def _object(event: Event) -> str | None:
@@ -652,7 +659,7 @@ def _order_points(
     factor = effect.multiply_points or Decimal(1)
     before = Fraction(earning.combined(program, factors))
     after = Fraction(earning.combined(program, {**factors, "campaign": factor}))
-    return max(0, math.floor(base * after) - math.floor(base * before))
+    return max(0, math.floor(base * (after - before)))  # its exact extra, rounded down once (not floor - floor)
 
 
 def _take_budgets(change: Change, c: Campaign, gives: Applied) -> bool:

@@ -169,12 +169,20 @@ def record_purchase(change: Change, amount_minor: int, paid_at: datetime, month:
 
 
 def take_back(
-    change: Change, order_id: str, owed: int, at: datetime, ref: str, by_campaign: dict[str, int] | None = None
+    change: Change,
+    order_id: str,
+    owed: int,
+    at: datetime,
+    ref: str,
+    by_campaign: dict[str, int] | None = None,
+    at_once: int = 0,
 ) -> tuple[int, int]:
     """What a refund owes of its order's points: first what the order still has pending (inside the
     return window, each part by what the refund takes of it: `by_campaign`, the rest from the earn
-    and the bonus), then from the balance, never below zero. Returns (cancelled, taken)."""
-    cancelled = pending.cancel(change.profile, f"order:{order_id}", owed, by_campaign)
+    and the bonus), then from the balance, never below zero. `at_once` of `owed` was never pending
+    (the campaigns the order's tier change or tags set off): it comes from the balance only.
+    Returns (cancelled, taken)."""
+    cancelled = pending.cancel(change.profile, f"order:{order_id}", owed - at_once, by_campaign)
     taken = min(owed - cancelled, change.balance)
     change.debit("reverse", taken, at, ref, f"refund of order {order_id}")
     return cancelled, taken

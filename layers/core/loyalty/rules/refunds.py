@@ -201,6 +201,33 @@ def points_owed(order: dict[str, Any], r: Refunded) -> tuple[int, dict[str, int]
     return owed, {cid: n for cid, n in by_campaign.items() if n}
 
 
+def followed(kept: dict[str, Any], points: list[tuple[str, int]]) -> dict[str, Any]:
+    """What an order's reference keeps of the campaigns its own write set off (`tier_changed` by its
+    upgrade, `tag_added` by a tag its campaigns added: `points` by campaign, one per application):
+    their points become the order's campaign points, so a refund takes them back in proportion like
+    the others (API.md: a refund reverses a campaign's effects as it reverses base points), else a
+    purchase refunded in full would keep them and could be repeated for more. `campaigns_followed`
+    names them: they were credited at once, never pending (`by_part`)."""
+    points = [(cid, n) for cid, n in points if n]
+    if not points:
+        return {}
+    given = dict(kept.get("campaign_points") or {})
+    for cid, n in points:
+        given[cid] = int(given.get(cid, 0)) + n
+    names = list(dict.fromkeys(cid for cid, _ in points))
+    total = int(kept["order_points"]) + sum(n for _, n in points)
+    return {"campaign_points": given, "order_points": total, "campaigns_followed": names}
+
+
+def by_part(order: dict[str, Any], by_campaign: dict[str, int]) -> tuple[dict[str, int], int]:
+    """(what a refund takes of each campaign's points that may still be pending, what it takes of the
+    campaigns' credited at once): those of the campaigns the order's write set off were never
+    pending, so their share comes from the balance, not from the order's pending points."""
+    at_once = set(order.get("campaigns_followed") or [])
+    parts = {cid: n for cid, n in by_campaign.items() if cid not in at_once}
+    return parts, sum(n for cid, n in by_campaign.items() if cid in at_once)
+
+
 def restore_paid(
     change: Change, order: dict[str, Any], r: Refunded, at: datetime, ref: str, reason: str
 ) -> tuple[int, int, dict[str, int]]:

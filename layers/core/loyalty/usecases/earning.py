@@ -141,6 +141,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     # The campaigns the upgrade sets off, here rather than at the commit so that the answer says what
     # they gave; like the upgrade's gift, they are not part of the order's points or growth.
     followed = campaigns.after(change)
+    facts |= refunds.followed(facts, [(a.campaign_id, a.points) for a in followed])  # a refund reverses them too
     result = {
         "order_id": body.order_id,
         "points_earned": earned + bonus + extra + upgrade_points + sum(a.points for a in followed),
@@ -369,7 +370,7 @@ def _refund_write(
     program, ref, reason = change.program, f"refund:{body.refund_id}", f"refund of order {body.order_id}"
     restored, lapsed, paid_handled = refunds.restore_paid(change, order, r, at, ref, reason)
     owed, by_campaign = refunds.points_owed(order, r)
-    cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref, by_campaign)  # pending first, by part
+    cancelled, taken = earning.take_back(change, body.order_id, owed, at, ref, *refunds.by_part(order, by_campaign))
     wallets_back, wallets_handled = wallets.reverse(change, order, r, ref, reason)
     refunded = campaigns.refunded(program, refunds.refunded_facts(order, r), r.amount_minor)
     applied = campaigns.run(change, campaigns.Event("refund", at, ref, order=refunded))
