@@ -152,14 +152,19 @@ class DynamoDBLocal:
         self.stop()
         raise SystemExit("DynamoDB Local did not answer in time")
 
-    def stop(self) -> None:
+    def stop(self) -> bool:
+        """SIGTERM, which its launcher drains (every write it acknowledged is on disk); SIGKILL after 10 s,
+        which can lose one. False when it had to be killed."""
+        drained = True
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                drained = False
         self.process = None
+        return drained
 
 
 def create_table_args(name: str, props: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,21 @@
 """An outage under load (issue 27's probe): DynamoDB Local stopped for a few seconds in the middle of a
 parallel mix of writes, then started again with its data; every request that answered 503 retried
 with the same id. Never a 500; nothing doubled or lost; stock and budgets exact. A scheduled run
-while the table is down reports its work failed rather than success."""
+while the table is down reports its work failed rather than success.
+
+Why this once failed (about 1 clean-clone run in 8: two repeats of activity a12 answered differently),
+and why DynamoDB Local, not our code: a request answers 2xx only from a transaction DynamoDB
+acknowledged, which carries the reference, or from that reference, so two answers for one id mean an
+acknowledged transaction that did not last. DynamoDB Local acknowledges a TransactWriteItems once its
+SQLite COMMIT is queued, not done (SQLiteDBAccess.commitTransaction does not wait for the job): a process
+that ends in between loses the whole transaction, and the repeat, finding no reference, writes anew.
+Measured, 8-16 threads of 4-6-item transactions (one a reference) on a data directory: SIGKILL lost an
+acknowledged transaction in 4 runs of 12 (acknowledged 0-46 ms before the kill), and no stop ever left half
+of one (0 in over 60 runs: not "reference lost, activity kept"); SIGTERM, as here, lost one in 1 run of 40
+(test_ddb_local_drain.py without the drain). This test, probed, passed 20 runs with no acknowledged
+reference missing after the restart and no ledger entry without its reference. AWS never loses an
+acknowledged transaction, so the launcher drains on SIGTERM (local/LoopbackDynamoDBLocal.java: then 0 lost)
+and the outage here must have been drained; the checks are unchanged."""
 
 from __future__ import annotations
 
@@ -138,7 +152,8 @@ def test_an_outage_under_load_answers_503_and_loses_or_doubles_nothing(stack: St
         for _ in range(len(load) // 4):
             done.acquire()
         down = time.monotonic()
-        stack.ddb.stop()
+        # Killed, it could lose a write it acknowledged (above), which a real outage never does.
+        assert stack.ddb.stop(), "DynamoDB Local did not stop on SIGTERM within 10 s and was killed"
         time.sleep(OUTAGE_S)
         stack.ddb.start()
         print(f"\nthe table was unreachable for {time.monotonic() - down:.1f} s, {down - started:.1f} s into the load")
