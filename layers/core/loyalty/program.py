@@ -21,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     Strict,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -87,12 +88,16 @@ def in_range(value: date) -> date:
 Time = Annotated[datetime, Strict(False), BeforeValidator(time_text), AfterValidator(in_range), IN_YEARS]
 Day = Annotated[date, BeforeValidator(day_text), AfterValidator(in_range), IN_YEARS]
 # Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
-# The document says what is read: a number or a decimal string, from 1 to 100, at most 3 places (which JSON
-# Schema cannot say of a number: a 422 names it).
+# A document sent (PUT, a draft) gives them as JSON numbers, from 1 to 100, at most 3 places (which JSON
+# Schema cannot say of a number: a 422 names it); a string is refused, as an integer field refuses one.
+# One stored before that rule, with decimal strings, still loads (validated without SENT).
 _FACTOR_TEXT = r"^(100(\.0{1,3})?|[1-9][0-9]?(\.[0-9]{1,3})?)$"
+SENT = {"sent": True}  # the validation context of a document a client sends
 
 
-def _factor_text(value: object) -> object:
+def _factor_text(value: object, info: ValidationInfo) -> object:
+    if isinstance(value, str) and (info.context or {}).get("sent"):
+        raise ValueError("must be a number (a decimal from 1 to 100, at most 3 decimal places), not a string")
     if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(_FACTOR_TEXT, value)):
         raise ValueError("must be a decimal from 1 to 100 with at most 3 decimal places")
     return value
@@ -105,11 +110,10 @@ Factor = Annotated[
     Field(ge=1, le=100, max_digits=6, decimal_places=3),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "number", "minimum": 1, "maximum": 100},
-                {"type": "string", "pattern": _FACTOR_TEXT},
-            ],
-            "description": 'a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            "type": "number",
+            "minimum": 1,
+            "maximum": 100,
+            "description": "a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
         }
     ),
 ]
