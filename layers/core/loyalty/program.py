@@ -119,6 +119,11 @@ Factor = Annotated[
 ]
 
 
+def one() -> Any:
+    """A Factor's default, 1: the document's default a number too (pydantic would print Decimal's "1")."""
+    return Field(Decimal(1), json_schema_extra={"default": 1})
+
+
 Cel = Annotated[str, StringConstraints(min_length=1, max_length=4000)]  # rules/expressions bounds it further
 
 
@@ -216,7 +221,7 @@ class Level(Doc):
     id: Id
     name: Name
     threshold: int = Field(ge=0, le=10**12)
-    earn_multiplier: Factor = Decimal(1)
+    earn_multiplier: Factor = one()
     on_upgrade: Grant | None = None
     every_month: Grant | None = None
 
@@ -263,7 +268,7 @@ class FirstOrder(Doc):
 class ChurnWarning(Doc):
     after_days: int = Field(ge=1, le=3650)
     coupons: list[Id] = Field([], max_length=20)
-    earn_multiplier: Factor = Decimal(1)
+    earn_multiplier: Factor = one()
     multiplier_days: int = Field(0, ge=0, le=365)
     budget: Budget = None  # caps the coupons; the stage change and the multiplier always apply
 
@@ -277,7 +282,7 @@ class Recall(Doc):
 class Birthday(Doc):
     coupons: list[Id] = Field([], max_length=20)
     points: int = Field(0, ge=0, le=10**9)
-    earn_multiplier: Factor = Decimal(1)  # applies to purchases in the birthday month
+    earn_multiplier: Factor = one()  # applies to purchases in the birthday month
     budget: Budget = None  # caps the gift (points and coupons), not the multiplier
 
 
@@ -358,7 +363,7 @@ class PaidCardPlan(Doc):
     cycle_months: int | None = Field(None, ge=1, le=60)
     on_purchase: Grant | None = None
     every_cycle: Grant | None = None
-    earn_multiplier: Factor = Decimal(1)
+    earn_multiplier: Factor = one()
     scene: Id | None = None  # a scene card's perks apply only to orders of this scene
     refund_days: int = Field(7, ge=0, le=365)  # a payment can be refunded this many days after it
 
