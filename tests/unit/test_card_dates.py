@@ -41,3 +41,12 @@ def test_a_payment_before_the_cards_latest_is_refused_and_a_refunded_one_does_no
     change = Change.start(PAID, profile, JAN31)
     cards.refund(change, PLUS, "pay-2", [], JAN31)
     cards.buy(change, PLUS, "pay-3", 4500, JAN31 - timedelta(days=2))  # after pay-1, the latest left
+
+
+def test_payments_confirmed_at_once_may_commit_in_either_order() -> None:
+    """Two confirmations without paid_at race: each is paid when received, the later one may commit first."""
+    profile = step(fresh(), JAN31, lambda c: cards.buy(c, PLUS, "pay-2", 4500, JAN31)).profile
+    change = Change.start(PAID, profile, JAN31)
+    _, extended = cards.buy(change, PLUS, "pay-1", 4500, JAN31 - timedelta(minutes=4))
+    assert extended and change.profile.paid_cards["plus-quarter"].months == 6
+    assert "in order" in refused(Change.start(PAID, profile, JAN31), PLUS, 6 / 24 / 60)

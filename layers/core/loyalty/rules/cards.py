@@ -65,7 +65,8 @@ def _notice(change: Change, kind: str, key: str, card: Card, coupons: list[Coupo
 def check_paid_at(change: Change, plan: PaidCardPlan, paid_at: datetime) -> None:
     """A back-dated payment is a 422 naming `paid_at` unless it is confirmed within the plan's refund
     window (at least a day), not before the card's start or its latest payment on record (a plan's
-    payments are confirmed in the order they were made), and pays for time still to come. Otherwise it
+    payments are confirmed in the order they were made; within minutes, as concurrent confirmations
+    race, either order), and pays for time still to come. Otherwise it
     could never be refunded, would make the card's later payments unrefundable (only the latest is),
     or would bring all of an ended card's cycles at once."""
     late = max(timedelta(days=plan.refund_days), LATE_AT_MOST)
@@ -75,7 +76,7 @@ def check_paid_at(change: Change, plan: PaidCardPlan, paid_at: datetime) -> None
     card = change.profile.paid_cards.get(plan.id)
     if card is not None:
         last = max([card.active_from, *(x.paid_at for x in card.payments if not x.refunded)])
-        if paid_at < last:
+        if paid_at < last - clock.FUTURE_SLACK:  # payments confirmed at once race: the last to commit is older
             why = f"must not be before the card's start or latest payment ({clock.iso(last)}): confirm them in order"
             raise ValidationFailed.field("paid_at", why)
     if (card is None or card.active_until <= paid_at) and clock.add_months_at(
