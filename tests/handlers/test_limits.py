@@ -16,7 +16,7 @@ from loyalty.rules.posting import Change
 from loyalty.runtime import store
 from loyalty.schemas import CardPurchase, Enrol
 from loyalty.store import MemberWrite, TooLarge
-from loyalty.usecases import cards, members, pipeline, programs, scheduler
+from loyalty.usecases import cards, members, pipeline, programs, scheduler, sweeps
 from tests.handlers.conftest import Api
 from tests.handlers.test_api import assert_error
 from tests.support import program
@@ -207,15 +207,18 @@ def test_a_card_payment_with_all_its_cycles_and_notices_must_fit_one_transaction
     doc["paid_cards"] = [plan(f"c{i}", 6) for i in range(12)]  # each fits; a cycle of all twelve does not
     status, body = api.call("programs", "PUT", "/programs/cards", doc)
     assert_error(status, body, 422, "program_invalid", "paid_cards")
-    doc["paid_cards"] = [plan("long", 1, period=40)]  # 40 cycles: a payment confirmed late fits
+    doc["paid_cards"] = [plan("long", 1, period=40)]  # 40 cycles: a run that comes late for all of them fits
     assert api.call("programs", "PUT", "/programs/cards", doc)[0] == 200
-    t0 = datetime(2026, 1, 5, 4, tzinfo=UTC)
-    members.enrol(store(), "cards", Enrol(member_id="m1"), t0)
-    late = CardPurchase(
-        payment_id="pay", plan_id="long", amount_paid_minor=4500, paid_at=datetime(2022, 1, 1, tzinfo=UTC)
-    )
-    bought = cards.purchase(store(), "cards", "m1", late, t0).result  # every cycle at once, and the end
-    assert len(bought.coupons) == 40
+    paid = datetime(2022, 1, 1, tzinfo=UTC)
+    members.enrol(store(), "cards", Enrol(member_id="m1"), paid)
+    card = CardPurchase(payment_id="pay", plan_id="long", amount_paid_minor=4500, paid_at=paid)
+    assert len(cards.purchase(store(), "cards", "m1", card, paid).result.coupons) == 1  # the first cycle
+    # (A payment confirmed that late is refused: rules/cards.check_paid_at.) No run for 4 years, then one:
+    # every other cycle at once, and the end, in one write.
+    assert sweeps.settle(store(), programs.load(store(), "cards"), "cards", "m1", datetime(2026, 1, 5, 4, tzinfo=UTC))
+    wallet = api.call("members", "GET", "/programs/cards/members/m1/coupons")[1]["coupons"]
+    assert len([c for c in wallet if c["source"].startswith("card:")]) == 40
+    assert api.call("members", "GET", "/programs/cards/members/m1")[1]["paid_cards"] == []
 
 
 def test_the_store_refuses_a_transaction_over_100_items_without_writing(api: Api) -> None:

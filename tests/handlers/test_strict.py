@@ -155,6 +155,40 @@ def test_a_program_takes_integers_as_integers(api: Api, path: tuple[str, ...], v
     assert_error(status, body, 422, "program_invalid", field)
 
 
+# An acceptance run: decimals sent as JSON strings were stored and echoed as strings.
+DECIMALS = [
+    ("demo", ("tiers", "levels", 1, "earn_multiplier"), "tiers.levels[1].earn_multiplier"),
+    ("demo", ("points", "multipliers", 0, "factor"), "points.multipliers[0].factor"),
+    ("demo", ("paid_cards", 0, "earn_multiplier"), "paid_cards[0].earn_multiplier"),
+    ("demo", ("lifecycle", "churn_warning", "earn_multiplier"), "lifecycle.churn_warning.earn_multiplier"),
+    ("demo", ("lifecycle", "birthday", "earn_multiplier"), "lifecycle.birthday.earn_multiplier"),
+    ("campaigns", ("campaigns", 0, "effects", 0, "multiply_points"), "campaigns[0].effects[0].multiply_points"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "field"), DECIMALS, ids=[d[2] for d in DECIMALS])
+@pytest.mark.parametrize("value", ["1.2", "2", "1.25"])
+def test_a_program_takes_decimals_as_numbers_not_strings(
+    api: Api, name: str, path: tuple[str | int, ...], field: str, value: str
+) -> None:
+    doc = program(name)
+    place: Any = doc
+    for key in path[:-1]:
+        place = place[key]
+    place[path[-1]] = value
+    status, body = api.call("programs", "PUT", "/programs/p5", doc)
+    assert_error(status, body, 422, "program_invalid", field)
+    assert api.call("programs", "GET", "/programs/p5")[0] == 404  # nothing stored
+    place[path[-1]] = float(value) if "." in value else int(value)  # the same as a number: accepted
+    status, body = api.call("programs", "PUT", "/programs/p5", doc)
+    assert status == 200, body
+    status, body = api.call("programs", "GET", "/programs/p5")
+    stored: Any = body
+    for key in path:
+        stored = stored[key]
+    assert status == 200 and stored == place[path[-1]] and not isinstance(stored, str)
+
+
 def test_a_percent_encoded_id_in_the_path_is_the_id(api: Api, demo: str) -> None:
     enrol(api, "shop:42")
     status, body = api.call("members", "GET", "/programs/demo/members/shop%3A42")
@@ -173,7 +207,7 @@ def test_the_document_states_what_is_enforced(api: Api) -> None:
     wrong.append({"multiply_points": 2, "growth": 1, "on_items": "x"})  # the first oneOf let it through
     assert not any(map(effect.is_valid, wrong))
     assert schemas["Program"]["properties"]["coupons"]["additionalProperties"] is False  # keys are ids
-    assert schemas["Program.Multiplier"]["properties"]["factor"]["anyOf"][1]["pattern"]
+    assert schemas["Program.Multiplier"]["properties"]["factor"]["type"] == "number"  # a string is refused
     assert schemas["Adjust"]["properties"]["reason"]["pattern"] == "^[^\\x00-\\x1f\\x7f-\\x9f]*$"
     assert "366 days" in json.dumps(doc["paths"]["/programs/{program_id}/health"])
     [cursor] = [

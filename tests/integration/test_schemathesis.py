@@ -62,6 +62,11 @@ BEYOND_THE_SCHEMA = (
     ("*", "before the member's enrolment"),
     ("*", "must be in the years"),  # 2999-12-31T23:00-02:00 is 3000 in UTC: the pattern says the year only
     ("birthday", "must be a day that exists"),
+    ("birthday", "must not be after today"),
+    # a card payment's paid_at against the plan's refund window and the member's card (rules/cards.check_paid_at)
+    ("paid_at", "the plan's refund window"),
+    ("paid_at", "confirm them in order"),
+    ("paid_at", "would have ended already"),
     ("program_id", "must be this program's id"),
     ("*", "Input should be a valid integer"),
     # a checkout's cart: the member's coupons by id, lines unique and within 10^12 (their index in the field)

@@ -6,13 +6,15 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from loyalty.errors import ProgramInvalid, field_path
-from loyalty.program import Program
+from loyalty.program import SENT, Program
 from loyalty.usecases.programs import validate
 
 # Verbatim from shared/API.md, so a change to the contract's example shows up here.
@@ -432,3 +434,12 @@ TEMPLATES = sorted(Path(__file__).parents[2].joinpath("programs").glob("*.json")
 @pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.stem)
 def test_every_shipped_template_is_valid(path: Path) -> None:
     validate(json.loads(path.read_text()))
+
+
+def test_a_decimal_string_is_refused_when_sent_but_a_stored_one_still_loads() -> None:
+    doc = copy.deepcopy(API_DEMO)
+    doc["tiers"]["levels"][1]["earn_multiplier"] = "1.2"
+    assert Program.model_validate(doc).tiers.levels[1].earn_multiplier == Decimal("1.2")  # stored before the rule
+    with pytest.raises(ValidationError) as refused:
+        Program.model_validate(doc, context=SENT)
+    assert [e["loc"] for e in refused.value.errors()] == [("tiers", "levels", 1, "earn_multiplier")]

@@ -463,7 +463,13 @@ class CardPurchase(BaseModel):
             title="Amount Paid Minor",
         ),
     ]
-    paid_at: Annotated[AwareDatetime | None, Field(title="Paid At")] = None
+    paid_at: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="default now; at most the plan's refund_days (at least 1) back, not before the card's start or latest payment, and not for a card already over: else a 422",
+            title="Paid At",
+        ),
+    ] = None
 
 
 class PaymentId(RootModel[str]):
@@ -2431,29 +2437,6 @@ class ProgramActivityRule(BaseModel):
     self_report: Annotated[bool | None, Field(title="Self Report")] = False
 
 
-class EarnMultiplier(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
-class EarnMultiplier1(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
 class Budget(RootModel[int]):
     root: Annotated[int, Field(ge=1, le=1000000000, title="Budget")] = None
 
@@ -2468,13 +2451,14 @@ class ProgramBirthday(BaseModel):
     ] = []
     points: Annotated[int | None, Field(ge=0, le=1000000000, title="Points")] = 0
     earn_multiplier: Annotated[
-        EarnMultiplier | EarnMultiplier1 | None,
+        float | None,
         Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            description="a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
+            ge=1.0,
+            le=100.0,
             title="Earn Multiplier",
-            validate_default=True,
         ),
-    ] = "1"
+    ] = 1
     budget: Annotated[Budget | None, Field(title="Budget")] = None
 
 
@@ -2508,29 +2492,6 @@ class ProgramCampaignBudget(BaseModel):
     discount_minor: Annotated[DiscountMinor | None, Field(title="Discount Minor")] = None
 
 
-class EarnMultiplier2(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
-class EarnMultiplier3(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
 class ProgramChurnWarning(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -2541,13 +2502,14 @@ class ProgramChurnWarning(BaseModel):
         Field(max_length=20, title="Coupons", validate_default=True),
     ] = []
     earn_multiplier: Annotated[
-        EarnMultiplier2 | EarnMultiplier3 | None,
+        float | None,
         Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            description="a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
+            ge=1.0,
+            le=100.0,
             title="Earn Multiplier",
-            validate_default=True,
         ),
-    ] = "1"
+    ] = 1
     multiplier_days: Annotated[int | None, Field(ge=0, le=365, title="Multiplier Days")] = 0
     budget: Annotated[Budget | None, Field(title="Budget")] = None
 
@@ -2655,20 +2617,9 @@ class MultiplyPoints(RootModel[float]):
     root: Annotated[
         float,
         Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            description="a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
             ge=1.0,
             le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints1(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
             title="Multiply Points",
         ),
     ] = None
@@ -2754,29 +2705,6 @@ class Points4(RootModel[str]):
     ] = None
 
 
-class MultiplyPoints2(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints3(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
-        ),
-    ] = None
-
-
 class Coupons3Item(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -2829,29 +2757,6 @@ class Points6(RootModel[str]):
             max_length=4000,
             min_length=1,
             title="Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints4(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints5(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
         ),
     ] = None
 
@@ -2912,29 +2817,6 @@ class Points8(RootModel[str]):
     ] = None
 
 
-class MultiplyPoints6(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints7(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
-        ),
-    ] = None
-
-
 class Coupons5Item(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -2987,29 +2869,6 @@ class Points10(RootModel[str]):
             max_length=4000,
             min_length=1,
             title="Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints8(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints9(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
         ),
     ] = None
 
@@ -3070,29 +2929,6 @@ class Points12(RootModel[str]):
     ] = None
 
 
-class MultiplyPoints10(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints11(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
-        ),
-    ] = None
-
-
 class Coupons7Item(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -3145,29 +2981,6 @@ class Points14(RootModel[str]):
             max_length=4000,
             min_length=1,
             title="Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints12(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints13(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
         ),
     ] = None
 
@@ -3228,29 +3041,6 @@ class Points16(RootModel[str]):
     ] = None
 
 
-class MultiplyPoints14(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints15(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
-        ),
-    ] = None
-
-
 class Coupons9Item(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -3303,29 +3093,6 @@ class Points18(RootModel[str]):
             max_length=4000,
             min_length=1,
             title="Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints16(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints17(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
         ),
     ] = None
 
@@ -3386,29 +3153,6 @@ class Points20(RootModel[str]):
     ] = None
 
 
-class MultiplyPoints18(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints19(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
-        ),
-    ] = None
-
-
 class Coupons11Item(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -3461,29 +3205,6 @@ class Points22(RootModel[str]):
             max_length=4000,
             min_length=1,
             title="Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints20(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints21(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
         ),
     ] = None
 
@@ -3544,29 +3265,6 @@ class Points24(RootModel[str]):
     ] = None
 
 
-class MultiplyPoints22(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints23(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
-        ),
-    ] = None
-
-
 class Coupons13Item(RootModel[str]):
     root: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$")]
 
@@ -3619,29 +3317,6 @@ class Points26(RootModel[str]):
             max_length=4000,
             min_length=1,
             title="Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints24(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Multiply Points",
-        ),
-    ] = None
-
-
-class MultiplyPoints25(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Multiply Points",
         ),
     ] = None
 
@@ -3752,29 +3427,6 @@ class ProgramGrowth(BaseModel):
     ] = {}
 
 
-class EarnMultiplier4(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
-class EarnMultiplier5(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
 class ProgramLevel(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -3791,38 +3443,16 @@ class ProgramLevel(BaseModel):
     ]
     threshold: Annotated[int, Field(ge=0, le=1000000000000, title="Threshold")]
     earn_multiplier: Annotated[
-        EarnMultiplier4 | EarnMultiplier5 | None,
+        float | None,
         Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            title="Earn Multiplier",
-            validate_default=True,
-        ),
-    ] = "1"
-    on_upgrade: ProgramGrant | None = None
-    every_month: ProgramGrant | None = None
-
-
-class Factor(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            description="a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
             ge=1.0,
             le=100.0,
-            title="Factor",
+            title="Earn Multiplier",
         ),
-    ]
-
-
-class Factor1(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Factor",
-        ),
-    ]
+    ] = 1
+    on_upgrade: ProgramGrant | None = None
+    every_month: ProgramGrant | None = None
 
 
 class DayOfMonth(RootModel[int]):
@@ -3843,9 +3473,11 @@ class ProgramMultiplier(BaseModel):
     )
     id: Annotated[str, Field(pattern="^[A-Za-z0-9_.:-]{1,64}$", title="Id")]
     factor: Annotated[
-        Factor | Factor1,
+        float,
         Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            description="a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
+            ge=1.0,
+            le=100.0,
             title="Factor",
         ),
     ]
@@ -3855,29 +3487,6 @@ class ProgramMultiplier(BaseModel):
 
 class CycleMonths(RootModel[int]):
     root: Annotated[int, Field(ge=1, le=60, title="Cycle Months")] = None
-
-
-class EarnMultiplier6(RootModel[float]):
-    root: Annotated[
-        float,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            ge=1.0,
-            le=100.0,
-            title="Earn Multiplier",
-        ),
-    ] = "1"
-
-
-class EarnMultiplier7(RootModel[str]):
-    root: Annotated[
-        str,
-        Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
-            pattern="^(100(\\.0{1,3})?|[1-9][0-9]?(\\.[0-9]{1,3})?)$",
-            title="Earn Multiplier",
-        ),
-    ] = "1"
 
 
 class Scene3(RootModel[str]):
@@ -3905,13 +3514,14 @@ class ProgramPaidCardPlan(BaseModel):
     on_purchase: ProgramGrant | None = None
     every_cycle: ProgramGrant | None = None
     earn_multiplier: Annotated[
-        EarnMultiplier6 | EarnMultiplier7 | None,
+        float | None,
         Field(
-            description='a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            description="a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
+            ge=1.0,
+            le=100.0,
             title="Earn Multiplier",
-            validate_default=True,
         ),
-    ] = "1"
+    ] = 1
     scene: Annotated[Scene3 | None, Field(title="Scene")] = None
     refund_days: Annotated[int | None, Field(ge=0, le=365, title="Refund Days")] = 7
 
@@ -5184,7 +4794,7 @@ class ProgramEffect1(BaseModel):
         extra="allow",
     )
     points: Annotated[Points1 | Points2 | None, Field(title="Points")]
-    multiply_points: Annotated[MultiplyPoints | MultiplyPoints1 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons2 | None, Field(title="Coupons")] = None
@@ -5211,7 +4821,7 @@ class ProgramEffect2(BaseModel):
         extra="allow",
     )
     points: Annotated[Points3 | Points4 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints2 | MultiplyPoints3 | None, Field(title="Multiply Points")]
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")]
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons3 | None, Field(title="Coupons")] = None
@@ -5238,7 +4848,7 @@ class ProgramEffect3(BaseModel):
         extra="allow",
     )
     points: Annotated[Points5 | Points6 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints4 | MultiplyPoints5 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons4 | None, Field(title="Coupons")] = None
@@ -5265,7 +4875,7 @@ class ProgramEffect4(BaseModel):
         extra="allow",
     )
     points: Annotated[Points7 | Points8 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints6 | MultiplyPoints7 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons5 | None, Field(title="Coupons")]
@@ -5292,7 +4902,7 @@ class ProgramEffect5(BaseModel):
         extra="allow",
     )
     points: Annotated[Points9 | Points10 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints8 | MultiplyPoints9 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons6 | None, Field(title="Coupons")] = None
@@ -5319,7 +4929,7 @@ class ProgramEffect6(BaseModel):
         extra="allow",
     )
     points: Annotated[Points11 | Points12 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints10 | MultiplyPoints11 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons7 | None, Field(title="Coupons")] = None
@@ -5346,7 +4956,7 @@ class ProgramEffect7(BaseModel):
         extra="allow",
     )
     points: Annotated[Points13 | Points14 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints12 | MultiplyPoints13 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons8 | None, Field(title="Coupons")] = None
@@ -5373,7 +4983,7 @@ class ProgramEffect8(BaseModel):
         extra="allow",
     )
     points: Annotated[Points15 | Points16 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints14 | MultiplyPoints15 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons9 | None, Field(title="Coupons")] = None
@@ -5400,7 +5010,7 @@ class ProgramEffect9(BaseModel):
         extra="allow",
     )
     points: Annotated[Points17 | Points18 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints16 | MultiplyPoints17 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons10 | None, Field(title="Coupons")] = None
@@ -5427,7 +5037,7 @@ class ProgramEffect10(BaseModel):
         extra="allow",
     )
     points: Annotated[Points19 | Points20 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints18 | MultiplyPoints19 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons11 | None, Field(title="Coupons")] = None
@@ -5454,7 +5064,7 @@ class ProgramEffect11(BaseModel):
         extra="allow",
     )
     points: Annotated[Points21 | Points22 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints20 | MultiplyPoints21 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons12 | None, Field(title="Coupons")] = None
@@ -5481,7 +5091,7 @@ class ProgramEffect12(BaseModel):
         extra="allow",
     )
     points: Annotated[Points23 | Points24 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints22 | MultiplyPoints23 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons13 | None, Field(title="Coupons")] = None
@@ -5508,7 +5118,7 @@ class ProgramEffect13(BaseModel):
         extra="allow",
     )
     points: Annotated[Points25 | Points26 | None, Field(title="Points")] = None
-    multiply_points: Annotated[MultiplyPoints24 | MultiplyPoints25 | None, Field(title="Multiply Points")] = None
+    multiply_points: Annotated[MultiplyPoints | None, Field(title="Multiply Points")] = None
     points_per_unit: ProgramPerUnit1 | ProgramPerUnit2 | None = None
     on_items: Annotated[OnItems | None, Field(title="On Items")] = None
     coupons: Annotated[Coupons14 | None, Field(title="Coupons")] = None

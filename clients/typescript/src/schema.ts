@@ -1538,7 +1538,10 @@ export interface components {
              * @description the plan's price (`paid_cards[].price_minor`); another is a 422
              */
             amount_paid_minor: number;
-            /** Paid At */
+            /**
+             * Paid At
+             * @description default now; at most the plan's refund_days (at least 1) back, not before the card's start or latest payment, and not for a card already over: else a 422
+             */
             paid_at?: string | null;
         };
         /** CardPurchaseResult */
@@ -4106,10 +4109,10 @@ export interface components {
             points?: number;
             /**
              * Earn Multiplier
-             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
+             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)
              * @default 1
              */
-            earn_multiplier?: number | string;
+            earn_multiplier?: number;
             /**
              * Budget
              * @default null
@@ -4195,10 +4198,10 @@ export interface components {
             coupons?: string[];
             /**
              * Earn Multiplier
-             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
+             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)
              * @default 1
              */
-            earn_multiplier?: number | string;
+            earn_multiplier?: number;
             /**
              * Multiplier Days
              * @default 0
@@ -4307,7 +4310,7 @@ export interface components {
              * Multiply Points
              * @default null
              */
-            multiply_points?: (number | string) | null;
+            multiply_points?: number | null;
             /** @default null */
             points_per_unit?: components["schemas"]["Program.PerUnit"] | null;
             /**
@@ -4711,10 +4714,10 @@ export interface components {
             threshold: number;
             /**
              * Earn Multiplier
-             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
+             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)
              * @default 1
              */
-            earn_multiplier?: number | string;
+            earn_multiplier?: number;
             /** @default null */
             on_upgrade?: components["schemas"]["Program.Grant"] | null;
             /** @default null */
@@ -4749,9 +4752,9 @@ export interface components {
             id: string;
             /**
              * Factor
-             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
+             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)
              */
-            factor: number | string;
+            factor: number;
             /**
              * Day Of Month
              * @default null
@@ -4789,10 +4792,10 @@ export interface components {
             every_cycle?: components["schemas"]["Program.Grant"] | null;
             /**
              * Earn Multiplier
-             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"
+             * @description a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)
              * @default 1
              */
-            earn_multiplier?: number | string;
+            earn_multiplier?: number;
             /**
              * Scene
              * @default null

@@ -21,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     Strict,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -87,12 +88,16 @@ def in_range(value: date) -> date:
 Time = Annotated[datetime, Strict(False), BeforeValidator(time_text), AfterValidator(in_range), IN_YEARS]
 Day = Annotated[date, BeforeValidator(day_text), AfterValidator(in_range), IN_YEARS]
 # Multipliers are decimals (1.2, 1.5): points are computed in Decimal and rounded down, never in float.
-# The document says what is read: a number or a decimal string, from 1 to 100, at most 3 places (which JSON
-# Schema cannot say of a number: a 422 names it).
+# A document sent (PUT, a draft) gives them as JSON numbers, from 1 to 100, at most 3 places (which JSON
+# Schema cannot say of a number: a 422 names it); a string is refused, as an integer field refuses one.
+# One stored before that rule, with decimal strings, still loads (validated without SENT).
 _FACTOR_TEXT = r"^(100(\.0{1,3})?|[1-9][0-9]?(\.[0-9]{1,3})?)$"
+SENT = {"sent": True}  # the validation context of a document a client sends
 
 
-def _factor_text(value: object) -> object:
+def _factor_text(value: object, info: ValidationInfo) -> object:
+    if isinstance(value, str) and (info.context or {}).get("sent"):
+        raise ValueError("must be a number (a decimal from 1 to 100, at most 3 decimal places), not a string")
     if isinstance(value, bool) or (isinstance(value, str) and not re.fullmatch(_FACTOR_TEXT, value)):
         raise ValueError("must be a decimal from 1 to 100 with at most 3 decimal places")
     return value
@@ -105,14 +110,18 @@ Factor = Annotated[
     Field(ge=1, le=100, max_digits=6, decimal_places=3),
     WithJsonSchema(
         {
-            "anyOf": [
-                {"type": "number", "minimum": 1, "maximum": 100},
-                {"type": "string", "pattern": _FACTOR_TEXT},
-            ],
-            "description": 'a decimal from 1 to 100, at most 3 decimal places: 1.5 or "1.5"',
+            "type": "number",
+            "minimum": 1,
+            "maximum": 100,
+            "description": "a decimal from 1 to 100, at most 3 decimal places: 1.5 (a number, not a string)",
         }
     ),
 ]
+
+
+def one() -> Any:
+    """A Factor's default, 1: the document's default a number too (pydantic would print Decimal's "1")."""
+    return Field(Decimal(1), json_schema_extra={"default": 1})
 
 
 Cel = Annotated[str, StringConstraints(min_length=1, max_length=4000)]  # rules/expressions bounds it further
@@ -212,7 +221,7 @@ class Level(Doc):
     id: Id
     name: Name
     threshold: int = Field(ge=0, le=10**12)
-    earn_multiplier: Factor = Decimal(1)
+    earn_multiplier: Factor = one()
     on_upgrade: Grant | None = None
     every_month: Grant | None = None
 
@@ -259,7 +268,7 @@ class FirstOrder(Doc):
 class ChurnWarning(Doc):
     after_days: int = Field(ge=1, le=3650)
     coupons: list[Id] = Field([], max_length=20)
-    earn_multiplier: Factor = Decimal(1)
+    earn_multiplier: Factor = one()
     multiplier_days: int = Field(0, ge=0, le=365)
     budget: Budget = None  # caps the coupons; the stage change and the multiplier always apply
 
@@ -273,7 +282,7 @@ class Recall(Doc):
 class Birthday(Doc):
     coupons: list[Id] = Field([], max_length=20)
     points: int = Field(0, ge=0, le=10**9)
-    earn_multiplier: Factor = Decimal(1)  # applies to purchases in the birthday month
+    earn_multiplier: Factor = one()  # applies to purchases in the birthday month
     budget: Budget = None  # caps the gift (points and coupons), not the multiplier
 
 
@@ -354,7 +363,7 @@ class PaidCardPlan(Doc):
     cycle_months: int | None = Field(None, ge=1, le=60)
     on_purchase: Grant | None = None
     every_cycle: Grant | None = None
-    earn_multiplier: Factor = Decimal(1)
+    earn_multiplier: Factor = one()
     scene: Id | None = None  # a scene card's perks apply only to orders of this scene
     refund_days: int = Field(7, ge=0, le=365)  # a payment can be refunded this many days after it
 

@@ -459,7 +459,11 @@ class CardPurchase(Body):
     payment_id: Id
     plan_id: Id
     amount_paid_minor: Amount = Field(description="the plan's price (`paid_cards[].price_minor`); another is a 422")
-    paid_at: Instant | None = None
+    paid_at: Instant | None = Field(
+        None,
+        description="default now; at most the plan's refund_days (at least 1) back, not before the card's start "
+        "or latest payment, and not for a card already over: else a 422",
+    )
 
 
 Tags = Annotated[list[Id], Field(max_length=MAX_TAGS)]

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from .. import clock
-from ..errors import NotFound, RefundNotAllowed
+from ..errors import NotFound, RefundNotAllowed, ValidationFailed
 from ..member import Card, CardPayment, Coupon, Notice, Profile
 from ..program import Grant, PaidCardPlan, PointValue, Program
 from .posting import Change
 
 EXPIRING_NOTICE = timedelta(days=7)
+# How late a payment may be confirmed when its plan refunds for less (or never): a day of retries.
+LATE_AT_MOST = timedelta(days=1)
 
 
 def active(card: Card | None, at: datetime) -> bool:
@@ -60,10 +62,34 @@ def _notice(change: Change, kind: str, key: str, card: Card, coupons: list[Coupo
     )
 
 
+def check_paid_at(change: Change, plan: PaidCardPlan, paid_at: datetime) -> None:
+    """A back-dated payment is a 422 naming `paid_at` unless it is confirmed within the plan's refund
+    window (at least a day), not before the card's start or its latest payment on record (a plan's
+    payments are confirmed in the order they were made; within minutes, as concurrent confirmations
+    race, either order), and pays for time still to come. Otherwise it
+    could never be refunded, would make the card's later payments unrefundable (only the latest is),
+    or would bring all of an ended card's cycles at once."""
+    late = max(timedelta(days=plan.refund_days), LATE_AT_MOST)
+    if paid_at < change.at - late:
+        why = f"must be at most {late.days} day(s) before now (the plan's refund window): it could never be refunded"
+        raise ValidationFailed.field("paid_at", why)
+    card = change.profile.paid_cards.get(plan.id)
+    if card is not None:
+        last = max([card.active_from, *(x.paid_at for x in card.payments if not x.refunded)])
+        if paid_at < last - clock.FUTURE_SLACK:  # payments confirmed at once race: the last to commit is older
+            why = f"must not be before the card's start or latest payment ({clock.iso(last)}): confirm them in order"
+            raise ValidationFailed.field("paid_at", why)
+    if (card is None or card.active_until <= paid_at) and clock.add_months_at(
+        paid_at, plan.period_months, change.program.zone
+    ) <= change.at:
+        raise ValidationFailed.field("paid_at", "the card it pays for would have ended already")
+
+
 def buy(change: Change, plan: PaidCardPlan, payment_id: str, amount_minor: int, paid_at: datetime) -> tuple[Card, bool]:
     """Start a card, or extend the one of this plan active at `paid_at`: (the card, extended?).
 
     Each payment brings `on_purchase`; a new identity card also brings its first cycle at once."""
+    check_paid_at(change, plan, paid_at)
     p = change.profile
     card = p.paid_cards.get(plan.id)
     extended = card is not None and card.active_until > paid_at

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from .. import clock
 from ..errors import ValidationFailed
 from ..member import Profile
 from ..program import MAX_IMPORTED_POINTS, Program
 from . import buckets, tags
 from .posting import Change
+from .profile import check_birthday
 
 if TYPE_CHECKING:
     from ..schemas import ImportMember  # the line's shape; rules read it as data
@@ -22,6 +24,7 @@ def profile(program: Program, program_id: str, line: ImportMember, import_id: st
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
     if line.last_purchase_at is not None and line.last_purchase_at > now:
         raise ValidationFailed.field("last_purchase_at", "must not be in the future")
+    check_birthday(line.birthday, clock.local_date(now, program.zone))
     held = sum(b.points for b in line.points) + (line.balance or 0)
     if held > MAX_IMPORTED_POINTS:
         raise ValidationFailed.field("points", f"at most {MAX_IMPORTED_POINTS} points in all, {held} given")

@@ -28,8 +28,8 @@ def expires_on(p: Pending, today: date, expiry: Expiry) -> str:
     """A released pending credit's bucket: its expiry (the program's, or a campaign's expires_in_days)
     counted from `available_on` (the points
     are that month's, as the member saw them become spendable, whichever write credits them), unless
-    that has passed already (a points run down for the whole expiry): then from today, never born
-    expired, as a late-synced order's points are not."""
+    that has passed already (a points run down for the whole expiry: our delay, not the client's):
+    then from today, never born expired."""
     day = buckets.expires_on(date.fromisoformat(p.available_on), expiry, p.lasts_days)
     return day if day >= today.isoformat() else buckets.expires_on(today, expiry, p.lasts_days)
 

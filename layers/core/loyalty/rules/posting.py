@@ -109,6 +109,9 @@ class Change:
     # While a purchase credits its own points inside the return window: the day they become
     # spendable. Until then `credit` keeps them on the profile as pending (rules/pending.py).
     defer_until: date | None = None
+    # The program-local day the points this write credits count as earned (a purchase's paid_at, an
+    # activity's `at`): their expiry counts from it, as if the event had been posted on time. None: today.
+    earned_on: date | None = None
     # What each spending debit of a wallet took (ref -> wallet -> expires_on -> amount), as `spent`.
     wallet_spent: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
@@ -209,12 +212,15 @@ class Change:
                 )
             )
             return
-        # Points count as earned when credited, so a late-synced old order never creates points
-        # that are born expired.
-        expiry = expires_on or buckets.expires_on(self.today, self.program.points.expiry, lasts_days)
+        earned = min(self.earned_on or self.today, self.today)
+        expiry = expires_on or buckets.expires_on(earned, self.program.points.expiry, lasts_days)
         self.profile.buckets = buckets.add(self.profile.buckets, expiry, points)
         self.profile.lifetime_earned += points
         self._entry(type_, points, at, ref, reason)
+        if expires_on is None and expiry < self.today.isoformat():
+            # A back-dated event's points whose expiry has passed: earned, then lapsed in this same
+            # write (an `expire` entry after the credit), so the ledger sums and nothing spends them.
+            self.expire_lapsed("expire")
 
     def debit(self, type_: EntryType, points: int, at: datetime, ref: str | None, reason: str | None = None) -> None:
         if points <= 0:

@@ -11,12 +11,21 @@ first day whatever the birthday, so a move leaves it where it is.
 
 from __future__ import annotations
 
-from ..errors import LimitReached
+from datetime import date
+
+from ..errors import LimitReached, ValidationFailed
 from .posting import Change
+
+
+def check_birthday(birthday: str | None, today: date) -> None:
+    """A birthday with a year after `today` (program-local) is a 422 naming it; MM-DD has none to check."""
+    if birthday is not None and len(birthday) == 10 and birthday > today.isoformat():
+        raise ValidationFailed.field("birthday", f"must not be after today ({today.isoformat()})")
 
 
 def correct(change: Change, birthday: str | None, channel: str | None, by_member: bool) -> bool:
     """Set what differs; True when anything did. A member's second birthday change is 409."""
+    check_birthday(birthday, change.today)
     p = change.profile
     moved = birthday is not None and birthday != p.birthday
     if moved and by_member:

@@ -103,6 +103,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     earned = explained["earned"]
     ref = f"order:{body.order_id}"
     change.defer_until = pending.available_on(program, paid_at)  # the order's own points wait out the return window
+    change.earned_on = change.defer_until or day  # earned when paid (spendable), however late it is posted
     change.credit("earn", earned, paid_at, ref)
     change.credit("bonus", bonus, paid_at, ref, "first_order")
     converted = referral.convert(change, day, paid_at, ref, body.amount_minor)  # pending like the order's
@@ -113,7 +114,7 @@ def apply_purchase(change: Change, body: Purchase, paid_at: datetime) -> tuple[d
     experiments.attribute(p, body.amount_minor, paid_at)  # before: the order exposing a member is not after it
     applied = campaigns.run(change, event) if limit is None else []
     counting.add(change, counted)
-    change.defer_until = None
+    change.defer_until = change.earned_on = None
     extra = sum(a.points for a in applied)
     abuse.count_order(change, earned + bonus + extra, limit)
 
@@ -485,6 +486,7 @@ def evaluate_activity(
     points = earning.activity_points(program, profile, body.type, local)
     streak = earning.streak_days(profile, body.type, local)
     change = Change.start(program, profile, now, exhausted)
+    change.earned_on = local  # its points (and its campaigns') are earned on the day it happened
     source = ref.source
     change.credit("activity", points, at, source)
     about = {k: v for k, v in (("object_id", body.object_id), ("attributes", body.attributes)) if v is not None}
@@ -493,6 +495,7 @@ def evaluate_activity(
     counted = counting.measure(change, event)  # before the campaigns: they read the counts before it
     applied = campaigns.run(change, event)
     counting.add(change, counted)
+    change.earned_on = None
     earning.record_activity(change, body.type, at, day)
     from_tier = change.profile.tier_id
     growth.upgrade_after_activity(change, lambda level: tiers.upgrade_source(level.id, source))

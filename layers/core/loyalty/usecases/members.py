@@ -68,6 +68,7 @@ def enrol(store: Store, program_id: str, body: Enrol, now: datetime, by_member: 
     member_key = programs.member_key(store, program_id)
     if body.enrolled_at is not None and body.enrolled_at > now:
         raise ValidationFailed.field("enrolled_at", "must not be in the future")
+    corrections.check_birthday(body.birthday, clock.local_date(now, program.zone))
     fresh = _fresh(program, program_id, body, now)
     guest, owner = referrals.enrolment_reads(store, program_id, body)
     guests.conversion(fresh, body.customer_ref, guest)

@@ -12,7 +12,18 @@ from pydantic import ValidationError
 
 from .. import caller, clock
 from ..errors import Contention, NotFound, ProgramInvalid, ValidationFailed
-from ..program import Campaign, Counter, Doc, PaidCardPlan, Program, Reward, duplicate_ids, error_detail, problems
+from ..program import (
+    SENT,
+    Campaign,
+    Counter,
+    Doc,
+    PaidCardPlan,
+    Program,
+    Reward,
+    duplicate_ids,
+    error_detail,
+    problems,
+)
 from ..rules import pricing
 from ..schemas import ProgramSaved, ProgramVersion, ProgramVersions, RoiTable
 from ..store import MAX_PROGRAM_BYTES, Store, TooLarge, document_text
@@ -33,7 +44,7 @@ def validate(doc: Any) -> Program:
     from ..rules import conditions
 
     try:
-        program = Program.model_validate(doc)
+        program = Program.model_validate(doc, context=SENT)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         details = [error_detail(e) for e in errors]
