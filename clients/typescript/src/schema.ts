@@ -1862,10 +1862,15 @@ export interface components {
             name: string;
             /**
              * Status
-             * @description `scheduled`: not valid until `valid_from` (an addition to the contract's three)
+             * @description `available` includes a coupon not valid yet: `valid_from` says when it becomes usable
              * @enum {string}
              */
-            status: "available" | "scheduled" | "used" | "expired";
+            status: "available" | "used" | "expired";
+            /**
+             * Usable Now
+             * @description in the wallet and the enrolment's answer: `false` for an available coupon before its `valid_from` (the till refuses it as not yet valid), `true` when the till would take it now
+             */
+            usable_now?: boolean | null;
             /** Kind */
             kind: string;
             /** Value Minor */
@@ -3959,10 +3964,15 @@ export interface components {
             name: string;
             /**
              * Status
-             * @description `scheduled`: not valid until `valid_from` (an addition to the contract's three)
+             * @description `available` includes a coupon not valid yet: `valid_from` says when it becomes usable
              * @enum {string}
              */
-            status: "available" | "scheduled" | "used" | "expired";
+            status: "available" | "used" | "expired";
+            /**
+             * Usable Now
+             * @description in the wallet and the enrolment's answer: `false` for an available coupon before its `valid_from` (the till refuses it as not yet valid), `true` when the till would take it now
+             */
+            usable_now?: boolean | null;
             /** Kind */
             kind: string;
             /** Value Minor */
@@ -7850,8 +7860,8 @@ export interface operations {
     coupons: {
         parameters: {
             query?: {
-                /** @description only coupons in this status */
-                status?: ("available" | "scheduled" | "used" | "expired") | null;
+                /** @description only coupons in this status (`available` includes those not valid yet: see `usable_now`) */
+                status?: ("available" | "used" | "expired") | null;
             };
             header?: never;
             path: {
@@ -7987,8 +7997,8 @@ export interface operations {
     my_coupons: {
         parameters: {
             query?: {
-                /** @description only coupons in this status */
-                status?: ("available" | "scheduled" | "used" | "expired") | null;
+                /** @description only coupons in this status (`available` includes those not valid yet: see `usable_now`) */
+                status?: ("available" | "used" | "expired") | null;
             };
             header?: never;
             path: {
