@@ -101,6 +101,9 @@ def test_coupon_use_at_the_till(api: Api, shop: str) -> None:
         *api.call("redeem", "POST", use, {"order_id": "t2", "order_amount_minor": 2000}), 409, "coupon_unavailable"
     )
     assert wallet(api)[0]["status"] == "used"
+    # The same order id with another payload is the client's id reused, not the coupon used elsewhere.
+    changed = api.call("redeem", "POST", use, {"order_id": "t1", "order_amount_minor": 2001})
+    assert_error(*changed, 409, "idempotency_conflict", "order_id")
     assert_error(
         *api.call("redeem", "POST", f"{M}/coupons/nope/use", {"order_id": "t3", "order_amount_minor": 1}),
         404,
