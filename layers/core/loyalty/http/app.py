@@ -121,6 +121,7 @@ def lambda_handler(app: APIGatewayHttpResolver) -> Handler:
             # with required fields names them (docs.with_optional_bodies tells the document so).
             event["body"], event["isBase64Encoded"] = "{}", False
         refused = guard.problem(event["body"]) if isinstance(event.get("body"), str) else None
+        refused = refused or guard.header_problem(event.get("headers"))
         if refused:
             return _refused(*refused)
         if event.get("body"):
