@@ -83,7 +83,8 @@ def test_an_adjustment_is_exactly_once_and_its_id_is_its_payload(api: Api, membe
 def test_a_debit_past_the_balance_is_409_insufficient_points_and_writes_nothing(api: Api, member: int) -> None:
     before = api.items()
     status, body = adjust(api, "adj-1", -(member + 1))
-    assert status == 409 and body["error"]["code"] == "insufficient_points", body
+    assert_error(status, body, 409, "insufficient_points", "points")
+    assert body["error"]["details"] == [{"field": "points", "needed": member + 1, "available": member}], body
     assert api.items() == before
     assert adjust(api, "adj-2", -member)[1]["balance"] == 0  # down to zero is allowed
 

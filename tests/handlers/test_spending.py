@@ -47,7 +47,9 @@ def test_coupon_reward_spends_points_and_grants_the_coupon_once(api: Api, shop: 
 
 def test_refusals_change_nothing(api: Api, shop: str) -> None:
     before = api.items()
-    assert_error(*redeem(api, "r1", reward_id="donate", quantity=11), 409, "insufficient_points")
+    assert_error(*redeem(api, "r1", reward_id="donate", quantity=11), 409, "insufficient_points", "reward_id")
+    deduct = {"order_id": "o9", "order_amount_minor": 10**8, "points": 10151}
+    assert_error(*redeem(api, "r1", deduction=deduct), 409, "insufficient_points", "deduction.points")
     assert_error(*redeem(api, "r2", reward_id="nope"), 404, "not_found", "reward_id")
     assert redeem(api, "r3", reward_id="vip-mug")[0] == 201
     after_first = api.items()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from ..errors import CouponUnavailable, LimitReached, OutOfStock, ValidationFailed
+from ..errors import CouponUnavailable, LimitReached, OutOfStock, ValidationFailed, points_asked_by
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
 from . import abuse, buckets, distribute, holds, wallets
@@ -64,7 +64,8 @@ def check_redeem(change: Change, reward: Reward, quantity: int, full: Collection
     hold fewer than `quantity` (a failed write told the redemption; the program view read them)."""
     abuse.refuse_blocked(change.profile)
     check_limit(reward, change.profile, quantity)
-    holds.check_spendable(change.profile, (reward.cost_points or 0) * quantity, change.at)
+    with points_asked_by("reward_id"):
+        holds.check_spendable(change.profile, (reward.cost_points or 0) * quantity, change.at)
     if reward.cost is not None:
         wallets.check_funds(change, reward, quantity)
     # Points paid for a grant: a spent budget refuses the redemption rather than skip the grant, as

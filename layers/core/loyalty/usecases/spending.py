@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, ValidationFailed
+from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, ValidationFailed, points_asked_by
 from ..member import Coupon, Profile
 from ..program import Program
 from ..rules import abuse, campaigns, checkout, holds, spending, wallets
@@ -52,7 +52,8 @@ def redeem(
             cost, off = spending.deduction(
                 program.points.value, body.deduction.order_amount_minor, body.deduction.points
             )
-            change.debit("redeem", cost, now, source)
+            with points_asked_by("deduction.points"):
+                change.debit("redeem", cost, now, source)
             result = {"fulfilment": "deduction", "deduction_minor": off}
         else:
             cost, wallet_spent, left = spending.redeem(change, reward, body.quantity, source, empty_shards)
