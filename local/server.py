@@ -227,15 +227,20 @@ def _error(code: str, message: str, field: str | None = None) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "details": details}}).encode()
 
 
+UNAUTHORIZED = (401, _error("unauthorized", "a member token with a subject (sub) is required"))
+FORBIDDEN = (403, _error("forbidden", "a server route takes no member token (IAM authorization in AWS)"))
+
+
 def authorize(route: Route, header: str | None) -> tuple[tuple[int, bytes] | None, dict[str, Any] | None]:
-    """(API Gateway's refusal or None, the JWT claims for /me routes)."""
+    """(API Gateway's refusal or None, the JWT claims for /me routes). The refusals have API Gateway's
+    statuses in the contract's error shape (in AWS the authorizers answer `{"message": ...}` themselves)."""
     claims = jwt_claims(header)
     if route.auth == "jwt":
-        return ((401, b'{"message":"Unauthorized"}') if claims is None else None), claims
+        return (UNAUTHORIZED if claims is None else None), claims
     if route.auth == "iam" and claims is not None:
         # In AWS the IAM authorizer refuses a bearer token (it is no SigV4 signature), so a member's
         # token never reaches a server route; unsigned calls stay open locally (API.md).
-        return (403, b'{"message":"Forbidden"}'), None
+        return FORBIDDEN, None
     return None, None
 
 

@@ -329,7 +329,7 @@ def test_keyboard_reaches_every_page(browser: Any, base: str) -> None:
 
 def test_a_run_settles_members_and_the_wallet_shows_a_coupon_not_yet_valid(browser: Any, base: str) -> None:
     """A benefits run for a later time: the page says how many members it settled, and the coupon it
-    gave a gold member is `scheduled` (valid from then), not `available`."""
+    gave a gold member reads "available, not yet valid" (valid from then), not plain `available`."""
     mid = "m-gold"
     assert call(base, "POST", f"/programs/{PID}/members", {"member_id": mid})[0] in (200, 201)
     purchase = {"order_id": "o-gold", "amount_minor": 120000}
@@ -352,15 +352,16 @@ def test_a_run_settles_members_and_the_wallet_shows_a_coupon_not_yet_valid(brows
     browser.get("about:blank")
     browser.get(f"{base}/console/#/member?member={mid}")
     wallet = "[aria-labelledby=coupons-h] table"
-    wait(browser, "the wallet", lambda d: "scheduled" in text_of(d, wallet))
-    _, coupons = call(base, "GET", f"/programs/{PID}/members/{mid}/coupons?status=scheduled")
+    wait(browser, "the wallet", lambda d: "not yet valid" in text_of(d, wallet))
+    _, coupons = call(base, "GET", f"/programs/{PID}/members/{mid}/coupons?status=available")
+    coupons["coupons"] = [c for c in coupons["coupons"] if not c["usable_now"]]
     assert coupons["coupons"], coupons
     headers = [th.text for th in browser.find_elements(By.CSS_SELECTOR, f"{wallet} th")]
     assert "valid from" in headers, headers
     rows = [r.text for r in browser.find_elements(By.CSS_SELECTOR, f"{wallet} tbody tr")]
     for coupon in coupons["coupons"]:
         [row] = [r for r in rows if coupon["coupon_id"] in r]
-        assert "scheduled" in row and "available" not in row, row
+        assert "available, not yet valid" in row, row
 
 
 def test_member_page_blocks_and_unblocks_and_shows_the_flags(browser: Any, base: str, tmp_path: Path) -> None:

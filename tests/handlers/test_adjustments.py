@@ -61,6 +61,16 @@ def test_the_ledger_and_the_audit_name_one_actor_the_requests(api: Api, member: 
     assert [(f"adjustment:{e['client_id']}", e["actor"]) for e in audit] == [(e["ref"], e["actor"]) for e in ledger]
 
 
+@pytest.mark.parametrize("actor", ["a\u0001", "desk\nana", "ops\x7f", "x\u0085y"])
+def test_an_actor_header_with_a_control_character_is_422_naming_it(api: Api, member: int, actor: str) -> None:
+    """The header is stored as the ledger's and the audit's actor: free text, refused like any."""
+    items = api.items()
+    local = {"adjustment_id": "adj-c", "points": 10, "reason": "goodwill"}
+    status, body = api.call("enrol", "POST", f"{M}/adjustments", local, headers={"x-loyalty-actor": actor})
+    assert_error(status, body, 422, "validation_error", "x-loyalty-actor")
+    assert api.items() == items
+
+
 def test_an_adjustment_is_exactly_once_and_its_id_is_its_payload(api: Api, member: int) -> None:
     first = adjust(api, "adj-1", 100)
     assert first[0] == 201
@@ -73,7 +83,8 @@ def test_an_adjustment_is_exactly_once_and_its_id_is_its_payload(api: Api, membe
 def test_a_debit_past_the_balance_is_409_insufficient_points_and_writes_nothing(api: Api, member: int) -> None:
     before = api.items()
     status, body = adjust(api, "adj-1", -(member + 1))
-    assert status == 409 and body["error"]["code"] == "insufficient_points", body
+    assert_error(status, body, 409, "insufficient_points", "points")
+    assert body["error"]["details"] == [{"field": "points", "needed": member + 1, "available": member}], body
     assert api.items() == before
     assert adjust(api, "adj-2", -member)[1]["balance"] == 0  # down to zero is allowed
 

@@ -369,9 +369,10 @@ def test_the_health_series_has_a_row_per_day(api: Api, demo: str) -> None:
     assert_error(*bad, 422, "validation_error", "from")
 
 
-def test_a_coupon_not_yet_valid_is_scheduled_not_available(api: Api, demo: str) -> None:
+def test_a_coupon_not_yet_valid_is_available_but_not_usable_now(api: Api, demo: str) -> None:
     """A benefits run for a later time (a replayed or early schedule) gives coupons valid from then:
-    shown `scheduled` until that time, not `available`."""
+    their status is one of the contract's three (`available`, in `?status=available`), `usable_now`
+    false until `valid_from`; `?status=scheduled` is no status of the contract (422 naming it)."""
     enrol(api)
     assert api.call("earn", "POST", f"{M}/purchases", {"order_id": "o1", "amount_minor": 120000})[0] == 201  # gold
     programs._cache.clear()
@@ -380,9 +381,20 @@ def test_a_coupon_not_yet_valid_is_scheduled_not_available(api: Api, demo: str) 
     now = datetime.now(UTC).isoformat()
     status, wallet = api.call("members", "GET", f"{M}/coupons")
     assert status == 200, wallet
-    assert {c["status"] for c in wallet["coupons"] if c["valid_from"] > now} == {"scheduled"}, wallet
-    status, body = api.call("members", "GET", f"{M}/coupons", query={"status": "scheduled"})
-    assert status == 200, body
-    assert body["coupons"] and all(c["valid_from"] > now for c in body["coupons"])
+    later = [c for c in wallet["coupons"] if c["valid_from"] > now]
+    assert later and {(c["status"], c["usable_now"]) for c in later} == {("available", False)}, wallet
+    assert {c["usable_now"] for c in wallet["coupons"] if c["valid_from"] <= now} == {True}, wallet
     available = api.call("members", "GET", f"{M}/coupons", query={"status": "available"})[1]["coupons"]
-    assert available and all(c["valid_from"] <= now for c in available)
+    assert {c["coupon_id"] for c in available} == {c["coupon_id"] for c in wallet["coupons"]}
+    assert_error(
+        *api.call("members", "GET", f"{M}/coupons", query={"status": "scheduled"}), 422, "validation_error", "status"
+    )
+    status, body = api.call(
+        "redeem",
+        "POST",
+        f"{M}/coupons/{later[0]['coupon_id']}/use",
+        {"order_id": "o-early", "order_amount_minor": 100000},
+    )
+    assert (
+        status == 409 and body["error"]["code"] == "coupon_unavailable" and "not valid yet" in body["error"]["message"]
+    ), body

@@ -235,9 +235,10 @@ def test_points_held_by_another_checkout_are_not_free(shop: Api) -> None:
     assert put(shop, "c2", {"items": [big], "points_to_use": 10})[0] == 200
     # nor can a redemption or a deduction take them
     redeem = {"redemption_id": "r1", "reward_id": "tea-10"}
-    assert_error(*shop.call("redeem", "POST", f"{M}/redemptions", redeem), 409, "insufficient_points")
+    assert_error(*shop.call("redeem", "POST", f"{M}/redemptions", redeem), 409, "insufficient_points", "reward_id")
     deduct = {"redemption_id": "r2", "deduction": {"order_id": "d1", "order_amount_minor": 10**6, "points": 1}}
-    assert_error(*shop.call("redeem", "POST", f"{M}/redemptions", deduct), 409, "insufficient_points")
+    refused = shop.call("redeem", "POST", f"{M}/redemptions", deduct)
+    assert_error(*refused, 409, "insufficient_points", "deduction.points")
     assert cancel(shop, "c2")[0] == 200
     assert shop.call("redeem", "POST", f"{M}/redemptions", redeem)[0] == 201
 
@@ -552,7 +553,7 @@ def test_a_confirm_whose_held_points_were_taken_back_is_refused(shop: Api) -> No
     refund = {"refund_id": "rf0", "order_id": "o0-m1", "amount_minor": 100000}  # the order that gave them
     assert shop.call("earn", "POST", f"{M}/refunds", refund)[0] == 201
     before = shop.items()
-    assert_error(*confirm(shop, "c1", "o1", opened["total_minor"]), 409, "insufficient_points")
+    assert_error(*confirm(shop, "c1", "o1", opened["total_minor"]), 409, "insufficient_points", "points_to_use")
     assert shop.items() == before
 
 

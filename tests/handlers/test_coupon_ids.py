@@ -144,5 +144,7 @@ def test_uses_written_before_member_references_are_still_answered(api: Api, demo
     assert api.call("redeem", "POST", f"{P}/members/m1/coupons/{mine}/use", till) == (200, first)
     again = api.call("redeem", "POST", f"{P}/members/m1/coupons/{mine}/use", {**till, "order_id": "t2"})
     assert_error(*again, 409, "coupon_unavailable")
+    changed = api.call("redeem", "POST", f"{P}/members/m1/coupons/{mine}/use", {**till, "order_amount_minor": 6001})
+    assert_error(*changed, 409, "idempotency_conflict", "order_id")  # the same order, another payload
     status, body = api.call("redeem", "POST", f"{P}/members/m2/coupons/{theirs}/use", till)
     assert status == 200 and body["coupon_id"] == theirs, body

@@ -126,7 +126,7 @@ def test_a_batch_is_exactly_once_and_its_number_is_its_content(api: Api, demo: s
     before = api.items()
     assert send(api, 1, [rich(), member("c2")]) == (200, first[1])
     assert api.items() == before
-    assert_error(*send(api, 1, [member("c3")]), 409, "idempotency_conflict")
+    assert_error(*send(api, 1, [member("c3")]), 409, "idempotency_conflict", "batch_id")
     # The same members in another batch of the same import: imported already (no skip, no second credit).
     again = send(api, 2, [rich()])[1]
     assert (again["imported"], again["skipped"]) == (1, 0)

@@ -47,7 +47,9 @@ def test_coupon_reward_spends_points_and_grants_the_coupon_once(api: Api, shop: 
 
 def test_refusals_change_nothing(api: Api, shop: str) -> None:
     before = api.items()
-    assert_error(*redeem(api, "r1", reward_id="donate", quantity=11), 409, "insufficient_points")
+    assert_error(*redeem(api, "r1", reward_id="donate", quantity=11), 409, "insufficient_points", "reward_id")
+    deduct = {"order_id": "o9", "order_amount_minor": 10**8, "points": 10151}
+    assert_error(*redeem(api, "r1", deduction=deduct), 409, "insufficient_points", "deduction.points")
     assert_error(*redeem(api, "r2", reward_id="nope"), 404, "not_found", "reward_id")
     assert redeem(api, "r3", reward_id="vip-mug")[0] == 201
     after_first = api.items()
@@ -101,6 +103,9 @@ def test_coupon_use_at_the_till(api: Api, shop: str) -> None:
         *api.call("redeem", "POST", use, {"order_id": "t2", "order_amount_minor": 2000}), 409, "coupon_unavailable"
     )
     assert wallet(api)[0]["status"] == "used"
+    # The same order id with another payload is the client's id reused, not the coupon used elsewhere.
+    changed = api.call("redeem", "POST", use, {"order_id": "t1", "order_amount_minor": 2001})
+    assert_error(*changed, 409, "idempotency_conflict", "order_id")
     assert_error(
         *api.call("redeem", "POST", f"{M}/coupons/nope/use", {"order_id": "t3", "order_amount_minor": 1}),
         404,

@@ -219,7 +219,8 @@ def test_the_environment_and_context_come_from_the_template(runtime: Stack) -> N
 
 
 def test_a_jwt_route_needs_a_token_with_a_subject(runtime: Stack) -> None:
-    unauthorized = (401, {"message": "Unauthorized"})
+    message = "a member token with a subject (sub) is required"
+    unauthorized = (401, {"error": {"code": "unauthorized", "message": message, "details": []}})
     for headers in (
         {},
         {"Authorization": "Bearer not-a-jwt"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -26,14 +27,23 @@ def test_table_is_created_from_the_template(stack: Stack) -> None:
 
 
 def test_member_routes_need_a_token_and_reach_only_the_caller(api: Client, pid: str) -> None:
-    assert api.call("GET", f"/programs/{pid}/me") == (401, {"message": "Unauthorized"})
-    assert api.call("GET", f"/programs/{pid}/me", token="not-a-jwt")[0] == 401
+    # The contract's error shape (in AWS the HTTP API's JWT authorizer answers `{"message": ...}` itself).
+    for token in (None, "not-a-jwt", jwt_without_sub()):
+        status, body = api.call("GET", f"/programs/{pid}/me", token=token)
+        assert (status, body["error"]["code"], body["error"]["details"]) == (401, "unauthorized", []), (token, body)
+        assert body["error"]["message"], body
     status, me = api.call("POST", f"/programs/{pid}/me", {"birthday": "1990-02-03"}, token=jwt("alice"))
     assert status == 201 and me["member_id"] == "alice"
     status, view = api.call("GET", f"/programs/{pid}/me", token=jwt("alice"))
     assert status == 200 and view["member_id"] == "alice" and view["points"]["balance"] == 100
     # bob's token reads bob, never alice
     assert api.call("GET", f"/programs/{pid}/me", token=jwt("bob"))[0] == 404
+
+
+def jwt_without_sub() -> str:
+    """A well-formed token whose payload names no member."""
+    payload = base64.urlsafe_b64encode(json.dumps({"scope": "x"}).encode()).decode().rstrip("=")
+    return f"{jwt('x').split('.')[0]}.{payload}.sig"
 
 
 def test_a_member_token_reaches_no_server_route(stack: Stack, api: Client, pid: str) -> None:
@@ -48,7 +58,8 @@ def test_a_member_token_reaches_no_server_route(stack: Stack, api: Client, pid: 
         ids |= {"grant_id": "g1"}
         path = route.path.format(program_id=pid, **ids)
         status, body = api.call(route.method, path, {}, token=jwt("alice"))
-        assert (status, body) == (403, {"message": "Forbidden"}), f"{route.method} {route.path}"
+        assert (status, body["error"]["code"]) == (403, "forbidden"), f"{route.method} {route.path}: {body}"
+        assert body["error"]["message"] and body["error"]["details"] == [], body
     assert api.call("GET", f"/programs/{pid}/members/alice")[0] == 200  # unsigned: open locally
 
 

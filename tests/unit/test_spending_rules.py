@@ -80,6 +80,19 @@ def test_coupon_refusals(kw: dict) -> None:
         spending.discount(coupon(**kw), 5000, NOW)
 
 
+def test_a_coupon_not_valid_yet_shows_available_but_not_usable_now() -> None:
+    """The contract's three statuses only: one not valid yet is `available`, `usable_now` false, and the
+    till still refuses it as not valid yet."""
+    later = coupon(valid_from=NOW + timedelta(hours=1))
+    assert (spending.shown_status(later, NOW), spending.usable_now(later, NOW)) == ("available", False)
+    assert (spending.shown_status(coupon(), NOW), spending.usable_now(coupon(), NOW)) == ("available", True)
+    past = coupon(valid_until=NOW - timedelta(seconds=1))
+    assert (spending.shown_status(past, NOW), spending.usable_now(past, NOW)) == ("expired", False)
+    assert not spending.usable_now(coupon(status="used"), NOW)
+    with pytest.raises(CouponUnavailable, match="not valid yet"):
+        spending.discount(later, 5000, NOW)
+
+
 def test_a_coupon_on_some_lines_counts_them_alone() -> None:
     """`lines`: the amounts of the lines the coupon applies to (the till's `applies_to`)."""
     five = coupon(min_spend_minor=1000)  # 10.00 off

@@ -238,7 +238,7 @@ class LoyaltyClient(Transport):
             self._call("GET", "/programs/{program_id}/me", {"program_id": program_id}, {}, None)
         )
 
-    def enrol_me(self, program_id: str, body: models.EnrolMe | dict[str, Any]) -> models.Enrolled:
+    def enrol_me(self, program_id: str, body: models.EnrolMe | dict[str, Any] | None = None) -> models.Enrolled:
         """POST /programs/{program_id}/me: Enrol myself."""
         return models.Enrolled.model_validate(
             self._call("POST", "/programs/{program_id}/me", {"program_id": program_id}, {}, body)
@@ -288,7 +288,9 @@ class LoyaltyClient(Transport):
             )
         )
 
-    def set_tags(self, program_id: str, member_id: str, body: models.TagsChange | dict[str, Any]) -> models.MemberTags:
+    def set_tags(
+        self, program_id: str, member_id: str, body: models.TagsChange | dict[str, Any] | None = None
+    ) -> models.MemberTags:
         """PUT /programs/{program_id}/members/{member_id}/tags: Add or remove the member's tags."""
         return models.MemberTags.model_validate(
             self._call(
@@ -641,7 +643,7 @@ class LoyaltyClient(Transport):
         )
 
     def evaluate(
-        self, program_id: str, member_id: str, body: models.TierEvaluation | dict[str, Any]
+        self, program_id: str, member_id: str, body: models.TierEvaluation | dict[str, Any] | None = None
     ) -> models.TierEvaluationResult:
         """POST /programs/{program_id}/members/{member_id}/tier-evaluations: Evaluate the tier now."""
         return models.TierEvaluationResult.model_validate(

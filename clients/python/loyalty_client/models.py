@@ -657,12 +657,19 @@ class CouponView(BaseModel):
     template_id: Annotated[str, Field(title="Template Id")]
     name: Annotated[str, Field(title="Name")]
     status: Annotated[
-        Literal["available", "scheduled", "used", "expired"],
+        Literal["available", "used", "expired"],
         Field(
-            description="`scheduled`: not valid until `valid_from` (an addition to the contract's three)",
+            description="`available` includes a coupon not valid yet: `valid_from` says when it becomes usable",
             title="Status",
         ),
     ]
+    usable_now: Annotated[
+        bool | None,
+        Field(
+            description="in the wallet and the enrolment's answer: `false` for an available coupon before its `valid_from` (the till refuses it as not yet valid), `true` when the till would take it now",
+            title="Usable Now",
+        ),
+    ] = None
     kind: Annotated[str, Field(title="Kind")]
     value_minor: Annotated[int, Field(title="Value Minor")]
     min_spend_minor: Annotated[int, Field(title="Min Spend Minor")]
@@ -2318,12 +2325,19 @@ class UsableCoupon(BaseModel):
     template_id: Annotated[str, Field(title="Template Id")]
     name: Annotated[str, Field(title="Name")]
     status: Annotated[
-        Literal["available", "scheduled", "used", "expired"],
+        Literal["available", "used", "expired"],
         Field(
-            description="`scheduled`: not valid until `valid_from` (an addition to the contract's three)",
+            description="`available` includes a coupon not valid yet: `valid_from` says when it becomes usable",
             title="Status",
         ),
     ]
+    usable_now: Annotated[
+        bool | None,
+        Field(
+            description="in the wallet and the enrolment's answer: `false` for an available coupon before its `valid_from` (the till refuses it as not yet valid), `true` when the till would take it now",
+            title="Usable Now",
+        ),
+    ] = None
     kind: Annotated[str, Field(title="Kind")]
     value_minor: Annotated[int, Field(title="Value Minor")]
     min_spend_minor: Annotated[int, Field(title="Min Spend Minor")]

@@ -1865,10 +1865,15 @@ export interface components {
             name: string;
             /**
              * Status
-             * @description `scheduled`: not valid until `valid_from` (an addition to the contract's three)
+             * @description `available` includes a coupon not valid yet: `valid_from` says when it becomes usable
              * @enum {string}
              */
-            status: "available" | "scheduled" | "used" | "expired";
+            status: "available" | "used" | "expired";
+            /**
+             * Usable Now
+             * @description in the wallet and the enrolment's answer: `false` for an available coupon before its `valid_from` (the till refuses it as not yet valid), `true` when the till would take it now
+             */
+            usable_now?: boolean | null;
             /** Kind */
             kind: string;
             /** Value Minor */
@@ -3973,10 +3978,15 @@ export interface components {
             name: string;
             /**
              * Status
-             * @description `scheduled`: not valid until `valid_from` (an addition to the contract's three)
+             * @description `available` includes a coupon not valid yet: `valid_from` says when it becomes usable
              * @enum {string}
              */
-            status: "available" | "scheduled" | "used" | "expired";
+            status: "available" | "used" | "expired";
+            /**
+             * Usable Now
+             * @description in the wallet and the enrolment's answer: `false` for an available coupon before its `valid_from` (the till refuses it as not yet valid), `true` when the till would take it now
+             */
+            usable_now?: boolean | null;
             /** Kind */
             kind: string;
             /** Value Minor */
@@ -6559,7 +6569,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["EnrolMe"];
             };
@@ -6946,7 +6956,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TagsChange"];
             };
@@ -7864,8 +7874,8 @@ export interface operations {
     coupons: {
         parameters: {
             query?: {
-                /** @description only coupons in this status */
-                status?: ("available" | "scheduled" | "used" | "expired") | null;
+                /** @description only coupons in this status (`available` includes those not valid yet: see `usable_now`) */
+                status?: ("available" | "used" | "expired") | null;
             };
             header?: never;
             path: {
@@ -8001,8 +8011,8 @@ export interface operations {
     my_coupons: {
         parameters: {
             query?: {
-                /** @description only coupons in this status */
-                status?: ("available" | "scheduled" | "used" | "expired") | null;
+                /** @description only coupons in this status (`available` includes those not valid yet: see `usable_now`) */
+                status?: ("available" | "used" | "expired") | null;
             };
             header?: never;
             path: {
@@ -9129,7 +9139,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["TierEvaluation"];
             };

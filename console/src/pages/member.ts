@@ -236,10 +236,13 @@ function openCheckouts(pid: string, mid: string, checkouts: NonNullable<MemberVi
 async function renderCoupons(section: HTMLElement, pid: string, mid: string, { money }: ProgramFacts): Promise<void> {
   try {
     const { coupons } = await call<{ coupons: Coupon[] }>("GET", `${memberPath(pid, mid)}/coupons`);
-    // The status is the API's: `scheduled` until valid_from, so a coupon not yet valid never reads as available.
+    // The API's status is one of three: a coupon not valid yet is `available`, and its valid_from says
+    // the till refuses it until then, so the console says so beside the status.
+    const now = Date.now();
+    const status = (c: Coupon): string => (c.status === "available" && Date.parse(c.valid_from) > now ? "available, not yet valid" : c.status);
     section.append(
       table("Coupon wallet", ["coupon", "name", "status", "value", "min spend", "valid from", "valid until", "source"], coupons.map((c) => [
-        c.coupon_id, c.name, c.status, c.kind === "amount_off" ? money(c.value_minor) : `${c.kind} ${c.value_minor}`, money(c.min_spend_minor), when(c.valid_from), when(c.valid_until), c.source,
+        c.coupon_id, c.name, status(c), c.kind === "amount_off" ? money(c.value_minor) : `${c.kind} ${c.value_minor}`, money(c.min_spend_minor), when(c.valid_from), when(c.valid_until), c.source,
       ]), "no coupons"),
     );
   } catch (err) {

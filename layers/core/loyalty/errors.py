@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -73,6 +75,17 @@ class InsufficientPoints(LoyaltyError):
 
     def __init__(self, needed: int, available: int) -> None:
         super().__init__(f"needs {needed} points, {available} available", [{"needed": needed, "available": available}])
+
+
+@contextmanager
+def points_asked_by(field: str) -> Iterator[None]:
+    """Names the request field that asked for the points on an insufficient_points raised inside (the
+    rule that finds the balance short, a debit, does not know it); a field named already is kept."""
+    try:
+        yield
+    except InsufficientPoints as refused:
+        refused.details = [{"field": field, **d} for d in refused.details]
+        raise
 
 
 class LimitReached(LoyaltyError):

@@ -756,8 +756,13 @@ class CouponView(Model):
     coupon_id: str
     template_id: str
     name: str
-    status: Literal["available", "scheduled", "used", "expired"] = Field(
-        description="`scheduled`: not valid until `valid_from` (an addition to the contract's three)"
+    status: Literal["available", "used", "expired"] = Field(
+        description="`available` includes a coupon not valid yet: `valid_from` says when it becomes usable"
+    )
+    usable_now: bool | None = Field(
+        None,
+        description="in the wallet and the enrolment's answer: `false` for an available coupon before its "
+        "`valid_from` (the till refuses it as not yet valid), `true` when the till would take it now",
     )
     kind: str
     value_minor: int

@@ -55,7 +55,7 @@ def app() -> APIGatewayHttpResolver:
         doc = whole.get_openapi_schema(title=TITLE, version=VERSION).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-        return with_operation_ids(with_program_schema(doc))
+        return with_operation_ids(with_optional_bodies(with_program_schema(doc)))
 
     return whole
 
@@ -68,6 +68,22 @@ def with_operation_ids(doc: dict[str, Any]) -> dict[str, Any]:
         for method, operation in methods.items():
             suffix = re.sub(r"\W", "_", path) + "_" + method
             operation["operationId"] = operation["operationId"].removesuffix(suffix)
+    return doc
+
+
+def with_optional_bodies(doc: dict[str, Any]) -> dict[str, Any]:
+    """A body none of whose fields is required may be left out (app.lambda_handler reads a missing body as
+    `{}`), so the document does not require it; one that must name a field (`minProperties`) stays required."""
+    schemas = doc.get("components", {}).get("schemas", {})
+    for methods in doc["paths"].values():
+        for operation in methods.values():
+            body = operation.get("requestBody")
+            if not body:
+                continue
+            schema = body["content"]["application/json"]["schema"]
+            schema = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], schema)
+            if schema.get("type") == "object" and not schema.get("required") and not schema.get("minProperties"):
+                body["required"] = False
     return doc
 
 

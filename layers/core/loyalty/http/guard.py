@@ -11,7 +11,9 @@ import json
 import re
 from typing import Any
 
+from .. import caller
 from ..errors import field_path
+from ..program import PRINTABLE
 
 MAX_BODY_BYTES = 1024 * 1024  # a program document with hundreds of rewards fits easily
 MAX_DEPTH = 32  # the deepest contract body (a program document) nests 6 levels
@@ -90,4 +92,13 @@ def problem(body: str) -> tuple[int, str, str] | None:
         where = _lone_surrogate(parsed, ())
         if where is not None:
             return 422, "a lone surrogate (U+D800-U+DFFF) is not Unicode text", field_path(where) or "body"
+    return None
+
+
+def header_problem(headers: dict[str, Any] | None) -> tuple[int, str, str] | None:
+    """(status, message, field) when the actor header (caller.HEADER) holds a control character: it is
+    stored as the ledger's and the audit's actor, free text refused like any (422 naming the header)."""
+    named = {str(k).lower(): v for k, v in (headers or {}).items()}.get(caller.HEADER)
+    if isinstance(named, str) and not re.fullmatch(PRINTABLE, named.strip()):
+        return 422, f"the {caller.HEADER} header must not contain control characters", caller.HEADER
     return None

@@ -22,7 +22,8 @@ SERVER = responses(errors=UNKNOWN)
 MINE = responses(member=True, errors=UNKNOWN)
 Limit = Annotated[int, Query(ge=1, le=100, description="entries per page")]
 Status = Annotated[
-    Literal["available", "scheduled", "used", "expired"] | None, Query(description="only coupons in this status")
+    Literal["available", "used", "expired"] | None,
+    Query(description="only coupons in this status (`available` includes those not valid yet: see `usable_now`)"),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import points_asked_by
 from .posting import Change
 
 
@@ -11,6 +12,7 @@ def adjust(change: Change, points: int, ref: str, reason: str, actor: str | None
     if points > 0:
         change.credit("adjust", points, change.at, ref, reason)
     else:
-        change.debit("adjust", -points, change.at, ref, reason)
+        with points_asked_by("points"):
+            change.debit("adjust", -points, change.at, ref, reason)
     change.entries[-1].actor = actor
     change.entries[-1].agent = agent

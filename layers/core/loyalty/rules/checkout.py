@@ -385,7 +385,9 @@ _EFFECTS: dict[str, Apply] = {"percent_off": _percent_off, "amount_off_minor": _
 def _coupon_refusal(coupon: Coupon, at: datetime, scene: str, held: Held) -> str | None:
     status = shown_status(coupon, at)
     if status != "available":
-        return {"scheduled": "not yet valid"}.get(status, status)
+        return status
+    if at < coupon.valid_from:
+        return "not yet valid"
     if coupon.coupon_id in held.coupon_ids:
         return "held by another open checkout"
     if coupon.scene is not None and coupon.scene != scene:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from ..errors import CouponUnavailable, LimitReached, OutOfStock, ValidationFailed
+from ..errors import CouponUnavailable, LimitReached, OutOfStock, ValidationFailed, points_asked_by
 from ..member import Coupon, Profile
 from ..program import MAX_REDEEMED_COUPONS, PointValue, Reward
 from . import abuse, buckets, distribute, holds, wallets
@@ -64,7 +64,8 @@ def check_redeem(change: Change, reward: Reward, quantity: int, full: Collection
     hold fewer than `quantity` (a failed write told the redemption; the program view read them)."""
     abuse.refuse_blocked(change.profile)
     check_limit(reward, change.profile, quantity)
-    holds.check_spendable(change.profile, (reward.cost_points or 0) * quantity, change.at)
+    with points_asked_by("reward_id"):
+        holds.check_spendable(change.profile, (reward.cost_points or 0) * quantity, change.at)
     if reward.cost is not None:
         wallets.check_funds(change, reward, quantity)
     # Points paid for a grant: a spent budget refuses the redemption rather than skip the grant, as
@@ -184,14 +185,17 @@ def deduction(value: PointValue, order_amount_minor: int, points: int) -> tuple[
 
 
 def shown_status(coupon: Coupon, now: datetime) -> str:
-    """A coupon's status as members and operators read it: the stored one (available, used), or what
-    the time makes of an available one: `expired` past valid_until (a revoked one included),
-    `scheduled` before valid_from (not usable yet, as `discount` refuses it)."""
+    """A coupon's status as members and operators read it, one of the contract's three: the stored one
+    (available, used), or `expired` for an available one past valid_until (a revoked one included). One
+    not valid yet stays `available`: its `valid_from` (and `usable_now`) say when the till takes it."""
     if coupon.status != "available":
         return coupon.status
-    if coupon.valid_until < now:
-        return "expired"
-    return "scheduled" if now < coupon.valid_from else "available"
+    return "expired" if coupon.valid_until < now else "available"
+
+
+def usable_now(coupon: Coupon, now: datetime) -> bool:
+    """Whether the till would take it now, as far as time and status go (`discount` refuses the rest)."""
+    return shown_status(coupon, now) == "available" and coupon.valid_from <= now
 
 
 def discount(
@@ -214,12 +218,11 @@ def discount(
         raise CouponUnavailable(
             f"coupon is for {coupon.scene!r} orders only", [{"field": "scene", "required": coupon.scene}]
         )
-    shown = shown_status(coupon, now)  # the validity window, read as the wallet reads it
-    if shown == "scheduled":
+    if now < coupon.valid_from:
         raise CouponUnavailable(
             "coupon is not valid yet", [{"field": "coupon_id", "valid_from": coupon.valid_from.isoformat()}]
         )
-    if shown == "expired":
+    if shown_status(coupon, now) == "expired":  # the validity window, read as the wallet reads it
         raise CouponUnavailable("coupon has expired", [{"field": "coupon_id", "status": "expired"}])
     if lines is not None and not lines:
         raise CouponUnavailable(

@@ -74,7 +74,7 @@ def batch(
     found = store.claim_batch(program_id, import_id, n, hashed, clock.iso(now))
     if found is not None:
         if found.get("request_hash") != hashed:
-            raise IdempotencyConflict("import batch", f"{import_id}/{n}")
+            raise IdempotencyConflict("batch", f"{import_id}/{n}")  # names the field batch_id
         return False, ImportBatchResult.model_validate_json(found["result"])
     numbered = [(i, _parse(line) if text else line) for i, line in enumerate(lines, first_line)]
     numbered = [(i, line) for i, line in numbered if line is not BLANK]

@@ -185,7 +185,9 @@ def coupon_views(wallet: list[Coupon], now: datetime, status: str | None = None)
     """The coupons as the member sees them now (`status`: only those in that state)."""
     shown = [(coupon, spending.shown_status(coupon, now)) for coupon in wallet]
     return [
-        CouponView.model_validate({**coupon.model_dump(), "status": state})
+        CouponView.model_validate(
+            {**coupon.model_dump(), "status": state, "usable_now": spending.usable_now(coupon, now)}
+        )
         for coupon, state in shown
         if status is None or state == status
     ]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime
 from typing import Any
 
 from .. import clock
-from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, ValidationFailed
+from ..errors import CouponUnavailable, IdempotencyConflict, NotFound, ValidationFailed, points_asked_by
 from ..member import Coupon, Profile
 from ..program import Program
 from ..rules import abuse, campaigns, checkout, holds, spending, wallets
@@ -51,7 +52,8 @@ def redeem(
             cost, off = spending.deduction(
                 program.points.value, body.deduction.order_amount_minor, body.deduction.points
             )
-            change.debit("redeem", cost, now, source)
+            with points_asked_by("deduction.points"):
+                change.debit("redeem", cost, now, source)
             result = {"fulfilment": "deduction", "deduction_minor": off}
         else:
             cost, wallet_spent, left = spending.redeem(change, reward, body.quantity, source, empty_shards)
@@ -223,8 +225,22 @@ def use_coupon(
         former = RefKey("coupon_use", coupon_id, member_id)
         return once(store, program_id, ref, body, CouponUseResult, build, read, former=former)
     except IdempotencyConflict:
-        # The coupon was used on another order: for a till that is "used", not a payload mix-up.
-        raise CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}]) from None
+        raise use_refused(store, program_id, (ref, former), body) from None
+
+
+def use_refused(
+    store: Store, program_id: str, refs: tuple[RefKey, ...], body: CouponUseBody
+) -> IdempotencyConflict | CouponUnavailable:
+    """A coupon's use whose reference holds another payload: the same `order_id` is the client's id
+    reused with a different payload (idempotency_conflict), another order the coupon used ("used").
+    One GetItem more, only on this refusal: the use's reference is keyed by the coupon, not the order."""
+    for ref in refs:
+        done = store.get_ref(program_id, ref.kind, ref.ref_id, ref.owner)
+        if done is not None and done.get("member_id") == ref.member_id:
+            if json.loads(done["response"]).get("order_id") == body.order_id:
+                return IdempotencyConflict("order", body.order_id)
+            break
+    return CouponUnavailable("coupon is used", [{"field": "coupon_id", "status": "used"}])
 
 
 def matching_lines(
