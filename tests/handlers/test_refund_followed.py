@@ -5,10 +5,9 @@ points"): buying up a tier and refunding it in full nets nothing, however often 
 
 from __future__ import annotations
 
-from typing import Any
-
 from tests.handlers.conftest import Api
 from tests.handlers.test_campaigns import put, rule
+from tests.handlers.test_refund_upgrade import buy, refund  # the same member M's purchase and refund
 from tests.support import program
 
 M = "/programs/demo/members/m1"
@@ -28,19 +27,6 @@ def setup(api: Api, pending_days: int = 0) -> None:
 
 def balance(api: Api) -> int:
     return int(api.call("members", "GET", M)[1]["points"]["balance"])
-
-
-def buy(api: Api, order_id: str, amount: int) -> dict[str, Any]:
-    status, body = api.call("earn", "POST", f"{M}/purchases", {"order_id": order_id, "amount_minor": amount})
-    assert status == 201, body
-    return body
-
-
-def refund(api: Api, refund_id: str, order_id: str, amount: int) -> dict[str, Any]:
-    body = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount}
-    status, result = api.call("earn", "POST", f"{M}/refunds", body)
-    assert status == 201, result
-    return result
 
 
 def test_buying_up_a_tier_and_refunding_it_in_full_nets_nothing_cycle_after_cycle(api: Api) -> None:

@@ -15,18 +15,23 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 
-def test_the_checkout_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
-    env = os.environ | {"BENCH_CHECKOUT_ROUNDS": "2", "BENCH_CHECKOUT_EVALUATIONS": "3", "BENCH_RESULTS": str(tmp_path)}
+def bench(module: str, **env: str) -> str:
+    """Runs `python -m bench.<module>` with these settings; what it printed."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.checkout"],
+        [sys.executable, "-m", f"bench.{module}"],
         check=False,
         cwd=ROOT,
-        env=env,
+        env=os.environ | env,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def test_the_checkout_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
+    bench("checkout", BENCH_CHECKOUT_ROUNDS="2", BENCH_CHECKOUT_EVALUATIONS="3", BENCH_RESULTS=str(tmp_path))
     table = (tmp_path / "checkout.md").read_text()
     rows = {
         "purchase": r"1 GetItem \([\d.]+ ms\), 1 TransactWriteItems",
@@ -41,15 +46,5 @@ def test_the_checkout_bench_runs_on_a_tiny_size(tmp_path: Path) -> None:
 
 
 def test_the_transaction_items_bench_runs_on_a_tiny_size() -> None:
-    env = os.environ | {"BENCH_ITEMS_ROUNDS": "2"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.transaction_items"],
-        check=False,
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert re.search(r"^\| confirm \(8 items\) \| [\d.]+ \| [\d.]+x \|$", done.stdout, re.MULTILINE), done.stdout
+    printed = bench("transaction_items", BENCH_ITEMS_ROUNDS="2")
+    assert re.search(r"^\| confirm \(8 items\) \| [\d.]+ \| [\d.]+x \|$", printed, re.MULTILINE), printed
