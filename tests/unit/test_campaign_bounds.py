@@ -61,7 +61,8 @@ def document(campaigns_: list[dict[str, Any]]) -> dict[str, Any]:
 
 def evaluation_ms(doc: dict[str, Any], items: list[dict[str, Any]], runs: int = 5) -> tuple[float, int]:
     """The best of `runs` evaluations of the purchase's campaigns (rules/campaigns.run on a Change, as
-    usecases/earning runs them), in ms, and how many campaigns applied."""
+    usecases/earning runs them), in ms of this process's CPU time (what the bound is about; other work
+    on the shared machine then cannot fail it), and how many campaigns applied."""
     p = Program.model_validate(doc)
     factors = earning.multipliers(p, MEMBER, NOW, NOW.astimezone(p.zone).date())
     order = campaigns.order(p, 10**12, items, factors, longest("store-"), longest("app-"), longest("scene-"))
@@ -70,9 +71,9 @@ def evaluation_ms(doc: dict[str, Any], items: list[dict[str, Any]], runs: int = 
     for _ in range(runs):
         change = Change.start(p, MEMBER, NOW)
         event = campaigns.Event("purchase", NOW, "order:o1", order=order)
-        started = time.perf_counter()
+        started = time.process_time()
         applied = len(campaigns.run(change, event))
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best * 1000, applied
 
 
