@@ -344,10 +344,11 @@ def repriced(
     try:
         return checkout.price(program, profile, cart, coupons, points, now, others)
     except ValidationFailed as refused:
-        if not any(d.get("field") == "points_to_use" for d in refused.details):
+        # The refusal names the cap (`max`, as the contract's 422 does): no pricing just to learn it.
+        most = next((d["max"] for d in refused.details if d.get("field") == "points_to_use"), None)
+        if most is None:
             raise
-    most = checkout.price(program, profile, cart, coupons, 0, now, others).points_usable_max
-    return checkout.price(program, profile, cart, coupons, min(points, most), now, others)
+    return checkout.price(program, profile, cart, coupons, most, now, others)
 
 
 def settle(
