@@ -60,3 +60,31 @@ def crashed_then_retried(
             for _ in range(RETRIES):
                 write(other)
             yield other, f"{when} call {index + 1}"
+
+
+def each_crash_ends_as_a_clean_run(
+    store: Store,
+    name: str,
+    fresh: Callable[[], str],
+    history: Callable[[Store, str, str], Any],
+    write: Callable[[Store, str, str], Any],
+    state: Callable[[Store, str, str], Any],
+) -> Iterator[str]:
+    """Member "clean" of a `fresh` program with its `history` gets the write once, cleanly; then, for
+    each crash point, the same in another fresh program, crashed and retried: each ends in the clean
+    run's `state`. Yields each such program for the caller's own checks."""
+    pid = fresh()
+    history(store, pid, "clean")
+    calls = count_calls(store, lambda: write(store, pid, "clean"))
+    expected = state(store, pid, "clean")
+    assert calls, name
+
+    def setup() -> str:
+        # The same history in another program: same member id, so derived ids compare equal.
+        other = fresh()
+        history(store, other, "clean")
+        return other
+
+    for other, where in crashed_then_retried(store, len(calls), setup, lambda p: write(store, p, "clean")):
+        assert state(store, other, "clean") == expected, f"{name}: {where} of {calls}"
+        yield other

@@ -34,7 +34,7 @@ from loyalty.schemas import (
 from loyalty.store import Store
 from loyalty.store.keys import checkout_sk, member_pk
 from loyalty.usecases import cards, checkout, earning, members, programs, spending, sweeps
-from tests.integration.crashes import count_calls, crashed_then_retried
+from tests.integration.crashes import each_crash_ends_as_a_clean_run
 from tests.support import program
 
 NOW = datetime(2026, 3, 10, 4, tzinfo=UTC)
@@ -205,20 +205,8 @@ def test_a_crash_before_or_after_any_call_then_a_retry_leaves_what_one_clean_run
     store: Store, name: str
 ) -> None:
     setup_step, write = OPERATIONS[name]
-    pid = fresh_program(store)
-    setup_step(store, pid, "clean")
-    calls = count_calls(store, lambda: write(store, pid, "clean"))
-    expected = state(store, pid, "clean")
-    assert calls, name
-
-    def setup() -> str:
-        # The same history in another program: same member id, so derived ids compare equal.
-        other = fresh_program(store)
-        setup_step(store, other, "clean")
-        return other
-
-    for other, where in crashed_then_retried(store, len(calls), setup, lambda p: write(store, p, "clean")):
-        assert state(store, other, "clean") == expected, f"{name}: {where} of {calls}"
+    for _ in each_crash_ends_as_a_clean_run(store, name, lambda: fresh_program(store), setup_step, write, state):
+        pass
 
 
 # BatchGetItem is not isolated from a transaction: each item it returns is committed, but together

@@ -15,7 +15,7 @@ from loyalty.errors import LoyaltyError
 from loyalty.schemas import Enrol, OrderItem, Purchase, Redeem, Refund
 from loyalty.store import Store
 from loyalty.usecases import earning, members, programs, spending
-from tests.integration.crashes import count_calls, crashed_then_retried
+from tests.integration.crashes import each_crash_ends_as_a_clean_run
 from tests.integration.test_faults import NOW, Step, state
 from tests.support import program
 
@@ -83,18 +83,6 @@ def test_parallel_redemptions_by_wallet_never_overdraw_it(store: Store) -> None:
 @pytest.mark.parametrize("name", list(OPERATIONS))
 def test_a_crash_in_a_wallet_write_then_a_retry_leaves_what_one_clean_run_leaves(store: Store, name: str) -> None:
     setup_step, write = OPERATIONS[name]
-    pid = stamp_card(store)
-    setup_step(store, pid, "clean")
-    calls = count_calls(store, lambda: write(store, pid, "clean"))
-    expected = state(store, pid, "clean")
-    assert calls, name
-
-    def setup() -> str:
-        other = stamp_card(store)
-        setup_step(store, other, "clean")
-        return other
-
-    for other, where in crashed_then_retried(store, len(calls), setup, lambda p: write(store, p, "clean")):
-        assert state(store, other, "clean") == expected, f"{name}: {where} of {calls}"
+    for other in each_crash_ends_as_a_clean_run(store, name, lambda: stamp_card(store), setup_step, write, state):
         balance, entries = wallet_sums(store, other, "clean")
         assert balance == entries >= 0
